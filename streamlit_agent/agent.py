@@ -1,0 +1,139 @@
+"""Agent assembly: a tool-calling agent with conversational memory.
+
+`create_tool_calling_agent` + `AgentExecutor`, wrapped in `RunnableWithMessageHistory`.
+The history wrapper is given the whole turn as messages (tool calls and tool
+results included, via `StepRecorder`), so a restored conversation gives the model
+what it did before, not only what it said.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain_classic.agents import AgentExecutor, create_tool_calling_agent
+from langchain_core.chat_history import BaseChatMessageHistory
+from langchain_core.exceptions import OutputParserException
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, trim_messages
+from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
+from langchain_core.runnables import RunnableConfig, RunnableLambda, RunnablePassthrough
+from langchain_core.runnables.history import RunnableWithMessageHistory
+from langchain_core.tools import BaseTool
+
+from streamlit_agent.config import Settings
+from streamlit_agent.steps import StepRecorder
+
+SYSTEM_PROMPT = (
+    "You are a helpful assistant in a chat app. Use a tool when it helps: the calculator "
+    "for arithmetic, web search for facts you may not know, the clock for the date and "
+    "time. Reply concisely. If a tool fails or is refused, say so plainly."
+)
+RECORDER_KEY = "step_recorder"
+_STOPPED = re.compile(r"^Agent stopped due to (iteration limit|time limit|max iterations)")
+
+
+def approx_token_count(messages: Sequence[BaseMessage]) -> int:
+    """About four characters a token: close enough for a budget, and provider-neutral."""
+    total = 0
+    for message in messages:
+        total += len(str(message.content)) // 4 + 4
+        for call in getattr(message, "tool_calls", None) or []:
+            total += len(str(call.get("args", ""))) // 4 + 4
+    return total
+
+
+def trim_history(messages: Sequence[BaseMessage], budget: int) -> list[BaseMessage]:
+    """Keep the newest whole turns that fit `budget`; a kept turn starts at a user message."""
+    return trim_messages(
+        list(messages),
+        max_tokens=budget,
+        token_counter=approx_token_count,
+        strategy="last",
+        start_on="human",
+        allow_partial=False,
+    )
+
+
+def _parsing_error_feedback(error: OutputParserException) -> str:
+    # Fed back to the model as the tool result so it can correct its call.
+    return f"Your last tool call could not be read ({error}). Call the tool again with valid JSON."
+
+
+def build_executor(llm: BaseChatModel, tools: Sequence[BaseTool], settings: Settings) -> AgentExecutor:
+    prompt = ChatPromptTemplate.from_messages(
+        [
+            ("system", SYSTEM_PROMPT),
+            MessagesPlaceholder("chat_history", optional=True),
+            MessagesPlaceholder("input"),
+            MessagesPlaceholder("agent_scratchpad"),
+        ]
+    )
+    agent = create_tool_calling_agent(llm, list(tools), prompt)
+    return AgentExecutor(
+        agent=agent,
+        tools=list(tools),
+        max_iterations=settings.max_iterations,
+        max_execution_time=settings.max_execution_time_s,
+        early_stopping_method="force",
+        handle_parsing_errors=_parsing_error_feedback,
+        return_intermediate_steps=True,
+    )
+
+
+def _finish_turn(settings: Settings) -> Callable[[dict[str, Any], RunnableConfig], dict[str, Any]]:
+    def finish(result: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
+        output = str(result.get("output", ""))
+        steps = len(result.get("intermediate_steps", []))
+        if _STOPPED.match(output):
+            output = (
+                f"Stopped after {steps} steps without a final answer (limits: "
+                f"{settings.max_iterations} steps, {settings.max_execution_time_s:.0f} s)."
+            )
+        recorder = (config.get("configurable") or {}).get(RECORDER_KEY) or StepRecorder()
+        return {"output": output, "messages": recorder.messages(output)}
+
+    return finish
+
+
+def build_agent(
+    llm: BaseChatModel,
+    tools: Sequence[BaseTool],
+    settings: Settings,
+    get_history: Callable[[str], BaseChatMessageHistory],
+) -> RunnableWithMessageHistory:
+    """The conversational agent; invoke it with `run_turn`."""
+    executor = build_executor(llm, tools, settings)
+    budget = settings.history_token_budget
+    chain = (
+        RunnablePassthrough.assign(
+            chat_history=lambda x: trim_history(x.get("chat_history", []), budget)
+        )
+        | executor
+        | RunnableLambda(_finish_turn(settings), name="finish_turn")
+    )
+    return RunnableWithMessageHistory(
+        chain,
+        get_history,
+        input_messages_key="input",
+        history_messages_key="chat_history",
+        output_messages_key="messages",
+    )
+
+
+def run_turn(
+    agent: RunnableWithMessageHistory,
+    thread_id: str,
+    user_message: HumanMessage,
+    recorder: StepRecorder,
+    callbacks: Sequence[Any] = (),
+) -> dict[str, Any]:
+    """Run one turn; history is read before and written after by the wrapper."""
+    return agent.invoke(
+        {"input": [user_message]},
+        config={
+            "callbacks": [recorder, *callbacks],
+            "configurable": {"session_id": thread_id, RECORDER_KEY: recorder},
+        },
+    )

@@ -1,0 +1,90 @@
+"""Settings, read once from the environment and `.streamlit/secrets.toml`.
+
+The environment wins over secrets so that a deployment can override a checked-in
+secrets file without editing it. Nothing here imports Streamlit at module level:
+the store, providers and tests use settings without a running app.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
+DEFAULT_DB_PATH = Path.home() / ".streamlit-agent" / "conversations.db"
+
+
+def _as_float(value: str | None, default: float) -> float:
+    try:
+        return float(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def _as_int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app can be configured with; see README "Configuration"."""
+
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    model_name: str | None = None
+    db_url: str | None = None
+    history_key: str = "langchain_messages"
+    request_timeout_s: float = 60.0
+    max_iterations: int = 8
+    max_execution_time_s: float = 120.0
+    history_token_budget: int = 6000
+    tool_timeout_s: float = 30.0
+    tool_output_cap: int = 4000
+    tools_dir: str | None = None
+    local_model_path: str | None = None
+
+    @property
+    def resolved_db_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        DEFAULT_DB_PATH.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{DEFAULT_DB_PATH}"
+
+    def with_api_key(self, api_key: str | None) -> Settings:
+        return replace(self, openai_api_key=api_key or self.openai_api_key)
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, secrets: Mapping[str, object] | None = None
+) -> Settings:
+    """Build settings from `env` (default: os.environ) and `secrets` (default: none)."""
+    env = os.environ if env is None else env
+    secrets = secrets or {}
+
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        if value in (None, ""):
+            raw = secrets.get(name)
+            value = None if raw in (None, "") else str(raw)
+        return value
+
+    return Settings(
+        openai_api_key=get("OPENAI_API_KEY"),
+        openai_base_url=get("OPENAI_BASE_URL"),
+        model_name=get("STREAMLIT_AGENT_MODEL") or get("OPENAI_MODEL"),
+        db_url=get("STREAMLIT_AGENT_DB_URL"),
+        history_key=get("STREAMLIT_AGENT_HISTORY_KEY") or "langchain_messages",
+        request_timeout_s=_as_float(get("STREAMLIT_AGENT_REQUEST_TIMEOUT"), 60.0),
+        max_iterations=_as_int(get("STREAMLIT_AGENT_MAX_ITERATIONS"), 8),
+        max_execution_time_s=_as_float(get("STREAMLIT_AGENT_MAX_RUN_SECONDS"), 120.0),
+        history_token_budget=_as_int(get("STREAMLIT_AGENT_HISTORY_TOKENS"), 6000),
+        tool_timeout_s=_as_float(get("STREAMLIT_AGENT_TOOL_TIMEOUT"), 30.0),
+        tool_output_cap=_as_int(get("STREAMLIT_AGENT_TOOL_OUTPUT_CAP"), 4000),
+        tools_dir=get("STREAMLIT_AGENT_TOOLS_DIR"),
+        local_model_path=get("STREAMLIT_AGENT_LOCAL_MODEL"),
+    )

