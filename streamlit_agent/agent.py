@@ -61,7 +61,9 @@ def _parsing_error_feedback(error: OutputParserException) -> str:
     return f"Your last tool call could not be read ({error}). Call the tool again with valid JSON."
 
 
-def build_executor(llm: BaseChatModel, tools: Sequence[BaseTool], settings: Settings) -> AgentExecutor:
+def build_executor(
+    llm: BaseChatModel, tools: Sequence[BaseTool], settings: Settings
+) -> AgentExecutor:
     prompt = ChatPromptTemplate.from_messages(
         [
             ("system", SYSTEM_PROMPT),

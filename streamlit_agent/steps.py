@@ -44,6 +44,7 @@ class Turn:
     user: HumanMessage | None
     steps: list[Step] = field(default_factory=list)
     answer: AIMessage | None = None
+    messages: list[BaseMessage] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -150,7 +151,9 @@ class StepRecorder(BaseCallbackHandler):
                 call.step = self._step(call, output=observation, status="error")
 
     # --- results --------------------------------------------------------
-    def messages(self, answer: str, status: str = STATUS_COMPLETE, **metadata: Any) -> list[BaseMessage]:
+    def messages(
+        self, answer: str, status: str = STATUS_COMPLETE, **metadata: Any
+    ) -> list[BaseMessage]:
         """The turn's assistant-side messages, ready to append to history."""
         out: list[BaseMessage] = []
         group: list[_Call] = []
@@ -163,7 +166,11 @@ class StepRecorder(BaseCallbackHandler):
                     content=group[0].thought,
                     id=new_message_id(),
                     tool_calls=[
-                        {"name": c.action.tool, "args": _call_args(c.action.tool_input), "id": c.call_id}
+                        {
+                            "name": c.action.tool,
+                            "args": _call_args(c.action.tool_input),
+                            "id": c.call_id,
+                        }
                         for c in group
                     ],
                 )
@@ -241,11 +248,12 @@ def group_turns(messages: list[BaseMessage]) -> list[Turn]:
     turns: list[Turn] = []
     for message in messages:
         if isinstance(message, HumanMessage):
-            turns.append(Turn(user=message))
+            turns.append(Turn(user=message, messages=[message]))
             continue
         if not turns:
             turns.append(Turn(user=None))
         turn = turns[-1]
+        turn.messages.append(message)
         if isinstance(message, AIMessage):
             if message.tool_calls:
                 turn.steps.extend(steps_from_messages(message, results))

@@ -1,0 +1,1 @@
+"""streamlit-agent: a Streamlit chat app around a LangChain tool-calling agent."""

@@ -1,0 +1,127 @@
+"""Conversation memory: Streamlit session state, written through to the durable store.
+
+Session state is the working memory `RunnableWithMessageHistory` reads and writes
+(`StreamlitChatMessageHistory`). Every write also goes to the store; when the store
+is down the messages wait in session state and are written on the next attempt,
+so a failing database never costs the user a message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import streamlit as st
+from langchain_community.chat_message_histories import StreamlitChatMessageHistory
+from langchain_core.messages import BaseMessage
+
+from streamlit_agent.steps import new_message_id
+
+logger = logging.getLogger(__name__)
+
+ACTIVE_THREAD_KEY = "active_thread_id"
+UNSAVED_KEY = "unsaved_messages"
+STORE_PROBLEM_KEY = "store_problem"
+
+
+class MessageStore(Protocol):
+    """What memory needs from a store (see `streamlit_agent.store.ConversationStore`)."""
+
+    def save_messages(
+        self, thread_id: str, messages: Sequence[BaseMessage], *, model: str | None = None
+    ) -> None: ...
+
+    def load_messages(self, thread_id: str) -> list[BaseMessage]: ...
+
+    def delete_messages(self, thread_id: str, ids: Any) -> None: ...
+
+
+def ensure_ids(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
+    for message in messages:
+        if not message.id:
+            message.id = new_message_id()
+    return list(messages)
+
+
+class DurableChatHistory(StreamlitChatMessageHistory):
+    """`StreamlitChatMessageHistory` whose writes also reach a `MessageStore`.
+
+    Writes are keyed by message id, so adding a message that is already present
+    (for example a user message stored before the agent ran) never duplicates it.
+    """
+
+    def __init__(
+        self, key: str, thread_id: str, store: MessageStore | None, model_label: str | None = None
+    ) -> None:
+        super().__init__(key=key)
+        self.thread_id = thread_id
+        self.store = store
+        self.model_label = model_label
+
+    def add_message(self, message: BaseMessage) -> None:
+        self.add_messages([message])
+
+    def add_messages(self, messages: Sequence[BaseMessage]) -> None:
+        messages = ensure_ids(messages)
+        present = {m.id for m in self.messages}
+        self.messages.extend(m for m in messages if m.id not in present)
+        self.persist(messages)
+
+    def persist(self, messages: Sequence[BaseMessage]) -> bool:
+        """Write `messages` (and any earlier unsaved ones) to the store; True when saved."""
+        messages = ensure_ids(messages)
+        unsaved: list[tuple[str, BaseMessage]] = st.session_state.setdefault(UNSAVED_KEY, [])
+        unsaved.extend((self.thread_id, m) for m in messages)
+        if self.store is None:
+            st.session_state[STORE_PROBLEM_KEY] = "The conversation store could not be opened."
+            return False
+        return flush_unsaved(self.store, self.model_label)
+
+    def remove(self, ids: set[str]) -> None:
+        """Drop messages from memory and the store (used by Retry)."""
+        self.messages[:] = [m for m in self.messages if m.id not in ids]
+        if self.store is not None:
+            try:
+                self.store.delete_messages(self.thread_id, ids)
+            except Exception as exc:
+                _note_problem(exc)
+
+
+def flush_unsaved(store: MessageStore, model_label: str | None = None) -> bool:
+    """Retry writes that failed earlier, oldest first, grouped by conversation."""
+    unsaved: list[tuple[str, BaseMessage]] = st.session_state.setdefault(UNSAVED_KEY, [])
+    while unsaved:
+        thread_id = unsaved[0][0]
+        batch = [m for t, m in unsaved if t == thread_id]
+        try:
+            store.save_messages(thread_id, batch, model=model_label)
+        except Exception as exc:
+            _note_problem(exc)
+            return False
+        unsaved[:] = [(t, m) for t, m in unsaved if t != thread_id]
+    st.session_state.pop(STORE_PROBLEM_KEY, None)
+    return True
+
+
+def _note_problem(exc: Exception) -> None:
+    logger.warning("conversation store unavailable: %s", exc)
+    st.session_state[STORE_PROBLEM_KEY] = str(exc) or type(exc).__name__
+
+
+def open_thread(key: str, thread_id: str, store: MessageStore | None) -> None:
+    """Make `thread_id` the conversation in working memory, loading it when switching."""
+    if st.session_state.get(ACTIVE_THREAD_KEY) == thread_id and key in st.session_state:
+        return
+    messages: list[BaseMessage] = []
+    if store is not None:
+        try:
+            messages = store.load_messages(thread_id)
+        except Exception as exc:
+            _note_problem(exc)
+    # Messages that never reached the store belong to this conversation too.
+    unsaved = st.session_state.get(UNSAVED_KEY, [])
+    known = {m.id for m in messages}
+    messages += [m for t, m in unsaved if t == thread_id and m.id not in known]
+    st.session_state[key] = messages
+    st.session_state[ACTIVE_THREAD_KEY] = thread_id

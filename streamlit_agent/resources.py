@@ -1,0 +1,80 @@
+"""Heavy objects, built once per app process behind `st.cache_resource`.
+
+The model server, the store, the tool registry and each agent (per model and
+tool set) are shared by all sessions; session-specific state never lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import streamlit as st
+from langchain_core.runnables.history import RunnableWithMessageHistory
+
+from streamlit_agent.agent import build_agent
+from streamlit_agent.config import Settings
+from streamlit_agent.local_model import LocalModelServer, find_bundled_model
+from streamlit_agent.memory import DurableChatHistory
+from streamlit_agent.providers import ModelChoice, build_chat_model
+from streamlit_agent.store import ConversationStore
+from streamlit_agent.tools import Registry, discover_tools
+
+logger = logging.getLogger(__name__)
+# The brief fixes RunnableWithMessageHistory as the memory wrapper; its deprecation
+# notice would only add noise to every run's log.
+warnings.filterwarnings("ignore", message=".*RunnableWithMessageHistory.*")
+
+
+@st.cache_resource(show_spinner="Starting the bundled model…")
+def bundled_model_server(model_path: str | None) -> LocalModelServer:
+    server = LocalModelServer(find_bundled_model(model_path))
+    server.start()
+    return server
+
+
+@st.cache_resource(show_spinner=False)
+def tool_registry(tools_dir: str | None) -> Registry:
+    return discover_tools(tools_dir)
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> ConversationStore:
+    return ConversationStore(url)
+
+
+def conversation_store(settings: Settings) -> ConversationStore | None:
+    """The shared store, or None while it cannot be opened (retried on the next rerun)."""
+    try:
+        return _store(settings.resolved_db_url)
+    except Exception as exc:
+        logger.warning("conversation store unavailable: %s", exc)
+        return None
+
+
+def history_for(settings: Settings, thread_id: str, label: str) -> DurableChatHistory:
+    return DurableChatHistory(
+        settings.history_key, thread_id, conversation_store(settings), model_label=label
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def agent_for(
+    kind: str,
+    model: str,
+    base_url: str | None,
+    api_key: str | None,
+    tool_names: tuple[str, ...],
+    _settings: Settings,
+) -> RunnableWithMessageHistory:
+    """One agent per model and tool set; sessions share it, their histories stay apart."""
+    choice = ModelChoice(kind, model, base_url)  # type: ignore[arg-type]
+    settings = _settings.with_api_key(api_key)
+    local_url = None
+    if kind == "bundled":
+        local_url = bundled_model_server(settings.local_model_path).base_url
+    llm = build_chat_model(choice, settings, local_base_url=local_url)
+    tools = tool_registry(settings.tools_dir).select(tool_names)
+    return build_agent(
+        llm, tools, settings, lambda thread_id: history_for(settings, thread_id, choice.label)
+    )

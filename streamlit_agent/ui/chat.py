@@ -1,0 +1,182 @@
+"""The chat area: earlier turns with their steps, and a turn run live.
+
+Model and tool text is always drawn with `st.markdown`/`st.code` without
+`unsafe_allow_html`, so HTML in an answer shows as text and never runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import streamlit as st
+from langchain_community.callbacks.streamlit import StreamlitCallbackHandler
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.outputs import LLMResult
+from langchain_core.runnables.history import RunnableWithMessageHistory
+
+from streamlit_agent.agent import run_turn
+from streamlit_agent.errors import describe_error
+from streamlit_agent.memory import DurableChatHistory
+from streamlit_agent.steps import (
+    STATUS_ERROR,
+    STATUS_INTERRUPTED,
+    Step,
+    StepRecorder,
+    Turn,
+    group_turns,
+    new_message_id,
+)
+
+RETRY_REQUEST_KEY = "retry_request"
+STEP_ICONS = {"ok": "🛠️", "error": "⚠️", "denied": "🚫", "interrupted": "⏹️"}
+
+
+def _one_line(value: Any, limit: int = 80) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _pretty(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def draw_step(step: Step) -> None:
+    """A finished tool call, collapsed: tool, input, output or error, duration."""
+    label = f"{STEP_ICONS.get(step.status, '🛠️')} {step.tool}: {_one_line(step.input)}"
+    if step.duration_s is not None:
+        label += f" · {step.duration_s:.2f} s"
+    with st.expander(label, expanded=False):
+        st.caption("Input")
+        st.code(_pretty(step.input), language="json", wrap_lines=True)
+        st.caption("Error" if step.status != "ok" else "Output")
+        st.code(step.output or "(no output)", language=None, wrap_lines=True)
+
+
+def _request_retry(turn: Turn) -> None:
+    if turn.user is None:
+        return
+    st.session_state[RETRY_REQUEST_KEY] = {
+        "text": str(turn.user.content),
+        "remove": [m.id for m in turn.messages if m.id],
+    }
+
+
+def draw_turn(turn: Turn, is_last: bool) -> None:
+    if turn.user is not None:
+        with st.chat_message("user"):
+            st.markdown(str(turn.user.content))
+    with st.chat_message("assistant"):
+        for step in turn.steps:
+            draw_step(step)
+        status = turn.status
+        if turn.answer is not None and status != STATUS_ERROR and turn.answer.content:
+            st.markdown(str(turn.answer.content))
+        if status == STATUS_ERROR and turn.answer is not None:
+            st.error(str(turn.answer.content), icon="⚠️")
+        elif status == STATUS_INTERRUPTED:
+            st.caption(
+                "⏹️ Stopped before the answer was complete; what arrived is kept above."
+                if turn.answer is not None
+                else "⏹️ No answer was saved for this message: the run was cut off."
+            )
+        if is_last and status in (STATUS_ERROR, STATUS_INTERRUPTED) and turn.user is not None:
+            st.button("↻ Retry", key=f"retry-{turn.user.id}", on_click=_request_retry, args=(turn,))
+
+
+def draw_conversation(messages: list[BaseMessage]) -> None:
+    turns = group_turns(messages)
+    for index, turn in enumerate(turns):
+        draw_turn(turn, is_last=index == len(turns) - 1)
+
+
+def take_retry_request(history: DurableChatHistory) -> str | None:
+    """If Retry was pressed, drop the failed turn and return its question to ask again."""
+    request = st.session_state.pop(RETRY_REQUEST_KEY, None)
+    if not request:
+        return None
+    history.remove(set(request["remove"]))
+    return request["text"]
+
+
+class LiveSteps(StreamlitCallbackHandler):
+    """LangChain's Streamlit handler, minus tracebacks and the duplicate answer stream."""
+
+    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        # Tokens go to the answer area (`AnswerStream`); thoughts show tool calls.
+        return None
+
+    def on_llm_error(self, error: BaseException, **kwargs: Any) -> None:
+        # The error bubble below explains it in plain words.
+        return None
+
+    def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
+        if self._current_thought is not None:
+            self._current_thought.container.markdown(f"**Tool failed:** {type(error).__name__}")
+
+
+class AnswerStream(BaseCallbackHandler):
+    """Streams the answer into its slot token by token."""
+
+    def __init__(self, slot: Any) -> None:
+        self.slot = slot
+        self.text = ""
+
+    def on_llm_start(self, *args: Any, **kwargs: Any) -> None:
+        self.text = ""
+
+    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        self.text += token
+        self.slot.markdown(self.text + " ▌")
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        calls_tools = any(
+            getattr(getattr(g, "message", None), "tool_calls", None)
+            for gens in response.generations
+            for g in gens
+        )
+        if calls_tools:
+            self.slot.empty()
+            self.text = ""
+
+
+def run_live(
+    get_agent: Callable[[], RunnableWithMessageHistory],
+    history: DurableChatHistory,
+    text: str,
+    secrets: Iterable[str | None] = (),
+) -> None:
+    """Ask the agent `text`, streaming steps and answer into the chat; nothing is lost."""
+    user_message = HumanMessage(content=text, id=new_message_id())
+    history.persist([user_message])  # stored before the agent runs
+    with st.chat_message("user"):
+        st.markdown(text)
+    with st.chat_message("assistant"):
+        stop_slot = st.empty()
+        stop_slot.button("⏹ Stop", key="stop-run", help="Stop this answer; what arrived is kept.")
+        steps_box = st.container()
+        answer_slot = st.empty()
+        recorder = StepRecorder()
+        handlers = [LiveSteps(steps_box, expand_new_thoughts=True), AnswerStream(answer_slot)]
+        try:
+            result = run_turn(get_agent(), history.thread_id, user_message, recorder, handlers)
+        except Exception as exc:
+            message = describe_error(exc, secrets)
+            history.add_messages([user_message, *recorder.messages(message, status=STATUS_ERROR)])
+            st.rerun()  # redraw from history: the error bubble with its Retry button
+        except BaseException:
+            # Stop, a new message or a closed tab interrupts the script: keep what arrived.
+            history.add_messages(
+                [
+                    user_message,
+                    *recorder.messages(recorder.partial_answer, status=STATUS_INTERRUPTED),
+                ]
+            )
+            raise
+        stop_slot.empty()
+        answer_slot.markdown(str(result["output"]))
