@@ -117,12 +117,12 @@ class SmallModelChatOpenAI(ChatOpenAI):
     """ChatOpenAI with the repairs a 135M-parameter model needs to drive tools.
 
     Measured with SmolLM2 under llama-cpp-python's `chatml-function-calling` format:
-    tools are only called with `tool_choice="auto"`, which cannot stream; arguments may
-    come HTML-escaped; tool-call messages must carry string content; given a tool
-    result it calls the tool again, endlessly; and some turns come back empty. So the call that may pick a
-    tool runs without streaming; once a tool result is in, or when it picks no tool,
-    the reply is asked for without tools, streamed: one tool round a turn, and the
-    user sees the answer arrive, never an empty one.
+    tools are only called with `tool_choice="auto"`, which cannot stream; arguments
+    may come HTML-escaped; tool-call messages must carry string content; given a tool
+    result it calls the tool again, endlessly; and some turns come back empty. So the
+    call that may pick a tool runs without streaming; once a tool result is in, or
+    when it picks no tool, the reply is asked for without tools, streamed: one tool
+    round a turn, and the user sees the answer arrive, never an empty one.
     """
 
     def _get_request_payload(self, input_: Any, *, stop: Any = None, **kwargs: Any) -> dict:
