@@ -24,6 +24,7 @@ from langchain_core.tools import BaseTool
 
 from streamlit_agent.config import Settings
 from streamlit_agent.steps import StepRecorder
+from streamlit_agent.tool_runner import guard_tool
 
 SYSTEM_PROMPT = (
     "You are a helpful assistant in a chat app. Use a tool when it helps: the calculator "
@@ -72,10 +73,11 @@ def build_executor(
             MessagesPlaceholder("agent_scratchpad"),
         ]
     )
-    agent = create_tool_calling_agent(llm, list(tools), prompt)
+    guarded = [guard_tool(t, settings.tool_timeout_s, settings.tool_output_cap) for t in tools]
+    agent = create_tool_calling_agent(llm, guarded, prompt)
     return AgentExecutor(
         agent=agent,
-        tools=list(tools),
+        tools=guarded,
         max_iterations=settings.max_iterations,
         max_execution_time=settings.max_execution_time_s,
         early_stopping_method="force",

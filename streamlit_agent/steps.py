@@ -68,6 +68,7 @@ class _Call:
     thought: str
     started: float | None = None
     step: Step | None = None
+    sent: str | None = None  # what the model received, when capped shorter than the step
 
 
 class StepRecorder(BaseCallbackHandler):
@@ -116,7 +117,9 @@ class StepRecorder(BaseCallbackHandler):
         call = self._by_run.get(kwargs["run_id"])
         if call is not None:
             text = str(getattr(output, "content", output))
-            call.step = self._step(call, output=text, status=_status_of(output))
+            full = getattr(output, "full_output", None)
+            call.sent = text if full else None
+            call.step = self._step(call, output=full or text, status=_status_of(output))
 
     def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
         call = self._by_run.get(kwargs["run_id"])
@@ -207,17 +210,20 @@ def _tool_message(call: _Call) -> ToolMessage:
         status="interrupted",
         call_id=call.call_id,
     )
+    meta: dict[str, Any] = {
+        "step_status": step.status,
+        "error": step.error,
+        "duration_s": step.duration_s,
+    }
+    if call.sent is not None:
+        meta["full_output"] = step.output
     return ToolMessage(
-        content=step.output,
+        content=call.sent if call.sent is not None else step.output,
         tool_call_id=call.call_id,
         name=step.tool,
         id=new_message_id(),
         status="error" if step.status != "ok" else "success",
-        response_metadata={
-            "step_status": step.status,
-            "error": step.error,
-            "duration_s": step.duration_s,
-        },
+        response_metadata=meta,
     )
 
 

@@ -1,0 +1,51 @@
+# The README's two commands: `make run` (install everything, start the app on the
+# bundled model) and `make test` (install test needs, run the whole suite).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: install run test dev-install browser database lint format bench
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) -m streamlit run streamlit_agent/app.py --server.port $(PORT)
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install -r requirements-dev.txt
+	touch $@
+
+dev-install: $(VENV)/.dev-installed
+
+# Browser tests drive Debian's Chromium; Playwright's own browser download is not used.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "Browser tests need Chromium: sudo apt-get install chromium"; fi; \
+	fi
+
+# Store tests use the local PostgreSQL (127.0.0.1:5432, database test) when it can be started.
+database:
+	@if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+	  if command -v pg_ctlcluster >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start || true; \
+	  fi; \
+	fi
+
+test: dev-install browser database
+	$(PY) -m pytest
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .

@@ -1,0 +1,185 @@
+"""Agent wiring with a deterministic chat model that emits tool calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.chat_history import BaseChatMessageHistory
+from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.tools import tool
+
+from streamlit_agent.agent import build_agent, run_turn, trim_history
+from streamlit_agent.config import Settings
+from streamlit_agent.steps import STATUS_INTERRUPTED, StepRecorder, group_turns
+
+
+class ListHistory(BaseChatMessageHistory):
+    def __init__(self) -> None:
+        self.messages: list[BaseMessage] = []
+
+    def add_messages(self, messages: Any) -> None:
+        self.messages.extend(messages)
+
+    def clear(self) -> None:
+        self.messages = []
+
+
+class ScriptedChatModel(FakeMessagesListChatModel):
+    """Replies from a list and remembers every prompt it was given."""
+
+    seen: list[list[BaseMessage]] = []
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedChatModel:
+        return self
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
+        self.seen.append(list(messages))
+        return super()._generate(messages, *args, **kwargs)
+
+
+@tool
+def multiply(a: int, b: int) -> str:
+    """Multiply two integers."""
+    return str(a * b)
+
+
+@tool
+def broken(text: str) -> str:
+    """Always fails."""
+    raise RuntimeError("disk on fire")
+
+
+def call(name: str, args: dict[str, Any], call_id: str) -> AIMessage:
+    return AIMessage("", tool_calls=[{"name": name, "args": args, "id": call_id}])
+
+
+def make(responses: list[AIMessage], tools: list[Any] | None = None, **settings: Any) -> Any:
+    model = ScriptedChatModel(responses=responses)
+    model.seen = []
+    history = ListHistory()
+    agent = build_agent(model, tools or [multiply], Settings(**settings), lambda _: history)
+    return agent, history, model
+
+
+def test_tool_call_then_answer_is_recorded_as_messages() -> None:
+    agent, history, _ = make([call("multiply", {"a": 37, "b": 41}, "c1"), AIMessage("1517.")])
+    result = run_turn(agent, "t1", HumanMessage("37*41?"), StepRecorder())
+
+    assert result["output"] == "1517."
+    kinds = [type(m).__name__ for m in history.messages]
+    assert kinds == ["HumanMessage", "AIMessage", "ToolMessage", "AIMessage"]
+    tool_message = history.messages[2]
+    assert isinstance(tool_message, ToolMessage)
+    assert tool_message.content == "1517"
+    assert tool_message.tool_call_id == "c1"
+    assert tool_message.response_metadata["duration_s"] >= 0
+    [turn] = group_turns(history.messages)
+    assert [(s.tool, s.input, s.output, s.status) for s in turn.steps] == [
+        ("multiply", {"a": 37, "b": 41}, "1517", "ok")
+    ]
+
+
+def test_second_turn_receives_earlier_tool_calls_and_results() -> None:
+    agent, _, model = make(
+        [call("multiply", {"a": 2, "b": 3}, "c1"), AIMessage("6."), AIMessage("Yes, 6.")]
+    )
+    run_turn(agent, "t1", HumanMessage("2*3?"), StepRecorder())
+    run_turn(agent, "t1", HumanMessage("Are you sure?"), StepRecorder())
+
+    last_prompt = model.seen[-1]
+    assert any(isinstance(m, ToolMessage) and m.content == "6" for m in last_prompt)
+    assert any(isinstance(m, AIMessage) and m.tool_calls for m in last_prompt)
+    assert isinstance(last_prompt[-1], HumanMessage)
+    assert last_prompt[-1].content == "Are you sure?"
+
+
+def test_tool_exception_is_contained_and_marked_as_error() -> None:
+    agent, history, model = make(
+        [call("broken", {"text": "x"}, "c1"), AIMessage("It failed.")], tools=[broken]
+    )
+    result = run_turn(agent, "t1", HumanMessage("go"), StepRecorder())
+
+    assert result["output"] == "It failed."
+    fed_back = model.seen[-1][-1]
+    assert isinstance(fed_back, ToolMessage)
+    assert fed_back.content == "Tool broken failed: RuntimeError: disk on fire"
+    [step] = group_turns(history.messages)[0].steps
+    assert step.status == "error"
+    assert "disk on fire" in (step.error or "")
+
+
+def test_tool_timeout_is_contained(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time as time_module
+
+    @tool
+    def slow(seconds: float) -> str:
+        """Sleeps."""
+        time_module.sleep(seconds)
+        return "done"
+
+    slow.metadata = {"timeout_s": 0.2}
+    agent, history, model = make(
+        [call("slow", {"seconds": 5}, "c1"), AIMessage("Too slow.")], tools=[slow]
+    )
+    started = time_module.perf_counter()
+    run_turn(agent, "t1", HumanMessage("go"), StepRecorder())
+    assert time_module.perf_counter() - started < 4
+    assert model.seen[-1][-1].content == "Tool slow failed: timed out after 0.2 s"
+    assert group_turns(history.messages)[0].steps[0].status == "error"
+
+
+def test_long_output_is_capped_for_the_model_but_kept_for_the_step() -> None:
+    @tool
+    def chatty() -> str:
+        """Talks a lot."""
+        return "y" * 500
+
+    agent, history, model = make(
+        [call("chatty", {}, "c1"), AIMessage("ok")], tools=[chatty], tool_output_cap=100
+    )
+    run_turn(agent, "t1", HumanMessage("go"), StepRecorder())
+    sent = str(model.seen[-1][-1].content)
+    assert sent.startswith("y" * 100) and "truncated: showing 100 of 500" in sent
+    assert group_turns(history.messages)[0].steps[0].output == "y" * 500
+
+
+def test_iteration_limit_gives_a_clear_answer() -> None:
+    looping = [call("multiply", {"a": 1, "b": i}, f"c{i}") for i in range(10)]
+    agent, history, _ = make(looping, max_iterations=3)
+    result = run_turn(agent, "t1", HumanMessage("loop"), StepRecorder())
+    assert result["output"].startswith("Stopped after 3 steps")
+    assert len(group_turns(history.messages)[0].steps) == 3
+
+
+def test_interrupted_recording_pairs_every_tool_call() -> None:
+    recorder = StepRecorder()
+    from langchain_classic.agents.output_parsers.tools import ToolAgentAction
+
+    message = call("multiply", {"a": 1, "b": 2}, "c1")
+    recorder.on_agent_action(
+        ToolAgentAction(
+            tool="multiply",
+            tool_input={"a": 1, "b": 2},
+            log="",
+            message_log=[message],
+            tool_call_id="c1",
+        )
+    )
+    out = recorder.messages("partial", status=STATUS_INTERRUPTED)
+    assert isinstance(out[0], AIMessage) and out[0].tool_calls[0]["id"] == "c1"
+    assert isinstance(out[1], ToolMessage) and out[1].tool_call_id == "c1"
+    assert out[1].response_metadata["step_status"] == "interrupted"
+    assert out[-1].response_metadata["status"] == STATUS_INTERRUPTED
+
+
+def test_trim_history_keeps_newest_whole_turns() -> None:
+    history: list[BaseMessage] = []
+    for i in range(20):
+        history += [HumanMessage(f"question {i} " + "x" * 200), AIMessage(f"answer {i}")]
+    trimmed = trim_history(history, budget=300)
+    assert trimmed, "at least the newest turn fits"
+    assert isinstance(trimmed[0], HumanMessage)
+    assert trimmed[-1].content == "answer 19"
+    assert len(trimmed) < len(history)

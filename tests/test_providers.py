@@ -1,0 +1,82 @@
+"""Model selection, labels, secrets and the small-model repairs."""
+
+from __future__ import annotations
+
+from langchain_core.messages import AIMessage
+
+from streamlit_agent.config import DEFAULT_OPENAI_MODEL, load_settings
+from streamlit_agent.errors import scrub
+from streamlit_agent.providers import (
+    ModelChoice,
+    SmallModelChatOpenAI,
+    build_chat_model,
+    choose_model,
+    redact_url,
+    unescape_tool_args,
+)
+
+
+def test_no_configuration_picks_the_bundled_model() -> None:
+    choice = choose_model(load_settings(env={}))
+    assert choice.kind == "bundled"
+    assert choice.label == "Bundled local model: SmolLM2-135M-Instruct"
+
+
+def test_key_picks_openai_with_default_or_configured_model() -> None:
+    choice = choose_model(load_settings(env={"OPENAI_API_KEY": "sk-test"}))
+    assert (choice.kind, choice.model) == ("openai", DEFAULT_OPENAI_MODEL)
+    assert choice.label == f"OpenAI {DEFAULT_OPENAI_MODEL}"
+    named = choose_model(
+        load_settings(env={"OPENAI_API_KEY": "sk-test", "STREAMLIT_AGENT_MODEL": "gpt-x"})
+    )
+    assert named.model == "gpt-x"
+
+
+def test_base_url_wins_and_label_hides_credentials() -> None:
+    env = {"OPENAI_BASE_URL": "http://user:pw@127.0.0.1:11434/v1", "OPENAI_MODEL": "llama3"}
+    choice = choose_model(load_settings(env=env))
+    assert choice.kind == "compatible"
+    assert "pw" not in choice.label
+    assert choice.label == "OpenAI-compatible at http://127.0.0.1:11434/v1 (llama3)"
+
+
+def test_secrets_file_is_read_but_environment_wins() -> None:
+    settings = load_settings(
+        env={"OPENAI_MODEL": "from-env"},
+        secrets={"OPENAI_API_KEY": "sk-secret", "OPENAI_MODEL": "from-secrets"},
+    )
+    assert settings.openai_api_key == "sk-secret"
+    assert settings.model_name == "from-env"
+    assert "sk-secret" not in repr(settings)
+
+
+def test_bad_numbers_in_settings_fall_back_to_defaults() -> None:
+    settings = load_settings(env={"STREAMLIT_AGENT_REQUEST_TIMEOUT": "soon"})
+    assert settings.request_timeout_s == 60.0
+
+
+def test_build_chat_model_points_at_the_right_server() -> None:
+    settings = load_settings(env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+    model = build_chat_model(choose_model(settings), settings)
+    assert str(model.openai_api_base) == "http://127.0.0.1:9/v1"
+    assert model.streaming is True
+    bundled = build_chat_model(
+        ModelChoice("bundled", "smollm2"), settings, local_base_url="http://127.0.0.1:8/v1"
+    )
+    assert isinstance(bundled, SmallModelChatOpenAI)
+
+
+def test_html_escaped_arguments_are_unescaped() -> None:
+    message = AIMessage(
+        "",
+        tool_calls=[
+            {"name": "calculator", "args": {"expression": "&#39;2&#39; &amp; 3"}, "id": "1"}
+        ],
+    )
+    assert unescape_tool_args(message).tool_calls[0]["args"]["expression"] == "'2' & 3"
+
+
+def test_redact_url_and_scrub() -> None:
+    assert redact_url("postgresql://u:secret@db:5432/x") == "postgresql://db:5432/x"
+    assert "sk-abcdef123456" not in scrub("bad key sk-abcdef123456 given")
+    assert "hunter22" not in scrub("the key hunter22 failed", ["hunter22"])
