@@ -9,6 +9,7 @@ from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
+from pydantic import Field
 
 from streamlit_agent.agent import build_agent, run_turn, trim_history
 from streamlit_agent.config import Settings
@@ -29,7 +30,7 @@ class ListHistory(BaseChatMessageHistory):
 class ScriptedChatModel(FakeMessagesListChatModel):
     """Replies from a list and remembers every prompt it was given."""
 
-    seen: list[list[BaseMessage]] = []
+    seen: list[list[BaseMessage]] = Field(default_factory=list)
 
     def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedChatModel:
         return self
@@ -57,7 +58,6 @@ def call(name: str, args: dict[str, Any], call_id: str) -> AIMessage:
 
 def make(responses: list[AIMessage], tools: list[Any] | None = None, **settings: Any) -> Any:
     model = ScriptedChatModel(responses=responses)
-    model.seen = []
     history = ListHistory()
     agent = build_agent(model, tools or [multiply], Settings(**settings), lambda _: history)
     return agent, history, model
