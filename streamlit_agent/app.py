@@ -49,8 +49,10 @@ if problem := st.session_state.get(STORE_PROBLEM_KEY):
     )
 
 chat.draw_conversation(history.messages)
+chat.draw_pending_approval()
 
-prompt = chat.take_retry_request(history) or st.chat_input("Ask a question")
+typed = st.chat_input("Ask a question")
+prompt, message_id = chat.take_retry_request(history) or (typed, None)
 if prompt is not None and prompt.strip():
     if len(prompt) > MAX_MESSAGE_CHARS:
         st.error(
@@ -71,4 +73,5 @@ if prompt is not None and prompt.strip():
             history,
             prompt,
             secrets=[settings.openai_api_key],
+            message_id=message_id,
         )

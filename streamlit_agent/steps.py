@@ -199,7 +199,7 @@ class StepRecorder(BaseCallbackHandler):
 
 def _status_of(output: Any) -> str:
     status = getattr(output, "status", None)
-    return "error" if status == "error" else "ok"
+    return status if status in ("error", "denied") else "ok"
 
 
 def _tool_message(call: _Call) -> ToolMessage:

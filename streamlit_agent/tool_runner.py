@@ -1,15 +1,25 @@
-"""Running tools safely: time limit, contained failures, capped output.
+"""Running tools safely: approval, time limit, contained failures, capped output.
 
 Every tool the agent gets is wrapped here. A failure or timeout becomes the
 sentence "Tool X failed: <reason>" for the model and an error step for the user;
 output longer than the cap is cut for the model (with a note saying so) while the
 step keeps the whole text.
+
+A tool with `metadata["requires_approval"]` runs only once the user has approved
+that exact call. Streamlit cannot wait for a click in the middle of a script run,
+so an undecided call raises `ApprovalRequired`; the page asks, records the
+decision in an `ApprovalGate` and runs the turn again.
 """
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool
@@ -27,6 +37,56 @@ class ToolOutput(str):
         output.status = status
         output.full_output = full_output
         return output
+
+
+def approval_key(tool_name: str, args: dict[str, Any]) -> str:
+    return f"{tool_name}:{json.dumps(args, sort_keys=True, default=str)}"
+
+
+class ApprovalRequired(Exception):
+    """A tool call that needs the user's decision before it may run."""
+
+    def __init__(self, tool_name: str, args: dict[str, Any]) -> None:
+        super().__init__(f"{tool_name} needs approval")
+        self.tool_name = tool_name
+        self.call_args = args
+        self.key = approval_key(tool_name, args)
+
+
+@dataclass
+class ApprovalGate:
+    """The user's decisions for one turn, by call (tool name and arguments)."""
+
+    decisions: dict[str, bool] = field(default_factory=dict)
+
+
+_gate: ContextVar[ApprovalGate | None] = ContextVar("approval_gate", default=None)
+
+
+@contextmanager
+def approvals(gate: ApprovalGate) -> Iterator[None]:
+    token = _gate.set(gate)
+    try:
+        yield
+    finally:
+        _gate.reset(token)
+
+
+def _check_approval(tool: BaseTool, args: dict[str, Any]) -> ToolOutput | None:
+    """None to go ahead, a refusal to return, or ApprovalRequired while undecided."""
+    if not (tool.metadata or {}).get("requires_approval"):
+        return None
+    gate = _gate.get()
+    decision = gate.decisions.get(approval_key(tool.name, args)) if gate else None
+    if decision is None:
+        raise ApprovalRequired(tool.name, args)
+    if decision:
+        return None
+    return ToolOutput.make(
+        f"The user denied this call to {tool.name}; it was not run. "
+        "Do not retry it; tell the user what you could not do.",
+        status="denied",
+    )
 
 
 def cap_output(text: str, limit: int) -> ToolOutput:
@@ -61,6 +121,9 @@ def guard_tool(tool: BaseTool, timeout_s: float, output_cap: int) -> BaseTool:
     limit = float((tool.metadata or {}).get("timeout_s", timeout_s))
 
     def run(**kwargs: Any) -> str:
+        refusal = _check_approval(tool, kwargs)
+        if refusal is not None:
+            return refusal
         try:
             result = _run_with_timeout(tool, kwargs, limit)
         except Exception as exc:

@@ -183,3 +183,43 @@ def test_trim_history_keeps_newest_whole_turns() -> None:
     assert isinstance(trimmed[0], HumanMessage)
     assert trimmed[-1].content == "answer 19"
     assert len(trimmed) < len(history)
+
+
+@tool
+def send_money(amount: int) -> str:
+    """Sends money."""
+    return f"sent {amount}"
+
+
+send_money.metadata = {"requires_approval": True}
+
+
+def test_call_needing_approval_stops_until_decided() -> None:
+    from streamlit_agent.tool_runner import ApprovalRequired
+
+    agent, history, _ = make([call("send_money", {"amount": 5}, "c1")], tools=[send_money])
+    with pytest.raises(ApprovalRequired) as raised:
+        run_turn(agent, "t1", HumanMessage("pay"), StepRecorder())
+    assert raised.value.tool_name == "send_money"
+    assert raised.value.call_args == {"amount": 5}
+    assert history.messages == []
+
+
+@pytest.mark.parametrize("approved", [True, False])
+def test_decided_call_runs_or_is_refused(approved: bool) -> None:
+    from streamlit_agent.tool_runner import ApprovalGate, approval_key, approvals
+
+    agent, history, model = make(
+        [call("send_money", {"amount": 5}, "c1"), AIMessage("done")], tools=[send_money]
+    )
+    gate = ApprovalGate({approval_key("send_money", {"amount": 5}): approved})
+    with approvals(gate):
+        run_turn(agent, "t1", HumanMessage("pay"), StepRecorder())
+    fed_back = str(model.seen[-1][-1].content)
+    step = group_turns(history.messages)[0].steps[0]
+    if approved:
+        assert fed_back == "sent 5"
+        assert step.status == "ok"
+    else:
+        assert fed_back.startswith("The user denied this call to send_money")
+        assert step.status == "denied"

@@ -29,8 +29,11 @@ from streamlit_agent.steps import (
     group_turns,
     new_message_id,
 )
+from streamlit_agent.tool_runner import ApprovalGate, ApprovalRequired, approvals
 
 RETRY_REQUEST_KEY = "retry_request"
+PENDING_APPROVAL_KEY = "pending_approval"
+DECISIONS_KEY = "tool_decisions"  # {user message id: {call key: approved?}}
 STEP_ICONS = {"ok": "🛠️", "error": "⚠️", "denied": "🚫", "interrupted": "⏹️"}
 
 
@@ -95,13 +98,38 @@ def draw_conversation(messages: list[BaseMessage]) -> None:
         draw_turn(turn, is_last=index == len(turns) - 1)
 
 
-def take_retry_request(history: DurableChatHistory) -> str | None:
-    """If Retry was pressed, drop the failed turn and return its question to ask again."""
+def take_retry_request(history: DurableChatHistory) -> tuple[str, str | None] | None:
+    """If Retry (or an approval) asks for it, drop the failed turn; return (question, id)."""
     request = st.session_state.pop(RETRY_REQUEST_KEY, None)
     if not request:
         return None
-    history.remove(set(request["remove"]))
-    return request["text"]
+    history.remove(set(request.get("remove", [])))
+    return request["text"], request.get("message_id")
+
+
+def _decide(approved: bool) -> None:
+    pending = st.session_state.pop(PENDING_APPROVAL_KEY)
+    decisions = st.session_state.setdefault(DECISIONS_KEY, {})
+    decisions.setdefault(pending["message_id"], {})[pending["key"]] = approved
+    st.session_state[RETRY_REQUEST_KEY] = {
+        "text": pending["text"],
+        "message_id": pending["message_id"],
+    }
+
+
+def draw_pending_approval() -> None:
+    """A tool call waiting for the user's Approve or Deny."""
+    pending = st.session_state.get(PENDING_APPROVAL_KEY)
+    if not pending:
+        return
+    with st.chat_message("user"):
+        st.markdown(pending["text"])
+    with st.chat_message("assistant"):
+        st.info(f"The agent wants to run **{pending['tool']}** with:", icon="🔐")
+        st.code(_pretty(pending["args"]), language="json", wrap_lines=True)
+        approve, deny = st.columns(2)
+        approve.button("✅ Approve", on_click=_decide, args=(True,), use_container_width=True)
+        deny.button("🚫 Deny", on_click=_decide, args=(False,), use_container_width=True)
 
 
 class LiveSteps(StreamlitCallbackHandler):
@@ -117,7 +145,12 @@ class LiveSteps(StreamlitCallbackHandler):
 
     def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
         if self._current_thought is not None:
-            self._current_thought.container.markdown(f"**Tool failed:** {type(error).__name__}")
+            note = (
+                "**Waiting for your approval.**"
+                if isinstance(error, ApprovalRequired)
+                else f"**Tool failed:** {type(error).__name__}"
+            )
+            self._current_thought.container.markdown(note)
 
 
 class AnswerStream(BaseCallbackHandler):
@@ -150,9 +183,15 @@ def run_live(
     history: DurableChatHistory,
     text: str,
     secrets: Iterable[str | None] = (),
+    message_id: str | None = None,
 ) -> None:
-    """Ask the agent `text`, streaming steps and answer into the chat; nothing is lost."""
-    user_message = HumanMessage(content=text, id=new_message_id())
+    """Ask the agent `text`, streaming steps and answer into the chat; nothing is lost.
+
+    `message_id` re-asks a question already stored (after an approval) without
+    storing it twice.
+    """
+    user_message = HumanMessage(content=text, id=message_id or new_message_id())
+    decisions = st.session_state.get(DECISIONS_KEY, {}).get(user_message.id, {})
     history.persist([user_message])  # stored before the agent runs
     with st.chat_message("user"):
         st.markdown(text)
@@ -164,7 +203,17 @@ def run_live(
         recorder = StepRecorder()
         handlers = [LiveSteps(steps_box, expand_new_thoughts=True), AnswerStream(answer_slot)]
         try:
-            result = run_turn(get_agent(), history.thread_id, user_message, recorder, handlers)
+            with approvals(ApprovalGate(decisions)):
+                result = run_turn(get_agent(), history.thread_id, user_message, recorder, handlers)
+        except ApprovalRequired as request:
+            st.session_state[PENDING_APPROVAL_KEY] = {
+                "text": text,
+                "message_id": user_message.id,
+                "tool": request.tool_name,
+                "args": request.call_args,
+                "key": request.key,
+            }
+            st.rerun()
         except Exception as exc:
             message = describe_error(exc, secrets)
             history.add_messages([user_message, *recorder.messages(message, status=STATUS_ERROR)])
@@ -180,3 +229,4 @@ def run_live(
             raise
         stop_slot.empty()
         answer_slot.markdown(str(result["output"]))
+        st.session_state.get(DECISIONS_KEY, {}).pop(user_message.id, None)
