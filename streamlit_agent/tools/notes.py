@@ -1,0 +1,28 @@
+"""Save a note as a Markdown file: a tool with a side effect, so it asks first."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from langchain_core.tools import tool
+
+
+def notes_dir() -> Path:
+    default = Path.home() / ".streamlit-agent" / "notes"
+    return Path(os.environ.get("STREAMLIT_AGENT_NOTES_DIR", default)).expanduser()
+
+
+@tool
+def save_note(title: str, text: str) -> str:
+    """Save a note for the user as a Markdown file. Use it when asked to write something down."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "note"
+    path = notes_dir() / f"{slug}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"# {title}\n\n{text}\n", encoding="utf-8")
+    return f"Saved the note '{title}' to {path.name}."
+
+
+# Writing to disk is a side effect: the user approves each call before it runs.
+save_note.metadata = {"requires_approval": True}
