@@ -29,7 +29,10 @@ _RESULT_LIMIT = 10**MAX_RESULT_DIGITS
 _LOG2_10 = math.log2(10)
 
 # Symbols people (and models) paste from prose; `^` is meant as a power, not XOR.
-_NORMALISE = str.maketrans({"×": "*", "÷": "/", "−": "-", "–": "-", "·": "*"})
+# Small models write "{(37 * 41)}" or "[2 + 3] * 2": braces and brackets group like parentheses.
+_NORMALISE = str.maketrans(
+    {"×": "*", "÷": "/", "−": "-", "–": "-", "·": "*", "{": "(", "}": ")", "[": "(", "]": ")"}
+)
 
 
 class CalculatorError(ValueError):
@@ -72,7 +75,9 @@ def _round(x: Number, ndigits: Number | None = None) -> Number:
         raise CalculatorError("round() digits must be a whole number")
     # round(x, -n) on an int builds 10**n, so n must stay small.
     if abs(ndigits) > MAX_ROUND_DIGITS:
-        raise CalculatorError(f"round() digits must be between -{MAX_ROUND_DIGITS} and {MAX_ROUND_DIGITS}")
+        raise CalculatorError(
+            f"round() digits must be between -{MAX_ROUND_DIGITS} and {MAX_ROUND_DIGITS}"
+        )
     return round(x, int(ndigits))
 
 
@@ -231,9 +236,17 @@ class _Evaluator:
         if isinstance(node, ast.Constant):
             return self._constant(node.value)
         if isinstance(node, ast.BinOp):
-            left = self.evaluate(node.left, depth)
-            right = self.evaluate(node.right, depth)
-            return _binary(node.op, left, right)
+            # A flat sum like 1 + 2 + ... + 200 is a left-leaning chain in the tree; walk it
+            # in a loop so that only real nesting counts against the depth limit.
+            chain: list[ast.BinOp] = []
+            while isinstance(node, ast.BinOp):
+                chain.append(node)
+                node = node.left
+            value = self.evaluate(node, depth)
+            for link in reversed(chain):
+                right = self.evaluate(link.right, depth)
+                value = _check_result(_binary(link.op, value, right))
+            return value
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.USub):
                 return -self.evaluate(node.operand, depth)
@@ -267,14 +280,13 @@ class _Evaluator:
         raise _refuse(f"the value {value!r} is")
 
     def _call(self, node: ast.Call, depth: int) -> Number:
+        if isinstance(node.func, ast.Attribute):
+            raise _refuse("attribute access is")
         if not isinstance(node.func, ast.Name):
-            what = "attribute access is" if isinstance(node.func, ast.Attribute) else "calls are"
-            if what == "calls are":
-                raise CalculatorError(
-                    "Unsupported expression: only the listed functions can be called, "
-                    f"e.g. sqrt(2); available: {', '.join(_FUNCTIONS)}"
-                )
-            raise _refuse(what)
+            raise CalculatorError(
+                "Unsupported expression: only the listed functions can be called "
+                "(write '2 * (3 + 4)' to multiply, not '2 (3 + 4)')"
+            )
         name = node.func.id
         function = _FUNCTIONS.get(name)
         if function is None:
@@ -319,7 +331,7 @@ def _max_bracket_depth(text: str) -> int:
 
 
 def normalise(expression: str) -> str:
-    """The expression with prose symbols (× ÷ − ^) turned into Python operators."""
+    """The expression with prose symbols (× ÷ − ^ and {} []) turned into Python operators."""
     text = expression.strip().translate(_NORMALISE).replace("^", "**")
     # "2 + 2 =" is a common way of asking; the trailing "=" means nothing here.
     return text.removesuffix("=").rstrip()
