@@ -9,7 +9,10 @@ so a failing database never costs the user a message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 import streamlit as st
@@ -35,6 +38,39 @@ class MessageStore(Protocol):
     def load_messages(self, thread_id: str) -> list[BaseMessage]: ...
 
     def delete_messages(self, thread_id: str, ids: Any) -> None: ...
+
+
+class TurnGuard:
+    """Lets exactly one party write a turn's answer: the finished run or its interruption.
+
+    The agent runs in a worker thread while the page waits; a Stop can land just as
+    the run finishes, and without this both would store an answer.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._claimed = False
+        self.cancelled = threading.Event()
+
+    def claim(self) -> bool:
+        with self._lock:
+            if self._claimed:
+                return False
+            self._claimed = True
+            return True
+
+
+_turn_guard: ContextVar[TurnGuard | None] = ContextVar("turn_guard", default=None)
+
+
+@contextmanager
+def guarded_turn(guard: TurnGuard) -> Iterator[None]:
+    """History writes made inside (by the agent's run) first claim `guard`."""
+    token = _turn_guard.set(guard)
+    try:
+        yield
+    finally:
+        _turn_guard.reset(token)
 
 
 def ensure_ids(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
@@ -63,6 +99,9 @@ class DurableChatHistory(StreamlitChatMessageHistory):
         self.add_messages([message])
 
     def add_messages(self, messages: Sequence[BaseMessage]) -> None:
+        guard = _turn_guard.get()
+        if guard is not None and not guard.claim():
+            return  # the turn was interrupted and already stored as such
         messages = ensure_ids(messages)
         present = {m.id for m in self.messages}
         self.messages.extend(m for m in messages if m.id not in present)

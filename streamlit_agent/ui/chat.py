@@ -6,20 +6,27 @@ Model and tool text is always drawn with `st.markdown`/`st.code` without
 
 from __future__ import annotations
 
+import contextvars
 import json
+import threading
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
-from langchain_community.callbacks.streamlit import StreamlitCallbackHandler
+from langchain_community.callbacks.streamlit.streamlit_callback_handler import (
+    StreamlitCallbackHandler,
+)
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.outputs import LLMResult
 from langchain_core.runnables.history import RunnableWithMessageHistory
+from streamlit.runtime.scriptrunner import add_script_run_ctx
 
 from streamlit_agent.agent import run_turn
 from streamlit_agent.errors import describe_error
-from streamlit_agent.memory import DurableChatHistory
+from streamlit_agent.memory import DurableChatHistory, TurnGuard, guarded_turn
 from streamlit_agent.steps import (
     STATUS_ERROR,
     STATUS_INTERRUPTED,
@@ -178,6 +185,40 @@ class AnswerStream(BaseCallbackHandler):
             self.text = ""
 
 
+class CancelOnStop(BaseCallbackHandler):
+    """First handler of a run: once the page was interrupted, end the run at its next event."""
+
+    def __init__(self, guard: TurnGuard) -> None:
+        self.guard = guard
+
+    def _check(self, *args: Any, **kwargs: Any) -> None:
+        if self.guard.cancelled.is_set():
+            raise RunCancelled
+
+    on_llm_start = on_chat_model_start = on_llm_new_token = _check
+    on_tool_start = on_agent_action = on_chain_start = _check
+
+
+class RunCancelled(BaseException):
+    """Raised inside an abandoned run to end it."""
+
+
+@dataclass
+class _Outcome:
+    result: dict[str, Any] | None = None
+    error: BaseException | None = None
+
+
+def _wait_showing_progress(worker: threading.Thread, slot: Any) -> None:
+    # Each update is also where Streamlit can interrupt the page for Stop or a new
+    # message, so the wait stays responsive however long a tool or the model takes.
+    started = time.monotonic()
+    while worker.is_alive():
+        worker.join(0.2)
+        slot.caption(f"⏳ Working… {time.monotonic() - started:.0f} s")
+    slot.empty()
+
+
 def run_live(
     get_agent: Callable[[], RunnableWithMessageHistory],
     history: DurableChatHistory,
@@ -200,33 +241,56 @@ def run_live(
         stop_slot.button("⏹ Stop", key="stop-run", help="Stop this answer; what arrived is kept.")
         steps_box = st.container()
         answer_slot = st.empty()
+        progress_slot = st.empty()
         recorder = StepRecorder()
-        handlers = [LiveSteps(steps_box, expand_new_thoughts=True), AnswerStream(answer_slot)]
+        guard = TurnGuard()
+        handlers = [
+            CancelOnStop(guard),
+            LiveSteps(steps_box, expand_new_thoughts=True),
+            AnswerStream(answer_slot),
+        ]
+        outcome = _Outcome()
+
+        def work() -> None:
+            try:
+                with approvals(ApprovalGate(decisions)), guarded_turn(guard):
+                    agent = get_agent()
+                    outcome.result = run_turn(
+                        agent, history.thread_id, user_message, recorder, handlers
+                    )
+            except BaseException as exc:
+                outcome.error = exc
+
+        worker = threading.Thread(
+            target=contextvars.copy_context().run, args=(work,), name="agent-run", daemon=True
+        )
+        add_script_run_ctx(worker)
+        worker.start()
         try:
-            with approvals(ApprovalGate(decisions)):
-                result = run_turn(get_agent(), history.thread_id, user_message, recorder, handlers)
-        except ApprovalRequired as request:
+            _wait_showing_progress(worker, progress_slot)
+        except BaseException:
+            # Stop, a new message or a closed tab interrupts the page: keep what arrived.
+            guard.cancelled.set()
+            if guard.claim():
+                partial = recorder.messages(recorder.partial_answer, status=STATUS_INTERRUPTED)
+                history.add_messages([user_message, *partial])
+            raise
+        error = outcome.error
+        if isinstance(error, ApprovalRequired):
             st.session_state[PENDING_APPROVAL_KEY] = {
                 "text": text,
                 "message_id": user_message.id,
-                "tool": request.tool_name,
-                "args": request.call_args,
-                "key": request.key,
+                "tool": error.tool_name,
+                "args": error.call_args,
+                "key": error.key,
             }
             st.rerun()
-        except Exception as exc:
-            message = describe_error(exc, secrets)
-            history.add_messages([user_message, *recorder.messages(message, status=STATUS_ERROR)])
+        if error is not None:
+            if guard.claim():
+                message = describe_error(error, secrets)
+                failed = recorder.messages(message, status=STATUS_ERROR)
+                history.add_messages([user_message, *failed])
             st.rerun()  # redraw from history: the error bubble with its Retry button
-        except BaseException:
-            # Stop, a new message or a closed tab interrupts the script: keep what arrived.
-            history.add_messages(
-                [
-                    user_message,
-                    *recorder.messages(recorder.partial_answer, status=STATUS_INTERRUPTED),
-                ]
-            )
-            raise
         stop_slot.empty()
-        answer_slot.markdown(str(result["output"]))
+        answer_slot.markdown(str((outcome.result or {}).get("output", "")))
         st.session_state.get(DECISIONS_KEY, {}).pop(user_message.id, None)
