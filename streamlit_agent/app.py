@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from streamlit_agent import resources
-from streamlit_agent.config import load_settings
+from streamlit_agent.config import configuration_problems, load_settings
 from streamlit_agent.memory import STORE_PROBLEM_KEY, flush_unsaved, open_thread
 from streamlit_agent.providers import choose_model
 from streamlit_agent.ui import chat, sidebar
@@ -32,7 +32,9 @@ registry = resources.tool_registry(settings.tools_dir)
 
 with st.sidebar:
     st.title("🦜 streamlit-agent")
-    typed_key = sidebar.model_section(choose_model(settings), bool(settings.openai_api_key))
+    typed_key = sidebar.model_section(
+        choose_model(settings), bool(settings.openai_api_key), configuration_problems(settings)
+    )
     settings = settings.with_api_key(typed_key)
     choice = choose_model(settings)
     enabled_tools = sidebar.tools_section(registry, thread_id)

@@ -88,3 +88,25 @@ def load_settings(
         tools_dir=get("STREAMLIT_AGENT_TOOLS_DIR"),
         local_model_path=get("STREAMLIT_AGENT_LOCAL_MODEL"),
     )
+
+
+def configuration_problems(settings: Settings) -> list[str]:
+    """Settings that cannot work, each named, so the sidebar can say which to fix."""
+    from urllib.parse import urlsplit
+
+    problems = []
+    if settings.openai_base_url:
+        parts = urlsplit(settings.openai_base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            problems.append(
+                "OPENAI_BASE_URL is not an http(s) URL; expected something like "
+                "http://127.0.0.1:11434/v1."
+            )
+    if settings.openai_api_key is not None and not settings.openai_api_key.strip():
+        problems.append("OPENAI_API_KEY is blank.")
+    if settings.db_url and "://" not in settings.db_url:
+        problems.append(
+            "STREAMLIT_AGENT_DB_URL is not a database URL; expected e.g. "
+            "sqlite:///path/to/file.db or postgresql+psycopg://user@host/db."
+        )
+    return problems

@@ -80,3 +80,15 @@ def test_redact_url_and_scrub() -> None:
     assert redact_url("postgresql://u:secret@db:5432/x") == "postgresql://db:5432/x"
     assert "sk-abcdef123456" not in scrub("bad key sk-abcdef123456 given")
     assert "hunter22" not in scrub("the key hunter22 failed", ["hunter22"])
+
+
+def test_configuration_problems_name_the_setting() -> None:
+    from streamlit_agent.config import configuration_problems
+
+    bad = load_settings(
+        env={"OPENAI_BASE_URL": "localhost:11434", "STREAMLIT_AGENT_DB_URL": "x.db"}
+    )
+    problems = configuration_problems(bad)
+    assert any(p.startswith("OPENAI_BASE_URL") for p in problems)
+    assert any(p.startswith("STREAMLIT_AGENT_DB_URL") for p in problems)
+    assert configuration_problems(load_settings(env={})) == []

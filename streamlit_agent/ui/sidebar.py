@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import streamlit as st
 from langchain_core.messages import BaseMessage
@@ -36,10 +37,14 @@ def _open(thread_id: str) -> None:
     st.query_params[THREAD_PARAM] = thread_id
 
 
-def model_section(choice: ModelChoice, key_configured: bool) -> str | None:
+def model_section(
+    choice: ModelChoice, key_configured: bool, problems: Sequence[str] = ()
+) -> str | None:
     """Shows the active model; returns an API key typed into the sidebar, if any."""
     st.subheader("Model")
     st.markdown(f"**{choice.label}**")
+    for problem in problems:
+        st.error(problem, icon="⚙️")
     if choice.kind == "compatible" or key_configured:
         return None
     typed = st.text_input(
