@@ -1,0 +1,115 @@
+"""Conversation exports (Markdown for people, JSON for programs), steps included."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import BaseMessage, message_to_dict
+
+from streamlit_agent.steps import Step, Turn, group_turns
+from streamlit_agent.store import ThreadSummary
+
+EXPORT_FORMAT_VERSION = 1
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content)
+    return str(content)
+
+
+def _when(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+
+
+def _step_dict(step: Step) -> dict[str, Any]:
+    return {
+        "tool": step.tool,
+        "input": step.input,
+        "output": step.output,
+        "error": step.error,
+        "status": step.status,
+        "duration_s": step.duration_s,
+        "call_id": step.call_id,
+    }
+
+
+def _turn_dict(turn: Turn) -> dict[str, Any]:
+    answer = turn.answer
+    return {
+        "question": _text(turn.user.content) if turn.user else None,
+        "steps": [_step_dict(step) for step in turn.steps],
+        "answer": _text(answer.content) if answer else None,
+        "status": turn.status,
+        "usage": (answer.response_metadata.get("usage") if answer else None),
+    }
+
+
+def export_json(thread: ThreadSummary | None, messages: Sequence[BaseMessage]) -> str:
+    """Every message (as LangChain message dicts, re-loadable) plus a per-turn summary."""
+    document = {
+        "format": "streamlit-agent-conversation",
+        "version": EXPORT_FORMAT_VERSION,
+        "conversation": {
+            "id": thread.id if thread else None,
+            "title": thread.title if thread else "",
+            "model": thread.model if thread else None,
+            "created_at": _when(thread.created_at) if thread else None,
+            "updated_at": _when(thread.updated_at) if thread else None,
+        },
+        "turns": [_turn_dict(turn) for turn in group_turns(list(messages))],
+        "messages": [message_to_dict(m) for m in messages],
+    }
+    # ensure_ascii keeps NULs and lone surrogates representable in any JSON reader.
+    return json.dumps(document, ensure_ascii=True, indent=2, default=str)
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any run of backticks inside `text`."""
+    longest = run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    return "`" * max(3, longest + 1)
+
+
+def _block(text: str) -> str:
+    fence = _fence(text)
+    return f"{fence}\n{text}\n{fence}"
+
+
+def _input_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def export_markdown(thread: ThreadSummary | None, messages: Sequence[BaseMessage]) -> str:
+    """A readable transcript: each question, its tool steps and the answer."""
+    title = (thread.title if thread else "") or "Conversation"
+    lines = [f"# {title}", ""]
+    if thread is not None:
+        lines += [f"- Conversation: `{thread.id}`"]
+        if thread.model:
+            lines += [f"- Model: {thread.model}"]
+        lines += [f"- Exported: {_when(time.time())}", ""]
+    for number, turn in enumerate(group_turns(list(messages)), start=1):
+        question = _text(turn.user.content) if turn.user else ""
+        lines += [f"## {number}. Question", "", question, ""]
+        for step in turn.steps:
+            duration = f" · {step.duration_s:.2f} s" if step.duration_s is not None else ""
+            lines += [f"### Step: {step.tool} ({step.status}{duration})", ""]
+            lines += ["Input:", "", _block(_input_text(step.input)), ""]
+            lines += ["Output:", "", _block(step.output), ""]
+            if step.error and step.error != step.output:
+                lines += ["Error:", "", _block(step.error), ""]
+        answer = _text(turn.answer.content) if turn.answer else ""
+        lines += ["### Answer", "", answer or "_(no answer)_", ""]
+        if turn.status != "complete":
+            lines += [f"_Status: {turn.status}_", ""]
+    return "\n".join(lines)

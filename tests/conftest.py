@@ -1,0 +1,140 @@
+"""Shared fixtures: the scripted model server, the app under `streamlit run`, and Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_support import (
+    CHROMIUM_PATH,
+    REPO_ROOT,
+    AppProcess,
+    chromium_available,
+    launch_chromium,
+    start_playwright,
+)
+from scripted_openai import ScriptedOpenAI
+
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: drives the app in a real browser (Chromium)")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    # Clients in this process (openai, httpx, urllib) must reach loopback servers directly
+    # even where a proxy is configured.
+    for name in ("NO_PROXY", "no_proxy"):
+        hosts = [h for h in os.environ.get(name, "").split(",") if h]
+        for host in ("127.0.0.1", "localhost"):
+            if host not in hosts:
+                hosts.append(host)
+        os.environ[name] = ",".join(hosts)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    # Fixtures read these at teardown to keep evidence (screenshots, logs) of a failure.
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def _failed(request: pytest.FixtureRequest) -> bool:
+    node = request.node
+    return any(
+        getattr(getattr(node, f"rep_{when}", None), "failed", False) for when in ("setup", "call")
+    )
+
+
+def _artifact_name(request: pytest.FixtureRequest, suffix: str) -> Path:
+    safe = re.sub(r"[^\w.-]+", "_", request.node.nodeid).strip("_")
+    return ARTIFACTS / f"{safe}{suffix}"
+
+
+@pytest.fixture
+def scripted_model() -> Iterator[ScriptedOpenAI]:
+    """A started `ScriptedOpenAI` on 127.0.0.1, stopped after the test."""
+    with ScriptedOpenAI() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium for the session; skipped where it is missing, except in CI."""
+    reason = None
+    if not chromium_available():
+        reason = f"browser tests need Chromium at {CHROMIUM_PATH} (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api
+        except ImportError:
+            reason = "browser tests need the playwright package (requirements-dev.txt)"
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI must run them", pytrace=False)
+        pytest.skip(reason)
+    playwright = start_playwright()
+    try:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh context and page per test; a failing test leaves a screenshot behind."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    new_page = context.new_page()
+    try:
+        yield new_page
+    finally:
+        if _failed(request):
+            try:
+                ARTIFACTS.mkdir(exist_ok=True)
+                path = _artifact_name(request, ".png")
+                new_page.screenshot(path=str(path), full_page=True)
+                print(f"screenshot saved to {path}")
+            except Exception as error:  # evidence is best effort; the failure is the news
+                print(f"could not save a screenshot: {error!r}")
+        context.close()
+
+
+@pytest.fixture
+def app_factory(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., AppProcess]]:
+    """`start(env, **kwargs)` runs the app under `streamlit run` and waits until healthy.
+
+    `env` adds to a cleaned environment (no inherited OPENAI_* etc.); kwargs go to
+    `AppProcess` (e.g. `script=`). Every app started is stopped at teardown, and a failing
+    test gets the logs printed and copied to test-artifacts/.
+    """
+    apps: list[AppProcess] = []
+
+    def start(env: dict[str, str] | None = None, **kwargs: Any) -> AppProcess:
+        kwargs.setdefault("log_dir", tmp_path / f"app-{len(apps)}")
+        app = AppProcess(env, **kwargs)
+        apps.append(app)
+        return app.start()
+
+    yield start
+
+    failed = _failed(request)
+    for index, app in enumerate(apps):
+        app.stop()
+        if failed:
+            print(app.log_tail())
+            try:
+                ARTIFACTS.mkdir(exist_ok=True)
+                _artifact_name(request, f".app{index}.log").write_text(app.log_text())
+            except OSError:
+                pass

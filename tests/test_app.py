@@ -1,0 +1,109 @@
+"""The page under Streamlit's AppTest, its model a scripted server on loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_agent" / "app.py")
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, scripted_model: Any) -> Any:
+    for name in ("OPENAI_API_KEY", "OPENAI_MODEL", "STREAMLIT_AGENT_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", scripted_model.base_url)
+    monkeypatch.setenv("STREAMLIT_AGENT_MODEL", "scripted-model")
+    monkeypatch.setenv("STREAMLIT_AGENT_DB_URL", f"sqlite:///{tmp_path / 'chat.db'}")
+    return scripted_model
+
+
+def start(thread: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if thread:
+        at.query_params["thread"] = thread
+    return at.run()
+
+
+def ask(at: AppTest, text: str) -> AppTest:
+    at.chat_input[0].set_value(text)
+    return at.run()
+
+
+def texts(at: AppTest) -> list[str]:
+    """What each chat bubble says, its markdown and captions joined."""
+    out = []
+    for message in at.chat_message:
+        parts = [m.value for m in message.markdown] + [e.value for e in message.error]
+        out.append(" ".join(parts))
+    return out
+
+
+def step_labels(at: AppTest) -> list[str]:
+    return [e.label for e in at.expander]
+
+
+def test_sidebar_names_the_bundled_model_when_nothing_is_configured(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "STREAMLIT_AGENT_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("STREAMLIT_AGENT_DB_URL", f"sqlite:///{tmp_path / 'chat.db'}")
+    at = start()
+    assert not at.exception
+    sidebar = " ".join(m.value for m in at.sidebar.markdown)
+    assert "Bundled local model: SmolLM2-135M-Instruct" in sidebar
+    assert at.sidebar.text_input(key="user_openai_api_key").value == ""
+
+
+def test_sidebar_names_the_compatible_server(app_env: Any) -> None:
+    at = start()
+    sidebar = " ".join(m.value for m in at.sidebar.markdown)
+    assert f"OpenAI-compatible at {app_env.base_url} (scripted-model)" in sidebar
+
+
+def test_answer_and_steps_survive_reruns_and_later_turns(app_env: Any) -> None:
+    at = start(thread="t-reruns")
+    at = ask(at, "What is 37 * 41?")
+    assert not at.exception
+    assert any("The calculator returned: 1517." in t for t in texts(at))
+
+    at.run()  # a plain rerun redraws from history
+    assert any("The calculator returned: 1517." in t for t in texts(at))
+    labels = step_labels(at)
+    assert any(label.startswith("🛠️ calculator") and "37 * 41" in label for label in labels)
+    step = next(e for e in at.expander if e.label.startswith("🛠️ calculator"))
+    assert any(code.value == "1517" for code in step.code)
+
+    at = ask(at, "My name is Ada")
+    at = ask(at, "What is my name?")
+    bubbles = texts(at)
+    assert any("Your name is Ada." in t for t in bubbles)
+    assert any(label.startswith("🛠️ calculator") for label in step_labels(at))
+    assert sum("The calculator returned: 1517." in t for t in bubbles) == 1
+
+
+def test_conversation_is_restored_from_the_store_with_its_tool_calls(app_env: Any) -> None:
+    first = start(thread="t-restore")
+    ask(first, "What is 6 * 7?")
+
+    second = start(thread="t-restore")  # a new session: only the store remembers
+    assert any("The calculator returned: 42." in t for t in texts(second))
+    assert any(label.startswith("🛠️ calculator") for label in step_labels(second))
+
+    ask(second, "echo history")
+    last_request = app_env.requests[-1]
+    roles = [m["role"] for m in last_request["messages"]]
+    assert roles[-5:] == ["user", "assistant", "tool", "assistant", "user"]
+    tool_message = next(m for m in last_request["messages"] if m["role"] == "tool")
+    assert tool_message["content"] == "42"
+
+
+def test_whitespace_message_is_ignored_and_not_stored(app_env: Any) -> None:
+    at = start(thread="t-blank")
+    at = ask(at, "   \n  ")
+    assert texts(at) == []
+    assert app_env.requests == []

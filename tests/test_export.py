@@ -1,0 +1,64 @@
+"""Exports parse and contain every message and step."""
+
+from __future__ import annotations
+
+import json
+
+from langchain_core.messages import HumanMessage, messages_from_dict
+from test_store import a_turn
+
+from streamlit_agent.export import export_json, export_markdown
+from streamlit_agent.store import ConversationStore
+
+
+def _stored(tmp_path, *turns):
+    store = ConversationStore(f"sqlite:///{tmp_path / 'c.db'}")
+    for turn in turns:
+        store.save_messages("t", turn, model="OpenAI gpt-test")
+    return store.get_thread("t"), store.load_messages("t")
+
+
+def test_json_export_has_every_message_and_step(tmp_path):
+    tricky = a_turn("What about ```fences``` and <b>html</b> and a\x00nul and \ud800?", 4)
+    thread, messages = _stored(tmp_path, a_turn("What is 1 + 1?", 1), tricky)
+    document = json.loads(export_json(thread, messages))
+    assert document["conversation"]["id"] == "t"
+    assert document["conversation"]["title"].startswith("What is 1 + 1?")
+    assert document["conversation"]["model"] == "OpenAI gpt-test"
+    restored = messages_from_dict(document["messages"])
+    assert [m.id for m in restored] == [m.id for m in messages]
+    assert restored[4].content == tricky[0].content
+    assert len(document["turns"]) == 2
+    step = document["turns"][0]["steps"][0]
+    assert step == {
+        "tool": "calculator",
+        "input": {"expression": "1 + 1"},
+        "output": "2",
+        "error": None,
+        "status": "ok",
+        "duration_s": 0.25,
+        "call_id": messages[1].tool_calls[0]["id"],
+    }
+    assert document["turns"][1]["answer"] == "It is 5."
+    assert document["turns"][1]["usage"] == {"total_tokens": 12}
+
+
+def test_markdown_export_shows_questions_steps_and_answers(tmp_path):
+    fenced = a_turn("Show ``` inside", 2)
+    fenced[2].response_metadata["full_output"] = "``` not a fence end ```"
+    thread, messages = _stored(tmp_path, a_turn("What is 1 + 1?", 1), fenced)
+    text = export_markdown(thread, messages)
+    assert text.startswith("# What is 1 + 1?")
+    assert "## 1. Question" in text and "## 2. Question" in text
+    assert text.count("### Step: calculator (ok · 0.25 s)") == 2
+    assert '{"expression": "1 + 1"}' in text
+    assert "It is 2." in text and "It is 3." in text
+    # Output holding a fence is wrapped in a longer fence, so it cannot break out.
+    assert "````\n``` not a fence end ```\n````" in text
+
+
+def test_interrupted_turn_is_marked(tmp_path):
+    question = HumanMessage(content="cut off", id="q1")
+    thread, messages = _stored(tmp_path, [question])
+    assert "_(no answer)_" in export_markdown(thread, messages)
+    assert json.loads(export_json(thread, messages))["turns"][0]["status"] == "interrupted"

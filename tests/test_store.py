@@ -1,0 +1,326 @@
+"""The durable store against a real SQLite file and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+from streamlit_agent.store import (
+    SCHEMA_VERSION,
+    ConversationStore,
+    StoreError,
+    redacted_url,
+    schema_version,
+)
+
+PG_URL = os.environ.get(
+    "STREAMLIT_AGENT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _pg_admin() -> sa.Engine:
+    engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL must be reachable in CI at {redacted_url(PG_URL)}: {exc}")
+        pytest.skip(f"no PostgreSQL server reachable at {redacted_url(PG_URL)}: {exc}")
+    return engine
+
+
+@pytest.fixture
+def pg_schema():
+    """A fresh schema in the `test` database, dropped afterwards; yields a store factory."""
+    admin = _pg_admin()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    stores: list[ConversationStore] = []
+
+    def make() -> ConversationStore:
+        store = ConversationStore(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+        stores.append(store)
+        return store
+
+    yield make
+    for store in stores:
+        store.close()
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_file(tmp_path):
+    stores: list[ConversationStore] = []
+    path = tmp_path / "nested" / "conversations.db"
+    path.parent.mkdir()
+
+    def make() -> ConversationStore:
+        store = ConversationStore(f"sqlite:///{path}")
+        stores.append(store)
+        return store
+
+    yield make
+    for store in stores:
+        store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def make_store(request):
+    name = "sqlite_file" if request.param == "sqlite" else "pg_schema"
+    return request.getfixturevalue(name)
+
+
+def a_turn(question: str, n: int = 0) -> list:
+    call_id = f"call_{uuid.uuid4().hex[:8]}"
+    return [
+        HumanMessage(content=question, id=uuid.uuid4().hex),
+        AIMessage(
+            content="",
+            id=uuid.uuid4().hex,
+            tool_calls=[{"name": "calculator", "args": {"expression": f"{n} + 1"}, "id": call_id}],
+        ),
+        ToolMessage(
+            content=str(n + 1)[:1],
+            tool_call_id=call_id,
+            name="calculator",
+            id=uuid.uuid4().hex,
+            response_metadata={
+                "step_status": "ok",
+                "error": None,
+                "duration_s": 0.25,
+                "full_output": str(n + 1),
+            },
+        ),
+        AIMessage(
+            content=f"It is {n + 1}.",
+            id=uuid.uuid4().hex,
+            response_metadata={"status": "complete", "usage": {"total_tokens": 12}},
+        ),
+    ]
+
+
+def test_messages_round_trip_with_tool_calls_and_metadata(make_store):
+    store = make_store()
+    turn = a_turn("What is 9 + 1?", 9)
+    store.save_messages("thread-a", turn, model="OpenAI gpt-test")
+    loaded = store.load_messages("thread-a")
+    assert [type(m) for m in loaded] == [type(m) for m in turn]
+    assert [m.id for m in loaded] == [m.id for m in turn]
+    assert loaded[1].tool_calls == turn[1].tool_calls
+    assert loaded[2].tool_call_id == turn[2].tool_call_id
+    assert loaded[2].response_metadata["full_output"] == "10"
+    assert loaded[3].response_metadata == {"status": "complete", "usage": {"total_tokens": 12}}
+    thread = store.get_thread("thread-a")
+    assert thread is not None
+    assert thread.title == "What is 9 + 1?"
+    assert thread.model == "OpenAI gpt-test"
+    assert thread.message_count == 4
+
+
+def test_steps_table_holds_tool_input_output_error_and_timing(make_store):
+    store = make_store()
+    turn = a_turn("What is 1 + 1?", 1)
+    failed = ToolMessage(
+        content="Tool calculator failed: boom",
+        tool_call_id="call_x",
+        name="calculator",
+        id=uuid.uuid4().hex,
+        status="error",
+        response_metadata={"step_status": "error", "error": "boom", "duration_s": 1.5},
+    )
+    ai = AIMessage(
+        content="",
+        id=uuid.uuid4().hex,
+        tool_calls=[{"name": "calculator", "args": {"expression": "1/0"}, "id": "call_x"}],
+    )
+    store.save_messages("t", [*turn[:3], ai, failed, turn[3]])
+    rows = store.steps_for("t")
+    assert [(r["tool"], r["status"]) for r in rows] == [
+        ("calculator", "ok"),
+        ("calculator", "error"),
+    ]
+    assert rows[0]["output"] == "2"  # the full output, not what the model was sent
+    assert rows[0]["input"] == '{"expression": "1 + 1"}'
+    assert rows[0]["duration_s"] == pytest.approx(0.25)
+    assert rows[1]["error"] == "boom"
+    assert rows[1]["input"] == '{"expression": "1/0"}'
+
+
+def test_saving_again_never_duplicates_and_keeps_first_order(make_store):
+    store = make_store()
+    turn = a_turn("first", 1)
+    store.save_messages("t", turn[:1])  # the user message is stored before the agent runs
+    store.save_messages("t", turn)  # then the whole turn arrives, user message included
+    store.save_messages("t", turn[2:])  # and a retried write repeats part of it
+    assert [m.id for m in store.load_messages("t")] == [m.id for m in turn]
+    second = a_turn("second", 2)
+    store.save_messages("t", second)
+    assert [m.id for m in store.load_messages("t")] == [m.id for m in turn + second]
+
+
+def test_unicode_round_trips_exactly(make_store):
+    store = make_store()
+    texts = [
+        "emoji 🤖🎉👩‍👩‍👧",
+        "RTL مرحبا بالعالم שלום",
+        "CJK 你好，世界 こんにちは",
+        "NUL in the middle: a\x00b",
+        "lone surrogates: \ud800 and \udfff",
+        "<script>alert(1)</script> & 'quotes' \"double\"",
+    ]
+    batch = [HumanMessage(content=t, id=uuid.uuid4().hex) for t in texts]
+    store.save_messages("unicode", batch)
+    assert [m.content for m in store.load_messages("unicode")] == texts
+    # A second store object (another app process) reads the same.
+    assert [m.content for m in make_store().load_messages("unicode")] == texts
+    assert "\x00" not in store.get_thread("unicode").title
+
+
+def test_threads_listed_newest_first_renamed_and_deleted(make_store):
+    store = make_store()
+    store.save_messages("old", a_turn("The old question", 1))
+    store.save_messages("new", a_turn("The new question\nwith a second line", 2))
+    store.create_thread("empty")  # opened but never used: not listed
+    listed = store.list_threads()
+    assert [t.id for t in listed] == ["new", "old"]
+    assert listed[0].title == "The new question with a second line"
+    store.save_messages("old", a_turn("a follow-up", 3))
+    assert [t.id for t in store.list_threads()] == ["old", "new"]
+    assert store.get_thread("old").title == "The old question"
+
+    store.rename_thread("old", "  Renamed   conversation ")
+    assert store.get_thread("old").title == "Renamed conversation"
+    with pytest.raises(ValueError, match="empty"):
+        store.rename_thread("old", "   ")
+
+    store.delete_thread("old")
+    assert store.get_thread("old") is None
+    assert store.load_messages("old") == []
+    assert store.steps_for("old") == []
+    assert [t.id for t in store.list_threads()] == ["new"]
+    assert len(store.load_messages("new")) == 4
+
+
+def test_delete_messages_removes_them_and_their_steps(make_store):
+    store = make_store()
+    turn = a_turn("retry me", 1)
+    store.save_messages("t", turn)
+    store.delete_messages("t", [m.id for m in turn[1:]])
+    assert [m.id for m in store.load_messages("t")] == [turn[0].id]
+    assert store.steps_for("t") == []
+
+
+def test_feedback_is_kept_per_answer(make_store):
+    store = make_store()
+    turn = a_turn("rate me", 1)
+    store.save_messages("t", turn)
+    store.set_feedback("t", turn[3].id, 1)
+    assert store.feedback_for("t") == {turn[3].id: 1}
+    store.set_feedback("t", turn[3].id, None)
+    assert store.feedback_for("t") == {}
+
+
+def test_concurrent_writers_lose_nothing(make_store):
+    """Two sessions (separate store objects, as in two app processes) writing at once."""
+    stores = [make_store(), make_store()]
+    errors: list[BaseException] = []
+    written: dict[str, list[str]] = {"shared": []}
+    lock = threading.Lock()
+
+    def writer(index: int) -> None:
+        store = stores[index % 2]
+        try:
+            for n in range(15):
+                for thread_id in ("shared", f"own-{index}"):
+                    batch = a_turn(f"writer {index} message {n}", n)
+                    store.save_messages(thread_id, batch)
+                    if thread_id == "shared":
+                        with lock:
+                            written["shared"].extend(m.id for m in batch)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    shared = stores[0].load_messages("shared")
+    assert sorted(m.id for m in shared) == sorted(written["shared"])
+    assert len({m.id for m in shared}) == len(shared) == 4 * 15 * 4
+    # Each batch stays contiguous and in order, whoever wrote in between.
+    for start in range(0, len(shared), 4):
+        kinds = [type(m).__name__ for m in shared[start : start + 4]]
+        assert kinds == ["HumanMessage", "AIMessage", "ToolMessage", "AIMessage"]
+    for i in range(4):
+        assert len(stores[1].load_messages(f"own-{i}")) == 15 * 4
+
+
+def test_newer_schema_is_refused_not_damaged(make_store):
+    store = make_store()
+    store.save_messages("t", a_turn("keep me", 1))
+    with store.engine.begin() as conn:
+        conn.execute(schema_version.insert().values(version=SCHEMA_VERSION + 1, applied_at=0))
+    with pytest.raises(StoreError, match="newer version"):
+        make_store()
+    assert len(store.load_messages("t")) == 4
+
+
+def test_sqlite_file_and_folder_created_on_first_use(tmp_path):
+    path = tmp_path / "conversations.db"
+    store = ConversationStore(f"sqlite:///{path}")
+    store.save_messages("t", a_turn("hello", 1))
+    assert path.exists()
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+    store.close()
+
+
+def test_corrupt_sqlite_file_gives_a_clear_error(tmp_path):
+    path = tmp_path / "conversations.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="unavailable") as caught:
+        ConversationStore(f"sqlite:///{path}")
+    assert "Traceback" not in str(caught.value)
+
+
+def test_unreachable_database_error_hides_the_password():
+    url = "postgresql://agent:hunter2-secret@127.0.0.1:1/test"
+    with pytest.raises(StoreError) as caught:
+        ConversationStore(url)
+    message = str(caught.value)
+    assert "hunter2-secret" not in message
+    assert "127.0.0.1" in message
+    assert redacted_url(url) == "postgresql://agent:***@127.0.0.1:1/test"
+
+
+def test_store_going_down_raises_store_error_then_recovers(tmp_path):
+    path = tmp_path / "conversations.db"
+    store = ConversationStore(f"sqlite:///{path}")
+    store.save_messages("t", a_turn("before", 1))
+    blocker = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 0})
+    store.engine.dispose()
+    store.engine = sa.create_engine(
+        f"sqlite:///{path}", connect_args={"timeout": 0.1, "check_same_thread": False}
+    )
+    with blocker.connect() as conn:
+        conn.exec_driver_sql("BEGIN EXCLUSIVE")
+        with pytest.raises(StoreError, match="locked"):
+            store.save_messages("t", a_turn("during", 2))
+        conn.exec_driver_sql("ROLLBACK")
+    store.save_messages("t", a_turn("after", 3))
+    assert [m.content for m in store.load_messages("t") if isinstance(m, HumanMessage)] == [
+        "before",
+        "after",
+    ]
