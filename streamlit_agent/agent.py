@@ -16,14 +16,14 @@ from langchain_classic.agents import AgentExecutor, create_tool_calling_agent
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage, trim_messages
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, trim_messages
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_core.runnables import RunnableConfig, RunnableLambda, RunnablePassthrough
 from langchain_core.runnables.history import RunnableWithMessageHistory
 from langchain_core.tools import BaseTool
 
 from streamlit_agent.config import Settings
-from streamlit_agent.steps import StepRecorder
+from streamlit_agent.steps import STATUS_ERROR, StepRecorder
 from streamlit_agent.tool_runner import guard_tool
 
 SYSTEM_PROMPT = (
@@ -55,6 +55,24 @@ def trim_history(messages: Sequence[BaseMessage], budget: int) -> list[BaseMessa
         start_on="human",
         allow_partial=False,
     )
+
+
+def history_for_model(
+    history: Sequence[BaseMessage], current: Sequence[BaseMessage]
+) -> list[BaseMessage]:
+    """What the model is shown of earlier turns.
+
+    The current question is already in working memory (it is stored before the run,
+    so a Stop can never lose it) and goes to the model as the input, not as history.
+    Error notices were written for the user, not by the model, so they are left out.
+    """
+    current_ids = {m.id for m in current if m.id}
+    return [
+        m
+        for m in history
+        if m.id not in current_ids
+        and not (isinstance(m, AIMessage) and m.response_metadata.get("status") == STATUS_ERROR)
+    ]
 
 
 def _parsing_error_feedback(error: OutputParserException) -> str:
@@ -112,7 +130,9 @@ def build_agent(
     budget = settings.history_token_budget
     chain = (
         RunnablePassthrough.assign(
-            chat_history=lambda x: trim_history(x.get("chat_history", []), budget)
+            chat_history=lambda x: trim_history(
+                history_for_model(x.get("chat_history", []), x["input"]), budget
+            )
         )
         | executor
         | RunnableLambda(_finish_turn(settings), name="finish_turn")

@@ -23,6 +23,7 @@ def _secrets() -> dict[str, object]:
 
 
 settings = load_settings(secrets=_secrets())
+chat.settle_previous_run()  # a Stop or new message: the cut-off turn is saved first
 thread_id = sidebar.current_thread_id()
 store = resources.conversation_store(settings)
 if store is not None:

@@ -51,6 +51,9 @@ class TurnGuard:
         self._lock = threading.Lock()
         self._claimed = False
         self.cancelled = threading.Event()
+        # Set once the turn's outcome (answer, error or partial) is in history; the
+        # next run of the page waits for it so it never draws a half-written turn.
+        self.settled = threading.Event()
 
     def claim(self) -> bool:
         with self._lock:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -119,7 +119,7 @@ def test_reload_and_restart_keep_turns_steps_and_model_memory(
     scripted_model.reset()
     send_chat(page, "echo history")
     echoed = bubble(page, 7)
-    assert "I received 7 earlier messages:" in echoed
+    assert "I received 8 earlier messages:" in echoed
     for line in (
         "user: My name is Grace",
         "assistant: Nice to meet you, Grace!",
@@ -128,6 +128,7 @@ def test_reload_and_restart_keep_turns_steps_and_model_memory(
         "tool(calculator): 42",
         "assistant: The calculator returned: 42.",
         "user: What is my name?",
+        "assistant: Your name is Grace.",
     ):
         assert line in echoed, (line, echoed)
 
@@ -260,7 +261,7 @@ def test_stop_saves_the_partial_answer_marked_stopped(
     open_app(page, app)
     send_chat(page, "Tell me a story [fault:stall]", wait=False)
     wait_for_chat_text(page, "This answer starts")
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="⏹ Stop").click()
     wait_for_idle(page)
     page.reload()
     wait_for_app(page)

@@ -39,12 +39,15 @@ from streamlit_agent.steps import (
 from streamlit_agent.tool_runner import ApprovalGate, ApprovalRequired, approvals
 
 RETRY_REQUEST_KEY = "retry_request"
+ACTIVE_RUN_KEY = "active_agent_run"
 PENDING_APPROVAL_KEY = "pending_approval"
 DECISIONS_KEY = "tool_decisions"  # {user message id: {call key: approved?}}
 STEP_ICONS = {"ok": "🛠️", "error": "⚠️", "denied": "🚫", "interrupted": "⏹️"}
 
 
 def _one_line(value: Any, limit: int = 80) -> str:
+    if isinstance(value, dict) and len(value) == 1:
+        value = next(iter(value.values()))  # `calculator: 37 * 41`, not a JSON object
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -219,6 +222,54 @@ def _wait_showing_progress(worker: threading.Thread, slot: Any) -> None:
     slot.empty()
 
 
+def _off_page(write: Callable[[], Any]) -> None:
+    """Run a history write on a helper thread and wait for it.
+
+    Once Streamlit has asked the page to stop (Stop, a new message, a closed tab),
+    every session-state access on the page's own thread raises again; a helper
+    thread with the same context can still finish the write.
+    """
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            write()
+        except BaseException as exc:
+            failure.append(exc)
+
+    helper = threading.Thread(target=run, name="history-write", daemon=True)
+    add_script_run_ctx(helper)
+    helper.start()
+    helper.join(timeout=10)
+    if failure:
+        raise failure[0]
+
+
+def _save_interrupted(
+    history: DurableChatHistory, guard: TurnGuard, question: HumanMessage, recorder: StepRecorder
+) -> None:
+    """Store the interrupted turn as far as it went, marked interrupted."""
+
+    def save() -> None:
+        try:
+            if guard.claim():
+                partial = recorder.messages(recorder.partial_answer, status=STATUS_INTERRUPTED)
+                history.add_messages([question, *partial])
+        finally:
+            guard.settled.set()
+
+    _off_page(save)
+
+
+def settle_previous_run(timeout_s: float = 10.0) -> None:
+    """Cancel a run this session left behind and wait until its turn is in history."""
+    guard: TurnGuard | None = st.session_state.get(ACTIVE_RUN_KEY)
+    if guard is None or guard.settled.is_set():
+        return
+    guard.cancelled.set()
+    guard.settled.wait(timeout_s)
+
+
 def run_live(
     get_agent: Callable[[], RunnableWithMessageHistory],
     history: DurableChatHistory,
@@ -233,17 +284,17 @@ def run_live(
     """
     user_message = HumanMessage(content=text, id=message_id or new_message_id())
     decisions = st.session_state.get(DECISIONS_KEY, {}).get(user_message.id, {})
-    history.persist([user_message])  # stored before the agent runs
+    history.add_messages([user_message])  # stored before the agent runs
     with st.chat_message("user"):
         st.markdown(text)
     with st.chat_message("assistant"):
-        stop_slot = st.empty()
-        stop_slot.button("⏹ Stop", key="stop-run", help="Stop this answer; what arrived is kept.")
+        st.button("⏹ Stop", key="stop-run", help="Stop this answer; what arrived is kept.")
         steps_box = st.container()
         answer_slot = st.empty()
         progress_slot = st.empty()
         recorder = StepRecorder()
         guard = TurnGuard()
+        st.session_state[ACTIVE_RUN_KEY] = guard
         handlers = [
             CancelOnStop(guard),
             LiveSteps(steps_box, expand_new_thoughts=True),
@@ -271,26 +322,26 @@ def run_live(
         except BaseException:
             # Stop, a new message or a closed tab interrupts the page: keep what arrived.
             guard.cancelled.set()
-            if guard.claim():
-                partial = recorder.messages(recorder.partial_answer, status=STATUS_INTERRUPTED)
-                history.add_messages([user_message, *partial])
+            _save_interrupted(history, guard, user_message, recorder)
             raise
         error = outcome.error
-        if isinstance(error, ApprovalRequired):
-            st.session_state[PENDING_APPROVAL_KEY] = {
-                "text": text,
-                "message_id": user_message.id,
-                "tool": error.tool_name,
-                "args": error.call_args,
-                "key": error.key,
-            }
-            st.rerun()
-        if error is not None:
-            if guard.claim():
+        try:
+            if isinstance(error, ApprovalRequired):
+                st.session_state[PENDING_APPROVAL_KEY] = {
+                    "text": text,
+                    "message_id": user_message.id,
+                    "tool": error.tool_name,
+                    "args": error.call_args,
+                    "key": error.key,
+                }
+            elif error is not None:
                 message = describe_error(error, secrets)
                 failed = recorder.messages(message, status=STATUS_ERROR)
-                history.add_messages([user_message, *failed])
-            st.rerun()  # redraw from history: the error bubble with its Retry button
-        stop_slot.empty()
-        answer_slot.markdown(str((outcome.result or {}).get("output", "")))
-        st.session_state.get(DECISIONS_KEY, {}).pop(user_message.id, None)
+                _off_page(lambda: guard.claim() and history.add_messages([user_message, *failed]))
+            else:
+                st.session_state.get(DECISIONS_KEY, {}).pop(user_message.id, None)
+        finally:
+            guard.settled.set()
+        # Redraw from history, so the page shows exactly what a reload would: the
+        # recorded steps collapsed, an error bubble with Retry, or the approval prompt.
+        st.rerun()
