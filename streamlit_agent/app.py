@@ -38,7 +38,7 @@ with st.sidebar:
     )
     settings = settings.with_api_key(typed_key)
     choice = choose_model(settings)
-    enabled_tools = sidebar.tools_section(registry, thread_id)
+    enabled_tools = sidebar.tools_section(registry, thread_id, choice)
 
 history = resources.history_for(settings, thread_id, choice.label)
 with st.sidebar:

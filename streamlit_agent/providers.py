@@ -8,13 +8,14 @@ and the bundled SmolLM2 model served by llama-cpp-python on loopback.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_openai import ChatOpenAI
 
@@ -25,6 +26,9 @@ BUNDLED_MODEL_NAME = "SmolLM2-135M-Instruct"
 NO_KEY_PLACEHOLDER = "not-needed"
 
 ProviderKind = Literal["openai", "compatible", "bundled"]
+
+
+BUNDLED_MODEL_TOOLS = frozenset({"calculator", "current_datetime", "web_search"})
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,14 @@ class ModelChoice:
         if self.kind == "openai":
             return f"OpenAI {self.model}"
         return f"OpenAI-compatible at {redact_url(self.base_url or '')} ({self.model})"
+
+    def tool_starts_on(self, tool_name: str) -> bool:
+        """Whether a tool's toggle starts on in a new conversation with this model.
+
+        The 135M bundled model picks the wrong tool when offered many, so it starts
+        with the core few; the others are one toggle away.
+        """
+        return self.kind != "bundled" or tool_name in BUNDLED_MODEL_TOOLS
 
 
 def redact_url(url: str) -> str:
@@ -144,15 +156,52 @@ class SmallModelChatOpenAI(ChatOpenAI):
         return RunnableLambda(_repairing_call(with_tools, self), name="SmallModelWithTools")
 
 
+def _as_fact(call_args: dict[str, Any], result: str) -> str:
+    values = [v for v in call_args.values() if v not in ("", None)]
+    if not values:
+        return result
+    shown = str(values[0]) if len(values) == 1 else json.dumps(call_args, ensure_ascii=False)
+    return f"{shown} = {result}"
+
+
+def answer_prompt(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
+    """The question and its tool results, phrased so a 135M model answers from them.
+
+    Shown the raw tool-call transcript, SmolLM2 mostly rambles about something else;
+    "Known fact: 37 * 41 = 1517. Using that, answer in one sentence: …" it answers.
+    """
+    start = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
+    question = str(messages[start].content) if messages else ""
+    calls = {
+        call["id"]: call["args"]
+        for m in messages[start:]
+        if isinstance(m, AIMessage)
+        for call in m.tool_calls
+    }
+    facts = [
+        _as_fact(calls.get(m.tool_call_id, {}), str(m.content))
+        for m in messages[start:]
+        if isinstance(m, ToolMessage)
+    ]
+    known = " ".join(f"Known fact: {fact}." for fact in facts)
+    return [HumanMessage(f"{known} Using that, answer in one sentence: {question}")]
+
+
+def _unescaped(message: AIMessage) -> AIMessage:
+    if isinstance(message.content, str) and "&" in message.content:
+        message.content = html.unescape(message.content)
+    return message
+
+
 def _repairing_call(with_tools: Runnable, plain: Runnable) -> Callable[..., AIMessage]:
     def call(prompt: Any, config: RunnableConfig) -> AIMessage:
         messages = prompt.to_messages() if hasattr(prompt, "to_messages") else []
         if messages and isinstance(messages[-1], ToolMessage):
             # Given a tool result, the small model calls the tool again and again.
-            return plain.invoke(prompt, config, stream=True)
+            return _unescaped(plain.invoke(answer_prompt(messages), config, stream=True))
         message = unescape_tool_args(with_tools.invoke(prompt, config))
         if message.tool_calls:
             return message
-        return plain.invoke(prompt, config, stream=True)
+        return _unescaped(plain.invoke(prompt, config, stream=True))
 
     return call

@@ -47,7 +47,7 @@ def test_arithmetic_question_calls_the_calculator_and_answers(server: LocalModel
     calculator_steps = [s for s in turn.steps if s.tool == "calculator"]
     assert calculator_steps, f"no calculator call; answer was {result['output']!r}"
     assert calculator_steps[0].output == "1517"
-    assert str(result["output"]).strip(), "the answer is empty"
+    assert "1517" in str(result["output"]), f"the answer ignores the result: {result['output']!r}"
     assert len(tokens) > 1, "the answer did not stream"
 
 

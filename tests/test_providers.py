@@ -92,3 +92,29 @@ def test_configuration_problems_name_the_setting() -> None:
     assert any(p.startswith("OPENAI_BASE_URL") for p in problems)
     assert any(p.startswith("STREAMLIT_AGENT_DB_URL") for p in problems)
     assert configuration_problems(load_settings(env={})) == []
+
+
+def test_small_model_answers_from_a_plain_statement_of_the_tool_result() -> None:
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+    from streamlit_agent.providers import answer_prompt
+
+    messages = [
+        HumanMessage("My name is Ada"),
+        AIMessage("Hello Ada"),
+        HumanMessage("What is 37 * 41?"),
+        AIMessage(
+            "", tool_calls=[{"name": "calculator", "args": {"expression": "37 * 41"}, "id": "c1"}]
+        ),
+        ToolMessage("1517", tool_call_id="c1"),
+    ]
+    (prompt,) = answer_prompt(messages)
+    assert prompt.content == (
+        "Known fact: 37 * 41 = 1517. Using that, answer in one sentence: What is 37 * 41?"
+    )
+
+
+def test_bundled_model_starts_with_the_core_tools_only() -> None:
+    bundled = ModelChoice("bundled", "smollm2")
+    assert bundled.tool_starts_on("calculator") and not bundled.tool_starts_on("sql_query")
+    assert ModelChoice("openai", "gpt-4.1-mini").tool_starts_on("sql_query")

@@ -56,14 +56,15 @@ def model_section(
     return typed.strip() or None
 
 
-def tools_section(registry: Registry, thread_id: str) -> tuple[str, ...]:
+def tools_section(registry: Registry, thread_id: str, choice: ModelChoice) -> tuple[str, ...]:
     """Toggles per tool, remembered per conversation; returns the enabled tool names."""
     st.subheader("Tools")
     enabled: list[str] = []
     for info in registry.tools.values():
         key = f"tool-enabled:{thread_id}:{info.name}"
         label = info.name + (" (asks first)" if info.requires_approval else "")
-        if st.toggle(label, value=st.session_state.get(key, True), key=key, help=info.summary):
+        starts_on = choice.tool_starts_on(info.name)
+        if st.toggle(label, value=st.session_state.get(key, starts_on), key=key, help=info.summary):
             enabled.append(info.name)
         st.caption(info.summary)
     for problem in registry.problems:
