@@ -33,10 +33,7 @@ registry = resources.tool_registry(settings.tools_dir)
 
 with st.sidebar:
     st.title("🦜 streamlit-agent")
-    typed_key = sidebar.model_section(
-        choose_model(settings), bool(settings.openai_api_key), configuration_problems(settings)
-    )
-    settings = settings.with_api_key(typed_key)
+    settings = sidebar.model_section(settings, configuration_problems(settings))
     choice = choose_model(settings)
     enabled_tools = sidebar.tools_section(registry, thread_id, choice)
 

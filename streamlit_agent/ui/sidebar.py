@@ -8,8 +8,9 @@ from collections.abc import Sequence
 import streamlit as st
 from langchain_core.messages import BaseMessage
 
+from streamlit_agent.config import Settings
 from streamlit_agent.export import export_json, export_markdown
-from streamlit_agent.providers import ModelChoice
+from streamlit_agent.providers import ModelChoice, choose_model
 from streamlit_agent.store import ConversationStore, ThreadSummary
 from streamlit_agent.tools import Registry
 
@@ -37,23 +38,23 @@ def _open(thread_id: str) -> None:
     st.query_params[THREAD_PARAM] = thread_id
 
 
-def model_section(
-    choice: ModelChoice, key_configured: bool, problems: Sequence[str] = ()
-) -> str | None:
-    """Shows the active model; returns an API key typed into the sidebar, if any."""
+def model_section(settings: Settings, problems: Sequence[str] = ()) -> Settings:
+    """Shows the active model; returns the settings with any key typed here applied."""
     st.subheader("Model")
-    st.markdown(f"**{choice.label}**")
+    label_slot = st.empty()  # filled last: a key typed below changes the model
     for problem in problems:
         st.error(problem, icon="⚙️")
-    if choice.kind == "compatible" or key_configured:
-        return None
-    typed = st.text_input(
-        "OpenAI API key",
-        type="password",
-        key=USER_API_KEY,
-        help="Used for this browser session only; never stored or shown.",
-    )
-    return typed.strip() or None
+    typed = None
+    if choose_model(settings).kind != "compatible" and not settings.openai_api_key:
+        typed = st.text_input(
+            "OpenAI API key",
+            type="password",
+            key=USER_API_KEY,
+            help="Used for this browser session only; never stored or shown.",
+        )
+    settings = settings.with_api_key((typed or "").strip() or None)
+    label_slot.markdown(f"**{choose_model(settings).label}**")
+    return settings
 
 
 def tools_section(registry: Registry, thread_id: str, choice: ModelChoice) -> tuple[str, ...]:
