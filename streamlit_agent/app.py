@@ -6,7 +6,13 @@ import streamlit as st
 
 from streamlit_agent import resources
 from streamlit_agent.config import configuration_problems, load_settings
-from streamlit_agent.memory import STORE_PROBLEM_KEY, flush_unsaved, open_thread
+from streamlit_agent.memory import (
+    STORE_PROBLEM_KEY,
+    feedback_saver,
+    flush_unsaved,
+    load_feedback,
+    open_thread,
+)
 from streamlit_agent.providers import choose_model
 from streamlit_agent.ui import chat, sidebar
 
@@ -48,7 +54,9 @@ if problem := st.session_state.get(STORE_PROBLEM_KEY):
         icon="💾",
     )
 
-chat.draw_conversation(history.messages)
+chat.draw_conversation(
+    history.messages, load_feedback(store, thread_id), feedback_saver(store, thread_id)
+)
 chat.draw_pending_approval()
 
 typed = st.chat_input("Ask a question")

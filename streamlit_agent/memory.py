@@ -39,6 +39,10 @@ class MessageStore(Protocol):
 
     def delete_messages(self, thread_id: str, ids: Any) -> None: ...
 
+    def feedback_for(self, thread_id: str) -> dict[str, int]: ...
+
+    def set_feedback(self, thread_id: str, message_id: str, value: int | None) -> None: ...
+
 
 class TurnGuard:
     """Lets exactly one party write a turn's answer: the finished run or its interruption.
@@ -167,3 +171,28 @@ def open_thread(key: str, thread_id: str, store: MessageStore | None) -> None:
     messages += [m for t, m in unsaved if t == thread_id and m.id not in known]
     st.session_state[key] = messages
     st.session_state[ACTIVE_THREAD_KEY] = thread_id
+
+
+def load_feedback(store: MessageStore | None, thread_id: str) -> dict[str, int]:
+    """Thumbs given to this conversation's answers, by answer id ({} while the store is down)."""
+    if store is None:
+        return {}
+    try:
+        return store.feedback_for(thread_id)
+    except Exception as exc:
+        _note_problem(exc)
+        return {}
+
+
+def feedback_saver(store: MessageStore | None, thread_id: str) -> Any:
+    """A callback that stores thumbs up (1) / down (0) for an answer, or None without a store."""
+    if store is None:
+        return None
+
+    def save(message_id: str, value: int | None) -> None:
+        try:
+            store.set_feedback(thread_id, message_id, value)
+        except Exception as exc:
+            _note_problem(exc)
+
+    return save

@@ -107,3 +107,19 @@ def test_whitespace_message_is_ignored_and_not_stored(app_env: Any) -> None:
     at = ask(at, "   \n  ")
     assert texts(at) == []
     assert app_env.requests == []
+
+
+def test_thumbs_on_an_answer_are_stored_and_shown_again(app_env: Any, tmp_path: Path) -> None:
+    from streamlit_agent.store import ConversationStore
+
+    at = start(thread="t-feedback")
+    at = ask(at, "My name is Ada")
+    thumbs = at.get("feedback")
+    assert len(thumbs) == 1
+    thumbs[0].set_value(1).run()
+    store = ConversationStore(f"sqlite:///{tmp_path / 'chat.db'}")
+    answer = store.load_messages("t-feedback")[-1]
+    assert store.feedback_for("t-feedback") == {answer.id: 1}
+
+    again = start(thread="t-feedback")  # a new session shows the stored thumb
+    assert again.get("feedback")[0].value == 1

@@ -10,7 +10,7 @@ import contextvars
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +80,19 @@ def _request_retry(turn: Turn) -> None:
     }
 
 
-def draw_turn(turn: Turn, is_last: bool) -> None:
+FeedbackSaver = Callable[[str, "int | None"], None]
+
+
+def _feedback_changed(answer_id: str, save: FeedbackSaver) -> None:
+    save(answer_id, st.session_state.get(f"feedback-{answer_id}"))
+
+
+def draw_turn(
+    turn: Turn,
+    is_last: bool,
+    feedback: Mapping[str, int] | None = None,
+    save_feedback: FeedbackSaver | None = None,
+) -> None:
     if turn.user is not None:
         with st.chat_message("user"):
             st.markdown(str(turn.user.content))
@@ -88,24 +100,38 @@ def draw_turn(turn: Turn, is_last: bool) -> None:
         for step in turn.steps:
             draw_step(step)
         status = turn.status
-        if turn.answer is not None and status != STATUS_ERROR and turn.answer.content:
-            st.markdown(str(turn.answer.content))
-        if status == STATUS_ERROR and turn.answer is not None:
-            st.error(str(turn.answer.content), icon="⚠️")
+        answer = turn.answer
+        if answer is not None and status != STATUS_ERROR and answer.content:
+            st.markdown(str(answer.content))
+        if status == STATUS_ERROR and answer is not None:
+            st.error(str(answer.content), icon="⚠️")
         elif status == STATUS_INTERRUPTED:
             st.caption(
                 "⏹️ Stopped before the answer was complete; what arrived is kept above."
-                if turn.answer is not None
+                if answer is not None
                 else "⏹️ No answer was saved for this message: the run was cut off."
             )
         if is_last and status in (STATUS_ERROR, STATUS_INTERRUPTED) and turn.user is not None:
             st.button("↻ Retry", key=f"retry-{turn.user.id}", on_click=_request_retry, args=(turn,))
+        if answer is not None and answer.id and status != STATUS_ERROR and save_feedback:
+            st.feedback(
+                "thumbs",
+                key=f"feedback-{answer.id}",
+                default=(feedback or {}).get(answer.id),
+                on_change=_feedback_changed,
+                args=(answer.id, save_feedback),
+            )
 
 
-def draw_conversation(messages: list[BaseMessage]) -> None:
+def draw_conversation(
+    messages: list[BaseMessage],
+    feedback: Mapping[str, int] | None = None,
+    save_feedback: FeedbackSaver | None = None,
+) -> None:
+    """Every turn from history: steps collapsed, answers, errors with Retry, thumbs."""
     turns = group_turns(messages)
     for index, turn in enumerate(turns):
-        draw_turn(turn, is_last=index == len(turns) - 1)
+        draw_turn(turn, index == len(turns) - 1, feedback, save_feedback)
 
 
 def take_retry_request(history: DurableChatHistory) -> tuple[str, str | None] | None:
