@@ -11,7 +11,9 @@ from streamlit_agent.memory import (
     feedback_saver,
     flush_unsaved,
     load_feedback,
+    load_tool_choice,
     open_thread,
+    tool_choice_saver,
 )
 from streamlit_agent.providers import choose_model
 from streamlit_agent.ui import chat, sidebar
@@ -41,7 +43,13 @@ with st.sidebar:
     st.title("🦜 streamlit-agent")
     settings = sidebar.model_section(settings, configuration_problems(settings))
     choice = choose_model(settings)
-    enabled_tools = sidebar.tools_section(registry, thread_id, choice)
+    enabled_tools = sidebar.tools_section(
+        registry,
+        thread_id,
+        choice,
+        load_tool_choice(store, thread_id),
+        tool_choice_saver(store, thread_id),
+    )
 
 history = resources.history_for(settings, thread_id, choice.label)
 with st.sidebar:

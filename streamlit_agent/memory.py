@@ -41,6 +41,10 @@ class MessageStore(Protocol):
 
     def feedback_for(self, thread_id: str) -> dict[str, int]: ...
 
+    def tool_choice(self, thread_id: str) -> dict[str, bool]: ...
+
+    def set_tool_choice(self, thread_id: str, choice: dict[str, bool]) -> None: ...
+
     def set_feedback(self, thread_id: str, message_id: str, value: int | None) -> None: ...
 
 
@@ -192,6 +196,31 @@ def feedback_saver(store: MessageStore | None, thread_id: str) -> Any:
     def save(message_id: str, value: int | None) -> None:
         try:
             store.set_feedback(thread_id, message_id, value)
+        except Exception as exc:
+            _note_problem(exc)
+
+    return save
+
+
+def load_tool_choice(store: MessageStore | None, thread_id: str) -> dict[str, bool]:
+    """Tool toggles saved for this conversation ({} while the store is down)."""
+    if store is None:
+        return {}
+    try:
+        return store.tool_choice(thread_id)
+    except Exception as exc:
+        _note_problem(exc)
+        return {}
+
+
+def tool_choice_saver(store: MessageStore | None, thread_id: str) -> Any:
+    """A callback that stores this conversation's tool toggles, or None without a store."""
+    if store is None:
+        return None
+
+    def save(choice: dict[str, bool]) -> None:
+        try:
+            store.set_tool_choice(thread_id, choice)
         except Exception as exc:
             _note_problem(exc)
 

@@ -55,6 +55,7 @@ conversations = sa.Table(
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("title", sa.Text, nullable=False, default=""),
     sa.Column("model", sa.Text),
+    sa.Column("tools", sa.Text),  # JSON {tool name: on?} chosen in the sidebar
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False, index=True),
 )
@@ -343,6 +344,26 @@ class ConversationStore:
                 conversations.update()
                 .where(conversations.c.id == thread_id)
                 .values(title=clean, updated_at=time.time())
+            )
+
+        self._run(work)
+
+    def tool_choice(self, thread_id: str) -> dict[str, bool]:
+        """The tool toggles saved for a conversation ({} when never changed)."""
+        raw = self._run(
+            lambda conn: conn.execute(
+                sa.select(conversations.c.tools).where(conversations.c.id == thread_id)
+            ).scalar()
+        )
+        return {str(k): bool(v) for k, v in json.loads(raw).items()} if raw else {}
+
+    def set_tool_choice(self, thread_id: str, choice: dict[str, bool]) -> None:
+        def work(conn: Connection) -> None:
+            self._ensure_thread(conn, thread_id, "", None, time.time())
+            conn.execute(
+                conversations.update()
+                .where(conversations.c.id == thread_id)
+                .values(tools=_json(choice))
             )
 
         self._run(work)

@@ -220,6 +220,13 @@ def test_turning_search_off_removes_it_from_the_tools_the_model_is_offered(
     assert "web_search" not in offered and "calculator" in offered
     assert "You said: search for streamlit" in chat_messages(page)[-1]
 
+    # The choice is stored with the conversation: a reload (a new session) keeps it.
+    page.reload()
+    wait_for_app(page)
+    send_chat(page, "search for tea")
+    offered = [t["function"]["name"] for t in scripted_model.requests[-1]["tools"]]
+    assert "web_search" not in offered
+
     # The choice belongs to this conversation: a new chat starts with every tool on.
     sidebar.get_by_role("button", name="New chat").click()
     wait_for_idle(page)

@@ -324,3 +324,13 @@ def test_store_going_down_raises_store_error_then_recovers(tmp_path):
         "before",
         "after",
     ]
+
+
+def test_tool_choice_is_kept_per_conversation(make_store):
+    store = make_store()
+    assert store.tool_choice("fresh") == {}
+    store.set_tool_choice("fresh", {"web_search": False, "calculator": True})
+    store.set_tool_choice("other", {"web_search": True})
+    assert make_store().tool_choice("fresh") == {"web_search": False, "calculator": True}
+    assert store.tool_choice("other") == {"web_search": True}
+    assert [t.id for t in store.list_threads()] == []  # no messages yet: not listed

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import streamlit as st
 from langchain_core.messages import BaseMessage
@@ -57,15 +57,39 @@ def model_section(settings: Settings, problems: Sequence[str] = ()) -> Settings:
     return settings
 
 
-def tools_section(registry: Registry, thread_id: str, choice: ModelChoice) -> tuple[str, ...]:
-    """Toggles per tool, remembered per conversation; returns the enabled tool names."""
+def _toggle_key(thread_id: str, tool_name: str) -> str:
+    return f"tool-enabled:{thread_id}:{tool_name}"
+
+
+def _save_toggles(registry: Registry, thread_id: str, save: Callable[..., None]) -> None:
+    save(
+        {name: bool(st.session_state.get(_toggle_key(thread_id, name))) for name in registry.tools}
+    )
+
+
+def tools_section(
+    registry: Registry,
+    thread_id: str,
+    choice: ModelChoice,
+    saved: Mapping[str, bool] | None = None,
+    save: Callable[[dict[str, bool]], None] | None = None,
+) -> tuple[str, ...]:
+    """Toggles per tool, kept per conversation (`saved`/`save`); returns the enabled names."""
     st.subheader("Tools")
+    saved = saved or {}
     enabled: list[str] = []
     for info in registry.tools.values():
-        key = f"tool-enabled:{thread_id}:{info.name}"
+        key = _toggle_key(thread_id, info.name)
         label = info.name + (" (asks first)" if info.requires_approval else "")
-        starts_on = choice.tool_starts_on(info.name)
-        if st.toggle(label, value=st.session_state.get(key, starts_on), key=key, help=info.summary):
+        starts_on = saved.get(info.name, choice.tool_starts_on(info.name))
+        if st.toggle(
+            label,
+            value=st.session_state.get(key, starts_on),
+            key=key,
+            help=info.summary,
+            on_change=_save_toggles if save else None,
+            args=(registry, thread_id, save) if save else None,
+        ):
             enabled.append(info.name)
         st.caption(info.summary)
     for problem in registry.problems:
