@@ -41,9 +41,9 @@ def test_concurrent_sessions_keep_messages_and_toggles_apart(
             page.goto(app.url)
             wait_for_app(page)
         # Alice turns web search off in her conversation only.
-        _sidebar(alice).locator('[data-testid="stCheckbox"]').filter(
-            has_text="web_search"
-        ).locator("label").click()
+        _sidebar(alice).locator('[data-testid="stCheckbox"]').filter(has_text="web_search").locator(
+            "label"
+        ).click()
         wait_for_idle(alice)
 
         # Both ask at once; each answer streams into its own page.
