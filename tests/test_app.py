@@ -123,3 +123,46 @@ def test_thumbs_on_an_answer_are_stored_and_shown_again(app_env: Any, tmp_path: 
 
     again = start(thread="t-feedback")  # a new session shows the stored thumb
     assert again.get("feedback")[0].value == 1
+
+
+def _sidebar_buttons(at: AppTest) -> list[str]:
+    return [b.label for b in at.sidebar.button]
+
+
+def test_sidebar_lists_renames_and_deletes_conversations(app_env: Any) -> None:
+    first = start(thread="t-older")
+    ask(first, "What is 2 + 2?")
+    at = start(thread="t-newer")
+    at = ask(at, "My name is Ada")
+    labels = _sidebar_buttons(at)
+    # Newest first, titled by the first question; the open one is marked.
+    assert labels.index("▶ My name is Ada") < labels.index("What is 2 + 2?")
+
+    at.sidebar.text_input(key="rename-t-newer").set_value("Introductions")
+    at.sidebar.button(key="rename-save-t-newer").click().run()
+    assert "▶ Introductions" in _sidebar_buttons(at)
+
+    at.sidebar.button(key="open-t-older").click().run()
+    assert at.query_params["thread"] == "t-older"
+    assert any("The calculator returned: 4." in t for t in texts(at))
+
+    at.sidebar.button(key="delete-t-older").click().run()
+    labels = _sidebar_buttons(at)
+    assert "What is 2 + 2?" not in " ".join(labels)
+    assert at.query_params["thread"] != "t-older"
+    assert texts(at) == []  # a new, empty conversation is open
+    assert "Introductions" in labels
+
+
+def test_a_broken_tool_module_is_reported_and_the_app_still_answers(
+    app_env: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    tools_dir = tmp_path / "my_tools"
+    tools_dir.mkdir()
+    (tools_dir / "broken.py").write_text("import not_a_real_module_xyz\n")
+    monkeypatch.setenv("STREAMLIT_AGENT_TOOLS_DIR", str(tools_dir))
+    at = start(thread="t-broken-tool")
+    warnings = " ".join(w.value for w in at.sidebar.warning)
+    assert "broken" in warnings and "not_a_real_module_xyz" in warnings
+    at = ask(at, "What is 5 * 5?")
+    assert any("The calculator returned: 25." in t for t in texts(at))
