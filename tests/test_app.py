@@ -166,3 +166,18 @@ def test_a_broken_tool_module_is_reported_and_the_app_still_answers(
     assert "broken" in warnings and "not_a_real_module_xyz" in warnings
     at = ask(at, "What is 5 * 5?")
     assert any("The calculator returned: 25." in t for t in texts(at))
+
+
+def test_api_key_is_not_kept_in_session_state(
+    app_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "sk-session-" + "7" * 24
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    at = start(thread="t-key")
+    at = ask(at, "[fault:500] hello")
+    at = ask(at, "What is 1 + 2?")
+    assert app_env.request_headers[-1].get("authorization") == f"Bearer {secret}"
+    state = {key: at.session_state[key] for key in at.session_state}
+    assert len(state["langchain_messages"]) == 4, "session state should hold the conversation"
+    assert secret not in repr(state)
+    assert secret not in " ".join(texts(at))
