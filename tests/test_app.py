@@ -178,6 +178,6 @@ def test_api_key_is_not_kept_in_session_state(
     at = ask(at, "What is 1 + 2?")
     assert app_env.request_headers[-1].get("authorization") == f"Bearer {secret}"
     state = {key: at.session_state[key] for key in at.session_state}
-    assert len(state["langchain_messages"]) == 4, "session state should hold the conversation"
+    assert len(state["langchain_messages"]) == 6, "session state should hold the conversation"
     assert secret not in repr(state)
     assert secret not in " ".join(texts(at))
