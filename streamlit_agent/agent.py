@@ -23,8 +23,8 @@ from langchain_core.runnables.history import RunnableWithMessageHistory
 from langchain_core.tools import BaseTool
 
 from streamlit_agent.config import Settings
-from streamlit_agent.steps import STATUS_ERROR, StepRecorder
-from streamlit_agent.tool_runner import guard_tool
+from streamlit_agent.steps import STATUS_ERROR, StepRecorder, new_message_id
+from streamlit_agent.tool_runner import UNREADABLE_ARGS_KEY, guard_tool
 
 SYSTEM_PROMPT = (
     "You are a helpful assistant in a chat app. Use a tool when it helps: the calculator "
@@ -80,6 +80,46 @@ def _parsing_error_feedback(error: OutputParserException) -> str:
     return f"Your last tool call could not be read ({error}). Call the tool again with valid JSON."
 
 
+def keep_unreadable_calls(message: AIMessage) -> AIMessage:
+    """Turn tool calls with unreadable arguments into calls the tool runner refuses.
+
+    Left alone, a call whose JSON does not parse is dropped and the turn ends with an
+    empty answer. Kept as a call, the model is told what was wrong in that call's
+    result and can correct itself, and the user sees the failed step.
+    """
+    if not message.invalid_tool_calls:
+        return message
+    calls = list(message.tool_calls)
+    for bad in message.invalid_tool_calls:
+        calls.append(
+            {
+                "name": bad.get("name") or "unnamed_tool",
+                "args": {UNREADABLE_ARGS_KEY: bad.get("args") or ""},
+                "id": bad.get("id") or f"call_{new_message_id()[:12]}",
+                "type": "tool_call",
+            }
+        )
+    return AIMessage(
+        content=message.content,
+        id=message.id,
+        tool_calls=calls,
+        response_metadata=message.response_metadata,
+        usage_metadata=message.usage_metadata,
+    )
+
+
+class _ToolCallRepair:
+    """`llm` for `create_tool_calling_agent`: its tool-bound form keeps unreadable calls."""
+
+    def __init__(self, llm: BaseChatModel) -> None:
+        self.llm = llm
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
+        return self.llm.bind_tools(tools, **kwargs) | RunnableLambda(
+            keep_unreadable_calls, name="keep_unreadable_calls"
+        )
+
+
 def build_executor(
     llm: BaseChatModel, tools: Sequence[BaseTool], settings: Settings
 ) -> AgentExecutor:
@@ -92,7 +132,7 @@ def build_executor(
         ]
     )
     guarded = [guard_tool(t, settings.tool_timeout_s, settings.tool_output_cap) for t in tools]
-    agent = create_tool_calling_agent(llm, guarded, prompt)
+    agent = create_tool_calling_agent(_ToolCallRepair(llm), guarded, prompt)  # type: ignore[arg-type]
     return AgentExecutor(
         agent=agent,
         tools=guarded,

@@ -19,6 +19,8 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import LLMResult
 
+from streamlit_agent.tool_runner import UNREADABLE_ARGS_KEY
+
 STATUS_COMPLETE = "complete"
 STATUS_INTERRUPTED = "interrupted"
 STATUS_ERROR = "error"
@@ -55,6 +57,15 @@ class Turn:
 
 def new_message_id() -> str:
     return uuid4().hex
+
+
+def shown_input(args: Any) -> Any:
+    """A call's arguments as a person reads them: a lone or unreadable value as itself."""
+    if isinstance(args, dict) and len(args) == 1:
+        key = next(iter(args))
+        if key in ("input", UNREADABLE_ARGS_KEY):
+            return args[key]
+    return args
 
 
 def _call_args(tool_input: Any) -> dict[str, Any]:
@@ -139,7 +150,7 @@ class StepRecorder(BaseCallbackHandler):
             error = output
         return Step(
             tool=call.action.tool,
-            input=call.action.tool_input,
+            input=shown_input(call.action.tool_input),
             output=output,
             error=error,
             duration_s=duration,
@@ -233,11 +244,10 @@ def steps_from_messages(ai: AIMessage, tool_messages: dict[str, ToolMessage]) ->
     for call in ai.tool_calls:
         result = tool_messages.get(call["id"] or "")
         meta = result.response_metadata if result is not None else {}
-        args = call["args"]
         steps.append(
             Step(
                 tool=call["name"],
-                input=args.get("input", args) if set(args) == {"input"} else args,
+                input=shown_input(call["args"]),
                 output=meta.get("full_output") or (str(result.content) if result else ""),
                 error=meta.get("error"),
                 duration_s=meta.get("duration_s"),

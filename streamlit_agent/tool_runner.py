@@ -22,7 +22,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.tools import BaseTool, StructuredTool, ToolException
+
+# Set by the agent on a call whose arguments the model sent as unreadable JSON.
+UNREADABLE_ARGS_KEY = "__unreadable_arguments__"
 
 
 class ToolOutput(str):
@@ -116,8 +119,33 @@ def _run_with_timeout(tool: BaseTool, args: dict[str, Any], timeout_s: float) ->
     return value
 
 
+class GuardedTool(StructuredTool):
+    """A wrapped tool whose bad arguments come back to the model as an error result."""
+
+    def _parse_input(self, tool_input: str | dict, tool_call_id: str | None) -> Any:
+        if isinstance(tool_input, dict) and UNREADABLE_ARGS_KEY in tool_input:
+            raw = str(tool_input[UNREADABLE_ARGS_KEY])[:300]
+            raise ToolException(f"its arguments are not valid JSON: {raw!r}")
+        return super()._parse_input(tool_input, tool_call_id)
+
+
+def _not_run(tool_name: str) -> Any:
+    def explain(error: Exception) -> ToolOutput:
+        reason = str(error)
+        if not isinstance(error, ToolException):
+            # Pydantic's text ends with a documentation URL the model has no use for.
+            lines = [line for line in reason.splitlines() if "errors.pydantic.dev" not in line]
+            reason = "its arguments do not fit the schema: " + " ".join(lines)[:400]
+        return ToolOutput.make(
+            f"Tool {tool_name} was not run: {reason}. Call it again with valid arguments.",
+            status="error",
+        )
+
+    return explain
+
+
 def guard_tool(tool: BaseTool, timeout_s: float, output_cap: int) -> BaseTool:
-    """`tool` with a time limit, contained failures and capped output."""
+    """`tool` with a time limit, contained failures, capped output and argument checks."""
     limit = float((tool.metadata or {}).get("timeout_s", timeout_s))
 
     def run(**kwargs: Any) -> str:
@@ -132,10 +160,12 @@ def guard_tool(tool: BaseTool, timeout_s: float, output_cap: int) -> BaseTool:
         text = str(getattr(result, "content", result))
         return cap_output(text, output_cap)
 
-    return StructuredTool(
+    return GuardedTool(
         name=tool.name,
         description=tool.description,
         args_schema=tool.args_schema,
         func=run,
         metadata=tool.metadata,
+        handle_tool_error=_not_run(tool.name),
+        handle_validation_error=_not_run(tool.name),
     )

@@ -110,6 +110,62 @@ def test_tool_exception_is_contained_and_marked_as_error() -> None:
     assert "disk on fire" in (step.error or "")
 
 
+def test_unreadable_tool_arguments_are_fed_back_and_the_step_shows_them() -> None:
+    unreadable = AIMessage(
+        "",
+        invalid_tool_calls=[
+            {
+                "name": "multiply",
+                "args": '"a": 6, "b": 7}',
+                "id": "c1",
+                "error": "bad JSON",
+                "type": "invalid_tool_call",
+            }
+        ],
+    )
+    agent, history, model = make(
+        [unreadable, call("multiply", {"a": 6, "b": 7}, "c2"), AIMessage("It is 42.")]
+    )
+    result = run_turn(agent, "t1", HumanMessage("6 times 7?"), StepRecorder())
+
+    assert result["output"] == "It is 42."
+    first_result = model.seen[1][-1]
+    assert isinstance(first_result, ToolMessage) and first_result.tool_call_id == "c1"
+    assert "not valid JSON" in str(first_result.content)
+    assert '"a": 6, "b": 7}' in str(first_result.content)
+    bad, good = group_turns(history.messages)[0].steps
+    assert (bad.status, bad.input) == ("error", '"a": 6, "b": 7}')
+    assert "not valid JSON" in (bad.error or "")
+    assert (good.status, good.output) == ("ok", "42")
+
+
+def test_arguments_that_do_not_fit_the_schema_are_refused_not_raised() -> None:
+    agent, history, model = make(
+        [call("multiply", {"a": "six"}, "c1"), AIMessage("I could not multiply.")]
+    )
+    result = run_turn(agent, "t1", HumanMessage("go"), StepRecorder())
+
+    assert result["output"] == "I could not multiply."
+    fed_back = str(model.seen[-1][-1].content)
+    assert fed_back.startswith("Tool multiply was not run: its arguments do not fit the schema")
+    assert "errors.pydantic.dev" not in fed_back
+    [step] = group_turns(history.messages)[0].steps
+    assert step.status == "error"
+
+
+def test_unknown_tool_name_is_answered_with_the_tools_there_are() -> None:
+    agent, history, model = make(
+        [call("no_such_tool", {"x": 1}, "c1"), AIMessage("Sorry, no such tool.")]
+    )
+    result = run_turn(agent, "t1", HumanMessage("go"), StepRecorder())
+
+    assert result["output"] == "Sorry, no such tool."
+    fed_back = str(model.seen[-1][-1].content)
+    assert "no_such_tool is not a valid tool" in fed_back and "multiply" in fed_back
+    [step] = group_turns(history.messages)[0].steps
+    assert step.tool == "no_such_tool"
+
+
 def test_tool_timeout_is_contained(monkeypatch: pytest.MonkeyPatch) -> None:
     import time as time_module
 
