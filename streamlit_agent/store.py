@@ -103,6 +103,9 @@ steps = sa.Table(
 )
 
 
+_READ_ONLY = "streamlit_agent_read_only"  # execution option: begin this transaction deferred
+
+
 class StoreError(RuntimeError):
     """The store cannot be used; the message never contains a password."""
 
@@ -222,9 +225,12 @@ class ConversationStore:
 
             # Take the write lock at the start of each transaction, so two writers
             # queue on the busy timeout instead of failing on lock upgrade.
+            # Reads begin deferred: in WAL mode they never wait, and a stream of reads
+            # holding the write lock would starve the writers past the busy timeout.
             @sa.event.listens_for(engine, "begin")
             def _begin_immediate(conn: Connection) -> None:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                reading = conn.get_execution_options().get(_READ_ONLY, False)
+                conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
             return engine
         engine_kwargs.setdefault("pool_pre_ping", True)
@@ -259,17 +265,22 @@ class ConversationStore:
             first
         )
 
-    def _run(self, work: Any) -> Any:
+    def _run(self, work: Any, *, read_only: bool = False) -> Any:
         try:
-            with self.engine.begin() as conn:
-                return work(conn)
+            with self.engine.connect() as conn:
+                conn.execution_options(**{_READ_ONLY: read_only})
+                with conn.begin():
+                    return work(conn)
         except (StoreError, ValueError):
             raise
         except Exception as exc:
             raise StoreError(self._describe(exc)) from None
 
+    def _read(self, work: Any) -> Any:
+        return self._run(work, read_only=True)
+
     def ping(self) -> None:
-        self._run(lambda conn: conn.execute(sa.text("SELECT 1")))
+        self._read(lambda conn: conn.execute(sa.text("SELECT 1")))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -331,7 +342,7 @@ class ConversationStore:
             .select_from(conversations.outerjoin(messages))
             .group_by(conversations.c.id)
         )
-        rows = self._run(lambda conn: conn.execute(query).all())
+        rows = self._read(lambda conn: conn.execute(query).all())
         return [ThreadSummary(*row) for row in rows]
 
     def rename_thread(self, thread_id: str, title: str) -> None:
@@ -350,7 +361,7 @@ class ConversationStore:
 
     def tool_choice(self, thread_id: str) -> dict[str, bool]:
         """The tool toggles saved for a conversation ({} when never changed)."""
-        raw = self._run(
+        raw = self._read(
             lambda conn: conn.execute(
                 sa.select(conversations.c.tools).where(conversations.c.id == thread_id)
             ).scalar()
@@ -440,7 +451,7 @@ class ConversationStore:
                 ).scalars()
             )
 
-        payloads = self._run(work)
+        payloads = self._read(work)
         return messages_from_dict([json.loads(p) for p in payloads])
 
     def delete_messages(self, thread_id: str, ids: Iterable[str]) -> None:
@@ -483,7 +494,7 @@ class ConversationStore:
             )
             return {row.id: row.feedback for row in rows}
 
-        return self._run(work)
+        return self._read(work)
 
     def steps_for(self, thread_id: str) -> list[dict[str, Any]]:
         """Recorded tool calls of a conversation, in order, as plain dicts."""
@@ -503,7 +514,7 @@ class ConversationStore:
             )
             return [dict(row._mapping) for row in rows]
 
-        return self._run(work)
+        return self._read(work)
 
 
 def _unique(batch: Sequence[BaseMessage]) -> list[BaseMessage]:

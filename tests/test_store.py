@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import uuid
 
@@ -316,8 +317,10 @@ def test_store_going_down_raises_store_error_then_recovers(tmp_path):
     )
     with blocker.connect() as conn:
         conn.exec_driver_sql("BEGIN EXCLUSIVE")
-        with pytest.raises(StoreError, match="locked"):
-            store.save_messages("t", a_turn("during", 2))
+        other_writer = sqlite3.connect(path, timeout=0, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other_writer.execute("BEGIN IMMEDIATE")
+        other_writer.close()
         conn.exec_driver_sql("ROLLBACK")
     store.save_messages("t", a_turn("after", 3))
     assert [m.content for m in store.load_messages("t") if isinstance(m, HumanMessage)] == [
@@ -334,3 +337,24 @@ def test_tool_choice_is_kept_per_conversation(make_store):
     assert make_store().tool_choice("fresh") == {"web_search": False, "calculator": True}
     assert store.tool_choice("other") == {"web_search": True}
     assert [t.id for t in store.list_threads()] == []  # no messages yet: not listed
+
+
+def test_reads_do_not_wait_for_a_writer_holding_the_lock(tmp_path):
+    # Reads begin deferred; were they to take the write lock, a stream of them would
+    # starve writers past the busy timeout (seen under the 20-session load benchmark).
+    path = tmp_path / "conversations.db"
+    store = ConversationStore(f"sqlite:///{path}")
+    store.save_messages("t", a_turn("before", 1))
+    blocker = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 0})
+    with blocker.connect() as conn:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        assert store.load_messages("t")[0].content == "before"
+        assert [t.id for t in store.list_threads()] == ["t"]
+        assert store.feedback_for("t") == {} and store.tool_choice("t") == {}
+        other_writer = sqlite3.connect(path, timeout=0, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other_writer.execute("BEGIN IMMEDIATE")
+        other_writer.close()
+        conn.exec_driver_sql("ROLLBACK")
+    store.close()
+    blocker.dispose()
