@@ -144,17 +144,20 @@ def conversations_section(
             store.delete_thread(thread_id)
             _open(new_thread_id())
             st.rerun()
+    # Exports are built only when a button is clicked, not on every rerun.
     st.download_button(
         "⬇️ Export Markdown",
-        export_markdown(current, messages),
+        lambda: export_markdown(current, messages),
         file_name=f"conversation-{thread_id}.md",
         mime="text/markdown",
+        on_click="ignore",
         use_container_width=True,
     )
     st.download_button(
         "⬇️ Export JSON",
-        export_json(current, messages),
+        lambda: export_json(current, messages),
         file_name=f"conversation-{thread_id}.json",
         mime="application/json",
+        on_click="ignore",
         use_container_width=True,
     )
