@@ -57,6 +57,7 @@ from e2e_support import (  # noqa: E402
     AppProcess,
     chat_messages,
     chat_roles,
+    ensure_loopback_bypasses_proxies,
     launch_chromium,
     start_playwright,
     wait_for_app,
@@ -593,16 +594,6 @@ def app_log_problems(log_text: str, where: str = "the app log") -> list[str]:
     return problems
 
 
-def _ensure_no_proxy() -> None:
-    # Chromium and urllib in this process must reach the loopback app directly.
-    for name in ("NO_PROXY", "no_proxy"):
-        hosts = [h for h in os.environ.get(name, "").split(",") if h]
-        for host in ("127.0.0.1", "localhost"):
-            if host not in hosts:
-                hosts.append(host)
-        os.environ[name] = ",".join(hosts)
-
-
 def run_benchmark(
     sessions: int = 20,
     turns: int = 5,
@@ -618,7 +609,7 @@ def run_benchmark(
     from streamlit_agent.store import redacted_url
 
     say = log or (lambda message: None)
-    _ensure_no_proxy()
+    ensure_loopback_bypasses_proxies()
     begin = time.perf_counter()
     plans = make_plans(sessions, turns)
     owners = number_owners(plans)

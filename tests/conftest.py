@@ -14,6 +14,7 @@ from e2e_support import (
     REPO_ROOT,
     AppProcess,
     chromium_available,
+    ensure_loopback_bypasses_proxies,
     launch_chromium,
     start_playwright,
 )
@@ -25,14 +26,7 @@ ARTIFACTS = REPO_ROOT / "test-artifacts"
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: drives the app in a real browser (Chromium)")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
-    # Clients in this process (openai, httpx, urllib) must reach loopback servers directly
-    # even where a proxy is configured.
-    for name in ("NO_PROXY", "no_proxy"):
-        hosts = [h for h in os.environ.get(name, "").split(",") if h]
-        for host in ("127.0.0.1", "localhost"):
-            if host not in hosts:
-                hosts.append(host)
-        os.environ[name] = ",".join(hosts)
+    ensure_loopback_bypasses_proxies()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -140,11 +134,23 @@ def app_factory(
                 pass
 
 
+MODEL_SETTINGS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "STREAMLIT_AGENT_MODEL")
+
+
 @pytest.fixture
-def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, scripted_model: Any) -> Any:
-    for name in ("OPENAI_API_KEY", "OPENAI_MODEL", "STREAMLIT_AGENT_MODEL"):
+def nothing_configured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No model settings (so the bundled model is chosen) and a SQLite store per test."""
+    for name in MODEL_SETTINGS:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("STREAMLIT_AGENT_DB_URL", f"sqlite:///{tmp_path / 'chat.db'}")
+    return tmp_path
+
+
+@pytest.fixture
+def app_env(
+    nothing_configured: Path, monkeypatch: pytest.MonkeyPatch, scripted_model: ScriptedOpenAI
+) -> ScriptedOpenAI:
+    """The app's model is the scripted server on loopback; its store a SQLite file per test."""
     monkeypatch.setenv("OPENAI_BASE_URL", scripted_model.base_url)
     monkeypatch.setenv("STREAMLIT_AGENT_MODEL", "scripted-model")
-    monkeypatch.setenv("STREAMLIT_AGENT_DB_URL", f"sqlite:///{tmp_path / 'chat.db'}")
     return scripted_model

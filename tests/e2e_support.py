@@ -58,6 +58,17 @@ _INHERITED_NAMES = {
 }
 
 
+def ensure_loopback_bypasses_proxies() -> None:
+    """Clients in this process (openai, httpx, urllib, Chromium) reach loopback directly,
+    even where a proxy is configured."""
+    for name in ("NO_PROXY", "no_proxy"):
+        hosts = [h for h in os.environ.get(name, "").split(",") if h]
+        for host in ("127.0.0.1", "localhost"):
+            if host not in hosts:
+                hosts.append(host)
+        os.environ[name] = ",".join(hosts)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

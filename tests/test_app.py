@@ -11,11 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 
 def test_sidebar_names_the_bundled_model_when_nothing_is_configured(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    nothing_configured: Path,
 ) -> None:
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "STREAMLIT_AGENT_MODEL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("STREAMLIT_AGENT_DB_URL", f"sqlite:///{tmp_path / 'chat.db'}")
     at = start()
     assert not at.exception
     sidebar = " ".join(m.value for m in at.sidebar.markdown)

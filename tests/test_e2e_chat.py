@@ -135,9 +135,9 @@ def test_reload_and_restart_keep_turns_steps_and_model_memory(
 
 @pytest.fixture
 def shared_postgres_url() -> Any:
-    from test_store import PG_URL, _pg_admin
+    from pg_support import PG_URL, pg_admin
 
-    admin = _pg_admin()
+    admin = pg_admin()
     schema = f"e2e_{uuid.uuid4().hex[:10]}"
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))

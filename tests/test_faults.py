@@ -9,7 +9,6 @@ test_store.py.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,15 +18,12 @@ import pytest
 import sqlalchemy as sa
 from apptest_support import ask, start, step_labels, texts
 from langchain_core.messages import AIMessage, HumanMessage
+from pg_support import PG_URL, pg_admin
 from scripted_openai import Reply
 from streamlit.testing.v1 import AppTest
 
 from streamlit_agent.export import export_json, export_markdown
-from streamlit_agent.store import ConversationStore, redacted_url
-
-PG_URL = os.environ.get(
-    "STREAMLIT_AGENT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+from streamlit_agent.store import ConversationStore
 
 
 def stored(tmp_path: Path, thread: str) -> list[Any]:
@@ -311,16 +307,7 @@ def test_row18_corrupt_store_warns_chat_continues_and_writes_land_once_it_is_bac
 @pytest.fixture
 def pg_database() -> Iterator[tuple[str, sa.Engine]]:
     """A database of its own on the local PostgreSQL, dropped afterwards."""
-    admin = sa.create_engine(
-        PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except Exception as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL must be reachable in CI at {redacted_url(PG_URL)}: {exc}")
-        pytest.skip(f"no PostgreSQL server reachable at {redacted_url(PG_URL)}: {exc}")
+    admin = pg_admin(isolation_level="AUTOCOMMIT")
     name = f"sa_down_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -379,12 +366,9 @@ def test_row18_database_going_down_mid_chat_loses_nothing(
 
 
 def test_row19_missing_bundled_model_names_the_fix(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    nothing_configured: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "STREAMLIT_AGENT_MODEL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("STREAMLIT_AGENT_DB_URL", f"sqlite:///{tmp_path / 'chat.db'}")
-    monkeypatch.setenv("STREAMLIT_AGENT_LOCAL_MODEL", str(tmp_path / "gone.gguf"))
+    monkeypatch.setenv("STREAMLIT_AGENT_LOCAL_MODEL", str(nothing_configured / "gone.gguf"))
     at = ask(start("t-no-model"), "Hello")
     no_traceback(at)
     [error] = errors(at)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import uuid
@@ -10,6 +9,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from pg_support import PG_URL, pg_admin
 
 from streamlit_agent.store import (
     SCHEMA_VERSION,
@@ -19,27 +19,11 @@ from streamlit_agent.store import (
     schema_version,
 )
 
-PG_URL = os.environ.get(
-    "STREAMLIT_AGENT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-def _pg_admin() -> sa.Engine:
-    engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except Exception as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL must be reachable in CI at {redacted_url(PG_URL)}: {exc}")
-        pytest.skip(f"no PostgreSQL server reachable at {redacted_url(PG_URL)}: {exc}")
-    return engine
-
 
 @pytest.fixture
 def pg_schema():
     """A fresh schema in the `test` database, dropped afterwards; yields a store factory."""
-    admin = _pg_admin()
+    admin = pg_admin()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
