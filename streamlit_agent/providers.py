@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from langchain_core.tools import BaseTool
 from langchain_openai import ChatOpenAI
 
 from streamlit_agent.config import DEFAULT_OPENAI_MODEL, Settings
@@ -133,8 +135,9 @@ class SmallModelChatOpenAI(ChatOpenAI):
     may come HTML-escaped; tool-call messages must carry string content; given a tool
     result it calls the tool again, endlessly; and some turns come back empty. So the
     call that may pick a tool runs without streaming; once a tool result is in, or
-    when it picks no tool, the reply is asked for without tools, streamed: one tool
-    round a turn, and the user sees the answer arrive, never an empty one.
+    when it picks no tool (or only tools unrelated to the question, see
+    `grounded_call`), the reply is asked for without tools, streamed: one tool round a
+    turn, and the user sees the answer arrive, never an empty one.
     """
 
     def _get_request_payload(self, input_: Any, *, stop: Any = None, **kwargs: Any) -> dict:
@@ -153,7 +156,14 @@ class SmallModelChatOpenAI(ChatOpenAI):
         **kwargs: Any,
     ) -> Runnable:
         with_tools = super().bind_tools(tools, tool_choice=tool_choice or "auto", **kwargs)
-        return RunnableLambda(_repairing_call(with_tools, self), name="SmallModelWithTools")
+        summaries = {
+            t.name: (t.description or "").strip().split("\n")[0]
+            for t in tools
+            if isinstance(t, BaseTool)
+        }
+        return RunnableLambda(
+            _repairing_call(with_tools, self, summaries), name="SmallModelWithTools"
+        )
 
 
 def _as_fact(call_args: dict[str, Any], result: str) -> str:
@@ -193,14 +203,56 @@ def _unescaped(message: AIMessage) -> AIMessage:
     return message
 
 
-def _repairing_call(with_tools: Runnable, plain: Runnable) -> Callable[..., AIMessage]:
+# Words too common to tie a question to a tool.
+_COMMON_WORDS = (
+    "the and for are was were what who whom which when where why how you your yours did "
+    "does can could would should will please this that these those with from about have "
+    "has had its not but tell me my mine our"
+)
+_STOPWORDS = frozenset(_COMMON_WORDS.split())
+
+
+def _words(text: str) -> set[str]:
+    return {
+        w
+        for w in re.findall(r"[a-z0-9]+", text.lower())
+        if (len(w) >= 3 or w.isdigit()) and w not in _STOPWORDS
+    }
+
+
+def grounded_call(call: dict[str, Any], question: str, summaries: dict[str, str]) -> bool:
+    """Whether a tool call has anything to do with the question.
+
+    SmolLM2 calls some tool for every message ("My name is Ada" got the clock, with
+    timezone ",01,23456789"). A call is kept when an argument repeats words of the
+    question (`calculator("37 * 41")`) or the question uses a word of the tool's
+    one-line summary ("what time…" and "Get the current date, time and weekday").
+    """
+    asked = _words(question)
+    if any(_words(str(value)) & asked for value in call["args"].values()):
+        return True
+    summary = summaries.get(call["name"], "").lower()
+    return any(word in summary for word in asked)
+
+
+def _last_question(messages: Sequence[BaseMessage]) -> str:
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            return str(message.content)
+    return ""
+
+
+def _repairing_call(
+    with_tools: Runnable, plain: Runnable, summaries: dict[str, str]
+) -> Callable[..., AIMessage]:
     def call(prompt: Any, config: RunnableConfig) -> AIMessage:
         messages = prompt.to_messages() if hasattr(prompt, "to_messages") else []
         if messages and isinstance(messages[-1], ToolMessage):
             # Given a tool result, the small model calls the tool again and again.
             return _unescaped(plain.invoke(answer_prompt(messages), config, stream=True))
         message = unescape_tool_args(with_tools.invoke(prompt, config))
-        if message.tool_calls:
+        question = _last_question(messages)
+        if any(grounded_call(c, question, summaries) for c in message.tool_calls):
             return message
         return _unescaped(plain.invoke(prompt, config, stream=True))
 

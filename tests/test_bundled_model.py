@@ -14,6 +14,7 @@ from streamlit_agent.config import Settings
 from streamlit_agent.local_model import LocalModelError, LocalModelServer, find_bundled_model
 from streamlit_agent.providers import ModelChoice, build_chat_model
 from streamlit_agent.steps import StepRecorder, group_turns
+from streamlit_agent.tools import discover_tools
 from streamlit_agent.tools.calculator import calculator
 
 pytestmark = pytest.mark.slow
@@ -67,6 +68,24 @@ def test_a_greeting_gets_a_non_empty_reply(server: LocalModelServer) -> None:
     history = InMemoryChatMessageHistory()
     agent = build_agent(llm, [calculator], settings, lambda _: history)
     result = run_turn(agent, "hello", HumanMessage("Hello!"), StepRecorder())
+    assert str(result["output"]).strip()
+
+
+@pytest.mark.parametrize("message", ["My name is Ada", "What did I just ask you?"])
+def test_no_tool_step_for_a_message_no_tool_fits(server: LocalModelServer, message: str) -> None:
+    # Offered tools, SmolLM2 calls one for every message; a call unrelated to the
+    # question is dropped and the model answers in words instead.
+    settings = Settings()
+    llm = build_chat_model(ModelChoice("bundled", "smollm2"), settings, server.base_url)
+    history = InMemoryChatMessageHistory()
+    tools = discover_tools(None).select(("calculator", "current_datetime", "web_search"))
+    agent = build_agent(llm, tools, settings, lambda _: history)
+    # After a calculator turn (as in the README scenario) it used to reach for the clock.
+    run_turn(agent, "no-tool", HumanMessage("What is 37 * 41?"), StepRecorder())
+    result = run_turn(agent, "no-tool", HumanMessage(message), StepRecorder())
+    first, second = group_turns(history.messages)
+    assert [s.tool for s in first.steps] == ["calculator"]
+    assert second.steps == [], [(s.tool, s.input) for s in second.steps]
     assert str(result["output"]).strip()
 
 

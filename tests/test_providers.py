@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from langchain_core.messages import AIMessage
 
 from streamlit_agent.config import DEFAULT_OPENAI_MODEL, load_settings
@@ -118,3 +119,46 @@ def test_bundled_model_starts_with_the_core_tools_only() -> None:
     bundled = ModelChoice("bundled", "smollm2")
     assert bundled.tool_starts_on("calculator") and not bundled.tool_starts_on("sql_query")
     assert ModelChoice("openai", "gpt-4.1-mini").tool_starts_on("sql_query")
+
+
+@pytest.mark.parametrize(
+    ("question", "name", "args", "kept"),
+    [
+        ("What is 37 * 41?", "calculator", {"expression": "37 * 41"}, True),
+        ("What time is it in Paris?", "current_datetime", {"timezone": "Europe/Paris"}, True),
+        ("What day is it today?", "current_datetime", {}, True),
+        ("Search for the latest Python release", "web_search", {"query": "python"}, True),
+        ("My name is Ada", "current_datetime", {"timezone": ",01,23456789"}, False),
+        ("What did I just ask you?", "current_datetime", {"timezone": "UTC"}, False),
+        ("Hello there!", "calculator", {"expression": "1 + 1"}, False),
+    ],
+)
+def test_small_model_tool_calls_unrelated_to_the_question_are_dropped(
+    question: str, name: str, args: dict, kept: bool
+) -> None:
+    from streamlit_agent.providers import grounded_call
+    from streamlit_agent.tools import discover_tools
+
+    tools = discover_tools(None).tools
+    summaries = {n: info.summary for n, info in tools.items()}
+    call = {"name": name, "args": args, "id": "c1"}
+    assert grounded_call(call, question, summaries) is kept
+
+
+def test_small_model_answers_without_the_unrelated_tool() -> None:
+    from langchain_core.messages import AIMessage, HumanMessage
+    from langchain_core.prompt_values import ChatPromptValue
+    from langchain_core.runnables import RunnableLambda
+
+    from streamlit_agent.providers import _repairing_call
+
+    picks_clock = RunnableLambda(
+        lambda _: AIMessage(
+            "", tool_calls=[{"name": "current_datetime", "args": {"timezone": "x"}, "id": "c"}]
+        )
+    )
+    plain = RunnableLambda(lambda messages, **_: AIMessage("Nice to meet you, Ada."))
+    summaries = {"current_datetime": "Get the current date, time and weekday."}
+    call = _repairing_call(picks_clock, plain, summaries)
+    reply = call(ChatPromptValue(messages=[HumanMessage("My name is Ada")]), {})
+    assert reply.content == "Nice to meet you, Ada." and not reply.tool_calls
