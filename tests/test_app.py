@@ -142,3 +142,22 @@ def test_api_key_is_not_kept_in_session_state(
     assert len(state["langchain_messages"]) == 6, "session state should hold the conversation"
     assert secret not in repr(state)
     assert secret not in " ".join(texts(at))
+
+
+def test_waiting_approval_shows_the_question_once_and_a_new_question_abandons_it(
+    app_env: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("STREAMLIT_AGENT_NOTES_DIR", str(tmp_path / "notes"))
+    at = start(thread="t-approval")
+    at.sidebar.toggle(key="tool-enabled:t-approval:save_note").set_value(True).run()
+    at = ask(at, "Save a note titled groceries: milk and eggs")
+    assert [b.label for b in at.main.button if "Approve" in b.label or "Deny" in b.label]
+    assert texts(at)[0] == "Save a note titled groceries: milk and eggs"
+    assert sum("Save a note" in t for t in texts(at)) == 1
+
+    at = ask(at, "My name is Ada")
+    assert not [b for b in at.main.button if "Approve" in b.label]
+    bubbles = texts(at)
+    assert sum("Save a note" in t for t in bubbles) == 1
+    assert bubbles[-2:] == ["My name is Ada", "Nice to meet you, Ada!"]
+    assert not (tmp_path / "notes").exists()

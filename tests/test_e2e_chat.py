@@ -184,6 +184,10 @@ def test_approval_approve_runs_the_tool_and_deny_does_not(
     approval = page.get_by_text("save_note", exact=False).first
     approval.wait_for()
     assert not notes.exists()
+    # While it waits, the question shows once, above the prompt: not also as a cut-off turn.
+    assert chat_messages(page)[0] == "Save a note titled groceries: milk and eggs"
+    assert len(chat_messages(page)) == 2, chat_messages(page)
+    assert "cut off" not in page.locator(CHAT_MESSAGE).last.inner_text()
     page.get_by_role("button", name="Approve").click()
     wait_for_chat_text(page, "The save_note returned: Saved the note 'groceries'")
     wait_for_idle(page)

@@ -129,8 +129,13 @@ def draw_conversation(
     feedback: Mapping[str, int] | None = None,
     save_feedback: FeedbackSaver | None = None,
 ) -> None:
-    """Every turn from history: steps collapsed, answers, errors with Retry, thumbs."""
-    turns = group_turns(messages)
+    """Every turn from history: steps collapsed, answers, errors with Retry, thumbs.
+
+    A question waiting for a tool approval is stored but unanswered; the approval prompt
+    draws it (`draw_pending_approval`), so it is not drawn here as a cut-off turn too.
+    """
+    waiting = (st.session_state.get(PENDING_APPROVAL_KEY) or {}).get("message_id")
+    turns = [t for t in group_turns(messages) if not (t.user and waiting and t.user.id == waiting)]
     for index, turn in enumerate(turns):
         draw_turn(turn, index == len(turns) - 1, feedback, save_feedback)
 
@@ -316,6 +321,9 @@ def run_live(
     storing it twice.
     """
     user_message = HumanMessage(content=text, id=message_id or new_message_id())
+    # A new question instead of Approve/Deny leaves the waiting one unanswered (kept,
+    # with Retry while it is the last turn), not waiting under the new one.
+    st.session_state.pop(PENDING_APPROVAL_KEY, None)
     decisions = st.session_state.get(DECISIONS_KEY, {}).get(user_message.id, {})
     history.add_messages([user_message])  # stored before the agent runs
     with st.chat_message("user"):
