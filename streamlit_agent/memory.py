@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol
@@ -70,6 +70,16 @@ class TurnGuard:
             self._claimed = True
             return True
 
+    def while_open(self, write: Callable[[], object]) -> None:
+        """Run `write` unless the turn's outcome is already claimed or it was cancelled.
+
+        Holding the lock, so a claim waits for a checkpoint in progress and no
+        checkpoint lands after the turn's final (or interrupted) write.
+        """
+        with self._lock:
+            if not self._claimed and not self.cancelled.is_set():
+                write()
+
 
 _turn_guard: ContextVar[TurnGuard | None] = ContextVar("turn_guard", default=None)
 
@@ -82,6 +92,21 @@ def guarded_turn(guard: TurnGuard) -> Iterator[None]:
         yield
     finally:
         _turn_guard.reset(token)
+
+
+def checkpoint_to(
+    history: DurableChatHistory, guard: TurnGuard, question: BaseMessage
+) -> Callable[[list[BaseMessage]], None]:
+    """A `StepRecorder` checkpoint: store the question's finished tool calls as they finish.
+
+    Only the store gets them (session state gets the whole turn at the end), so a crash
+    or a killed process mid-answer keeps the steps that were done.
+    """
+
+    def store_finished(messages: list[BaseMessage]) -> None:
+        guard.while_open(lambda: history.persist([question, *messages]))
+
+    return store_finished
 
 
 def ensure_ids(messages: Sequence[BaseMessage]) -> list[BaseMessage]:

@@ -9,7 +9,9 @@ same messages. Timings, errors and the untruncated output ride along in
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,6 +22,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langchain_core.outputs import LLMResult
 
 from streamlit_agent.tool_runner import UNREADABLE_ARGS_KEY
+
+logger = logging.getLogger(__name__)
 
 STATUS_COMPLETE = "complete"
 STATUS_INTERRUPTED = "interrupted"
@@ -80,12 +84,25 @@ class _Call:
     started: float | None = None
     step: Step | None = None
     sent: str | None = None  # what the model received, when capped shorter than the step
+    # Ids fixed when the call is made, so a checkpoint and the final write of the same
+    # call are one record (the store keys messages by id).
+    group_id: str = field(default_factory=new_message_id)  # the AI message asking for it
+    result_id: str = field(default_factory=new_message_id)  # its ToolMessage
+
+
+Checkpoint = Callable[[list[BaseMessage]], None]
 
 
 class StepRecorder(BaseCallbackHandler):
-    """Callback handler that records a run's tool calls, timings and streamed answer."""
+    """Callback handler that records a run's tool calls, timings and streamed answer.
 
-    def __init__(self) -> None:
+    `on_step`, when given, receives the turn's finished tool calls and results (as
+    messages) each time a call finishes, so they can be stored before the answer is:
+    a crash mid-answer then loses at most the answer text.
+    """
+
+    def __init__(self, on_step: Checkpoint | None = None) -> None:
+        self.on_step = on_step
         self.calls: list[_Call] = []
         self._by_run: dict[UUID, _Call] = {}
         self.partial_answer = ""
@@ -115,7 +132,12 @@ class StepRecorder(BaseCallbackHandler):
         log = getattr(action, "message_log", None) or []
         if log:
             thought = str(log[0].content or "")
-        self.calls.append(_Call(action, call_id, thought))
+        call = _Call(action, call_id, thought)
+        previous = self.calls[-1] if self.calls else None
+        previous_log = getattr(previous.action, "message_log", None) if previous else None
+        if previous is not None and log and previous_log and previous_log[0] is log[0]:
+            call.group_id = previous.group_id  # several calls asked for in one message
+        self.calls.append(call)
         self.partial_answer = ""
 
     def on_tool_start(self, serialized: dict[str, Any], input_str: str, **kwargs: Any) -> None:
@@ -131,12 +153,14 @@ class StepRecorder(BaseCallbackHandler):
             full = getattr(output, "full_output", None)
             call.sent = text if full else None
             call.step = self._step(call, output=full or text, status=_status_of(output))
+            self._checkpoint()
 
     def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
         call = self._by_run.get(kwargs["run_id"])
         if call is not None:
             reason = f"{type(error).__name__}: {error}"
             call.step = self._step(call, output=reason, error=reason, status="error")
+            self._checkpoint()
 
     def _open_call(self) -> _Call | None:
         for call in reversed(self.calls):
@@ -158,54 +182,63 @@ class StepRecorder(BaseCallbackHandler):
             call_id=call.call_id,
         )
 
-    def record_observation(self, action: AgentAction, observation: str) -> None:
-        """Attach a result the executor produced without running a tool (e.g. parse errors)."""
-        for call in self.calls:
-            if call.action is action and call.step is None:
-                call.step = self._step(call, output=observation, status="error")
+    def _checkpoint(self) -> None:
+        if self.on_step is None:
+            return
+        try:
+            self.on_step(self.finished_calls())
+        except Exception:  # a failed checkpoint must not end the run; the turn is stored at the end
+            logger.warning("could not checkpoint the finished tool calls", exc_info=True)
 
     # --- results --------------------------------------------------------
+    def _groups(self) -> list[list[_Call]]:
+        groups: list[list[_Call]] = []
+        for call in self.calls:
+            if groups and groups[-1][0].group_id == call.group_id:
+                groups[-1].append(call)
+            else:
+                groups.append([call])
+        return groups
+
+    def finished_calls(self) -> list[BaseMessage]:
+        """Tool-call messages whose calls have all finished, with their results."""
+        out: list[BaseMessage] = []
+        for group in self._groups():
+            # The executor announces a message's calls one at a time, so a group is
+            # finished only when every call its message asked for has a result.
+            log = getattr(group[0].action, "message_log", None) or []
+            asked = {c.get("id") for c in getattr(log[0], "tool_calls", [])} if log else set()
+            done = {c.call_id for c in group if c.step is not None}
+            if len(done) < len(group) or not asked <= done:
+                break
+            out += _call_messages(group)
+        return out
+
     def messages(
         self, answer: str, status: str = STATUS_COMPLETE, **metadata: Any
     ) -> list[BaseMessage]:
         """The turn's assistant-side messages, ready to append to history."""
         out: list[BaseMessage] = []
-        group: list[_Call] = []
-
-        def flush() -> None:
-            if not group:
-                return
-            out.append(
-                AIMessage(
-                    content=group[0].thought,
-                    id=new_message_id(),
-                    tool_calls=[
-                        {
-                            "name": c.action.tool,
-                            "args": _call_args(c.action.tool_input),
-                            "id": c.call_id,
-                        }
-                        for c in group
-                    ],
-                )
-            )
-            out.extend(_tool_message(c) for c in group)
-            group.clear()
-
-        previous_log: object = None
-        for call in self.calls:
-            log = getattr(call.action, "message_log", None)
-            log_key = id(log[0]) if log else None
-            if group and (log_key is None or log_key != previous_log):
-                flush()
-            group.append(call)
-            previous_log = log_key
-        flush()
+        for group in self._groups():
+            out += _call_messages(group)
         meta = {"status": status, **metadata}
         if self.usage:
             meta["usage"] = dict(self.usage)
         out.append(AIMessage(content=answer, id=new_message_id(), response_metadata=meta))
         return out
+
+
+def _call_messages(group: list[_Call]) -> list[BaseMessage]:
+    """One AI message asking for the group's calls, then each call's result."""
+    ask = AIMessage(
+        content=group[0].thought,
+        id=group[0].group_id,
+        tool_calls=[
+            {"name": c.action.tool, "args": _call_args(c.action.tool_input), "id": c.call_id}
+            for c in group
+        ],
+    )
+    return [ask, *(_tool_message(c) for c in group)]
 
 
 def _status_of(output: Any) -> str:
@@ -232,7 +265,7 @@ def _tool_message(call: _Call) -> ToolMessage:
         content=call.sent if call.sent is not None else step.output,
         tool_call_id=call.call_id,
         name=step.tool,
-        id=new_message_id(),
+        id=call.result_id,
         status="error" if step.status != "ok" else "success",
         response_metadata=meta,
     )

@@ -299,6 +299,14 @@ def _stall(messages: list[Message], tools: list[Tool]) -> Reply:
     return Reply(content="This answer starts streaming and then stops forever", stall_after=3)
 
 
+@fault("tool_then_hang", sticky=True)
+def _tool_then_hang(messages: list[Message], tools: list[Tool]) -> Reply:
+    """A calculator call, then no answer at all: a turn cut off after its first step."""
+    if messages and messages[-1].get("role") == "tool":
+        return Reply.hanging()
+    return Reply.tool("calculator", {"expression": "6 * 7"})
+
+
 @fault("badjson")
 def _bad_json(messages: list[Message], tools: list[Tool]) -> Reply:
     names = tool_names(tools)

@@ -81,6 +81,31 @@ def test_tool_call_then_answer_is_recorded_as_messages() -> None:
     ]
 
 
+def test_finished_tool_calls_are_checkpointed_with_the_ids_the_turn_keeps() -> None:
+    two_at_once = AIMessage(
+        "",
+        tool_calls=[
+            {"name": "multiply", "args": {"a": 2, "b": 3}, "id": "c1"},
+            {"name": "multiply", "args": {"a": 4, "b": 5}, "id": "c2"},
+        ],
+    )
+    agent, history, _ = make(
+        [two_at_once, call("multiply", {"a": 6, "b": 20}, "c3"), AIMessage("120.")]
+    )
+    checkpoints: list[list[BaseMessage]] = []
+    run_turn(agent, "t1", HumanMessage("go"), StepRecorder(on_step=checkpoints.append))
+
+    # One checkpoint a finished call; a message asking for two calls waits for both.
+    assert [len(c) for c in checkpoints] == [0, 3, 5]
+    kinds = [type(m).__name__ for m in checkpoints[-1]]
+    assert kinds == ["AIMessage", "ToolMessage", "ToolMessage", "AIMessage", "ToolMessage"]
+    assert [m.content for m in checkpoints[-1] if isinstance(m, ToolMessage)] == ["6", "20", "120"]
+    # The turn's final messages are the same records (same ids), then the answer.
+    final = history.messages[1:]
+    assert [m.id for m in final[:-1]] == [m.id for m in checkpoints[-1]]
+    assert final[-1].content == "120."
+
+
 def test_second_turn_receives_earlier_tool_calls_and_results() -> None:
     agent, _, model = make(
         [call("multiply", {"a": 2, "b": 3}, "c1"), AIMessage("6."), AIMessage("Yes, 6.")]

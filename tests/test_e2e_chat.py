@@ -133,6 +133,31 @@ def test_reload_and_restart_keep_turns_steps_and_model_memory(
         assert line in echoed, (line, echoed)
 
 
+def test_a_crash_mid_answer_keeps_the_finished_steps(
+    page: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI, tmp_path
+) -> None:
+    env = model_env(scripted_model, STREAMLIT_AGENT_DB_URL=f"sqlite:///{tmp_path / 'c.db'}")
+    app = app_factory(env)
+    open_app(page, app)
+    send_chat(page, "Work it out [fault:tool_then_hang]", wait=False)
+    wait_for_chat_text(page, "calculator")
+    scripted_model.wait_for_requests(2)  # the tool has run; the answer never comes
+    url = page.url
+    app.kill()
+
+    app_factory(env, port=app.port)
+    page.goto(url)
+    wait_for_app(page)
+    texts = chat_messages(page)
+    assert len(texts) == 2, texts
+    assert "Work it out" in texts[0]
+    assert "calculator: 6 * 7" in texts[1] and "cut off" in texts[1]
+    step = page.locator(CHAT_MESSAGE).nth(1).locator('[data-testid="stExpander"]')
+    step.locator("summary").click()
+    assert "42" in step.inner_text()
+    page.get_by_role("button", name="↻ Retry").wait_for()
+
+
 @pytest.fixture
 def shared_postgres_url() -> Any:
     from pg_support import PG_URL, pg_admin

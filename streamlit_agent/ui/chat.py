@@ -27,7 +27,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx
 from streamlit_agent.agent import run_turn
 from streamlit_agent.errors import describe_error
 from streamlit_agent.export import printable
-from streamlit_agent.memory import DurableChatHistory, TurnGuard, guarded_turn
+from streamlit_agent.memory import DurableChatHistory, TurnGuard, checkpoint_to, guarded_turn
 from streamlit_agent.steps import (
     STATUS_ERROR,
     STATUS_INTERRUPTED,
@@ -107,11 +107,13 @@ def draw_turn(
         if status == STATUS_ERROR and answer is not None:
             st.error(printable(str(answer.content)), icon="⚠️")
         elif status == STATUS_INTERRUPTED:
-            st.caption(
-                "⏹️ Stopped before the answer was complete; what arrived is kept above."
-                if answer is not None
-                else "⏹️ No answer was saved for this message: the run was cut off."
-            )
+            if answer is not None:
+                note = "⏹️ Stopped before the answer was complete; what arrived is kept above."
+            elif turn.steps:
+                note = "⏹️ The run was cut off before its answer; the finished steps are kept above."
+            else:
+                note = "⏹️ No answer was saved for this message: the run was cut off."
+            st.caption(note)
         if is_last and status in (STATUS_ERROR, STATUS_INTERRUPTED) and turn.user is not None:
             st.button("↻ Retry", key=f"retry-{turn.user.id}", on_click=_request_retry, args=(turn,))
         if answer is not None and answer.id and status != STATUS_ERROR and save_feedback:
@@ -333,8 +335,8 @@ def run_live(
         steps_box = st.container()
         answer_slot = st.empty()
         progress_slot = st.empty()
-        recorder = StepRecorder()
         guard = TurnGuard()
+        recorder = StepRecorder(on_step=checkpoint_to(history, guard, user_message))
         st.session_state[ACTIVE_RUN_KEY] = guard
         handlers = [
             CancelOnStop(guard),
