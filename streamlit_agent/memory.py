@@ -147,7 +147,10 @@ class DurableChatHistory(StreamlitChatMessageHistory):
         """Write `messages` (and any earlier unsaved ones) to the store; True when saved."""
         messages = ensure_ids(messages)
         unsaved: list[tuple[str, BaseMessage]] = st.session_state.setdefault(UNSAVED_KEY, [])
-        unsaved.extend((self.thread_id, m) for m in messages)
+        # A message can be written more than once (the question before the run and with
+        # the turn, steps at each checkpoint); while the store is down it waits once.
+        queued = {m.id for t, m in unsaved if t == self.thread_id}
+        unsaved.extend((self.thread_id, m) for m in messages if m.id not in queued)
         if self.store is None:
             st.session_state[STORE_PROBLEM_KEY] = "The conversation store could not be opened."
             return False
@@ -197,7 +200,10 @@ def open_thread(key: str, thread_id: str, store: MessageStore | None) -> None:
     # Messages that never reached the store belong to this conversation too.
     unsaved = st.session_state.get(UNSAVED_KEY, [])
     known = {m.id for m in messages}
-    messages += [m for t, m in unsaved if t == thread_id and m.id not in known]
+    for waiting_thread, message in unsaved:
+        if waiting_thread == thread_id and message.id not in known:
+            messages.append(message)
+            known.add(message.id)
     st.session_state[key] = messages
     st.session_state[ACTIVE_THREAD_KEY] = thread_id
 

@@ -288,20 +288,35 @@ def test_row18_corrupt_store_warns_chat_continues_and_writes_land_once_it_is_bac
     assert texts(at) == ["My name is Ada", "Nice to meet you, Ada!"]
     banner = " ".join(w.value for w in at.main.warning)
     assert "not being saved right now" in banner
-    at = ask(at, "What is my name?")
-    assert texts(at)[-1] == "Your name is Ada."
+    at = ask(at, "What is 6 * 7?")
+    assert texts(at)[-1] == "The calculator returned: 42."
+    # Away and back while the store is down: the waiting messages show once each.
+    at.query_params["thread"] = "t-elsewhere"
+    at.run()
+    assert texts(at) == []
+    at.query_params["thread"] = "t-corrupt"
+    at.run()
+    assert texts(at) == [
+        "My name is Ada",
+        "Nice to meet you, Ada!",
+        "What is 6 * 7?",
+        "The calculator returned: 42.",
+    ]
 
     db.unlink()  # the operator replaces the broken file
     at.run()
     assert not any("not being saved" in w.value for w in at.main.warning)
     store = ConversationStore(f"sqlite:///{db}")
-    assert [m.content for m in store.load_messages("t-corrupt")] == [
+    stored_messages = store.load_messages("t-corrupt")
+    store.close()
+    assert [m.content for m in stored_messages if not getattr(m, "tool_calls", None)] == [
         "My name is Ada",
         "Nice to meet you, Ada!",
-        "What is my name?",
-        "Your name is Ada.",
+        "What is 6 * 7?",
+        "42",
+        "The calculator returned: 42.",
     ]
-    store.close()
+    assert len(stored_messages) == len({m.id for m in stored_messages}) == 6
 
 
 @pytest.fixture
