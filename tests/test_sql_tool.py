@@ -13,14 +13,13 @@ from streamlit_agent.tools import discover_tools
 from streamlit_agent.tools import sql as sql_module
 from streamlit_agent.tools.sql import (
     DB_ENV_VAR,
+    FORMAT_REFUSED,
     ONLY_ONE_STATEMENT,
     ONLY_SELECT,
-    check_query,
     connect_readonly,
     database_path,
     ensure_database,
     run_query,
-    split_first_statement,
     sql_query,
     sql_schema,
 )
@@ -261,26 +260,11 @@ def test_semicolon_inside_a_string_literal_is_accepted(db: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("query", "first", "rest"),
-    [
-        ("SELECT 1", "SELECT 1", ""),
-        ("SELECT 1; DELETE FROM t", "SELECT 1", " DELETE FROM t"),
-        ("SELECT 'a;b'; x", "SELECT 'a;b'", " x"),
-        ("SELECT 'it''s;'; x", "SELECT 'it''s;'", " x"),
-        ('SELECT "a;b" FROM t;', 'SELECT "a;b" FROM t', ""),
-        ("SELECT [a;b], `c;d`;", "SELECT [a;b], `c;d`", ""),
-        ("SELECT 1 /* ; */ -- ;\n; x", "SELECT 1 /* ; */ -- ;\n", " x"),
-    ],
+    "query",
+    ["SELECT 1;", "SELECT 1;;  ", "SELECT 1; -- done", "/* hi */ select 1 /* ; */", "SELECT 1\n;;"],
 )
-def test_split_first_statement(query: str, first: str, rest: str) -> None:
-    assert split_first_statement(query) == (first, rest)
-
-
-@pytest.mark.parametrize(
-    "query", ["SELECT 1;", "SELECT 1;;  ", "SELECT 1; -- done", "/* hi */ select 1 /* ; */"]
-)
-def test_trailing_semicolons_and_comments_are_fine(query: str) -> None:
-    assert check_query(query) is None
+def test_trailing_semicolons_and_comments_are_fine(db: Path, query: str) -> None:
+    assert parse_table(sql_query.invoke({"query": query}))[1] == [["1"]]
 
 
 def test_time_limit_stops_a_runaway_query(db: Path) -> None:
@@ -293,6 +277,103 @@ def test_time_limit_stops_a_runaway_query(db: Path) -> None:
     )
     assert result == "The query took too long and was stopped (limit 2 s)."
     assert time.monotonic() - started < 10
+
+
+SLOW_COUNT = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) "
+    "SELECT count(*) FROM n"
+)
+
+
+@pytest.mark.parametrize("progress_handler", [True, False])
+def test_time_limit_interrupts_a_slow_query_and_leaves_nothing_running(
+    db: Path, monkeypatch: pytest.MonkeyPatch, progress_handler: bool
+) -> None:
+    if not progress_handler:
+        # Then only the timer's interrupt() can stop the query.
+        monkeypatch.setattr(sql_module._Guard, "progress", lambda self: 0)
+    opened: list[sqlite3.Connection] = []
+
+    def connect(path: Path) -> sqlite3.Connection:
+        opened.append(connect_readonly(path))
+        return opened[-1]
+
+    monkeypatch.setattr(sql_module, "connect_readonly", connect)
+    threads_before = set(threading.enumerate())
+    started = time.monotonic()
+    result = run_query(SLOW_COUNT, time_limit_s=1)
+    assert result == "The query took too long and was stopped (limit 1 s)."
+    assert time.monotonic() - started < 8
+    assert set(threading.enumerate()) <= threads_before  # the timer thread has ended
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened[0].execute("SELECT 1")
+
+
+def test_printf_with_a_huge_precision_is_refused_at_once(db: Path) -> None:
+    started = time.monotonic()
+    result = sql_query.invoke({"query": "SELECT length(printf('%!.*c', 2147483647, 'x'))"})
+    assert result == FORMAT_REFUSED
+    assert time.monotonic() - started < 8  # it used to run some 20 s past the limit
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT printf('%.*c', 5, 'x')",
+        "SELECT printf('%.2147483647c', 'x')",
+        "SELECT printf('%1001d', 1)",
+        "SELECT printf('%4294967297d', 1)",  # SQLite's parser would wrap this to 1
+        "SELECT printf('%" + "9" * 4900 + "d', 1)",  # more digits than int() will parse
+        "select PrInTf ( '%*d' , 5, 1)",
+        "SELECT \"printf\" /* a quoted name */ ('%.*c', 5, 'x')",
+        "SELECT `format`('%.*c', 5, 'x'), [FORMAT]('%d', 1)",
+        "SELECT printf(-- a comment\n '%.*c', 5, 'x')",
+        "SELECT printf('it''s %.*c', 5, 'x')",
+        "SELECT printf(title, 1) FROM books",
+        "SELECT printf('%' || '5000c', 'x')",
+        "SELECT format(('%5d'), 1)",
+        "SELECT printf('%d', 1), printf(genre, 1) FROM books",
+    ],
+)
+def test_printf_formats_that_could_run_long_are_refused(db: Path, query: str) -> None:
+    assert sql_query.invoke({"query": query}) == FORMAT_REFUSED
+
+
+def test_printf_with_small_literal_formats_still_works(db: Path) -> None:
+    result = sql_query.invoke(
+        {
+            "query": "SELECT printf('%5d', 3) = '    3' AS a, printf('%05d', 3) AS b, "
+            "format('%.1f%%', 12.5) AS c, printf('it''s %s', 'ok') AS d, "
+            "length(printf('%1000d', 1)) AS e, printf('%%5000d') AS f, "
+            "'printf(x)' AS g -- printf(title)"
+        }
+    )
+    assert parse_table(result) == (
+        ["a", "b", "c", "d", "e", "f", "g"],
+        [["1", "00003", "12.5%", "it's ok", "1000", "%5000d", "printf(x)"]],
+    )
+
+
+def test_printf_the_text_check_cannot_see_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "views.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE VIEW wide AS SELECT printf('%.*c', 3, 'x') AS s")
+        conn.commit()
+    assert run_query("SELECT s FROM wide", path=path) == FORMAT_REFUSED
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("SELECT fts3_tokenizer('simple')", "fts3_tokenizer"),
+        ("SELECT hex(FTS3_TOKENIZER('simple'))", "fts3_tokenizer"),
+        ("SELECT fts3_tokenizer('evil', x'0100000000000000')", "fts3_tokenizer"),
+        ("SELECT rtreenode(2, x'00')", "rtreenode"),
+        ("SELECT sqlite_log(1, 'x')", "sqlite_log"),
+    ],
+)
+def test_dangerous_functions_are_refused(db: Path, query: str, name: str) -> None:
+    assert sql_query.invoke({"query": query}) == f"The function {name}() is not allowed here."
 
 
 def test_query_length_is_capped(db: Path) -> None:
@@ -316,6 +397,7 @@ WRITES = [
     ("ATTACH DATABASE 'evil.db' AS evil", ONLY_SELECT),
     ("BEGIN", ONLY_SELECT),
     ("VACUUM", ONLY_SELECT),
+    ("VACUUM INTO 'evil.db'", ONLY_SELECT),
     ("REPLACE INTO authors VALUES (1, 'x', 'x', 1)", ONLY_SELECT),
     ("PRAGMA user_version = 5", "PRAGMA is not allowed"),
     ("PRAGMA table_info(books)", "PRAGMA is not allowed"),
@@ -377,14 +459,6 @@ def test_layer_authorizer_alone_refuses_writes(db: Path, statement: str) -> None
         assert conn.execute("SELECT count(*) FROM books").fetchone() == (30,)
     assert guard.denied
     assert query_plain(db, "PRAGMA user_version") == [(0,)]
-
-
-@pytest.mark.parametrize(
-    "query",
-    ["DELETE FROM books", "SELECT 1; DELETE FROM books", "PRAGMA user_version = 5", "VALUES (1)"],
-)
-def test_layer_text_check_alone_refuses_writes(query: str) -> None:
-    assert check_query(query) is not None
 
 
 def test_tools_are_registered() -> None:

@@ -11,13 +11,17 @@ its own stop a write:
 a. the file is opened read-only (`mode=ro`): SQLite itself refuses to write;
 b. an authorizer allows only what plain SELECTs (with CTEs, recursive too) need
    (SELECT, READ, FUNCTION, RECURSIVE) and denies everything else: INSERT, UPDATE,
-   DELETE, CREATE, DROP, ALTER, ATTACH, PRAGMA, transactions...;
-c. the text must be one statement whose first keyword is SELECT or WITH; semicolons
-   inside strings, quoted names and comments do not count, a trailing `;` is fine.
+   DELETE, CREATE, DROP, ALTER, ATTACH (so VACUUM too), PRAGMA, transactions...; it
+   also denies functions such as load_extension() and fts3_tokenizer() (a pointer).
 
-The work is bounded too: queries longer than `MAX_QUERY_CHARS` are refused, a
-progress handler stops a query after `TIME_LIMIT_S`, values are capped in size, and
-only `ROW_LIMIT` rows are shown, each cell cut to `CELL_CHARS` characters.
+sqlite3 itself refuses a second statement (trailing `;`s and comments are dropped first).
+Reads that are not SELECTs, such as `EXPLAIN SELECT ...`, may run.
+
+The work is bounded too: queries longer than `MAX_QUERY_CHARS` are refused; at
+`TIME_LIMIT_S` a timer interrupts the query and a progress handler stops it; values
+are capped in size, and only `ROW_LIMIT` rows are shown, each cell cut to `CELL_CHARS`
+characters. As neither can stop one long printf() call, printf() and format() need a
+literal format whose widths and precisions are at most `MAX_FORMAT_WIDTH`, without `*`.
 
 PRAGMA statements are refused even when they only read (`PRAGMA table_info(books)`),
 as are table-valued functions such as `pragma_table_info()` or `json_each()`: SQLite
@@ -29,8 +33,10 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import sqlite3
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import closing
@@ -50,9 +56,15 @@ MAX_COUNTED_ROWS = 10_000
 MAX_VALUE_BYTES = 1_000_000
 # SQLite calls the progress handler every this many virtual machine instructions.
 _PROGRESS_STEPS = 1000
+# printf('%1000d') is still a short value; the width is what makes one call run long.
+MAX_FORMAT_WIDTH = 1000
 
 ONLY_ONE_STATEMENT = "Only one statement at a time is allowed."
 ONLY_SELECT = "Only SELECT queries are allowed; this tool cannot change the database."
+FORMAT_REFUSED = (
+    "printf() and format() need a string literal as their format (first argument), with "
+    f"widths and precisions of at most {MAX_FORMAT_WIDTH} and no '*'."
+)
 
 # ---------------------------------------------------------------------------------------
 # The sample data. Names and titles are invented.
@@ -282,15 +294,23 @@ _ACTION_NAMES = {
 
 _DATA_CHANGES = frozenset({sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE})
 
-# Disabled in Python's sqlite3 unless enabled, but an extension could do anything.
-_DENIED_FUNCTIONS = frozenset({"load_extension"})
+# load_extension() runs native code; fts3_tokenizer() hands out native pointers (and, in
+# builds with ENABLE_FTS3_TOKENIZER such as Debian's, installs them); rtree's debug
+# functions parse raw node blobs (one had an out-of-bounds read); sqlite_log() writes logs.
+_DENIED_FUNCTIONS = frozenset(
+    {"load_extension", "fts3_tokenizer", "rtreenode", "rtreedepth", "rtreecheck", "sqlite_log"}
+)
+_FORMAT_FUNCTIONS = frozenset({"printf", "format"})
 
 
 class _Guard:
     """The authorizer and the time limit for one query; remembers why it stopped one."""
 
-    def __init__(self, time_limit_s: float) -> None:
+    def __init__(self, time_limit_s: float, formats_checked: bool = False) -> None:
         self.deadline = time.monotonic() + time_limit_s
+        # True when the text calls printf() and check_query passed those calls. If the text
+        # has none, a call SQLite meets anyway (inside a view, say) went unchecked.
+        self.formats_checked = formats_checked
         self.denied: str | None = None
         self.timed_out = False
 
@@ -302,19 +322,26 @@ class _Guard:
         database: str | None,
         trigger: str | None,
     ) -> int:
-        if action in _ALLOWED_ACTIONS:
-            if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in _DENIED_FUNCTIONS:
-                self.denied = f"function {arg2}"
-                return sqlite3.SQLITE_DENY
-            return sqlite3.SQLITE_OK
-        # Keep the first refusal: it names what the query itself asked for.
-        if self.denied is None:
+        if action == sqlite3.SQLITE_FUNCTION:
+            # The name SQLite resolved, however the query spelled or quoted it.
+            name = (arg2 or "").lower()
+            if name in _DENIED_FUNCTIONS:
+                return self._deny(f"function {name}")
+            if name in _FORMAT_FUNCTIONS and not self.formats_checked:
+                return self._deny("format")
+        elif action not in _ALLOWED_ACTIONS:
             name = _ACTION_NAMES.get(action, f"action {action}")
             if arg1 and action in _DATA_CHANGES:
                 name += f" on {arg1}"
             elif arg1:
                 name += f" {arg1}"
-            self.denied = name
+            return self._deny(name)
+        return sqlite3.SQLITE_OK
+
+    def _deny(self, what: str) -> int:
+        # Keep the first refusal: it names what the query itself asked for.
+        if self.denied is None:
+            self.denied = what
         return sqlite3.SQLITE_DENY
 
     def progress(self) -> int:
@@ -323,6 +350,10 @@ class _Guard:
             self.timed_out = True
             return 1
         return 0
+
+    def expire(self, conn: sqlite3.Connection) -> None:
+        self.timed_out = True  # first, so the interrupted query finds the reason set
+        conn.interrupt()
 
 
 def _refusal(denied: str) -> str:
@@ -334,74 +365,58 @@ def _refusal(denied: str) -> str:
             "Table-valued functions such as pragma_table_info() or json_each() are not "
             "available here; call sql_schema to see the tables and columns."
         )
+    if denied == "format":
+        return FORMAT_REFUSED
     if denied.startswith("function "):
         return f"The function {denied.removeprefix('function ')}() is not allowed here."
     return f"{ONLY_SELECT} (Refused: {denied}.)"
 
 
 # ---------------------------------------------------------------------------------------
-# Layer c: one statement, starting with SELECT or WITH.
+# The query text, read as SQLite's tokenizer does.
+
+# Comments, strings and quoted names (a doubled quote stays inside), words, then any
+# other character. A block comment may run to the end, as in SQLite; an unclosed string
+# is a syntax error there, and reading on as code can only find more calls to check.
+_TOKEN = re.compile(
+    r"--[^\n]*|/\*.*?(?:\*/|\Z)|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\[[^\]]*\]"
+    r"|[\w$\x80-\U0010ffff]+|\S",
+    re.DOTALL,
+)
+# A literal %, or the flags, width, precision and size of one printf conversion.
+_CONVERSION = re.compile(r"%%|%[-+ #!0,0-9.*l]*")
 
 
-def _skip_quoted(text: str, start: int) -> int:
-    """The index just past the quoted token opening at `start` (or the end of the text)."""
-    closing_char = "]" if text[start] == "[" else text[start]
-    # A doubled quote ('it''s') reads as a close and a reopen, which this handles naturally.
-    end = text.find(closing_char, start + 1)
-    return len(text) if end < 0 else end + 1
+def _read(query: str) -> tuple[str, list[str | None]]:
+    """The statement to run and the format of each printf()/format() call in it.
 
-
-def _skip_comment(text: str, start: int) -> int | None:
-    """The index just past a comment opening at `start`, or None if none opens there."""
-    if text.startswith("--", start):
-        end = text.find("\n", start)
-        return len(text) if end < 0 else end + 1
-    if text.startswith("/*", start):
-        end = text.find("*/", start + 2)
-        return len(text) if end < 0 else end + 2
-    return None
-
-
-def _skip_blank(text: str, start: int, also: str = "") -> int:
-    """The index of the first character from `start` that is not space, comment or `also`."""
-    i = start
-    while i < len(text):
-        if text[i].isspace() or text[i] in also:
-            i += 1
-            continue
-        after_comment = _skip_comment(text, i)
-        if after_comment is None:
-            return i
-        i = after_comment
-    return i
-
-
-def split_first_statement(query: str) -> tuple[str, str]:
-    """The first statement of `query` and the text after its `;` (empty if none).
-
-    Semicolons inside strings, quoted names ("x", `x`, [x]) and comments do not end
-    the statement.
+    Trailing `;`s and comments are dropped, as sqlite3 would take a second `;` for a
+    second statement. A format is the literal's text, or None if it is not one literal.
     """
-    i = 0
-    while i < len(query):
-        char = query[i]
-        if char in "'\"`[":
-            i = _skip_quoted(query, i)
-        elif char == ";":
-            return query[:i], query[i + 1 :]
-        else:
-            after_comment = _skip_comment(query, i)
-            i = i + 1 if after_comment is None else after_comment
-    return query, ""
+    code = [m for m in _TOKEN.finditer(query) if not m.group().startswith(("--", "/*"))]
+    tokens = [m.group() for m in code]
+    formats: list[str | None] = []
+    for i, token in enumerate(tokens):
+        name = token[1:-1] if token[0] in '"`[' else token  # "printf"(...) calls it too
+        if name.lower() not in _FORMAT_FUNCTIONS or tokens[i + 1 : i + 2] != ["("]:
+            continue
+        literal, after = [*tokens[i + 2 : i + 4], "", ""][:2]
+        is_literal = literal.startswith("'") and after in (",", ")")
+        formats.append(literal[1:-1].replace("''", "'") if is_literal else None)
+    while code and code[-1].group() == ";":
+        code.pop()
+    return (query[: code[-1].end()] if code else ""), formats
 
 
-def first_keyword(statement: str) -> str:
-    """The statement's first word in upper case, after any leading comments."""
-    start = _skip_blank(statement, 0)
-    end = start
-    while end < len(statement) and (statement[end].isalnum() or statement[end] == "_"):
-        end += 1
-    return statement[start:end].upper()
+def _format_allowed(fmt: str | None) -> bool:
+    if fmt is None:
+        return False
+    for conversion in _CONVERSION.findall(fmt):
+        # Strip zeros first: int() refuses over 4300 digits, and "%0005d" means width 5.
+        numbers = [n.lstrip("0") or "0" for n in re.findall(r"\d+", conversion)]
+        if "*" in conversion or any(len(n) > 4 or int(n) > MAX_FORMAT_WIDTH for n in numbers):
+            return False
+    return True
 
 
 def check_query(query: str) -> str | None:
@@ -410,15 +425,8 @@ def check_query(query: str) -> str | None:
         return "The query is empty: give one SELECT statement."
     if len(query) > MAX_QUERY_CHARS:
         return f"The query is too long ({len(query)} characters; the limit is {MAX_QUERY_CHARS})."
-    statement, rest = split_first_statement(query)
-    # Only blanks, comments and stray semicolons may follow the first statement.
-    if _skip_blank(rest, 0, also=";") < len(rest):
-        return ONLY_ONE_STATEMENT
-    keyword = first_keyword(statement)
-    if keyword == "PRAGMA":
-        return "PRAGMA is not allowed here; call sql_schema to see the tables and columns."
-    if keyword not in ("SELECT", "WITH"):
-        return ONLY_SELECT
+    if not all(_format_allowed(fmt) for fmt in _read(query)[1]):
+        return FORMAT_REFUSED
     return None
 
 
@@ -472,16 +480,25 @@ def run_query(
     problem = check_query(query)
     if problem:
         return problem
-    guard = _Guard(time_limit_s)
+    statement, formats = _read(query)
+    guard = _Guard(time_limit_s, formats_checked=bool(formats))
     try:
         with closing(connect_readonly(ensure_database(path))) as conn:
             conn.set_authorizer(guard.authorize)
             conn.set_progress_handler(guard.progress, _PROGRESS_STEPS)
-            cursor = conn.execute(query)
-            columns = [d[0] for d in cursor.description or ()]
-            rows = cursor.fetchmany(row_limit + 1)
-            more = len(rows) > row_limit
-            rest = _count_rest(cursor) if more else 0
+            # The progress handler only runs between instructions; interrupt() also
+            # works where SQLite checks for it itself, while parsing for one.
+            timer = threading.Timer(time_limit_s, guard.expire, args=(conn,))
+            timer.start()
+            try:
+                cursor = conn.execute(statement)
+                columns = [d[0] for d in cursor.description or ()]
+                rows = cursor.fetchmany(row_limit + 1)
+                more = len(rows) > row_limit
+                rest = _count_rest(cursor) if more else 0
+            finally:
+                timer.cancel()
+                timer.join()  # so it never fires at the connection once that is closed
     except (sqlite3.Error, sqlite3.Warning) as exc:  # Python 3.10 warns on a second statement
         if guard.timed_out:
             return f"The query took too long and was stopped (limit {time_limit_s:g} s)."
