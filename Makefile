@@ -3,8 +3,10 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# Loopback only by default; a deployment behind sign-in sets ADDRESS=0.0.0.0.
+ADDRESS ?= 127.0.0.1
 
-.PHONY: install run test dev-install browser database lint format bench
+.PHONY: install run test dev-install browser database lint format
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -16,7 +18,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 install: $(VENV)/.installed
 
 run: install
-	$(PY) -m streamlit run streamlit_agent/app.py --server.port $(PORT)
+	$(PY) -m streamlit run streamlit_agent/app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install -r requirements-dev.txt

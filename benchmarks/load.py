@@ -55,6 +55,7 @@ from e2e_support import (  # noqa: E402
     CHAT_INPUT,
     CHAT_MESSAGE,
     AppProcess,
+    as_anonymous_browser,
     chat_messages,
     chat_roles,
     ensure_loopback_bypasses_proxies,
@@ -207,7 +208,10 @@ def request_cross_talk(requests: Sequence[dict[str, Any]], owners: dict[str, int
 
 
 def check_store(
-    db_url: str, plans: Sequence[SessionPlan], thread_ids: dict[int, str | None]
+    db_url: str,
+    plans: Sequence[SessionPlan],
+    thread_ids: dict[int, str | None],
+    owners: dict[int, str],
 ) -> list[str]:
     """Problems with what the store holds for each session; [] when all is there, once."""
     from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -218,16 +222,16 @@ def check_store(
     problems: list[str] = []
     store = ConversationStore(db_url)
     try:
-        listed = {thread.id for thread in store.list_threads(limit=100_000)}
         for plan in plans:
             who = f"session {plan.index}"
             thread_id = thread_ids.get(plan.index)
+            owner = owners.get(plan.index, "")
             if not thread_id:
                 problems.append(f"{who}: no conversation id")
                 continue
-            if thread_id not in listed:
-                problems.append(f"{who}: conversation {thread_id} is not listed")
-            stored = store.load_messages(thread_id)
+            if [t.id for t in store.list_threads(owner)] != [thread_id]:
+                problems.append(f"{who}: its browser does not list exactly {thread_id}")
+            stored = store.load_messages(owner, thread_id)
             ids = [m.id for m in stored]
             if len(set(ids)) != len(ids):
                 problems.append(f"{who}: duplicate message ids")
@@ -276,6 +280,7 @@ class TurnResult:
 class SessionResult:
     index: int
     thread_id: str | None = None
+    owner: str = ""
     turns: list[TurnResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     cross_talk: list[str] = field(default_factory=list)
@@ -315,15 +320,16 @@ def _run_session(
                 context = browser.new_context(viewport={"width": 1100, "height": 900})
                 context.set_default_timeout(turn_timeout_s * 1000)
                 context.add_init_script(TIMING_JS)
+                result.owner = as_anonymous_browser(context, app_url)
                 page = context.new_page()
                 page.goto(app_url)
                 wait_for_app(page, timeout_ms=turn_timeout_s * 1000)
-                result.thread_id = _thread_of(page.url)
         except Exception as exc:
             result.errors.append(f"{who}: could not open the app: {exc!r}")
         _wait(ready, result, "to open the app")
         if page is not None and not result.errors:
             _chat(plan, page, result, owners, turn_timeout_s)
+            result.thread_id = _thread_of(page.url)  # the URL names it once it is used
         _wait(finished, result, "to finish chatting")
         if page is not None:
             _check_page(plan, page, result, owners)
@@ -679,7 +685,8 @@ def run_benchmark(
         cross_talk.append(f"two sessions share a conversation id: {thread_ids}")
     say("checking the store")
     try:
-        store_problems = check_store(db_url, plans, thread_ids)
+        owner_keys = {r.index: r.owner for r in done}
+        store_problems = check_store(db_url, plans, thread_ids, owner_keys)
     except Exception as exc:
         store_problems = [f"store check failed: {exc!r}"]
     ready_at = marks.get("ready", begin)

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_agent import resources
+from streamlit_agent import identity, limits, resources
 from streamlit_agent.config import configuration_problems, load_settings
 from streamlit_agent.memory import (
     STORE_PROBLEM_KEY,
-    feedback_saver,
+    UNREADABLE_KEY,
     flush_unsaved,
-    load_feedback,
-    load_tool_choice,
+    issue_thread_id,
     open_thread,
-    tool_choice_saver,
 )
 from streamlit_agent.providers import choose_model
 from streamlit_agent.ui import chat, sidebar
 
 MAX_MESSAGE_CHARS = 20_000
+DRAFT_THREAD_KEY = "draft_thread_id"
 
 st.set_page_config(page_title="streamlit-agent", page_icon="🦜", layout="centered")
 
@@ -31,39 +30,62 @@ def _secrets() -> dict[str, object]:
 
 
 settings = load_settings(secrets=_secrets())
+user = identity.current_user(settings)
+if user is None:
+    sidebar.sign_in_page(identity.sign_in_configured(), settings.auth_header)
+    st.stop()
 chat.settle_previous_run()  # a Stop or new message: the cut-off turn is saved first
-thread_id = sidebar.current_thread_id()
-store = resources.conversation_store(settings)
-if store is not None:
-    flush_unsaved(store)
-open_thread(settings.history_key, thread_id, store)
+conversations = resources.conversations_for(settings, user.id)
+flush_unsaved(conversations)
+
+# A conversation is opened by the id in the URL only when it is this user's; with no
+# id, the page is a new chat whose id the server made (it reaches the URL once used).
+requested = sidebar.requested_thread_id()
+thread_id = requested or st.session_state.get(DRAFT_THREAD_KEY) or issue_thread_id()
+st.session_state[DRAFT_THREAD_KEY] = None if requested else thread_id
+with st.sidebar:
+    st.title("🦜 streamlit-agent")
+    sidebar.user_section(user.name, user.id, signed_in=user.mode == "oidc")
+if requested and not conversations.may_open(requested):
+    with st.sidebar:
+        sidebar.conversations_section(conversations, None, [])
+    sidebar.not_found_page(store_down=not conversations.available)
+    st.stop()
+open_thread(settings.history_key, thread_id, conversations)
 registry = resources.tool_registry(settings.tools_dir)
 
 with st.sidebar:
-    st.title("🦜 streamlit-agent")
     settings = sidebar.model_section(settings, configuration_problems(settings))
     choice = choose_model(settings)
     enabled_tools = sidebar.tools_section(
         registry,
         thread_id,
         choice,
-        load_tool_choice(store, thread_id),
-        tool_choice_saver(store, thread_id),
+        conversations.tool_choice(thread_id),
+        lambda chosen: conversations.set_tool_choice(thread_id, chosen),
     )
 
-history = resources.history_for(settings, thread_id, choice.label)
+history = resources.history_for(settings, thread_id, choice.label, conversations)
 with st.sidebar:
-    sidebar.conversations_section(store, thread_id, history.messages)
+    sidebar.conversations_section(conversations, thread_id, history.messages)
 
-if problem := st.session_state.get(STORE_PROBLEM_KEY):
+if st.session_state.get(STORE_PROBLEM_KEY):
     st.warning(
-        f"Conversations are not being saved right now ({problem}). Chatting continues; "
-        "unsaved messages are written as soon as the store is back.",
+        "Conversations are not being saved right now: the database is unavailable. "
+        "Chatting continues; unsaved messages are written as soon as it is back.",
         icon="💾",
+    )
+if unreadable := st.session_state.get(UNREADABLE_KEY):
+    st.warning(
+        f"Stored messages of this conversation that could not be read: {unreadable}. "
+        "They are left out; the rest is shown and new messages are saved as usual.",
+        icon="🩹",
     )
 
 chat.draw_conversation(
-    history.messages, load_feedback(store, thread_id), feedback_saver(store, thread_id)
+    history.messages,
+    conversations.feedback(thread_id),
+    lambda message_id, value: conversations.set_feedback(thread_id, message_id, value),
 )
 chat.draw_pending_approval()
 
@@ -77,6 +99,12 @@ if prompt is not None and prompt.strip():
             icon="✂️",
         )
     else:
+        sidebar.show_in_url(thread_id)
+        server_pays = choice.kind != "bundled" and not st.session_state.get(sidebar.USER_API_KEY)
+        refusal = limits.refusal(conversations, settings, server_pays)
+        if refusal is not None:
+            chat.refuse(history, prompt, refusal, message_id=message_id)
+        limits.record_message(conversations)
         chat.run_live(
             lambda: resources.agent_for(
                 choice.kind,
@@ -90,4 +118,5 @@ if prompt is not None and prompt.strip():
             prompt,
             secrets=[settings.openai_api_key],
             message_id=message_id,
+            on_usage=lambda used: limits.record_tokens(conversations, used),
         )

@@ -47,6 +47,10 @@ class Settings:
     tool_output_cap: int = 4000
     tools_dir: str | None = None
     local_model_path: str | None = None
+    auth_header: str | None = None  # trusted only when set: see identity.py
+    legacy_owner: str | None = None  # who gets conversations from before owners existed
+    messages_per_minute: int = 20  # per user; 0 turns the limit off
+    daily_tokens: int = 0  # per user when the server's key pays; 0 is no budget
 
     @property
     def resolved_db_url(self) -> str:
@@ -87,6 +91,10 @@ def load_settings(
         tool_output_cap=_as_int(get("STREAMLIT_AGENT_TOOL_OUTPUT_CAP"), 4000),
         tools_dir=get("STREAMLIT_AGENT_TOOLS_DIR"),
         local_model_path=get("STREAMLIT_AGENT_LOCAL_MODEL"),
+        auth_header=get("STREAMLIT_AGENT_AUTH_HEADER"),
+        legacy_owner=get("STREAMLIT_AGENT_LEGACY_OWNER"),
+        messages_per_minute=_as_int(get("STREAMLIT_AGENT_MESSAGES_PER_MINUTE"), 20),
+        daily_tokens=_as_int(get("STREAMLIT_AGENT_DAILY_TOKENS"), 0),
     )
 
 

@@ -8,12 +8,35 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlencode
 
 import openai
 
 from streamlit_agent.local_model import LocalModelError
 
 _KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})")
+# Query parameters that carry credentials in database and server URLs (libpq's
+# password/sslpassword, tokens and keys of cloud drivers).
+_SECRET_PARAM = re.compile(r"pass|pwd|secret|token|key|auth|credential", re.IGNORECASE)
+
+
+def redact_url(url: str) -> str:
+    """`url` without user, password or credential-like query values, for logs and the page.
+
+    Worked on as text (not urlsplit) so `sqlite:////abs/path` keeps its four slashes.
+    """
+    head, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, path = rest.partition("/")
+    netloc = netloc.rpartition("@")[2]
+    path, question, query = f"{slash}{path}".partition("?")
+    if question:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode(
+            [(k, "***" if _SECRET_PARAM.search(k) else v) for k, v in pairs], safe="*/:"
+        )
+    return f"{head}://{netloc}{path}{question}{query}"
 
 
 def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:

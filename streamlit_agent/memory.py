@@ -10,42 +10,131 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Protocol
+from typing import Any, TypeVar
 
 import streamlit as st
 from langchain_community.chat_message_histories import StreamlitChatMessageHistory
 from langchain_core.messages import BaseMessage
 
 from streamlit_agent.steps import new_message_id
+from streamlit_agent.store import (
+    PUBLIC_PROBLEM,
+    ConversationStore,
+    LoadedMessages,
+    ThreadNotFound,
+    ThreadSummary,
+    new_thread_id,
+)
 
 logger = logging.getLogger(__name__)
 
 ACTIVE_THREAD_KEY = "active_thread_id"
 UNSAVED_KEY = "unsaved_messages"
 STORE_PROBLEM_KEY = "store_problem"
+UNREADABLE_KEY = "unreadable_messages"
+ISSUED_KEY = "issued_threads"  # ids this session made: writable before the store has them
+
+T = TypeVar("T")
 
 
-class MessageStore(Protocol):
-    """What memory needs from a store (see `streamlit_agent.store.ConversationStore`)."""
+class Conversations:
+    """One person's conversations, for this browser session: the store bound to its owner.
 
-    def save_messages(
-        self, thread_id: str, messages: Sequence[BaseMessage], *, model: str | None = None
-    ) -> None: ...
+    Every store access of the app goes through here, so every one carries the owner
+    (the store checks it). A store that is down is noted for the banner and the call
+    answers `default`; someone else's conversation answers `default` too, like a
+    missing one.
+    """
 
-    def load_messages(self, thread_id: str) -> list[BaseMessage]: ...
+    def __init__(self, store: ConversationStore | None, owner: str) -> None:
+        self.store = store
+        self.owner = owner
 
-    def delete_messages(self, thread_id: str, ids: Any) -> None: ...
+    def _call(self, default: T, method: str, *args: Any, **kwargs: Any) -> T:
+        if self.store is None:
+            st.session_state[STORE_PROBLEM_KEY] = PUBLIC_PROBLEM
+            return default
+        try:
+            return getattr(self.store, method)(self.owner, *args, **kwargs)
+        except ThreadNotFound:
+            return default
+        except ValueError:
+            raise  # a bad title: the caller shows it
+        except Exception as exc:
+            _note_problem(exc)
+            return default
 
-    def feedback_for(self, thread_id: str) -> dict[str, int]: ...
+    @property
+    def available(self) -> bool:
+        return self.store is not None
 
-    def tool_choice(self, thread_id: str) -> dict[str, bool]: ...
+    def list(self) -> list[ThreadSummary] | None:
+        """Newest first; None while the store is down."""
+        return self._call(None, "list_threads")
 
-    def set_tool_choice(self, thread_id: str, choice: dict[str, bool]) -> None: ...
+    def get(self, thread_id: str) -> ThreadSummary | None:
+        return self._call(None, "get_thread", thread_id)
 
-    def set_feedback(self, thread_id: str, message_id: str, value: int | None) -> None: ...
+    def load(self, thread_id: str) -> LoadedMessages:
+        return self._call(LoadedMessages(), "load_messages", thread_id)
+
+    def rename(self, thread_id: str, title: str) -> None:
+        self._call(None, "rename_thread", thread_id, title)
+
+    def delete(self, thread_id: str) -> None:
+        self._call(None, "delete_thread", thread_id)
+
+    def feedback(self, thread_id: str) -> dict[str, int]:
+        return self._call({}, "feedback_for", thread_id)
+
+    def set_feedback(self, thread_id: str, message_id: str, value: int | None) -> None:
+        self._call(None, "set_feedback", thread_id, message_id, value)
+
+    def tool_choice(self, thread_id: str) -> dict[str, bool]:
+        return self._call({}, "tool_choice", thread_id)
+
+    def set_tool_choice(self, thread_id: str, choice: dict[str, bool]) -> None:
+        self._call(None, "set_tool_choice", thread_id, choice)
+
+    def remove_messages(self, thread_id: str, ids: Iterable[str]) -> None:
+        self._call(None, "delete_messages", thread_id, list(ids))
+
+    def record_usage(self, kind: str, amount: int = 1) -> None:
+        self._call(None, "record_usage", kind, amount)
+
+    def usage_since(self, kind: str, since: float) -> int | None:
+        return self._call(None, "usage_since", kind, since)
+
+    def save_or_raise(
+        self, thread_id: str, batch: Sequence[BaseMessage], model: str | None
+    ) -> None:
+        """The one unguarded write: `flush_unsaved` decides what a failure means."""
+        if self.store is None:
+            raise ConnectionError(PUBLIC_PROBLEM)
+        self.store.save_messages(self.owner, thread_id, batch, model=model)
+
+    def may_open(self, thread_id: str) -> bool | None:
+        """True for the owner's conversation (or one this session made), False for any
+        other id, None when the store cannot say right now."""
+        if thread_id in st.session_state.get(ISSUED_KEY, set()):
+            return True
+        if self.store is None:
+            return None
+        try:
+            return self.store.get_thread(self.owner, thread_id) is not None
+        except Exception as exc:
+            _note_problem(exc)
+            return None
+
+
+def issue_thread_id() -> str:
+    """A new conversation id, made here and remembered as this session's."""
+    thread_id = new_thread_id()
+    st.session_state.setdefault(ISSUED_KEY, set()).add(thread_id)
+    return thread_id
 
 
 class TurnGuard:
@@ -109,6 +198,27 @@ def checkpoint_to(
     return store_finished
 
 
+_history_in_use: ContextVar[DurableChatHistory | None] = ContextVar("history_in_use", default=None)
+
+
+@contextmanager
+def using_history(history: DurableChatHistory) -> Iterator[None]:
+    """The agents are shared by every session; the turn tells them whose history to use."""
+    token = _history_in_use.set(history)
+    try:
+        yield
+    finally:
+        _history_in_use.reset(token)
+
+
+def history_in_use(thread_id: str) -> DurableChatHistory:
+    """`RunnableWithMessageHistory`'s history factory: the running turn's own history."""
+    history = _history_in_use.get()
+    if history is None or history.thread_id != thread_id:
+        raise LookupError("no history for this conversation in the running turn")
+    return history
+
+
 def ensure_ids(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
     for message in messages:
         if not message.id:
@@ -117,18 +227,22 @@ def ensure_ids(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
 
 
 class DurableChatHistory(StreamlitChatMessageHistory):
-    """`StreamlitChatMessageHistory` whose writes also reach a `MessageStore`.
+    """`StreamlitChatMessageHistory` whose writes also reach the owner's `Conversations`.
 
     Writes are keyed by message id, so adding a message that is already present
     (for example a user message stored before the agent ran) never duplicates it.
     """
 
     def __init__(
-        self, key: str, thread_id: str, store: MessageStore | None, model_label: str | None = None
+        self,
+        key: str,
+        thread_id: str,
+        conversations: Conversations,
+        model_label: str | None = None,
     ) -> None:
         super().__init__(key=key)
         self.thread_id = thread_id
-        self.store = store
+        self.conversations = conversations
         self.model_label = model_label
 
     def add_message(self, message: BaseMessage) -> None:
@@ -151,29 +265,25 @@ class DurableChatHistory(StreamlitChatMessageHistory):
         # the turn, steps at each checkpoint); while the store is down it waits once.
         queued = {m.id for t, m in unsaved if t == self.thread_id}
         unsaved.extend((self.thread_id, m) for m in messages if m.id not in queued)
-        if self.store is None:
-            st.session_state[STORE_PROBLEM_KEY] = "The conversation store could not be opened."
-            return False
-        return flush_unsaved(self.store, self.model_label)
+        return flush_unsaved(self.conversations, self.model_label)
 
     def remove(self, ids: set[str]) -> None:
         """Drop messages from memory and the store (used by Retry)."""
         self.messages[:] = [m for m in self.messages if m.id not in ids]
-        if self.store is not None:
-            try:
-                self.store.delete_messages(self.thread_id, ids)
-            except Exception as exc:
-                _note_problem(exc)
+        self.conversations.remove_messages(self.thread_id, ids)
 
 
-def flush_unsaved(store: MessageStore, model_label: str | None = None) -> bool:
+def flush_unsaved(conversations: Conversations, model_label: str | None = None) -> bool:
     """Retry writes that failed earlier, oldest first, grouped by conversation."""
     unsaved: list[tuple[str, BaseMessage]] = st.session_state.setdefault(UNSAVED_KEY, [])
     while unsaved:
         thread_id = unsaved[0][0]
         batch = [m for t, m in unsaved if t == thread_id]
         try:
-            store.save_messages(thread_id, batch, model=model_label)
+            conversations.save_or_raise(thread_id, batch, model_label)
+        except ThreadNotFound:
+            # Someone else's id can only get here by a bug; never retry it into their thread.
+            logger.error("dropped %d messages for a conversation not theirs", len(batch))
         except Exception as exc:
             _note_problem(exc)
             return False
@@ -183,20 +293,17 @@ def flush_unsaved(store: MessageStore, model_label: str | None = None) -> bool:
 
 
 def _note_problem(exc: Exception) -> None:
+    # The detail names the database (host, user): the log gets it, the page does not.
     logger.warning("conversation store unavailable: %s", exc)
-    st.session_state[STORE_PROBLEM_KEY] = str(exc) or type(exc).__name__
+    st.session_state[STORE_PROBLEM_KEY] = PUBLIC_PROBLEM
 
 
-def open_thread(key: str, thread_id: str, store: MessageStore | None) -> None:
+def open_thread(key: str, thread_id: str, conversations: Conversations) -> None:
     """Make `thread_id` the conversation in working memory, loading it when switching."""
     if st.session_state.get(ACTIVE_THREAD_KEY) == thread_id and key in st.session_state:
         return
-    messages: list[BaseMessage] = []
-    if store is not None:
-        try:
-            messages = store.load_messages(thread_id)
-        except Exception as exc:
-            _note_problem(exc)
+    loaded = conversations.load(thread_id)
+    messages: list[BaseMessage] = list(loaded)
     # Messages that never reached the store belong to this conversation too.
     unsaved = st.session_state.get(UNSAVED_KEY, [])
     known = {m.id for m in messages}
@@ -206,53 +313,4 @@ def open_thread(key: str, thread_id: str, store: MessageStore | None) -> None:
             known.add(message.id)
     st.session_state[key] = messages
     st.session_state[ACTIVE_THREAD_KEY] = thread_id
-
-
-def load_feedback(store: MessageStore | None, thread_id: str) -> dict[str, int]:
-    """Thumbs given to this conversation's answers, by answer id ({} while the store is down)."""
-    if store is None:
-        return {}
-    try:
-        return store.feedback_for(thread_id)
-    except Exception as exc:
-        _note_problem(exc)
-        return {}
-
-
-def feedback_saver(store: MessageStore | None, thread_id: str) -> Any:
-    """A callback that stores thumbs up (1) / down (0) for an answer, or None without a store."""
-    if store is None:
-        return None
-
-    def save(message_id: str, value: int | None) -> None:
-        try:
-            store.set_feedback(thread_id, message_id, value)
-        except Exception as exc:
-            _note_problem(exc)
-
-    return save
-
-
-def load_tool_choice(store: MessageStore | None, thread_id: str) -> dict[str, bool]:
-    """Tool toggles saved for this conversation ({} while the store is down)."""
-    if store is None:
-        return {}
-    try:
-        return store.tool_choice(thread_id)
-    except Exception as exc:
-        _note_problem(exc)
-        return {}
-
-
-def tool_choice_saver(store: MessageStore | None, thread_id: str) -> Any:
-    """A callback that stores this conversation's tool toggles, or None without a store."""
-    if store is None:
-        return None
-
-    def save(choice: dict[str, bool]) -> None:
-        try:
-            store.set_tool_choice(thread_id, choice)
-        except Exception as exc:
-            _note_problem(exc)
-
-    return save
+    st.session_state[UNREADABLE_KEY] = loaded.unreadable

@@ -15,7 +15,7 @@ from langchain_core.runnables.history import RunnableWithMessageHistory
 from streamlit_agent.agent import build_agent
 from streamlit_agent.config import Settings
 from streamlit_agent.local_model import LocalModelServer, find_bundled_model
-from streamlit_agent.memory import DurableChatHistory
+from streamlit_agent.memory import Conversations, DurableChatHistory, history_in_use
 from streamlit_agent.providers import ModelChoice, build_chat_model
 from streamlit_agent.store import ConversationStore
 from streamlit_agent.tools import Registry, discover_tools
@@ -39,23 +39,30 @@ def tool_registry(tools_dir: str | None) -> Registry:
 
 
 @st.cache_resource(show_spinner=False)
-def _store(url: str) -> ConversationStore:
-    return ConversationStore(url)
+def _store(url: str, legacy_owner: str | None) -> ConversationStore:
+    store = ConversationStore(url)
+    if legacy_owner:
+        adopted = store.adopt_legacy(legacy_owner)
+        if adopted:
+            logger.info("%d conversations from before owners were handed over", adopted)
+    return store
 
 
-def conversation_store(settings: Settings) -> ConversationStore | None:
-    """The shared store, or None while it cannot be opened (retried on the next rerun)."""
+def conversations_for(settings: Settings, owner: str) -> Conversations:
+    """The owner's conversations; the store is None while it cannot be opened (retried
+    on the next rerun)."""
     try:
-        return _store(settings.resolved_db_url)
+        store: ConversationStore | None = _store(settings.resolved_db_url, settings.legacy_owner)
     except Exception as exc:
         logger.warning("conversation store unavailable: %s", exc)
-        return None
+        store = None
+    return Conversations(store, owner)
 
 
-def history_for(settings: Settings, thread_id: str, label: str) -> DurableChatHistory:
-    return DurableChatHistory(
-        settings.history_key, thread_id, conversation_store(settings), model_label=label
-    )
+def history_for(
+    settings: Settings, thread_id: str, label: str, conversations: Conversations
+) -> DurableChatHistory:
+    return DurableChatHistory(settings.history_key, thread_id, conversations, model_label=label)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -70,11 +77,10 @@ def agent_for(
     """One agent per model and tool set; sessions share it, their histories stay apart."""
     choice = ModelChoice(kind, model, base_url)  # type: ignore[arg-type]
     settings = _settings.with_api_key(api_key)
-    local_url = None
+    local_url = local_key = None
     if kind == "bundled":
-        local_url = bundled_model_server(settings.local_model_path).base_url
-    llm = build_chat_model(choice, settings, local_base_url=local_url)
+        server = bundled_model_server(settings.local_model_path)
+        local_url, local_key = server.base_url, server.api_key
+    llm = build_chat_model(choice, settings, local_base_url=local_url, local_api_key=local_key)
     tools = tool_registry(settings.tools_dir).select(tool_names)
-    return build_agent(
-        llm, tools, settings, lambda thread_id: history_for(settings, thread_id, choice.label)
-    )
+    return build_agent(llm, tools, settings, history_in_use)

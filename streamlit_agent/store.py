@@ -1,16 +1,21 @@
 """The durable conversation store: SQLite by default, any SQLAlchemy URL (PostgreSQL) by setting.
 
-One narrow interface (save, load, list, rename, delete) over four tables:
+One narrow interface, and every method takes the owner: a conversation that does not
+exist and one that belongs to someone else look the same ("not found"), so nothing of
+another person's can be listed, read, written, renamed, rated or deleted through it.
 
-- `conversations`: id (the `?thread=` in the URL), title, model, created/updated times.
+Tables:
+- `conversations`: id (the `?thread=` in the URL, made by the server), owner, title,
+  model, tool toggles, created/updated times.
 - `messages`: every chat message in order. `payload` is LangChain's own message dict as
   ASCII-only JSON, so NUL characters and lone surrogates round-trip unchanged on every
   backend; `content` is a readable copy for people looking at the database.
 - `steps`: one row per tool call (tool, input, output, error, status, duration), derived
   from the messages so the data can be queried without parsing payloads.
-- `schema_version`: the schema's version. The app creates missing tables at start
-  ("versioned create_all"); a database written by a newer version is refused rather
-  than damaged.
+- `usage`: per-owner events (messages sent, tokens spent) for limits that hold across
+  several app instances.
+- `schema_version`: applied migrations; a database written by a newer version is
+  refused rather than damaged.
 
 Writes are idempotent by message id and ordered by a per-conversation sequence
 number, so a message written twice (retry after a failed write, a run finishing
@@ -20,11 +25,12 @@ just as Stop lands) is stored once, in the place it first took.
 from __future__ import annotations
 
 import json
-import re
+import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
 import sqlalchemy as sa
 from langchain_core.messages import (
@@ -37,8 +43,16 @@ from langchain_core.messages import (
 )
 from sqlalchemy.engine import Connection, Engine
 
-SCHEMA_VERSION = 1
+from streamlit_agent.errors import redact_url
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
 TITLE_MAX_CHARS = 120
+# Owner of conversations written before conversations had owners (schema 1): nobody
+# signs in as it, so they stay hidden until an operator hands them to someone
+# (STREAMLIT_AGENT_LEGACY_OWNER, see README).
+LEGACY_OWNER = "legacy:unowned"
 
 metadata = sa.MetaData()
 
@@ -53,11 +67,13 @@ conversations = sa.Table(
     "conversations",
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(255), nullable=False, default=LEGACY_OWNER),
     sa.Column("title", sa.Text, nullable=False, default=""),
     sa.Column("model", sa.Text),
     sa.Column("tools", sa.Text),  # JSON {tool name: on?} chosen in the sidebar
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False, index=True),
+    sa.Index("ix_conversations_owner", "owner", "updated_at"),
 )
 
 messages = sa.Table(
@@ -102,12 +118,52 @@ steps = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
 )
 
+usage = sa.Table(
+    "usage",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("owner", sa.String(255), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # "message" | "tokens"
+    sa.Column("amount", sa.Integer, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Index("ix_usage_owner", "owner", "kind", "at"),
+)
+
+
+def _v2_owners(conn: Connection) -> None:
+    """Conversations get an owner; rows written before belong to LEGACY_OWNER."""
+    conn.execute(
+        sa.text(
+            "ALTER TABLE conversations ADD COLUMN owner VARCHAR(255) NOT NULL "
+            f"DEFAULT '{LEGACY_OWNER}'"
+        )
+    )
+    conn.execute(
+        sa.text("CREATE INDEX ix_conversations_owner ON conversations (owner, updated_at)")
+    )
+    usage.create(conn)
+
+
+# Version N's step turns a version N-1 database into version N. Version 1 is the
+# first released schema; a new database is created at the latest version directly.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_owners}
 
 _READ_ONLY = "streamlit_agent_read_only"  # execution option: begin this transaction deferred
 
 
 class StoreError(RuntimeError):
-    """The store cannot be used; the message never contains a password."""
+    """The store cannot be used. The message is for logs and operators: it names the
+    database (credentials redacted), so the page shows `PUBLIC_PROBLEM` instead."""
+
+
+PUBLIC_PROBLEM = "the database is unavailable"
+
+
+class ThreadNotFound(LookupError):
+    """No such conversation for this owner: missing and someone else's look the same."""
+
+    def __init__(self) -> None:
+        super().__init__("Conversation not found.")
 
 
 @dataclass(frozen=True)
@@ -120,12 +176,15 @@ class ThreadSummary:
     message_count: int = 0
 
 
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+class LoadedMessages(list[BaseMessage]):
+    """A conversation's messages, plus how many stored rows could not be read."""
+
+    unreadable: int = 0
 
 
-def redacted_url(url: str) -> str:
-    """`url` with any password replaced, safe for logs and the UI."""
-    return _URL_PASSWORD.sub(r"\1***@", url)
+def new_thread_id() -> str:
+    """Conversation ids are made here only: never taken from a URL or a browser."""
+    return uuid4().hex
 
 
 def normalise_url(url: str) -> str:
@@ -197,7 +256,7 @@ class ConversationStore:
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = normalise_url(url)
-        self.display_url = redacted_url(self.url)
+        self.display_url = redact_url(self.url)
         try:
             self.engine = self._create_engine(engine_kwargs)
             self._migrate()
@@ -251,19 +310,23 @@ class ConversationStore:
                     f"{SCHEMA_VERSION}). Upgrade the app or point STREAMLIT_AGENT_DB_URL "
                     "elsewhere."
                 )
-            metadata.create_all(conn)
-            if found is None or found < SCHEMA_VERSION:
-                # Future versions add their ALTER steps here, keyed by `found`.
-                conn.execute(
-                    schema_version.insert().values(version=SCHEMA_VERSION, applied_at=time.time())
-                )
+            if found is None and not sa.inspect(conn).has_table("conversations"):
+                metadata.create_all(conn)
+                found = SCHEMA_VERSION
+                self._stamp(conn, found)
+            for version in range((found or 1) + 1, SCHEMA_VERSION + 1):
+                logger.info("migrating the conversation store to schema %d", version)
+                MIGRATIONS[version](conn)
+                self._stamp(conn, version)
+
+    @staticmethod
+    def _stamp(conn: Connection, version: int) -> None:
+        conn.execute(schema_version.insert().values(version=version, applied_at=time.time()))
 
     def _describe(self, exc: BaseException) -> str:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         first = reason[0] if reason else type(exc).__name__
-        return f"The conversation store at {self.display_url} is unavailable: " + redacted_url(
-            first
-        )
+        return f"The conversation store at {self.display_url} is unavailable: " + redact_url(first)
 
     def _run(self, work: Any, *, read_only: bool = False) -> Any:
         try:
@@ -271,7 +334,7 @@ class ConversationStore:
                 conn.execution_options(**{_READ_ONLY: read_only})
                 with conn.begin():
                     return work(conn)
-        except (StoreError, ValueError):
+        except (StoreError, ThreadNotFound, ValueError):
             raise
         except Exception as exc:
             raise StoreError(self._describe(exc)) from None
@@ -285,51 +348,75 @@ class ConversationStore:
     def close(self) -> None:
         self.engine.dispose()
 
-    # --- conversations ----------------------------------------------------
-    def create_thread(self, thread_id: str, title: str = "", model: str | None = None) -> None:
-        def work(conn: Connection) -> None:
-            self._ensure_thread(conn, thread_id, title, model, time.time())
+    # --- ownership ------------------------------------------------------
+    @staticmethod
+    def _owner_of(conn: Connection, thread_id: str) -> str | None:
+        return conn.execute(
+            sa.select(conversations.c.owner).where(conversations.c.id == thread_id)
+        ).scalar()
 
-        self._run(work)
+    def _require(self, conn: Connection, owner: str, thread_id: str) -> None:
+        """The one ownership check behind every read and write of a conversation."""
+        if not owner or self._owner_of(conn, thread_id) != owner:
+            raise ThreadNotFound
 
-    def _ensure_thread(
-        self, conn: Connection, thread_id: str, title: str, model: str | None, now: float
+    def _claim(
+        self,
+        conn: Connection,
+        owner: str,
+        thread_id: str,
+        title: str = "",
+        model: str | None = None,
     ) -> None:
-        exists = conn.execute(
-            sa.select(conversations.c.id).where(conversations.c.id == thread_id)
-        ).first()
-        if exists:
-            return
+        """Create `thread_id` for `owner` if it is new; refuse it if it is anyone else's."""
+        if not owner:
+            raise ThreadNotFound
+        now = time.time()
+        row = {"id": thread_id, "owner": owner, "title": title, "model": model}
+        row |= {"created_at": now, "updated_at": now}
         if self.engine.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-            conn.execute(
-                pg_insert(conversations)
-                .values(id=thread_id, title=title, model=model, created_at=now, updated_at=now)
-                .on_conflict_do_nothing()
-            )
+            conn.execute(pg_insert(conversations).values(**row).on_conflict_do_nothing())
         else:
-            conn.execute(
-                conversations.insert()
-                .prefix_with("OR IGNORE")
-                .values(id=thread_id, title=title, model=model, created_at=now, updated_at=now)
-            )
+            conn.execute(conversations.insert().prefix_with("OR IGNORE").values(**row))
+        self._require(conn, owner, thread_id)
 
-    def get_thread(self, thread_id: str) -> ThreadSummary | None:
-        found = self._summaries(lambda q: q.where(conversations.c.id == thread_id))
+    def adopt_legacy(self, owner: str) -> int:
+        """Hand the conversations written before owners existed to `owner`; returns how many."""
+
+        def work(conn: Connection) -> int:
+            return conn.execute(
+                conversations.update()
+                .where(conversations.c.owner == LEGACY_OWNER)
+                .values(owner=owner)
+            ).rowcount
+
+        return self._run(work)
+
+    # --- conversations ----------------------------------------------------
+    def create_thread(self, owner: str, title: str = "", model: str | None = None) -> str:
+        """A new, empty conversation for `owner`; returns its server-made id."""
+        thread_id = new_thread_id()
+        self._run(lambda conn: self._claim(conn, owner, thread_id, title, model))
+        return thread_id
+
+    def get_thread(self, owner: str, thread_id: str) -> ThreadSummary | None:
+        found = self._summaries(owner, lambda q: q.where(conversations.c.id == thread_id))
         return found[0] if found else None
 
-    def list_threads(self, limit: int = 200) -> list[ThreadSummary]:
-        """Conversations with at least one message, most recently updated first."""
+    def list_threads(self, owner: str, limit: int = 200) -> list[ThreadSummary]:
+        """The owner's conversations with at least one message, most recently updated first."""
         return self._summaries(
+            owner,
             lambda q: (
                 q.having(sa.func.count(messages.c.id) > 0)
                 .order_by(conversations.c.updated_at.desc())
                 .limit(limit)
-            )
+            ),
         )
 
-    def _summaries(self, shape: Any) -> list[ThreadSummary]:
+    def _summaries(self, owner: str, shape: Any) -> list[ThreadSummary]:
         query = shape(
             sa.select(
                 conversations.c.id,
@@ -340,17 +427,19 @@ class ConversationStore:
                 sa.func.count(messages.c.id),
             )
             .select_from(conversations.outerjoin(messages))
+            .where(conversations.c.owner == owner)
             .group_by(conversations.c.id)
         )
         rows = self._read(lambda conn: conn.execute(query).all())
         return [ThreadSummary(*row) for row in rows]
 
-    def rename_thread(self, thread_id: str, title: str) -> None:
+    def rename_thread(self, owner: str, thread_id: str, title: str) -> None:
         clean = title_from(title)
         if not clean:
             raise ValueError("A title cannot be empty.")
 
         def work(conn: Connection) -> None:
+            self._require(conn, owner, thread_id)
             conn.execute(
                 conversations.update()
                 .where(conversations.c.id == thread_id)
@@ -359,18 +448,20 @@ class ConversationStore:
 
         self._run(work)
 
-    def tool_choice(self, thread_id: str) -> dict[str, bool]:
-        """The tool toggles saved for a conversation ({} when never changed)."""
+    def tool_choice(self, owner: str, thread_id: str) -> dict[str, bool]:
+        """The tool toggles saved for a conversation ({} when never changed or not found)."""
         raw = self._read(
             lambda conn: conn.execute(
-                sa.select(conversations.c.tools).where(conversations.c.id == thread_id)
+                sa.select(conversations.c.tools).where(
+                    conversations.c.id == thread_id, conversations.c.owner == owner
+                )
             ).scalar()
         )
         return {str(k): bool(v) for k, v in json.loads(raw).items()} if raw else {}
 
-    def set_tool_choice(self, thread_id: str, choice: dict[str, bool]) -> None:
+    def set_tool_choice(self, owner: str, thread_id: str, choice: dict[str, bool]) -> None:
         def work(conn: Connection) -> None:
-            self._ensure_thread(conn, thread_id, "", None, time.time())
+            self._claim(conn, owner, thread_id)
             conn.execute(
                 conversations.update()
                 .where(conversations.c.id == thread_id)
@@ -379,8 +470,9 @@ class ConversationStore:
 
         self._run(work)
 
-    def delete_thread(self, thread_id: str) -> None:
+    def delete_thread(self, owner: str, thread_id: str) -> None:
         def work(conn: Connection) -> None:
+            self._require(conn, owner, thread_id)
             # Explicit deletes rather than relying on every backend's cascade setting.
             conn.execute(steps.delete().where(steps.c.conversation_id == thread_id))
             conn.execute(messages.delete().where(messages.c.conversation_id == thread_id))
@@ -390,46 +482,28 @@ class ConversationStore:
 
     # --- messages ---------------------------------------------------------
     def save_messages(
-        self, thread_id: str, batch: Sequence[BaseMessage], *, model: str | None = None
+        self, owner: str, thread_id: str, batch: Sequence[BaseMessage], *, model: str | None = None
     ) -> None:
-        """Store `batch` in order, in one transaction; ids already stored are left as they are."""
+        """Store `batch` in order, in one transaction; ids already stored are left as they are.
+
+        A new `thread_id` becomes the owner's conversation; someone else's is refused.
+        """
         if not batch:
             return
         for message in batch:
             if not message.id:
                 raise ValueError("Messages need an id before they are stored.")
+        first_question = next((_text(m.content) for m in batch if isinstance(m, HumanMessage)), "")
 
         def work(conn: Connection) -> None:
             now = time.time()
-            first_question = next(
-                (_text(m.content) for m in batch if isinstance(m, HumanMessage)), ""
-            )
-            self._ensure_thread(conn, thread_id, title_from(first_question), model, now)
+            self._claim(conn, owner, thread_id, title_from(first_question), model)
             # Serialise writers of one conversation so sequence numbers never collide.
             lock = sa.select(conversations.c.title).where(conversations.c.id == thread_id)
             if self.engine.dialect.name == "postgresql":
                 lock = lock.with_for_update()
             title = conn.execute(lock).scalar() or ""
-            ids = [m.id for m in batch]
-            present = set(
-                conn.execute(
-                    sa.select(messages.c.id).where(
-                        messages.c.conversation_id == thread_id, messages.c.id.in_(ids)
-                    )
-                ).scalars()
-            )
-            seq = conn.execute(
-                sa.select(sa.func.coalesce(sa.func.max(messages.c.seq), 0)).where(
-                    messages.c.conversation_id == thread_id
-                )
-            ).scalar_one()
-            new = [m for m in _unique(batch) if m.id not in present]
-            calls = _tool_calls(batch)
-            for message in new:
-                seq += 1
-                conn.execute(messages.insert().values(**_message_row(thread_id, message, seq, now)))
-                if isinstance(message, ToolMessage):
-                    conn.execute(steps.insert().values(**_step_row(thread_id, message, calls, now)))
+            self._insert_new(conn, thread_id, batch, now)
             values: dict[str, Any] = {"updated_at": now}
             if not title and first_question.strip():
                 values["title"] = title_from(first_question)
@@ -441,25 +515,62 @@ class ConversationStore:
 
         self._run(work)
 
-    def load_messages(self, thread_id: str) -> list[BaseMessage]:
+    @staticmethod
+    def _insert_new(
+        conn: Connection, thread_id: str, batch: Sequence[BaseMessage], now: float
+    ) -> None:
+        present = set(
+            conn.execute(
+                sa.select(messages.c.id).where(
+                    messages.c.conversation_id == thread_id,
+                    messages.c.id.in_([m.id for m in batch]),
+                )
+            ).scalars()
+        )
+        seq = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.max(messages.c.seq), 0)).where(
+                messages.c.conversation_id == thread_id
+            )
+        ).scalar_one()
+        calls = _tool_calls(batch)
+        for message in _unique(batch):
+            if message.id in present:
+                continue
+            seq += 1
+            conn.execute(messages.insert().values(**_message_row(thread_id, message, seq, now)))
+            if isinstance(message, ToolMessage):
+                conn.execute(steps.insert().values(**_step_row(thread_id, message, calls, now)))
+
+    def load_messages(self, owner: str, thread_id: str) -> LoadedMessages:
+        """The conversation in order; a row that cannot be read is skipped and counted."""
+
         def work(conn: Connection) -> list[str]:
             return list(
                 conn.execute(
                     sa.select(messages.c.payload)
-                    .where(messages.c.conversation_id == thread_id)
+                    .join(conversations, conversations.c.id == messages.c.conversation_id)
+                    .where(messages.c.conversation_id == thread_id, conversations.c.owner == owner)
                     .order_by(messages.c.seq)
                 ).scalars()
             )
 
-        payloads = self._read(work)
-        return messages_from_dict([json.loads(p) for p in payloads])
+        loaded = LoadedMessages()
+        for payload in self._read(work):
+            try:
+                loaded.extend(messages_from_dict([json.loads(payload)]))
+            except Exception:  # one damaged row must not hide the rest of the conversation
+                loaded.unreadable += 1
+        if loaded.unreadable:
+            logger.warning("%d unreadable message rows skipped", loaded.unreadable)
+        return loaded
 
-    def delete_messages(self, thread_id: str, ids: Iterable[str]) -> None:
+    def delete_messages(self, owner: str, thread_id: str, ids: Iterable[str]) -> None:
         ids = list(ids)
         if not ids:
             return
 
         def work(conn: Connection) -> None:
+            self._require(conn, owner, thread_id)
             conn.execute(
                 steps.delete().where(
                     steps.c.conversation_id == thread_id, steps.c.message_id.in_(ids)
@@ -473,10 +584,11 @@ class ConversationStore:
 
         self._run(work)
 
-    def set_feedback(self, thread_id: str, message_id: str, value: int | None) -> None:
+    def set_feedback(self, owner: str, thread_id: str, message_id: str, value: int | None) -> None:
         """Thumbs up (1) or down (0) on an answer; None clears it."""
 
         def work(conn: Connection) -> None:
+            self._require(conn, owner, thread_id)
             conn.execute(
                 messages.update()
                 .where(messages.c.conversation_id == thread_id, messages.c.id == message_id)
@@ -485,18 +597,22 @@ class ConversationStore:
 
         self._run(work)
 
-    def feedback_for(self, thread_id: str) -> dict[str, int]:
+    def feedback_for(self, owner: str, thread_id: str) -> dict[str, int]:
         def work(conn: Connection) -> dict[str, int]:
             rows = conn.execute(
-                sa.select(messages.c.id, messages.c.feedback).where(
-                    messages.c.conversation_id == thread_id, messages.c.feedback.is_not(None)
+                sa.select(messages.c.id, messages.c.feedback)
+                .join(conversations, conversations.c.id == messages.c.conversation_id)
+                .where(
+                    messages.c.conversation_id == thread_id,
+                    conversations.c.owner == owner,
+                    messages.c.feedback.is_not(None),
                 )
             )
             return {row.id: row.feedback for row in rows}
 
         return self._read(work)
 
-    def steps_for(self, thread_id: str) -> list[dict[str, Any]]:
+    def steps_for(self, owner: str, thread_id: str) -> list[dict[str, Any]]:
         """Recorded tool calls of a conversation, in order, as plain dicts."""
 
         def work(conn: Connection) -> list[dict[str, Any]]:
@@ -509,12 +625,32 @@ class ConversationStore:
                         messages.c.id == steps.c.message_id,
                     ),
                 )
-                .where(steps.c.conversation_id == thread_id)
+                .join(conversations, conversations.c.id == steps.c.conversation_id)
+                .where(steps.c.conversation_id == thread_id, conversations.c.owner == owner)
                 .order_by(messages.c.seq)
             )
             return [dict(row._mapping) for row in rows]
 
         return self._read(work)
+
+    # --- usage, for per-owner limits shared by every app instance ---------
+    def record_usage(self, owner: str, kind: str, amount: int = 1) -> None:
+        self._run(
+            lambda conn: conn.execute(
+                usage.insert().values(owner=owner, kind=kind, amount=amount, at=time.time())
+            )
+        )
+
+    def usage_since(self, owner: str, kind: str, since: float) -> int:
+        return int(
+            self._read(
+                lambda conn: conn.execute(
+                    sa.select(sa.func.coalesce(sa.func.sum(usage.c.amount), 0)).where(
+                        usage.c.owner == owner, usage.c.kind == kind, usage.c.at >= since
+                    )
+                ).scalar_one()
+            )
+        )
 
 
 def _unique(batch: Sequence[BaseMessage]) -> list[BaseMessage]:

@@ -6,9 +6,11 @@ output longer than the cap is cut for the model (with a note saying so) while th
 step keeps the whole text.
 
 A tool with `metadata["requires_approval"]` runs only once the user has approved
-that exact call. Streamlit cannot wait for a click in the middle of a script run,
-so an undecided call raises `ApprovalRequired`; the page asks, records the
-decision in an `ApprovalGate` and runs the turn again.
+that call. Streamlit cannot wait for a click in the middle of a script run, so an
+undecided call raises `ApprovalRequired`; the page asks, records the decision in an
+`ApprovalGate` and runs the turn again. Decisions are per call, not per tool and
+arguments: the second identical call in a turn asks again, and a call approved
+earlier is not run a second time when the turn runs again (its result is kept).
 """
 
 from __future__ import annotations
@@ -49,18 +51,29 @@ def approval_key(tool_name: str, args: dict[str, Any]) -> str:
 class ApprovalRequired(Exception):
     """A tool call that needs the user's decision before it may run."""
 
-    def __init__(self, tool_name: str, args: dict[str, Any]) -> None:
+    def __init__(self, tool_name: str, args: dict[str, Any], key: str) -> None:
         super().__init__(f"{tool_name} needs approval")
         self.tool_name = tool_name
         self.call_args = args
-        self.key = approval_key(tool_name, args)
+        self.key = key
 
 
 @dataclass
 class ApprovalGate:
-    """The user's decisions for one turn, by call (tool name and arguments)."""
+    """One run of a turn: the user's decisions and the approved calls' results, by call.
+
+    A call is its tool, arguments and how many identical calls came before it in the
+    run, so the same key means the same call when the turn runs again.
+    """
 
     decisions: dict[str, bool] = field(default_factory=dict)
+    results: dict[str, ToolOutput] = field(default_factory=dict)
+    _seen: dict[str, int] = field(default_factory=dict)
+
+    def call_key(self, tool_name: str, args: dict[str, Any]) -> str:
+        base = approval_key(tool_name, args)
+        self._seen[base] = self._seen.get(base, 0) + 1
+        return f"{base}#{self._seen[base]}"
 
 
 _gate: ContextVar[ApprovalGate | None] = ContextVar("approval_gate", default=None)
@@ -75,21 +88,26 @@ def approvals(gate: ApprovalGate) -> Iterator[None]:
         _gate.reset(token)
 
 
-def _check_approval(tool: BaseTool, args: dict[str, Any]) -> ToolOutput | None:
-    """None to go ahead, a refusal to return, or ApprovalRequired while undecided."""
+def _check_approval(tool: BaseTool, args: dict[str, Any]) -> tuple[ToolOutput | None, str]:
+    """(None, key) to go ahead, (result, key) to return without running, or
+    ApprovalRequired while undecided; `key` is "" for tools that need no approval."""
     if not (tool.metadata or {}).get("requires_approval"):
-        return None
-    gate = _gate.get()
-    decision = gate.decisions.get(approval_key(tool.name, args)) if gate else None
+        return None, ""
+    gate = _gate.get() or ApprovalGate()
+    key = gate.call_key(tool.name, args)
+    if key in gate.results:
+        return gate.results[key], key  # approved and run in an earlier run of this turn
+    decision = gate.decisions.get(key)
     if decision is None:
-        raise ApprovalRequired(tool.name, args)
+        raise ApprovalRequired(tool.name, args, key)
     if decision:
-        return None
-    return ToolOutput.make(
+        return None, key
+    denied = ToolOutput.make(
         f"The user denied this call to {tool.name}; it was not run. "
         "Do not retry it; tell the user what you could not do.",
         status="denied",
     )
+    return denied, key
 
 
 def cap_output(text: str, limit: int) -> ToolOutput:
@@ -149,16 +167,20 @@ def guard_tool(tool: BaseTool, timeout_s: float, output_cap: int) -> BaseTool:
     limit = float((tool.metadata or {}).get("timeout_s", timeout_s))
 
     def run(**kwargs: Any) -> str:
-        refusal = _check_approval(tool, kwargs)
-        if refusal is not None:
-            return refusal
+        earlier, approved_key = _check_approval(tool, kwargs)
+        if earlier is not None:
+            return earlier
         try:
             result = _run_with_timeout(tool, kwargs, limit)
         except Exception as exc:
             reason = str(exc) if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
-            return ToolOutput.make(f"Tool {tool.name} failed: {reason}", status="error")
-        text = str(getattr(result, "content", result))
-        return cap_output(text, output_cap)
+            output = ToolOutput.make(f"Tool {tool.name} failed: {reason}", status="error")
+        else:
+            output = cap_output(str(getattr(result, "content", result)), output_cap)
+        gate = _gate.get()
+        if approved_key and gate is not None:
+            gate.results[approved_key] = output
+        return output
 
     return GuardedTool(
         name=tool.name,

@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from streamlit_agent.identity import BROWSER_KEY
+
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_agent" / "app.py")
+# AppTest sends no cookies, so each AppTest would be a new anonymous browser; tests that
+# reopen a conversation in a new session act for this one instead.
+OWNER = "anon:apptest-browser"
 
 
-def start(thread: str | None = None) -> AppTest:
+def start(thread: str | None = None, owner: str = OWNER) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[BROWSER_KEY] = owner
     if thread:
         at.query_params["thread"] = thread
     return at.run()
+
+
+def thread_of(at: AppTest) -> str:
+    """The open conversation's id: in the URL once used, else the session's new chat."""
+    return at.query_params.get("thread") or at.session_state["draft_thread_id"]
+
+
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def shown(markdown: str) -> str:
+    """Markdown text as a reader sees it: the page escapes untrusted punctuation."""
+    return _ESCAPE.sub(r"\1", markdown)
 
 
 def ask(at: AppTest, text: str) -> AppTest:
@@ -26,9 +46,9 @@ def texts(at: AppTest) -> list[str]:
     out = []
     for message in at.chat_message:
         parts = [m.value for m in message.markdown] + [e.value for e in message.error]
-        out.append(" ".join(parts))
+        out.append(shown(" ".join(parts)))
     return out
 
 
 def step_labels(at: AppTest) -> list[str]:
-    return [e.label for e in at.expander]
+    return [shown(e.label) for e in at.expander]

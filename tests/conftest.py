@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from e2e_support import (
     launch_chromium,
     start_playwright,
 )
+from oidc_support import TestIdentityProvider
 from scripted_openai import ScriptedOpenAI
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -154,3 +156,21 @@ def app_env(
     monkeypatch.setenv("OPENAI_BASE_URL", scripted_model.base_url)
     monkeypatch.setenv("STREAMLIT_AGENT_MODEL", "scripted-model")
     return scripted_model
+
+
+@pytest.fixture
+def identity_provider(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The mock provider; skipped where its packages are missing, except in CI."""
+    for module, requirement in [
+        ("oidc_provider_mock", "oidc-provider-mock"),
+        ("authlib", "streamlit[auth]"),
+    ]:
+        if importlib.util.find_spec(module) is None:
+            reason = f"sign-in tests need {requirement} (requirements-dev.txt)"
+            if os.environ.get("CI"):
+                pytest.fail(f"{reason}; CI must run them", pytrace=False)
+            pytest.skip(reason)
+    with TestIdentityProvider(log_dir=tmp_path / "idp") as idp:
+        yield idp
+        if getattr(getattr(request.node, "rep_call", None), "failed", False):
+            print(idp.log_tail())

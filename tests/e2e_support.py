@@ -69,6 +69,17 @@ def ensure_loopback_bypasses_proxies() -> None:
         os.environ[name] = ",".join(hosts)
 
 
+def as_anonymous_browser(context: Any, app_url: str) -> str:
+    """Give a browser context its own anonymous identity cookie; returns its owner key."""
+    import secrets
+
+    from streamlit_agent.identity import BROWSER_COOKIE, browser_owner
+
+    token = secrets.token_urlsafe(32)
+    context.add_cookies([{"name": BROWSER_COOKIE, "value": token, "url": app_url}])
+    return browser_owner(token)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -397,3 +408,58 @@ def record_chat_text_changes(page: Page) -> None:
 
 def recorded_chat_texts(page: Page) -> list[Any]:
     return page.evaluate("() => window.__chatTexts || []")
+
+
+# --------------------------------------------------------------------------- privacy
+
+SECRET_QUESTION = "My name is Ada and my bank PIN is 4321"
+
+
+def model_env(scripted: Any, **extra: str) -> dict[str, str]:
+    return {
+        "OPENAI_BASE_URL": scripted.base_url,
+        "STREAMLIT_AGENT_MODEL": "scripted-model",
+        **extra,
+    }
+
+
+def sidebar_text(page: Any) -> str:
+    return page.locator('[data-testid="stSidebar"]').inner_text()
+
+
+def new_page(browser: Any, **context_options: Any) -> Any:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options)
+    context.set_default_timeout(30_000)
+    return context.new_page()
+
+
+def open_url(page: Any, url: str) -> None:
+    page.goto(url)
+    wait_for_app(page)
+
+
+def open_refused(page: Any, url: str) -> str:
+    """Open a page that shows no chat (not found, sign-in needed); returns its text."""
+    page.goto(url)
+    page.locator(APP_ROOT).wait_for(state="attached")
+    page.locator('[data-testid="stAlert"], [data-testid="stButton"]').first.wait_for()
+    wait_for_idle(page)
+    return page.locator(APP_ROOT).inner_text()
+
+
+def assert_not_theirs(page: Any, url: str) -> None:
+    """Opening someone else's conversation by its URL shows nothing of it, and no way in."""
+    body = open_refused(page, url)
+    assert "Conversation not found" in body
+    assert "4321" not in body and "Ada" not in body
+    assert page.locator('[data-testid="stChatInput"]').count() == 0  # cannot post
+    for action in ("Rename", "Delete", "Export", "Approve"):
+        assert page.get_by_role("button", name=action).count() == 0, action
+    assert page.locator('[data-testid="stFeedback"]').count() == 0  # cannot rate
+    assert page.get_by_role("checkbox").count() == 0  # cannot toggle tools there
+
+
+def owner_chats(page: Any) -> str:
+    send_chat(page, SECRET_QUESTION)
+    wait_for_chat_text(page, "Nice to meet you, Ada")
+    return page.url

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from streamlit_agent.store import redacted_url
+from streamlit_agent.errors import redact_url
 
 PG_URL = os.environ.get(
     "STREAMLIT_AGENT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -24,6 +24,6 @@ def pg_admin(**engine_kwargs: Any) -> sa.Engine:
     except Exception as exc:
         engine.dispose()
         if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL must be reachable in CI at {redacted_url(PG_URL)}: {exc}")
-        pytest.skip(f"no PostgreSQL server reachable at {redacted_url(PG_URL)}: {exc}")
+            pytest.fail(f"PostgreSQL must be reachable in CI at {redact_url(PG_URL)}: {exc}")
+        pytest.skip(f"no PostgreSQL server reachable at {redact_url(PG_URL)}: {exc}")
     return engine

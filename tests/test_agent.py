@@ -293,7 +293,7 @@ def test_decided_call_runs_or_is_refused(approved: bool) -> None:
     agent, history, model = make(
         [call("send_money", {"amount": 5}, "c1"), AIMessage("done")], tools=[send_money]
     )
-    gate = ApprovalGate({approval_key("send_money", {"amount": 5}): approved})
+    gate = ApprovalGate({approval_key("send_money", {"amount": 5}) + "#1": approved})
     with approvals(gate):
         run_turn(agent, "t1", HumanMessage("pay"), StepRecorder())
     fed_back = str(model.seen[-1][-1].content)
@@ -304,3 +304,45 @@ def test_decided_call_runs_or_is_refused(approved: bool) -> None:
     else:
         assert fed_back.startswith("The user denied this call to send_money")
         assert step.status == "denied"
+
+
+def test_one_approve_runs_exactly_one_call_and_a_repeated_call_asks_again() -> None:
+    from streamlit_agent.tool_runner import ApprovalGate, ApprovalRequired, approvals
+
+    runs: list[int] = []
+
+    @tool
+    def pay(amount: int) -> str:
+        """Pays."""
+        runs.append(amount)
+        return f"paid {amount}"
+
+    pay.metadata = {"requires_approval": True}
+    twice = AIMessage(
+        "",
+        tool_calls=[
+            {"name": "pay", "args": {"amount": 5}, "id": "c1"},
+            {"name": "pay", "args": {"amount": 5}, "id": "c2"},
+        ],
+    )
+    decisions: dict[str, bool] = {}
+    results: dict[str, Any] = {}
+
+    def attempt() -> Any:
+        # The page runs the whole turn again after each decision, as the app does.
+        agent, history, _ = make([twice, AIMessage("done")], tools=[pay])
+        with approvals(ApprovalGate(decisions, results)):
+            return run_turn(agent, "t1", HumanMessage("pay twice"), StepRecorder()), history
+
+    with pytest.raises(ApprovalRequired) as first:
+        attempt()
+    decisions[first.value.key] = True
+    with pytest.raises(ApprovalRequired) as second:
+        attempt()
+    assert runs == [5], "one Approve ran exactly one call"
+    assert second.value.key != first.value.key
+    decisions[second.value.key] = True
+    result, history = attempt()
+    assert runs == [5, 5], "the first call was not run again when the turn ran again"
+    assert result["output"] == "done"
+    assert [s.output for s in group_turns(history.messages)[0].steps] == ["paid 5", "paid 5"]

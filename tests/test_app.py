@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apptest_support import ask, start, step_labels, texts
+from apptest_support import OWNER, ask, shown, start, step_labels, texts, thread_of
 from streamlit.testing.v1 import AppTest
 
 
@@ -15,19 +15,19 @@ def test_sidebar_names_the_bundled_model_when_nothing_is_configured(
 ) -> None:
     at = start()
     assert not at.exception
-    sidebar = " ".join(m.value for m in at.sidebar.markdown)
+    sidebar = shown(" ".join(m.value for m in at.sidebar.markdown))
     assert "Bundled local model: SmolLM2-135M-Instruct" in sidebar
     assert at.sidebar.text_input(key="user_openai_api_key").value == ""
 
 
 def test_sidebar_names_the_compatible_server(app_env: Any) -> None:
     at = start()
-    sidebar = " ".join(m.value for m in at.sidebar.markdown)
+    sidebar = shown(" ".join(m.value for m in at.sidebar.markdown))
     assert f"OpenAI-compatible at {app_env.base_url} (scripted-model)" in sidebar
 
 
 def test_answer_and_steps_survive_reruns_and_later_turns(app_env: Any) -> None:
-    at = start(thread="t-reruns")
+    at = start()
     at = ask(at, "What is 37 * 41?")
     assert not at.exception
     assert any("The calculator returned: 1517." in t for t in texts(at))
@@ -48,10 +48,9 @@ def test_answer_and_steps_survive_reruns_and_later_turns(app_env: Any) -> None:
 
 
 def test_conversation_is_restored_from_the_store_with_its_tool_calls(app_env: Any) -> None:
-    first = start(thread="t-restore")
-    ask(first, "What is 6 * 7?")
+    first = ask(start(), "What is 6 * 7?")
 
-    second = start(thread="t-restore")  # a new session: only the store remembers
+    second = start(thread_of(first))  # a new session: only the store remembers
     assert any("The calculator returned: 42." in t for t in texts(second))
     assert any(label.startswith("🛠️ calculator") for label in step_labels(second))
 
@@ -64,7 +63,7 @@ def test_conversation_is_restored_from_the_store_with_its_tool_calls(app_env: An
 
 
 def test_whitespace_message_is_ignored_and_not_stored(app_env: Any) -> None:
-    at = start(thread="t-blank")
+    at = start()
     at = ask(at, "   \n  ")
     assert texts(at) == []
     assert app_env.requests == []
@@ -73,44 +72,43 @@ def test_whitespace_message_is_ignored_and_not_stored(app_env: Any) -> None:
 def test_thumbs_on_an_answer_are_stored_and_shown_again(app_env: Any, tmp_path: Path) -> None:
     from streamlit_agent.store import ConversationStore
 
-    at = start(thread="t-feedback")
-    at = ask(at, "My name is Ada")
+    at = ask(start(), "My name is Ada")
+    thread = thread_of(at)
     thumbs = at.get("feedback")
     assert len(thumbs) == 1
     thumbs[0].set_value(1).run()
     store = ConversationStore(f"sqlite:///{tmp_path / 'chat.db'}")
-    answer = store.load_messages("t-feedback")[-1]
-    assert store.feedback_for("t-feedback") == {answer.id: 1}
+    answer = store.load_messages(OWNER, thread)[-1]
+    assert store.feedback_for(OWNER, thread) == {answer.id: 1}
 
-    again = start(thread="t-feedback")  # a new session shows the stored thumb
+    again = start(thread)  # a new session shows the stored thumb
     assert again.get("feedback")[0].value == 1
 
 
 def _sidebar_buttons(at: AppTest) -> list[str]:
-    return [b.label for b in at.sidebar.button]
+    return [shown(b.label) for b in at.sidebar.button]
 
 
 def test_sidebar_lists_renames_and_deletes_conversations(app_env: Any) -> None:
-    first = start(thread="t-older")
-    ask(first, "What is 2 + 2?")
-    at = start(thread="t-newer")
-    at = ask(at, "My name is Ada")
+    older = thread_of(ask(start(), "What is 2 + 2?"))
+    at = ask(start(), "My name is Ada")
+    newer = thread_of(at)
     labels = _sidebar_buttons(at)
     # Newest first, titled by the first question; the open one is marked.
     assert labels.index("▶ My name is Ada") < labels.index("What is 2 + 2?")
 
-    at.sidebar.text_input(key="rename-t-newer").set_value("Introductions")
-    at.sidebar.button(key="rename-save-t-newer").click().run()
+    at.sidebar.text_input(key=f"rename-{newer}").set_value("Introductions")
+    at.sidebar.button(key=f"rename-save-{newer}").click().run()
     assert "▶ Introductions" in _sidebar_buttons(at)
 
-    at.sidebar.button(key="open-t-older").click().run()
-    assert at.query_params["thread"] == "t-older"
+    at.sidebar.button(key=f"open-{older}").click().run()
+    assert at.query_params["thread"] == older
     assert any("The calculator returned: 4." in t for t in texts(at))
 
-    at.sidebar.button(key="delete-t-older").click().run()
+    at.sidebar.button(key=f"delete-{older}").click().run()
     labels = _sidebar_buttons(at)
     assert "What is 2 + 2?" not in " ".join(labels)
-    assert at.query_params["thread"] != "t-older"
+    assert at.query_params.get("thread") != older
     assert texts(at) == []  # a new, empty conversation is open
     assert "Introductions" in labels
 
@@ -122,8 +120,8 @@ def test_a_broken_tool_module_is_reported_and_the_app_still_answers(
     tools_dir.mkdir()
     (tools_dir / "broken.py").write_text("import not_a_real_module_xyz\n")
     monkeypatch.setenv("STREAMLIT_AGENT_TOOLS_DIR", str(tools_dir))
-    at = start(thread="t-broken-tool")
-    warnings = " ".join(w.value for w in at.sidebar.warning)
+    at = start()
+    warnings = shown(" ".join(w.value for w in at.sidebar.warning))
     assert "broken" in warnings and "not_a_real_module_xyz" in warnings
     at = ask(at, "What is 5 * 5?")
     assert any("The calculator returned: 25." in t for t in texts(at))
@@ -134,7 +132,7 @@ def test_api_key_is_not_kept_in_session_state(
 ) -> None:
     secret = "sk-session-" + "7" * 24
     monkeypatch.setenv("OPENAI_API_KEY", secret)
-    at = start(thread="t-key")
+    at = start()
     at = ask(at, "[fault:500] hello")
     at = ask(at, "What is 1 + 2?")
     assert app_env.request_headers[-1].get("authorization") == f"Bearer {secret}"
@@ -148,8 +146,8 @@ def test_waiting_approval_shows_the_question_once_and_a_new_question_abandons_it
     app_env: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("STREAMLIT_AGENT_NOTES_DIR", str(tmp_path / "notes"))
-    at = start(thread="t-approval")
-    at.sidebar.toggle(key="tool-enabled:t-approval:save_note").set_value(True).run()
+    at = start()
+    at.sidebar.toggle(key=f"tool-enabled:{thread_of(at)}:save_note").set_value(True).run()
     at = ask(at, "Save a note titled groceries: milk and eggs")
     assert [b.label for b in at.main.button if "Approve" in b.label or "Deny" in b.label]
     assert texts(at)[0] == "Save a note titled groceries: milk and eggs"

@@ -15,6 +15,7 @@ from e2e_support import (
     AppProcess,
     chat_messages,
     chat_roles,
+    model_env,
     record_chat_text_changes,
     recorded_chat_texts,
     send_chat,
@@ -25,14 +26,6 @@ from e2e_support import (
 from scripted_openai import ScriptedOpenAI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def model_env(scripted: ScriptedOpenAI, **extra: str) -> dict[str, str]:
-    return {
-        "OPENAI_BASE_URL": scripted.base_url,
-        "STREAMLIT_AGENT_MODEL": "scripted-model",
-        **extra,
-    }
 
 
 def open_app(page: Any, app: AppProcess, thread: str | None = None) -> None:
@@ -278,7 +271,7 @@ def test_html_and_script_from_the_model_show_as_text_and_never_run(
     assert "<script>alert(1)</script>" in texts[1]
     assert "onerror=alert(2)" in texts[1]
     assert dialogs == []
-    main = page.locator('[data-testid="stMain"]')
+    main = page.locator('[data-testid="stApp"]')
     assert main.locator("script").count() == 0
     assert main.locator("img[onerror]").count() == 0
     assert main.locator('a[href^="javascript:"]').count() == 0

@@ -14,8 +14,8 @@ from streamlit_agent.store import ConversationStore
 def _stored(tmp_path, *turns):
     store = ConversationStore(f"sqlite:///{tmp_path / 'c.db'}")
     for turn in turns:
-        store.save_messages("t", turn, model="OpenAI gpt-test")
-    return store.get_thread("t"), store.load_messages("t")
+        store.save_messages("anon:x", "t", turn, model="OpenAI gpt-test")
+    return store.get_thread("anon:x", "t"), store.load_messages("anon:x", "t")
 
 
 def test_json_export_has_every_message_and_step(tmp_path):

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from apptest_support import ask, start, step_labels, texts
+from apptest_support import OWNER, ask, start, step_labels, texts, thread_of
 from langchain_core.messages import AIMessage, HumanMessage
 from pg_support import PG_URL, pg_admin
 from scripted_openai import Reply
@@ -29,7 +29,7 @@ from streamlit_agent.store import ConversationStore
 def stored(tmp_path: Path, thread: str) -> list[Any]:
     store = ConversationStore(f"sqlite:///{tmp_path / 'chat.db'}")
     try:
-        return store.load_messages(thread)
+        return store.load_messages(OWNER, thread)
     finally:
         store.close()
 
@@ -54,21 +54,21 @@ def no_traceback(at: AppTest) -> None:
 def test_row1_rate_limit_is_retried_then_explained_with_retry_and_the_question_kept(
     app_env: Any, tmp_path: Path
 ) -> None:
-    at = ask(start("t-429"), "[fault:429] Hello there")
+    at = ask(start(), "[fault:429] Hello there")
     no_traceback(at)
     # One request and the client's two retries (with backoff) before giving up.
     assert len(app_env.requests) == 3
     [error] = errors(at)
     assert "rate-limiting" in error and "Retry" in error
     assert len(retry_buttons(at)) == 1
-    messages = stored(tmp_path, "t-429")
+    messages = stored(tmp_path, thread_of(at))
     assert [type(m) for m in messages] == [HumanMessage, AIMessage]
     assert messages[0].content == "[fault:429] Hello there"
     assert messages[1].response_metadata["status"] == "error"
 
 
 def test_row2_server_error_gives_a_plain_reason_and_retry(app_env: Any) -> None:
-    at = ask(start("t-500"), "[fault:500] Hello")
+    at = ask(start(), "[fault:500] Hello")
     no_traceback(at)
     [error] = errors(at)
     assert "HTTP 500" in error and "Press Retry" in error
@@ -81,7 +81,7 @@ def test_row2_connection_refused_names_the_base_url(
     from streamlit_agent.local_model import free_port
 
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
-    at = ask(start("t-refused"), "Hello")
+    at = ask(start(), "Hello")
     no_traceback(at)
     [error] = errors(at)
     assert "Could not connect to the model server" in error and "OPENAI_BASE_URL" in error
@@ -92,7 +92,7 @@ def test_row3_a_hanging_model_times_out_and_the_app_keeps_answering(
     app_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STREAMLIT_AGENT_REQUEST_TIMEOUT", "1")
-    at = ask(start("t-hang"), "[fault:hang] Hello")
+    at = ask(start(), "[fault:hang] Hello")
     no_traceback(at)
     [error] = errors(at)
     assert "did not answer in time" in error and "STREAMLIT_AGENT_REQUEST_TIMEOUT" in error
@@ -106,7 +106,7 @@ def test_row3_a_hanging_model_times_out_and_the_app_keeps_answering(
 def test_row4_malformed_tool_call_json_is_fed_back_and_the_step_shows_it(
     app_env: Any,
 ) -> None:
-    at = ask(start("t-badjson"), "[fault:badjson] add one and one")
+    at = ask(start(), "[fault:badjson] add one and one")
     no_traceback(at)
     [label] = step_labels(at)
     assert label.startswith("⚠️ calculator")
@@ -120,7 +120,7 @@ def test_row4_malformed_tool_call_json_is_fed_back_and_the_step_shows_it(
 
 
 def test_row4_unknown_tool_name_is_fed_back_and_the_step_shows_it(app_env: Any) -> None:
-    at = ask(start("t-unknown"), "[fault:unknown_tool] do something")
+    at = ask(start(), "[fault:unknown_tool] do something")
     no_traceback(at)
     assert any(label.startswith("🛠️ no_such_tool") for label in step_labels(at))
     answer = texts(at)[-1]
@@ -131,7 +131,7 @@ def test_row5_a_looping_agent_stops_after_max_iterations(
     app_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STREAMLIT_AGENT_MAX_ITERATIONS", "3")
-    at = ask(start("t-loop"), "[fault:loop] go")
+    at = ask(start(), "[fault:loop] go")
     no_traceback(at)
     assert len(step_labels(at)) == 3
     assert "Stopped after 3 steps without a final answer" in texts(at)[-1]
@@ -142,7 +142,7 @@ def test_row5_a_looping_agent_stops_at_the_run_time_limit(
 ) -> None:
     monkeypatch.setenv("STREAMLIT_AGENT_MAX_ITERATIONS", "1000")
     monkeypatch.setenv("STREAMLIT_AGENT_MAX_RUN_SECONDS", "1")
-    at = ask(start("t-loop-time"), "[fault:loop] go")
+    at = ask(start(), "[fault:loop] go")
     no_traceback(at)
     steps = len(step_labels(at))
     assert 1 <= steps < 1000
@@ -155,7 +155,7 @@ def test_row6_history_is_trimmed_to_the_token_budget_before_sending(
 ) -> None:
     # A turn here is about 190 tokens (four characters a token): one fits in 300.
     monkeypatch.setenv("STREAMLIT_AGENT_HISTORY_TOKENS", "300")
-    at = start("t-trim")
+    at = start()
     for n in range(1, 5):
         at = ask(at, f"Turn {n}: " + "words " * 60)
     at = ask(at, "echo history")
@@ -166,18 +166,18 @@ def test_row6_history_is_trimmed_to_the_token_budget_before_sending(
     assert any(u.startswith("Turn 4:") for u in users)
     # Trimmed for the model only: every turn is still on the page and in the store.
     assert sum(t.startswith("Turn ") for t in texts(at)) == 4
-    assert len([m for m in stored(tmp_path, "t-trim") if isinstance(m, HumanMessage)]) == 5
+    assert len([m for m in stored(tmp_path, thread_of(at)) if isinstance(m, HumanMessage)]) == 5
 
 
 def test_row6_context_refused_by_the_provider_is_explained_and_nothing_is_lost(
     app_env: Any, tmp_path: Path
 ) -> None:
-    at = ask(start("t-context"), "My name is Ada")
+    at = ask(start(), "My name is Ada")
     at = ask(at, "[fault:context] a very long question")
     no_traceback(at)
     [error] = errors(at)
     assert "too long for the model's context window" in error
-    messages = stored(tmp_path, "t-context")
+    messages = stored(tmp_path, thread_of(at))
     assert [m.content for m in messages if isinstance(m, HumanMessage)] == [
         "My name is Ada",
         "[fault:context] a very long question",
@@ -192,7 +192,7 @@ def test_row7_search_failure_is_one_sentence_and_the_answer_continues(
     app_env: Any, monkeypatch: pytest.MonkeyPatch, backend: str
 ) -> None:
     monkeypatch.setenv("STREAMLIT_AGENT_SEARCH_BACKEND", backend)
-    at = ask(start(f"t-search-{backend[:4]}"), "search for streamlit release notes")
+    at = ask(start(), "search for streamlit release notes")
     no_traceback(at)
     [label] = step_labels(at)
     assert label.startswith("🛠️ web_search")
@@ -208,14 +208,14 @@ def test_row10_retry_leaves_exactly_one_question_and_one_answer(
 ) -> None:
     failure = Reply.failure(500, "Temporary trouble.")
     app_env.enqueue(failure, failure, failure)  # the first try and both client retries
-    at = ask(start("t-retry"), "My name is Ada")
+    at = ask(start(), "My name is Ada")
     assert len(errors(at)) == 1
     retry_buttons(at)[0].click()
     at.run()
     no_traceback(at)
     assert errors(at) == [] and retry_buttons(at) == []
     assert texts(at) == ["My name is Ada", "Nice to meet you, Ada!"]
-    messages = stored(tmp_path, "t-retry")
+    messages = stored(tmp_path, thread_of(at))
     assert [(type(m), m.content) for m in messages] == [
         (HumanMessage, "My name is Ada"),
         (AIMessage, "Nice to meet you, Ada!"),
@@ -229,11 +229,11 @@ def test_row10_retry_leaves_exactly_one_question_and_one_answer(
 def test_row15_a_100k_character_message_is_refused_with_a_reason(
     app_env: Any, tmp_path: Path
 ) -> None:
-    at = ask(start("t-huge"), "x" * 100_000)
+    at = ask(start(), "x" * 100_000)
     no_traceback(at)
     refusal = " ".join(e.value for e in at.main.error)
     assert "100,000 characters" in refusal and "limit is 20,000" in refusal
-    assert app_env.requests == [] and stored(tmp_path, "t-huge") == []
+    assert app_env.requests == [] and stored(tmp_path, thread_of(at)) == []
     at = ask(at, "My name is Ada")
     assert texts(at) == ["My name is Ada", "Nice to meet you, Ada!"]
 
@@ -242,13 +242,16 @@ def test_row16_unicode_round_trips_through_the_page_history_and_store(
     app_env: Any, tmp_path: Path
 ) -> None:
     question = "emoji 🤖👩‍👩‍👧 RTL مرحبا שלום CJK 你好，世界 NUL a\x00b"
-    at = ask(start("t-unicode"), question)
+    at = ask(start(), question)
     no_traceback(at)
     assert texts(at)[0] == question
     assert texts(at)[1] == f"You said: {question}"
     assert app_env.requests[-1]["messages"][-1]["content"] == question
-    assert [m.content for m in stored(tmp_path, "t-unicode")] == [question, f"You said: {question}"]
-    again = start("t-unicode")  # a new session reads it back from the store
+    assert [m.content for m in stored(tmp_path, thread_of(at))] == [
+        question,
+        f"You said: {question}",
+    ]
+    again = start(thread_of(at))  # a new session reads it back from the store
     assert texts(again) == [question, f"You said: {question}"]
 
 
@@ -259,15 +262,15 @@ def test_row16_lone_surrogates_from_the_model_are_shown_replaced_and_stored_as_s
     # tool can return one; the page must still draw, and the store keep what came.
     answer = "broken text \ud800 and \udfff end"
     app_env.enqueue(Reply.text(answer))
-    at = ask(start("t-surrogate"), "Say something odd")
+    at = ask(start(), "Say something odd")
     no_traceback(at)
     assert texts(at)[-1] == "broken text \ufffd and \ufffd end"
-    assert stored(tmp_path, "t-surrogate")[-1].content == answer
-    again = start("t-surrogate")
+    assert stored(tmp_path, thread_of(at))[-1].content == answer
+    again = start(thread_of(at))
     no_traceback(again)
     assert texts(again)[-1] == "broken text \ufffd and \ufffd end"
     # The page drew its export buttons; their files are UTF-8 (JSON keeps the text exactly).
-    messages = stored(tmp_path, "t-surrogate")
+    messages = stored(tmp_path, thread_of(at))
     assert "broken text \ufffd and \ufffd end" in export_markdown(None, messages)
     exported = export_json(None, messages)
     exported.encode("utf-8")
@@ -283,7 +286,7 @@ def test_row18_corrupt_store_warns_chat_continues_and_writes_land_once_it_is_bac
     db = tmp_path / "broken.db"
     db.write_bytes(b"this is not a database " * 200)
     monkeypatch.setenv("STREAMLIT_AGENT_DB_URL", f"sqlite:///{db}")
-    at = ask(start("t-corrupt"), "My name is Ada")
+    at = ask(start(), "My name is Ada")
     no_traceback(at)
     assert texts(at) == ["My name is Ada", "Nice to meet you, Ada!"]
     banner = " ".join(w.value for w in at.main.warning)
@@ -291,10 +294,10 @@ def test_row18_corrupt_store_warns_chat_continues_and_writes_land_once_it_is_bac
     at = ask(at, "What is 6 * 7?")
     assert texts(at)[-1] == "The calculator returned: 42."
     # Away and back while the store is down: the waiting messages show once each.
-    at.query_params["thread"] = "t-elsewhere"
-    at.run()
+    thread = thread_of(at)
+    at.sidebar.button[0].click().run()  # New chat
     assert texts(at) == []
-    at.query_params["thread"] = "t-corrupt"
+    at.query_params["thread"] = thread
     at.run()
     assert texts(at) == [
         "My name is Ada",
@@ -307,7 +310,7 @@ def test_row18_corrupt_store_warns_chat_continues_and_writes_land_once_it_is_bac
     at.run()
     assert not any("not being saved" in w.value for w in at.main.warning)
     store = ConversationStore(f"sqlite:///{db}")
-    stored_messages = store.load_messages("t-corrupt")
+    stored_messages = store.load_messages(OWNER, thread)
     store.close()
     assert [m.content for m in stored_messages if not getattr(m, "tool_calls", None)] == [
         "My name is Ada",
@@ -354,7 +357,7 @@ def test_row18_database_going_down_mid_chat_loses_nothing(
     url, admin = pg_database
     name = sa.make_url(url).database or ""
     monkeypatch.setenv("STREAMLIT_AGENT_DB_URL", url)
-    at = ask(start("t-pg-down"), "My name is Ada")
+    at = ask(start(), "My name is Ada")
     assert not any("not being saved" in w.value for w in at.main.warning)
 
     _take_down(admin, name, down=True)
@@ -367,7 +370,7 @@ def test_row18_database_going_down_mid_chat_loses_nothing(
     at.run()
     assert not any("not being saved" in w.value for w in at.main.warning)
     store = ConversationStore(url)
-    messages = store.load_messages("t-pg-down")
+    messages = store.load_messages(OWNER, thread_of(at))
     store.close()
     assert [m.content for m in messages if isinstance(m, HumanMessage)] == [
         "My name is Ada",
@@ -384,7 +387,7 @@ def test_row19_missing_bundled_model_names_the_fix(
     nothing_configured: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STREAMLIT_AGENT_LOCAL_MODEL", str(nothing_configured / "gone.gguf"))
-    at = ask(start("t-no-model"), "Hello")
+    at = ask(start(), "Hello")
     no_traceback(at)
     [error] = errors(at)
     assert "STREAMLIT_AGENT_LOCAL_MODEL" in error and "which is missing" in error
@@ -403,7 +406,7 @@ def test_row20_wrong_key_or_unknown_model_names_the_setting(
     app_env: Any, status: int, setting: str, phrase: str
 ) -> None:
     app_env.enqueue(Reply.failure(status, "Nope.", type="invalid_request_error"))
-    at = ask(start(f"t-config-{status}"), "Hello")
+    at = ask(start(), "Hello")
     no_traceback(at)
     [error] = errors(at)
     assert phrase in error and setting in error
@@ -414,7 +417,7 @@ def test_row20_a_bad_base_url_is_named_in_the_sidebar_and_chat_stays_usable(
     app_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "localhost:11434")
-    at = start("t-bad-url")
+    at = start()
     sidebar_errors = " ".join(e.value for e in at.sidebar.error)
     assert "OPENAI_BASE_URL is not an http(s) URL" in sidebar_errors
     at = ask(at, "Hello")

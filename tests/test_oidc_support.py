@@ -6,9 +6,7 @@ A throwaway Streamlit page (not the app) proves the pieces fit: the provider, th
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,24 +32,6 @@ else:
     st.text(f"fields={','.join(sorted(st.user.to_dict()))}")
     st.button("Log out", on_click=st.logout)
 """
-
-
-@pytest.fixture
-def identity_provider(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The mock provider; skipped where its packages are missing, except in CI."""
-    for module, requirement in [
-        ("oidc_provider_mock", "oidc-provider-mock"),
-        ("authlib", "streamlit[auth]"),
-    ]:
-        if importlib.util.find_spec(module) is None:
-            reason = f"sign-in tests need {requirement} (requirements-dev.txt)"
-            if os.environ.get("CI"):
-                pytest.fail(f"{reason}; CI must run them", pytrace=False)
-            pytest.skip(reason)
-    with TestIdentityProvider(log_dir=tmp_path / "idp") as idp:
-        yield idp
-        if getattr(getattr(request.node, "rep_call", None), "failed", False):
-            print(idp.log_tail())
 
 
 @pytest.fixture

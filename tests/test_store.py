@@ -5,19 +5,22 @@ from __future__ import annotations
 import sqlite3
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from pg_support import PG_URL, pg_admin
 
+from streamlit_agent.errors import redact_url
 from streamlit_agent.store import (
     SCHEMA_VERSION,
     ConversationStore,
     StoreError,
-    redacted_url,
     schema_version,
 )
+
+OWNER = "oidc:https://idp.example|alice"
 
 
 @pytest.fixture
@@ -34,6 +37,7 @@ def pg_schema():
         stores.append(store)
         return store
 
+    make.schema = schema  # type: ignore[attr-defined]
     yield make
     for store in stores:
         store.close()
@@ -96,15 +100,15 @@ def a_turn(question: str, n: int = 0) -> list:
 def test_messages_round_trip_with_tool_calls_and_metadata(make_store):
     store = make_store()
     turn = a_turn("What is 9 + 1?", 9)
-    store.save_messages("thread-a", turn, model="OpenAI gpt-test")
-    loaded = store.load_messages("thread-a")
+    store.save_messages(OWNER, "thread-a", turn, model="OpenAI gpt-test")
+    loaded = store.load_messages(OWNER, "thread-a")
     assert [type(m) for m in loaded] == [type(m) for m in turn]
     assert [m.id for m in loaded] == [m.id for m in turn]
     assert loaded[1].tool_calls == turn[1].tool_calls
     assert loaded[2].tool_call_id == turn[2].tool_call_id
     assert loaded[2].response_metadata["full_output"] == "10"
     assert loaded[3].response_metadata == {"status": "complete", "usage": {"total_tokens": 12}}
-    thread = store.get_thread("thread-a")
+    thread = store.get_thread(OWNER, "thread-a")
     assert thread is not None
     assert thread.title == "What is 9 + 1?"
     assert thread.model == "OpenAI gpt-test"
@@ -127,8 +131,8 @@ def test_steps_table_holds_tool_input_output_error_and_timing(make_store):
         id=uuid.uuid4().hex,
         tool_calls=[{"name": "calculator", "args": {"expression": "1/0"}, "id": "call_x"}],
     )
-    store.save_messages("t", [*turn[:3], ai, failed, turn[3]])
-    rows = store.steps_for("t")
+    store.save_messages(OWNER, "t", [*turn[:3], ai, failed, turn[3]])
+    rows = store.steps_for(OWNER, "t")
     assert [(r["tool"], r["status"]) for r in rows] == [
         ("calculator", "ok"),
         ("calculator", "error"),
@@ -143,13 +147,13 @@ def test_steps_table_holds_tool_input_output_error_and_timing(make_store):
 def test_saving_again_never_duplicates_and_keeps_first_order(make_store):
     store = make_store()
     turn = a_turn("first", 1)
-    store.save_messages("t", turn[:1])  # the user message is stored before the agent runs
-    store.save_messages("t", turn)  # then the whole turn arrives, user message included
-    store.save_messages("t", turn[2:])  # and a retried write repeats part of it
-    assert [m.id for m in store.load_messages("t")] == [m.id for m in turn]
+    store.save_messages(OWNER, "t", turn[:1])  # the user message is stored before the agent runs
+    store.save_messages(OWNER, "t", turn)  # then the whole turn arrives, user message included
+    store.save_messages(OWNER, "t", turn[2:])  # and a retried write repeats part of it
+    assert [m.id for m in store.load_messages(OWNER, "t")] == [m.id for m in turn]
     second = a_turn("second", 2)
-    store.save_messages("t", second)
-    assert [m.id for m in store.load_messages("t")] == [m.id for m in turn + second]
+    store.save_messages(OWNER, "t", second)
+    assert [m.id for m in store.load_messages(OWNER, "t")] == [m.id for m in turn + second]
 
 
 def test_unicode_round_trips_exactly(make_store):
@@ -163,55 +167,55 @@ def test_unicode_round_trips_exactly(make_store):
         "<script>alert(1)</script> & 'quotes' \"double\"",
     ]
     batch = [HumanMessage(content=t, id=uuid.uuid4().hex) for t in texts]
-    store.save_messages("unicode", batch)
-    assert [m.content for m in store.load_messages("unicode")] == texts
+    store.save_messages(OWNER, "unicode", batch)
+    assert [m.content for m in store.load_messages(OWNER, "unicode")] == texts
     # A second store object (another app process) reads the same.
-    assert [m.content for m in make_store().load_messages("unicode")] == texts
-    assert "\x00" not in store.get_thread("unicode").title
+    assert [m.content for m in make_store().load_messages(OWNER, "unicode")] == texts
+    assert "\x00" not in store.get_thread(OWNER, "unicode").title
 
 
 def test_threads_listed_newest_first_renamed_and_deleted(make_store):
     store = make_store()
-    store.save_messages("old", a_turn("The old question", 1))
-    store.save_messages("new", a_turn("The new question\nwith a second line", 2))
-    store.create_thread("empty")  # opened but never used: not listed
-    listed = store.list_threads()
+    store.save_messages(OWNER, "old", a_turn("The old question", 1))
+    store.save_messages(OWNER, "new", a_turn("The new question\nwith a second line", 2))
+    store.create_thread(OWNER)  # opened but never used: not listed
+    listed = store.list_threads(OWNER)
     assert [t.id for t in listed] == ["new", "old"]
     assert listed[0].title == "The new question with a second line"
-    store.save_messages("old", a_turn("a follow-up", 3))
-    assert [t.id for t in store.list_threads()] == ["old", "new"]
-    assert store.get_thread("old").title == "The old question"
+    store.save_messages(OWNER, "old", a_turn("a follow-up", 3))
+    assert [t.id for t in store.list_threads(OWNER)] == ["old", "new"]
+    assert store.get_thread(OWNER, "old").title == "The old question"
 
-    store.rename_thread("old", "  Renamed   conversation ")
-    assert store.get_thread("old").title == "Renamed conversation"
+    store.rename_thread(OWNER, "old", "  Renamed   conversation ")
+    assert store.get_thread(OWNER, "old").title == "Renamed conversation"
     with pytest.raises(ValueError, match="empty"):
-        store.rename_thread("old", "   ")
+        store.rename_thread(OWNER, "old", "   ")
 
-    store.delete_thread("old")
-    assert store.get_thread("old") is None
-    assert store.load_messages("old") == []
-    assert store.steps_for("old") == []
-    assert [t.id for t in store.list_threads()] == ["new"]
-    assert len(store.load_messages("new")) == 4
+    store.delete_thread(OWNER, "old")
+    assert store.get_thread(OWNER, "old") is None
+    assert store.load_messages(OWNER, "old") == []
+    assert store.steps_for(OWNER, "old") == []
+    assert [t.id for t in store.list_threads(OWNER)] == ["new"]
+    assert len(store.load_messages(OWNER, "new")) == 4
 
 
 def test_delete_messages_removes_them_and_their_steps(make_store):
     store = make_store()
     turn = a_turn("retry me", 1)
-    store.save_messages("t", turn)
-    store.delete_messages("t", [m.id for m in turn[1:]])
-    assert [m.id for m in store.load_messages("t")] == [turn[0].id]
-    assert store.steps_for("t") == []
+    store.save_messages(OWNER, "t", turn)
+    store.delete_messages(OWNER, "t", [m.id for m in turn[1:]])
+    assert [m.id for m in store.load_messages(OWNER, "t")] == [turn[0].id]
+    assert store.steps_for(OWNER, "t") == []
 
 
 def test_feedback_is_kept_per_answer(make_store):
     store = make_store()
     turn = a_turn("rate me", 1)
-    store.save_messages("t", turn)
-    store.set_feedback("t", turn[3].id, 1)
-    assert store.feedback_for("t") == {turn[3].id: 1}
-    store.set_feedback("t", turn[3].id, None)
-    assert store.feedback_for("t") == {}
+    store.save_messages(OWNER, "t", turn)
+    store.set_feedback(OWNER, "t", turn[3].id, 1)
+    assert store.feedback_for(OWNER, "t") == {turn[3].id: 1}
+    store.set_feedback(OWNER, "t", turn[3].id, None)
+    assert store.feedback_for(OWNER, "t") == {}
 
 
 def test_concurrent_writers_lose_nothing(make_store):
@@ -227,7 +231,7 @@ def test_concurrent_writers_lose_nothing(make_store):
             for n in range(15):
                 for thread_id in ("shared", f"own-{index}"):
                     batch = a_turn(f"writer {index} message {n}", n)
-                    store.save_messages(thread_id, batch)
+                    store.save_messages(OWNER, thread_id, batch)
                     if thread_id == "shared":
                         with lock:
                             written["shared"].extend(m.id for m in batch)
@@ -240,7 +244,7 @@ def test_concurrent_writers_lose_nothing(make_store):
     for t in threads:
         t.join()
     assert errors == []
-    shared = stores[0].load_messages("shared")
+    shared = stores[0].load_messages(OWNER, "shared")
     assert sorted(m.id for m in shared) == sorted(written["shared"])
     assert len({m.id for m in shared}) == len(shared) == 4 * 15 * 4
     # Each batch stays contiguous and in order, whoever wrote in between.
@@ -248,23 +252,23 @@ def test_concurrent_writers_lose_nothing(make_store):
         kinds = [type(m).__name__ for m in shared[start : start + 4]]
         assert kinds == ["HumanMessage", "AIMessage", "ToolMessage", "AIMessage"]
     for i in range(4):
-        assert len(stores[1].load_messages(f"own-{i}")) == 15 * 4
+        assert len(stores[1].load_messages(OWNER, f"own-{i}")) == 15 * 4
 
 
 def test_newer_schema_is_refused_not_damaged(make_store):
     store = make_store()
-    store.save_messages("t", a_turn("keep me", 1))
+    store.save_messages(OWNER, "t", a_turn("keep me", 1))
     with store.engine.begin() as conn:
         conn.execute(schema_version.insert().values(version=SCHEMA_VERSION + 1, applied_at=0))
     with pytest.raises(StoreError, match="newer version"):
         make_store()
-    assert len(store.load_messages("t")) == 4
+    assert len(store.load_messages(OWNER, "t")) == 4
 
 
 def test_sqlite_file_and_folder_created_on_first_use(tmp_path):
     path = tmp_path / "conversations.db"
     store = ConversationStore(f"sqlite:///{path}")
-    store.save_messages("t", a_turn("hello", 1))
+    store.save_messages(OWNER, "t", a_turn("hello", 1))
     assert path.exists()
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -286,14 +290,14 @@ def test_unreachable_database_error_hides_the_password():
         ConversationStore(url)
     message = str(caught.value)
     assert "hunter2-secret" not in message
-    assert "127.0.0.1" in message
-    assert redacted_url(url) == "postgresql://agent:***@127.0.0.1:1/test"
+    assert "127.0.0.1" in message  # for the operator's log; the page never shows it
+    assert redact_url(url) == "postgresql://127.0.0.1:1/test"
 
 
 def test_store_going_down_raises_store_error_then_recovers(tmp_path):
     path = tmp_path / "conversations.db"
     store = ConversationStore(f"sqlite:///{path}")
-    store.save_messages("t", a_turn("before", 1))
+    store.save_messages(OWNER, "t", a_turn("before", 1))
     blocker = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 0})
     store.engine.dispose()
     store.engine = sa.create_engine(
@@ -306,8 +310,8 @@ def test_store_going_down_raises_store_error_then_recovers(tmp_path):
             other_writer.execute("BEGIN IMMEDIATE")
         other_writer.close()
         conn.exec_driver_sql("ROLLBACK")
-    store.save_messages("t", a_turn("after", 3))
-    assert [m.content for m in store.load_messages("t") if isinstance(m, HumanMessage)] == [
+    store.save_messages(OWNER, "t", a_turn("after", 3))
+    assert [m.content for m in store.load_messages(OWNER, "t") if isinstance(m, HumanMessage)] == [
         "before",
         "after",
     ]
@@ -315,12 +319,12 @@ def test_store_going_down_raises_store_error_then_recovers(tmp_path):
 
 def test_tool_choice_is_kept_per_conversation(make_store):
     store = make_store()
-    assert store.tool_choice("fresh") == {}
-    store.set_tool_choice("fresh", {"web_search": False, "calculator": True})
-    store.set_tool_choice("other", {"web_search": True})
-    assert make_store().tool_choice("fresh") == {"web_search": False, "calculator": True}
-    assert store.tool_choice("other") == {"web_search": True}
-    assert [t.id for t in store.list_threads()] == []  # no messages yet: not listed
+    assert store.tool_choice(OWNER, "fresh") == {}
+    store.set_tool_choice(OWNER, "fresh", {"web_search": False, "calculator": True})
+    store.set_tool_choice(OWNER, "other", {"web_search": True})
+    assert make_store().tool_choice(OWNER, "fresh") == {"web_search": False, "calculator": True}
+    assert store.tool_choice(OWNER, "other") == {"web_search": True}
+    assert [t.id for t in store.list_threads(OWNER)] == []  # no messages yet: not listed
 
 
 def test_reads_do_not_wait_for_a_writer_holding_the_lock(tmp_path):
@@ -328,13 +332,13 @@ def test_reads_do_not_wait_for_a_writer_holding_the_lock(tmp_path):
     # starve writers past the busy timeout (seen under the 20-session load benchmark).
     path = tmp_path / "conversations.db"
     store = ConversationStore(f"sqlite:///{path}")
-    store.save_messages("t", a_turn("before", 1))
+    store.save_messages(OWNER, "t", a_turn("before", 1))
     blocker = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 0})
     with blocker.connect() as conn:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
-        assert store.load_messages("t")[0].content == "before"
-        assert [t.id for t in store.list_threads()] == ["t"]
-        assert store.feedback_for("t") == {} and store.tool_choice("t") == {}
+        assert store.load_messages(OWNER, "t")[0].content == "before"
+        assert [t.id for t in store.list_threads(OWNER)] == ["t"]
+        assert store.feedback_for(OWNER, "t") == {} and store.tool_choice(OWNER, "t") == {}
         other_writer = sqlite3.connect(path, timeout=0, isolation_level=None)
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             other_writer.execute("BEGIN IMMEDIATE")
@@ -342,3 +346,137 @@ def test_reads_do_not_wait_for_a_writer_holding_the_lock(tmp_path):
         conn.exec_driver_sql("ROLLBACK")
     store.close()
     blocker.dispose()
+
+
+# --- owners ---------------------------------------------------------------------------
+
+STRANGER = "anon:someone-else"
+
+
+def test_every_method_treats_a_foreign_owner_like_a_missing_conversation(make_store):
+    from streamlit_agent.store import ThreadNotFound
+
+    store = make_store()
+    turn = a_turn("My bank PIN is 4321", 1)
+    store.save_messages(OWNER, "mine", turn)
+    store.set_tool_choice(OWNER, "mine", {"web_search": False})
+    store.set_feedback(OWNER, "mine", turn[3].id, 1)
+
+    assert store.list_threads(STRANGER) == []
+    assert store.get_thread(STRANGER, "mine") is None
+    assert store.load_messages(STRANGER, "mine") == []
+    assert store.feedback_for(STRANGER, "mine") == {}
+    assert store.tool_choice(STRANGER, "mine") == {}
+    assert store.steps_for(STRANGER, "mine") == []
+    refused = [
+        lambda: store.save_messages(STRANGER, "mine", a_turn("posted by a stranger", 2)),
+        lambda: store.rename_thread(STRANGER, "mine", "taken"),
+        lambda: store.delete_thread(STRANGER, "mine"),
+        lambda: store.delete_messages(STRANGER, "mine", [turn[0].id]),
+        lambda: store.set_feedback(STRANGER, "mine", turn[3].id, 0),
+        lambda: store.set_tool_choice(STRANGER, "mine", {"web_search": True}),
+        lambda: store.save_messages("", "fresh", a_turn("no owner", 3)),
+    ]
+    for attempt in refused:
+        with pytest.raises(ThreadNotFound):
+            attempt()
+    # Nothing of the owner's changed.
+    assert [m.id for m in store.load_messages(OWNER, "mine")] == [m.id for m in turn]
+    assert store.get_thread(OWNER, "mine").title == "My bank PIN is 4321"
+    assert store.feedback_for(OWNER, "mine") == {turn[3].id: 1}
+    assert store.tool_choice(OWNER, "mine") == {"web_search": False}
+    assert [t.id for t in store.list_threads(OWNER)] == ["mine"]
+
+
+def test_new_conversation_ids_are_made_by_the_store(make_store):
+    store = make_store()
+    first, second = store.create_thread(OWNER), store.create_thread(OWNER)
+    assert first != second and len(first) == 32
+    assert store.get_thread(OWNER, first) is not None
+    assert store.get_thread(STRANGER, first) is None
+
+
+def test_an_unreadable_row_is_skipped_and_counted(make_store):
+    store = make_store()
+    turn = a_turn("keep the rest", 1)
+    store.save_messages(OWNER, "t", turn)
+    from streamlit_agent.store import messages
+
+    with store.engine.begin() as conn:
+        conn.execute(
+            messages.update().where(messages.c.id == turn[1].id).values(payload="{not json")
+        )
+    loaded = store.load_messages(OWNER, "t")
+    assert [m.id for m in loaded] == [turn[0].id, turn[2].id, turn[3].id]
+    assert loaded.unreadable == 1
+    store.save_messages(OWNER, "t", a_turn("and new ones are saved", 2))
+    assert len(store.load_messages(OWNER, "t")) == 7
+
+
+def test_usage_is_counted_per_owner_across_store_objects(make_store):
+    import time
+
+    first, second = make_store(), make_store()  # two app instances
+    before = time.time() - 1
+    first.record_usage(OWNER, "message")
+    second.record_usage(OWNER, "message")
+    second.record_usage(OWNER, "tokens", 120)
+    first.record_usage(STRANGER, "message")
+    assert first.usage_since(OWNER, "message", before) == 2
+    assert second.usage_since(OWNER, "tokens", before) == 120
+    assert first.usage_since(STRANGER, "message", before) == 1
+    assert first.usage_since(OWNER, "message", time.time() + 60) == 0
+
+
+# --- migrations -------------------------------------------------------------------------
+
+V1_SQLITE = Path(__file__).parent / "data" / "store_v1.sqlite"
+V1_POSTGRESQL = Path(__file__).parent / "data" / "store_v1_postgresql.sql"
+V1_THREADS = {"v1-thread-a": "What is 6 * 7?", "v1-thread-b": "My name is Ada"}
+
+
+def _check_migrated(store: ConversationStore) -> None:
+    from streamlit_agent.store import LEGACY_OWNER
+
+    with store.engine.connect() as conn:
+        versions = conn.execute(sa.select(schema_version.c.version)).scalars().all()
+    assert sorted(versions) == [1, SCHEMA_VERSION]
+    # Old conversations belong to nobody who can sign in until an operator hands them over.
+    assert store.list_threads(OWNER) == []
+    assert {t.id: t.title for t in store.list_threads(LEGACY_OWNER)} == V1_THREADS
+    assert store.adopt_legacy(OWNER) == 2
+    assert {t.id for t in store.list_threads(OWNER)} == set(V1_THREADS)
+    restored = store.load_messages(OWNER, "v1-thread-a")
+    assert [type(m).__name__ for m in restored] == [
+        "HumanMessage",
+        "AIMessage",
+        "ToolMessage",
+        "AIMessage",
+    ]
+    assert restored[2].content == "42"
+    assert store.steps_for(OWNER, "v1-thread-a")[0]["tool"] == "calculator"
+    store.save_messages(OWNER, "v1-thread-a", a_turn("a new turn after the upgrade", 5))
+    assert len(store.load_messages(OWNER, "v1-thread-a")) == 8
+
+
+def test_a_sqlite_database_written_by_schema_1_is_migrated(tmp_path):
+    import shutil
+
+    path = tmp_path / "old.db"
+    shutil.copy(V1_SQLITE, path)
+    store = ConversationStore(f"sqlite:///{path}")
+    _check_migrated(store)
+    store.close()
+    again = ConversationStore(f"sqlite:///{path}")  # a second start migrates nothing
+    assert {t.id for t in again.list_threads(OWNER)} == set(V1_THREADS)
+    again.close()
+
+
+def test_a_postgresql_database_written_by_schema_1_is_migrated(pg_schema):
+    # The schema as release 1 left it (its DDL and rows), then opened by this version.
+    admin = pg_admin()
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'SET LOCAL search_path TO "{pg_schema.schema}"'))
+        conn.exec_driver_sql(V1_POSTGRESQL.read_text())
+    admin.dispose()
+    _check_migrated(pg_schema())

@@ -11,6 +11,7 @@ from streamlit_agent.tools import web_search as module
 from streamlit_agent.tools.web_search import (
     BACKEND_ENV_VAR,
     MAX_SNIPPET_CHARS,
+    UNTRUSTED_NOTE,
     ddgs_backend,
     get_backend,
     search_web,
@@ -49,6 +50,7 @@ def test_formats_numbered_results(monkeypatch: pytest.MonkeyPatch) -> None:
     output = web_search.invoke({"query": "  streamlit   agents "})
     assert seen == [("streamlit agents", 5)]
     assert output == (
+        f"{UNTRUSTED_NOTE}\n"
         "1. Streamlit docs — https://docs.streamlit.io\n"
         "   Build data apps.\n"
         "2. LangChain tools — https://python.langchain.com"
@@ -60,7 +62,8 @@ def test_caps_results_and_snippets() -> None:
         {"title": f"T{n}", "href": f"https://e.test/{n}", "body": "word " * 200} for n in range(9)
     ]
     output = search_web("q", backend=lambda query, max_results: many)
-    lines = output.splitlines()
+    note, *lines = output.splitlines()
+    assert note == UNTRUSTED_NOTE
     assert [line.split(".")[0] for line in lines[::2]] == ["1", "2", "3", "4", "5"]
     snippet = lines[1].strip()
     assert len(snippet) <= MAX_SNIPPET_CHARS and snippet.endswith("…")
@@ -118,8 +121,10 @@ def test_env_var_names_the_backend(
     assert get_backend() is fake_search_module.backend
     output = web_search.invoke({"query": "agents"})
     assert fake_search_module.calls == [("agents", 5)]
-    assert output.startswith("1. Result 1 for agents — https://example.test/1\n   x\n2. ")
-    assert output.count("\n") == 9
+    assert output.startswith(
+        UNTRUSTED_NOTE + "\n1. Result 1 for agents — https://example.test/1\n   x\n2. "
+    )
+    assert output.count("\n") == 10  # the note, then five results of two lines
 
 
 def test_env_var_failing_backend(monkeypatch: pytest.MonkeyPatch, fake_search_module: Any) -> None:
@@ -152,6 +157,8 @@ def test_real_ddgs_path_fails_cleanly_offline(monkeypatch: pytest.MonkeyPatch) -
     output = web_search.invoke({"query": "streamlit langchain agent"})
     assert time.perf_counter() - start < 30
     # With internet access the same call may succeed; both shapes are fine.
-    assert output.startswith(("Web search is unavailable: ", "1. ", "No web results found"))
+    assert output.startswith(
+        ("Web search is unavailable: ", UNTRUSTED_NOTE, "No web results found")
+    )
     if output.startswith("Web search is unavailable: "):
         assert "\n" not in output and "Traceback" not in output

@@ -16,10 +16,12 @@ from typing import Any
 
 import streamlit as st
 from langchain_community.callbacks.streamlit.streamlit_callback_handler import (
+    LLMThoughtLabeler,
     StreamlitCallbackHandler,
+    ToolRecord,
 )
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import LLMResult
 from langchain_core.runnables.history import RunnableWithMessageHistory
 from streamlit.runtime.scriptrunner import add_script_run_ctx
@@ -27,7 +29,13 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx
 from streamlit_agent.agent import run_turn
 from streamlit_agent.errors import describe_error
 from streamlit_agent.export import printable
-from streamlit_agent.memory import DurableChatHistory, TurnGuard, checkpoint_to, guarded_turn
+from streamlit_agent.memory import (
+    DurableChatHistory,
+    TurnGuard,
+    checkpoint_to,
+    guarded_turn,
+    using_history,
+)
 from streamlit_agent.steps import (
     STATUS_ERROR,
     STATUS_INTERRUPTED,
@@ -36,13 +44,16 @@ from streamlit_agent.steps import (
     Turn,
     group_turns,
     new_message_id,
+    shown_input,
 )
 from streamlit_agent.tool_runner import ApprovalGate, ApprovalRequired, approvals
+from streamlit_agent.ui.text import label_text, markdown_text
 
 RETRY_REQUEST_KEY = "retry_request"
 ACTIVE_RUN_KEY = "active_agent_run"
 PENDING_APPROVAL_KEY = "pending_approval"
 DECISIONS_KEY = "tool_decisions"  # {user message id: {call key: approved?}}
+APPROVED_RESULTS_KEY = "approved_results"  # {user message id: {call key: its result}}
 STEP_ICONS = {"ok": "🛠️", "error": "⚠️", "denied": "🚫", "interrupted": "⏹️"}
 
 
@@ -50,8 +61,11 @@ def _one_line(value: Any, limit: int = 80) -> str:
     if isinstance(value, dict) and len(value) == 1:
         value = next(iter(value.values()))  # `calculator: 37 * 41`, not a JSON object
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = " ".join(printable(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return label_text(text, limit)
+
+
+def step_label(icon: str, tool: str, tool_input: Any) -> str:
+    return f"{icon} {label_text(tool, 60)}: {_one_line(tool_input)}"
 
 
 def _pretty(value: Any) -> str:
@@ -62,7 +76,7 @@ def _pretty(value: Any) -> str:
 
 def draw_step(step: Step) -> None:
     """A finished tool call, collapsed: tool, input, output or error, duration."""
-    label = f"{STEP_ICONS.get(step.status, '🛠️')} {step.tool}: {_one_line(step.input)}"
+    label = step_label(STEP_ICONS.get(step.status, "🛠️"), step.tool, step.input)
     if step.duration_s is not None:
         label += f" · {step.duration_s:.2f} s"
     with st.expander(label, expanded=False):
@@ -96,16 +110,16 @@ def draw_turn(
 ) -> None:
     if turn.user is not None:
         with st.chat_message("user"):
-            st.markdown(printable(str(turn.user.content)))
+            st.markdown(markdown_text(str(turn.user.content)))
     with st.chat_message("assistant"):
         for step in turn.steps:
             draw_step(step)
         status = turn.status
         answer = turn.answer
         if answer is not None and status != STATUS_ERROR and answer.content:
-            st.markdown(printable(str(answer.content)))
+            st.markdown(markdown_text(str(answer.content)))
         if status == STATUS_ERROR and answer is not None:
-            st.error(printable(str(answer.content)), icon="⚠️")
+            st.error(markdown_text(str(answer.content)), icon="⚠️")
         elif status == STATUS_INTERRUPTED:
             if answer is not None:
                 note = "⏹️ Stopped before the answer was complete; what arrived is kept above."
@@ -167,17 +181,31 @@ def draw_pending_approval() -> None:
     if not pending:
         return
     with st.chat_message("user"):
-        st.markdown(printable(pending["text"]))
+        st.markdown(markdown_text(pending["text"]))
     with st.chat_message("assistant"):
-        st.info(f"The agent wants to run **{pending['tool']}** with:", icon="🔐")
+        st.info(f"The agent wants to run **{label_text(pending['tool'])}** with:", icon="🔐")
         st.code(_pretty(pending["args"]), language="json", wrap_lines=True)
         approve, deny = st.columns(2)
         approve.button("✅ Approve", on_click=_decide, args=(True,), use_container_width=True)
         deny.button("🚫 Deny", on_click=_decide, args=(False,), use_container_width=True)
 
 
+class StepLabels(LLMThoughtLabeler):
+    """Live step labels like the stored ones, with tool text escaped (never formatted)."""
+
+    def get_tool_label(self, tool: ToolRecord, is_complete: bool) -> str:
+        try:
+            tool_input: Any = shown_input(json.loads(tool.input_str))
+        except ValueError:
+            tool_input = tool.input_str
+        return step_label("🛠️" if is_complete else "⏳", tool.name, tool_input)
+
+
 class LiveSteps(StreamlitCallbackHandler):
     """LangChain's Streamlit handler, minus tracebacks and the duplicate answer stream."""
+
+    def __init__(self, container: Any) -> None:
+        super().__init__(container, expand_new_thoughts=True, thought_labeler=StepLabels())
 
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
         # Tokens go to the answer area (`AnswerStream`); thoughts show tool calls.
@@ -187,11 +215,8 @@ class LiveSteps(StreamlitCallbackHandler):
         # The error bubble below explains it in plain words.
         return None
 
-    def on_tool_start(self, serialized: dict[str, Any], input_str: str, **kwargs: Any) -> None:
-        super().on_tool_start(serialized, printable(input_str), **kwargs)
-
     def on_tool_end(self, output: Any, **kwargs: Any) -> None:
-        super().on_tool_end(printable(str(getattr(output, "content", output))), **kwargs)
+        super().on_tool_end(markdown_text(str(getattr(output, "content", output))), **kwargs)
 
     def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
         if self._current_thought is not None:
@@ -215,7 +240,7 @@ class AnswerStream(BaseCallbackHandler):
 
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
         self.text += token
-        self.slot.markdown(printable(self.text) + " ▌")
+        self.slot.markdown(markdown_text(self.text) + " ▌")
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
         calls_tools = any(
@@ -310,12 +335,25 @@ def settle_previous_run(timeout_s: float = 10.0) -> None:
     guard.settled.wait(timeout_s)
 
 
+def refuse(
+    history: DurableChatHistory, text: str, reason: str, message_id: str | None = None
+) -> None:
+    """Keep a question that may not be answered now, with the reason and Retry."""
+    question = HumanMessage(content=text, id=message_id or new_message_id())
+    notice = AIMessage(
+        content=reason, id=new_message_id(), response_metadata={"status": STATUS_ERROR}
+    )
+    history.add_messages([question, notice])
+    st.rerun()
+
+
 def run_live(
     get_agent: Callable[[], RunnableWithMessageHistory],
     history: DurableChatHistory,
     text: str,
     secrets: Iterable[str | None] = (),
     message_id: str | None = None,
+    on_usage: Callable[[dict[str, int]], None] | None = None,
 ) -> None:
     """Ask the agent `text`, streaming steps and answer into the chat; nothing is lost.
 
@@ -326,10 +364,11 @@ def run_live(
     # A new question instead of Approve/Deny leaves the waiting one unanswered (kept,
     # with Retry while it is the last turn), not waiting under the new one.
     st.session_state.pop(PENDING_APPROVAL_KEY, None)
-    decisions = st.session_state.get(DECISIONS_KEY, {}).get(user_message.id, {})
+    decisions = st.session_state.setdefault(DECISIONS_KEY, {}).setdefault(user_message.id, {})
+    approved = st.session_state.setdefault(APPROVED_RESULTS_KEY, {}).setdefault(user_message.id, {})
     history.add_messages([user_message])  # stored before the agent runs
     with st.chat_message("user"):
-        st.markdown(printable(text))
+        st.markdown(markdown_text(text))
     with st.chat_message("assistant"):
         st.button("⏹ Stop", key="stop-run", help="Stop this answer; what arrived is kept.")
         steps_box = st.container()
@@ -338,16 +377,13 @@ def run_live(
         guard = TurnGuard()
         recorder = StepRecorder(on_step=checkpoint_to(history, guard, user_message))
         st.session_state[ACTIVE_RUN_KEY] = guard
-        handlers = [
-            CancelOnStop(guard),
-            LiveSteps(steps_box, expand_new_thoughts=True),
-            AnswerStream(answer_slot),
-        ]
+        handlers = [CancelOnStop(guard), LiveSteps(steps_box), AnswerStream(answer_slot)]
         outcome = _Outcome()
 
         def work() -> None:
             try:
-                with approvals(ApprovalGate(decisions)), guarded_turn(guard):
+                gate = ApprovalGate(decisions, approved)
+                with approvals(gate), guarded_turn(guard), using_history(history):
                     agent = get_agent()
                     outcome.result = run_turn(
                         agent, history.thread_id, user_message, recorder, handlers
@@ -382,9 +418,12 @@ def run_live(
                 failed = recorder.messages(message, status=STATUS_ERROR)
                 _off_page(lambda: guard.claim() and history.add_messages([user_message, *failed]))
             else:
-                st.session_state.get(DECISIONS_KEY, {}).pop(user_message.id, None)
+                st.session_state[DECISIONS_KEY].pop(user_message.id, None)
+                st.session_state[APPROVED_RESULTS_KEY].pop(user_message.id, None)
         finally:
             guard.settled.set()
+            if on_usage is not None and recorder.usage:
+                on_usage(dict(recorder.usage))
         # Redraw from history, so the page shows exactly what a reload would: the
         # recorded steps collapsed, an error bubble with Retry, or the approval prompt.
         st.rerun()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 import streamlit as st
 from langchain_core.messages import BaseMessage
@@ -11,31 +12,79 @@ from langchain_core.messages import BaseMessage
 from streamlit_agent.config import Settings
 from streamlit_agent.export import export_json, export_markdown
 from streamlit_agent.providers import ModelChoice, choose_model
-from streamlit_agent.store import ConversationStore, ThreadSummary
 from streamlit_agent.tools import Registry
+from streamlit_agent.ui.text import label_text
 
 USER_API_KEY = "user_openai_api_key"
 THREAD_PARAM = "thread"
 _THREAD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+NOT_FOUND = "Conversation not found."
 
 
-def new_thread_id() -> str:
-    from streamlit_agent.steps import new_message_id
+class ConversationList(Protocol):
+    """What the sidebar needs of the user's conversations (memory.Conversations)."""
 
-    return new_message_id()
+    available: bool
+
+    def list(self) -> list[Any] | None: ...
+    def get(self, thread_id: str) -> Any: ...
+    def rename(self, thread_id: str, title: str) -> None: ...
+    def delete(self, thread_id: str) -> None: ...
 
 
-def current_thread_id() -> str:
-    """The conversation named in the URL (`?thread=…`), or a new one put there."""
-    thread_id = st.query_params.get(THREAD_PARAM, "")
-    if not _THREAD_ID.match(thread_id):
-        thread_id = new_thread_id()
+def requested_thread_id() -> str | None:
+    """The conversation named in the URL (`?thread=…`); a malformed one names none that
+    exists, so it is passed on to be "not found" rather than ignored."""
+    value = st.query_params.get(THREAD_PARAM)
+    if value is None:
+        return None
+    return value if _THREAD_ID.match(value) else "invalid"
+
+
+def show_in_url(thread_id: str) -> None:
+    if st.query_params.get(THREAD_PARAM) != thread_id:
         st.query_params[THREAD_PARAM] = thread_id
-    return thread_id
 
 
-def _open(thread_id: str) -> None:
-    st.query_params[THREAD_PARAM] = thread_id
+def _open(thread_id: str | None) -> None:
+    if thread_id is None:
+        st.query_params.pop(THREAD_PARAM, None)
+    else:
+        st.query_params[THREAD_PARAM] = thread_id
+
+
+def sign_in_page(oidc: bool, header: str | None) -> None:
+    """What someone who is not signed in sees: nothing of anyone's, and how to get in."""
+    st.title("🦜 streamlit-agent")
+    if oidc:
+        st.write("Sign in to see your conversations.")
+        st.button("Sign in", type="primary", on_click=st.login)
+    else:
+        st.error(
+            f"This deployment expects the sign-in header {label_text(header or '')} from its "
+            "proxy, and this request did not carry it. Open the app through its sign-in "
+            "address.",
+            icon="🔒",
+        )
+
+
+def user_section(name: str, user_id: str, signed_in: bool) -> None:
+    who = f"Signed in as {label_text(name, 80)}" if signed_in else f"You: {label_text(name, 80)}"
+    st.caption(who, help=f"Your id: {label_text(user_id)}")
+    if signed_in:
+        st.button("Sign out", on_click=st.logout, use_container_width=True)
+
+
+def not_found_page(store_down: bool) -> None:
+    if store_down:
+        st.warning(
+            "This conversation cannot be opened right now: the database is unavailable. "
+            "Try again in a moment.",
+            icon="💾",
+        )
+    else:
+        st.error(NOT_FOUND + " It may have been deleted, or the link is wrong.", icon="🔎")
+    st.button("➕ Start a new chat", on_click=_open, args=(None,), type="primary")
 
 
 def model_section(settings: Settings, problems: Sequence[str] = ()) -> Settings:
@@ -53,7 +102,7 @@ def model_section(settings: Settings, problems: Sequence[str] = ()) -> Settings:
             help="Used for this browser session only; never stored or shown.",
         )
     settings = settings.with_api_key((typed or "").strip() or None)
-    label_slot.markdown(f"**{choose_model(settings).label}**")
+    label_slot.markdown(f"**{label_text(choose_model(settings).label)}**")
     return settings
 
 
@@ -86,63 +135,63 @@ def tools_section(
             label,
             value=st.session_state.get(key, starts_on),
             key=key,
-            help=info.summary,
+            help=label_text(info.summary),
             on_change=_save_toggles if save else None,
             args=(registry, thread_id, save) if save else None,
         ):
             enabled.append(info.name)
-        st.caption(info.summary)
+        st.caption(label_text(info.summary))
     for problem in registry.problems:
-        st.warning(problem, icon="🧩")
+        st.warning(label_text(problem), icon="🧩")
     return tuple(enabled)
 
 
-def _title(thread: ThreadSummary) -> str:
-    return thread.title or "New conversation"
+def _title(thread: Any, limit: int | None = None) -> str:
+    return label_text(thread.title or "New conversation", limit)
 
 
 def conversations_section(
-    store: ConversationStore | None, thread_id: str, messages: list[BaseMessage]
+    conversations: ConversationList, thread_id: str | None, messages: list[BaseMessage]
 ) -> None:
-    """New chat, the list of past conversations, and actions on the open one."""
+    """New chat, the user's past conversations, and actions on the open one."""
     st.subheader("Conversations")
-    st.button("➕ New chat", on_click=_open, args=(new_thread_id(),), use_container_width=True)
-    if store is None:
-        st.caption("Conversation history is unavailable while the store is down.")
-        return
-    try:
-        threads = store.list_threads()
-        current = store.get_thread(thread_id)
-    except Exception:
+    st.button("➕ New chat", on_click=_open, args=(None,), use_container_width=True)
+    threads = conversations.list()
+    if threads is None:
         st.caption("Conversation history is unavailable while the store is down.")
         return
     for thread in threads:
         is_open = thread.id == thread_id
         st.button(
-            ("▶ " if is_open else "") + _title(thread),
+            ("▶ " if is_open else "") + _title(thread, 60),
             key=f"open-{thread.id}",
             on_click=_open,
             args=(thread.id,),
             disabled=is_open,
             use_container_width=True,
         )
-    if current is None:
-        return
-    st.divider()
+    current = conversations.get(thread_id) if thread_id else None
+    if current is not None:
+        st.divider()
+        _actions(conversations, current, messages)
+
+
+def _actions(conversations: ConversationList, current: Any, messages: list[BaseMessage]) -> None:
+    thread_id = current.id
     st.caption(f"Open: {_title(current)}")
     with st.popover("✏️ Rename", use_container_width=True):
         new_title = st.text_input("New title", value=current.title, key=f"rename-{thread_id}")
         if st.button("Save title", key=f"rename-save-{thread_id}"):
             try:
-                store.rename_thread(thread_id, new_title)
+                conversations.rename(thread_id, new_title)
                 st.rerun()
             except ValueError as exc:
                 st.error(str(exc))
     with st.popover("🗑️ Delete", use_container_width=True):
         st.write("Delete this conversation and its steps? This cannot be undone.")
         if st.button("Yes, delete it", key=f"delete-{thread_id}", type="primary"):
-            store.delete_thread(thread_id)
-            _open(new_thread_id())
+            conversations.delete(thread_id)
+            _open(None)
             st.rerun()
     # Exports are built only when a button is clicked, not on every rerun.
     st.download_button(
