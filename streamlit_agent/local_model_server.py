@@ -1,0 +1,80 @@
+"""Launcher for the bundled model: llama-cpp-python's server, locked down for loopback.
+
+Run by `LocalModelServer` as `python -m streamlit_agent.local_model_server` rather
+than `python -m llama_cpp.server`, because the stock server can only be configured
+partly safely from outside:
+
+- its CORS middleware lets any web page the user visits read the answers, and
+  no setting turns it off, so it is removed here before the app first runs;
+- it interrupts a streaming answer whenever another request arrives, which cut one
+  browser session's answer short when another asked something; here they queue;
+- its API key would have to go on the command line (readable by every user via
+  `ps`) or in the environment; here it is read from stdin, so it never leaves the
+  two processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+LOOPBACK = "127.0.0.1"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--model-alias", required=True)
+    parser.add_argument("--chat-format", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--n-ctx", type=int, default=4096)
+    return parser.parse_args(argv)
+
+
+def read_api_key() -> str:
+    """The key from the first line of stdin; without one the server must not start."""
+    key = sys.stdin.readline().strip()
+    if not key:
+        raise SystemExit("local_model_server: no API key on stdin; refusing to serve without one")
+    return key
+
+
+def build_app(args: argparse.Namespace, api_key: str) -> FastAPI:
+    """llama-cpp-python's FastAPI app with a key, queued requests and no CORS."""
+    from llama_cpp.server.app import create_app
+    from llama_cpp.server.settings import ModelSettings, ServerSettings
+    from starlette.middleware.cors import CORSMiddleware
+
+    # Explicit values beat environment variables in pydantic-settings, and the parent
+    # strips settings-named variables besides, so nothing here comes from the env.
+    server_settings = ServerSettings(
+        host=LOOPBACK, port=args.port, api_key=api_key, interrupt_requests=False
+    )
+    model_settings = ModelSettings(
+        model=args.model,
+        model_alias=args.model_alias,
+        chat_format=args.chat_format,
+        n_ctx=args.n_ctx,
+    )
+    app = create_app(server_settings=server_settings, model_settings=[model_settings])
+    # Only the app (same host, no browser) calls this server, so it needs no CORS;
+    # create_app's allow-"*"-with-credentials would let any visited page read it.
+    # Starlette builds the middleware stack on the first request, so this is in time.
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not CORSMiddleware]
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    import uvicorn
+
+    args = parse_args(argv)
+    app = build_app(args, read_api_key())
+    uvicorn.run(app, host=LOOPBACK, port=args.port)
+
+
+if __name__ == "__main__":
+    main()
