@@ -225,3 +225,66 @@ def test_errors_are_value_errors() -> None:
 def test_braces_and_brackets_group_like_parentheses(expression: str, expected: str) -> None:
     # The bundled SmolLM2 model wraps expressions this way.
     assert format_number(evaluate(expression)) == expected
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("(lambda: 0)()", "only the listed functions can be called"),
+        ("sqrt.__globals__", "attribute access is not allowed"),
+        ("(1).__class__.__mro__", "attribute access is not allowed"),
+        ("abs(*(1,))", "starred arguments are not allowed"),
+        ("(x := 1)", "assignments are not allowed"),
+        ("1 and 2", "boolean operators are not allowed"),
+        ("not 1", "the operator 'not' is not allowed"),
+        ("~1", "the operator '~' is not allowed"),
+        ("None", "the value None is not allowed"),
+        ("open(x=1)", "the function 'open' is not allowed"),
+        ("int('7')", "the function 'int' is not allowed"),  # not simpleeval's default functions
+        ("True", "booleans are not allowed"),  # nor its default names
+    ],
+)
+def test_refuses_escapes_and_other_constructs(expression: str, message: str) -> None:
+    with pytest.raises(CalculatorError, match="Unsupported expression") as info:
+        evaluate(expression)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("expression", ["x = 1", "import os", "1; 2"])
+def test_statements_are_not_expressions(expression: str) -> None:
+    with pytest.raises(CalculatorError, match="Invalid expression"):
+        evaluate(expression)
+
+
+def test_huge_powers_of_computed_values_are_refused_quickly() -> None:
+    for expression in (
+        "factorial(1000) ^ factorial(1000)",
+        "(10 ** 3999) ** 2",
+        "2 ** 4000000",
+        "2 ** 10 ** 10 ** 10",
+    ):
+        start = time.perf_counter()
+        with pytest.raises(CalculatorError, match="too large"):
+            evaluate(expression)
+        assert time.perf_counter() - start < 1.0
+
+
+def test_large_bases_are_not_capped() -> None:
+    # The limit is on the size of the result, not on each operand.
+    assert evaluate("12345678 ** 2") == 152415765279684
+    assert evaluate("(10 ** 20) ** 2") == 10**40
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("abs((-8) ** 0.5)", "not a real number"),  # checked before abs() can hide it
+        ("1e309", "too large to represent"),
+        ("1e308 * 10 - 1e308 * 10", "too large to represent"),
+        ("sin + 1", "sin is a function"),
+    ],
+)
+def test_every_intermediate_value_is_checked(expression: str, message: str) -> None:
+    with pytest.raises(CalculatorError) as info:
+        evaluate(expression)
+    assert message in str(info.value)
