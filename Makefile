@@ -6,12 +6,18 @@ PORT ?= 8501
 # Loopback only by default; a deployment behind sign-in sets ADDRESS=0.0.0.0.
 ADDRESS ?= 127.0.0.1
 
-.PHONY: install run test dev-install browser database lint format
+.PHONY: install run test dev-install browser database lint format bench
+
+# llama-cpp-python compiles llama.cpp for "this CPU" by default, and some virtual machines
+# report AMX (and so get AMX code) but forbid it: the bundled model then dies with SIGILL.
+# A portable AVX2 build runs everywhere this project does.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -r requirements.txt
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install -r requirements.txt
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
@@ -43,6 +49,12 @@ database:
 
 test: dev-install browser database
 	$(PY) -m pytest
+
+# Seconds per turn, the app next to the plain recipe (benchmarks/turns.py; see
+# docs/performance.md). Takes a few minutes; TURNS=125 reaches the 120–125 band.
+TURNS ?= 60
+bench: dev-install
+	$(PY) benchmarks/turns.py --turns $(TURNS)
 
 lint:
 	$(VENV)/bin/ruff check .

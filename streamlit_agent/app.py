@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import streamlit as st
+from langchain_core.messages import HumanMessage
 
-from streamlit_agent import identity, limits, resources
+from streamlit_agent import identity, limits, resources, turn
 from streamlit_agent.config import configuration_problems, load_settings
 from streamlit_agent.memory import (
     STORE_PROBLEM_KEY,
@@ -14,6 +15,7 @@ from streamlit_agent.memory import (
     open_thread,
 )
 from streamlit_agent.providers import choose_model
+from streamlit_agent.steps import new_message_id
 from streamlit_agent.ui import chat, sidebar
 
 MAX_MESSAGE_CHARS = 20_000
@@ -34,7 +36,7 @@ user = identity.current_user(settings)
 if user is None:
     sidebar.sign_in_page(identity.sign_in_configured(), settings.auth_header)
     st.stop()
-chat.settle_previous_run()  # a Stop or new message: the cut-off turn is saved first
+turn.settle_previous_run()  # a Stop or new message: the cut-off turn is saved first
 conversations = resources.conversations_for(settings, user.id)
 flush_unsaved(conversations)
 
@@ -82,15 +84,18 @@ if unreadable := st.session_state.get(UNREADABLE_KEY):
         icon="🩹",
     )
 
+pending = turn.pending_approval()
 chat.draw_conversation(
     history.messages,
     conversations.feedback(thread_id),
     lambda message_id, value: conversations.set_feedback(thread_id, message_id, value),
+    on_retry=turn.request_retry,
+    waiting_id=pending["message_id"] if pending else None,
 )
-chat.draw_pending_approval()
+chat.draw_pending_approval(pending, on_decide=turn.decide)
 
 typed = st.chat_input("Ask a question")
-prompt, message_id = chat.take_retry_request(history) or (typed, None)
+prompt, message_id = turn.take_retry_request(history) or (typed, None)
 if prompt is not None and prompt.strip():
     if len(prompt) > MAX_MESSAGE_CHARS:
         st.error(
@@ -103,9 +108,11 @@ if prompt is not None and prompt.strip():
         server_pays = choice.kind != "bundled" and not st.session_state.get(sidebar.USER_API_KEY)
         refusal = limits.refusal(conversations, settings, server_pays)
         if refusal is not None:
-            chat.refuse(history, prompt, refusal, message_id=message_id)
+            turn.refuse(history, prompt, refusal, message_id=message_id)
         limits.record_message(conversations)
-        chat.run_live(
+        question = HumanMessage(content=prompt, id=message_id or new_message_id())
+        live = chat.draw_live_turn(prompt)
+        turn.run(
             lambda: resources.agent_for(
                 choice.kind,
                 choice.model,
@@ -115,8 +122,9 @@ if prompt is not None and prompt.strip():
                 settings,
             ),
             history,
-            prompt,
+            question,
+            live.handlers,
+            live.tick,
             secrets=[settings.openai_api_key],
-            message_id=message_id,
             on_usage=lambda used: limits.record_tokens(conversations, used),
         )

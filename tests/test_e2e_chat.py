@@ -186,7 +186,7 @@ def test_two_app_processes_share_one_postgresql(
     assert 'Your first question was: "What is 12 * 12?"' in bubble(page, 3)
     # The conversation is listed, titled by its first question, in both processes.
     open_app(page, first, thread=thread)
-    assert len(chat_messages(page)) == 4
+    assert len(chat_messages(page)) == 4, chat_messages(page)
     sidebar = page.locator('[data-testid="stSidebar"]')
     assert sidebar.get_by_text("What is 12 * 12?").count() >= 1
 
@@ -218,7 +218,7 @@ def test_approval_approve_runs_the_tool_and_deny_does_not(
     assert not (notes / "secrets.md").exists()
     last = chat_messages(page)[-1]
     assert "denied" in last.lower(), last
-    assert len(chat_messages(page)) == 4
+    assert len(chat_messages(page)) == 4, chat_messages(page)
 
 
 def test_turning_search_off_removes_it_from_the_tools_the_model_is_offered(

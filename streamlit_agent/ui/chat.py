@@ -6,11 +6,8 @@ Model and tool text is always drawn with `st.markdown`/`st.code` without
 
 from __future__ import annotations
 
-import contextvars
 import json
-import threading
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,39 +18,20 @@ from langchain_community.callbacks.streamlit.streamlit_callback_handler import (
     ToolRecord,
 )
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import BaseMessage
 from langchain_core.outputs import LLMResult
-from langchain_core.runnables.history import RunnableWithMessageHistory
-from streamlit.runtime.scriptrunner import add_script_run_ctx
 
-from streamlit_agent.agent import run_turn
-from streamlit_agent.errors import describe_error
 from streamlit_agent.export import printable
-from streamlit_agent.memory import (
-    DurableChatHistory,
-    TurnGuard,
-    checkpoint_to,
-    guarded_turn,
-    using_history,
-)
 from streamlit_agent.steps import (
     STATUS_ERROR,
     STATUS_INTERRUPTED,
     Step,
-    StepRecorder,
     Turn,
     group_turns,
-    new_message_id,
     shown_input,
 )
-from streamlit_agent.tool_runner import ApprovalGate, ApprovalRequired, approvals
 from streamlit_agent.ui.text import label_text, markdown_text
 
-RETRY_REQUEST_KEY = "retry_request"
-ACTIVE_RUN_KEY = "active_agent_run"
-PENDING_APPROVAL_KEY = "pending_approval"
-DECISIONS_KEY = "tool_decisions"  # {user message id: {call key: approved?}}
-APPROVED_RESULTS_KEY = "approved_results"  # {user message id: {call key: its result}}
 STEP_ICONS = {"ok": "🛠️", "error": "⚠️", "denied": "🚫", "interrupted": "⏹️"}
 
 
@@ -86,16 +64,8 @@ def draw_step(step: Step) -> None:
         st.code(printable(step.output) or "(no output)", language=None, wrap_lines=True)
 
 
-def _request_retry(turn: Turn) -> None:
-    if turn.user is None:
-        return
-    st.session_state[RETRY_REQUEST_KEY] = {
-        "text": str(turn.user.content),
-        "remove": [m.id for m in turn.messages if m.id],
-    }
-
-
 FeedbackSaver = Callable[[str, "int | None"], None]
+RetryRequest = Callable[[str, Sequence[str]], None]
 
 
 def _feedback_changed(answer_id: str, save: FeedbackSaver) -> None:
@@ -107,6 +77,7 @@ def draw_turn(
     is_last: bool,
     feedback: Mapping[str, int] | None = None,
     save_feedback: FeedbackSaver | None = None,
+    on_retry: RetryRequest | None = None,
 ) -> None:
     if turn.user is not None:
         with st.chat_message("user"):
@@ -128,8 +99,15 @@ def draw_turn(
             else:
                 note = "⏹️ No answer was saved for this message: the run was cut off."
             st.caption(note)
-        if is_last and status in (STATUS_ERROR, STATUS_INTERRUPTED) and turn.user is not None:
-            st.button("↻ Retry", key=f"retry-{turn.user.id}", on_click=_request_retry, args=(turn,))
+        failed = status in (STATUS_ERROR, STATUS_INTERRUPTED)
+        if is_last and failed and turn.user is not None and on_retry is not None:
+            ids = [m.id for m in turn.messages if m.id]
+            st.button(
+                "↻ Retry",
+                key=f"retry-{turn.user.id}",
+                on_click=on_retry,
+                args=(str(turn.user.content), ids),
+            )
         if answer is not None and answer.id and status != STATUS_ERROR and save_feedback:
             st.feedback(
                 "thumbs",
@@ -144,40 +122,23 @@ def draw_conversation(
     messages: list[BaseMessage],
     feedback: Mapping[str, int] | None = None,
     save_feedback: FeedbackSaver | None = None,
+    on_retry: RetryRequest | None = None,
+    waiting_id: str | None = None,
 ) -> None:
     """Every turn from history: steps collapsed, answers, errors with Retry, thumbs.
 
-    A question waiting for a tool approval is stored but unanswered; the approval prompt
-    draws it (`draw_pending_approval`), so it is not drawn here as a cut-off turn too.
+    A question waiting for a tool approval (`waiting_id`) is stored but unanswered; the
+    approval prompt draws it, so it is not drawn here as a cut-off turn too.
     """
-    waiting = (st.session_state.get(PENDING_APPROVAL_KEY) or {}).get("message_id")
-    turns = [t for t in group_turns(messages) if not (t.user and waiting and t.user.id == waiting)]
+    turns = [t for t in group_turns(messages) if not (t.user and t.user.id == waiting_id)]
     for index, turn in enumerate(turns):
-        draw_turn(turn, index == len(turns) - 1, feedback, save_feedback)
+        draw_turn(turn, index == len(turns) - 1, feedback, save_feedback, on_retry)
 
 
-def take_retry_request(history: DurableChatHistory) -> tuple[str, str | None] | None:
-    """If Retry (or an approval) asks for it, drop the failed turn; return (question, id)."""
-    request = st.session_state.pop(RETRY_REQUEST_KEY, None)
-    if not request:
-        return None
-    history.remove(set(request.get("remove", [])))
-    return request["text"], request.get("message_id")
-
-
-def _decide(approved: bool) -> None:
-    pending = st.session_state.pop(PENDING_APPROVAL_KEY)
-    decisions = st.session_state.setdefault(DECISIONS_KEY, {})
-    decisions.setdefault(pending["message_id"], {})[pending["key"]] = approved
-    st.session_state[RETRY_REQUEST_KEY] = {
-        "text": pending["text"],
-        "message_id": pending["message_id"],
-    }
-
-
-def draw_pending_approval() -> None:
+def draw_pending_approval(
+    pending: Mapping[str, Any] | None, on_decide: Callable[[bool], None]
+) -> None:
     """A tool call waiting for the user's Approve or Deny."""
-    pending = st.session_state.get(PENDING_APPROVAL_KEY)
     if not pending:
         return
     with st.chat_message("user"):
@@ -186,8 +147,8 @@ def draw_pending_approval() -> None:
         st.info(f"The agent wants to run **{label_text(pending['tool'])}** with:", icon="🔐")
         st.code(_pretty(pending["args"]), language="json", wrap_lines=True)
         approve, deny = st.columns(2)
-        approve.button("✅ Approve", on_click=_decide, args=(True,), use_container_width=True)
-        deny.button("🚫 Deny", on_click=_decide, args=(False,), use_container_width=True)
+        approve.button("✅ Approve", on_click=on_decide, args=(True,), use_container_width=True)
+        deny.button("🚫 Deny", on_click=on_decide, args=(False,), use_container_width=True)
 
 
 class StepLabels(LLMThoughtLabeler):
@@ -222,7 +183,7 @@ class LiveSteps(StreamlitCallbackHandler):
         if self._current_thought is not None:
             note = (
                 "**Waiting for your approval.**"
-                if isinstance(error, ApprovalRequired)
+                if getattr(error, "needs_approval", False)
                 else f"**Tool failed:** {type(error).__name__}"
             )
             self._current_thought.container.markdown(note)
@@ -253,120 +214,16 @@ class AnswerStream(BaseCallbackHandler):
             self.text = ""
 
 
-class CancelOnStop(BaseCallbackHandler):
-    """First handler of a run: once the page was interrupted, end the run at its next event."""
-
-    def __init__(self, guard: TurnGuard) -> None:
-        self.guard = guard
-
-    def _check(self, *args: Any, **kwargs: Any) -> None:
-        if self.guard.cancelled.is_set():
-            raise RunCancelled
-
-    on_llm_start = on_chat_model_start = on_llm_new_token = _check
-    on_tool_start = on_agent_action = on_chain_start = _check
-
-
-class RunCancelled(BaseException):
-    """Raised inside an abandoned run to end it."""
-
-
 @dataclass
-class _Outcome:
-    result: dict[str, Any] | None = None
-    error: BaseException | None = None
+class LiveTurn:
+    """What the page hands a running turn: handlers that draw it, and a progress tick."""
+
+    handlers: list[BaseCallbackHandler]
+    tick: Callable[[float], None]
 
 
-def _wait_showing_progress(worker: threading.Thread, slot: Any) -> None:
-    # Each update is also where Streamlit can interrupt the page for Stop or a new
-    # message, so the wait stays responsive however long a tool or the model takes.
-    started = time.monotonic()
-    while worker.is_alive():
-        worker.join(0.2)
-        slot.caption(f"⏳ Working… {time.monotonic() - started:.0f} s")
-    slot.empty()
-
-
-def _off_page(write: Callable[[], Any]) -> None:
-    """Run a history write on a helper thread and wait for it.
-
-    Once Streamlit has asked the page to stop (Stop, a new message, a closed tab),
-    every session-state access on the page's own thread raises again; a helper
-    thread with the same context can still finish the write.
-    """
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            write()
-        except BaseException as exc:
-            failure.append(exc)
-
-    helper = threading.Thread(target=run, name="history-write", daemon=True)
-    add_script_run_ctx(helper)
-    helper.start()
-    helper.join(timeout=10)
-    if failure:
-        raise failure[0]
-
-
-def _save_interrupted(
-    history: DurableChatHistory, guard: TurnGuard, question: HumanMessage, recorder: StepRecorder
-) -> None:
-    """Store the interrupted turn as far as it went, marked interrupted."""
-
-    def save() -> None:
-        try:
-            if guard.claim():
-                partial = recorder.messages(recorder.partial_answer, status=STATUS_INTERRUPTED)
-                history.add_messages([question, *partial])
-        finally:
-            guard.settled.set()
-
-    _off_page(save)
-
-
-def settle_previous_run(timeout_s: float = 10.0) -> None:
-    """Cancel a run this session left behind and wait until its turn is in history."""
-    guard: TurnGuard | None = st.session_state.get(ACTIVE_RUN_KEY)
-    if guard is None or guard.settled.is_set():
-        return
-    guard.cancelled.set()
-    guard.settled.wait(timeout_s)
-
-
-def refuse(
-    history: DurableChatHistory, text: str, reason: str, message_id: str | None = None
-) -> None:
-    """Keep a question that may not be answered now, with the reason and Retry."""
-    question = HumanMessage(content=text, id=message_id or new_message_id())
-    notice = AIMessage(
-        content=reason, id=new_message_id(), response_metadata={"status": STATUS_ERROR}
-    )
-    history.add_messages([question, notice])
-    st.rerun()
-
-
-def run_live(
-    get_agent: Callable[[], RunnableWithMessageHistory],
-    history: DurableChatHistory,
-    text: str,
-    secrets: Iterable[str | None] = (),
-    message_id: str | None = None,
-    on_usage: Callable[[dict[str, int]], None] | None = None,
-) -> None:
-    """Ask the agent `text`, streaming steps and answer into the chat; nothing is lost.
-
-    `message_id` re-asks a question already stored (after an approval) without
-    storing it twice.
-    """
-    user_message = HumanMessage(content=text, id=message_id or new_message_id())
-    # A new question instead of Approve/Deny leaves the waiting one unanswered (kept,
-    # with Retry while it is the last turn), not waiting under the new one.
-    st.session_state.pop(PENDING_APPROVAL_KEY, None)
-    decisions = st.session_state.setdefault(DECISIONS_KEY, {}).setdefault(user_message.id, {})
-    approved = st.session_state.setdefault(APPROVED_RESULTS_KEY, {}).setdefault(user_message.id, {})
-    history.add_messages([user_message])  # stored before the agent runs
+def draw_live_turn(text: str) -> LiveTurn:
+    """The question and an empty answer with Stop; the returned handlers fill it in."""
     with st.chat_message("user"):
         st.markdown(markdown_text(text))
     with st.chat_message("assistant"):
@@ -374,56 +231,8 @@ def run_live(
         steps_box = st.container()
         answer_slot = st.empty()
         progress_slot = st.empty()
-        guard = TurnGuard()
-        recorder = StepRecorder(on_step=checkpoint_to(history, guard, user_message))
-        st.session_state[ACTIVE_RUN_KEY] = guard
-        handlers = [CancelOnStop(guard), LiveSteps(steps_box), AnswerStream(answer_slot)]
-        outcome = _Outcome()
 
-        def work() -> None:
-            try:
-                gate = ApprovalGate(decisions, approved)
-                with approvals(gate), guarded_turn(guard), using_history(history):
-                    agent = get_agent()
-                    outcome.result = run_turn(
-                        agent, history.thread_id, user_message, recorder, handlers
-                    )
-            except BaseException as exc:
-                outcome.error = exc
+    def tick(elapsed_s: float) -> None:
+        progress_slot.caption(f"⏳ Working… {elapsed_s:.0f} s")
 
-        worker = threading.Thread(
-            target=contextvars.copy_context().run, args=(work,), name="agent-run", daemon=True
-        )
-        add_script_run_ctx(worker)
-        worker.start()
-        try:
-            _wait_showing_progress(worker, progress_slot)
-        except BaseException:
-            # Stop, a new message or a closed tab interrupts the page: keep what arrived.
-            guard.cancelled.set()
-            _save_interrupted(history, guard, user_message, recorder)
-            raise
-        error = outcome.error
-        try:
-            if isinstance(error, ApprovalRequired):
-                st.session_state[PENDING_APPROVAL_KEY] = {
-                    "text": text,
-                    "message_id": user_message.id,
-                    "tool": error.tool_name,
-                    "args": error.call_args,
-                    "key": error.key,
-                }
-            elif error is not None:
-                message = describe_error(error, secrets)
-                failed = recorder.messages(message, status=STATUS_ERROR)
-                _off_page(lambda: guard.claim() and history.add_messages([user_message, *failed]))
-            else:
-                st.session_state[DECISIONS_KEY].pop(user_message.id, None)
-                st.session_state[APPROVED_RESULTS_KEY].pop(user_message.id, None)
-        finally:
-            guard.settled.set()
-            if on_usage is not None and recorder.usage:
-                on_usage(dict(recorder.usage))
-        # Redraw from history, so the page shows exactly what a reload would: the
-        # recorded steps collapsed, an error bubble with Retry, or the approval prompt.
-        st.rerun()
+    return LiveTurn([LiveSteps(steps_box), AnswerStream(answer_slot)], tick)

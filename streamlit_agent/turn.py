@@ -1,0 +1,252 @@
+"""One turn's life cycle: store the question, run the agent in a worker thread while the
+page waits, record and checkpoint its steps, and end it as an answer, an error, a
+request for approval, or an interruption kept as far as it got.
+
+Nothing here draws: the page hands in the callback handlers that draw (ui/chat.py) and
+a `tick` that shows progress; the click callbacks the UI forwards (retry, approve,
+deny) change only the turn state kept here.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables.history import RunnableWithMessageHistory
+from streamlit.runtime.scriptrunner import add_script_run_ctx
+
+from streamlit_agent.agent import run_turn
+from streamlit_agent.errors import describe_error
+from streamlit_agent.memory import (
+    DurableChatHistory,
+    TurnGuard,
+    checkpoint_to,
+    guarded_turn,
+    using_history,
+)
+from streamlit_agent.steps import STATUS_ERROR, STATUS_INTERRUPTED, StepRecorder, new_message_id
+from streamlit_agent.tool_runner import ApprovalGate, ApprovalRequired, approvals
+
+RETRY_REQUEST_KEY = "retry_request"
+ACTIVE_RUN_KEY = "active_agent_run"
+PENDING_APPROVAL_KEY = "pending_approval"
+DECISIONS_KEY = "tool_decisions"  # {user message id: {call key: approved?}}
+APPROVED_RESULTS_KEY = "approved_results"  # {user message id: {call key: its result}}
+
+
+class RunCancelled(BaseException):
+    """Raised inside an abandoned run to end it."""
+
+
+class CancelOnStop(BaseCallbackHandler):
+    """First handler of a run: once the page was interrupted, end the run at its next event."""
+
+    def __init__(self, guard: TurnGuard) -> None:
+        self.guard = guard
+
+    def _check(self, *args: Any, **kwargs: Any) -> None:
+        if self.guard.cancelled.is_set():
+            raise RunCancelled
+
+    on_llm_start = on_chat_model_start = on_llm_new_token = _check
+    on_tool_start = on_agent_action = on_chain_start = _check
+
+
+@dataclass
+class _Outcome:
+    error: BaseException | None = None
+
+
+# --- click callbacks the UI forwards -------------------------------------------------
+def request_retry(question: str, message_ids: Sequence[str]) -> None:
+    """Retry: the failed turn's messages go, and the question is asked again."""
+    st.session_state[RETRY_REQUEST_KEY] = {"text": question, "remove": list(message_ids)}
+
+
+def decide(approved: bool) -> None:
+    """Approve or Deny the waiting call; the turn runs again with the decision."""
+    pending = st.session_state.pop(PENDING_APPROVAL_KEY)
+    decisions = st.session_state.setdefault(DECISIONS_KEY, {})
+    decisions.setdefault(pending["message_id"], {})[pending["key"]] = approved
+    st.session_state[RETRY_REQUEST_KEY] = {
+        "text": pending["text"],
+        "message_id": pending["message_id"],
+    }
+
+
+def pending_approval() -> dict[str, Any] | None:
+    """The call waiting for Approve or Deny: text, message_id, tool, args, key."""
+    return st.session_state.get(PENDING_APPROVAL_KEY)
+
+
+def take_retry_request(history: DurableChatHistory) -> tuple[str, str | None] | None:
+    """If Retry (or an approval) asks for it, drop the failed turn; return (question, id)."""
+    request = st.session_state.pop(RETRY_REQUEST_KEY, None)
+    if not request:
+        return None
+    history.remove(set(request.get("remove", [])))
+    return request["text"], request.get("message_id")
+
+
+# --- running -----------------------------------------------------------------------------
+def _off_page(write: Callable[[], Any]) -> None:
+    """Run a history write on a helper thread and wait for it.
+
+    Once Streamlit has asked the page to stop (Stop, a new message, a closed tab),
+    every session-state access on the page's own thread raises again; a helper
+    thread with the same context can still finish the write.
+    """
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            write()
+        except BaseException as exc:
+            failure.append(exc)
+
+    helper = threading.Thread(target=run, name="history-write", daemon=True)
+    add_script_run_ctx(helper)
+    helper.start()
+    helper.join(timeout=10)
+    if failure:
+        raise failure[0]
+
+
+def _save_interrupted(
+    history: DurableChatHistory, guard: TurnGuard, question: HumanMessage, recorder: StepRecorder
+) -> None:
+    """Store the interrupted turn as far as it went, marked interrupted."""
+
+    def save() -> None:
+        try:
+            if guard.claim():
+                partial = recorder.messages(recorder.partial_answer, status=STATUS_INTERRUPTED)
+                history.add_messages([question, *partial])
+        finally:
+            guard.settled.set()
+
+    _off_page(save)
+
+
+def settle_previous_run(timeout_s: float = 10.0) -> None:
+    """Cancel a run this session left behind and wait until its turn is in history."""
+    guard: TurnGuard | None = st.session_state.get(ACTIVE_RUN_KEY)
+    if guard is None or guard.settled.is_set():
+        return
+    guard.cancelled.set()
+    guard.settled.wait(timeout_s)
+
+
+def refuse(
+    history: DurableChatHistory, text: str, reason: str, message_id: str | None = None
+) -> None:
+    """Keep a question that may not be answered now, with the reason (and Retry)."""
+    question = HumanMessage(content=text, id=message_id or new_message_id())
+    notice = AIMessage(
+        content=reason, id=new_message_id(), response_metadata={"status": STATUS_ERROR}
+    )
+    history.add_messages([question, notice])
+    st.rerun()
+
+
+def _start_worker(work: Callable[[], None]) -> threading.Thread:
+    worker = threading.Thread(
+        target=contextvars.copy_context().run, args=(work,), name="agent-run", daemon=True
+    )
+    add_script_run_ctx(worker)
+    worker.start()
+    return worker
+
+
+def _wait(worker: threading.Thread, tick: Callable[[float], None]) -> None:
+    # Each tick draws, and drawing is where Streamlit can interrupt the page for Stop or
+    # a new message, so the wait stays responsive however long a tool or the model takes.
+    started = time.monotonic()
+    while worker.is_alive():
+        worker.join(0.2)
+        tick(time.monotonic() - started)
+
+
+def _conclude(
+    outcome: _Outcome,
+    history: DurableChatHistory,
+    guard: TurnGuard,
+    question: HumanMessage,
+    recorder: StepRecorder,
+    secrets: Iterable[str | None],
+) -> None:
+    """End the turn: wait for approval, store the failure, or forget the decisions."""
+    error = outcome.error
+    if isinstance(error, ApprovalRequired):
+        st.session_state[PENDING_APPROVAL_KEY] = {
+            "text": str(question.content),
+            "message_id": question.id,
+            "tool": error.tool_name,
+            "args": error.call_args,
+            "key": error.key,
+        }
+    elif error is not None:
+        failed = recorder.messages(describe_error(error, secrets), status=STATUS_ERROR)
+        _off_page(lambda: guard.claim() and history.add_messages([question, *failed]))
+    else:
+        st.session_state[DECISIONS_KEY].pop(question.id, None)
+        st.session_state[APPROVED_RESULTS_KEY].pop(question.id, None)
+
+
+def run(
+    get_agent: Callable[[], RunnableWithMessageHistory],
+    history: DurableChatHistory,
+    question: HumanMessage,
+    handlers: Sequence[BaseCallbackHandler],
+    tick: Callable[[float], None],
+    secrets: Iterable[str | None] = (),
+    on_usage: Callable[[dict[str, int]], None] | None = None,
+) -> None:
+    """Answer `question` (already drawn by the page), streaming through `handlers`.
+
+    The question is stored before the agent runs and every outcome is stored, so
+    nothing is lost; a question re-asked after an approval keeps its id. Ends with a
+    rerun, so the page then draws exactly what a reload would.
+    """
+    # A new question instead of Approve/Deny leaves the waiting one unanswered (kept,
+    # with Retry while it is the last turn), not waiting under the new one.
+    st.session_state.pop(PENDING_APPROVAL_KEY, None)
+    decisions = st.session_state.setdefault(DECISIONS_KEY, {}).setdefault(question.id, {})
+    approved = st.session_state.setdefault(APPROVED_RESULTS_KEY, {}).setdefault(question.id, {})
+    history.add_messages([question])
+    guard = TurnGuard()
+    recorder = StepRecorder(on_step=checkpoint_to(history, guard, question))
+    st.session_state[ACTIVE_RUN_KEY] = guard
+    outcome = _Outcome()
+
+    def work() -> None:
+        try:
+            gate = ApprovalGate(decisions, approved)
+            with approvals(gate), guarded_turn(guard), using_history(history):
+                callbacks = [CancelOnStop(guard), *handlers]
+                run_turn(get_agent(), history.thread_id, question, recorder, callbacks)
+        except BaseException as exc:
+            outcome.error = exc
+
+    worker = _start_worker(work)
+    try:
+        _wait(worker, tick)
+    except BaseException:
+        # Stop, a new message or a closed tab interrupts the page: keep what arrived.
+        guard.cancelled.set()
+        _save_interrupted(history, guard, question, recorder)
+        raise
+    try:
+        _conclude(outcome, history, guard, question, recorder, secrets)
+    finally:
+        guard.settled.set()
+        if on_usage is not None and recorder.usage:
+            on_usage(dict(recorder.usage))
+    st.rerun()
