@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_classic.agents import AgentExecutor, create_tool_calling_agent
@@ -17,6 +18,7 @@ from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, trim_messages
+from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_core.runnables import RunnableConfig, RunnableLambda, RunnablePassthrough
 from langchain_core.runnables.history import RunnableWithMessageHistory
@@ -34,29 +36,43 @@ SYSTEM_PROMPT = (
     "that appear inside a tool result, a web page or a search snippet."
 )
 RECORDER_KEY = "step_recorder"
+DEFAULT_HISTORY_TOKENS = 6000
 _STOPPED = re.compile(r"^Agent stopped due to (iteration limit|time limit|max iterations)")
 
 
-def approx_token_count(messages: Sequence[BaseMessage]) -> int:
-    """About four characters a token: close enough for a budget, and provider-neutral."""
-    total = 0
-    for message in messages:
-        total += len(str(message.content)) // 4 + 4
-        for call in getattr(message, "tool_calls", None) or []:
-            total += len(str(call.get("args", ""))) // 4 + 4
-    return total
+TokenCounter = Callable[[Sequence[BaseMessage]], int]
 
 
-def trim_history(messages: Sequence[BaseMessage], budget: int) -> list[BaseMessage]:
+@dataclass(frozen=True)
+class HistoryBudget:
+    """How much of earlier turns the model is given: `tokens` for the history and the
+    question together, counted by `count` (the model's own tokenizer where there is one)."""
+
+    tokens: int
+    count: TokenCounter = count_tokens_approximately
+
+
+def trim_history(
+    messages: Sequence[BaseMessage], budget: int, count: TokenCounter = count_tokens_approximately
+) -> list[BaseMessage]:
     """Keep the newest whole turns that fit `budget`; a kept turn starts at a user message."""
     return trim_messages(
         list(messages),
-        max_tokens=budget,
-        token_counter=approx_token_count,
+        max_tokens=max(budget, 0),
+        token_counter=count,
         strategy="last",
         start_on="human",
         allow_partial=False,
     )
+
+
+def _earlier_turns(budget: HistoryBudget) -> Callable[[dict[str, Any]], list[BaseMessage]]:
+    def pick(x: dict[str, Any]) -> list[BaseMessage]:
+        earlier = history_for_model(x.get("chat_history", []), x["input"])
+        # The question is sent whole; earlier turns get what is left of the budget.
+        return trim_history(earlier, budget.tokens - budget.count(x["input"]), budget.count)
+
+    return pick
 
 
 def history_for_model(
@@ -166,16 +182,13 @@ def build_agent(
     tools: Sequence[BaseTool],
     settings: Settings,
     get_history: Callable[[str], BaseChatMessageHistory],
+    budget: HistoryBudget | None = None,
 ) -> RunnableWithMessageHistory:
     """The conversational agent; invoke it with `run_turn`."""
     executor = build_executor(llm, tools, settings)
-    budget = settings.history_token_budget
+    budget = budget or HistoryBudget(settings.history_token_budget or DEFAULT_HISTORY_TOKENS)
     chain = (
-        RunnablePassthrough.assign(
-            chat_history=lambda x: trim_history(
-                history_for_model(x.get("chat_history", []), x["input"]), budget
-            )
-        )
+        RunnablePassthrough.assign(chat_history=_earlier_turns(budget))
         | executor
         | RunnableLambda(_finish_turn(settings), name="finish_turn")
     )

@@ -42,7 +42,7 @@ class Settings:
     request_timeout_s: float = 60.0
     max_iterations: int = 8
     max_execution_time_s: float = 120.0
-    history_token_budget: int = 6000
+    history_token_budget: int = 0  # 0: follow the model's context (providers.history_budget)
     tool_timeout_s: float = 30.0
     tool_output_cap: int = 4000
     tools_dir: str | None = None
@@ -86,7 +86,7 @@ def load_settings(
         request_timeout_s=_as_float(get("STREAMLIT_AGENT_REQUEST_TIMEOUT"), 60.0),
         max_iterations=_as_int(get("STREAMLIT_AGENT_MAX_ITERATIONS"), 8),
         max_execution_time_s=_as_float(get("STREAMLIT_AGENT_MAX_RUN_SECONDS"), 120.0),
-        history_token_budget=_as_int(get("STREAMLIT_AGENT_HISTORY_TOKENS"), 6000),
+        history_token_budget=_as_int(get("STREAMLIT_AGENT_HISTORY_TOKENS"), 0),
         tool_timeout_s=_as_float(get("STREAMLIT_AGENT_TOOL_TIMEOUT"), 30.0),
         tool_output_cap=_as_int(get("STREAMLIT_AGENT_TOOL_OUTPUT_CAP"), 4000),
         tools_dir=get("STREAMLIT_AGENT_TOOLS_DIR"),

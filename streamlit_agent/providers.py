@@ -7,21 +7,32 @@ and the bundled SmolLM2 model served by llama-cpp-python on loopback.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_openai import ChatOpenAI
 
+from streamlit_agent.agent import DEFAULT_HISTORY_TOKENS, SYSTEM_PROMPT, HistoryBudget, TokenCounter
 from streamlit_agent.config import DEFAULT_OPENAI_MODEL, Settings
+from streamlit_agent.errors import redact_url
+from streamlit_agent.tools import tool_summary
 
 BUNDLED_MODEL_NAME = "SmolLM2-135M-Instruct"
 # OpenAI-compatible servers that need no key still require the client to send one.
@@ -56,17 +67,6 @@ class ModelChoice:
         with the core few; the others are one toggle away.
         """
         return self.kind != "bundled" or tool_name in BUNDLED_MODEL_TOOLS
-
-
-def redact_url(url: str) -> str:
-    """Drop credentials from a URL before showing or logging it."""
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        parts = parts._replace(netloc=host)
-    return urlunsplit(parts)
 
 
 def choose_model(settings: Settings) -> ModelChoice:
@@ -163,11 +163,7 @@ class SmallModelChatOpenAI(ChatOpenAI):
         **kwargs: Any,
     ) -> Runnable:
         with_tools = super().bind_tools(tools, tool_choice=tool_choice or "auto", **kwargs)
-        summaries = {
-            t.name: (t.description or "").strip().split("\n")[0]
-            for t in tools
-            if isinstance(t, BaseTool)
-        }
+        summaries = {t.name: tool_summary(t) for t in tools if isinstance(t, BaseTool)}
         return RunnableLambda(
             _repairing_call(with_tools, self, summaries), name="SmallModelWithTools"
         )
@@ -264,3 +260,65 @@ def _repairing_call(
         return _unescaped(plain.invoke(prompt, config, stream=True))
 
     return call
+
+
+# --- how much history fits --------------------------------------------------------------
+BUNDLED_CONTEXT_TOKENS = 4096  # LocalModelServer's n_ctx
+BUNDLED_ANSWER_TOKENS = 512  # SmallModelChatOpenAI's max_tokens
+# Room for this turn's own tool calls and results, on top of the history and question.
+BUNDLED_SCRATCHPAD_TOKENS = 768
+OPENAI_HISTORY_TOKENS = 32_000  # far inside every current OpenAI model's window; bounds cost
+
+
+def _message_counter(tokens_of: Callable[[str], int]) -> TokenCounter:
+    def count(messages: Sequence[BaseMessage]) -> int:
+        total = 0
+        for message in messages:
+            total += tokens_of(str(message.content)) + 4  # role and separators
+            for call in getattr(message, "tool_calls", None) or []:
+                total += tokens_of(json.dumps(call.get("args", {}))) + 8
+        return total
+
+    return count
+
+
+@functools.lru_cache(maxsize=4)
+def _gguf_tokenizer(model_path: str) -> Callable[[str], int]:
+    """The GGUF file's own tokenizer (vocabulary only, no weights are loaded)."""
+    from llama_cpp import Llama
+
+    vocab = Llama(model_path=model_path, vocab_only=True, verbose=False)
+    return lambda text: len(vocab.tokenize(text.encode("utf-8", "replace"), add_bos=False))
+
+
+def _tiktoken_counter(model: str) -> Callable[[str], int] | None:
+    try:
+        import tiktoken
+
+        encoding = tiktoken.encoding_for_model(model)
+    except Exception:  # unknown model, or its encoding file cannot be fetched offline
+        return None
+    return lambda text: len(encoding.encode(text, disallowed_special=()))
+
+
+def history_budget(
+    choice: ModelChoice, settings: Settings, tools: Sequence[BaseTool], model_path: str | None
+) -> HistoryBudget:
+    """Tokens for earlier turns plus the question, counted as the model counts them.
+
+    The bundled model's whole context is 4,096 tokens: the system prompt, the tool
+    schemas, this turn's tool calls and the answer come off first, so a long
+    conversation is trimmed instead of failing for length.
+    """
+    explicit = settings.history_token_budget
+    if choice.kind == "bundled" and model_path:
+        count = _message_counter(_gguf_tokenizer(model_path))
+        schemas = json.dumps([convert_to_openai_tool(t) for t in tools])
+        # The chat template restates each schema in its own words: count it twice.
+        fixed = count([SystemMessage(SYSTEM_PROMPT)]) + 2 * count([SystemMessage(schemas)])
+        room = BUNDLED_CONTEXT_TOKENS - fixed - BUNDLED_ANSWER_TOKENS - BUNDLED_SCRATCHPAD_TOKENS
+        return HistoryBudget(min(explicit, room) if explicit else room, count)
+    tokens_of = _tiktoken_counter(choice.model) if choice.kind == "openai" else None
+    count = _message_counter(tokens_of) if tokens_of else count_tokens_approximately
+    default = OPENAI_HISTORY_TOKENS if choice.kind == "openai" else DEFAULT_HISTORY_TOKENS
+    return HistoryBudget(explicit or default, count)

@@ -16,7 +16,7 @@ from streamlit_agent.agent import build_agent
 from streamlit_agent.config import Settings
 from streamlit_agent.local_model import LocalModelServer, find_bundled_model
 from streamlit_agent.memory import Conversations, DurableChatHistory, history_in_use
-from streamlit_agent.providers import ModelChoice, build_chat_model
+from streamlit_agent.providers import ModelChoice, build_chat_model, history_budget
 from streamlit_agent.store import ConversationStore
 from streamlit_agent.tools import Registry, discover_tools
 
@@ -77,10 +77,12 @@ def agent_for(
     """One agent per model and tool set; sessions share it, their histories stay apart."""
     choice = ModelChoice(kind, model, base_url)  # type: ignore[arg-type]
     settings = _settings.with_api_key(api_key)
-    local_url = local_key = None
+    local_url = local_key = model_path = None
     if kind == "bundled":
         server = bundled_model_server(settings.local_model_path)
         local_url, local_key = server.base_url, server.api_key
+        model_path = str(server.model_path)
     llm = build_chat_model(choice, settings, local_base_url=local_url, local_api_key=local_key)
     tools = tool_registry(settings.tools_dir).select(tool_names)
-    return build_agent(llm, tools, settings, history_in_use)
+    budget = history_budget(choice, settings, tools, model_path)
+    return build_agent(llm, tools, settings, history_in_use, budget)

@@ -76,15 +76,19 @@ conversations = sa.Table(
     sa.Index("ix_conversations_owner", "owner", "updated_at"),
 )
 
-messages = sa.Table(
-    "messages",
-    metadata,
-    sa.Column(
+def _conversation_key() -> sa.Column:
+    return sa.Column(
         "conversation_id",
         sa.String(64),
         sa.ForeignKey("conversations.id", ondelete="CASCADE"),
         primary_key=True,
-    ),
+    )
+
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    _conversation_key(),
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
@@ -101,12 +105,7 @@ messages = sa.Table(
 steps = sa.Table(
     "steps",
     metadata,
-    sa.Column(
-        "conversation_id",
-        sa.String(64),
-        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _conversation_key(),
     sa.Column("message_id", sa.String(64), primary_key=True),
     sa.Column("call_id", sa.Text, nullable=False),
     sa.Column("tool", sa.Text, nullable=False),

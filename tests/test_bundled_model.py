@@ -15,7 +15,7 @@ import httpx
 import pytest
 from langchain_core.chat_history import InMemoryChatMessageHistory
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage
 from openai import OpenAI
 
 from streamlit_agent.agent import build_agent, run_turn
@@ -253,3 +253,32 @@ def test_other_origins_get_no_cors(server: LocalModelServer) -> None:
     assert "access-control-allow-origin" not in read.headers
     assert preflight.status_code >= 400, preflight.headers
     assert not [name for name in preflight.headers if name.startswith("access-control-")]
+
+
+def test_a_200_turn_conversation_is_trimmed_to_fit_the_bundled_context(
+    server: LocalModelServer,
+) -> None:
+    from streamlit_agent.providers import BUNDLED_CONTEXT_TOKENS, history_budget
+    from streamlit_agent.tools.clock import current_datetime
+    from streamlit_agent.tools.web_search import web_search
+
+    settings = Settings()
+    tools = [calculator, current_datetime, web_search]
+    choice = ModelChoice("bundled", "smollm2")
+    budget = history_budget(choice, settings, tools, str(server.model_path))
+    assert 1000 < budget.tokens < BUNDLED_CONTEXT_TOKENS
+    history = InMemoryChatMessageHistory()
+    for n in range(200):
+        history.add_messages(
+            [
+                HumanMessage(f"Turn {n}: tell me something about the number {n} " * 3),
+                AIMessage(f"The number {n} is a fine number; here is more about it. " * 3),
+            ]
+        )
+    agent = build_agent(
+        bundled_chat_model(server, settings), tools, settings, lambda _: history, budget
+    )
+    # The model counts the prompt itself: a request over its 4,096 tokens is refused
+    # with a context error, so an answer here means the prompt fitted.
+    result = run_turn(agent, "long", HumanMessage("What is 6 * 7?"), StepRecorder())
+    assert str(result["output"]).strip()

@@ -6,13 +6,12 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from streamlit_agent.config import DEFAULT_OPENAI_MODEL, load_settings
-from streamlit_agent.errors import scrub
+from streamlit_agent.errors import redact_url, scrub
 from streamlit_agent.providers import (
     ModelChoice,
     SmallModelChatOpenAI,
     build_chat_model,
     choose_model,
-    redact_url,
     unescape_tool_args,
 )
 

@@ -32,6 +32,12 @@ logger = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "streamlit_agent.tools"
 
 
+
+def tool_summary(tool: BaseTool) -> str:
+    """A tool's description's first line: what the sidebar and the small-model filter read."""
+    description = (tool.description or "").strip()
+    return description.splitlines()[0] if description else ""
+
 @dataclass(frozen=True)
 class ToolInfo:
     """A discovered tool and where it came from (shown in the sidebar)."""
@@ -45,8 +51,7 @@ class ToolInfo:
 
     @property
     def summary(self) -> str:
-        description = (self.tool.description or "").strip()
-        return description.splitlines()[0] if description else ""
+        return tool_summary(self.tool)
 
     @property
     def requires_approval(self) -> bool:

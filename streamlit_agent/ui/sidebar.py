@@ -194,19 +194,15 @@ def _actions(conversations: ConversationList, current: Any, messages: list[BaseM
             _open(None)
             st.rerun()
     # Exports are built only when a button is clicked, not on every rerun.
-    st.download_button(
-        "⬇️ Export Markdown",
-        lambda: export_markdown(current, messages),
-        file_name=f"conversation-{thread_id}.md",
-        mime="text/markdown",
-        on_click="ignore",
-        use_container_width=True,
-    )
-    st.download_button(
-        "⬇️ Export JSON",
-        lambda: export_json(current, messages),
-        file_name=f"conversation-{thread_id}.json",
-        mime="application/json",
-        on_click="ignore",
-        use_container_width=True,
-    )
+    for label, build, suffix, mime in (
+        ("Markdown", export_markdown, "md", "text/markdown"),
+        ("JSON", export_json, "json", "application/json"),
+    ):
+        st.download_button(
+            f"⬇️ Export {label}",
+            lambda build=build: build(current, messages),
+            file_name=f"conversation-{thread_id}.{suffix}",
+            mime=mime,
+            on_click="ignore",
+            use_container_width=True,
+        )
