@@ -91,6 +91,7 @@ chat.draw_conversation(
     lambda message_id, value: conversations.set_feedback(thread_id, message_id, value),
     on_retry=turn.request_retry,
     waiting_id=pending["message_id"] if pending else None,
+    thread_id=thread_id,
 )
 chat.draw_pending_approval(pending, on_decide=turn.decide)
 

@@ -159,3 +159,23 @@ def test_waiting_approval_shows_the_question_once_and_a_new_question_abandons_it
     assert sum("Save a note" in t for t in bubbles) == 1
     assert bubbles[-2:] == ["My name is Ada", "Nice to meet you, Ada!"]
     assert not (tmp_path / "notes").exists()
+
+
+def test_a_long_conversation_shows_its_newest_turns_and_earlier_ones_on_request(
+    app_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit_agent.ui.chat import SHOWN_TURNS
+
+    monkeypatch.setenv("STREAMLIT_AGENT_MESSAGES_PER_MINUTE", "0")
+    at = start()
+    for n in range(SHOWN_TURNS + 2):
+        at = ask(at, f"My name is Person{n}")
+    bubbles = texts(at)
+    assert len(bubbles) == 2 * SHOWN_TURNS
+    assert bubbles[0] == "My name is Person2"
+    assert bubbles[-1] == f"Nice to meet you, Person{SHOWN_TURNS + 1}!"
+    [earlier] = [b for b in at.main.button if b.label.startswith("⬆️ Show")]
+    assert earlier.label == "⬆️ Show 2 earlier turns"
+    earlier.click().run()
+    assert texts(at)[0] == "My name is Person0"
+    assert len(texts(at)) == 2 * (SHOWN_TURNS + 2)

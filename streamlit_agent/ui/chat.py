@@ -118,20 +118,39 @@ def draw_turn(
             )
 
 
+SHOWN_TURNS = 20  # the newest turns drawn on every rerun; earlier ones on request
+
+
+def _show_all(key: str) -> None:
+    st.session_state[key] = True
+
+
 def draw_conversation(
     messages: list[BaseMessage],
     feedback: Mapping[str, int] | None = None,
     save_feedback: FeedbackSaver | None = None,
     on_retry: RetryRequest | None = None,
     waiting_id: str | None = None,
+    thread_id: str = "",
 ) -> None:
-    """Every turn from history: steps collapsed, answers, errors with Retry, thumbs.
+    """The newest turns from history (earlier ones behind a button, so a long conversation
+    does not redraw everything on each rerun): steps collapsed, answers, errors with
+    Retry, thumbs.
 
     A question waiting for a tool approval (`waiting_id`) is stored but unanswered; the
     approval prompt draws it, so it is not drawn here as a cut-off turn too.
     """
     turns = [t for t in group_turns(messages) if not (t.user and t.user.id == waiting_id)]
-    for index, turn in enumerate(turns):
+    show_all_key = f"show-all-turns:{thread_id}"
+    hidden = 0 if st.session_state.get(show_all_key) else max(0, len(turns) - SHOWN_TURNS)
+    if hidden:
+        st.button(
+            f"⬆️ Show {hidden} earlier turn{'s' if hidden != 1 else ''}",
+            key=f"show-earlier-{thread_id}",
+            on_click=_show_all,
+            args=(show_all_key,),
+        )
+    for index, turn in enumerate(turns[hidden:], start=hidden):
         draw_turn(turn, index == len(turns) - 1, feedback, save_feedback, on_retry)
 
 
