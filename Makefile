@@ -51,10 +51,11 @@ test: dev-install browser database
 	$(PY) -m pytest
 
 # Seconds per turn, the app next to the plain recipe (benchmarks/turns.py; see
-# docs/performance.md). Takes a few minutes; TURNS=125 reaches the 120–125 band.
+# docs/performance.md). About 2.5 minutes a round; TURNS=125 reaches the 120–125 band.
 TURNS ?= 60
+ROUNDS ?= 3
 bench: dev-install
-	$(PY) benchmarks/turns.py --turns $(TURNS)
+	$(PY) benchmarks/turns.py --turns $(TURNS) --rounds $(ROUNDS)
 
 lint:
 	$(VENV)/bin/ruff check .
