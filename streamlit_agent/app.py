@@ -84,19 +84,27 @@ if unreadable := st.session_state.get(UNREADABLE_KEY):
         icon="🩹",
     )
 
+retry = turn.take_retry_request(history)  # before drawing: Retry drops the failed turn
 pending = turn.pending_approval()
+
+
+def save_feedback(message_id: str, value: int | None) -> None:
+    conversations.set_feedback(thread_id, message_id, value)
+
+
 chat.draw_conversation(
     history.messages,
     conversations.feedback(thread_id),
-    lambda message_id, value: conversations.set_feedback(thread_id, message_id, value),
+    save_feedback,
     on_retry=turn.request_retry,
-    waiting_id=pending["message_id"] if pending else None,
+    # A question waiting for approval, or re-asked after one, is drawn below it, not here.
+    waiting_id=(pending or {}).get("message_id") or (retry[1] if retry else None),
     thread_id=thread_id,
 )
 chat.draw_pending_approval(pending, on_decide=turn.decide)
 
-typed = st.chat_input("Ask a question")
-prompt, message_id = turn.take_retry_request(history) or (typed, None)
+typed = st.chat_input("Ask a question", on_submit=turn.forget_pending_approval)
+prompt, message_id = retry or (typed, None)
 if prompt is not None and prompt.strip():
     if len(prompt) > MAX_MESSAGE_CHARS:
         st.error(
@@ -113,7 +121,7 @@ if prompt is not None and prompt.strip():
         limits.record_message(conversations)
         question = HumanMessage(content=prompt, id=message_id or new_message_id())
         live = chat.draw_live_turn(prompt)
-        turn.run(
+        finished = turn.run(
             lambda: resources.agent_for(
                 choice.kind,
                 choice.model,
@@ -129,3 +137,6 @@ if prompt is not None and prompt.strip():
             secrets=[settings.openai_api_key],
             on_usage=lambda used: limits.record_tokens(conversations, used),
         )
+        if requested is None:
+            st.rerun()  # a new conversation: the sidebar lists it from now on
+        live.finish(finished, save_feedback, on_retry=turn.request_retry)

@@ -76,6 +76,7 @@ conversations = sa.Table(
     sa.Index("ix_conversations_owner", "owner", "updated_at"),
 )
 
+
 def _conversation_key() -> sa.Column:
     return sa.Column(
         "conversation_id",

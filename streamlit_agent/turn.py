@@ -31,7 +31,14 @@ from streamlit_agent.memory import (
     guarded_turn,
     using_history,
 )
-from streamlit_agent.steps import STATUS_ERROR, STATUS_INTERRUPTED, StepRecorder, new_message_id
+from streamlit_agent.steps import (
+    STATUS_ERROR,
+    STATUS_INTERRUPTED,
+    StepRecorder,
+    Turn,
+    group_turns,
+    new_message_id,
+)
 from streamlit_agent.tool_runner import ApprovalGate, ApprovalRequired, approvals
 
 RETRY_REQUEST_KEY = "retry_request"
@@ -79,6 +86,12 @@ def decide(approved: bool) -> None:
         "text": pending["text"],
         "message_id": pending["message_id"],
     }
+
+
+def forget_pending_approval() -> None:
+    """A new question instead of Approve/Deny: the waiting one stays unanswered (kept,
+    with Retry while it is the last turn), not waiting under the new one."""
+    st.session_state.pop(PENDING_APPROVAL_KEY, None)
 
 
 def pending_approval() -> dict[str, Any] | None:
@@ -208,16 +221,15 @@ def run(
     tick: Callable[[float], None],
     secrets: Iterable[str | None] = (),
     on_usage: Callable[[dict[str, int]], None] | None = None,
-) -> None:
-    """Answer `question` (already drawn by the page), streaming through `handlers`.
+) -> Turn:
+    """Answer `question` (already drawn by the page), streaming through `handlers`;
+    returns the finished turn as stored, for the page to draw in place of the live one.
 
     The question is stored before the agent runs and every outcome is stored, so
-    nothing is lost; a question re-asked after an approval keeps its id. Ends with a
-    rerun, so the page then draws exactly what a reload would.
+    nothing is lost; a question re-asked after an approval keeps its id. A call waiting
+    for approval reruns the page instead, which then asks.
     """
-    # A new question instead of Approve/Deny leaves the waiting one unanswered (kept,
-    # with Retry while it is the last turn), not waiting under the new one.
-    st.session_state.pop(PENDING_APPROVAL_KEY, None)
+    forget_pending_approval()
     decisions = st.session_state.setdefault(DECISIONS_KEY, {}).setdefault(question.id, {})
     approved = st.session_state.setdefault(APPROVED_RESULTS_KEY, {}).setdefault(question.id, {})
     history.add_messages([question])
@@ -249,4 +261,6 @@ def run(
         guard.settled.set()
         if on_usage is not None and recorder.usage:
             on_usage(dict(recorder.usage))
-    st.rerun()
+    if st.session_state.get(PENDING_APPROVAL_KEY):
+        st.rerun()
+    return group_turns(history.messages)[-1]

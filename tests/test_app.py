@@ -170,6 +170,7 @@ def test_a_long_conversation_shows_its_newest_turns_and_earlier_ones_on_request(
     at = start()
     for n in range(SHOWN_TURNS + 2):
         at = ask(at, f"My name is Person{n}")
+    at.run()  # the next interaction draws from history
     bubbles = texts(at)
     assert len(bubbles) == 2 * SHOWN_TURNS
     assert bubbles[0] == "My name is Person2"

@@ -177,11 +177,16 @@ def test_an_exfiltration_url_is_shown_as_text() -> None:
     assert "http://evil.example/?d=secret" in _rendered_text(out)
 
 
-def test_text_the_rewrite_cannot_handle_falls_back_to_literal_text() -> None:
-    out = markdown_text("> [r]: http://evil.example/q\n\n![r] and **bold**")
-    assert _problems(out) == []
-    assert "[r]: http://evil.example/q" in _rendered_text(out)
-    assert "**bold**" in out
+def test_text_the_rewrite_cannot_make_safe_falls_back_to_readable_text() -> None:
+    # GFM ends the code span at the table; markdown-it keeps it going, so the check refuses.
+    out = markdown_text("x `a\n| h |\n|---|\n| ![x](http://evil.example/t)` |\n\nand **bold**")
+    assert _problems(out) == [] and _extension_problems(out) == []
+    assert "![x](http://evil.example/t)" in _rendered_text(out)
+    assert out.endswith("and **bold**")
+    # Lazy table lines markdown-it and GFM read differently: nothing is left but plain text.
+    out = markdown_text("> a | b\n|--|--|\n    ![t](http://evil.example/z)")
+    assert {c.type for t in _MD.parse(out) for c in t.children or []} == {"text", "softbreak"}
+    assert "![t](http://evil.example/z)" in _rendered_text(out)
 
 
 def test_formatting_survives() -> None:

@@ -32,11 +32,11 @@ logger = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "streamlit_agent.tools"
 
 
-
 def tool_summary(tool: BaseTool) -> str:
     """A tool's description's first line: what the sidebar and the small-model filter read."""
     description = (tool.description or "").strip()
     return description.splitlines()[0] if description else ""
+
 
 @dataclass(frozen=True)
 class ToolInfo:

@@ -83,39 +83,50 @@ def draw_turn(
         with st.chat_message("user"):
             st.markdown(markdown_text(str(turn.user.content)))
     with st.chat_message("assistant"):
-        for step in turn.steps:
-            draw_step(step)
-        status = turn.status
-        answer = turn.answer
-        if answer is not None and status != STATUS_ERROR and answer.content:
-            st.markdown(markdown_text(str(answer.content)))
-        if status == STATUS_ERROR and answer is not None:
-            st.error(markdown_text(str(answer.content)), icon="⚠️")
-        elif status == STATUS_INTERRUPTED:
-            if answer is not None:
-                note = "⏹️ Stopped before the answer was complete; what arrived is kept above."
-            elif turn.steps:
-                note = "⏹️ The run was cut off before its answer; the finished steps are kept above."
-            else:
-                note = "⏹️ No answer was saved for this message: the run was cut off."
-            st.caption(note)
-        failed = status in (STATUS_ERROR, STATUS_INTERRUPTED)
-        if is_last and failed and turn.user is not None and on_retry is not None:
-            ids = [m.id for m in turn.messages if m.id]
-            st.button(
-                "↻ Retry",
-                key=f"retry-{turn.user.id}",
-                on_click=on_retry,
-                args=(str(turn.user.content), ids),
-            )
-        if answer is not None and answer.id and status != STATUS_ERROR and save_feedback:
-            st.feedback(
-                "thumbs",
-                key=f"feedback-{answer.id}",
-                default=(feedback or {}).get(answer.id),
-                on_change=_feedback_changed,
-                args=(answer.id, save_feedback),
-            )
+        draw_reply(turn, is_last, feedback, save_feedback, on_retry)
+
+
+def draw_reply(
+    turn: Turn,
+    is_last: bool,
+    feedback: Mapping[str, int] | None = None,
+    save_feedback: FeedbackSaver | None = None,
+    on_retry: RetryRequest | None = None,
+) -> None:
+    """The assistant's side of a turn: steps collapsed, the answer or error, Retry, thumbs."""
+    for step in turn.steps:
+        draw_step(step)
+    status = turn.status
+    answer = turn.answer
+    if answer is not None and status != STATUS_ERROR and answer.content:
+        st.markdown(markdown_text(str(answer.content)))
+    if status == STATUS_ERROR and answer is not None:
+        st.error(markdown_text(str(answer.content)), icon="⚠️")
+    elif status == STATUS_INTERRUPTED:
+        if answer is not None:
+            note = "⏹️ Stopped before the answer was complete; what arrived is kept above."
+        elif turn.steps:
+            note = "⏹️ The run was cut off before its answer; the finished steps are kept above."
+        else:
+            note = "⏹️ No answer was saved for this message: the run was cut off."
+        st.caption(note)
+    failed = status in (STATUS_ERROR, STATUS_INTERRUPTED)
+    if is_last and failed and turn.user is not None and on_retry is not None:
+        ids = [m.id for m in turn.messages if m.id]
+        st.button(
+            "↻ Retry",
+            key=f"retry-{turn.user.id}",
+            on_click=on_retry,
+            args=(str(turn.user.content), ids),
+        )
+    if answer is not None and answer.id and status != STATUS_ERROR and save_feedback:
+        st.feedback(
+            "thumbs",
+            key=f"feedback-{answer.id}",
+            default=(feedback or {}).get(answer.id),
+            on_change=_feedback_changed,
+            args=(answer.id, save_feedback),
+        )
 
 
 SHOWN_TURNS = 20  # the newest turns drawn on every rerun; earlier ones on request
@@ -235,10 +246,25 @@ class AnswerStream(BaseCallbackHandler):
 
 @dataclass
 class LiveTurn:
-    """What the page hands a running turn: handlers that draw it, and a progress tick."""
+    """What the page hands a running turn: handlers that draw it, a progress tick, and
+    where the finished reply replaces the live one."""
 
     handlers: list[BaseCallbackHandler]
     tick: Callable[[float], None]
+    reply: Any
+    live: Any
+
+    def finish(
+        self,
+        turn: Turn,
+        save_feedback: FeedbackSaver | None = None,
+        on_retry: RetryRequest | None = None,
+    ) -> None:
+        """Draw the stored turn in place of the live one: the page then shows what a
+        reload would, without running the whole script again."""
+        self.live.empty()
+        with self.reply.container():
+            draw_reply(turn, True, {}, save_feedback, on_retry)
 
 
 def draw_live_turn(text: str) -> LiveTurn:
@@ -246,12 +272,14 @@ def draw_live_turn(text: str) -> LiveTurn:
     with st.chat_message("user"):
         st.markdown(markdown_text(text))
     with st.chat_message("assistant"):
-        st.button("⏹ Stop", key="stop-run", help="Stop this answer; what arrived is kept.")
-        steps_box = st.container()
-        answer_slot = st.empty()
-        progress_slot = st.empty()
+        reply, live = st.empty(), st.empty()
+        with live.container():
+            st.button("⏹ Stop", key="stop-run", help="Stop this answer; what arrived is kept.")
+            steps_box = st.container()
+            answer_slot = st.empty()
+            progress_slot = st.empty()
 
     def tick(elapsed_s: float) -> None:
         progress_slot.caption(f"⏳ Working… {elapsed_s:.0f} s")
 
-    return LiveTurn([LiveSteps(steps_box), AnswerStream(answer_slot)], tick)
+    return LiveTurn([LiveSteps(steps_box), AnswerStream(answer_slot)], tick, reply, live)

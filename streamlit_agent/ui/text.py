@@ -90,9 +90,11 @@ def _replace(match: re.Match[str], defs: dict[str, str], in_link: bool) -> str:
         return _LITERAL.get(match[0], match[0])
     if dest is None:
         dest = defs.get(_label_key(label or text))
-        if dest is None:  # not a link here, but one our patterns missed must not be an image
-            bang, rest = "\\!" if match["bang"] else "", "" if label is None else f"[{label}]"
-            return f"{bang}[{_inline(text, defs, in_link)}]{rest}"
+        if dest is None and label is None and text in (" ", "x", "X") and not match["bang"]:
+            return match[0]  # a task list box, which no definition can name (or hardly)
+        if dest is None:  # plain brackets, escaped so no definition we missed makes a link
+            bang, rest = "\\!" if match["bang"] else "", "" if label is None else f"\\[{label}]"
+            return f"{bang}\\[{_inline(text, defs, in_link)}]{rest}"
     shown = unescapeAll(dest[1:-1] if dest.startswith("<") else dest)
     # Links cannot nest, and a script URL should not be one click away.
     as_link = not in_link and not _BAD_SCHEME.match(re.sub(r"[\x00-\x20]", "", shown))
