@@ -81,7 +81,6 @@ def as_anonymous_browser(context: Any, app_url: str) -> str:
     return browser_owner(token)
 
 
-
 def _no_proxy_opener() -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
