@@ -403,7 +403,13 @@ def run_app(
     # `python -m` puts the working directory first on sys.path: it must be the copy's.
     run_dir = work / f"{name}-{round_}"
     env = app_env_for(scripted, work, run_dir)
-    app = AppProcess(env, script=script, cwd=work / "src", log_dir=run_dir)
+    cwd = work / "src"
+    if name != "app":
+        # The recipe runs on Streamlit's defaults, as a user would run it: not from the
+        # folder holding this app's .streamlit/config.toml, only importing from it.
+        cwd = work / "recipe"
+        cwd.mkdir(exist_ok=True)
+    app = AppProcess(env, script=script, cwd=cwd, log_dir=run_dir)
     with app:
         assert app.process is not None
         playwright = start_playwright()

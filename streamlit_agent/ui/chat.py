@@ -129,7 +129,7 @@ def draw_reply(
         )
 
 
-SHOWN_TURNS = 20  # the newest turns drawn on every rerun; earlier ones on request
+SHOWN_TURNS = 10  # the newest turns drawn on every rerun; earlier ones on request
 
 
 def _show_all(key: str) -> None:
