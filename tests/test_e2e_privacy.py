@@ -49,10 +49,21 @@ def pg_db_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_anonymous_browsers_each_see_only_their_own_conversations(
-    browser: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI, tmp_path
+    backend: str,
+    browser: Any,
+    app_factory: Callable[..., AppProcess],
+    scripted_model: ScriptedOpenAI,
+    tmp_path,
+    request: pytest.FixtureRequest,
 ) -> None:
-    env = model_env(scripted_model, STREAMLIT_AGENT_DB_URL=f"sqlite:///{tmp_path / 'c.db'}")
+    db_url = (
+        request.getfixturevalue("pg_db_url")
+        if backend == "postgresql"
+        else f"sqlite:///{tmp_path / 'c.db'}"
+    )
+    env = model_env(scripted_model, STREAMLIT_AGENT_DB_URL=db_url)
     app = app_factory(env)
     alice, bob = new_page(browser), new_page(browser)
     open_url(alice, app.url)  # no cookie yet: the app gives this browser an identity

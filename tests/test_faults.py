@@ -1,9 +1,9 @@
 """Faults and bad input, through the real page (AppTest) and a scripted model on loopback.
 
-Each test names the row of the fault table it covers (issue "Faults and bad input").
-Rows covered elsewhere: 8 in test_agent.py, 9, 11, 12 and 17 in the browser tests,
-13 in test_calculator.py, 14 in test_app.py, and the store side of 16 and 18 in
-test_store.py.
+README "What happens when things go wrong" lists each case; those tested elsewhere:
+stop and new-message interrupts, HTML from the model and keys kept off the page in the
+browser tests, huge calculator input in test_calculator.py, and the store side of
+unicode and outages in test_store.py.
 """
 
 from __future__ import annotations
@@ -48,10 +48,10 @@ def no_traceback(at: AppTest) -> None:
     assert "Traceback" not in page and 'File "' not in page
 
 
-# --- 1-3: the model provider fails ----------------------------------------------------
+# --- the model provider fails ----------------------------------------------------
 
 
-def test_row1_rate_limit_is_retried_then_explained_with_retry_and_the_question_kept(
+def test_rate_limit_is_retried_then_explained_with_retry_and_the_question_kept(
     app_env: Any, tmp_path: Path
 ) -> None:
     at = ask(start(), "[fault:429] Hello there")
@@ -67,7 +67,7 @@ def test_row1_rate_limit_is_retried_then_explained_with_retry_and_the_question_k
     assert messages[1].response_metadata["status"] == "error"
 
 
-def test_row2_server_error_gives_a_plain_reason_and_retry(app_env: Any) -> None:
+def test_server_error_gives_a_plain_reason_and_retry(app_env: Any) -> None:
     at = ask(start(), "[fault:500] Hello")
     no_traceback(at)
     [error] = errors(at)
@@ -75,7 +75,7 @@ def test_row2_server_error_gives_a_plain_reason_and_retry(app_env: Any) -> None:
     assert len(retry_buttons(at)) == 1
 
 
-def test_row2_connection_refused_names_the_base_url(
+def test_connection_refused_names_the_base_url(
     app_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from streamlit_agent.local_model import free_port
@@ -88,7 +88,7 @@ def test_row2_connection_refused_names_the_base_url(
     assert len(retry_buttons(at)) == 1
 
 
-def test_row3_a_hanging_model_times_out_and_the_app_keeps_answering(
+def test_a_hanging_model_times_out_and_the_app_keeps_answering(
     app_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STREAMLIT_AGENT_REQUEST_TIMEOUT", "1")
@@ -100,10 +100,10 @@ def test_row3_a_hanging_model_times_out_and_the_app_keeps_answering(
     assert "Nice to meet you, Ada!" in texts(at)[-1]
 
 
-# --- 4-6: the model misbehaves ------------------------------------------------------
+# --- the model misbehaves ------------------------------------------------------
 
 
-def test_row4_malformed_tool_call_json_is_fed_back_and_the_step_shows_it(
+def test_malformed_tool_call_json_is_fed_back_and_the_step_shows_it(
     app_env: Any,
 ) -> None:
     at = ask(start(), "[fault:badjson] add one and one")
@@ -119,7 +119,7 @@ def test_row4_malformed_tool_call_json_is_fed_back_and_the_step_shows_it(
     assert "not valid JSON" in texts(at)[-1]
 
 
-def test_row4_unknown_tool_name_is_fed_back_and_the_step_shows_it(app_env: Any) -> None:
+def test_unknown_tool_name_is_fed_back_and_the_step_shows_it(app_env: Any) -> None:
     at = ask(start(), "[fault:unknown_tool] do something")
     no_traceback(at)
     assert any(label.startswith("🛠️ no_such_tool") for label in step_labels(at))
@@ -127,7 +127,7 @@ def test_row4_unknown_tool_name_is_fed_back_and_the_step_shows_it(app_env: Any) 
     assert "no_such_tool is not a valid tool" in answer and "calculator" in answer
 
 
-def test_row5_a_looping_agent_stops_after_max_iterations(
+def test_a_looping_agent_stops_after_max_iterations(
     app_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STREAMLIT_AGENT_MAX_ITERATIONS", "3")
@@ -137,7 +137,7 @@ def test_row5_a_looping_agent_stops_after_max_iterations(
     assert "Stopped after 3 steps without a final answer" in texts(at)[-1]
 
 
-def test_row5_a_looping_agent_stops_at_the_run_time_limit(
+def test_a_looping_agent_stops_at_the_run_time_limit(
     app_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STREAMLIT_AGENT_MAX_ITERATIONS", "1000")
@@ -150,7 +150,7 @@ def test_row5_a_looping_agent_stops_at_the_run_time_limit(
     assert "1 s)" in texts(at)[-1]
 
 
-def test_row6_history_is_trimmed_to_the_token_budget_before_sending(
+def test_history_is_trimmed_to_the_token_budget_before_sending(
     app_env: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # A turn here is about 190 tokens (four characters a token): one fits in 300.
@@ -169,7 +169,7 @@ def test_row6_history_is_trimmed_to_the_token_budget_before_sending(
     assert len([m for m in stored(tmp_path, thread_of(at)) if isinstance(m, HumanMessage)]) == 5
 
 
-def test_row6_context_refused_by_the_provider_is_explained_and_nothing_is_lost(
+def test_context_refused_by_the_provider_is_explained_and_nothing_is_lost(
     app_env: Any, tmp_path: Path
 ) -> None:
     at = ask(start(), "My name is Ada")
@@ -184,11 +184,11 @@ def test_row6_context_refused_by_the_provider_is_explained_and_nothing_is_lost(
     ]
 
 
-# --- 7: a tool's backend fails ------------------------------------------------------
+# --- a tool's backend fails ------------------------------------------------------
 
 
 @pytest.mark.parametrize("backend", ["fake_search:failing_backend", "no_such_module:nothing"])
-def test_row7_search_failure_is_one_sentence_and_the_answer_continues(
+def test_search_failure_is_one_sentence_and_the_answer_continues(
     app_env: Any, monkeypatch: pytest.MonkeyPatch, backend: str
 ) -> None:
     monkeypatch.setenv("STREAMLIT_AGENT_SEARCH_BACKEND", backend)
@@ -200,12 +200,10 @@ def test_row7_search_failure_is_one_sentence_and_the_answer_continues(
     assert texts(at)[-1].startswith("The web_search returned: Web search is unavailable")
 
 
-# --- 10: retry ----------------------------------------------------------------------
+# --- retry ----------------------------------------------------------------------
 
 
-def test_row10_retry_leaves_exactly_one_question_and_one_answer(
-    app_env: Any, tmp_path: Path
-) -> None:
+def test_retry_leaves_exactly_one_question_and_one_answer(app_env: Any, tmp_path: Path) -> None:
     failure = Reply.failure(500, "Temporary trouble.")
     app_env.enqueue(failure, failure, failure)  # the first try and both client retries
     at = ask(start(), "My name is Ada")
@@ -223,12 +221,10 @@ def test_row10_retry_leaves_exactly_one_question_and_one_answer(
     assert [m for m in at.session_state["langchain_messages"]] == messages
 
 
-# --- 15-16: unusual input -----------------------------------------------------------
+# --- unusual input -----------------------------------------------------------
 
 
-def test_row15_a_100k_character_message_is_refused_with_a_reason(
-    app_env: Any, tmp_path: Path
-) -> None:
+def test_a_100k_character_message_is_refused_with_a_reason(app_env: Any, tmp_path: Path) -> None:
     at = ask(start(), "x" * 100_000)
     no_traceback(at)
     refusal = " ".join(e.value for e in at.main.error)
@@ -238,7 +234,7 @@ def test_row15_a_100k_character_message_is_refused_with_a_reason(
     assert texts(at) == ["My name is Ada", "Nice to meet you, Ada!"]
 
 
-def test_row16_unicode_round_trips_through_the_page_history_and_store(
+def test_unicode_round_trips_through_the_page_history_and_store(
     app_env: Any, tmp_path: Path
 ) -> None:
     question = "emoji 🤖👩‍👩‍👧 RTL مرحبا שלום CJK 你好，世界 NUL a\x00b"
@@ -255,7 +251,7 @@ def test_row16_unicode_round_trips_through_the_page_history_and_store(
     assert texts(again) == [question, f"You said: {question}"]
 
 
-def test_row16_lone_surrogates_from_the_model_are_shown_replaced_and_stored_as_sent(
+def test_lone_surrogates_from_the_model_are_shown_replaced_and_stored_as_sent(
     app_env: Any, tmp_path: Path
 ) -> None:
     # The browser cannot send a lone surrogate (the page speaks UTF-8), but a model or a
@@ -277,10 +273,10 @@ def test_row16_lone_surrogates_from_the_model_are_shown_replaced_and_stored_as_s
     assert json.loads(exported)["messages"][-1]["data"]["content"] == answer
 
 
-# --- 18: the store fails ------------------------------------------------------------
+# --- the store fails ------------------------------------------------------------
 
 
-def test_row18_corrupt_store_warns_chat_continues_and_writes_land_once_it_is_back(
+def test_corrupt_store_warns_chat_continues_and_writes_land_once_it_is_back(
     app_env: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     db = tmp_path / "broken.db"
@@ -351,7 +347,7 @@ def _take_down(admin: sa.Engine, name: str, down: bool) -> None:
             )
 
 
-def test_row18_database_going_down_mid_chat_loses_nothing(
+def test_database_going_down_mid_chat_loses_nothing(
     app_env: Any, monkeypatch: pytest.MonkeyPatch, pg_database: tuple[str, sa.Engine]
 ) -> None:
     url, admin = pg_database
@@ -380,10 +376,10 @@ def test_row18_database_going_down_mid_chat_loses_nothing(
     assert len(messages) == len({m.id for m in messages}) == 6
 
 
-# --- 19-20: the model cannot be reached as configured -------------------------------
+# --- the model cannot be reached as configured -------------------------------
 
 
-def test_row19_missing_bundled_model_names_the_fix(
+def test_missing_bundled_model_names_the_fix(
     nothing_configured: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STREAMLIT_AGENT_LOCAL_MODEL", str(nothing_configured / "gone.gguf"))
@@ -402,7 +398,7 @@ def test_row19_missing_bundled_model_names_the_fix(
         (404, "STREAMLIT_AGENT_MODEL", "does not know this model"),
     ],
 )
-def test_row20_wrong_key_or_unknown_model_names_the_setting(
+def test_wrong_key_or_unknown_model_names_the_setting(
     app_env: Any, status: int, setting: str, phrase: str
 ) -> None:
     app_env.enqueue(Reply.failure(status, "Nope.", type="invalid_request_error"))
@@ -413,7 +409,7 @@ def test_row20_wrong_key_or_unknown_model_names_the_setting(
     assert len(app_env.requests) == 1  # not retried: retrying cannot help
 
 
-def test_row20_a_bad_base_url_is_named_in_the_sidebar_and_chat_stays_usable(
+def test_a_bad_base_url_is_named_in_the_sidebar_and_chat_stays_usable(
     app_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "localhost:11434")
