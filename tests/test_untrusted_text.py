@@ -56,19 +56,21 @@ def _extension_problems(markdown: str) -> list[str]:
             r"(?m)^[ \t]*(?:\$\$|::|\[\^[^\]\n]*\]:)", token.content
         ):
             problems.append(f"block syntax at a line start in {token.content!r}")
-        in_link, in_autolink = 0, False
+        in_link, in_autolink, outside = 0, False, ""  # outside: source typed outside links
         for child in token.children or []:
             in_link += (child.type == "link_open") - (child.type == "link_close")
             if child.type in ("link_open", "link_close"):  # an autolink's text is just its URL
                 in_autolink = child.type == "link_open" and child.markup == "autolink"
+            typed = {"text": child.content, "text_special": child.markup}.get(child.type, " ")
+            outside += " " if in_link or child.type == "link_close" else typed
             if child.type != "text" or in_autolink:
                 continue
             if "$" in child.content:
                 problems.append(f"math in {child.content!r}")
             if re.search(rf":{_NAME_CHAR}(?:{_NAME_CHAR}|[-_])*[\[{{]", child.content):
                 problems.append(f"directive in {child.content!r}")
-            if not in_link and re.search(r"(?i)(?<![a-z])https?://|www\.", child.content):
-                problems.append(f"bare URL in {child.content!r}")
+        if re.search(r"(?i)(?<![a-z])https?://|www\.", outside):
+            problems.append(f"bare URL in {outside!r}")
     return problems
 
 
@@ -135,6 +137,7 @@ HOSTILE = {
     "bare URL eats a backtick": "see http://x.example/`a ![x](http://evil.example/u) `",
     "bare www eats a backtick": "www.x.example`a ![x](http://evil.example/w) `",
     "bare URL eats a link bracket": "http://x.example/[t a](![x](http://evil.example/b))",
+    "bare URL after a backslash": "\\http://x.example/[t a](![x](http://evil.example/b))",
     "bare URL eats an escape": "http://x.example\\:\t[r](http://evil.example/e)",
     "footnote holds a definition": "[^1]: [r]: http://evil.example/n\n\n![r] [r][]",
     "footnote cuts a code span": "`a\n[^1]: ![x](http://evil.example/f)`\n\nb[^1]",

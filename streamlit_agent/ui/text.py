@@ -51,7 +51,8 @@ _BLOCK_START = re.compile(  # GFM finds tables markdown-it does not, by their de
 # Code spans, escapes and autolinks come first so brackets inside them stay literal. A `!`
 # before an image is escaped, or it would turn the link that replaces the image into one.
 _INLINE = re.compile(
-    r"(?P<ticks>`+)(?!`)(?:(?!\n[ \t]*(?:\n|\$\$|::|\[\^)).)+?(?<!`)(?P=ticks)(?!`)|`+|\\."
+    r"(?P<ticks>`+)(?!`)(?:(?!\n[ \t]*(?:\n|\$\$|::|\[\^)).)+?(?<!`)(?P=ticks)(?!`)|`+"
+    r"|\\[!-/:-@\[-`{-~\n]"
     rf"|:streamlit:|!(?=!\[)|\$|:(?=:|{_NAME}[\[{{])|\[(?=\^[^\]\n]*\]:)"
     r"|<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>|(?i:www)\."
     r"|(?P<url>(?i:(?<![a-z])https?://)[^\s<>\x00-\x1f\x7f]*)"
@@ -146,7 +147,9 @@ def _shows_target(href: str, visible: str) -> bool:
 
 def _inline_is_safe(children: list[Token]) -> bool:
     links: list[list[str]] = []
-    live, joined = [], []  # the source as extensions see it; text nodes as Streamlit has them
+    # The source as extensions see it (escapes and code inert), the source outside links and
+    # code (escapes as typed), and the text nodes Streamlit's own shortcodes run on.
+    live, outside, joined = [], [], []
     in_autolink = False  # its text is a URL no extension reads
     for child in children:
         kind, content = child.type, child.content
@@ -162,13 +165,17 @@ def _inline_is_safe(children: list[Token]) -> bool:
                 return False
         elif links:
             links[-1].append(content if kind in ("text", "text_special", "code_inline") else " ")
-        if kind == "text" and not links and _BARE_URL.search(content):
-            return False  # GFM would link it, taking in what follows
         gap = "\n" if kind in ("softbreak", "hardbreak") else "\x01"
         text = content if kind == "text" and not in_autolink else gap
         live.append("\x00" if kind == "code_inline" else text)
         joined.append(content if kind in ("text", "text_special") else "\x00")
-    return not _LIVE.search("".join(live)) and ":streamlit:" not in "".join(joined)
+        typed = {"text": content, "text_special": child.markup}.get(kind, "\x00")
+        outside.append("\x00" if links or kind == "link_close" else typed)
+    return not (
+        _LIVE.search("".join(live))
+        or _BARE_URL.search("".join(outside))  # GFM would link it, taking in what follows
+        or ":streamlit:" in "".join(joined)
+    )
 
 
 def _is_safe(markdown: str) -> bool:
