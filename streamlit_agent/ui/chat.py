@@ -7,6 +7,7 @@ Model and tool text is always drawn with `st.markdown`/`st.code` without
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -220,18 +221,25 @@ class LiveSteps(StreamlitCallbackHandler):
 
 
 class AnswerStream(BaseCallbackHandler):
-    """Streams the answer into its slot token by token."""
+    """Streams the answer into its slot: the first token at once, then at most every
+    `interval_s`, since each redraw checks the whole text so far (ui/text.py)."""
 
-    def __init__(self, slot: Any) -> None:
+    def __init__(self, slot: Any, interval_s: float = 0.03) -> None:
         self.slot = slot
+        self.interval_s = interval_s
         self.text = ""
+        self._drawn_at = 0.0
 
     def on_llm_start(self, *args: Any, **kwargs: Any) -> None:
         self.text = ""
+        self._drawn_at = 0.0
 
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
         self.text += token
-        self.slot.markdown(markdown_text(self.text) + " ▌")
+        now = time.monotonic()
+        if now - self._drawn_at >= self.interval_s:
+            self._drawn_at = now
+            self.slot.markdown(markdown_text(self.text) + " ▌")
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
         calls_tools = any(

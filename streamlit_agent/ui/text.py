@@ -7,6 +7,7 @@ are kept but always show their full target, so nothing is reached without being 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from itertools import groupby
@@ -199,6 +200,8 @@ def _is_safe(markdown: str) -> bool:
     )
 
 
+# Pure and called for every drawn message on every rerun: remember recent results.
+@functools.lru_cache(maxsize=4096)
 def markdown_text(text: str) -> str:
     """`text` as Markdown for `st.markdown`: no images, every link showing its target."""
     text = re.sub(r"\r\n?", "\n", _LONE_SURROGATE.sub("\ufffd", text))
@@ -210,6 +213,7 @@ def markdown_text(text: str) -> str:
     return _escape(text)
 
 
+@functools.lru_cache(maxsize=4096)
 def label_text(text: str, limit: int | None = None) -> str:
     """`text` as one literal line for a widget label or title, at most `limit` characters."""
     line = " ".join(_LONE_SURROGATE.sub("\ufffd", text).split())
