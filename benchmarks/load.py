@@ -329,7 +329,6 @@ def _run_session(
         _wait(ready, result, "to open the app")
         if page is not None and not result.errors:
             _chat(plan, page, result, owners, turn_timeout_s)
-            result.thread_id = _thread_of(page.url)  # the URL names it once it is used
         _wait(finished, result, "to finish chatting")
         if page is not None:
             _check_page(plan, page, result, owners)
@@ -413,7 +412,9 @@ def _chat(
             result.errors.append(f"{who} turn {number}: error/warning bubbles {alerts}")
         result.cross_talk += find_cross_talk(texts[-2:], plan, owners, f"turn {number}")
         thread_id = _thread_of(page.url)
-        if thread_id != result.thread_id:
+        if result.thread_id is None:  # a new chat gets its id in the URL with its first turn
+            result.thread_id = thread_id
+        elif thread_id != result.thread_id:
             result.cross_talk.append(
                 f"{who} turn {number}: conversation changed {result.thread_id} -> {thread_id}"
             )
@@ -612,7 +613,7 @@ def run_benchmark(
     log: Any = None,
 ) -> BenchmarkResult:
     """Run the load: one scripted model, one app, `sessions` browsers chatting `turns` each."""
-    from streamlit_agent.store import redacted_url
+    from streamlit_agent.errors import redact_url
 
     say = log or (lambda message: None)
     ensure_loopback_bypasses_proxies()
@@ -634,7 +635,7 @@ def run_benchmark(
             "STREAMLIT_AGENT_DB_URL": db_url,
         }
         app = AppProcess(env, log_dir=work)
-        say(f"starting the app ({redacted_url(db_url)}), logs in {work}")
+        say(f"starting the app ({redact_url(db_url)}), logs in {work}")
         with app:
             pid = app.process.pid if app.process else 0
 
@@ -694,7 +695,7 @@ def run_benchmark(
     return BenchmarkResult(
         sessions=sessions,
         turns=turns,
-        db=redacted_url(db_url),
+        db=redact_url(db_url),
         plans=plans,
         thread_ids=thread_ids,
         turn_results=[t for r in done for t in r.turns],
