@@ -51,8 +51,6 @@ def approval_key(tool_name: str, args: dict[str, Any]) -> str:
 class ApprovalRequired(Exception):
     """A tool call that needs the user's decision before it may run."""
 
-    needs_approval = True  # what the live step display looks for
-
     def __init__(self, tool_name: str, args: dict[str, Any], key: str) -> None:
         super().__init__(f"{tool_name} needs approval")
         self.tool_name = tool_name

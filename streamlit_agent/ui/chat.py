@@ -211,13 +211,10 @@ class LiveSteps(StreamlitCallbackHandler):
         super().on_tool_end(markdown_text(str(getattr(output, "content", output))), **kwargs)
 
     def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
-        if self._current_thought is not None:
-            note = (
-                "**Waiting for your approval.**"
-                if getattr(error, "needs_approval", False)
-                else f"**Tool failed:** {type(error).__name__}"
-            )
-            self._current_thought.container.markdown(note)
+        # The parent draws a traceback. A tool's failure reaches the model as its result
+        # (tool_runner), so what raises here is a call waiting for approval: the turn
+        # ends and the page asks.
+        return None
 
 
 class AnswerStream(BaseCallbackHandler):
