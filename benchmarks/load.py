@@ -461,48 +461,36 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
 
 def cpu_snapshot(app_pid: int) -> dict[str, float]:
     """CPU seconds used so far by the app, by this process's browsers and drivers, by this
-    process, and by the whole machine (Linux /proc; {} elsewhere).
+    process, and by the whole machine.
 
     Browsers and app share the machine, so a latency only means something next to this.
     """
-    tick = os.sysconf("SC_CLK_TCK")
-    procs: dict[int, tuple[int, float]] = {}
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        if not entry.isdigit():
-            continue
+    import psutil
+
+    def seconds(process: psutil.Process) -> float:
         try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            procs[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
-        except (OSError, IndexError, ValueError):
-            continue  # gone meanwhile
-    if not procs:
-        return {}
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in procs.items():
-        children.setdefault(ppid, []).append(pid)
+            times = process.cpu_times()
+        except psutil.Error:
+            return 0.0  # gone meanwhile
+        return times.user + times.system
 
-    def tree(root: int) -> set[int]:
-        found, todo = set(), [root]
-        while todo:
-            pid = todo.pop()
-            if pid in procs and pid not in found:
-                found.add(pid)
-                todo += children.get(pid, [])
-        return found
+    def tree(root: psutil.Process) -> list[psutil.Process]:
+        try:
+            return [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return []
 
-    me = os.getpid()
-    app = tree(app_pid)
-    browsers = tree(me) - app - {me}
-    try:
-        jiffies = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-        busy = (sum(jiffies[:8]) - jiffies[3] - jiffies[4]) / tick  # all but idle and iowait
-    except (OSError, ValueError, IndexError):
-        busy = 0.0
+    me = psutil.Process()
+    app = tree(psutil.Process(app_pid)) if psutil.pid_exists(app_pid) else []
+    app_pids = {p.pid for p in app}
+    browsers = [p for p in tree(me)[1:] if p.pid not in app_pids]
+    machine = psutil.cpu_times()
+    busy = ("user", "nice", "system", "irq", "softirq", "steal")  # guest is inside user
     return {
-        "app": sum(procs[p][1] for p in app),
-        "browsers": sum(procs[p][1] for p in browsers),
-        "harness": procs.get(me, (0, 0.0))[1],
-        "machine": busy,
+        "app": sum(seconds(p) for p in app),
+        "browsers": sum(seconds(p) for p in browsers),
+        "harness": seconds(me),
+        "machine": sum(getattr(machine, field, 0.0) for field in busy),
     }
 
 
