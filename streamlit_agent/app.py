@@ -92,11 +92,10 @@ def save_feedback(message_id: str, value: int | None) -> None:
     conversations.set_feedback(thread_id, message_id, value)
 
 
+actions = chat.ReplyActions(conversations.feedback(thread_id), save_feedback, turn.request_retry)
 chat.draw_conversation(
     history.messages,
-    conversations.feedback(thread_id),
-    save_feedback,
-    on_retry=turn.request_retry,
+    actions,
     # A question waiting for approval, or re-asked after one, is drawn below it, not here.
     waiting_id=(pending or {}).get("message_id") or (retry[1] if retry else None),
     thread_id=thread_id,
@@ -139,4 +138,4 @@ if prompt is not None and prompt.strip():
         )
         if requested is None:
             st.rerun()  # a new conversation: the sidebar lists it from now on
-        live.finish(finished, save_feedback, on_retry=turn.request_retry)
+        live.finish(finished, actions)

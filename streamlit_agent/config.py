@@ -46,6 +46,7 @@ class Settings:
     tool_timeout_s: float = 30.0
     tool_output_cap: int = 4000
     tools_dir: str | None = None
+    mcp_config: str | None = None  # unset: ~/.streamlit-agent/mcp.json when it exists
     local_model_path: str | None = None
     auth_header: str | None = None  # trusted only when set: see identity.py
     legacy_owner: str | None = None  # who gets conversations from before owners existed
@@ -90,6 +91,7 @@ def load_settings(
         tool_timeout_s=_as_float(get("STREAMLIT_AGENT_TOOL_TIMEOUT"), 30.0),
         tool_output_cap=_as_int(get("STREAMLIT_AGENT_TOOL_OUTPUT_CAP"), 4000),
         tools_dir=get("STREAMLIT_AGENT_TOOLS_DIR"),
+        mcp_config=get("STREAMLIT_AGENT_MCP_CONFIG"),
         local_model_path=get("STREAMLIT_AGENT_LOCAL_MODEL"),
         auth_header=get("STREAMLIT_AGENT_AUTH_HEADER"),
         legacy_owner=get("STREAMLIT_AGENT_LEGACY_OWNER"),

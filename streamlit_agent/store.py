@@ -77,20 +77,21 @@ conversations = sa.Table(
 )
 
 
-def _conversation_key() -> sa.Column:
-    return sa.Column(
+def _keyed_in_conversation(id_name: str) -> tuple[sa.Column, sa.Column]:
+    """The primary key of a row that belongs to a conversation: (conversation_id, id)."""
+    conversation = sa.Column(
         "conversation_id",
         sa.String(64),
         sa.ForeignKey("conversations.id", ondelete="CASCADE"),
         primary_key=True,
     )
+    return conversation, sa.Column(id_name, sa.String(64), primary_key=True)
 
 
 messages = sa.Table(
     "messages",
     metadata,
-    _conversation_key(),
-    sa.Column("id", sa.String(64), primary_key=True),
+    *_keyed_in_conversation("id"),
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("content", sa.Text, nullable=False),
@@ -106,8 +107,7 @@ messages = sa.Table(
 steps = sa.Table(
     "steps",
     metadata,
-    _conversation_key(),
-    sa.Column("message_id", sa.String(64), primary_key=True),
+    *_keyed_in_conversation("message_id"),
     sa.Column("call_id", sa.Text, nullable=False),
     sa.Column("tool", sa.Text, nullable=False),
     sa.Column("input", sa.Text, nullable=False),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
@@ -73,28 +73,26 @@ def _feedback_changed(answer_id: str, save: FeedbackSaver) -> None:
     save(answer_id, st.session_state.get(f"feedback-{answer_id}"))
 
 
-def draw_turn(
-    turn: Turn,
-    is_last: bool,
-    feedback: Mapping[str, int] | None = None,
-    save_feedback: FeedbackSaver | None = None,
-    on_retry: RetryRequest | None = None,
-) -> None:
+@dataclass(frozen=True)
+class ReplyActions:
+    """What a drawn reply offers: its stored thumbs, and the callbacks its buttons forward to."""
+
+    feedback: Mapping[str, int] = field(default_factory=dict)
+    save_feedback: FeedbackSaver | None = None
+    on_retry: RetryRequest | None = None
+
+
+def draw_turn(turn: Turn, is_last: bool, actions: ReplyActions) -> None:
     if turn.user is not None:
         with st.chat_message("user"):
             st.markdown(markdown_text(str(turn.user.content)))
     with st.chat_message("assistant"):
-        draw_reply(turn, is_last, feedback, save_feedback, on_retry)
+        draw_reply(turn, is_last, actions)
 
 
-def draw_reply(
-    turn: Turn,
-    is_last: bool,
-    feedback: Mapping[str, int] | None = None,
-    save_feedback: FeedbackSaver | None = None,
-    on_retry: RetryRequest | None = None,
-) -> None:
+def draw_reply(turn: Turn, is_last: bool, actions: ReplyActions) -> None:
     """The assistant's side of a turn: steps collapsed, the answer or error, Retry, thumbs."""
+    feedback, save_feedback, on_retry = actions.feedback, actions.save_feedback, actions.on_retry
     for step in turn.steps:
         draw_step(step)
     status = turn.status
@@ -139,9 +137,7 @@ def _show_all(key: str) -> None:
 
 def draw_conversation(
     messages: list[BaseMessage],
-    feedback: Mapping[str, int] | None = None,
-    save_feedback: FeedbackSaver | None = None,
-    on_retry: RetryRequest | None = None,
+    actions: ReplyActions,
     waiting_id: str | None = None,
     thread_id: str = "",
 ) -> None:
@@ -163,7 +159,7 @@ def draw_conversation(
             args=(show_all_key,),
         )
     for index, turn in enumerate(turns[hidden:], start=hidden):
-        draw_turn(turn, index == len(turns) - 1, feedback, save_feedback, on_retry)
+        draw_turn(turn, index == len(turns) - 1, actions)
 
 
 def draw_pending_approval(
@@ -259,17 +255,12 @@ class LiveTurn:
     reply: Any
     live: Any
 
-    def finish(
-        self,
-        turn: Turn,
-        save_feedback: FeedbackSaver | None = None,
-        on_retry: RetryRequest | None = None,
-    ) -> None:
+    def finish(self, turn: Turn, actions: ReplyActions) -> None:
         """Draw the stored turn in place of the live one: the page then shows what a
         reload would, without running the whole script again."""
         self.live.empty()
         with self.reply.container():
-            draw_reply(turn, True, {}, save_feedback, on_retry)
+            draw_reply(turn, True, actions)
 
 
 def draw_live_turn(text: str) -> LiveTurn:
