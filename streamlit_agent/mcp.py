@@ -21,9 +21,8 @@ import concurrent.futures
 import json
 import logging
 import threading
-import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,8 +152,8 @@ def requires_approval(name: str, metadata: Mapping[str, Any] | None, server: Ser
 
 def _leaf(exc: BaseException) -> BaseException:
     # anyio task groups wrap the real failure in exception groups.
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
+    while getattr(exc, "exceptions", None):
+        exc = exc.exceptions[0]  # type: ignore[attr-defined]
     return exc
 
 
@@ -179,3 +178,338 @@ def _text_of(content: Any) -> str:
         else:
             parts.append(str(block))
     return "\n".join(parts)
+
+
+@dataclass(eq=False)
+class _Server:
+    """One configured server and its live connection, touched only on the MCP loop."""
+
+    config: ServerConfig
+    retry_s: float
+    state: str = "idle"  # idle, starting, ready, down (died), failed (never came up)
+    problem: str | None = None
+    generation: int = 0
+    tools: dict[str, BaseTool] = field(default_factory=dict)  # bound to the live session
+    wrappers: dict[str, BaseTool] = field(default_factory=dict)  # what the registry holds
+    stop: asyncio.Event | None = None
+    stop_reason: str | None = None
+    settled: asyncio.Event | None = None
+    task: asyncio.Task[None] | None = None
+    pending: set[asyncio.Task[Any]] = field(default_factory=set)
+    retry: asyncio.TimerHandle | None = None
+
+
+class MCPTools:
+    """The servers of one config, run on a background event loop for the whole process."""
+
+    def __init__(
+        self,
+        servers: list[ServerConfig],
+        problems: list[str] | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        self._retry_after_s = RETRY_AFTER_S if retry_after_s is None else retry_after_s
+        self._servers = {s.name: _Server(s, self._retry_after_s) for s in servers}
+        self._config_problems = list(problems or [])
+        self._lock = threading.Lock()
+        self._changed = threading.Condition()
+        self._listeners: list[weakref.ref[Any]] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="mcp", daemon=True)
+        self._thread.start()
+
+    # -- called from any thread -------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every server that is not up; one that failed is tried again now."""
+        for server in self._servers.values():
+            self._loop.call_soon_threadsafe(self._start, server)
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Wait until every server is up or has failed, at most `timeout_s`."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: all(s.state not in ("idle", "starting") for s in self._servers.values()),
+                timeout_s,
+            )
+
+    def tools(self) -> list[tuple[BaseTool, str]]:
+        """Every tool a server has listed so far, with its registry source."""
+        return [
+            (tool, f"mcp:{server.config.name}")
+            for server in self._servers.values()
+            for tool in server.wrappers.values()
+        ]
+
+    def problems(self) -> list[str]:
+        found = list(self._config_problems)
+        for server in self._servers.values():
+            name = server.config.name
+            if server.problem:
+                found.append(server.problem)
+            elif server.state in ("idle", "starting") and not server.wrappers:
+                found.append(f"MCP server '{name}' is still starting; its tools appear when ready.")
+        return found
+
+    def attach(self, registry: Any) -> None:
+        """Keep `registry` (a tools.Registry) up to date with these servers' tools."""
+        with self._lock:
+            self._listeners.append(weakref.ref(registry))
+        self._publish_to(registry)
+
+    def call(self, server_name: str, tool_name: str, args: dict[str, Any]) -> str:
+        """Call a tool synchronously; every failure comes back as a ToolException."""
+        server = self._servers[server_name]
+        future = asyncio.run_coroutine_threadsafe(self._call(server, tool_name, args), self._loop)
+        try:
+            return future.result(timeout=CALL_LIMIT_S)
+        except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
+            future.cancel()
+            raise ToolException(
+                f"the MCP server '{server_name}' did not answer within {CALL_LIMIT_S:g} s"
+            ) from None
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        if not self._loop.is_running():
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(timeout_s)
+        except Exception:  # closing is best effort: the process is going away
+            logger.debug("MCP servers did not close cleanly", exc_info=True)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+    # -- the registry view --------------------------------------------------------------
+
+    def _publish(self) -> None:
+        with self._lock:
+            registries = [r() for r in self._listeners]
+            self._listeners = [r for r in self._listeners if r() is not None]
+        for registry in registries:
+            if registry is not None:
+                self._publish_to(registry)
+
+    def _publish_to(self, registry: Any) -> None:
+        # The page may be iterating the registry's dict and list right now, so new ones
+        # replace them whole instead of being changed in place.
+        from streamlit_agent.tools import Registry
+
+        with self._lock:
+            mine = getattr(registry, "_mcp_problems", [])
+            fresh = Registry(dict(registry.tools), [p for p in registry.problems if p not in mine])
+            kept = len(fresh.problems)
+            for tool, source in self.tools():
+                fresh.add(tool, source)
+            added = fresh.problems[kept:] + self.problems()
+            registry.tools = fresh.tools
+            registry.problems = fresh.problems[:kept] + added
+            registry._mcp_problems = added
+
+    # -- on the MCP loop ----------------------------------------------------------------
+
+    def _start(self, server: _Server) -> None:
+        if server.state in ("starting", "ready"):
+            return
+        if server.retry is not None:
+            server.retry.cancel()
+            server.retry = None
+        server.generation += 1
+        server.state = "starting"
+        server.stop, server.stop_reason = asyncio.Event(), None
+        server.settled = asyncio.Event()
+        previous = server.task
+        server.task = self._loop.create_task(
+            self._run(server, server.generation, server.stop, previous)
+        )
+
+    async def _run(
+        self,
+        server: _Server,
+        generation: int,
+        stop: asyncio.Event,
+        previous: asyncio.Task[None] | None,
+    ) -> None:
+        """Hold one connection open until it is stopped or breaks."""
+        if previous is not None and not previous.done():
+            await asyncio.wait([previous])  # one process per server at a time
+        config, up, reason = server.config, False, None
+        try:
+            async with create_session(config.connection()) as session:  # type: ignore[arg-type]
+                await session.initialize()
+                listed = await load_mcp_tools(
+                    session, server_name=config.name, handle_tool_errors=False
+                )
+                up = True
+                self._ready(server, listed)
+                await stop.wait()
+        except Exception as exc:  # any failure of one server stays with that server
+            reason = describe(exc, config)
+        finally:
+            for task in list(server.pending):
+                task.cancel()
+        if generation == server.generation:
+            self._ended(server, up, server.stop_reason or reason or "it closed the connection")
+
+    def _ready(self, server: _Server, listed: list[BaseTool]) -> None:
+        server.tools = {tool.name: tool for tool in listed}
+        new = {t.name: self._wrap(server, t) for t in listed if t.name not in server.wrappers}
+        server.wrappers = {**server.wrappers, **new}
+        server.retry_s = self._retry_after_s
+        self._set(server, "ready", None)
+
+    def _ended(self, server: _Server, was_up: bool, reason: str) -> None:
+        server.tools = {}
+        name, where = server.config.name, server.config.where
+        if was_up:
+            problem = (
+                f"MCP server '{name}' stopped ({reason}). "
+                "It starts again at the next call of one of its tools."
+            )
+            self._set(server, "down", problem)
+            return
+        problem = (
+            f"MCP server '{name}' ({where}) could not start: {reason}. "
+            f"It is tried again in {server.retry_s:g} s."
+        )
+        server.retry = self._loop.call_later(server.retry_s, self._start, server)
+        server.retry_s = min(server.retry_s * 2, RETRY_MAX_S)
+        self._set(server, "failed", problem)
+        logger.warning(problem)
+
+    def _set(self, server: _Server, state: str, problem: str | None) -> None:
+        server.state, server.problem = state, problem
+        if state not in ("idle", "starting") and server.settled is not None:
+            server.settled.set()
+        with self._changed:
+            self._changed.notify_all()
+        self._publish()
+
+    def _stop(self, server: _Server, reason: str) -> None:
+        """The connection broke during a call: drop it now, reconnect on the next call."""
+        if server.state == "ready" and server.stop is not None:
+            server.stop_reason = reason
+            server.state = "down"
+            server.tools = {}
+            server.stop.set()
+
+    async def _call(self, server: _Server, tool_name: str, args: dict[str, Any]) -> str:
+        name = server.config.name
+        if server.state != "ready":
+            self._start(server)
+            assert server.settled is not None
+            try:
+                await asyncio.wait_for(server.settled.wait(), CALL_LIMIT_S)
+            except asyncio.TimeoutError:
+                raise ToolException(f"the MCP server '{name}' is still starting") from None
+        tool = server.tools.get(tool_name)
+        if tool is None:
+            why = server.problem or f"it no longer offers {tool_name}"
+            raise ToolException(f"the MCP server '{name}' is not available: {why}")
+        task = asyncio.current_task()
+        assert task is not None
+        server.pending.add(task)
+        try:
+            return _text_of(await tool.ainvoke(args))
+        except ToolException:
+            raise  # the tool itself reported an error; the connection is fine
+        except asyncio.CancelledError:
+            reason = "it stopped during the call"
+        except McpError as exc:
+            if exc.error.code != CONNECTION_CLOSED:
+                raise ToolException(describe(exc, server.config)) from None
+            reason = describe(exc, server.config)
+        except Exception as exc:
+            reason = describe(exc, server.config)
+        finally:
+            server.pending.discard(task)
+        self._stop(server, reason)
+        raise ToolException(
+            f"the MCP server '{name}' failed ({reason}); it starts again at the next call"
+        )
+
+    def _wrap(self, server: _Server, tool: BaseTool) -> BaseTool:
+        server_name, tool_name = server.config.name, tool.name
+
+        def run(**kwargs: Any) -> str:
+            return self.call(server_name, tool_name, kwargs)
+
+        metadata = {
+            **(tool.metadata or {}),
+            "requires_approval": requires_approval(tool_name, tool.metadata, server.config),
+            "server": server_name,
+        }
+        return StructuredTool(
+            name=tool_name,
+            description=tool.description or f"{tool_name} from the MCP server {server_name}",
+            args_schema=tool.args_schema,
+            func=run,
+            metadata=metadata,
+        )
+
+    async def _close(self) -> None:
+        for server in self._servers.values():
+            if server.retry is not None:
+                server.retry.cancel()
+            server.generation += 1  # what ends now is not a failure to report
+            if server.stop is not None:
+                server.stop.set()
+        tasks = [s.task for s in self._servers.values() if s.task and not s.task.done()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=4)
+
+
+_managers: dict[Path, MCPTools] = {}
+_managers_lock = threading.Lock()
+
+
+def tools_for(path: Path) -> MCPTools:
+    """The one MCPTools of this config file in this process, started."""
+    key = path.expanduser().resolve()
+    with _managers_lock:
+        manager = _managers.get(key)
+        if manager is None:
+            servers, problems = load_config(key)
+            manager = _managers[key] = MCPTools(servers, problems)
+    manager.start()
+    return manager
+
+
+def add_tools(registry: Any, setting: str | None, wait_s: float | None = None) -> None:
+    """Merge the MCP tools of the configured servers into `registry`, now and as they come.
+
+    Waits at most `wait_s` (READY_WAIT_S) for slow servers; their tools join the
+    registry when they are listed.
+    """
+    path = config_path(setting)
+    if path is None:
+        return
+    manager = tools_for(path)
+    manager.wait_ready(READY_WAIT_S if wait_s is None else wait_s)
+    manager.attach(registry)
+
+
+def close_all() -> None:
+    with _managers_lock:
+        managers = list(_managers.values())
+        _managers.clear()
+    for manager in managers:
+        manager.close()
+
+
+atexit.register(close_all)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] != ["serve"]:
+        print("usage: python -m streamlit_agent.mcp serve", file=sys.stderr)
+        return 2
+    from streamlit_agent.mcp_server import serve
+
+    serve()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -153,11 +153,24 @@ def _report(registry: Registry, problem: str) -> None:
     registry.problems.append(problem)
 
 
-def discover_tools(tools_dir: str | None = None) -> Registry:
-    """Find built-in tools, plugin tools and (optionally) tools in `tools_dir`."""
+def _discover_mcp(registry: Registry, mcp_config: str | None) -> None:
+    try:
+        from streamlit_agent import config, mcp
+
+        setting = config.load_settings().mcp_config if mcp_config is None else mcp_config
+        mcp.add_tools(registry, setting)
+    except Exception as exc:  # MCP servers are optional: the other tools still work
+        _report(registry, f"Tools from MCP servers are unavailable: {exc}")
+
+
+def discover_tools(tools_dir: str | None = None, mcp_config: str | None = None) -> Registry:
+    """Find built-in tools, plugin tools, tools in `tools_dir` and tools of the MCP
+    servers in `mcp_config` (None: the STREAMLIT_AGENT_MCP_CONFIG setting or the
+    default file; "": none). MCP tools listed later join the registry as they come."""
     registry = Registry()
     _discover_builtins(registry)
     _discover_plugins(registry)
     if tools_dir:
         _discover_folder(registry, tools_dir)
+    _discover_mcp(registry, mcp_config)
     return registry
