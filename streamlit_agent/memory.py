@@ -137,7 +137,7 @@ def issue_thread_id() -> str:
     return thread_id
 
 
-class TurnGuard:
+class TurnOutcome:
     """Lets exactly one party write a turn's answer: the finished run or its interruption.
 
     The agent runs in a worker thread while the page waits; a Stop can land just as
@@ -170,21 +170,21 @@ class TurnGuard:
                 write()
 
 
-_turn_guard: ContextVar[TurnGuard | None] = ContextVar("turn_guard", default=None)
+_turn_outcome: ContextVar[TurnOutcome | None] = ContextVar("turn_guard", default=None)
 
 
 @contextmanager
-def guarded_turn(guard: TurnGuard) -> Iterator[None]:
-    """History writes made inside (by the agent's run) first claim `guard`."""
-    token = _turn_guard.set(guard)
+def claiming_turn(outcome: TurnOutcome) -> Iterator[None]:
+    """History writes made inside (by the agent's run) first claim `outcome`."""
+    token = _turn_outcome.set(outcome)
     try:
         yield
     finally:
-        _turn_guard.reset(token)
+        _turn_outcome.reset(token)
 
 
 def checkpoint_to(
-    history: DurableChatHistory, guard: TurnGuard, question: BaseMessage
+    history: DurableChatHistory, outcome: TurnOutcome, question: BaseMessage
 ) -> Callable[[list[BaseMessage]], None]:
     """A `StepRecorder` checkpoint: store the question's finished tool calls as they finish.
 
@@ -193,7 +193,7 @@ def checkpoint_to(
     """
 
     def store_finished(messages: list[BaseMessage]) -> None:
-        guard.while_open(lambda: history.persist([question, *messages]))
+        outcome.while_open(lambda: history.persist([question, *messages]))
 
     return store_finished
 
@@ -249,8 +249,8 @@ class DurableChatHistory(StreamlitChatMessageHistory):
         self.add_messages([message])
 
     def add_messages(self, messages: Sequence[BaseMessage]) -> None:
-        guard = _turn_guard.get()
-        if guard is not None and not guard.claim():
+        outcome = _turn_outcome.get()
+        if outcome is not None and not outcome.claim():
             return  # the turn was interrupted and already stored as such
         messages = ensure_ids(messages)
         present = {m.id for m in self.messages}

@@ -26,9 +26,9 @@ from streamlit_agent.agent import run_turn
 from streamlit_agent.errors import describe_error
 from streamlit_agent.memory import (
     DurableChatHistory,
-    TurnGuard,
+    TurnOutcome,
     checkpoint_to,
-    guarded_turn,
+    claiming_turn,
     using_history,
 )
 from streamlit_agent.steps import (
@@ -55,11 +55,11 @@ class RunCancelled(BaseException):
 class CancelOnStop(BaseCallbackHandler):
     """First handler of a run: once the page was interrupted, end the run at its next event."""
 
-    def __init__(self, guard: TurnGuard) -> None:
-        self.guard = guard
+    def __init__(self, outcome: TurnOutcome) -> None:
+        self.outcome = outcome
 
     def _check(self, *args: Any, **kwargs: Any) -> None:
-        if self.guard.cancelled.is_set():
+        if self.outcome.cancelled.is_set():
             raise RunCancelled
 
     on_llm_start = on_chat_model_start = on_llm_new_token = _check
@@ -67,7 +67,7 @@ class CancelOnStop(BaseCallbackHandler):
 
 
 @dataclass
-class _Outcome:
+class _RunResult:
     error: BaseException | None = None
 
 
@@ -133,28 +133,31 @@ def _off_page(write: Callable[[], Any]) -> None:
 
 
 def _save_interrupted(
-    history: DurableChatHistory, guard: TurnGuard, question: HumanMessage, recorder: StepRecorder
+    history: DurableChatHistory,
+    outcome: TurnOutcome,
+    question: HumanMessage,
+    recorder: StepRecorder,
 ) -> None:
     """Store the interrupted turn as far as it went, marked interrupted."""
 
     def save() -> None:
         try:
-            if guard.claim():
+            if outcome.claim():
                 partial = recorder.messages(recorder.partial_answer, status=STATUS_INTERRUPTED)
                 history.add_messages([question, *partial])
         finally:
-            guard.settled.set()
+            outcome.settled.set()
 
     _off_page(save)
 
 
 def settle_previous_run(timeout_s: float = 10.0) -> None:
     """Cancel a run this session left behind and wait until its turn is in history."""
-    guard: TurnGuard | None = st.session_state.get(ACTIVE_RUN_KEY)
-    if guard is None or guard.settled.is_set():
+    outcome: TurnOutcome | None = st.session_state.get(ACTIVE_RUN_KEY)
+    if outcome is None or outcome.settled.is_set():
         return
-    guard.cancelled.set()
-    guard.settled.wait(timeout_s)
+    outcome.cancelled.set()
+    outcome.settled.wait(timeout_s)
 
 
 def refuse(
@@ -188,15 +191,15 @@ def _wait(worker: threading.Thread, tick: Callable[[float], None]) -> None:
 
 
 def _conclude(
-    outcome: _Outcome,
+    result: _RunResult,
     history: DurableChatHistory,
-    guard: TurnGuard,
+    outcome: TurnOutcome,
     question: HumanMessage,
     recorder: StepRecorder,
     secrets: Iterable[str | None],
 ) -> None:
     """End the turn: wait for approval, store the failure, or forget the decisions."""
-    error = outcome.error
+    error = result.error
     if isinstance(error, ApprovalRequired):
         st.session_state[PENDING_APPROVAL_KEY] = {
             "text": str(question.content),
@@ -207,7 +210,7 @@ def _conclude(
         }
     elif error is not None:
         failed = recorder.messages(describe_error(error, secrets), status=STATUS_ERROR)
-        _off_page(lambda: guard.claim() and history.add_messages([question, *failed]))
+        _off_page(lambda: outcome.claim() and history.add_messages([question, *failed]))
     else:
         st.session_state[DECISIONS_KEY].pop(question.id, None)
         st.session_state[APPROVED_RESULTS_KEY].pop(question.id, None)
@@ -225,7 +228,7 @@ def run(
     """Answer `question` (already drawn by the page), streaming through `handlers`;
     returns the finished turn as stored, for the page to draw in place of the live one.
 
-    The question is stored before the agent runs and every outcome is stored, so
+    The question is stored before the agent runs and every result is stored, so
     nothing is lost; a question re-asked after an approval keeps its id. A call waiting
     for approval reruns the page instead, which then asks.
     """
@@ -233,32 +236,32 @@ def run(
     decisions = st.session_state.setdefault(DECISIONS_KEY, {}).setdefault(question.id, {})
     approved = st.session_state.setdefault(APPROVED_RESULTS_KEY, {}).setdefault(question.id, {})
     history.add_messages([question])
-    guard = TurnGuard()
-    recorder = StepRecorder(on_step=checkpoint_to(history, guard, question))
-    st.session_state[ACTIVE_RUN_KEY] = guard
-    outcome = _Outcome()
+    outcome = TurnOutcome()
+    recorder = StepRecorder(on_step=checkpoint_to(history, outcome, question))
+    st.session_state[ACTIVE_RUN_KEY] = outcome
+    result = _RunResult()
 
     def work() -> None:
         try:
             gate = ApprovalGate(decisions, approved)
-            with approvals(gate), guarded_turn(guard), using_history(history):
-                callbacks = [CancelOnStop(guard), *handlers]
+            with approvals(gate), claiming_turn(outcome), using_history(history):
+                callbacks = [CancelOnStop(outcome), *handlers]
                 run_turn(get_agent(), history.thread_id, question, recorder, callbacks)
         except BaseException as exc:
-            outcome.error = exc
+            result.error = exc
 
     worker = _start_worker(work)
     try:
         _wait(worker, tick)
     except BaseException:
         # Stop, a new message or a closed tab interrupts the page: keep what arrived.
-        guard.cancelled.set()
-        _save_interrupted(history, guard, question, recorder)
+        outcome.cancelled.set()
+        _save_interrupted(history, outcome, question, recorder)
         raise
     try:
-        _conclude(outcome, history, guard, question, recorder, secrets)
+        _conclude(result, history, outcome, question, recorder, secrets)
     finally:
-        guard.settled.set()
+        outcome.settled.set()
         if on_usage is not None and recorder.usage:
             on_usage(dict(recorder.usage))
     if st.session_state.get(PENDING_APPROVAL_KEY):

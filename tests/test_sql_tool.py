@@ -291,7 +291,7 @@ def test_time_limit_interrupts_a_slow_query_and_leaves_nothing_running(
 ) -> None:
     if not progress_handler:
         # Then only the timer's interrupt() can stop the query.
-        monkeypatch.setattr(sql_module._Guard, "progress", lambda self: 0)
+        monkeypatch.setattr(sql_module._QueryLimits, "progress", lambda self: 0)
     opened: list[sqlite3.Connection] = []
 
     def connect(path: Path) -> sqlite3.Connection:
@@ -451,7 +451,7 @@ def test_layer_readonly_connection_alone_refuses_writes(db: Path) -> None:
     ],
 )
 def test_layer_authorizer_alone_refuses_writes(db: Path, statement: str) -> None:
-    guard = sql_module._Guard(time_limit_s=5)
+    guard = sql_module._QueryLimits(time_limit_s=5)
     with closing(sqlite3.connect(db, isolation_level=None)) as conn:  # writable on purpose
         conn.set_authorizer(guard.authorize)
         with pytest.raises(sqlite3.DatabaseError, match="not authorized"):

@@ -303,7 +303,7 @@ _DENIED_FUNCTIONS = frozenset(
 _FORMAT_FUNCTIONS = frozenset({"printf", "format"})
 
 
-class _Guard:
+class _QueryLimits:
     """The authorizer and the time limit for one query; remembers why it stopped one."""
 
     def __init__(self, time_limit_s: float, formats_checked: bool = False) -> None:
@@ -481,14 +481,14 @@ def run_query(
     if problem:
         return problem
     statement, formats = _read(query)
-    guard = _Guard(time_limit_s, formats_checked=bool(formats))
+    limits = _QueryLimits(time_limit_s, formats_checked=bool(formats))
     try:
         with closing(connect_readonly(ensure_database(path))) as conn:
-            conn.set_authorizer(guard.authorize)
-            conn.set_progress_handler(guard.progress, _PROGRESS_STEPS)
+            conn.set_authorizer(limits.authorize)
+            conn.set_progress_handler(limits.progress, _PROGRESS_STEPS)
             # The progress handler only runs between instructions; interrupt() also
             # works where SQLite checks for it itself, while parsing for one.
-            timer = threading.Timer(time_limit_s, guard.expire, args=(conn,))
+            timer = threading.Timer(time_limit_s, limits.expire, args=(conn,))
             timer.start()
             try:
                 cursor = conn.execute(statement)
@@ -500,10 +500,10 @@ def run_query(
                 timer.cancel()
                 timer.join()  # so it never fires at the connection once that is closed
     except (sqlite3.Error, sqlite3.Warning) as exc:  # Python 3.10 warns on a second statement
-        if guard.timed_out:
+        if limits.timed_out:
             return f"The query took too long and was stopped (limit {time_limit_s:g} s)."
-        if guard.denied:
-            return _refusal(guard.denied)
+        if limits.denied:
+            return _refusal(limits.denied)
         if "one statement" in str(exc):
             return ONLY_ONE_STATEMENT
         return f"SQL error: {exc}"
