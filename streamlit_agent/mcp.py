@@ -260,6 +260,8 @@ class MCPTools:
     def call(self, server_name: str, tool_name: str, args: dict[str, Any]) -> str:
         """Call a tool synchronously; every failure comes back as a ToolException."""
         server = self._servers[server_name]
+        if not self._loop.is_running():
+            raise ToolException(f"the MCP server '{server_name}' was shut down with the app")
         future = asyncio.run_coroutine_threadsafe(self._call(server, tool_name, args), self._loop)
         try:
             return future.result(timeout=CALL_LIMIT_S)

@@ -241,3 +241,27 @@ def test_our_own_tools_are_served_over_mcp() -> None:
     assert {"calculator", "current_datetime", "save_note"} <= set(names)
     assert answer == "1517"
     assert save_note_destructive
+
+
+def test_the_model_calls_an_mcp_tool_and_the_page_shows_the_step(
+    app_env: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from apptest_support import ask, start, step_labels, texts
+    from scripted_openai import Reply
+
+    # The registry is cached per tools folder: an empty folder of its own gives this
+    # test a registry built with its MCP config.
+    (tmp_path / "no_tools").mkdir()
+    monkeypatch.setenv("STREAMLIT_AGENT_TOOLS_DIR", str(tmp_path / "no_tools"))
+    monkeypatch.setenv("STREAMLIT_AGENT_MCP_CONFIG", write_config(tmp_path, {"fx": stdio()}))
+    at = start()
+    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    assert "MCP server: fx" in sidebar
+
+    app_env.enqueue(Reply.tool("echo", {"text": "streamlit"}), Reply.text("It said tilmaerts."))
+    at = ask(at, "Echo streamlit, please")
+    assert not at.exception
+    step = next(e for e in at.expander if e.label.startswith("🛠️ echo"))
+    assert any("echo:tilmaerts" in code.value for code in step.code)
+    assert any("It said tilmaerts." in t for t in texts(at))
+    assert any(label.startswith("🛠️ echo") for label in step_labels(at))

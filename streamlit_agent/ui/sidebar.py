@@ -127,7 +127,11 @@ def tools_section(
     st.subheader("Tools")
     saved = saved or {}
     enabled: list[str] = []
+    group = ""
     for info in registry.tools.values():
+        if info.source.startswith("mcp:") and info.source != group:
+            st.caption(f"MCP server: {label_text(info.source[4:], 60)}")
+        group = info.source
         key = _toggle_key(thread_id, info.name)
         label = info.name + (" (asks first)" if info.requires_approval else "")
         starts_on = saved.get(info.name, choice.tool_starts_on(info.name))
