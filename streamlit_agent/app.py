@@ -54,11 +54,13 @@ if requested and not conversations.may_open(requested):
     sidebar.not_found_page(store_down=not conversations.available)
     st.stop()
 open_thread(settings.history_key, thread_id, conversations)
-registry = resources.tool_registry(settings.tools_dir)
+registry = resources.tool_registry(settings.tools_dir, settings.mcp_config)
 
 with st.sidebar:
     settings = sidebar.model_section(settings, configuration_problems(settings))
     choice = choose_model(settings)
+    if choice.kind == "bundled":  # load it now, in the background, not at the first question
+        sidebar.model_status(resources.bundled_model(settings.local_model_path).status)
     enabled_tools = sidebar.tools_section(
         registry,
         thread_id,

@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -207,3 +208,41 @@ class LocalModelServer:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self._process.kill()
+
+
+class BackgroundStart:
+    """Starts the bundled model on a thread as soon as the app knows it needs it, so the
+    page is usable at once and a question asked while it loads waits for it."""
+
+    def __init__(self, model_path: str | None) -> None:
+        self.server: LocalModelServer | None = None
+        self.error: Exception | None = None
+        self._done = threading.Event()
+        threading.Thread(
+            target=self._start, args=(model_path,), name="bundled-model-start", daemon=True
+        ).start()
+
+    def _start(self, model_path: str | None) -> None:
+        try:
+            server = LocalModelServer(find_bundled_model(model_path))
+            server.start()
+            self.server = server
+        except Exception as exc:  # kept for the question that waits, and the sidebar
+            self.error = exc
+        finally:
+            self._done.set()
+
+    @property
+    def status(self) -> str:
+        """ "loading", "ready" or "failed"."""
+        if not self._done.is_set():
+            return "loading"
+        return "failed" if self.error is not None else "ready"
+
+    def wait(self, timeout_s: float = 180.0) -> LocalModelServer:
+        if not self._done.wait(timeout_s):
+            raise LocalModelError(f"The bundled model did not finish loading in {timeout_s:.0f} s.")
+        if self.error is not None:
+            raise self.error
+        assert self.server is not None
+        return self.server

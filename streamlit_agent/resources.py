@@ -14,7 +14,7 @@ from langchain_core.runnables.history import RunnableWithMessageHistory
 
 from streamlit_agent.agent import build_agent
 from streamlit_agent.config import Settings
-from streamlit_agent.local_model import LocalModelServer, find_bundled_model
+from streamlit_agent.local_model import BackgroundStart
 from streamlit_agent.memory import Conversations, DurableChatHistory, history_in_use
 from streamlit_agent.providers import ModelChoice, build_chat_model, history_budget
 from streamlit_agent.store import ConversationStore
@@ -26,16 +26,22 @@ logger = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=".*RunnableWithMessageHistory.*")
 
 
-@st.cache_resource(show_spinner="Starting the bundled model…")
-def bundled_model_server(model_path: str | None) -> LocalModelServer:
-    server = LocalModelServer(find_bundled_model(model_path))
-    server.start()
-    return server
+@st.cache_resource(show_spinner=False)
+def _bundled_model(model_path: str | None) -> BackgroundStart:
+    return BackgroundStart(model_path)
+
+
+def bundled_model(model_path: str | None) -> BackgroundStart:
+    """The bundled model, loading in the background; one that failed is tried again."""
+    start = _bundled_model(model_path)
+    if start.status == "failed":
+        _bundled_model.clear()  # the next question (or rerun) starts it again
+    return start
 
 
 @st.cache_resource(show_spinner=False)
-def tool_registry(tools_dir: str | None) -> Registry:
-    return discover_tools(tools_dir)
+def tool_registry(tools_dir: str | None, mcp_config: str | None = None) -> Registry:
+    return discover_tools(tools_dir, mcp_config)
 
 
 @st.cache_resource(show_spinner=False)
@@ -79,10 +85,10 @@ def agent_for(
     settings = _settings.with_api_key(api_key)
     local_url = local_key = model_path = None
     if kind == "bundled":
-        server = bundled_model_server(settings.local_model_path)
+        server = bundled_model(settings.local_model_path).wait()
         local_url, local_key = server.base_url, server.api_key
         model_path = str(server.model_path)
     llm = build_chat_model(choice, settings, local_base_url=local_url, local_api_key=local_key)
-    tools = tool_registry(settings.tools_dir).select(tool_names)
+    tools = tool_registry(settings.tools_dir, settings.mcp_config).select(tool_names)
     budget = history_budget(choice, settings, tools, model_path)
     return build_agent(llm, tools, settings, history_in_use, budget)

@@ -282,3 +282,25 @@ def test_a_200_turn_conversation_is_trimmed_to_fit_the_bundled_context(
     # with a context error, so an answer here means the prompt fitted.
     result = run_turn(agent, "long", HumanMessage("What is 6 * 7?"), StepRecorder())
     assert str(result["output"]).strip()
+
+
+def test_background_start_reports_failure_to_whoever_waits(tmp_path: Path) -> None:
+    from streamlit_agent.local_model import BackgroundStart
+
+    start = BackgroundStart(str(tmp_path / "gone.gguf"))
+    with pytest.raises(LocalModelError, match="which is missing"):
+        start.wait(timeout_s=10)
+    assert start.status == "failed"
+
+
+def test_background_start_loads_the_model_while_the_page_goes_on() -> None:
+    from streamlit_agent.local_model import BackgroundStart
+
+    began = time.monotonic()
+    start = BackgroundStart(None)
+    assert time.monotonic() - began < 1.0, "starting must not block the caller"
+    server = start.wait(timeout_s=180)
+    try:
+        assert start.status == "ready" and server.healthy()
+    finally:
+        server.stop()

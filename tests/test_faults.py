@@ -9,6 +9,7 @@ unicode and outages in test_store.py.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -383,7 +384,16 @@ def test_missing_bundled_model_names_the_fix(
     nothing_configured: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STREAMLIT_AGENT_LOCAL_MODEL", str(nothing_configured / "gone.gguf"))
-    at = ask(start(), "Hello")
+    at = start()
+    # The model loads in the background from the first page on; the sidebar says how it went.
+    for _ in range(20):
+        captions = " ".join(c.value for c in at.sidebar.caption)
+        if "could not start" in captions:
+            break
+        time.sleep(0.1)
+        at.run()
+    assert "could not start" in captions
+    at = ask(at, "Hello")
     no_traceback(at)
     [error] = errors(at)
     assert "STREAMLIT_AGENT_LOCAL_MODEL" in error and "which is missing" in error

@@ -106,6 +106,14 @@ def model_section(settings: Settings, problems: Sequence[str] = ()) -> Settings:
     return settings
 
 
+def model_status(status: str) -> None:
+    """The bundled model's loading state ("loading", "ready", "failed")."""
+    if status == "loading":
+        st.caption("⏳ Loading the bundled model… Ask away: the answer waits for it.")
+    elif status == "failed":
+        st.caption("⚠️ The bundled model could not start; a question says why and tries again.")
+
+
 def _toggle_key(thread_id: str, tool_name: str) -> str:
     return f"tool-enabled:{thread_id}:{tool_name}"
 

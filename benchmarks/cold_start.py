@@ -1,0 +1,64 @@
+"""Cold start: seconds from `streamlit run` until the page takes a question, and until the
+bundled model (loading in the background meanwhile) is ready.
+
+    .venv/bin/python benchmarks/cold_start.py [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from e2e_support import CHAT_INPUT, AppProcess, launch_chromium, start_playwright
+
+READY_TEXT = "Loading the bundled model"
+
+
+def one_run(browser: object) -> tuple[float, float]:
+    """(page takes a question, bundled model ready), seconds after `streamlit run`."""
+    work = Path(tempfile.mkdtemp(prefix="cold-start-"))
+    app = AppProcess({"STREAMLIT_AGENT_DB_URL": f"sqlite:///{work / 'c.db'}"}, log_dir=work)
+    began = time.monotonic()
+    app.start()  # returns once /_stcore/health answers
+    try:
+        page = browser.new_page()  # type: ignore[attr-defined]
+        page.goto(app.url)
+        page.locator(CHAT_INPUT).first.wait_for(state="visible", timeout=60_000)
+        interactive = time.monotonic() - began
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        while READY_TEXT in sidebar.inner_text() and time.monotonic() - began < 180:
+            page.reload()  # the status line is drawn on each run of the page
+            page.locator(CHAT_INPUT).first.wait_for(state="visible", timeout=60_000)
+        return interactive, time.monotonic() - began
+    finally:
+        app.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    playwright = start_playwright()
+    browser = launch_chromium(playwright)
+    try:
+        results = [one_run(browser) for _ in range(args.runs)]
+    finally:
+        browser.close()
+        playwright.stop()
+    for n, (page, model) in enumerate(results, 1):
+        print(f"run {n}: page takes a question at {page:.2f} s; bundled model at {model:.2f} s")
+    print(
+        f"median: page {statistics.median(r[0] for r in results):.2f} s, "
+        f"model {statistics.median(r[1] for r in results):.2f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
