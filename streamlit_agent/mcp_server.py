@@ -1,6 +1,6 @@
 """The app's own tools (built-ins, plugins, STREAMLIT_AGENT_TOOLS_DIR) as an MCP server.
 
-`python -m streamlit_agent.mcp serve` runs it over stdio, for any MCP client. Each
+`python -m streamlit_agent.mcp_server` runs it over stdio, for any MCP client. Each
 tool is registered from its LangChain name, description and argument schema, and
 runs through `guard_tool`, so its time limit, output cap and contained failures hold
 here too. Approval is the client's to ask for: tools that need it are annotated
@@ -49,3 +49,7 @@ def serve() -> None:
     # stdout carries the protocol: logs go to stderr.
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
     build_server().run("stdio")
+
+
+if __name__ == "__main__":
+    serve()

@@ -49,20 +49,20 @@ def pg_db_url() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """Each privacy test runs on a SQLite file and on a PostgreSQL database of its own."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("pg_db_url")
+    return f"sqlite:///{tmp_path / 'c.db'}"
+
+
 def test_anonymous_browsers_each_see_only_their_own_conversations(
-    backend: str,
+    db_url: str,
     browser: Any,
     app_factory: Callable[..., AppProcess],
     scripted_model: ScriptedOpenAI,
-    tmp_path,
-    request: pytest.FixtureRequest,
 ) -> None:
-    db_url = (
-        request.getfixturevalue("pg_db_url")
-        if backend == "postgresql"
-        else f"sqlite:///{tmp_path / 'c.db'}"
-    )
     env = model_env(scripted_model, STREAMLIT_AGENT_DB_URL=db_url)
     app = app_factory(env)
     alice, bob = new_page(browser), new_page(browser)
@@ -91,26 +91,18 @@ def test_anonymous_browsers_each_see_only_their_own_conversations(
     assert_not_theirs(bob, url)
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_header_mode_keeps_users_apart_and_refuses_requests_without_the_header(
-    backend: str,
+    db_url: str,
     browser: Any,
     app_factory: Callable[..., AppProcess],
     scripted_model: ScriptedOpenAI,
-    tmp_path,
-    request: pytest.FixtureRequest,
 ) -> None:
-    db_url = (
-        request.getfixturevalue("pg_db_url")
-        if backend == "postgresql"
-        else f"sqlite:///{tmp_path / 'c.db'}"
-    )
     env = model_env(
         scripted_model, STREAMLIT_AGENT_DB_URL=db_url, STREAMLIT_AGENT_AUTH_HEADER=HEADER
     )
     first = app_factory(env)
     # On PostgreSQL, two app instances behind one proxy: Bob lands on the other one.
-    second = app_factory(env) if backend == "postgresql" else first
+    second = app_factory(env) if db_url.startswith("postgresql") else first
     alice = new_page(browser, extra_http_headers={HEADER: "alice@example.org"})
     bob = new_page(browser, extra_http_headers={HEADER: "bob@example.org"})
     nobody = new_page(browser)

@@ -1,4 +1,4 @@
-"""Tools from MCP servers (streamlit_agent/mcp.py) and ours served over MCP.
+"""Tools from MCP servers (streamlit_agent/mcp_client.py) and ours served over MCP.
 
 Every server here is real: tests/mcp_fixture_server.py over stdio, or over streamable
 HTTP on a free 127.0.0.1 port.
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from streamlit_agent import mcp
+from streamlit_agent import mcp_client as mcp
 from streamlit_agent.tool_runner import guard_tool
 from streamlit_agent.tools import Registry, discover_tools
 
@@ -225,7 +225,7 @@ async def _list_and_call_our_server() -> tuple[list[str], str, bool]:
     from mcp.client.stdio import stdio_client
 
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "streamlit_agent.mcp", "serve"], cwd=str(ROOT)
+        command=sys.executable, args=["-m", "streamlit_agent.mcp_server"], cwd=str(ROOT)
     )
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()

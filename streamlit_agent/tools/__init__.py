@@ -155,10 +155,12 @@ def _report(registry: Registry, problem: str) -> None:
 
 def _discover_mcp(registry: Registry, mcp_config: str | None) -> None:
     try:
-        from streamlit_agent import config, mcp
+        # Not `mcp`: `streamlit run` puts this package's folder first on sys.path, where a
+        # module of that name would shadow the MCP SDK.
+        from streamlit_agent import config, mcp_client
 
         setting = config.load_settings().mcp_config if mcp_config is None else mcp_config
-        mcp.add_tools(registry, setting)
+        mcp_client.add_tools(registry, setting)
     except Exception as exc:  # MCP servers are optional: the other tools still work
         _report(registry, f"Tools from MCP servers are unavailable: {exc}")
 

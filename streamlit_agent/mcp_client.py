@@ -9,7 +9,7 @@ Servers start once per app process, on a background thread with its own event lo
 the tools made here are synchronous, so the agent's worker thread (and `guard_tool`
 around it) calls them like any other tool. A server that fails to start or dies is
 named in `problems` (never with header or env values) and started again later; the
-other servers' tools keep working. `python -m streamlit_agent.mcp serve` serves the
+other servers' tools keep working. `python -m streamlit_agent.mcp_server` serves the
 app's own tools over stdio (see `mcp_server.py`).
 """
 
@@ -498,20 +498,3 @@ def close_all() -> None:
 
 
 atexit.register(close_all)
-
-
-def main(argv: list[str] | None = None) -> int:
-    import sys
-
-    args = sys.argv[1:] if argv is None else argv
-    if args[:1] != ["serve"]:
-        print("usage: python -m streamlit_agent.mcp serve", file=sys.stderr)
-        return 2
-    from streamlit_agent.mcp_server import serve
-
-    serve()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
