@@ -7,6 +7,7 @@ and the bundled SmolLM2 model served by llama-cpp-python on loopback.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import html
 import json
@@ -288,6 +289,8 @@ def _gguf_tokenizer(model_path: str) -> Callable[[str], int]:
     from llama_cpp import Llama
 
     vocab = Llama(model_path=model_path, vocab_only=True, verbose=False)
+    # Freed before the interpreter tears llama_cpp down, not in __del__ after it.
+    atexit.register(vocab.close)
     return lambda text: len(vocab.tokenize(text.encode("utf-8", "replace"), add_bos=False))
 
 

@@ -7,6 +7,7 @@ HTTP on a free 127.0.0.1 port.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import re
 import socket
@@ -237,7 +238,11 @@ async def _list_and_call_our_server() -> tuple[list[str], str, bool]:
 
 
 def test_our_own_tools_are_served_over_mcp() -> None:
-    names, answer, save_note_destructive = asyncio.run(_list_and_call_our_server())
+    # On a thread of its own: Playwright's sync API (the session's browser fixture) leaves
+    # an event loop running on the main thread, where asyncio.run() refuses to start.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        run = pool.submit(asyncio.run, _list_and_call_our_server())
+        names, answer, save_note_destructive = run.result(timeout=120)
     assert {"calculator", "current_datetime", "save_note"} <= set(names)
     assert answer == "1517"
     assert save_note_destructive
