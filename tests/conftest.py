@@ -1,4 +1,8 @@
-"""Shared fixtures: the scripted model server, the app under `streamlit run`, and Chromium."""
+"""Shared fixtures: the scripted model server and the app under `streamlit run`.
+
+The browser fixtures (`browser`, `page`, …) are pytest-playwright's; only the launch
+arguments are overridden, as in Streamlit's own e2e suite.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,13 @@ from typing import Any
 
 import pytest
 from e2e_support import (
+    CHROMIUM_ARGS,
     CHROMIUM_PATH,
     REPO_ROOT,
+    VIEWPORT,
     AppProcess,
     chromium_available,
     ensure_loopback_bypasses_proxies,
-    launch_chromium,
-    start_playwright,
 )
 from oidc_support import TestIdentityProvider
 from scripted_openai import ScriptedOpenAI
@@ -59,49 +63,21 @@ def scripted_model() -> Iterator[ScriptedOpenAI]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Headless Debian Chromium for the session; skipped where it is missing, except in CI."""
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """pytest-playwright's browser, launched as Debian's Chromium (the only override)."""
     reason = None
     if not chromium_available():
         reason = f"browser tests need Chromium at {CHROMIUM_PATH} (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api
-        except ImportError:
-            reason = "browser tests need the playwright package (requirements-dev.txt)"
     if reason:
         if os.environ.get("CI"):
             pytest.fail(f"{reason}; CI must run them", pytrace=False)
         pytest.skip(reason)
-    playwright = start_playwright()
-    try:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    finally:
-        playwright.stop()
+    return {**browser_type_launch_args, "executable_path": CHROMIUM_PATH, "args": CHROMIUM_ARGS}
 
 
-@pytest.fixture
-def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh context and page per test; a failing test leaves a screenshot behind."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(30_000)
-    new_page = context.new_page()
-    try:
-        yield new_page
-    finally:
-        if _failed(request):
-            try:
-                ARTIFACTS.mkdir(exist_ok=True)
-                path = _artifact_name(request, ".png")
-                new_page.screenshot(path=str(path), full_page=True)
-                print(f"screenshot saved to {path}")
-            except Exception as error:  # evidence is best effort; the failure is the news
-                print(f"could not save a screenshot: {error!r}")
-        context.close()
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_context_args, "viewport": VIEWPORT}
 
 
 @pytest.fixture

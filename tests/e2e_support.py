@@ -39,6 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+VIEWPORT = {"width": 1280, "height": 900}
 
 APP_ROOT = '[data-testid="stApp"]'
 CHAT_INPUT = '[data-testid="stChatInput"] textarea'
@@ -422,8 +423,7 @@ def sidebar_text(page: Any) -> str:
 
 
 def new_page(browser: Any, **context_options: Any) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options)
-    context.set_default_timeout(30_000)
+    context = browser.new_context(viewport=VIEWPORT, **context_options)
     return context.new_page()
 
 
