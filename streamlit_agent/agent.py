@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_classic.agents import AgentExecutor, create_tool_calling_agent
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
@@ -27,6 +26,9 @@ from langchain_core.tools import BaseTool
 from streamlit_agent.config import Settings
 from streamlit_agent.steps import STATUS_ERROR, StepRecorder, new_message_id
 from streamlit_agent.tool_runner import UNREADABLE_ARGS_KEY, guard_tool
+
+if TYPE_CHECKING:
+    from langchain_classic.agents import AgentExecutor
 
 SYSTEM_PROMPT = (
     "You are a helpful assistant in a chat app. Use a tool when it helps: the calculator "
@@ -141,6 +143,9 @@ class _ToolCallRepair:
 def build_executor(
     llm: BaseChatModel, tools: Sequence[BaseTool], settings: Settings
 ) -> AgentExecutor:
+    # Imported here: langchain_classic costs the first page ~1 s it does not need.
+    from langchain_classic.agents import AgentExecutor, create_tool_calling_agent
+
     prompt = ChatPromptTemplate.from_messages(
         [
             ("system", SYSTEM_PROMPT),

@@ -105,6 +105,7 @@ chat.draw_conversation(
 chat.draw_pending_approval(pending, on_decide=turn.decide)
 
 typed = st.chat_input("Ask a question", on_submit=turn.forget_pending_approval)
+resources.warm_agent_stack()
 prompt, message_id = retry or (typed, None)
 if prompt is not None and prompt.strip():
     if len(prompt) > MAX_MESSAGE_CHARS:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode
 
-import openai
-
 from streamlit_agent.local_model import LocalModelError
+
+if TYPE_CHECKING:
+    import openai
 
 _KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})")
 # Query parameters that carry credentials in database and server URLs (libpq's
@@ -63,6 +65,8 @@ def is_context_overflow(error: BaseException) -> bool:
 
 def describe_error(error: BaseException, secrets: Iterable[str | None] = ()) -> str:
     """One or two sentences saying what went wrong and what to do about it."""
+    import openai  # here, not at the top: the first page need not wait for the SDK
+
     if isinstance(error, LocalModelError):
         text = str(error)
     elif isinstance(error, openai.RateLimitError):

@@ -6,7 +6,9 @@ tool set) are shared by all sessions; session-specific state never lives here.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import threading
 import warnings
 
 import streamlit as st
@@ -37,6 +39,17 @@ def bundled_model(model_path: str | None) -> BackgroundStart:
     if start.status == "failed":
         _bundled_model.clear()  # the next question (or rerun) starts it again
     return start
+
+
+@st.cache_resource(show_spinner=False)
+def warm_agent_stack() -> threading.Thread:
+    """Import the agent's libraries in the background once the first page is drawn, so
+    neither that page nor the first question waits for them."""
+    thread = threading.Thread(
+        target=importlib.import_module, args=("langchain_classic.agents",), daemon=True
+    )
+    thread.start()
+    return thread
 
 
 @st.cache_resource(show_spinner=False)

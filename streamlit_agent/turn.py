@@ -22,7 +22,6 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables.history import RunnableWithMessageHistory
 from streamlit.runtime.scriptrunner import add_script_run_ctx
 
-from streamlit_agent.agent import run_turn
 from streamlit_agent.errors import describe_error
 from streamlit_agent.memory import (
     DurableChatHistory,
@@ -242,6 +241,8 @@ def run(
     result = _RunResult()
 
     def work() -> None:
+        from streamlit_agent.agent import run_turn  # the agent stack loads off the page's path
+
         try:
             gate = ApprovalGate(decisions, approved)
             with approvals(gate), claiming_turn(outcome), using_history(history):
