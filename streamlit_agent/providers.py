@@ -28,9 +28,9 @@ from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from langchain_openai import ChatOpenAI
 
 from streamlit_agent.agent import DEFAULT_HISTORY_TOKENS, SYSTEM_PROMPT, HistoryBudget, TokenCounter
+from streamlit_agent.chat_openai import AppChatOpenAI
 from streamlit_agent.config import DEFAULT_OPENAI_MODEL, Settings
 from streamlit_agent.errors import redact_url
 from streamlit_agent.tools import tool_summary
@@ -113,12 +113,12 @@ def build_chat_model(
             **{k: v for k, v in common.items() if k != "streaming"},
         )
     if choice.kind == "compatible":
-        return ChatOpenAI(
+        return AppChatOpenAI(
             base_url=choice.base_url,
             api_key=settings.openai_api_key or NO_KEY_PLACEHOLDER,
             **common,
         )
-    return ChatOpenAI(api_key=settings.openai_api_key, **common)
+    return AppChatOpenAI(api_key=settings.openai_api_key, **common)
 
 
 def unescape_tool_args(message: AIMessage) -> AIMessage:
@@ -135,7 +135,7 @@ def unescape_tool_args(message: AIMessage) -> AIMessage:
     return message.model_copy(update={"tool_calls": fixed})
 
 
-class SmallModelChatOpenAI(ChatOpenAI):
+class SmallModelChatOpenAI(AppChatOpenAI):
     """ChatOpenAI with the repairs a 135M-parameter model needs to drive tools.
 
     Measured with SmolLM2 under llama-cpp-python's `chatml-function-calling` format:
