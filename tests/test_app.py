@@ -15,15 +15,16 @@ def test_sidebar_names_the_bundled_model_when_nothing_is_configured(
 ) -> None:
     at = start()
     assert not at.exception
-    sidebar = shown(" ".join(m.value for m in at.sidebar.markdown))
-    assert "Bundled local model: SmolLM2-135M-Instruct" in sidebar
+    assert at.sidebar.selectbox[0].value.label == "Bundled local model: SmolLM2-135M-Instruct"
+    assert any("SmolLM2-135M is tiny" in c.value for c in at.sidebar.caption)  # says what it is
     assert at.sidebar.text_input(key="user_openai_api_key").value == ""
 
 
 def test_sidebar_names_the_compatible_server(app_env: Any) -> None:
     at = start()
-    sidebar = shown(" ".join(m.value for m in at.sidebar.markdown))
-    assert f"OpenAI-compatible at {app_env.base_url} (scripted-model)" in sidebar
+    chosen = at.sidebar.selectbox[0].value
+    assert chosen.label == f"OpenAI-compatible at {app_env.base_url} (scripted-model)"
+    assert not any("SmolLM2-135M is tiny" in c.value for c in at.sidebar.caption)
 
 
 def test_answer_and_steps_survive_reruns_and_later_turns(app_env: Any) -> None:
