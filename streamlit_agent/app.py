@@ -62,11 +62,14 @@ with st.sidebar:
     servers = resources.local_servers(settings.local_servers, settings.local_servers_timeout_s)
     found = servers.snapshot(wait_s=FIRST_LOOK_S)
     options = available_models(settings, found)
+    saved_model = conversations.model_choice(thread_id)
+    current = pick(options, saved_model)
     choice = sidebar.model_picker(
         options,
-        pick(options, conversations.model_choice(thread_id)),
+        current,
         thread_id,
         lambda chosen: conversations.set_model_choice(thread_id, chosen.key),
+        saved_is_gone=saved_model not in (None, current.key) and not found.searching,
     )
     sidebar.watch_for_models(found.searching, found.version, servers.snapshot)
     if choice.kind == "bundled":  # load it now, in the background, not at the first question

@@ -74,7 +74,8 @@ class ModelChoice:
             return f"{name} (on this computer)"
         if self.kind == "openai":
             return f"{self.model} (OpenAI)"
-        return f"{self.model} ({urlsplit(redact_url(self.base_url or '')).netloc})"
+        where = redact_url(self.base_url or "")
+        return f"{self.model} ({urlsplit(where).netloc or where})"
 
     @property
     def key(self) -> str:

@@ -123,8 +123,10 @@ def model_picker(
     current: ModelChoice,
     thread_id: str,
     save: Callable[[ModelChoice], None],
+    saved_is_gone: bool = False,
 ) -> ModelChoice:
-    """The models this conversation can use; returns the one in use."""
+    """The models this conversation can use; returns the one in use. `saved_is_gone`:
+    the model picked for it earlier cannot be reached now, so `current` stands in."""
     key = _picker_key(thread_id, options)
     chosen: ModelChoice = st.selectbox(
         "Model for this conversation",
@@ -135,6 +137,11 @@ def model_picker(
         on_change=lambda: save(st.session_state[key]),
     )
     st.markdown(f"**{label_text(chosen.label)}**")  # in full: the list cuts long names
+    if saved_is_gone and chosen == current:
+        st.caption(
+            "The model picked for this conversation cannot be reached now; this one "
+            "answers until it is back."
+        )
     if chosen.kind == "bundled" and not chosen.local_path:
         st.caption(BUNDLED_HONESTY)
     return chosen
