@@ -14,7 +14,8 @@ from streamlit_agent.memory import (
     issue_thread_id,
     open_thread,
 )
-from streamlit_agent.providers import choose_model
+from streamlit_agent.model_catalog import FIRST_LOOK_S, available_models, pick
+from streamlit_agent.providers import uses_configured_key
 from streamlit_agent.steps import new_message_id
 from streamlit_agent.ui import chat, sidebar
 
@@ -58,9 +59,22 @@ registry = resources.tool_registry(settings.tools_dir, settings.mcp_config)
 
 with st.sidebar:
     settings = sidebar.model_section(settings, configuration_problems(settings))
-    choice = choose_model(settings)
+    servers = resources.local_servers(settings.local_servers, settings.local_servers_timeout_s)
+    found = servers.snapshot(wait_s=FIRST_LOOK_S)
+    options = available_models(settings, found)
+    saved_model = conversations.model_choice(thread_id)
+    current = pick(options, saved_model)
+    choice = sidebar.model_picker(
+        options,
+        current,
+        thread_id,
+        lambda chosen: conversations.set_model_choice(thread_id, chosen.key),
+        saved_is_gone=saved_model not in (None, current.key) and not found.searching,
+    )
+    sidebar.watch_for_models(found.searching, found.version, servers.snapshot)
     if choice.kind == "bundled":  # load it now, in the background, not at the first question
-        sidebar.model_status(resources.bundled_model(settings.local_model_path).status)
+        local = resources.bundled_model(choice.local_path)
+        sidebar.model_status(local.status, local.server is None or local.server.calls_tools)
     enabled_tools = sidebar.tools_section(
         registry,
         thread_id,
@@ -116,7 +130,9 @@ if prompt is not None and prompt.strip():
         )
     else:
         sidebar.show_in_url(thread_id)
-        server_pays = choice.kind != "bundled" and not st.session_state.get(sidebar.USER_API_KEY)
+        server_pays = uses_configured_key(choice, settings) and not st.session_state.get(
+            sidebar.USER_API_KEY
+        )
         refusal = limits.refusal(conversations, settings, server_pays)
         if refusal is not None:
             turn.refuse(history, prompt, refusal, message_id=message_id)
@@ -124,14 +140,7 @@ if prompt is not None and prompt.strip():
         question = HumanMessage(content=prompt, id=message_id or new_message_id())
         live = chat.draw_live_turn(prompt)
         finished = turn.run(
-            lambda: resources.agent_for(
-                choice.kind,
-                choice.model,
-                choice.base_url,
-                settings.openai_api_key,
-                enabled_tools,
-                settings,
-            ),
+            lambda: resources.agent_for_choice(choice, settings, enabled_tools),
             history,
             question,
             live.handlers,

@@ -48,6 +48,8 @@ class Settings:
     tools_dir: str | None = None
     mcp_config: str | None = None  # unset: ~/.streamlit-agent/mcp.json when it exists
     local_model_path: str | None = None
+    local_servers: str | None = None  # unset: the usual ports (model_catalog.server_urls)
+    local_servers_timeout_s: float = 1.0  # per probe, off the page's thread
     auth_header: str | None = None  # trusted only when set: see identity.py
     legacy_owner: str | None = None  # who gets conversations from before owners existed
     messages_per_minute: int = 20  # per user; 0 turns the limit off
@@ -93,6 +95,8 @@ def load_settings(
         tools_dir=get("STREAMLIT_AGENT_TOOLS_DIR"),
         mcp_config=get("STREAMLIT_AGENT_MCP_CONFIG"),
         local_model_path=get("STREAMLIT_AGENT_LOCAL_MODEL"),
+        local_servers=get("STREAMLIT_AGENT_LOCAL_SERVERS"),
+        local_servers_timeout_s=_as_float(get("STREAMLIT_AGENT_LOCAL_SERVERS_TIMEOUT"), 1.0),
         auth_header=get("STREAMLIT_AGENT_AUTH_HEADER"),
         legacy_owner=get("STREAMLIT_AGENT_LEGACY_OWNER"),
         messages_per_minute=_as_int(get("STREAMLIT_AGENT_MESSAGES_PER_MINUTE"), 20),

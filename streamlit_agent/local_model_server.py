@@ -29,7 +29,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True)
     parser.add_argument("--model-alias", required=True)
-    parser.add_argument("--chat-format", required=True)
+    # Unset: the chat template stored in the GGUF file.
+    parser.add_argument("--chat-format", default=None)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--n-ctx", type=int, default=4096)
     return parser.parse_args(argv)

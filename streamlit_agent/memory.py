@@ -99,6 +99,12 @@ class Conversations:
     def set_tool_choice(self, thread_id: str, choice: dict[str, bool]) -> None:
         self._call(None, "set_tool_choice", thread_id, choice)
 
+    def model_choice(self, thread_id: str) -> str | None:
+        return self._call(None, "model_choice", thread_id)
+
+    def set_model_choice(self, thread_id: str, choice_key: str) -> None:
+        self._call(None, "set_model_choice", thread_id, choice_key)
+
     def remove_messages(self, thread_id: str, ids: Iterable[str]) -> None:
         self._call(None, "delete_messages", thread_id, list(ids))
 

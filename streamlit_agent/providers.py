@@ -14,7 +14,9 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
@@ -52,14 +54,33 @@ class ModelChoice:
     kind: ProviderKind
     model: str
     base_url: str | None = None
+    local_path: str | None = None  # STREAMLIT_AGENT_LOCAL_MODEL, for the "bundled" kind
 
     @property
     def label(self) -> str:
         if self.kind == "bundled":
+            if self.local_path:
+                return f"Local model: {Path(self.local_path).name}"
             return f"Bundled local model: {BUNDLED_MODEL_NAME}"
         if self.kind == "openai":
             return f"OpenAI {self.model}"
         return f"OpenAI-compatible at {redact_url(self.base_url or '')} ({self.model})"
+
+    @property
+    def short_label(self) -> str:
+        """What fits a sidebar-wide list: the model, then where it runs."""
+        if self.kind == "bundled":
+            name = Path(self.local_path).name if self.local_path else BUNDLED_MODEL_NAME
+            return f"{name} (on this computer)"
+        if self.kind == "openai":
+            return f"{self.model} (OpenAI)"
+        where = redact_url(self.base_url or "")
+        return f"{self.model} ({urlsplit(where).netloc or where})"
+
+    @property
+    def key(self) -> str:
+        """Names the choice in the store: no credentials, stable across restarts."""
+        return f"{self.kind}|{redact_url(self.base_url or '')}|{self.model}"
 
     def tool_starts_on(self, tool_name: str) -> bool:
         """Whether a tool's toggle starts on in a new conversation with this model.
@@ -78,7 +99,15 @@ def choose_model(settings: Settings) -> ModelChoice:
         )
     if settings.openai_api_key:
         return ModelChoice("openai", settings.model_name or DEFAULT_OPENAI_MODEL)
-    return ModelChoice("bundled", "smollm2")
+    return ModelChoice("bundled", "smollm2", local_path=settings.local_model_path)
+
+
+def uses_configured_key(choice: ModelChoice, settings: Settings) -> bool:
+    """Whether requests for `choice` carry the configured API key: OpenAI's, or the
+    configured server's; a server found listening on this machine never gets it."""
+    if choice.kind == "openai":
+        return True
+    return choice.kind == "compatible" and choice.base_url == settings.openai_base_url
 
 
 def build_chat_model(
@@ -113,9 +142,10 @@ def build_chat_model(
             **{k: v for k, v in common.items() if k != "streaming"},
         )
     if choice.kind == "compatible":
+        key = settings.openai_api_key if uses_configured_key(choice, settings) else None
         return AppChatOpenAI(
             base_url=choice.base_url,
-            api_key=settings.openai_api_key or NO_KEY_PLACEHOLDER,
+            api_key=key or NO_KEY_PLACEHOLDER,
             **common,
         )
     return AppChatOpenAI(api_key=settings.openai_api_key, **common)

@@ -18,6 +18,7 @@ from streamlit_agent.agent import build_agent
 from streamlit_agent.config import Settings
 from streamlit_agent.local_model import BackgroundStart
 from streamlit_agent.memory import Conversations, DurableChatHistory, history_in_use
+from streamlit_agent.model_catalog import LocalServers, server_urls
 from streamlit_agent.providers import ModelChoice, build_chat_model, history_budget
 from streamlit_agent.store import ConversationStore
 from streamlit_agent.tools import Registry, discover_tools
@@ -50,6 +51,12 @@ def warm_agent_stack() -> threading.Thread:
     )
     thread.start()
     return thread
+
+
+@st.cache_resource(show_spinner=False)
+def local_servers(setting: str | None, timeout_s: float) -> LocalServers:
+    """Model servers on this machine, probed in the background (one prober per process)."""
+    return LocalServers(server_urls(setting), timeout_s)
 
 
 @st.cache_resource(show_spinner=False)
@@ -89,19 +96,35 @@ def agent_for(
     kind: str,
     model: str,
     base_url: str | None,
+    local_path: str | None,
     api_key: str | None,
     tool_names: tuple[str, ...],
     _settings: Settings,
 ) -> RunnableWithMessageHistory:
-    """One agent per model and tool set; sessions share it, their histories stay apart."""
-    choice = ModelChoice(kind, model, base_url)  # type: ignore[arg-type]
+    """One agent per model (provider, name, server or GGUF file) and tool set: sessions
+    on the same model share it, their histories stay apart; two models never do."""
+    choice = ModelChoice(kind, model, base_url, local_path)  # type: ignore[arg-type]
     settings = _settings.with_api_key(api_key)
     local_url = local_key = model_path = None
     if kind == "bundled":
-        server = bundled_model(settings.local_model_path).wait()
+        server = bundled_model(local_path).wait()
         local_url, local_key = server.base_url, server.api_key
         model_path = str(server.model_path)
     llm = build_chat_model(choice, settings, local_base_url=local_url, local_api_key=local_key)
     tools = tool_registry(settings.tools_dir, settings.mcp_config).select(tool_names)
     budget = history_budget(choice, settings, tools, model_path)
     return build_agent(llm, tools, settings, history_in_use, budget)
+
+
+def agent_for_choice(
+    choice: ModelChoice, settings: Settings, tool_names: tuple[str, ...]
+) -> RunnableWithMessageHistory:
+    return agent_for(
+        choice.kind,
+        choice.model,
+        choice.base_url,
+        choice.local_path,
+        settings.openai_api_key,
+        tool_names,
+        settings,
+    )

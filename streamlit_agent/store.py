@@ -6,7 +6,7 @@ another person's can be listed, read, written, renamed, rated or deleted through
 
 Tables:
 - `conversations`: id (the `?thread=` in the URL, made by the server), owner, title,
-  model, tool toggles, created/updated times.
+  model, tool toggles, the model picked for it, created/updated times.
 - `messages`: every chat message in order. `payload` is LangChain's own message dict as
   ASCII-only JSON, so NUL characters and lone surrogates round-trip unchanged on every
   backend; `content` is a readable copy for people looking at the database.
@@ -47,7 +47,6 @@ from streamlit_agent.errors import redact_url
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
 TITLE_MAX_CHARS = 120
 # Owner of conversations written before conversations had owners (schema 1): nobody
 # signs in as it, so they stay hidden until an operator hands them to someone
@@ -71,6 +70,7 @@ conversations = sa.Table(
     sa.Column("title", sa.Text, nullable=False, default=""),
     sa.Column("model", sa.Text),
     sa.Column("tools", sa.Text),  # JSON {tool name: on?} chosen in the sidebar
+    sa.Column("model_choice", sa.Text),  # providers.ModelChoice.key picked in the sidebar
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False, index=True),
     sa.Index("ix_conversations_owner", "owner", "updated_at"),
@@ -144,9 +144,15 @@ def _v2_owners(conn: Connection) -> None:
     usage.create(conn)
 
 
+def _v3_model_choice(conn: Connection) -> None:
+    """Conversations remember the model picked for them."""
+    conn.execute(sa.text("ALTER TABLE conversations ADD COLUMN model_choice TEXT"))
+
+
 # Version N's step turns a version N-1 database into version N. Version 1 is the
 # first released schema; a new database is created at the latest version directly.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_owners}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_owners, 3: _v3_model_choice}
+SCHEMA_VERSION = max(MIGRATIONS)
 
 _READ_ONLY = "streamlit_agent_read_only"  # execution option: begin this transaction deferred
 
@@ -474,6 +480,27 @@ class ConversationStore:
                 conversations.update()
                 .where(conversations.c.id == thread_id)
                 .values(tools=_json(choice))
+            )
+
+        self._run(work)
+
+    def model_choice(self, owner: str, thread_id: str) -> str | None:
+        """The model picked for a conversation (None when never picked or not found)."""
+        return self._read(
+            lambda conn: conn.execute(
+                sa.select(conversations.c.model_choice).where(
+                    conversations.c.id == thread_id, conversations.c.owner == owner
+                )
+            ).scalar()
+        )
+
+    def set_model_choice(self, owner: str, thread_id: str, choice_key: str) -> None:
+        def work(conn: Connection) -> None:
+            self._claim(conn, owner, thread_id)
+            conn.execute(
+                conversations.update()
+                .where(conversations.c.id == thread_id)
+                .values(model_choice=choice_key)
             )
 
         self._run(work)

@@ -15,15 +15,16 @@ def test_sidebar_names_the_bundled_model_when_nothing_is_configured(
 ) -> None:
     at = start()
     assert not at.exception
-    sidebar = shown(" ".join(m.value for m in at.sidebar.markdown))
-    assert "Bundled local model: SmolLM2-135M-Instruct" in sidebar
+    assert at.sidebar.selectbox[0].value.label == "Bundled local model: SmolLM2-135M-Instruct"
+    assert any("SmolLM2-135M is tiny" in c.value for c in at.sidebar.caption)  # says what it is
     assert at.sidebar.text_input(key="user_openai_api_key").value == ""
 
 
 def test_sidebar_names_the_compatible_server(app_env: Any) -> None:
     at = start()
-    sidebar = shown(" ".join(m.value for m in at.sidebar.markdown))
-    assert f"OpenAI-compatible at {app_env.base_url} (scripted-model)" in sidebar
+    chosen = at.sidebar.selectbox[0].value
+    assert chosen.label == f"OpenAI-compatible at {app_env.base_url} (scripted-model)"
+    assert not any("SmolLM2-135M is tiny" in c.value for c in at.sidebar.caption)
 
 
 def test_answer_and_steps_survive_reruns_and_later_turns(app_env: Any) -> None:
@@ -180,3 +181,25 @@ def test_a_long_conversation_shows_its_newest_turns_and_earlier_ones_on_request(
     earlier.click().run()
     assert texts(at)[0] == "My name is Person0"
     assert len(texts(at)) == 2 * (SHOWN_TURNS + 2)
+
+
+def test_a_picked_model_that_is_gone_falls_back_to_the_default_and_says_so(
+    app_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from streamlit_agent.store import ConversationStore
+
+    monkeypatch.setenv("STREAMLIT_AGENT_LOCAL_SERVERS", "off")
+    store = ConversationStore(os.environ["STREAMLIT_AGENT_DB_URL"])
+    thread = store.create_thread(OWNER)
+    store.set_model_choice(OWNER, thread, "compatible|http://127.0.0.1:9/v1|stopped-model")
+    store.close()
+    at = start(thread)
+    assert not at.exception
+    assert at.sidebar.selectbox[0].value.model == "scripted-model"
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "cannot be reached now" in captions
+    at = ask(at, "My name is Ada")
+    assert any("Nice to meet you, Ada" in t for t in texts(at))
+    assert len(app_env.requests) == 1  # the default answered

@@ -440,7 +440,7 @@ def _check_migrated(store: ConversationStore) -> None:
 
     with store.engine.connect() as conn:
         versions = conn.execute(sa.select(schema_version.c.version)).scalars().all()
-    assert sorted(versions) == [1, SCHEMA_VERSION]
+    assert sorted(versions) == list(range(1, SCHEMA_VERSION + 1))
     # Old conversations belong to nobody who can sign in until an operator hands them over.
     assert store.list_threads(OWNER) == []
     assert {t.id: t.title for t in store.list_threads(LEGACY_OWNER)} == V1_THREADS
@@ -480,3 +480,55 @@ def test_a_postgresql_database_written_by_schema_1_is_migrated(pg_schema):
         conn.exec_driver_sql(V1_POSTGRESQL.read_text())
     admin.dispose()
     _check_migrated(pg_schema())
+
+
+# --- the model picked per conversation ------------------------------------------------
+
+PICKED = "compatible|http://127.0.0.1:11434/v1|llama3.2"
+
+
+def test_model_choice_is_kept_per_conversation_and_owner_checked(make_store):
+    from streamlit_agent.store import ThreadNotFound
+
+    store = make_store()
+    assert store.model_choice(OWNER, "fresh") is None
+    store.set_model_choice(OWNER, "fresh", PICKED)
+    store.set_model_choice(OWNER, "other", "bundled||smollm2")
+    assert make_store().model_choice(OWNER, "fresh") == PICKED
+    assert store.model_choice(OWNER, "other") == "bundled||smollm2"
+    assert store.model_choice(STRANGER, "fresh") is None
+    with pytest.raises(ThreadNotFound):
+        store.set_model_choice(STRANGER, "fresh", "openai||gpt-4.1")
+    assert store.model_choice(OWNER, "fresh") == PICKED
+    assert [t.id for t in store.list_threads(OWNER)] == []  # no messages yet: not listed
+
+
+def _at_previous_version(url: str) -> None:
+    """A database as the release before the latest left it: v1's file, migrated up to
+    the previous version only."""
+    from streamlit_agent.store import MIGRATIONS
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for version in range(2, max(MIGRATIONS)):
+            MIGRATIONS[version](conn)
+            conn.execute(schema_version.insert().values(version=version, applied_at=0))
+    engine.dispose()
+
+
+def test_a_database_at_the_previous_schema_is_migrated_to_the_latest(tmp_path):
+    import shutil
+
+    path = tmp_path / "previous.db"
+    shutil.copy(V1_SQLITE, path)
+    _at_previous_version(f"sqlite:///{path}")
+    store = ConversationStore(f"sqlite:///{path}")
+    with store.engine.connect() as conn:
+        versions = conn.execute(sa.select(schema_version.c.version)).scalars().all()
+    assert sorted(versions) == list(range(1, SCHEMA_VERSION + 1))
+    assert store.adopt_legacy(OWNER) == 2
+    assert store.model_choice(OWNER, "v1-thread-a") is None
+    store.set_model_choice(OWNER, "v1-thread-a", PICKED)
+    assert store.model_choice(OWNER, "v1-thread-a") == PICKED
+    assert len(store.load_messages(OWNER, "v1-thread-a")) == 4  # nothing lost
+    store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
@@ -13,7 +14,7 @@ from streamlit_agent.config import Settings
 from streamlit_agent.export import export_json, export_markdown
 from streamlit_agent.providers import ModelChoice, choose_model
 from streamlit_agent.tools import Registry
-from streamlit_agent.ui.text import label_text
+from streamlit_agent.ui.text import label_text, option_text
 
 USER_API_KEY = "user_openai_api_key"
 THREAD_PARAM = "thread"
@@ -88,9 +89,8 @@ def not_found_page(store_down: bool) -> None:
 
 
 def model_section(settings: Settings, problems: Sequence[str] = ()) -> Settings:
-    """Shows the active model; returns the settings with any key typed here applied."""
+    """Settings problems and the key field; returns the settings with a typed key applied."""
     st.subheader("Model")
-    label_slot = st.empty()  # filled last: a key typed below changes the model
     for problem in problems:
         st.error(problem, icon="⚙️")
     typed = None
@@ -101,13 +101,73 @@ def model_section(settings: Settings, problems: Sequence[str] = ()) -> Settings:
             key=USER_API_KEY,
             help="Used for this browser session only; never stored or shown.",
         )
-    settings = settings.with_api_key((typed or "").strip() or None)
-    label_slot.markdown(f"**{label_text(choose_model(settings).label)}**")
-    return settings
+    return settings.with_api_key((typed or "").strip() or None)
 
 
-def model_status(status: str) -> None:
-    """The bundled model's loading state ("loading", "ready", "failed")."""
+BUNDLED_HONESTY = (
+    "SmolLM2-135M is tiny: good at sums through the calculator, the date and time, and "
+    "short replies; it forgets earlier turns. For more, pick another model above, paste "
+    "an OpenAI key, or start Ollama / LM Studio on this machine."
+)
+
+
+def _picker_key(thread_id: str, options: Sequence[ModelChoice]) -> str:
+    # A new list (a server found or gone) is a new widget, so the shown choice is
+    # always the conversation's, never an old position in a different list.
+    listing = hashlib.sha256("\n".join(o.key for o in options).encode()).hexdigest()[:12]
+    return f"model:{thread_id}:{listing}"
+
+
+def model_picker(
+    options: Sequence[ModelChoice],
+    current: ModelChoice,
+    thread_id: str,
+    save: Callable[[ModelChoice], None],
+    saved_is_gone: bool = False,
+) -> ModelChoice:
+    """The models this conversation can use; returns the one in use. `saved_is_gone`:
+    the model picked for it earlier cannot be reached now, so `current` stands in."""
+    key = _picker_key(thread_id, options)
+    chosen: ModelChoice = st.selectbox(
+        "Model for this conversation",
+        list(options),
+        index=list(options).index(current),
+        key=key,
+        format_func=lambda choice: option_text(choice.short_label, 120),
+        on_change=lambda: save(st.session_state[key]),
+    )
+    st.markdown(f"**{label_text(chosen.label)}**")  # in full: the list cuts long names
+    if saved_is_gone and chosen == current:
+        st.caption(
+            "The model picked for this conversation cannot be reached now; this one "
+            "answers until it is back."
+        )
+    if chosen.kind == "bundled" and not chosen.local_path:
+        st.caption(BUNDLED_HONESTY)
+    return chosen
+
+
+def watch_for_models(searching: bool, version: int, check: Callable[[], Any]) -> None:
+    """While servers are still being probed, look again every second and redraw the
+    page once the list changed or the search ended; the page itself never waits."""
+    if not searching:
+        return
+
+    @st.fragment(run_every=1.0)
+    def watch() -> None:
+        now = check()  # a model_catalog.Discovery
+        if now.version != version or not now.searching:
+            st.rerun(scope="app")
+
+    watch()
+
+
+def model_status(status: str, calls_tools: bool = True) -> None:
+    """The local model's loading state ("loading", "ready", "failed")."""
+    if not calls_tools:
+        st.caption(
+            "This model's chat template is not ChatML: it answers in words and calls no tools."
+        )
     if status == "loading":
         st.caption("⏳ Loading the bundled model… Ask away: the answer waits for it.")
     elif status == "failed":

@@ -214,9 +214,16 @@ def markdown_text(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def label_text(text: str, limit: int | None = None) -> str:
-    """`text` as one literal line for a widget label or title, at most `limit` characters."""
+def option_text(text: str, limit: int | None = None) -> str:
+    """`text` as one line of at most `limit` characters, for places Streamlit draws as
+    plain text (selectbox options): nothing there is Markdown, so nothing is escaped."""
     line = " ".join(_LONE_SURROGATE.sub("\ufffd", text).split())
     if limit is not None and len(line) > limit:
         line = line[: max(limit - 1, 0)].rstrip() + "…"
-    return _escape(line)
+    return line
+
+
+@functools.lru_cache(maxsize=4096)
+def label_text(text: str, limit: int | None = None) -> str:
+    """`text` as one literal line for a widget label or title, at most `limit` characters."""
+    return _escape(option_text(text, limit))
