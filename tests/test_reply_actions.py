@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from apptest_support import OWNER as APPTEST_OWNER
+from apptest_support import ask, start, texts, thread_of
 from langchain_core.messages import AIMessage, HumanMessage
 from test_store import (  # the store fixtures, run here on SQLite and PostgreSQL too
     OWNER,
@@ -30,7 +32,7 @@ from streamlit_agent.config import (
 from streamlit_agent.export import AnswerNotes, export_json, export_markdown
 from streamlit_agent.meter import Usage, answer_usage, conversation_usage, describe, price_for
 from streamlit_agent.store import MIGRATIONS, SCHEMA_VERSION, ConversationStore, schema_version
-from streamlit_agent.turn import starters_for
+from streamlit_agent.turn import RETRY_REQUEST_KEY, starters_for
 
 PRICES = (("gpt-4o", 2.5, 10.0), ("gpt-4o-mini", 0.15, 0.6))
 STORE_FIXTURES = (make_store, pg_schema, sqlite_file)
@@ -195,4 +197,31 @@ def test_exports_carry_meter_feedback_and_the_replacement_policy(tmp_path: Path)
     assert "_Tokens: 1,200 in · 300 out tokens · ≈ $0.0004_" in text
     assert "Feedback: 👎\n\n````\nIt forgot the ```units```\n````" in text
     assert "Replaced answers (Regenerate, Edit & resend) are deleted" in text
+    store.close()
+
+
+# --- the page ---------------------------------------------------------------------------
+
+
+def test_a_stale_regenerate_of_an_earlier_turn_changes_nothing(app_env, tmp_path: Path) -> None:
+    at = ask(ask(start(), "My name is Ada"), "What is my name?")
+    before = texts(at)
+    assert len(before) == 4 and "Your name is Ada." in before[3]
+    assert [b.label for b in at.button if b.key and b.key.startswith("regenerate-")] == [
+        "🔄 Regenerate"
+    ]  # on the latest turn only
+    store = ConversationStore(f"sqlite:///{tmp_path / 'chat.db'}")
+    stored = store.load_messages(APPTEST_OWNER, thread_of(at))
+    sent = len(app_env.requests)
+    # A Regenerate click left on a page drawn before the second question.
+    at.session_state[RETRY_REQUEST_KEY] = {
+        "text": "My name is Ada",
+        "remove": [m.id for m in stored[:2]],
+    }
+    at.run()
+    assert texts(at) == before
+    assert len(app_env.requests) == sent
+    assert [m.id for m in store.load_messages(APPTEST_OWNER, thread_of(at))] == [
+        m.id for m in stored
+    ]
     store.close()

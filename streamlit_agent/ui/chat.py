@@ -151,7 +151,7 @@ def _latest_turn_buttons(turn: Turn, user: HumanMessage, on_retry: RetryRequest)
     failed = turn.status in (STATUS_ERROR, STATUS_INTERRUPTED)
     again.button(
         "↻ Retry" if failed else "🔄 Regenerate",
-        key=f"retry-{user_id}",
+        key=f"{'retry' if failed else 'regenerate'}-{user_id}",
         on_click=on_retry,
         args=(question, ids),
         help="Ask the same question again; this answer is replaced.",
