@@ -215,7 +215,8 @@ def test_thumbs_down_comment_survives_a_reload_and_reaches_the_export(
     send_chat(page, "My name is Ada")
     reply = page.locator(CHAT_MESSAGE).nth(1)
     assert reply.get_by_label("What was wrong? (optional)").count() == 0  # only after 👎
-    click_and_settle(page, reply.locator('[data-testid="stFeedback"] button', has_text="thumb_down"))
+    thumbs_down = reply.locator('[data-testid="stFeedback"] button', has_text="thumb_down")
+    click_and_settle(page, thumbs_down)
     comment = "<b>Too</b> chatty"
     box = reply.get_by_label("What was wrong? (optional)")
     box.fill(comment)
