@@ -6,7 +6,12 @@ import streamlit as st
 from langchain_core.messages import HumanMessage
 
 from streamlit_agent import identity, limits, resources, turn
-from streamlit_agent.config import configuration_problems, load_settings
+from streamlit_agent.config import (
+    MAX_MESSAGE_CHARS,
+    MAX_STARTERS,
+    configuration_problems,
+    load_settings,
+)
 from streamlit_agent.memory import (
     STORE_PROBLEM_KEY,
     UNREADABLE_KEY,
@@ -14,12 +19,12 @@ from streamlit_agent.memory import (
     issue_thread_id,
     open_thread,
 )
+from streamlit_agent.meter import conversation_usage
 from streamlit_agent.model_catalog import FIRST_LOOK_S, available_models, pick
 from streamlit_agent.providers import uses_configured_key
 from streamlit_agent.steps import new_message_id
 from streamlit_agent.ui import chat, sidebar
 
-MAX_MESSAGE_CHARS = 20_000
 DRAFT_THREAD_KEY = "draft_thread_id"
 
 st.set_page_config(page_title="streamlit-agent", page_icon="🦜", layout="centered")
@@ -85,7 +90,9 @@ with st.sidebar:
 
 history = resources.history_for(settings, thread_id, choice.label, conversations)
 with st.sidebar:
-    sidebar.conversations_section(conversations, thread_id, history.messages)
+    usage_slot = st.empty()
+    sidebar.usage_total(usage_slot, conversation_usage(history.messages, settings.prices))
+    sidebar.conversations_section(conversations, thread_id, history.messages, settings.prices)
 
 if st.session_state.get(STORE_PROBLEM_KEY):
     st.warning(
@@ -100,7 +107,7 @@ if unreadable := st.session_state.get(UNREADABLE_KEY):
         icon="🩹",
     )
 
-retry = turn.take_retry_request(history)  # before drawing: Retry drops the failed turn
+retry = turn.take_retry_request(history)  # before drawing: Retry drops the turn it replaces
 pending = turn.pending_approval()
 
 
@@ -108,8 +115,20 @@ def save_feedback(message_id: str, value: int | None) -> None:
     conversations.set_feedback(thread_id, message_id, value)
 
 
-actions = chat.ReplyActions(conversations.feedback(thread_id), save_feedback, turn.request_retry)
-chat.draw_conversation(
+def save_comment(message_id: str, comment: str) -> None:
+    conversations.set_feedback(thread_id, message_id, 0, comment)
+
+
+feedback = conversations.feedback(thread_id)
+actions = chat.ReplyActions(
+    feedback,
+    save_feedback,
+    turn.request_retry,
+    comments=conversations.feedback_comments(thread_id) if 0 in feedback.values() else {},
+    save_comment=save_comment,
+    prices=settings.prices,
+)
+latest_buttons = chat.draw_conversation(
     history.messages,
     actions,
     # A question waiting for approval, or re-asked after one, is drawn below it, not here.
@@ -117,6 +136,9 @@ chat.draw_conversation(
     thread_id=thread_id,
 )
 chat.draw_pending_approval(pending, on_decide=turn.decide)
+empty = not history.messages and not pending and retry is None
+starters = turn.starters_for(settings.starters, enabled_tools, MAX_STARTERS) if empty else []
+starters_slot = chat.draw_starters(starters, on_pick=turn.ask)
 
 typed = st.chat_input("Ask a question", on_submit=turn.forget_pending_approval)
 resources.warm_agent_stack()
@@ -129,6 +151,9 @@ if prompt is not None and prompt.strip():
             icon="✂️",
         )
     else:
+        starters_slot.empty()
+        if latest_buttons is not None:
+            latest_buttons.empty()  # the turn drawn above is no longer the latest
         sidebar.show_in_url(thread_id)
         server_pays = uses_configured_key(choice, settings) and not st.session_state.get(
             sidebar.USER_API_KEY
@@ -151,3 +176,4 @@ if prompt is not None and prompt.strip():
         if requested is None:
             st.rerun()  # a new conversation: the sidebar lists it from now on
         live.finish(finished, actions)
+        sidebar.usage_total(usage_slot, conversation_usage(history.messages, settings.prices))

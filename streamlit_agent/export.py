@@ -1,19 +1,40 @@
-"""Conversation exports (Markdown for people, JSON for programs), steps included."""
+"""Conversation exports (Markdown for people, JSON for programs), steps included.
+
+An export holds what the store holds: an answer replaced by Regenerate or by Edit &
+resend is deleted with its steps (README "Regenerate and edit"), so it is in no export.
+Each answer carries its token use (summed over the run's model calls), its estimated
+cost when the model has a known price, and its feedback with any comment.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import BaseMessage, message_to_dict
 
+from streamlit_agent.meter import Prices, answer_usage, conversation_usage, describe
 from streamlit_agent.steps import Step, Turn, group_turns
 from streamlit_agent.store import ThreadSummary
 
-EXPORT_FORMAT_VERSION = 1
+EXPORT_FORMAT_VERSION = 2  # 2: per-answer meter and feedback, conversation totals
+REPLACED_ANSWERS = "deleted"  # what Regenerate and Edit & resend do to the answer they replace
+THUMBS = {1: "👍", 0: "👎"}
+
+
+@dataclass(frozen=True)
+class AnswerNotes:
+    """What the store keeps beside the messages: feedback by answer id, and prices."""
+
+    feedback: Mapping[str, int] = field(default_factory=dict)
+    comments: Mapping[str, str] = field(default_factory=dict)
+    prices: Prices = ()
+
+
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -51,19 +72,34 @@ def _step_dict(step: Step) -> dict[str, Any]:
     }
 
 
-def _turn_dict(turn: Turn) -> dict[str, Any]:
+def _feedback_dict(answer_id: str | None, notes: AnswerNotes) -> dict[str, Any] | None:
+    if answer_id is None or answer_id not in notes.feedback:
+        return None
+    return {"value": notes.feedback[answer_id], "comment": notes.comments.get(answer_id)}
+
+
+def _turn_dict(turn: Turn, notes: AnswerNotes) -> dict[str, Any]:
     answer = turn.answer
+    used = answer_usage(answer, notes.prices) if answer else None
     return {
         "question": _text(turn.user.content) if turn.user else None,
         "steps": [_step_dict(step) for step in turn.steps],
         "answer": _text(answer.content) if answer else None,
         "status": turn.status,
         "usage": (answer.response_metadata.get("usage") if answer else None),
+        "model_name": (answer.response_metadata.get("model_name") if answer else None),
+        "meter": used.as_dict() if used else None,
+        "feedback": _feedback_dict(answer.id if answer else None, notes),
     }
 
 
-def export_json(thread: ThreadSummary | None, messages: Sequence[BaseMessage]) -> str:
+def export_json(
+    thread: ThreadSummary | None,
+    messages: Sequence[BaseMessage],
+    notes: AnswerNotes | None = None,
+) -> str:
     """Every message (as LangChain message dicts, re-loadable) plus a per-turn summary."""
+    notes = notes or AnswerNotes()
     document = {
         "format": "streamlit-agent-conversation",
         "version": EXPORT_FORMAT_VERSION,
@@ -73,8 +109,10 @@ def export_json(thread: ThreadSummary | None, messages: Sequence[BaseMessage]) -
             "model": thread.model if thread else None,
             "created_at": _when(thread.created_at) if thread else None,
             "updated_at": _when(thread.updated_at) if thread else None,
+            "usage": conversation_usage(messages, notes.prices).as_dict(),
+            "replaced_answers": REPLACED_ANSWERS,
         },
-        "turns": [_turn_dict(turn) for turn in group_turns(list(messages))],
+        "turns": [_turn_dict(turn, notes) for turn in group_turns(list(messages))],
         "messages": [message_to_dict(m) for m in messages],
     }
     # ensure_ascii keeps NULs and lone surrogates representable in any JSON reader.
@@ -99,15 +137,36 @@ def _input_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def export_markdown(thread: ThreadSummary | None, messages: Sequence[BaseMessage]) -> str:
+def _answer_notes(answer: BaseMessage | None, notes: AnswerNotes) -> list[str]:
+    """The answer's meter and feedback lines, as the page shows them."""
+    lines = []
+    used = answer_usage(answer, notes.prices) if answer is not None else None
+    if used is not None:
+        lines += [f"_Tokens: {describe(used)}_", ""]
+    feedback = _feedback_dict(answer.id if answer is not None else None, notes)
+    if feedback is not None:
+        lines += [f"Feedback: {THUMBS.get(feedback['value'], feedback['value'])}", ""]
+        if feedback["comment"]:
+            lines += [_block(feedback["comment"]), ""]
+    return lines
+
+
+def export_markdown(
+    thread: ThreadSummary | None,
+    messages: Sequence[BaseMessage],
+    notes: AnswerNotes | None = None,
+) -> str:
     """A readable transcript: each question, its tool steps and the answer."""
+    notes = notes or AnswerNotes()
     title = (thread.title if thread else "") or "Conversation"
     lines = [f"# {title}", ""]
     if thread is not None:
         lines += [f"- Conversation: `{thread.id}`"]
         if thread.model:
             lines += [f"- Model: {thread.model}"]
-        lines += [f"- Exported: {_when(time.time())}", ""]
+        lines += [f"- Exported: {_when(time.time())}"]
+        lines += [f"- Tokens: {describe(conversation_usage(messages, notes.prices))}"]
+        lines += ["- Replaced answers (Regenerate, Edit & resend) are deleted, so not here.", ""]
     for number, turn in enumerate(group_turns(list(messages)), start=1):
         question = _text(turn.user.content) if turn.user else ""
         lines += [f"## {number}. Question", "", question, ""]
@@ -120,6 +179,7 @@ def export_markdown(thread: ThreadSummary | None, messages: Sequence[BaseMessage
                 lines += ["Error:", "", _block(step.error), ""]
         answer = _text(turn.answer.content) if turn.answer else ""
         lines += ["### Answer", "", answer or "_(no answer)_", ""]
+        lines += _answer_notes(turn.answer, notes)
         if turn.status != "complete":
             lines += [f"_Status: {turn.status}_", ""]
     return printable("\n".join(lines))

@@ -90,8 +90,13 @@ class Conversations:
     def feedback(self, thread_id: str) -> dict[str, int]:
         return self._call({}, "feedback_for", thread_id)
 
-    def set_feedback(self, thread_id: str, message_id: str, value: int | None) -> None:
-        self._call(None, "set_feedback", thread_id, message_id, value)
+    def set_feedback(
+        self, thread_id: str, message_id: str, value: int | None, comment: str | None = None
+    ) -> None:
+        self._call(None, "set_feedback", thread_id, message_id, value, comment)
+
+    def feedback_comments(self, thread_id: str) -> dict[str, str]:
+        return self._call({}, "feedback_comments", thread_id)
 
     def tool_choice(self, thread_id: str) -> dict[str, bool]:
         return self._call({}, "tool_choice", thread_id)

@@ -12,7 +12,7 @@ import functools
 import html
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -21,15 +21,19 @@ from urllib.parse import urlsplit
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
     AIMessage,
+    AIMessageChunk,
     BaseMessage,
     HumanMessage,
     SystemMessage,
     ToolMessage,
+    UsageMetadata,
 )
 from langchain_core.messages.utils import count_tokens_approximately
+from langchain_core.outputs import ChatGenerationChunk
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import Field
 
 from streamlit_agent.agent import DEFAULT_HISTORY_TOKENS, SYSTEM_PROMPT, HistoryBudget, TokenCounter
 from streamlit_agent.chat_openai import AppChatOpenAI
@@ -115,11 +119,13 @@ def build_chat_model(
     settings: Settings,
     local_base_url: str | None = None,
     local_api_key: str | None = None,
+    local_model_path: str | None = None,
 ) -> BaseChatModel:
     """A streaming `ChatOpenAI` for `choice`.
 
     The bundled model needs `local_base_url` and, to be let in, its server's
-    per-start `local_api_key` (see `LocalModelServer.api_key`).
+    per-start `local_api_key` (see `LocalModelServer.api_key`); with `local_model_path`
+    its streamed replies are counted for the token meter by its own tokenizer.
     """
     common: dict[str, Any] = {
         "model": choice.model,
@@ -139,6 +145,7 @@ def build_chat_model(
             temperature=0.0,
             # Unbounded, a 135M model can ramble until the request times out.
             max_tokens=512,
+            count_text_tokens=_gguf_tokenizer(local_model_path) if local_model_path else None,
             **{k: v for k, v in common.items() if k != "streaming"},
         )
     if choice.kind == "compatible":
@@ -177,6 +184,26 @@ class SmallModelChatOpenAI(AppChatOpenAI):
     `grounded_call`), the reply is asked for without tools, streamed: one tool round a
     turn, and the user sees the answer arrive, never an empty one.
     """
+
+    # The model's own tokenizer (text -> tokens): llama-cpp-python reports no usage on a
+    # streamed reply, so the token meter counts those replies with it instead.
+    count_text_tokens: Callable[[str], int] | None = Field(default=None, exclude=True)
+
+    def _stream(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Iterator[Any]:
+        reported, text = False, ""
+        for chunk in super()._stream(messages, *args, **kwargs):
+            reported = reported or bool(chunk.message.usage_metadata)
+            text += chunk.text
+            yield chunk
+        if not reported and self.count_text_tokens is not None:
+            tokens_in = _message_counter(self.count_text_tokens)(messages)
+            tokens_out = self.count_text_tokens(text)
+            usage = UsageMetadata(
+                input_tokens=tokens_in,
+                output_tokens=tokens_out,
+                total_tokens=tokens_in + tokens_out,
+            )
+            yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata=usage))
 
     def _get_request_payload(self, input_: Any, *, stop: Any = None, **kwargs: Any) -> dict:
         payload = super()._get_request_payload(input_, stop=stop, **kwargs)

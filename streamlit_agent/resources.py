@@ -110,7 +110,13 @@ def agent_for(
         server = bundled_model(local_path).wait()
         local_url, local_key = server.base_url, server.api_key
         model_path = str(server.model_path)
-    llm = build_chat_model(choice, settings, local_base_url=local_url, local_api_key=local_key)
+    llm = build_chat_model(
+        choice,
+        settings,
+        local_base_url=local_url,
+        local_api_key=local_key,
+        local_model_path=model_path,
+    )
     tools = tool_registry(settings.tools_dir, settings.mcp_config).select(tool_names)
     budget = history_budget(choice, settings, tools, model_path)
     return build_agent(llm, tools, settings, history_in_use, budget)

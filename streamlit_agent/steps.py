@@ -107,6 +107,7 @@ class StepRecorder(BaseCallbackHandler):
         self._by_run: dict[UUID, _Call] = {}
         self.partial_answer = ""
         self.usage: dict[str, int] = {}
+        self.model_name: str | None = None  # as the provider reports it, for the cost meter
 
     # --- events ---------------------------------------------------------
     def on_llm_start(self, *args: Any, **kwargs: Any) -> None:
@@ -121,7 +122,10 @@ class StepRecorder(BaseCallbackHandler):
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
         for generations in response.generations:
             for generation in generations:
-                usage = getattr(getattr(generation, "message", None), "usage_metadata", None)
+                message = getattr(generation, "message", None)
+                usage = getattr(message, "usage_metadata", None)
+                meta = getattr(message, "response_metadata", None) or {}
+                self.model_name = meta.get("model_name") or self.model_name
                 for key in ("input_tokens", "output_tokens", "total_tokens"):
                     if usage and usage.get(key):
                         self.usage[key] = self.usage.get(key, 0) + int(usage[key])
@@ -224,6 +228,8 @@ class StepRecorder(BaseCallbackHandler):
         meta = {"status": status, **metadata}
         if self.usage:
             meta["usage"] = dict(self.usage)
+        if self.model_name:
+            meta["model_name"] = self.model_name
         out.append(AIMessage(content=answer, id=new_message_id(), response_metadata=meta))
         return out
 

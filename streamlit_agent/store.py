@@ -43,6 +43,7 @@ from langchain_core.messages import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from streamlit_agent.config import FEEDBACK_COMMENT_MAX_CHARS
 from streamlit_agent.errors import redact_url
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ messages = sa.Table(
     sa.Column("model", sa.Text),
     sa.Column("usage", sa.Text),
     sa.Column("feedback", sa.Integer),
+    sa.Column("feedback_comment", sa.Text),  # optional, with a thumbs down
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Index("ix_messages_order", "conversation_id", "seq"),
 )
@@ -149,9 +151,18 @@ def _v3_model_choice(conn: Connection) -> None:
     conn.execute(sa.text("ALTER TABLE conversations ADD COLUMN model_choice TEXT"))
 
 
+def _v4_feedback_comments(conn: Connection) -> None:
+    """A thumbs down can carry a comment."""
+    conn.execute(sa.text("ALTER TABLE messages ADD COLUMN feedback_comment TEXT"))
+
+
 # Version N's step turns a version N-1 database into version N. Version 1 is the
 # first released schema; a new database is created at the latest version directly.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_owners, 3: _v3_model_choice}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    2: _v2_owners,
+    3: _v3_model_choice,
+    4: _v4_feedback_comments,
+}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 _READ_ONLY = "streamlit_agent_read_only"  # execution option: begin this transaction deferred
@@ -619,23 +630,40 @@ class ConversationStore:
 
         self._run(work)
 
-    def set_feedback(self, owner: str, thread_id: str, message_id: str, value: int | None) -> None:
-        """Thumbs up (1) or down (0) on an answer; None clears it."""
+    def set_feedback(
+        self,
+        owner: str,
+        thread_id: str,
+        message_id: str,
+        value: int | None,
+        comment: str | None = None,
+    ) -> None:
+        """Thumbs up (1) or down (0) on an answer; None clears it. A comment is kept
+        with a thumbs down only: changing the thumbs drops the one written for it."""
+        comment = _clean(comment.strip())[:FEEDBACK_COMMENT_MAX_CHARS] if comment else None
 
         def work(conn: Connection) -> None:
             self._require(conn, owner, thread_id)
             conn.execute(
                 messages.update()
                 .where(messages.c.conversation_id == thread_id, messages.c.id == message_id)
-                .values(feedback=value)
+                .values(feedback=value, feedback_comment=comment if value == 0 else None)
             )
 
         self._run(work)
 
     def feedback_for(self, owner: str, thread_id: str) -> dict[str, int]:
-        def work(conn: Connection) -> dict[str, int]:
+        return {k: v for k, (v, _) in self._feedback_rows(owner, thread_id).items()}
+
+    def feedback_comments(self, owner: str, thread_id: str) -> dict[str, str]:
+        """The comments written with thumbs down, by answer id."""
+        rows = self._feedback_rows(owner, thread_id)
+        return {k: comment for k, (_, comment) in rows.items() if comment}
+
+    def _feedback_rows(self, owner: str, thread_id: str) -> dict[str, tuple[int, str | None]]:
+        def work(conn: Connection) -> dict[str, tuple[int, str | None]]:
             rows = conn.execute(
-                sa.select(messages.c.id, messages.c.feedback)
+                sa.select(messages.c.id, messages.c.feedback, messages.c.feedback_comment)
                 .join(conversations, conversations.c.id == messages.c.conversation_id)
                 .where(
                     messages.c.conversation_id == thread_id,
@@ -643,7 +671,7 @@ class ConversationStore:
                     messages.c.feedback.is_not(None),
                 )
             )
-            return {row.id: row.feedback for row in rows}
+            return {row.id: (row.feedback, row.feedback_comment) for row in rows}
 
         return self._read(work)
 

@@ -72,8 +72,23 @@ class _RunResult:
 
 # --- click callbacks the UI forwards -------------------------------------------------
 def request_retry(question: str, message_ids: Sequence[str]) -> None:
-    """Retry: the failed turn's messages go, and the question is asked again."""
+    """Retry, Regenerate, or Edit & resend (with the edited `question`): the latest turn's
+    messages leave history and the store, and the question is asked again as a new turn,
+    so the model sees only the turns that are kept."""
     st.session_state[RETRY_REQUEST_KEY] = {"text": question, "remove": list(message_ids)}
+
+
+def ask(question: str) -> None:
+    """A starter prompt was picked: it is sent as if typed."""
+    st.session_state[RETRY_REQUEST_KEY] = {"text": question}
+
+
+def starters_for(
+    starters: Sequence[tuple[str, str]], enabled_tools: Iterable[str], limit: int
+) -> list[str]:
+    """The starter questions whose tool (if any) is on in this conversation."""
+    enabled = set(enabled_tools)
+    return [text for text, tool in starters if not tool or tool in enabled][:limit]
 
 
 def decide(approved: bool) -> None:
@@ -103,7 +118,13 @@ def take_retry_request(history: DurableChatHistory) -> tuple[str, str | None] | 
     request = st.session_state.pop(RETRY_REQUEST_KEY, None)
     if not request:
         return None
-    history.remove(set(request.get("remove", [])))
+    remove = set(request.get("remove", []))
+    if remove:
+        turns = group_turns(history.messages)
+        latest = {m.id for m in turns[-1].messages} if turns else set()
+        if remove != latest:
+            return None  # a button left from an earlier page: only the latest turn is replaced
+        history.remove(remove)
     return request["text"], request.get("message_id")
 
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -304,3 +305,42 @@ def test_background_start_loads_the_model_while_the_page_goes_on() -> None:
         assert start.status == "ready" and server.healthy()
     finally:
         server.stop()
+
+
+def test_streamed_replies_are_counted_for_the_token_meter(server: LocalModelServer) -> None:
+    # llama-cpp-python sends no usage on a streamed reply; the bundled model's own
+    # tokenizer counts it, so the meter covers every call of the run.
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    from streamlit_agent.meter import answer_usage
+
+    calls: list[dict | None] = []
+
+    class Calls(BaseCallbackHandler):
+        def on_llm_end(self, response: Any, **kwargs: object) -> None:
+            message = response.generations[0][0].message
+            calls.append(message.usage_metadata)
+
+    settings = Settings()
+    llm = build_chat_model(
+        ModelChoice("bundled", "smollm2"),
+        settings,
+        server.base_url,
+        server.api_key,
+        str(server.model_path),
+    )
+    history = InMemoryChatMessageHistory()
+    agent = build_agent(llm, [calculator], settings, lambda _: history)
+    tokens: list[str] = []
+
+    class Tokens(BaseCallbackHandler):
+        def on_llm_new_token(self, token: str, **kwargs: object) -> None:
+            tokens.append(token)
+
+    run_turn(agent, "meter", HumanMessage("Hello!"), StepRecorder(), [Calls(), Tokens()])
+    assert len(tokens) > 1, "the answer did not stream"
+    assert len(calls) >= 2 and all(calls), calls  # every call, streamed or not, has usage
+    used = answer_usage(history.messages[-1], settings.prices)
+    assert used is not None and used.cost_usd is None  # tokens only: no price for it
+    assert used.input_tokens == sum(c["input_tokens"] for c in calls if c)
+    assert used.output_tokens == sum(c["output_tokens"] for c in calls if c)

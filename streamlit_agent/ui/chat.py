@@ -19,10 +19,12 @@ from langchain_community.callbacks.streamlit.streamlit_callback_handler import (
     ToolRecord,
 )
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.outputs import LLMResult
 
+from streamlit_agent.config import FEEDBACK_COMMENT_MAX_CHARS, MAX_MESSAGE_CHARS
 from streamlit_agent.export import printable
+from streamlit_agent.meter import Prices, answer_usage, describe
 from streamlit_agent.steps import (
     STATUS_ERROR,
     STATUS_INTERRUPTED,
@@ -66,6 +68,7 @@ def draw_step(step: Step) -> None:
 
 
 FeedbackSaver = Callable[[str, "int | None"], None]
+CommentSaver = Callable[[str, str], None]
 RetryRequest = Callable[[str, Sequence[str]], None]
 
 
@@ -73,26 +76,43 @@ def _feedback_changed(answer_id: str, save: FeedbackSaver) -> None:
     save(answer_id, st.session_state.get(f"feedback-{answer_id}"))
 
 
+def _comment_changed(answer_id: str, save: CommentSaver) -> None:
+    save(answer_id, st.session_state.get(f"feedback-comment-{answer_id}") or "")
+
+
+def _resend(key: str, message_ids: Sequence[str], on_retry: RetryRequest) -> None:
+    text = (st.session_state.get(key) or "").strip()
+    if not text:
+        st.session_state[key + "-empty"] = True  # nothing to send: the turn stays as it is
+        return
+    on_retry(text, message_ids)
+
+
 @dataclass(frozen=True)
 class ReplyActions:
-    """What a drawn reply offers: its stored thumbs, and the callbacks its buttons forward to."""
+    """What a drawn reply offers: its stored thumbs and comments, the price table for
+    its meter, and the callbacks its buttons forward to."""
 
     feedback: Mapping[str, int] = field(default_factory=dict)
     save_feedback: FeedbackSaver | None = None
     on_retry: RetryRequest | None = None
+    comments: Mapping[str, str] = field(default_factory=dict)
+    save_comment: CommentSaver | None = None
+    prices: Prices = ()
 
 
-def draw_turn(turn: Turn, is_last: bool, actions: ReplyActions) -> None:
+def draw_turn(turn: Turn, is_last: bool, actions: ReplyActions) -> Any:
     if turn.user is not None:
         with st.chat_message("user"):
             st.markdown(markdown_text(str(turn.user.content)))
     with st.chat_message("assistant"):
-        draw_reply(turn, is_last, actions)
+        return draw_reply(turn, is_last, actions)
 
 
-def draw_reply(turn: Turn, is_last: bool, actions: ReplyActions) -> None:
-    """The assistant's side of a turn: steps collapsed, the answer or error, Retry, thumbs."""
-    feedback, save_feedback, on_retry = actions.feedback, actions.save_feedback, actions.on_retry
+def draw_reply(turn: Turn, is_last: bool, actions: ReplyActions) -> Any:
+    """The assistant's side of a turn: steps collapsed, the answer or error, its meter,
+    Retry / Regenerate / Edit & resend on the latest turn, thumbs. Returns the slot of
+    the latest turn's buttons (None on other turns)."""
     for step in turn.steps:
         draw_step(step)
     status = turn.status
@@ -109,22 +129,65 @@ def draw_reply(turn: Turn, is_last: bool, actions: ReplyActions) -> None:
         else:
             note = "⏹️ No answer was saved for this message: the run was cut off."
         st.caption(note)
-    failed = status in (STATUS_ERROR, STATUS_INTERRUPTED)
-    if is_last and failed and turn.user is not None and on_retry is not None:
-        ids = [m.id for m in turn.messages if m.id]
+    used = answer_usage(answer, actions.prices) if answer is not None else None
+    if used is not None:
+        st.caption(f"🧮 {describe(used)}")
+    buttons = None
+    if is_last and turn.user is not None and actions.on_retry is not None:
+        buttons = st.empty()
+        with buttons.container():
+            _latest_turn_buttons(turn, turn.user, actions.on_retry)
+    if answer is not None and answer.id and status != STATUS_ERROR and actions.save_feedback:
+        _feedback(answer.id, actions, actions.save_feedback)
+    return buttons
+
+
+def _latest_turn_buttons(turn: Turn, user: HumanMessage, on_retry: RetryRequest) -> None:
+    """Retry a failed turn or Regenerate a finished one, or Edit & resend its question:
+    each replaces the turn (its messages and steps leave history and the store)."""
+    question, user_id = str(user.content), user.id
+    ids = [m.id for m in turn.messages if m.id]
+    again, edit = st.columns(2)
+    failed = turn.status in (STATUS_ERROR, STATUS_INTERRUPTED)
+    again.button(
+        "↻ Retry" if failed else "🔄 Regenerate",
+        key=f"{'retry' if failed else 'regenerate'}-{user_id}",
+        on_click=on_retry,
+        args=(question, ids),
+        help="Ask the same question again; this answer is replaced.",
+    )
+    with edit.popover("✏️ Edit & resend"):
+        key = f"edit-{user_id}"
+        st.text_area("Your question", value=question, key=key, max_chars=MAX_MESSAGE_CHARS)
+        if st.session_state.pop(key + "-empty", False):
+            st.warning("Type a question to send.", icon="✏️")
         st.button(
-            "↻ Retry",
-            key=f"retry-{turn.user.id}",
-            on_click=on_retry,
-            args=(str(turn.user.content), ids),
+            "Send edited question",
+            key=f"resend-{user_id}",
+            on_click=_resend,
+            args=(key, ids, on_retry),
+            type="primary",
         )
-    if answer is not None and answer.id and status != STATUS_ERROR and save_feedback:
-        st.feedback(
-            "thumbs",
-            key=f"feedback-{answer.id}",
-            default=(feedback or {}).get(answer.id),
-            on_change=_feedback_changed,
-            args=(answer.id, save_feedback),
+
+
+def _feedback(answer_id: str, actions: ReplyActions, save_feedback: FeedbackSaver) -> None:
+    """Thumbs; after a thumbs down, an optional comment saved when it is entered."""
+    value = st.feedback(
+        "thumbs",
+        key=f"feedback-{answer_id}",
+        default=actions.feedback.get(answer_id),
+        on_change=_feedback_changed,
+        args=(answer_id, save_feedback),
+    )
+    if value == 0 and actions.save_comment is not None:
+        st.text_input(
+            "What was wrong? (optional)",
+            value=actions.comments.get(answer_id, ""),
+            key=f"feedback-comment-{answer_id}",
+            max_chars=FEEDBACK_COMMENT_MAX_CHARS,
+            placeholder="Press Enter to save the comment",
+            on_change=_comment_changed,
+            args=(answer_id, actions.save_comment),
         )
 
 
@@ -140,15 +203,19 @@ def draw_conversation(
     actions: ReplyActions,
     waiting_id: str | None = None,
     thread_id: str = "",
-) -> None:
+) -> Any:
     """The newest turns from history (earlier ones behind a button, so a long conversation
     does not redraw everything on each rerun): steps collapsed, answers, errors with
-    Retry, thumbs.
+    Retry, thumbs. Returns the slot of the latest turn's buttons, for the page to empty
+    once a new question makes that turn no longer the latest (None when not drawn).
 
     A question waiting for a tool approval (`waiting_id`) is stored but unanswered; the
     approval prompt draws it, so it is not drawn here as a cut-off turn too.
     """
-    turns = [t for t in group_turns(messages) if not (t.user and t.user.id == waiting_id)]
+    every_turn = group_turns(messages)
+    # A question waiting below is the latest turn: nothing above may be regenerated.
+    latest = every_turn[-1] if every_turn else None
+    turns = [t for t in every_turn if not (t.user and t.user.id == waiting_id)]
     show_all_key = f"show-all-turns:{thread_id}"
     hidden = 0 if st.session_state.get(show_all_key) else max(0, len(turns) - SHOWN_TURNS)
     if hidden:
@@ -158,8 +225,10 @@ def draw_conversation(
             on_click=_show_all,
             args=(show_all_key,),
         )
-    for index, turn in enumerate(turns[hidden:], start=hidden):
-        draw_turn(turn, index == len(turns) - 1, actions)
+    buttons = None
+    for turn in turns[hidden:]:
+        buttons = draw_turn(turn, turn is latest, actions) or buttons
+    return buttons
 
 
 def draw_pending_approval(
@@ -279,3 +348,24 @@ def draw_live_turn(text: str) -> LiveTurn:
         progress_slot.caption(f"⏳ Working… {elapsed_s:.0f} s")
 
     return LiveTurn([LiveSteps(steps_box), AnswerStream(answer_slot)], tick, reply, live)
+
+
+def draw_starters(starters: Sequence[str], on_pick: Callable[[str], None]) -> Any:
+    """Example questions on an empty conversation; returns their slot, which the page
+    empties once a question is on its way."""
+    slot = st.empty()
+    if not starters:
+        return slot
+    with slot.container():
+        st.caption("Try one of these, or ask your own question below.")
+        for column, (number, text) in zip(
+            st.columns(len(starters)), enumerate(starters), strict=True
+        ):
+            column.button(
+                label_text(text, 90),
+                key=f"starter-{number}",
+                on_click=on_pick,
+                args=(text,),
+                use_container_width=True,
+            )
+    return slot

@@ -11,7 +11,8 @@ import streamlit as st
 from langchain_core.messages import BaseMessage
 
 from streamlit_agent.config import Settings
-from streamlit_agent.export import export_json, export_markdown
+from streamlit_agent.export import AnswerNotes, export_json, export_markdown
+from streamlit_agent.meter import Prices, Usage, describe
 from streamlit_agent.providers import ModelChoice, choose_model
 from streamlit_agent.tools import Registry
 from streamlit_agent.ui.text import label_text, option_text
@@ -31,6 +32,8 @@ class ConversationList(Protocol):
     def get(self, thread_id: str) -> Any: ...
     def rename(self, thread_id: str, title: str) -> None: ...
     def delete(self, thread_id: str) -> None: ...
+    def feedback(self, thread_id: str) -> dict[str, int]: ...
+    def feedback_comments(self, thread_id: str) -> dict[str, str]: ...
 
 
 def requested_thread_id() -> str | None:
@@ -222,8 +225,24 @@ def _title(thread: Any, limit: int | None = None) -> str:
     return label_text(thread.title or "New conversation", limit)
 
 
+def usage_total(slot: Any, used: Usage) -> None:
+    """The open conversation's running token (and, for priced models, cost) total, in
+    `slot` so the page can redraw it when an answer arrives."""
+    if not used.total_tokens:
+        slot.empty()
+        return
+    slot.caption(
+        f"🧮 This conversation: {describe(used)}",
+        help="Summed over every model call of the answers it holds; cost is an estimate "
+        "from the price table, for known OpenAI models only.",
+    )
+
+
 def conversations_section(
-    conversations: ConversationList, thread_id: str | None, messages: list[BaseMessage]
+    conversations: ConversationList,
+    thread_id: str | None,
+    messages: list[BaseMessage],
+    prices: Prices = (),
 ) -> None:
     """New chat, the user's past conversations, and actions on the open one."""
     st.subheader("Conversations")
@@ -245,10 +264,12 @@ def conversations_section(
     current = conversations.get(thread_id) if thread_id else None
     if current is not None:
         st.divider()
-        _actions(conversations, current, messages)
+        _actions(conversations, current, messages, prices)
 
 
-def _actions(conversations: ConversationList, current: Any, messages: list[BaseMessage]) -> None:
+def _actions(
+    conversations: ConversationList, current: Any, messages: list[BaseMessage], prices: Prices
+) -> None:
     thread_id = current.id
     st.caption(f"Open: {_title(current)}")
     with st.popover("✏️ Rename", use_container_width=True):
@@ -265,6 +286,12 @@ def _actions(conversations: ConversationList, current: Any, messages: list[BaseM
             conversations.delete(thread_id)
             _open(None)
             st.rerun()
+
+    def notes() -> AnswerNotes:
+        return AnswerNotes(
+            conversations.feedback(thread_id), conversations.feedback_comments(thread_id), prices
+        )
+
     # Exports are built only when a button is clicked, not on every rerun.
     for label, build, suffix, mime in (
         ("Markdown", export_markdown, "md", "text/markdown"),
@@ -272,7 +299,7 @@ def _actions(conversations: ConversationList, current: Any, messages: list[BaseM
     ):
         st.download_button(
             f"⬇️ Export {label}",
-            lambda build=build: build(current, messages),
+            lambda build=build: build(current, messages, notes()),
             file_name=f"conversation-{thread_id}.{suffix}",
             mime=mime,
             on_click="ignore",
