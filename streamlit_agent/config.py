@@ -52,6 +52,8 @@ class Settings:
     legacy_owner: str | None = None  # who gets conversations from before owners existed
     messages_per_minute: int = 20  # per user; 0 turns the limit off
     daily_tokens: int = 0  # per user when the server's key pays; 0 is no budget
+    replay_file: str | None = None  # a recorded run played instead of a model (replay.py)
+    record_dir: str | None = None  # where each finished run is saved as a replay file
 
     @property
     def resolved_db_url(self) -> str:
@@ -97,6 +99,8 @@ def load_settings(
         legacy_owner=get("STREAMLIT_AGENT_LEGACY_OWNER"),
         messages_per_minute=_as_int(get("STREAMLIT_AGENT_MESSAGES_PER_MINUTE"), 20),
         daily_tokens=_as_int(get("STREAMLIT_AGENT_DAILY_TOKENS"), 0),
+        replay_file=get("STREAMLIT_AGENT_REPLAY"),
+        record_dir=get("STREAMLIT_AGENT_RECORD_DIR"),
     )
 
 
@@ -119,4 +123,12 @@ def configuration_problems(settings: Settings) -> list[str]:
             "STREAMLIT_AGENT_DB_URL is not a database URL; expected e.g. "
             "sqlite:///path/to/file.db or postgresql+psycopg://user@host/db."
         )
+    if settings.replay_file:
+        from streamlit_agent.replay import load_problem
+
+        problem = load_problem(settings.replay_file)
+        if problem:
+            problems.append(problem)
+    if settings.record_dir and not Path(settings.record_dir).is_dir():
+        problems.append("STREAMLIT_AGENT_RECORD_DIR is not a folder; no run is recorded.")
     return problems
