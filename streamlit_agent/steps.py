@@ -133,6 +133,7 @@ class _Call:
 
 
 Checkpoint = Callable[[list[BaseMessage]], None]
+StepWatcher = Callable[[Step], None]
 
 
 class StepRecorder(BaseCallbackHandler):
@@ -141,10 +142,17 @@ class StepRecorder(BaseCallbackHandler):
     `on_step`, when given, receives the turn's finished tool calls and results (as
     messages) each time a call finishes, so they can be stored before the answer is:
     a crash mid-answer then loses at most the answer text.
+
+    Watchers (`watch`) get each step when its call starts (status "running") and again
+    when it ends: the page draws a live step from the very `Step` that is stored, so
+    it cannot read differently after a reload. They are called by the recorder itself,
+    so they never see a step before the recorder has it, whatever order LangChain
+    calls its handlers in.
     """
 
     def __init__(self, on_step: Checkpoint | None = None) -> None:
         self.on_step = on_step
+        self.watchers: list[StepWatcher] = []
         self.calls: list[_Call] = []
         self._by_run: dict[UUID, _Call] = {}
         self.partial_answer = ""
@@ -184,11 +192,15 @@ class StepRecorder(BaseCallbackHandler):
         self.calls.append(call)
         self.partial_answer = self.partial_reasoning = ""
 
+    def watch(self, watcher: StepWatcher) -> None:
+        self.watchers.append(watcher)
+
     def on_tool_start(self, serialized: dict[str, Any], input_str: str, **kwargs: Any) -> None:
         call = self._open_call()
         if call is not None:
             call.started = time.perf_counter()
             self._by_run[kwargs["run_id"]] = call
+            self._tell(self._step(call, output="", status="running", timed=False))
 
     def on_tool_end(self, output: Any, **kwargs: Any) -> None:
         call = self._by_run.get(kwargs["run_id"])
@@ -197,6 +209,7 @@ class StepRecorder(BaseCallbackHandler):
             full = getattr(output, "full_output", None)
             call.sent = text if full else None
             call.step = self._step(call, output=full or text, status=_status_of(output))
+            self._tell(call.step)
             self._checkpoint()
 
     def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
@@ -206,12 +219,12 @@ class StepRecorder(BaseCallbackHandler):
             call.step = self._step(call, output=reason, error=reason, status="error")
             self._checkpoint()
 
-    def running_step(self, run_id: UUID) -> Step | None:
-        """The step of the tool run `run_id`: finished, or as far as it is known while running."""
-        call = self._by_run.get(run_id)
-        if call is None:
-            return None
-        return call.step or self._step(call, output="", status="running", timed=False)
+    def _tell(self, step: Step) -> None:
+        for watcher in self.watchers:
+            try:
+                watcher(step)
+            except Exception:  # drawing is a view of the run, never a reason to end it
+                logger.warning("a step watcher failed", exc_info=True)
 
     def _open_call(self) -> _Call | None:
         for call in reversed(self.calls):

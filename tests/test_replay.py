@@ -25,7 +25,7 @@ from streamlit_agent.replay import (
     load_problem,
     replay_tools,
 )
-from streamlit_agent.steps import StepRecorder, Turn, group_turns
+from streamlit_agent.steps import Step, StepRecorder, Turn, group_turns
 from streamlit_agent.tools.calculator import calculator
 
 THINKING = "The user wants two products, so both go to the calculator at once."
@@ -91,6 +91,26 @@ def test_reasoning_and_two_calls_in_one_reply_are_stored_and_not_sent_back(
     bodies = json.dumps(scripted.requests)
     assert THINKING not in bodies and FINAL_THINKING not in bodies
     assert "Let me compute both." in bodies  # what it said is history; reasoning is not
+
+
+def test_watchers_get_each_step_running_then_as_stored(scripted: ScriptedOpenAI) -> None:
+    agent, history = _scripted_agent(scripted)
+    _two_calls_with_reasoning(scripted)
+    recorder = StepRecorder()
+    seen: list[Step] = []
+    recorder.watch(seen.append)
+    run_turn(agent, "t1", HumanMessage("6 * 7 and 12 * 12?", id="q1"), recorder)
+
+    [turn] = group_turns(history.messages)
+    assert [(s.input["expression"], s.status) for s in seen] == [
+        ("6 * 7", "running"),
+        ("6 * 7", "ok"),
+        ("12 * 12", "running"),
+        ("12 * 12", "ok"),
+    ]
+    assert seen[0].said == "Let me compute both." and seen[0].reasoning == THINKING
+    assert seen[0].duration_s is None and seen[1].duration_s is not None
+    assert [seen[1], seen[3]] == turn.steps  # durations and all: what a reload draws
 
 
 def _record(scripted: ScriptedOpenAI, tmp_path: Path) -> tuple[Path, list[Any], Turn, float]:
@@ -166,3 +186,13 @@ def test_a_bad_replay_file_is_named_with_its_problem(
     problem = load_problem(str(path))
     assert problem is not None and "bad.json" in problem and reason in problem
     assert load_problem(str(tmp_path / "missing.json")) is not None
+
+
+def test_reasoning_of_an_unstreamed_reply_is_kept_too(scripted: ScriptedOpenAI) -> None:
+    choice = ModelChoice("compatible", "scripted-model", scripted.base_url)
+    llm = build_chat_model(choice, Settings(openai_base_url=scripted.base_url))
+    scripted.enqueue(Reply(content="Paris.", reasoning=THINKING))
+    reply = llm.invoke("Capital of France?", stream=False)
+    assert reply.content == "Paris."
+    assert reply.additional_kwargs["reasoning_content"] == THINKING
+    assert scripted.requests[-1].get("stream") is not True

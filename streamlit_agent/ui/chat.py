@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
 
 import streamlit as st
 from langchain_core.callbacks import BaseCallbackHandler
@@ -202,44 +201,32 @@ def draw_pending_approval(
         deny.button("🚫 Deny", on_click=on_decide, args=(False,), use_container_width=True)
 
 
-class LiveSteps(BaseCallbackHandler):
-    """Draws each tool call as it runs, and again once finished, from the recorder's own
-    `Step`, so a live step reads exactly as it will after a reload.
+class LiveSteps:
+    """Draws each tool call when it starts and again when it ends, from the recorder's
+    own `Step` (`StepRecorder.watch`), so a live step reads exactly as it will after a
+    reload, and each of several calls in one reply gets its own.
 
-    LangChain's `StreamlitCallbackHandler` was used here before; its one "current
-    thought" dropped the second of two calls in one reply, and its thoughts draw a
-    tool's output as bold Markdown rather than as the stored step is drawn.
+    LangChain's `StreamlitCallbackHandler` drew live steps here before: its single
+    "current thought" dropped the second of two calls in one reply, its labels showed
+    `:thinking_face:` and Python dicts, and its public seams (the thought labeler) reach
+    only labels, not how a step's input and output are drawn.
     """
 
-    def __init__(self, container: Any, recorder: StepRecorder) -> None:
+    def __init__(self, container: Any) -> None:
         self.container = container
-        self.recorder = recorder
-        self._slots: dict[UUID, Any] = {}
+        self._slots: dict[str, Any] = {}
 
-    def on_tool_start(self, serialized: dict[str, Any], input_str: str, **kwargs: Any) -> None:
-        step = self.recorder.running_step(kwargs["run_id"])
-        if step is None:
-            return
-        with self.container:
-            draw_lead_in(step)
-            slot = self._slots[kwargs["run_id"]] = st.empty()
+    def show(self, step: Step) -> None:
+        # A finished step lets go of its slot: some servers reuse call ids across replies.
+        slot = self._slots.pop(step.call_id, None)
+        if slot is None:
+            with self.container:
+                draw_lead_in(step)
+                slot = st.empty()
+        if step.status == "running":
+            self._slots[step.call_id] = slot
         with slot.container():
             draw_step(step)
-
-    def on_tool_end(self, output: Any, **kwargs: Any) -> None:
-        self._redraw(kwargs["run_id"])
-
-    def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
-        # A tool's failure reaches the model as its result (tool_runner); what raises
-        # here is a call waiting for approval or a stopped run, which the page handles.
-        self._redraw(kwargs["run_id"])
-
-    def _redraw(self, run_id: UUID) -> None:
-        slot = self._slots.pop(run_id, None)
-        step = self.recorder.running_step(run_id)
-        if slot is not None and step is not None and step.status != "running":
-            with slot.container():
-                draw_step(step)
 
 
 class AnswerStream(BaseCallbackHandler):
@@ -306,11 +293,10 @@ class LiveTurn:
     live: Any
 
     def handlers(self, recorder: StepRecorder) -> list[BaseCallbackHandler]:
-        """The handlers that draw the run `recorder` records."""
-        return [
-            LiveSteps(self.steps_box, recorder),
-            AnswerStream(self.thinking_slot, self.answer_slot),
-        ]
+        """The handlers that stream the run's answer; its steps are drawn as `recorder`
+        records them."""
+        recorder.watch(LiveSteps(self.steps_box).show)
+        return [AnswerStream(self.thinking_slot, self.answer_slot)]
 
     def finish(self, turn: Turn, actions: ReplyActions) -> None:
         """Draw the stored turn in place of the live one: the page then shows what a
