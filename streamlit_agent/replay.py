@@ -233,7 +233,6 @@ class ReplayChatModel(BaseChatModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     recording: Recording
-    speed: float = 1.0
 
     @property
     def _llm_type(self) -> str:
@@ -254,7 +253,7 @@ class ReplayChatModel(BaseChatModel):
         pieces = calls[index] if index < len(calls) else (Piece(0.0, NO_MORE_REPLIES),)
         started = time.perf_counter()
         for piece in pieces:
-            wait = piece.at_s / max(self.speed, 1e-6) - (time.perf_counter() - started)
+            wait = piece.at_s - (time.perf_counter() - started)
             if wait > 0:
                 time.sleep(wait)
             extra = {REASONING_DELTA_KEY: piece.reasoning} if piece.reasoning else {}
@@ -279,21 +278,21 @@ class ReplayChatModel(BaseChatModel):
         return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
 
 
-def replay_tools(recording: Recording, speed: float = 1.0) -> list[BaseTool]:
+def replay_tools(recording: Recording) -> list[BaseTool]:
     """Stand-ins for the recorded tools: each returns its recorded result for the same
     arguments after the recorded time. A tool's failure replays as its recorded text."""
     by_name: dict[str, list[ToolResult]] = {}
     for result in recording.tool_results:
         by_name.setdefault(result.name, []).append(result)
-    return [_replay_tool(name, results, speed) for name, results in by_name.items()]
+    return [_replay_tool(name, results) for name, results in by_name.items()]
 
 
-def _replay_tool(name: str, results: list[ToolResult], speed: float) -> BaseTool:
+def _replay_tool(name: str, results: list[ToolResult]) -> BaseTool:
     def run(**kwargs: Any) -> str:
         match = next((r for r in results if r.args == kwargs), None)
         if match is None:
             return f"This replay has no recorded result of {name} for these arguments."
-        time.sleep(match.duration_s / max(speed, 1e-6))
+        time.sleep(match.duration_s)
         return match.output
 
     keys = {key for r in results for key in r.args}
