@@ -172,6 +172,7 @@ if prompt is not None and prompt.strip():
             live.tick,
             secrets=[settings.openai_api_key],
             on_usage=lambda used: limits.record_tokens(conversations, used),
+            record_to=settings.record_dir,
         )
         if requested is None:
             st.rerun()  # a new conversation: the sidebar lists it from now on

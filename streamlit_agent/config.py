@@ -95,6 +95,8 @@ class Settings:
     )
     starters: tuple[tuple[str, str], ...] = DEFAULT_STARTERS
     problems: tuple[str, ...] = ()  # settings that could not be read (defaults used)
+    replay_file: str | None = None  # a recorded run played instead of a model (replay.py)
+    record_dir: str | None = None  # where each finished run is saved as a replay file
 
     @property
     def resolved_db_url(self) -> str:
@@ -151,6 +153,8 @@ def load_settings(
             parse_starters, get("STREAMLIT_AGENT_STARTERS"), DEFAULT_STARTERS, problems
         ),
         problems=tuple(problems),
+        replay_file=get("STREAMLIT_AGENT_REPLAY"),
+        record_dir=get("STREAMLIT_AGENT_RECORD_DIR"),
     )
 
 
@@ -252,4 +256,12 @@ def configuration_problems(settings: Settings) -> list[str]:
             "STREAMLIT_AGENT_DB_URL is not a database URL; expected e.g. "
             "sqlite:///path/to/file.db or postgresql+psycopg://user@host/db."
         )
+    if settings.replay_file:
+        from streamlit_agent.replay import load_problem
+
+        problem = load_problem(settings.replay_file)
+        if problem:
+            problems.append(problem)
+    if settings.record_dir and not Path(settings.record_dir).is_dir():
+        problems.append("STREAMLIT_AGENT_RECORD_DIR is not a folder; no run is recorded.")
     return problems

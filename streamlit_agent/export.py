@@ -69,6 +69,8 @@ def _step_dict(step: Step) -> dict[str, Any]:
         "status": step.status,
         "duration_s": step.duration_s,
         "call_id": step.call_id,
+        "said": step.said,
+        "reasoning": step.reasoning,
     }
 
 
@@ -85,6 +87,7 @@ def _turn_dict(turn: Turn, notes: AnswerNotes) -> dict[str, Any]:
         "question": _text(turn.user.content) if turn.user else None,
         "steps": [_step_dict(step) for step in turn.steps],
         "answer": _text(answer.content) if answer else None,
+        "reasoning": turn.reasoning,
         "status": turn.status,
         "usage": (answer.response_metadata.get("usage") if answer else None),
         "model_name": (answer.response_metadata.get("model_name") if answer else None),
@@ -171,6 +174,10 @@ def export_markdown(
         question = _text(turn.user.content) if turn.user else ""
         lines += [f"## {number}. Question", "", question, ""]
         for step in turn.steps:
+            if step.reasoning:
+                lines += ["### Thinking", "", _block(step.reasoning), ""]
+            if step.said.strip():
+                lines += [step.said, ""]
             duration = f" · {step.duration_s:.2f} s" if step.duration_s is not None else ""
             lines += [f"### Step: {step.tool} ({step.status}{duration})", ""]
             lines += ["Input:", "", _block(_input_text(step.input)), ""]
@@ -178,6 +185,8 @@ def export_markdown(
             if step.error and step.error != step.output:
                 lines += ["Error:", "", _block(step.error), ""]
         answer = _text(turn.answer.content) if turn.answer else ""
+        if turn.reasoning:
+            lines += ["### Thinking", "", _block(turn.reasoning), ""]
         lines += ["### Answer", "", answer or "_(no answer)_", ""]
         lines += _answer_notes(turn.answer, notes)
         if turn.status != "complete":

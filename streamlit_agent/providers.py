@@ -39,13 +39,14 @@ from streamlit_agent.agent import DEFAULT_HISTORY_TOKENS, SYSTEM_PROMPT, History
 from streamlit_agent.chat_openai import AppChatOpenAI
 from streamlit_agent.config import DEFAULT_OPENAI_MODEL, Settings
 from streamlit_agent.errors import redact_url
+from streamlit_agent.steps import REASONING_DELTA_KEY
 from streamlit_agent.tools import tool_summary
 
 BUNDLED_MODEL_NAME = "SmolLM2-135M-Instruct"
 # OpenAI-compatible servers that need no key still require the client to send one.
 NO_KEY_PLACEHOLDER = "not-needed"
 
-ProviderKind = Literal["openai", "compatible", "bundled"]
+ProviderKind = Literal["openai", "compatible", "bundled", "replay"]
 
 
 BUNDLED_MODEL_TOOLS = frozenset({"calculator", "current_datetime", "web_search"})
@@ -68,6 +69,8 @@ class ModelChoice:
             return f"Bundled local model: {BUNDLED_MODEL_NAME}"
         if self.kind == "openai":
             return f"OpenAI {self.model}"
+        if self.kind == "replay":
+            return f"Replay of a recorded run: {Path(self.model).name}"
         return f"OpenAI-compatible at {redact_url(self.base_url or '')} ({self.model})"
 
     @property
@@ -96,7 +99,9 @@ class ModelChoice:
 
 
 def choose_model(settings: Settings) -> ModelChoice:
-    """Base URL beats key beats nothing: the most specific setting wins."""
+    """A replay file beats base URL beats key beats nothing: the most specific setting wins."""
+    if settings.replay_file:
+        return ModelChoice("replay", settings.replay_file)
     if settings.openai_base_url:
         return ModelChoice(
             "compatible", settings.model_name or DEFAULT_OPENAI_MODEL, settings.openai_base_url
@@ -150,12 +155,52 @@ def build_chat_model(
         )
     if choice.kind == "compatible":
         key = settings.openai_api_key if uses_configured_key(choice, settings) else None
-        return AppChatOpenAI(
+        return ReasoningChatOpenAI(
             base_url=choice.base_url,
             api_key=key or NO_KEY_PLACEHOLDER,
             **common,
         )
-    return AppChatOpenAI(api_key=settings.openai_api_key, **common)
+    return ReasoningChatOpenAI(api_key=settings.openai_api_key, **common)
+
+
+class ReasoningChatOpenAI(AppChatOpenAI):
+    """ChatOpenAI that keeps the reasoning OpenAI-compatible servers stream.
+
+    vLLM, Ollama and DeepSeek send it as `reasoning_content` (OpenRouter and newer vLLM
+    as `reasoning`) beside `content`; ChatOpenAI drops both. It is put in the chunk's
+    `additional_kwargs`, where the step recorder and the page read it; the request
+    payload never includes it, so it is not sent back to the model.
+    """
+
+    def _convert_chunk_to_generation_chunk(
+        self, chunk: dict, default_chunk_class: type, base_generation_info: dict | None
+    ) -> Any:
+        generation = super()._convert_chunk_to_generation_chunk(
+            chunk, default_chunk_class, base_generation_info
+        )
+        choices = chunk.get("choices") or []
+        if generation is not None and choices and isinstance(generation.message, AIMessageChunk):
+            reasoning = _reasoning_field(choices[0].get("delta") or {})
+            if reasoning:
+                generation.message.additional_kwargs[REASONING_DELTA_KEY] = reasoning
+        return generation
+
+    def _create_chat_result(self, response: Any, generation_info: dict | None = None) -> Any:
+        result = super()._create_chat_result(response, generation_info)
+        raw = response if isinstance(response, dict) else response.model_dump()
+        for generation, choice in zip(result.generations, raw.get("choices") or [], strict=False):
+            reasoning = _reasoning_field(choice.get("message") or {})
+            if reasoning:
+                generation.message.additional_kwargs[REASONING_DELTA_KEY] = reasoning
+        return result
+
+
+def _reasoning_field(delta: dict[str, Any]) -> str:
+    for key in (REASONING_DELTA_KEY, "reasoning"):
+        value = delta.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
 
 
 def unescape_tool_args(message: AIMessage) -> AIMessage:
@@ -172,7 +217,7 @@ def unescape_tool_args(message: AIMessage) -> AIMessage:
     return message.model_copy(update={"tool_calls": fixed})
 
 
-class SmallModelChatOpenAI(AppChatOpenAI):
+class SmallModelChatOpenAI(ReasoningChatOpenAI):
     """ChatOpenAI with the repairs a 135M-parameter model needs to drive tools.
 
     Measured with SmolLM2 under llama-cpp-python's `chatml-function-calling` format:

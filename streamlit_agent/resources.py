@@ -20,6 +20,7 @@ from streamlit_agent.local_model import BackgroundStart
 from streamlit_agent.memory import Conversations, DurableChatHistory, history_in_use
 from streamlit_agent.model_catalog import LocalServers, server_urls
 from streamlit_agent.providers import ModelChoice, build_chat_model, history_budget
+from streamlit_agent.replay import Recording, ReplayChatModel, replay_tools
 from streamlit_agent.store import ConversationStore
 from streamlit_agent.tools import Registry, discover_tools
 
@@ -105,6 +106,10 @@ def agent_for(
     on the same model share it, their histories stay apart; two models never do."""
     choice = ModelChoice(kind, model, base_url, local_path)  # type: ignore[arg-type]
     settings = _settings.with_api_key(api_key)
+    if kind == "replay":  # the recording stands in for the model and the tools alike
+        recording = Recording.load(model)
+        llm = ReplayChatModel(recording=recording)
+        return build_agent(llm, replay_tools(recording), settings, history_in_use)
     local_url = local_key = model_path = None
     if kind == "bundled":
         server = bundled_model(local_path).wait()

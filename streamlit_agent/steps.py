@@ -4,7 +4,9 @@ One record serves both the UI and the model: a turn is stored as
 `HumanMessage, AIMessage(tool_calls), ToolMessage..., AIMessage(answer)`. Redrawing
 the steps and giving the model its earlier tool calls on the next turn read the
 same messages. Timings, errors and the untruncated output ride along in
-`ToolMessage.response_metadata`, which providers never receive.
+`ToolMessage.response_metadata`, which providers never receive; so does the model's
+reasoning, in its AI message's `response_metadata["reasoning"]`, so it is kept with
+the answer but never sent back as history.
 """
 
 from __future__ import annotations
@@ -39,8 +41,12 @@ class Step:
     output: str = ""
     error: str | None = None
     duration_s: float | None = None
-    status: str = "ok"  # ok | error | denied | interrupted
+    status: str = "ok"  # ok | error | denied | interrupted | running
     call_id: str = ""
+    # What the model said and reasoned before asking for this call: kept on the first
+    # step of the calls one reply asked for, drawn above it.
+    said: str = ""
+    reasoning: str = ""
 
 
 @dataclass
@@ -58,9 +64,43 @@ class Turn:
             return STATUS_INTERRUPTED
         return self.answer.response_metadata.get("status", STATUS_COMPLETE)
 
+    @property
+    def reasoning(self) -> str:
+        """The model's reasoning before its answer, as it streamed it."""
+        return stored_reasoning(self.answer) if self.answer is not None else ""
+
 
 def new_message_id() -> str:
     return uuid4().hex
+
+
+REASONING_KEY = "reasoning"
+# Where OpenAI-compatible servers put streamed reasoning (vLLM, Ollama, DeepSeek); the
+# provider copies it into the message's additional_kwargs under this name.
+REASONING_DELTA_KEY = "reasoning_content"
+
+
+def reasoning_of(message: Any) -> str:
+    """Reasoning text a model message (or streamed chunk) carries, if any: the
+    `reasoning_content` of OpenAI-compatible servers, or the reasoning summaries of
+    OpenAI's Responses API."""
+    if message is None:
+        return ""
+    extra = getattr(message, "additional_kwargs", None) or {}
+    text = extra.get(REASONING_DELTA_KEY)
+    parts = [text] if isinstance(text, str) else []
+    content = getattr(message, "content", None)
+    if isinstance(content, list):
+        for block in content:
+            if isinstance(block, dict) and block.get("type") == "reasoning":
+                summaries = block.get("summary") or []
+                parts += [s.get("text", "") for s in summaries if isinstance(s, dict)]
+    return "".join(p for p in parts if p)
+
+
+def stored_reasoning(message: BaseMessage) -> str:
+    value = message.response_metadata.get(REASONING_KEY)
+    return value if isinstance(value, str) else ""
 
 
 def shown_input(args: Any) -> Any:
@@ -81,6 +121,8 @@ class _Call:
     action: AgentAction
     call_id: str
     thought: str
+    reasoning: str = ""
+    first: bool = True  # the first of the calls one reply asked for
     started: float | None = None
     step: Step | None = None
     sent: str | None = None  # what the model received, when capped shorter than the step
@@ -91,6 +133,7 @@ class _Call:
 
 
 Checkpoint = Callable[[list[BaseMessage]], None]
+StepWatcher = Callable[[Step], None]
 
 
 class StepRecorder(BaseCallbackHandler):
@@ -99,25 +142,34 @@ class StepRecorder(BaseCallbackHandler):
     `on_step`, when given, receives the turn's finished tool calls and results (as
     messages) each time a call finishes, so they can be stored before the answer is:
     a crash mid-answer then loses at most the answer text.
+
+    Watchers (`watch`) get each step when its call starts (status "running") and again
+    when it ends: the page draws a live step from the very `Step` that is stored, so
+    it cannot read differently after a reload. They are called by the recorder itself,
+    so they never see a step before the recorder has it, whatever order LangChain
+    calls its handlers in.
     """
 
     def __init__(self, on_step: Checkpoint | None = None) -> None:
         self.on_step = on_step
+        self.watchers: list[StepWatcher] = []
         self.calls: list[_Call] = []
         self._by_run: dict[UUID, _Call] = {}
         self.partial_answer = ""
+        self.partial_reasoning = ""
         self.usage: dict[str, int] = {}
         self.model_name: str | None = None  # as the provider reports it, for the cost meter
 
     # --- events ---------------------------------------------------------
     def on_llm_start(self, *args: Any, **kwargs: Any) -> None:
-        self.partial_answer = ""
+        self.partial_answer = self.partial_reasoning = ""
 
     def on_chat_model_start(self, *args: Any, **kwargs: Any) -> None:
-        self.partial_answer = ""
+        self.partial_answer = self.partial_reasoning = ""
 
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
         self.partial_answer += token
+        self.partial_reasoning += reasoning_of(getattr(kwargs.get("chunk"), "message", None))
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
         for generations in response.generations:
@@ -132,23 +184,27 @@ class StepRecorder(BaseCallbackHandler):
 
     def on_agent_action(self, action: AgentAction, **kwargs: Any) -> None:
         call_id = getattr(action, "tool_call_id", None) or f"call_{new_message_id()[:12]}"
-        thought = ""
         log = getattr(action, "message_log", None) or []
-        if log:
-            thought = str(log[0].content or "")
-        call = _Call(action, call_id, thought)
+        asked = log[0] if log else None
+        reasoning = reasoning_of(asked) or self.partial_reasoning
+        call = _Call(action, call_id, _text_of(asked), reasoning)
         previous = self.calls[-1] if self.calls else None
         previous_log = getattr(previous.action, "message_log", None) if previous else None
         if previous is not None and log and previous_log and previous_log[0] is log[0]:
             call.group_id = previous.group_id  # several calls asked for in one message
+            call.first = False
         self.calls.append(call)
-        self.partial_answer = ""
+        self.partial_answer = self.partial_reasoning = ""
+
+    def watch(self, watcher: StepWatcher) -> None:
+        self.watchers.append(watcher)
 
     def on_tool_start(self, serialized: dict[str, Any], input_str: str, **kwargs: Any) -> None:
         call = self._open_call()
         if call is not None:
             call.started = time.perf_counter()
             self._by_run[kwargs["run_id"]] = call
+            self._tell(self._step(call, output="", status="running", timed=False))
 
     def on_tool_end(self, output: Any, **kwargs: Any) -> None:
         call = self._by_run.get(kwargs["run_id"])
@@ -157,6 +213,7 @@ class StepRecorder(BaseCallbackHandler):
             full = getattr(output, "full_output", None)
             call.sent = text if full else None
             call.step = self._step(call, output=full or text, status=_status_of(output))
+            self._tell(call.step)
             self._checkpoint()
 
     def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
@@ -166,14 +223,24 @@ class StepRecorder(BaseCallbackHandler):
             call.step = self._step(call, output=reason, error=reason, status="error")
             self._checkpoint()
 
+    def _tell(self, step: Step) -> None:
+        for watcher in self.watchers:
+            try:
+                watcher(step)
+            except Exception:  # drawing is a view of the run, never a reason to end it
+                logger.warning("a step watcher failed", exc_info=True)
+
     def _open_call(self) -> _Call | None:
         for call in reversed(self.calls):
             if call.step is None and call.started is None:
                 return call
         return None
 
-    def _step(self, call: _Call, output: str, status: str, error: str | None = None) -> Step:
-        duration = time.perf_counter() - call.started if call.started is not None else None
+    def _step(
+        self, call: _Call, output: str, status: str, error: str | None = None, timed: bool = True
+    ) -> Step:
+        started = call.started if timed else None
+        duration = time.perf_counter() - started if started is not None else None
         if status == "error" and error is None:
             error = output
         return Step(
@@ -184,6 +251,8 @@ class StepRecorder(BaseCallbackHandler):
             duration_s=duration,
             status=status,
             call_id=call.call_id,
+            said=call.thought if call.first else "",
+            reasoning=call.reasoning if call.first else "",
         )
 
     def _checkpoint(self) -> None:
@@ -230,12 +299,15 @@ class StepRecorder(BaseCallbackHandler):
             meta["usage"] = dict(self.usage)
         if self.model_name:
             meta["model_name"] = self.model_name
+        if self.partial_reasoning:
+            meta[REASONING_KEY] = self.partial_reasoning
         out.append(AIMessage(content=answer, id=new_message_id(), response_metadata=meta))
         return out
 
 
 def _call_messages(group: list[_Call]) -> list[BaseMessage]:
     """One AI message asking for the group's calls, then each call's result."""
+    reasoning = group[0].reasoning
     ask = AIMessage(
         content=group[0].thought,
         id=group[0].group_id,
@@ -243,8 +315,16 @@ def _call_messages(group: list[_Call]) -> list[BaseMessage]:
             {"name": c.action.tool, "args": _call_args(c.action.tool_input), "id": c.call_id}
             for c in group
         ],
+        response_metadata={REASONING_KEY: reasoning} if reasoning else {},
     )
     return [ask, *(_tool_message(c) for c in group)]
+
+
+def _text_of(message: BaseMessage | None) -> str:
+    """A model message's text; typed content parts (reasoning blocks among them) left out."""
+    if message is None:
+        return ""
+    return str(message.text)
 
 
 def _status_of(output: Any) -> str:
@@ -280,7 +360,7 @@ def _tool_message(call: _Call) -> ToolMessage:
 def steps_from_messages(ai: AIMessage, tool_messages: dict[str, ToolMessage]) -> list[Step]:
     """Steps of one tool-calling AI message, paired with their results by call id."""
     steps = []
-    for call in ai.tool_calls:
+    for index, call in enumerate(ai.tool_calls):
         result = tool_messages.get(call["id"] or "")
         meta = result.response_metadata if result is not None else {}
         steps.append(
@@ -292,6 +372,8 @@ def steps_from_messages(ai: AIMessage, tool_messages: dict[str, ToolMessage]) ->
                 duration_s=meta.get("duration_s"),
                 status=meta.get("step_status", "ok") if result else "interrupted",
                 call_id=call["id"] or "",
+                said="" if index else _text_of(ai),
+                reasoning="" if index else stored_reasoning(ai),
             )
         )
     return steps

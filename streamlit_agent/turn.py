@@ -10,10 +10,12 @@ deny) change only the turn state kept here.
 from __future__ import annotations
 
 import contextvars
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -30,6 +32,7 @@ from streamlit_agent.memory import (
     claiming_turn,
     using_history,
 )
+from streamlit_agent.replay import RunRecorder
 from streamlit_agent.steps import (
     STATUS_ERROR,
     STATUS_INTERRUPTED,
@@ -45,6 +48,8 @@ ACTIVE_RUN_KEY = "active_agent_run"
 PENDING_APPROVAL_KEY = "pending_approval"
 DECISIONS_KEY = "tool_decisions"  # {user message id: {call key: approved?}}
 APPROVED_RESULTS_KEY = "approved_results"  # {user message id: {call key: its result}}
+
+logger = logging.getLogger(__name__)
 
 
 class RunCancelled(BaseException):
@@ -236,17 +241,28 @@ def _conclude(
         st.session_state[APPROVED_RESULTS_KEY].pop(question.id, None)
 
 
+def _save_recording(folder: str, question: HumanMessage, recording: RunRecorder) -> None:
+    try:
+        path = Path(folder) / f"{question.id}.json"
+        recording.recording(str(question.content)).save(path)
+    except OSError:  # a recording is a by-product: never a reason to fail the turn
+        logger.warning("could not save the run's recording in %s", folder, exc_info=True)
+
+
 def run(
     get_agent: Callable[[], RunnableWithMessageHistory],
     history: DurableChatHistory,
     question: HumanMessage,
-    handlers: Sequence[BaseCallbackHandler],
+    handlers: Callable[[StepRecorder], Sequence[BaseCallbackHandler]],
     tick: Callable[[float], None],
     secrets: Iterable[str | None] = (),
     on_usage: Callable[[dict[str, int]], None] | None = None,
+    record_to: str | None = None,
 ) -> Turn:
-    """Answer `question` (already drawn by the page), streaming through `handlers`;
-    returns the finished turn as stored, for the page to draw in place of the live one.
+    """Answer `question` (already drawn by the page), streaming through the handlers
+    `handlers(recorder)` gives (they draw what the recorder records); returns the
+    finished turn as stored, for the page to draw in place of the live one. With
+    `record_to`, a finished run is also saved there as a replay file (replay.py).
 
     The question is stored before the agent runs and every result is stored, so
     nothing is lost; a question re-asked after an approval keeps its id. A call waiting
@@ -260,6 +276,7 @@ def run(
     recorder = StepRecorder(on_step=checkpoint_to(history, outcome, question))
     st.session_state[ACTIVE_RUN_KEY] = outcome
     result = _RunResult()
+    recording = RunRecorder() if record_to else None
 
     def work() -> None:
         from streamlit_agent.agent import run_turn  # the agent stack loads off the page's path
@@ -267,7 +284,9 @@ def run(
         try:
             gate = ApprovalGate(decisions, approved)
             with approvals(gate), claiming_turn(outcome), using_history(history):
-                callbacks = [CancelOnStop(outcome), *handlers]
+                callbacks = [CancelOnStop(outcome), *handlers(recorder)]
+                if recording is not None:
+                    callbacks.append(recording)
                 run_turn(get_agent(), history.thread_id, question, recorder, callbacks)
         except BaseException as exc:
             result.error = exc
@@ -280,6 +299,8 @@ def run(
         outcome.cancelled.set()
         _save_interrupted(history, outcome, question, recorder)
         raise
+    if record_to and recording is not None and result.error is None:
+        _save_recording(record_to, question, recording)
     try:
         _conclude(result, history, outcome, question, recorder, secrets)
     finally:

@@ -76,7 +76,8 @@ class Reply:
 
     `status` other than 200 sends `error` as an OpenAI error body; `hang` answers nothing
     until the hang time passes or the server stops; `stall_after` streams that many text
-    chunks and then hangs mid-stream.
+    chunks and then hangs mid-stream. `reasoning` is streamed first as `reasoning_content`
+    deltas, as vLLM, Ollama and DeepSeek send a reasoning model's thinking.
     """
 
     content: str | None = None
@@ -85,6 +86,7 @@ class Reply:
     error: Mapping[str, Any] | None = None
     hang: bool = False
     stall_after: int | None = None
+    reasoning: str | None = None
 
     def __post_init__(self) -> None:
         # Accept a list for convenience while keeping the reply immutable once queued.
@@ -129,6 +131,7 @@ class Reply:
             "error": dict(self.error) if self.error else None,
             "hang": self.hang,
             "stall_after": self.stall_after,
+            "reasoning": self.reasoning,
         }
 
     @classmethod
@@ -144,6 +147,7 @@ class Reply:
             error=data.get("error"),
             hang=bool(data.get("hang", False)),
             stall_after=data.get("stall_after"),
+            reasoning=data.get("reasoning"),
         )
 
 
@@ -833,6 +837,8 @@ class ScriptedOpenAI:
         # OpenAI sends null content beside tool calls, and a string otherwise.
         text = reply.content if reply.content is not None else (None if calls else "")
         message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
+        if reply.reasoning:
+            message["reasoning_content"] = reply.reasoning
         if calls:
             message["tool_calls"] = [
                 {
@@ -883,6 +889,8 @@ class ScriptedOpenAI:
 
         has_text = bool(reply.content) or not calls
         yield chunk({"role": "assistant", "content": "" if has_text else None, "refusal": None})
+        for piece in split_text(reply.reasoning) if reply.reasoning else ():
+            yield chunk({"reasoning_content": piece})
         if reply.content:
             for number, piece in enumerate(split_text(reply.content)):
                 if reply.stall_after is not None and number >= reply.stall_after:

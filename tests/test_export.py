@@ -38,6 +38,8 @@ def test_json_export_has_every_message_and_step(tmp_path):
         "status": "ok",
         "duration_s": 0.25,
         "call_id": messages[1].tool_calls[0]["id"],
+        "said": "",
+        "reasoning": "",
     }
     assert document["turns"][1]["answer"] == "It is 5."
     assert document["turns"][1]["usage"] == {"total_tokens": 12}
@@ -62,3 +64,23 @@ def test_interrupted_turn_is_marked(tmp_path):
     thread, messages = _stored(tmp_path, [question])
     assert "_(no answer)_" in export_markdown(thread, messages)
     assert json.loads(export_json(thread, messages))["turns"][0]["status"] == "interrupted"
+
+
+def test_reasoning_and_what_the_model_said_are_exported_and_survive_the_store(tmp_path):
+    turn = a_turn("What is 2 + 1?", 2)
+    turn[1].content = "Let me add."
+    turn[1].response_metadata["reasoning"] = "Addition: the calculator does it."
+    turn[3].response_metadata["reasoning"] = "The tool said 3; answer with it."
+    thread, messages = _stored(tmp_path, turn)
+    [exported] = json.loads(export_json(thread, messages))["turns"]
+    assert exported["reasoning"] == "The tool said 3; answer with it."
+    assert exported["steps"][0]["said"] == "Let me add."
+    assert exported["steps"][0]["reasoning"] == "Addition: the calculator does it."
+    text = export_markdown(thread, messages)
+    assert text.count("### Thinking") == 2
+    thinking, said, step = (
+        text.index("Addition: the calculator"),
+        text.index("Let me add."),
+        text.index("### Step: calculator"),
+    )
+    assert thinking < said < step < text.index("The tool said 3") < text.index("### Answer")

@@ -13,11 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
-from langchain_community.callbacks.streamlit.streamlit_callback_handler import (
-    LLMThoughtLabeler,
-    StreamlitCallbackHandler,
-    ToolRecord,
-)
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.outputs import LLMResult
@@ -29,13 +24,15 @@ from streamlit_agent.steps import (
     STATUS_ERROR,
     STATUS_INTERRUPTED,
     Step,
+    StepRecorder,
     Turn,
     group_turns,
-    shown_input,
+    reasoning_of,
 )
 from streamlit_agent.ui.text import label_text, markdown_text
 
-STEP_ICONS = {"ok": "🛠️", "error": "⚠️", "denied": "🚫", "interrupted": "⏹️"}
+STEP_ICONS = {"ok": "🛠️", "error": "⚠️", "denied": "🚫", "interrupted": "⏹️", "running": "⏳"}
+THINKING_LABEL = "💭 Thinking"
 
 
 def _one_line(value: Any, limit: int = 80) -> str:
@@ -49,20 +46,43 @@ def step_label(icon: str, tool: str, tool_input: Any) -> str:
     return f"{icon} {label_text(tool, 60)}: {_one_line(tool_input)}"
 
 
+def step_title(step: Step) -> str:
+    """A step's one-line label: status, tool, short input and, once finished, duration."""
+    label = step_label(STEP_ICONS.get(step.status, "🛠️"), step.tool, step.input)
+    if step.duration_s is not None:
+        label += f" · {step.duration_s:.2f} s"
+    return label
+
+
 def _pretty(value: Any) -> str:
     if isinstance(value, str):
         return printable(value)
     return printable(json.dumps(value, ensure_ascii=False, indent=2))
 
 
+def draw_thinking(text: str) -> None:
+    """The model's reasoning, collapsed."""
+    with st.expander(THINKING_LABEL, expanded=False):
+        st.markdown(markdown_text(text))
+
+
+def draw_lead_in(step: Step) -> None:
+    """What the model reasoned and said before it asked for the step's call."""
+    if step.reasoning:
+        draw_thinking(step.reasoning)
+    if step.said.strip():
+        st.markdown(markdown_text(step.said))
+
+
 def draw_step(step: Step) -> None:
-    """A finished tool call, collapsed: tool, input, output or error, duration."""
-    label = step_label(STEP_ICONS.get(step.status, "🛠️"), step.tool, step.input)
-    if step.duration_s is not None:
-        label += f" · {step.duration_s:.2f} s"
-    with st.expander(label, expanded=False):
+    """A tool call, collapsed: tool, input, output or error, duration. Live (running or
+    just finished) and stored steps are drawn by this one function."""
+    with st.expander(step_title(step), expanded=False):
         st.caption("Input")
         st.code(_pretty(step.input), language="json", wrap_lines=True)
+        if step.status == "running":
+            st.caption("Running…")
+            return
         st.caption("Error" if step.status != "ok" else "Output")
         st.code(printable(step.output) or "(no output)", language=None, wrap_lines=True)
 
@@ -114,9 +134,12 @@ def draw_reply(turn: Turn, is_last: bool, actions: ReplyActions) -> Any:
     Retry / Regenerate / Edit & resend on the latest turn, thumbs. Returns the slot of
     the latest turn's buttons (None on other turns)."""
     for step in turn.steps:
+        draw_lead_in(step)
         draw_step(step)
     status = turn.status
     answer = turn.answer
+    if turn.reasoning:
+        draw_thinking(turn.reasoning)
     if answer is not None and status != STATUS_ERROR and answer.content:
         st.markdown(markdown_text(str(answer.content)))
     if status == STATUS_ERROR and answer is not None:
@@ -247,61 +270,70 @@ def draw_pending_approval(
         deny.button("🚫 Deny", on_click=on_decide, args=(False,), use_container_width=True)
 
 
-class StepLabels(LLMThoughtLabeler):
-    """Live step labels like the stored ones, with tool text escaped (never formatted)."""
+class LiveSteps:
+    """Draws each tool call when it starts and again when it ends, from the recorder's
+    own `Step` (`StepRecorder.watch`), so a live step reads exactly as it will after a
+    reload, and each of several calls in one reply gets its own.
 
-    def get_tool_label(self, tool: ToolRecord, is_complete: bool) -> str:
-        try:
-            tool_input: Any = shown_input(json.loads(tool.input_str))
-        except ValueError:
-            tool_input = tool.input_str
-        return step_label("🛠️" if is_complete else "⏳", tool.name, tool_input)
-
-
-class LiveSteps(StreamlitCallbackHandler):
-    """LangChain's Streamlit handler, minus tracebacks and the duplicate answer stream."""
+    LangChain's `StreamlitCallbackHandler` drew live steps here before: its single
+    "current thought" dropped the second of two calls in one reply, its labels showed
+    `:thinking_face:` and Python dicts, and its public seams (the thought labeler) reach
+    only labels, not how a step's input and output are drawn.
+    """
 
     def __init__(self, container: Any) -> None:
-        super().__init__(container, expand_new_thoughts=True, thought_labeler=StepLabels())
+        self.container = container
+        self._slots: dict[str, Any] = {}
 
-    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
-        # Tokens go to the answer area (`AnswerStream`); thoughts show tool calls.
-        return None
-
-    def on_llm_error(self, error: BaseException, **kwargs: Any) -> None:
-        # The error bubble below explains it in plain words.
-        return None
-
-    def on_tool_end(self, output: Any, **kwargs: Any) -> None:
-        super().on_tool_end(markdown_text(str(getattr(output, "content", output))), **kwargs)
-
-    def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
-        # The parent draws a traceback. A tool's failure reaches the model as its result
-        # (tool_runner), so what raises here is a call waiting for approval: the turn
-        # ends and the page asks.
-        return None
+    def show(self, step: Step) -> None:
+        # A finished step lets go of its slot: some servers reuse call ids across replies.
+        slot = self._slots.pop(step.call_id, None)
+        if slot is None:
+            with self.container:
+                draw_lead_in(step)
+                slot = st.empty()
+        if step.status == "running":
+            self._slots[step.call_id] = slot
+        with slot.container():
+            draw_step(step)
 
 
 class AnswerStream(BaseCallbackHandler):
-    """Streams the answer into its slot: the first token at once, then at most every
-    `interval_s`, since each redraw checks the whole text so far (ui/text.py)."""
+    """Streams the answer into its slot, and the model's reasoning above it: the first
+    token at once, then at most every `interval_s`, since each redraw checks the whole
+    text so far (ui/text.py). A reply that calls tools is cleared from here; its text and
+    reasoning are drawn above its steps (`LiveSteps`)."""
 
-    def __init__(self, slot: Any, interval_s: float = 0.03) -> None:
+    def __init__(self, thinking_slot: Any, slot: Any, interval_s: float = 0.03) -> None:
+        self.thinking_slot = thinking_slot
         self.slot = slot
         self.interval_s = interval_s
         self.text = ""
+        self.reasoning = ""
+        self._thinking_shown = ""
         self._drawn_at = 0.0
 
     def on_llm_start(self, *args: Any, **kwargs: Any) -> None:
-        self.text = ""
+        self.text = self.reasoning = self._thinking_shown = ""
         self._drawn_at = 0.0
+
+    on_chat_model_start = on_llm_start
 
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
         self.text += token
+        self.reasoning += reasoning_of(getattr(kwargs.get("chunk"), "message", None))
         now = time.monotonic()
         if now - self._drawn_at >= self.interval_s:
             self._drawn_at = now
-            self.slot.markdown(markdown_text(self.text) + " ▌")
+            self._draw(cursor=" ▌")
+
+    def _draw(self, cursor: str = "") -> None:
+        if self.reasoning and self.reasoning != self._thinking_shown:
+            self._thinking_shown = self.reasoning
+            with self.thinking_slot.container():
+                draw_thinking(self.reasoning)
+        if self.text:
+            self.slot.markdown(markdown_text(self.text) + cursor)
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
         calls_tools = any(
@@ -311,7 +343,10 @@ class AnswerStream(BaseCallbackHandler):
         )
         if calls_tools:
             self.slot.empty()
-            self.text = ""
+            self.thinking_slot.empty()
+            self.text = self.reasoning = self._thinking_shown = ""
+        else:
+            self._draw()
 
 
 @dataclass
@@ -319,10 +354,18 @@ class LiveTurn:
     """What the page hands a running turn: handlers that draw it, a progress tick, and
     where the finished reply replaces the live one."""
 
-    handlers: list[BaseCallbackHandler]
+    steps_box: Any
+    thinking_slot: Any
+    answer_slot: Any
     tick: Callable[[float], None]
     reply: Any
     live: Any
+
+    def handlers(self, recorder: StepRecorder) -> list[BaseCallbackHandler]:
+        """The handlers that stream the run's answer; its steps are drawn as `recorder`
+        records them."""
+        recorder.watch(LiveSteps(self.steps_box).show)
+        return [AnswerStream(self.thinking_slot, self.answer_slot)]
 
     def finish(self, turn: Turn, actions: ReplyActions) -> None:
         """Draw the stored turn in place of the live one: the page then shows what a
@@ -341,13 +384,14 @@ def draw_live_turn(text: str) -> LiveTurn:
         with live.container():
             st.button("⏹ Stop", key="stop-run", help="Stop this answer; what arrived is kept.")
             steps_box = st.container()
+            thinking_slot = st.empty()
             answer_slot = st.empty()
             progress_slot = st.empty()
 
     def tick(elapsed_s: float) -> None:
         progress_slot.caption(f"⏳ Working… {elapsed_s:.0f} s")
 
-    return LiveTurn([LiveSteps(steps_box), AnswerStream(answer_slot)], tick, reply, live)
+    return LiveTurn(steps_box, thinking_slot, answer_slot, tick, reply, live)
 
 
 def draw_starters(starters: Sequence[str], on_pick: Callable[[str], None]) -> Any:
