@@ -6,6 +6,7 @@ import streamlit as st
 from langchain_core.messages import HumanMessage
 
 from streamlit_agent import identity, limits, resources, turn
+from streamlit_agent.agent import trace_url
 from streamlit_agent.config import configuration_problems, load_settings
 from streamlit_agent.memory import (
     STORE_PROBLEM_KEY,
@@ -94,17 +95,27 @@ def save_feedback(message_id: str, value: int | None) -> None:
     conversations.set_feedback(thread_id, message_id, value)
 
 
-actions = chat.ReplyActions(conversations.feedback(thread_id), save_feedback, turn.request_retry)
+actions = chat.ReplyActions(
+    conversations.feedback(thread_id), save_feedback, turn.request_retry, trace_link=trace_url
+)
 chat.draw_conversation(
     history.messages,
     actions,
     # A question waiting for approval, or re-asked after one, is drawn below it, not here.
     waiting_id=(pending or {}).get("message_id") or (retry[1] if retry else None),
     thread_id=thread_id,
+    found_id=sidebar.requested_message_id(),
+    leave_found=sidebar.leave_found,
 )
 chat.draw_pending_approval(pending, on_decide=turn.decide)
 
-typed = st.chat_input("Ask a question", on_submit=turn.forget_pending_approval)
+
+def _submitted() -> None:
+    turn.forget_pending_approval()
+    sidebar.leave_found()  # the new question and its answer show with the newest turns
+
+
+typed = st.chat_input("Ask a question", on_submit=_submitted)
 prompt, message_id = retry or (typed, None)
 if prompt is not None and prompt.strip():
     if len(prompt) > MAX_MESSAGE_CHARS:

@@ -80,6 +80,8 @@ class ReplyActions:
     feedback: Mapping[str, int] = field(default_factory=dict)
     save_feedback: FeedbackSaver | None = None
     on_retry: RetryRequest | None = None
+    # The LangSmith page of a traced answer (its run id in); None when not tracing.
+    trace_link: Callable[[str], str | None] | None = None
 
 
 def draw_turn(turn: Turn, is_last: bool, actions: ReplyActions) -> None:
@@ -118,6 +120,10 @@ def draw_reply(turn: Turn, is_last: bool, actions: ReplyActions) -> None:
             on_click=on_retry,
             args=(str(turn.user.content), ids),
         )
+    trace = answer.response_metadata.get("trace_id") if answer is not None else None
+    if trace and actions.trace_link and (url := actions.trace_link(str(trace))):
+        # Made by the app from the configured host and ids it checked: a plain link.
+        st.caption(f"[🔍 Trace in LangSmith]({url})")
     if answer is not None and answer.id and status != STATUS_ERROR and save_feedback:
         st.feedback(
             "thumbs",
@@ -140,6 +146,8 @@ def draw_conversation(
     actions: ReplyActions,
     waiting_id: str | None = None,
     thread_id: str = "",
+    found_id: str | None = None,
+    leave_found: Callable[[], None] | None = None,
 ) -> None:
     """The newest turns from history (earlier ones behind a button, so a long conversation
     does not redraw everything on each rerun): steps collapsed, answers, errors with
@@ -147,10 +155,19 @@ def draw_conversation(
 
     A question waiting for a tool approval (`waiting_id`) is stored but unanswered; the
     approval prompt draws it, so it is not drawn here as a cut-off turn too.
+
+    A search result (`found_id`, a message id) shows its turn alone, framed, however old:
+    earlier turns behind the usual button, later ones behind one that calls `leave_found`.
     """
     turns = [t for t in group_turns(messages) if not (t.user and t.user.id == waiting_id)]
+    found = _turn_holding(turns, found_id)
     show_all_key = f"show-all-turns:{thread_id}"
-    hidden = 0 if st.session_state.get(show_all_key) else max(0, len(turns) - SHOWN_TURNS)
+    if found is not None:
+        hidden = found  # a search result opens at its turn
+    elif st.session_state.get(show_all_key):
+        hidden = 0
+    else:
+        hidden = max(0, len(turns) - SHOWN_TURNS)
     if hidden:
         st.button(
             f"⬆️ Show {hidden} earlier turn{'s' if hidden != 1 else ''}",
@@ -158,8 +175,36 @@ def draw_conversation(
             on_click=_show_all,
             args=(show_all_key,),
         )
+    if found is not None:
+        _draw_found(turns, found, actions, leave_found)
+        return
     for index, turn in enumerate(turns[hidden:], start=hidden):
         draw_turn(turn, index == len(turns) - 1, actions)
+
+
+def _draw_found(
+    turns: Sequence[Turn], found: int, actions: ReplyActions, leave: Callable[[], None] | None
+) -> None:
+    """The search result's turn, framed, with later turns behind a button: it is then
+    the last thing on the page, where a chat page is scrolled to."""
+    with st.container(border=True, key="search-found-turn"):
+        st.caption("🔎 Found by your search")
+        draw_turn(turns[found], found == len(turns) - 1, actions)
+    later = len(turns) - found - 1
+    if later:
+        st.button(
+            f"⬇️ Show {later} later turn{'s' if later != 1 else ''}",
+            key="show-later-turns",
+            on_click=leave,
+        )
+
+
+def _turn_holding(turns: Sequence[Turn], message_id: str | None) -> int | None:
+    if message_id:
+        for index, turn in enumerate(turns):
+            if any(m.id == message_id for m in turn.messages):
+                return index
+    return None
 
 
 def draw_pending_approval(
