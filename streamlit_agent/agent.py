@@ -9,6 +9,7 @@ what it did before, not only what it said.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -267,6 +268,11 @@ def _project_base() -> str | None:
             _trace_project["base"] = _ask_project_base()
             _trace_project["retry_at"] = time.monotonic() + _TRACE_RETRY_S
         return _trace_project["base"]
+
+
+def tracing_secrets() -> list[str]:
+    """LangSmith's keys, for error messages to hide like the model's key."""
+    return [v for n in ("LANGSMITH_API_KEY", "LANGCHAIN_API_KEY") if (v := os.environ.get(n))]
 
 
 def trace_url(run_id: str) -> str | None:

@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables.history import RunnableWithMessageHistory
 from streamlit.runtime.scriptrunner import add_script_run_ctx
 
-from streamlit_agent.agent import run_turn
+from streamlit_agent.agent import run_turn, tracing_secrets
 from streamlit_agent.errors import describe_error
 from streamlit_agent.memory import (
     DurableChatHistory,
@@ -259,6 +259,7 @@ def run(
         _save_interrupted(history, outcome, question, recorder)
         raise
     try:
+        secrets = [*secrets, *tracing_secrets()]
         _conclude(result, history, outcome, question, recorder, secrets)
     finally:
         outcome.settled.set()

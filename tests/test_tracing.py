@@ -16,7 +16,8 @@ from langsmith.utils import get_env_var
 from test_agent import call, make
 
 from streamlit_agent import agent as agent_module
-from streamlit_agent.agent import run_turn, trace_url
+from streamlit_agent.agent import run_turn, trace_url, tracing_secrets
+from streamlit_agent.errors import describe_error
 from streamlit_agent.steps import StepRecorder
 
 TRACING_VARIABLES = [
@@ -110,3 +111,12 @@ def test_a_link_waits_for_the_project_instead_of_failing_the_page(
     started = time.monotonic()
     assert trace_url(str(uuid.uuid4())) is None  # not asked again right away
     assert time.monotonic() - started < 0.05, first
+
+
+def test_langsmith_keys_are_hidden_from_error_messages(langsmith_env: pytest.MonkeyPatch) -> None:
+    langsmith_env.setenv("LANGSMITH_API_KEY", "lsv2_pt_first_secret_0123")
+    langsmith_env.setenv("LANGCHAIN_API_KEY", "ls__second_secret_4567")
+    error = RuntimeError("rejected lsv2_pt_first_secret_0123, then ls__second_secret_4567")
+    text = describe_error(error, tracing_secrets())
+    assert "first_secret" not in text and "second_secret" not in text
+    assert "rejected" in text
