@@ -6,6 +6,7 @@ import streamlit as st
 from langchain_core.messages import HumanMessage
 
 from streamlit_agent import identity, limits, resources, turn
+from streamlit_agent.agent import trace_url
 from streamlit_agent.config import (
     MAX_MESSAGE_CHARS,
     MAX_STARTERS,
@@ -127,6 +128,7 @@ actions = chat.ReplyActions(
     comments=conversations.feedback_comments(thread_id) if 0 in feedback.values() else {},
     save_comment=save_comment,
     prices=settings.prices,
+    trace_link=trace_url,
 )
 latest_buttons = chat.draw_conversation(
     history.messages,
@@ -134,13 +136,21 @@ latest_buttons = chat.draw_conversation(
     # A question waiting for approval, or re-asked after one, is drawn below it, not here.
     waiting_id=(pending or {}).get("message_id") or (retry[1] if retry else None),
     thread_id=thread_id,
+    found_id=sidebar.requested_message_id(),
+    leave_found=sidebar.leave_found,
 )
 chat.draw_pending_approval(pending, on_decide=turn.decide)
 empty = not history.messages and not pending and retry is None
 starters = turn.starters_for(settings.starters, enabled_tools, MAX_STARTERS) if empty else []
 starters_slot = chat.draw_starters(starters, on_pick=turn.ask)
 
-typed = st.chat_input("Ask a question", on_submit=turn.forget_pending_approval)
+
+def _submitted() -> None:
+    turn.forget_pending_approval()
+    sidebar.leave_found()  # the new question and its answer show with the newest turns
+
+
+typed = st.chat_input("Ask a question", on_submit=_submitted)
 resources.warm_agent_stack()
 prompt, message_id = retry or (typed, None)
 if prompt is not None and prompt.strip():

@@ -24,6 +24,7 @@ from streamlit_agent.store import (
     PUBLIC_PROBLEM,
     ConversationStore,
     LoadedMessages,
+    SearchHit,
     ThreadNotFound,
     ThreadSummary,
     new_thread_id,
@@ -80,6 +81,10 @@ class Conversations:
 
     def load(self, thread_id: str) -> LoadedMessages:
         return self._call(LoadedMessages(), "load_messages", thread_id)
+
+    def search(self, query: str) -> list[SearchHit] | None:
+        """This person's titles and messages matching `query`; None while the store is down."""
+        return self._call(None, "search", query)
 
     def rename(self, thread_id: str, title: str) -> None:
         self._call(None, "rename_thread", thread_id, title)

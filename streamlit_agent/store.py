@@ -16,6 +16,10 @@ Tables:
   several app instances.
 - `schema_version`: applied migrations; a database written by a newer version is
   refused rather than damaged.
+- Search (schema 3): on SQLite an FTS5 table `search_text` over message texts and
+  titles, with `search_rows` mapping its rows to (conversation, message) and triggers
+  keeping both in step with every write; on PostgreSQL GIN indexes on
+  `to_tsvector('simple', …)` of the same columns. No extra service either way.
 
 Writes are idempotent by message id and ordered by a per-conversation sequence
 number, so a message written twice (retry after a failed write, a run finishing
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -156,13 +161,73 @@ def _v4_feedback_comments(conn: Connection) -> None:
     conn.execute(sa.text("ALTER TABLE messages ADD COLUMN feedback_comment TEXT"))
 
 
+# SQLite: one FTS5 table for message texts and titles. Its rows are keyed by
+# `search_rows.id` (an INTEGER PRIMARY KEY, which VACUUM never renumbers, unlike the
+# implicit rowids of `messages` and `conversations`); message_id '' is the title.
+_SQLITE_SEARCH_DDL = (
+    "CREATE TABLE search_rows (id INTEGER PRIMARY KEY, conversation_id VARCHAR(64) NOT NULL, "
+    "message_id VARCHAR(64) NOT NULL, UNIQUE (conversation_id, message_id))",
+    "CREATE VIRTUAL TABLE search_text USING fts5(body, tokenize='unicode61 remove_diacritics 0')",
+    """CREATE TRIGGER search_message_added AFTER INSERT ON messages BEGIN
+        INSERT INTO search_rows (conversation_id, message_id) VALUES (new.conversation_id, new.id);
+        INSERT INTO search_text (rowid, body) VALUES (last_insert_rowid(), new.content);
+    END""",
+    """CREATE TRIGGER search_message_removed AFTER DELETE ON messages BEGIN
+        DELETE FROM search_text WHERE rowid = (SELECT id FROM search_rows
+            WHERE conversation_id = old.conversation_id AND message_id = old.id);
+        DELETE FROM search_rows WHERE conversation_id = old.conversation_id AND message_id = old.id;
+    END""",
+    """CREATE TRIGGER search_message_changed AFTER UPDATE OF content ON messages BEGIN
+        UPDATE search_text SET body = new.content WHERE rowid = (SELECT id FROM search_rows
+            WHERE conversation_id = new.conversation_id AND message_id = new.id);
+    END""",
+    """CREATE TRIGGER search_title_added AFTER INSERT ON conversations BEGIN
+        INSERT INTO search_rows (conversation_id, message_id) VALUES (new.id, '');
+        INSERT INTO search_text (rowid, body) VALUES (last_insert_rowid(), new.title);
+    END""",
+    """CREATE TRIGGER search_title_removed AFTER DELETE ON conversations BEGIN
+        DELETE FROM search_text WHERE rowid = (SELECT id FROM search_rows
+            WHERE conversation_id = old.id AND message_id = '');
+        DELETE FROM search_rows WHERE conversation_id = old.id AND message_id = '';
+    END""",
+    """CREATE TRIGGER search_title_changed AFTER UPDATE OF title ON conversations BEGIN
+        UPDATE search_text SET body = new.title WHERE rowid = (SELECT id FROM search_rows
+            WHERE conversation_id = new.id AND message_id = '');
+    END""",
+    # Backfill: what was written before this schema becomes searchable too.
+    "INSERT INTO search_rows (conversation_id, message_id) "
+    "SELECT conversation_id, id FROM messages UNION ALL SELECT id, '' FROM conversations",
+    "INSERT INTO search_text (rowid, body) SELECT r.id, m.content FROM search_rows r "
+    "JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id",
+    "INSERT INTO search_text (rowid, body) SELECT r.id, c.title FROM search_rows r "
+    "JOIN conversations c ON c.id = r.conversation_id WHERE r.message_id = ''",
+)
+# PostgreSQL: expression indexes, built over the existing rows when created. 'simple'
+# (no stemming, no stop words) matches whole words in any language, like FTS5 here.
+_POSTGRESQL_SEARCH_DDL = (
+    "CREATE INDEX ix_messages_search ON messages USING GIN (to_tsvector('simple', content))",
+    "CREATE INDEX ix_conversations_search ON conversations "
+    "USING GIN (to_tsvector('simple', title))",
+)
+
+
+def _v5_search(conn: Connection) -> None:
+    """Full-text search over message texts and titles, existing rows included."""
+    ddl = _POSTGRESQL_SEARCH_DDL if conn.dialect.name == "postgresql" else _SQLITE_SEARCH_DDL
+    for statement in ddl:
+        conn.exec_driver_sql(statement)
+
+
 # Version N's step turns a version N-1 database into version N. Version 1 is the
-# first released schema; a new database is created at the latest version directly.
+# first released schema; a new database is created at the latest version directly
+# (`metadata` plus the steps whose objects it cannot describe, in FRESH_EXTRAS).
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _v2_owners,
     3: _v3_model_choice,
     4: _v4_feedback_comments,
+    5: _v5_search,
 }
+FRESH_EXTRAS: tuple[Callable[[Connection], None], ...] = (_v5_search,)
 SCHEMA_VERSION = max(MIGRATIONS)
 
 _READ_ONLY = "streamlit_agent_read_only"  # execution option: begin this transaction deferred
@@ -191,6 +256,41 @@ class ThreadSummary:
     created_at: float
     updated_at: float
     message_count: int = 0
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A conversation whose title (`message_id` None) or one of whose messages matched."""
+
+    thread_id: str
+    title: str
+    message_id: str | None
+    role: str | None
+    snippet: str
+    updated_at: float
+
+
+SEARCH_MAX_WORDS = 8
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: "_" separates words, as in FTS5
+_SNIPPET_CHARS = 120
+
+
+def search_words(query: str) -> list[str]:
+    """The words of a typed query, lower-cased. Everything else (quotes, operators,
+    brackets, `*`, `:`) is dropped, so no typed text reaches FTS syntax."""
+    return [w[:64] for w in _WORD.findall(query.lower())][:SEARCH_MAX_WORDS]
+
+
+def snippet(text: str, words: Sequence[str], width: int = _SNIPPET_CHARS) -> str:
+    """One line of `text` around the first of `words` it contains."""
+    line = " ".join(_clean(text).split())
+    lowered = line.lower()
+    found = [i for i in (lowered.find(w) for w in words) if i >= 0]
+    start = max(min(found, default=0) - width // 3, 0)
+    if start:
+        start = line.find(" ", start) + 1 or start  # begin at a word
+    piece = line[start : start + width]
+    return ("…" if start else "") + piece + ("…" if start + width < len(line) else "")
 
 
 class LoadedMessages(list[BaseMessage]):
@@ -329,6 +429,8 @@ class ConversationStore:
                 )
             if found is None and not sa.inspect(conn).has_table("conversations"):
                 metadata.create_all(conn)
+                for extra in FRESH_EXTRAS:
+                    extra(conn)
                 found = SCHEMA_VERSION
                 self._stamp(conn, found)
             for version in range((found or 1) + 1, SCHEMA_VERSION + 1):
@@ -696,6 +798,36 @@ class ConversationStore:
 
         return self._read(work)
 
+    # --- search -------------------------------------------------------------
+    def search(self, owner: str, query: str, limit: int = 20) -> list[SearchHit]:
+        """The owner's messages (or, where none matched, titles) containing every word of
+        `query` (a word also matches as the start of a longer one), newest conversation
+        first, then in conversation order."""
+        words = search_words(query)
+        if not owner or not words:
+            return []
+        if self.engine.dialect.name == "postgresql":
+            # Each word is letters and digits only, quoted: nothing typed can break the syntax.
+            sql, match = _POSTGRESQL_SEARCH, " & ".join(f"'{w}':*" for w in words)
+        else:
+            sql, match = _SQLITE_SEARCH, " ".join(f'"{w}"*' for w in words)
+        params = {"owner": owner, "match": match, "limit": limit}
+        rows = self._read(lambda conn: conn.execute(sa.text(sql), params).all())
+        # A title hit adds nothing where a message of the same conversation matched.
+        with_messages = {row.thread_id for row in rows if row.message_id}
+        rows = [row for row in rows if row.message_id or row.thread_id not in with_messages]
+        return [
+            SearchHit(
+                thread_id=row.thread_id,
+                title=row.title,
+                message_id=row.message_id or None,
+                role=row.role,
+                snippet=snippet(row.body or row.title, words),
+                updated_at=row.updated_at,
+            )
+            for row in rows
+        ]
+
     # --- usage, for per-owner limits shared by every app instance ---------
     def record_usage(self, owner: str, kind: str, amount: int = 1) -> None:
         self._run(
@@ -714,6 +846,39 @@ class ConversationStore:
                 ).scalar_one()
             )
         )
+
+
+# Both return one row per matching title or message: newest conversation first, then
+# the conversation's messages in order (its title first).
+_SQLITE_SEARCH = """
+SELECT r.conversation_id AS thread_id, c.title, r.message_id, m.role, m.content AS body,
+       c.updated_at
+FROM search_text
+JOIN search_rows r ON r.id = search_text.rowid
+JOIN conversations c ON c.id = r.conversation_id
+LEFT JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
+WHERE search_text MATCH :match AND c.owner = :owner
+  AND EXISTS (SELECT 1 FROM messages e WHERE e.conversation_id = c.id)
+ORDER BY c.updated_at DESC, COALESCE(m.seq, 0)
+LIMIT :limit
+"""
+_POSTGRESQL_SEARCH = """
+SELECT * FROM (
+  SELECT c.id AS thread_id, c.title, '' AS message_id, NULL AS role, NULL AS body,
+         c.updated_at, 0 AS seq
+  FROM conversations c
+  WHERE c.owner = :owner
+    AND to_tsvector('simple', c.title) @@ to_tsquery('simple', :match)
+    AND EXISTS (SELECT 1 FROM messages e WHERE e.conversation_id = c.id)
+  UNION ALL
+  SELECT c.id, c.title, m.id, m.role, m.content, c.updated_at, m.seq
+  FROM messages m JOIN conversations c ON c.id = m.conversation_id
+  WHERE c.owner = :owner
+    AND to_tsvector('simple', m.content) @@ to_tsquery('simple', :match)
+) hits
+ORDER BY updated_at DESC, seq
+LIMIT :limit
+"""
 
 
 def _unique(batch: Sequence[BaseMessage]) -> list[BaseMessage]:

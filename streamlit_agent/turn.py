@@ -24,6 +24,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables.history import RunnableWithMessageHistory
 from streamlit.runtime.scriptrunner import add_script_run_ctx
 
+from streamlit_agent.agent import run_turn, tracing_secrets
 from streamlit_agent.errors import describe_error
 from streamlit_agent.memory import (
     DurableChatHistory,
@@ -279,8 +280,6 @@ def run(
     recording = RunRecorder() if record_to else None
 
     def work() -> None:
-        from streamlit_agent.agent import run_turn  # the agent stack loads off the page's path
-
         try:
             gate = ApprovalGate(decisions, approved)
             with approvals(gate), claiming_turn(outcome), using_history(history):
@@ -302,6 +301,7 @@ def run(
     if record_to and recording is not None and result.error is None:
         _save_recording(record_to, question, recording)
     try:
+        secrets = [*secrets, *tracing_secrets()]
         _conclude(result, history, outcome, question, recorder, secrets)
     finally:
         outcome.settled.set()

@@ -14,6 +14,7 @@ from pg_support import PG_URL, pg_admin
 
 from streamlit_agent.errors import redact_url
 from streamlit_agent.store import (
+    MIGRATIONS,
     SCHEMA_VERSION,
     ConversationStore,
     StoreError,
@@ -457,6 +458,11 @@ def _check_migrated(store: ConversationStore) -> None:
     assert store.steps_for(OWNER, "v1-thread-a")[0]["tool"] == "calculator"
     store.save_messages(OWNER, "v1-thread-a", a_turn("a new turn after the upgrade", 5))
     assert len(store.load_messages(OWNER, "v1-thread-a")) == 8
+    # Messages and titles written before search existed are searchable, new ones too.
+    assert [(h.thread_id, h.message_id) for h in store.search(OWNER, "meet")] == [
+        ("v1-thread-b", "b2")
+    ]
+    assert [h.message_id for h in store.search(OWNER, "upgrade")][-1] is not None
 
 
 def test_a_sqlite_database_written_by_schema_1_is_migrated(tmp_path):
@@ -532,3 +538,153 @@ def test_a_database_at_the_previous_schema_is_migrated_to_the_latest(tmp_path):
     assert store.model_choice(OWNER, "v1-thread-a") == PICKED
     assert len(store.load_messages(OWNER, "v1-thread-a")) == 4  # nothing lost
     store.close()
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+def _hits(store: ConversationStore, owner: str, query: str) -> list[tuple[str, str | None]]:
+    return [(h.thread_id, h.message_id) for h in store.search(owner, query)]
+
+
+def test_search_finds_old_messages_and_titles_of_the_owner_only(make_store):
+    store = make_store()
+    old = a_turn("Where do zebras sleep at night?", 1)
+    store.save_messages(OWNER, "zoo", old)
+    for n in range(12):  # the match is far older than what the page shows first
+        store.save_messages(OWNER, "zoo", a_turn(f"filler question {n}", n))
+    store.save_messages(OWNER, "other", a_turn("Plan the picnic menu", 2))
+    store.save_messages(STRANGER, "theirs", a_turn("My zebra password is hunter2", 3))
+
+    assert _hits(store, OWNER, "zebras") == [("zoo", old[0].id)]
+    assert _hits(store, OWNER, "ZEBRA") == [("zoo", old[0].id)]  # any case, and a word's start
+    assert _hits(store, OWNER, "sleep night") == [("zoo", old[0].id)]  # every word
+    assert _hits(store, OWNER, "zebras picnic") == []
+    hit = store.search(OWNER, "zebras")[0]
+    assert hit.title == "Where do zebras sleep at night?" and hit.role == "user"
+    assert "zebras" in hit.snippet
+    # Titles: a title hit is listed only where no message of it matched.
+    picnic = store.load_messages(OWNER, "other")[0].id
+    assert _hits(store, OWNER, "picnic") == [("other", picnic)]
+    store.rename_thread(OWNER, "other", "Birthday logistics")
+    assert _hits(store, OWNER, "logistics") == [("other", None)]
+    assert _hits(store, OWNER, "birthday picnic") == []  # words of a title and a message
+    # Answers and tool results are searchable too.
+    answers = store.search(OWNER, "12")
+    assert [(h.thread_id, h.role, h.snippet) for h in answers] == [
+        ("zoo", "assistant", "It is 12.")
+    ]
+
+    # Another owner's words are never found, and they never find the owner's.
+    assert _hits(store, OWNER, "hunter2") == []
+    assert _hits(store, OWNER, "password") == []
+    assert _hits(store, STRANGER, "zebras") == []
+    theirs = store.load_messages(STRANGER, "theirs")[0].id
+    assert _hits(store, STRANGER, "hunter2") == [("theirs", theirs)]
+    assert store.search("", "zebras") == []
+
+    # Deleted messages and conversations leave the index.
+    store.delete_messages(OWNER, "zoo", [old[0].id])
+    assert _hits(store, OWNER, "zebras") == [("zoo", None)]  # its title remains
+    store.delete_thread(OWNER, "other")
+    assert _hits(store, OWNER, "picnic") == _hits(store, OWNER, "logistics") == []
+
+
+# (typed query, whether it should find "zebra crossing"): FTS operators, quotes, SQL,
+# control characters and emoji are never syntax; the words in them still count.
+NASTY_QUERIES = [
+    ('"', False),
+    ("'", False),
+    ('zebra"', True),
+    ('"zebra crossing"', True),
+    ("zebra' --", True),
+    ("zebra' OR 1=1 --", False),
+    ("AND", False),
+    ("OR NOT", False),
+    ("NEAR(zebra", False),
+    ("zeb*", True),
+    ("*", False),
+    ("^zebra", True),
+    ("-zebra", True),
+    (":zebra", True),
+    ("zebra:", True),
+    ("crossing:zebra", True),
+    ("(((", False),
+    ("zebra & | ! <->", True),
+    (":*", False),
+    ("\\", False),
+    ("%_%", False),
+    ("\x00zebra", True),
+    ("\ud800zebra", True),
+    ("💥 zebra 💥", True),
+    ("zebra " * 500, True),
+    ("_", False),
+    ("    ", False),
+]
+
+
+@pytest.mark.parametrize(("query", "finds"), NASTY_QUERIES, ids=range(len(NASTY_QUERIES)))
+def test_search_with_special_characters_never_fails(sqlite_file, query, finds):
+    store = sqlite_file()
+    turn = a_turn("zebra crossing", 1)
+    store.save_messages(OWNER, "zoo", turn)
+    assert _hits(store, OWNER, query) == ([("zoo", turn[0].id)] if finds else [])
+
+
+def test_search_with_special_characters_never_fails_on_postgresql(pg_schema):
+    store = pg_schema()
+    turn = a_turn("zebra crossing", 1)
+    store.save_messages(OWNER, "zoo", turn)
+    for query, finds in NASTY_QUERIES:
+        assert _hits(store, OWNER, query) == ([("zoo", turn[0].id)] if finds else []), query
+
+
+# Found by name, so the test holds whatever number the search step ends up with.
+FTS_VERSION = next(v for v, step in MIGRATIONS.items() if "search" in step.__name__)
+
+
+def _to_version_before_search(conn: sa.Connection) -> None:
+    """A schema-1 database taken to the version just before search, by the registry."""
+    for version in range(2, FTS_VERSION):
+        MIGRATIONS[version](conn)
+        conn.execute(schema_version.insert().values(version=version, applied_at=0))
+
+
+def _check_search_migration(store: ConversationStore) -> None:
+    with store.engine.connect() as conn:
+        versions = conn.execute(sa.select(schema_version.c.version)).scalars().all()
+    assert FTS_VERSION in versions
+    store.adopt_legacy(OWNER)
+    assert _hits(store, OWNER, "Ada") == [("v1-thread-b", "b1"), ("v1-thread-b", "b2")]
+    store.rename_thread(OWNER, "v1-thread-a", "Old arithmetic")  # titles were backfilled too
+    assert _hits(store, OWNER, "arithmetic") == [("v1-thread-a", None)]
+    assert _hits(store, OWNER, "calculator returned") == [("v1-thread-a", "a4")]
+    assert _hits(store, STRANGER, "Ada") == []
+
+
+def test_search_is_added_to_a_sqlite_database_of_the_previous_version(tmp_path):
+    import shutil
+
+    path = tmp_path / "previous.db"
+    shutil.copy(V1_SQLITE, path)
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        _to_version_before_search(conn)
+    engine.dispose()
+    store = ConversationStore(f"sqlite:///{path}")
+    _check_search_migration(store)
+    store.close()
+
+
+def test_search_is_added_to_a_postgresql_database_of_the_previous_version(pg_schema):
+    admin = pg_admin()
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'SET LOCAL search_path TO "{pg_schema.schema}"'))
+        conn.exec_driver_sql(V1_POSTGRESQL.read_text())
+        _to_version_before_search(conn)
+    admin.dispose()
+    store = pg_schema()
+    _check_search_migration(store)
+    with store.engine.connect() as conn:
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("messages")}
+    assert "ix_messages_search" in indexes

@@ -119,6 +119,8 @@ class ReplyActions:
     comments: Mapping[str, str] = field(default_factory=dict)
     save_comment: CommentSaver | None = None
     prices: Prices = ()
+    # The LangSmith page of a traced answer (its run id in); None when not tracing.
+    trace_link: Callable[[str], str | None] | None = None
 
 
 def draw_turn(turn: Turn, is_last: bool, actions: ReplyActions) -> Any:
@@ -155,6 +157,10 @@ def draw_reply(turn: Turn, is_last: bool, actions: ReplyActions) -> Any:
     used = answer_usage(answer, actions.prices) if answer is not None else None
     if used is not None:
         st.caption(f"🧮 {describe(used)}")
+    trace = answer.response_metadata.get("trace_id") if answer is not None else None
+    if trace and actions.trace_link and (url := actions.trace_link(str(trace))):
+        # Made by the app from the configured host and ids it checked: a plain link.
+        st.caption(f"[🔍 Trace in LangSmith]({url})")
     buttons = None
     if is_last and turn.user is not None and actions.on_retry is not None:
         buttons = st.empty()
@@ -226,6 +232,8 @@ def draw_conversation(
     actions: ReplyActions,
     waiting_id: str | None = None,
     thread_id: str = "",
+    found_id: str | None = None,
+    leave_found: Callable[[], None] | None = None,
 ) -> Any:
     """The newest turns from history (earlier ones behind a button, so a long conversation
     does not redraw everything on each rerun): steps collapsed, answers, errors with
@@ -234,13 +242,22 @@ def draw_conversation(
 
     A question waiting for a tool approval (`waiting_id`) is stored but unanswered; the
     approval prompt draws it, so it is not drawn here as a cut-off turn too.
+
+    A search result (`found_id`, a message id) shows its turn alone, framed, however old:
+    earlier turns behind the usual button, later ones behind one that calls `leave_found`.
     """
     every_turn = group_turns(messages)
     # A question waiting below is the latest turn: nothing above may be regenerated.
     latest = every_turn[-1] if every_turn else None
     turns = [t for t in every_turn if not (t.user and t.user.id == waiting_id)]
+    found = _turn_holding(turns, found_id)
     show_all_key = f"show-all-turns:{thread_id}"
-    hidden = 0 if st.session_state.get(show_all_key) else max(0, len(turns) - SHOWN_TURNS)
+    if found is not None:
+        hidden = found  # a search result opens at its turn
+    elif st.session_state.get(show_all_key):
+        hidden = 0
+    else:
+        hidden = max(0, len(turns) - SHOWN_TURNS)
     if hidden:
         st.button(
             f"⬆️ Show {hidden} earlier turn{'s' if hidden != 1 else ''}",
@@ -248,10 +265,42 @@ def draw_conversation(
             on_click=_show_all,
             args=(show_all_key,),
         )
+    if found is not None:
+        return _draw_found(turns, found, actions, leave_found, latest)
     buttons = None
     for turn in turns[hidden:]:
         buttons = draw_turn(turn, turn is latest, actions) or buttons
     return buttons
+
+
+def _draw_found(
+    turns: Sequence[Turn],
+    found: int,
+    actions: ReplyActions,
+    leave: Callable[[], None] | None,
+    latest: Turn | None,
+) -> Any:
+    """The search result's turn, framed, with later turns behind a button: it is then
+    the last thing on the page, where a chat page is scrolled to."""
+    with st.container(border=True, key="search-found-turn"):
+        st.caption("🔎 Found by your search")
+        buttons = draw_turn(turns[found], turns[found] is latest, actions)
+    later = len(turns) - found - 1
+    if later:
+        st.button(
+            f"⬇️ Show {later} later turn{'s' if later != 1 else ''}",
+            key="show-later-turns",
+            on_click=leave,
+        )
+    return buttons
+
+
+def _turn_holding(turns: Sequence[Turn], message_id: str | None) -> int | None:
+    if message_id:
+        for index, turn in enumerate(turns):
+            if any(m.id == message_id for m in turn.messages):
+                return index
+    return None
 
 
 def draw_pending_approval(

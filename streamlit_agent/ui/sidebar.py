@@ -19,6 +19,8 @@ from streamlit_agent.ui.text import label_text, option_text
 
 USER_API_KEY = "user_openai_api_key"
 THREAD_PARAM = "thread"
+MESSAGE_PARAM = "message"  # a search result: the conversation opens at this message
+SEARCH_KEY = "conversation-search"
 _THREAD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NOT_FOUND = "Conversation not found."
 
@@ -29,6 +31,7 @@ class ConversationList(Protocol):
     available: bool
 
     def list(self) -> list[Any] | None: ...
+    def search(self, query: str) -> list[Any] | None: ...
     def get(self, thread_id: str) -> Any: ...
     def rename(self, thread_id: str, title: str) -> None: ...
     def delete(self, thread_id: str) -> None: ...
@@ -45,16 +48,30 @@ def requested_thread_id() -> str | None:
     return value if _THREAD_ID.match(value) else "invalid"
 
 
+def requested_message_id() -> str | None:
+    """The message a search result asked to open at (`?message=…`), if well formed."""
+    value = st.query_params.get(MESSAGE_PARAM)
+    return value if value is not None and _THREAD_ID.match(value) else None
+
+
+def leave_found() -> None:
+    """Back from a search result to the conversation's newest turns."""
+    st.query_params.pop(MESSAGE_PARAM, None)
+
+
 def show_in_url(thread_id: str) -> None:
     if st.query_params.get(THREAD_PARAM) != thread_id:
         st.query_params[THREAD_PARAM] = thread_id
 
 
-def _open(thread_id: str | None) -> None:
+def _open(thread_id: str | None, message_id: str | None = None) -> None:
+    st.query_params.pop(MESSAGE_PARAM, None)
     if thread_id is None:
         st.query_params.pop(THREAD_PARAM, None)
     else:
         st.query_params[THREAD_PARAM] = thread_id
+    if message_id:
+        st.query_params[MESSAGE_PARAM] = message_id
 
 
 def sign_in_page(oidc: bool, header: str | None) -> None:
@@ -247,6 +264,7 @@ def conversations_section(
     """New chat, the user's past conversations, and actions on the open one."""
     st.subheader("Conversations")
     st.button("➕ New chat", on_click=_open, args=(None,), use_container_width=True)
+    search_section(conversations)
     threads = conversations.list()
     if threads is None:
         st.caption("Conversation history is unavailable while the store is down.")
@@ -265,6 +283,39 @@ def conversations_section(
     if current is not None:
         st.divider()
         _actions(conversations, current, messages, prices)
+
+
+_SPEAKERS = {"user": "You", "assistant": "Assistant", "tool": "Tool"}
+
+
+def search_section(conversations: ConversationList) -> None:
+    """A search box; each result opens its conversation at the matching message."""
+    query = st.text_input(
+        "Search your conversations",
+        key=SEARCH_KEY,
+        placeholder="Words from titles and messages",
+    ).strip()
+    if not query:
+        return
+    hits = conversations.search(query)
+    if hits is None:
+        st.caption("Search is unavailable while the store is down.")
+        return
+    if not hits:
+        st.caption(f"Nothing found for “{label_text(query, 60)}”.")
+        return
+    for hit in hits:
+        st.button(
+            "🔎 " + _title(hit, 60),
+            key=f"search-hit-{hit.thread_id}-{hit.message_id or 'title'}",
+            on_click=_open,
+            args=(hit.thread_id, hit.message_id),
+            use_container_width=True,
+        )
+        if hit.message_id:
+            speaker = _SPEAKERS.get(hit.role or "", "Message")
+            st.caption(f"{speaker}: {label_text(hit.snippet, 160)}")
+    st.divider()
 
 
 def _actions(
