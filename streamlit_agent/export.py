@@ -9,7 +9,6 @@ cost when the model has a known price, and its feedback with any comment.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, message_to_dict
 
 from streamlit_agent.meter import Prices, answer_usage, conversation_usage, describe
+from streamlit_agent.plain_text import message_text, printable
 from streamlit_agent.steps import Step, Turn, group_turns
 from streamlit_agent.store import ThreadSummary
 
@@ -33,25 +33,6 @@ class AnswerNotes:
     feedback: Mapping[str, int] = field(default_factory=dict)
     comments: Mapping[str, str] = field(default_factory=dict)
     prices: Prices = ()
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def printable(text: str) -> str:
-    """`text` as the page or a UTF-8 file can hold it: lone surrogates (not UTF-8) shown as U+FFFD.
-
-    A model or tool can return them; history and the store keep the text as it came.
-    """
-    return _LONE_SURROGATE.sub("\ufffd", text)
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content)
-    return str(content)
 
 
 def _when(timestamp: float | None) -> str | None:
@@ -84,9 +65,9 @@ def _turn_dict(turn: Turn, notes: AnswerNotes) -> dict[str, Any]:
     answer = turn.answer
     used = answer_usage(answer, notes.prices) if answer else None
     return {
-        "question": _text(turn.user.content) if turn.user else None,
+        "question": message_text(turn.user.content) if turn.user else None,
         "steps": [_step_dict(step) for step in turn.steps],
-        "answer": _text(answer.content) if answer else None,
+        "answer": message_text(answer.content) if answer else None,
         "reasoning": turn.reasoning,
         "status": turn.status,
         "usage": (answer.response_metadata.get("usage") if answer else None),
@@ -171,7 +152,7 @@ def export_markdown(
         lines += [f"- Tokens: {describe(conversation_usage(messages, notes.prices))}"]
         lines += ["- Replaced answers (Regenerate, Edit & resend) are deleted, so not here.", ""]
     for number, turn in enumerate(group_turns(list(messages)), start=1):
-        question = _text(turn.user.content) if turn.user else ""
+        question = message_text(turn.user.content) if turn.user else ""
         lines += [f"## {number}. Question", "", question, ""]
         for step in turn.steps:
             if step.reasoning:
@@ -184,7 +165,7 @@ def export_markdown(
             lines += ["Output:", "", _block(step.output), ""]
             if step.error and step.error != step.output:
                 lines += ["Error:", "", _block(step.error), ""]
-        answer = _text(turn.answer.content) if turn.answer else ""
+        answer = message_text(turn.answer.content) if turn.answer else ""
         if turn.reasoning:
             lines += ["### Thinking", "", _block(turn.reasoning), ""]
         lines += ["### Answer", "", answer or "_(no answer)_", ""]

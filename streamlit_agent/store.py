@@ -50,6 +50,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from streamlit_agent.config import FEEDBACK_COMMENT_MAX_CHARS
 from streamlit_agent.errors import redact_url
+from streamlit_agent.plain_text import message_text, printable
 
 logger = logging.getLogger(__name__)
 
@@ -283,7 +284,7 @@ def search_words(query: str) -> list[str]:
 
 def snippet(text: str, words: Sequence[str], width: int = _SNIPPET_CHARS) -> str:
     """One line of `text` around the first of `words` it contains."""
-    line = " ".join(_clean(text).split())
+    line = " ".join(printable(text).split())
     lowered = line.lower()
     found = [i for i in (lowered.find(w) for w in words) if i >= 0]
     start = max(min(found, default=0) - width // 3, 0)
@@ -312,36 +313,6 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _needs_cleaning(value: str) -> bool:
-    if "\x00" in value:
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _clean(value: str) -> str:
-    """Text every database accepts (NUL and lone surrogates become U+FFFD).
-
-    Only the readable copies are cleaned; `payload` keeps the exact original.
-    """
-    if not _needs_cleaning(value):
-        return value
-    value = value.replace("\x00", "\ufffd")
-    return "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in value)
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = [p if isinstance(p, str) else str(p.get("text", "")) for p in content]
-        return "".join(parts)
-    return str(content)
-
-
 def _role(message: BaseMessage) -> str:
     if isinstance(message, HumanMessage):
         return "user"
@@ -354,7 +325,7 @@ def _role(message: BaseMessage) -> str:
 
 def title_from(text: str) -> str:
     """A conversation title from its first question: one line, at most TITLE_MAX_CHARS."""
-    line = " ".join(_clean(text).split())
+    line = " ".join(printable(text).split())
     if len(line) > TITLE_MAX_CHARS:
         line = line[: TITLE_MAX_CHARS - 1].rstrip() + "…"
     return line
@@ -641,7 +612,9 @@ class ConversationStore:
         for message in batch:
             if not message.id:
                 raise ValueError("Messages need an id before they are stored.")
-        first_question = next((_text(m.content) for m in batch if isinstance(m, HumanMessage)), "")
+        first_question = next(
+            (message_text(m.content) for m in batch if isinstance(m, HumanMessage)), ""
+        )
 
         def work(conn: Connection) -> None:
             now = time.time()
@@ -742,7 +715,7 @@ class ConversationStore:
     ) -> None:
         """Thumbs up (1) or down (0) on an answer; None clears it. A comment is kept
         with a thumbs down only: changing the thumbs drops the one written for it."""
-        comment = _clean(comment.strip())[:FEEDBACK_COMMENT_MAX_CHARS] if comment else None
+        comment = printable(comment.strip())[:FEEDBACK_COMMENT_MAX_CHARS] if comment else None
 
         def work(conn: Connection) -> None:
             self._require(conn, owner, thread_id)
@@ -910,7 +883,7 @@ def _message_row(thread_id: str, message: BaseMessage, seq: int, now: float) -> 
         "id": message.id,
         "seq": seq,
         "role": _role(message),
-        "content": _clean(_text(message.content)),
+        "content": printable(message_text(message.content)),
         "payload": _json(message_to_dict(message)),
         "status": status,
         "model": meta.get("model_name"),
@@ -930,9 +903,9 @@ def _step_row(
         "message_id": message.id,
         "call_id": message.tool_call_id,
         "tool": message.name or call.get("name", ""),
-        "input": _clean(_json(args)),
-        "output": _clean(str(meta.get("full_output") or _text(message.content))),
-        "error": _clean(meta["error"]) if meta.get("error") else None,
+        "input": printable(_json(args)),
+        "output": printable(str(meta.get("full_output") or message_text(message.content))),
+        "error": printable(meta["error"]) if meta.get("error") else None,
         "status": meta.get("step_status", "ok"),
         "duration_s": meta.get("duration_s"),
         "created_at": now,

@@ -18,8 +18,8 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.outputs import LLMResult
 
 from streamlit_agent.config import FEEDBACK_COMMENT_MAX_CHARS, MAX_MESSAGE_CHARS
-from streamlit_agent.export import printable
 from streamlit_agent.meter import Prices, answer_usage, describe
+from streamlit_agent.plain_text import printable
 from streamlit_agent.steps import (
     STATUS_ERROR,
     STATUS_INTERRUPTED,

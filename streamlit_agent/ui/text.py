@@ -16,7 +16,8 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import unescapeAll
 from markdown_it.token import Token
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+from streamlit_agent.plain_text import printable
+
 _PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
 _BLUNT = re.compile(r"([\\!\[\]<${:])")
 # Streamlit swaps these in text nodes after parsing, so escapes cannot stop them: the
@@ -204,7 +205,7 @@ def _is_safe(markdown: str) -> bool:
 @functools.lru_cache(maxsize=4096)
 def markdown_text(text: str) -> str:
     """`text` as Markdown for `st.markdown`: no images, every link showing its target."""
-    text = re.sub(r"\r\n?", "\n", _LONE_SURROGATE.sub("\ufffd", text))
+    text = re.sub(r"\r\n?", "\n", printable(text))
     blunt = _BLUNT.sub(r"\\\1", _SHORTCODE.sub(":\u2060", text))
     for candidate in (_transform(text), blunt):
         if _is_safe(candidate):
@@ -217,7 +218,7 @@ def markdown_text(text: str) -> str:
 def option_text(text: str, limit: int | None = None) -> str:
     """`text` as one line of at most `limit` characters, for places Streamlit draws as
     plain text (selectbox options): nothing there is Markdown, so nothing is escaped."""
-    line = " ".join(_LONE_SURROGATE.sub("\ufffd", text).split())
+    line = " ".join(printable(text).split())
     if limit is not None and len(line) > limit:
         line = line[: max(limit - 1, 0)].rstrip() + "…"
     return line
