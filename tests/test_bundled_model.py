@@ -113,6 +113,15 @@ def test_no_tool_step_for_a_message_no_tool_fits(server: LocalModelServer, messa
     assert str(result["output"]).strip()
 
 
+def test_the_answer_length_cap_reaches_the_server(server: LocalModelServer) -> None:
+    # langchain-openai sends the cap as `max_completion_tokens`, which the server ignored:
+    # a rambling answer ran on until the context was full.
+    capped = bundled_chat_model(server, Settings()).model_copy(update={"max_tokens": 8})
+    reply = capped.invoke("Tell me a long story about a lighthouse.", stream=True)
+    assert reply.response_metadata.get("finish_reason") == "length", reply.response_metadata
+    assert 0 < len(str(reply.content).split()) <= 8, reply.content
+
+
 def test_missing_model_file_names_the_fix(tmp_path: object) -> None:
     with pytest.raises(LocalModelError, match=r"points at .*which is missing"):
         find_bundled_model("/nonexistent/model.gguf")
