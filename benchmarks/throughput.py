@@ -270,6 +270,8 @@ def run(rounds: int, max_tokens: int, say: Callable[[str], None]) -> list[Genera
                     f"first token {generation.first_token_s * 1000:.0f} ms, "
                     f"CPU {generation.cpu_ms_per_token:.1f} ms/token"
                 )
+        # The bundled model is the app's largest memory user, in its own process.
+        say(f"the app's model server: RSS {served_by.memory_info().rss / 2**20:.0f} MiB")
     finally:
         server.stop()
         llm.close()
