@@ -242,6 +242,20 @@ def test_the_key_is_in_no_command_line_environment_or_log(server: LocalModelServ
     assert server.api_key not in server.log_tail(lines=10_000)
 
 
+def test_the_server_keeps_no_logits_per_position(server: LocalModelServer) -> None:
+    # llama-cpp-python's server kept every position's logits by default (n_ctx x 49k
+    # floats, ~450 MiB more RSS on a long prompt), which only logprobs need; the app
+    # asks for none, so a logprobs request is refused instead.
+    with httpx.Client(trust_env=False, timeout=120) as client:
+        answer = client.post(
+            f"{server.base_url}/completions",
+            headers={"Authorization": f"Bearer {server.api_key}"},
+            json={"model": MODEL_ALIAS, "prompt": "Hi", "max_tokens": 1, "logprobs": 1},
+        )
+    assert answer.status_code >= 400, answer.text
+    assert "logits_all" in answer.text
+
+
 def test_other_origins_get_no_cors(server: LocalModelServer) -> None:
     # Sent to 127.0.0.1 only: what a page on another site would get from the browser.
     evil = {"Origin": "http://evil.example"}
