@@ -60,6 +60,9 @@ def build_app(args: argparse.Namespace, api_key: str) -> FastAPI:
         model_alias=args.model_alias,
         chat_format=args.chat_format,
         n_ctx=args.n_ctx,
+        # The server defaults to keeping every position's logits (only logprobs need
+        # them): n_ctx x 49k floats, which grew the process by ~450 MiB on a long prompt.
+        logits_all=False,
     )
     app = create_app(server_settings=server_settings, model_settings=[model_settings])
     # Only the app (same host, no browser) calls this server, so it needs no CORS;

@@ -256,6 +256,10 @@ class SmallModelChatOpenAI(ReasoningChatOpenAI):
         for message in payload.get("messages", []):
             if message.get("content") is None:
                 message["content"] = ""
+        # langchain-openai sends the cap as `max_completion_tokens`, which llama-cpp-python's
+        # server ignores: without this the model generated until its context was full.
+        if "max_completion_tokens" in payload:
+            payload.setdefault("max_tokens", payload.pop("max_completion_tokens"))
         return payload
 
     def bind_tools(  # type: ignore[override]

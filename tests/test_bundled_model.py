@@ -114,6 +114,15 @@ def test_no_tool_step_for_a_message_no_tool_fits(server: LocalModelServer, messa
     assert str(result["output"]).strip()
 
 
+def test_the_answer_length_cap_reaches_the_server(server: LocalModelServer) -> None:
+    # langchain-openai sends the cap as `max_completion_tokens`, which the server ignored:
+    # a rambling answer ran on until the context was full.
+    capped = bundled_chat_model(server, Settings()).model_copy(update={"max_tokens": 8})
+    reply = capped.invoke("Tell me a long story about a lighthouse.", stream=True)
+    assert reply.response_metadata.get("finish_reason") == "length", reply.response_metadata
+    assert 0 < len(str(reply.content).split()) <= 8, reply.content
+
+
 def test_missing_model_file_names_the_fix(tmp_path: object) -> None:
     with pytest.raises(LocalModelError, match=r"points at .*which is missing"):
         find_bundled_model("/nonexistent/model.gguf")
@@ -232,6 +241,20 @@ def test_the_key_is_in_no_command_line_environment_or_log(server: LocalModelServ
         except OSError:  # gone, or another user's
             continue
     assert server.api_key not in server.log_tail(lines=10_000)
+
+
+def test_the_server_keeps_no_logits_per_position(server: LocalModelServer) -> None:
+    # llama-cpp-python's server kept every position's logits by default (n_ctx x 49k
+    # floats, ~450 MiB more RSS on a long prompt), which only logprobs need; the app
+    # asks for none, so a logprobs request is refused instead.
+    with httpx.Client(trust_env=False, timeout=120) as client:
+        answer = client.post(
+            f"{server.base_url}/completions",
+            headers={"Authorization": f"Bearer {server.api_key}"},
+            json={"model": MODEL_ALIAS, "prompt": "Hi", "max_tokens": 1, "logprobs": 1},
+        )
+    assert answer.status_code >= 400, answer.text
+    assert "logits_all" in answer.text
 
 
 def test_other_origins_get_no_cors(server: LocalModelServer) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, HumanMessage
 
 from streamlit_agent.config import DEFAULT_OPENAI_MODEL, load_settings
 from streamlit_agent.errors import redact_url, scrub
@@ -64,6 +64,19 @@ def test_build_chat_model_points_at_the_right_server() -> None:
         ModelChoice("bundled", "smollm2"), settings, local_base_url="http://127.0.0.1:8/v1"
     )
     assert isinstance(bundled, SmallModelChatOpenAI)
+
+
+def test_bundled_model_sends_its_answer_cap_as_the_field_llama_cpp_reads() -> None:
+    bundled = build_chat_model(
+        ModelChoice("bundled", "smollm2"),
+        load_settings(env={}),
+        local_base_url="http://127.0.0.1:8/v1",
+    )
+    payload = bundled._get_request_payload([HumanMessage("Hi")], stream=True)
+    assert payload["max_tokens"] == 512
+    assert "max_completion_tokens" not in payload
+    capped = bundled.model_copy(update={"max_tokens": 16})
+    assert capped._get_request_payload([HumanMessage("Hi")])["max_tokens"] == 16
 
 
 def test_html_escaped_arguments_are_unescaped() -> None:
