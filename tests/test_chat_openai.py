@@ -56,10 +56,12 @@ def test_same_request_body_as_langchain_chatopenai() -> None:
     assert ours["messages"][2]["tool_calls"][0]["function"]["name"] == "calculator"
 
 
-def test_structured_output_keeps_the_sdk_path() -> None:
+def test_a_subclass_sees_the_messages_in_its_payload() -> None:
+    # Subclasses (the bundled model's repairs) edit payload["messages"]: the swap to
+    # extra_body must come after them, at the client.
     llm = AppChatOpenAI(base_url="http://127.0.0.1:9/v1", api_key="sk-test", model="m")
-    payload = llm._get_request_payload(HISTORY, response_format={"type": "json_object"})
-    assert payload["messages"] and "extra_body" not in payload
+    payload = llm._get_request_payload(HISTORY)
+    assert len(payload["messages"]) == len(HISTORY) and "extra_body" not in payload
 
 
 def test_history_skips_the_sdk_transform(monkeypatch: pytest.MonkeyPatch) -> None:
