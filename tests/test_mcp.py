@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from streamlit_agent import mcp_client as mcp
+from streamlit_agent.local_model import free_port
 from streamlit_agent.tool_runner import guard_tool
 from streamlit_agent.tools import Registry, discover_tools
 
@@ -29,15 +30,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
-def _stop_servers() -> Iterator[None]:
+def _stop_servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # A page waits READY_WAIT_S (2 s) for servers; a Python MCP server on a loaded CI
+    # machine can take longer to start. Here discovery waits until each is up or failed
+    # (the slow-server test sets its own, shorter wait).
+    monkeypatch.setattr(mcp, "READY_WAIT_S", 60.0)
     yield
     mcp.close_all()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_http_fixture(port: int, *extra: str) -> subprocess.Popen[bytes]:
