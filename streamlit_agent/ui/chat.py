@@ -305,7 +305,7 @@ def _step_body(step: Step) -> str:
     """A finished step's input and output as Markdown code blocks, as `draw_step` shows
     them. `StreamlitCallbackHandler` draws a tool's output as `**output**`, so the body
     starts by closing a bold caption and ends by opening an empty (invisible) one."""
-    caption = "Error" if step.status != "ok" else "Output"
+    caption = "Output" if step.status in ("ok", "running") else "Error"
     return (
         f"Input**\n\n{code_block(_pretty(step.input))}\n\n**{caption}**\n\n"
         f"{code_block(printable(step.output) or '(no output)')}\n\n**\u2060"
@@ -360,8 +360,16 @@ class LiveSteps(StreamlitCallbackHandler):
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
         """Tokens are the answer's (`AnswerStream`), never a thought's."""
 
-    def on_tool_end(self, output: Any, **kwargs: Any) -> None:
-        super().on_tool_end(markdown_text(str(output)), **kwargs)
+    def on_tool_end(
+        self,
+        output: Any,
+        color: str | None = None,
+        observation_prefix: str | None = None,
+        llm_prefix: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        escaped = markdown_text(str(output))
+        super().on_tool_end(escaped, color, observation_prefix, llm_prefix, **kwargs)
         self.open_step = None
 
     def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
