@@ -116,3 +116,28 @@ def test_a_failed_live_step_is_marked_and_shows_its_text_as_code_never_as_markdo
     assert not any("attacker.invalid" in part for part in outside_code), body
     assert body.count("attacker.invalid") == 2  # input and error
     assert "Traceback" not in body
+
+
+def _steps_fed_by_hand() -> None:
+    from dataclasses import replace
+
+    import streamlit as st
+
+    from streamlit_agent.steps import Step
+    from streamlit_agent.ui.chat import LiveSteps
+
+    live = LiveSteps(st.container())
+    first = Step(tool="calculator", input={"expression": "1 + 1"}, call_id="a", status="running")
+    second = Step(tool="calculator", input={"expression": "2 + 2"}, call_id="b", status="running")
+    live.show(first)  # its end never comes: the tool raised
+    live.show(second)
+    live.show(replace(second, output="4", status="ok", duration_s=0.5))
+
+
+def test_a_call_whose_end_never_came_keeps_its_step_when_the_next_starts() -> None:
+    at = AppTest.from_function(_steps_fed_by_hand, default_timeout=30).run()
+    assert not at.exception, at.exception
+    assert [e.label for e in at.expander] == [
+        "⏳ calculator: 1 \\+ 1",
+        "🛠️ calculator: 2 \\+ 2 · 0.50 s",
+    ]
