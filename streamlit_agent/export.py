@@ -112,7 +112,8 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def _block(text: str) -> str:
+def code_block(text: str) -> str:
+    """`text` as a Markdown code block, whatever backticks it holds."""
     fence = _fence(text)
     return f"{fence}\n{text}\n{fence}"
 
@@ -131,7 +132,7 @@ def _answer_notes(answer: BaseMessage | None, notes: AnswerNotes) -> list[str]:
     if feedback is not None:
         lines += [f"Feedback: {THUMBS.get(feedback['value'], feedback['value'])}", ""]
         if feedback["comment"]:
-            lines += [_block(feedback["comment"]), ""]
+            lines += [code_block(feedback["comment"]), ""]
     return lines
 
 
@@ -156,18 +157,18 @@ def export_markdown(
         lines += [f"## {number}. Question", "", question, ""]
         for step in turn.steps:
             if step.reasoning:
-                lines += ["### Thinking", "", _block(step.reasoning), ""]
+                lines += ["### Thinking", "", code_block(step.reasoning), ""]
             if step.said.strip():
                 lines += [step.said, ""]
             duration = f" · {step.duration_s:.2f} s" if step.duration_s is not None else ""
             lines += [f"### Step: {step.tool} ({step.status}{duration})", ""]
-            lines += ["Input:", "", _block(_input_text(step.input)), ""]
-            lines += ["Output:", "", _block(step.output), ""]
+            lines += ["Input:", "", code_block(_input_text(step.input)), ""]
+            lines += ["Output:", "", code_block(step.output), ""]
             if step.error and step.error != step.output:
-                lines += ["Error:", "", _block(step.error), ""]
+                lines += ["Error:", "", code_block(step.error), ""]
         answer = message_text(turn.answer.content) if turn.answer else ""
         if turn.reasoning:
-            lines += ["### Thinking", "", _block(turn.reasoning), ""]
+            lines += ["### Thinking", "", code_block(turn.reasoning), ""]
         lines += ["### Answer", "", answer or "_(no answer)_", ""]
         lines += _answer_notes(turn.answer, notes)
         if turn.status != "complete":

@@ -13,11 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
+from langchain_community.callbacks.streamlit.streamlit_callback_handler import (
+    LLMThoughtLabeler,
+    StreamlitCallbackHandler,
+    ToolRecord,
+)
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.outputs import LLMResult
 
 from streamlit_agent.config import FEEDBACK_COMMENT_MAX_CHARS, MAX_MESSAGE_CHARS
+from streamlit_agent.export import code_block
 from streamlit_agent.meter import Prices, answer_usage, describe
 from streamlit_agent.plain_text import printable
 from streamlit_agent.steps import (
@@ -33,6 +39,9 @@ from streamlit_agent.ui.text import label_text, markdown_text
 
 STEP_ICONS = {"ok": "🛠️", "error": "⚠️", "denied": "🚫", "interrupted": "⏹️", "running": "⏳"}
 THINKING_LABEL = "💭 Thinking"
+# Live steps all stay in place, as after a reload: StreamlitCallbackHandler would fold
+# older ones into a "History" box beyond its default of 4.
+MAX_LIVE_STEPS = 10_000
 
 
 def _one_line(value: Any, limit: int = 80) -> str:
@@ -319,32 +328,106 @@ def draw_pending_approval(
         deny.button("🚫 Deny", on_click=on_decide, args=(False,), use_container_width=True)
 
 
-class LiveSteps:
-    """Draws each tool call when it starts and again when it ends, from the recorder's
-    own `Step` (`StepRecorder.watch`), so a live step reads exactly as it will after a
-    reload, and each of several calls in one reply gets its own.
+class StepLabeler(LLMThoughtLabeler):
+    """Labels `StreamlitCallbackHandler`'s thoughts with `step_title`, the function that
+    labels stored steps, from the recorder's `Step` being drawn (`step`): a live step's
+    label, duration included, is the one a reload shows. Plain text, no shortcodes."""
 
-    LangChain's `StreamlitCallbackHandler` drew live steps here before: its single
-    "current thought" dropped the second of two calls in one reply, its labels showed
-    `:thinking_face:` and Python dicts, and its public seams (the thought labeler) reach
-    only labels, not how a step's input and output are drawn.
+    def __init__(self) -> None:
+        self.step: Step | None = None
+
+    def get_initial_label(self) -> str:  # type: ignore[override]
+        return f"{STEP_ICONS['running']} Working…"
+
+    def get_tool_label(self, tool: ToolRecord, is_complete: bool) -> str:  # type: ignore[override]
+        if self.step is not None and self.step.tool == tool.name:
+            return step_title(self.step)
+        return step_label(STEP_ICONS["ok" if is_complete else "running"], tool.name, tool.input_str)
+
+    def get_history_label(self) -> str:  # type: ignore[override]
+        return "📚 Earlier steps"
+
+    def get_final_agent_thought_label(self) -> str:  # type: ignore[override]
+        return "✅ Done"
+
+
+def _step_body(step: Step) -> str:
+    """A finished step's input and output as Markdown code blocks, as `draw_step` shows
+    them. `StreamlitCallbackHandler` draws a tool's output as `**output**`, so the body
+    starts by closing a bold caption and ends by opening an empty (invisible) one."""
+    caption = "Output" if step.status in ("ok", "running") else "Error"
+    return (
+        f"Input**\n\n{code_block(_pretty(step.input))}\n\n**{caption}**\n\n"
+        f"{code_block(printable(step.output) or '(no output)')}\n\n**\u2060"
+    )
+
+
+class LiveSteps(StreamlitCallbackHandler):
+    """LangChain's `StreamlitCallbackHandler`, fed the recorder's own `Step`s
+    (`StepRecorder.watch`: `show` gets each call when it starts and when it ends), so a
+    live step reads exactly as it will after a reload, whatever order LangChain calls
+    its handlers in; it is not one of the run's handlers, so the model's tokens never
+    reach a thought (the answer has `AnswerStream`, the text before a call `draw_lead_in`).
+
+    Only its public seams are used: a labeler, and its callback methods. It keeps one
+    current thought and completes it at its tool's end, so each call opens its own
+    thought (`on_llm_start`): the second of two calls in one reply gets its step too.
     """
 
     def __init__(self, container: Any) -> None:
+        self.labeler = StepLabeler()
+        super().__init__(
+            container,
+            max_thought_containers=MAX_LIVE_STEPS,
+            expand_new_thoughts=False,
+            collapse_completed_thoughts=True,
+            thought_labeler=self.labeler,
+        )
         self.container = container
-        self._slots: dict[str, Any] = {}
+        self.open_step: Step | None = None  # the call whose thought is open, if any
 
     def show(self, step: Step) -> None:
-        # A finished step lets go of its slot: some servers reuse call ids across replies.
-        slot = self._slots.pop(step.call_id, None)
-        if slot is None:
-            with self.container:
-                draw_lead_in(step)
-                slot = st.empty()
-        if step.status == "running":
-            self._slots[step.call_id] = slot
-        with slot.container():
-            draw_step(step)
+        if step.status != "running":
+            if self.open_step is not None and self.open_step.call_id == step.call_id:
+                self._end(step)
+            return
+        if self.open_step is not None:  # its end never came (the tool raised): keep it
+            self._end(self.open_step)
+        with self.container:
+            draw_lead_in(step)
+        self.labeler.step = step
+        self.on_llm_start({}, [])
+        self.on_tool_start({"name": step.tool}, _one_line(step.input))
+
+    def _end(self, step: Step) -> None:
+        self.labeler.step = step
+        self.on_tool_end(_step_body(step))
+
+    def on_llm_start(self, serialized: dict[str, Any], prompts: list[str], **kwargs: Any) -> None:
+        super().on_llm_start(serialized, prompts, **kwargs)
+        self.open_step = self.labeler.step
+
+    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        """Tokens are the answer's (`AnswerStream`), never a thought's."""
+
+    def on_tool_end(
+        self,
+        output: Any,
+        color: str | None = None,
+        observation_prefix: str | None = None,
+        llm_prefix: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        escaped = markdown_text(str(output))
+        super().on_tool_end(escaped, color, observation_prefix, llm_prefix, **kwargs)
+        self.open_step = None
+
+    def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
+        """No traceback on the page: a tool's failure goes back to the model as its result,
+        and an error raised here is a pause for the user's approval."""
+
+    def on_llm_error(self, error: BaseException, **kwargs: Any) -> None:
+        """No traceback on the page: the turn's error is drawn under the reply."""
 
 
 class AnswerStream(BaseCallbackHandler):
