@@ -324,6 +324,8 @@ def run(kind: str, cases: Sequence[Case], corpus: Sequence[dict[str, Any]]) -> l
             results.append(run_case(make_agent, case))
             mark = "pass" if results[-1].passed else "FAIL"
             print(f"{mark} {case.id}", file=sys.stderr, flush=True)
+            if not results[-1].passed:
+                print(failures(results[-1:]), file=sys.stderr, flush=True)
     return results
 
 
