@@ -15,6 +15,7 @@ from streamlit_agent.small_model import (
     call_prompt,
     constrained_schema,
     conversation,
+    expression_pattern,
     pick_tool,
     timezone_pattern,
     tool_facts,
@@ -194,3 +195,24 @@ def test_the_clock_may_only_be_given_a_timezone_the_question_names() -> None:
     assert re.fullmatch(timezone_pattern("time in new york"), "America/New_York")
     schema = constrained_schema(current_datetime, "What time is it in Paris?")
     assert schema["function"]["parameters"]["properties"]["timezone"]["pattern"] == paris
+
+
+@pytest.mark.parametrize(
+    ("question", "earlier", "allowed", "refused"),
+    [
+        ("What is (12 + 18) / 5?", "", ["(12 + 18) / 5"], ["12 + 18 / 5", "30 / 5"]),
+        ("What is 15% of 80?", "", ["15 / 100 * 80", "80 * 15 / 100"], ["15 / 2", "15 % 80"]),
+        ("Add 50 to that result.", "What is 25 * 4? 25 * 4 = 100", ["100 + 50"], ["150"]),
+        ("What is 7 squared?", "", ["7 ** 2", "7 * 7"], ["7 ** 3"]),
+    ],
+)
+def test_the_calculator_is_held_to_the_conversations_expression_or_numbers(
+    question: str, earlier: str, allowed: list[str], refused: list[str]
+) -> None:
+    pattern = expression_pattern(question, earlier)
+    for text in allowed:
+        assert re.fullmatch(pattern, text), (pattern, text)
+    for text in refused:
+        assert not re.fullmatch(pattern, text), (pattern, text)
+    parameters = constrained_schema(calculator, question, earlier)["function"]["parameters"]
+    assert parameters["properties"]["expression"]["pattern"] == pattern
