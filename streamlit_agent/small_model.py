@@ -57,7 +57,7 @@ _IMPLIED_NUMBERS = {"%": "100", "percent": "100", "squared": "2", "cubed": "3", 
 # Held by llama.cpp's JSON-schema grammar. "%" is left out on purpose: to the calculator
 # it is a remainder, and "15% of 80" written "15 % 80" was a wrong answer.
 ARGUMENT_PATTERNS: dict[str, dict[str, str]] = {
-    "calculator": {"expression": r"^(sqrt\(|[-+*/(). 0-9])+$"},
+    "calculator": {"expression": r"^(sqrt[(]|[-+*/(). 0-9])+$"},
     "web_search": {"query": r"^[A-Za-z0-9][A-Za-z0-9 .,'-]+$"},
 }
 
@@ -112,13 +112,14 @@ def timezone_pattern(question: str) -> str:
         for place, zone in _zones_by_place().items()
         if re.search(rf"\b{re.escape(place)}\b", asked)
     )
-    return f"^({'|'.join(re.escape(z) for z in named)})?$" if named else "^$"
+    return f"^({'|'.join(_literal(z) for z in named)})?$" if named else "^$"
 
 
 def _literal(text: str) -> str:
-    # Escaped by hand: llama.cpp's pattern converter reads a small regex dialect, and
-    # re.escape's "\ " is not in it.
-    return re.sub(r"([()*+.^?|\[\]{}\\$])", r"\\\1", text)
+    # Special characters go in a one-character class: llama.cpp's grammar strings have
+    # no escape for a parenthesis or a caret, and a grammar it cannot parse stopped the
+    # server.
+    return re.sub(r"([()*+.?|{}$])", r"[\1]", text.replace("^", "**"))
 
 
 def expression_pattern(question: str, earlier: str = "") -> str:
@@ -138,7 +139,7 @@ def expression_pattern(question: str, earlier: str = "") -> str:
     if not numbers:
         return ARGUMENT_PATTERNS["calculator"]["expression"]
     alternatives = "|".join(_literal(n) for n in sorted(numbers, key=len, reverse=True))
-    return rf"^(sqrt\(|[-+*/() ]|{alternatives})+$"
+    return rf"^(sqrt[(]|[-+*/() ]|{alternatives})+$"
 
 
 def constrained_schema(tool: BaseTool, question: str = "", earlier: str = "") -> dict[str, Any]:

@@ -308,7 +308,7 @@ def test_background_start_loads_the_model_while_the_page_goes_on() -> None:
 
 # One case of each category of the answer benchmark (benchmarks/answers.py). Its pass
 # rate is measured by `make bench-answers`; here only that every answer arrives, clean.
-SMOKE_CASES = ["mul-plain", "pct-of", "date-today", "name", "search-everest", "hello"]
+SMOKE_CASES = ["pow-caret", "pct-of", "paren-div", "date-today", "name", "search-everest", "hello"]
 
 
 def test_answer_benchmark_smoke_answers_arrive_without_artifacts(
