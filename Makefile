@@ -6,7 +6,7 @@ PORT ?= 8501
 # Loopback only by default; a deployment behind sign-in sets ADDRESS=0.0.0.0.
 ADDRESS ?= 127.0.0.1
 
-.PHONY: install run test dev-install browser database lint format bench
+.PHONY: install run test dev-install browser database lint format bench bench-answers
 
 # llama-cpp-python compiles llama.cpp for "this CPU" by default, and some virtual machines
 # report AMX (and so get AMX code) but forbid it: the bundled model then dies with SIGILL.
@@ -56,6 +56,11 @@ TURNS ?= 60
 ROUNDS ?= 3
 bench: dev-install
 	$(PY) benchmarks/turns.py --turns $(TURNS) --rounds $(ROUNDS)
+
+# Answer pass rates per category, the scripted reference model and the real bundled
+# model (benchmarks/answers.py; figures in README). Some 10 minutes on 2 cores.
+bench-answers: dev-install
+	$(PY) benchmarks/answers.py --model scripted --model bundled
 
 lint:
 	$(VENV)/bin/ruff check .

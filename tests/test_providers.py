@@ -133,44 +133,41 @@ def test_bundled_model_starts_with_the_core_tools_only() -> None:
     assert ModelChoice("openai", "gpt-4.1-mini").tool_starts_on("sql_query")
 
 
-@pytest.mark.parametrize(
-    ("question", "name", "args", "kept"),
-    [
-        ("What is 37 * 41?", "calculator", {"expression": "37 * 41"}, True),
-        ("What time is it in Paris?", "current_datetime", {"timezone": "Europe/Paris"}, True),
-        ("What day is it today?", "current_datetime", {}, True),
-        ("Search for the latest Python release", "web_search", {"query": "python"}, True),
-        ("My name is Ada", "current_datetime", {"timezone": ",01,23456789"}, False),
-        ("What did I just ask you?", "current_datetime", {"timezone": "UTC"}, False),
-        ("Hello there!", "calculator", {"expression": "1 + 1"}, False),
-    ],
-)
-def test_small_model_tool_calls_unrelated_to_the_question_are_dropped(
-    question: str, name: str, args: dict, kept: bool
-) -> None:
-    from streamlit_agent.providers import grounded_call
-    from streamlit_agent.tools import discover_tools
-
-    tools = discover_tools(None).tools
-    summaries = {n: info.summary for n, info in tools.items()}
-    call = {"name": name, "args": args, "id": "c1"}
-    assert grounded_call(call, question, summaries) is kept
-
-
-def test_small_model_answers_without_the_unrelated_tool() -> None:
-    from langchain_core.messages import AIMessage, HumanMessage
+def test_small_model_turn_gets_only_the_tool_it_needs() -> None:
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
     from langchain_core.prompt_values import ChatPromptValue
-    from langchain_core.runnables import RunnableLambda
 
-    from streamlit_agent.providers import _repairing_call
+    from streamlit_agent.config import Settings
+    from streamlit_agent.providers import SmallModelChatOpenAI, build_chat_model
+    from streamlit_agent.tools.calculator import calculator
+    from streamlit_agent.tools.clock import current_datetime
 
-    picks_clock = RunnableLambda(
-        lambda _: AIMessage(
-            "", tool_calls=[{"name": "current_datetime", "args": {"timezone": "x"}, "id": "c"}]
-        )
-    )
-    plain = RunnableLambda(lambda messages, **_: AIMessage("Nice to meet you, Ada."))
-    summaries = {"current_datetime": "Get the current date, time and weekday."}
-    call = _repairing_call(picks_clock, plain, summaries)
-    reply = call(ChatPromptValue(messages=[HumanMessage("My name is Ada")]), {})
-    assert reply.content == "Nice to meet you, Ada." and not reply.tool_calls
+    llm = build_chat_model(ModelChoice("bundled", "smollm2"), Settings(), "http://127.0.0.1:9/v1")
+    assert isinstance(llm, SmallModelChatOpenAI)
+    sent: list[dict] = []
+
+    def fake_invoke(self: object, messages: list, config: object = None, **kwargs: object):
+        sent.append({"messages": messages, "kwargs": dict(getattr(self, "kwargs", {}))})
+        if getattr(self, "kwargs", {}).get("tools"):
+            call = {"name": "calculator", "args": {"expression": "6 * 7"}, "id": "c1"}
+            return AIMessage("", tool_calls=[call])
+        return AIMessage("The answer is 40.")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SmallModelChatOpenAI, "invoke", fake_invoke)
+        from langchain_core.runnables import RunnableBinding
+
+        patch.setattr(RunnableBinding, "invoke", fake_invoke)
+        turn = llm.bind_tools([calculator, current_datetime])
+        hello = turn.invoke(ChatPromptValue(messages=[HumanMessage("Hello!")]))
+        assert not hello.tool_calls and "tools" not in sent[-1]["kwargs"]
+        asked = [HumanMessage("What is 6 * 7?")]
+        called = turn.invoke(ChatPromptValue(messages=asked))
+        [tool] = sent[-1]["kwargs"]["tools"]
+        assert tool["function"]["name"] == "calculator"
+        assert sent[-1]["kwargs"]["tool_choice"]["function"]["name"] == "calculator"
+        assert "pattern" in tool["function"]["parameters"]["properties"]["expression"]
+        result = ToolMessage("42", tool_call_id="c1")
+        answer = turn.invoke(ChatPromptValue(messages=[*asked, called, result]))
+    # The model said 40; the user sees the calculator's 42, marked.
+    assert answer.content.startswith("6 * 7 = 42") and "calculator tool's result" in answer.content
