@@ -51,6 +51,7 @@ class Piece:
     text: str = ""
     reasoning: str = ""
     tool_calls: tuple[dict[str, Any], ...] = ()  # tool-call chunks: index, id, name, args
+    usage: dict[str, int] | None = None  # the call's token use, as the provider reported it
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,17 @@ def _piece(data: dict[str, Any]) -> Piece:
         text=_string(data.get("text")),
         reasoning=_string(data.get("reasoning")),
         tool_calls=tuple(calls),
+        usage=_usage(data.get("usage")),
     )
+
+
+def _usage(data: Any) -> dict[str, int] | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise TypeError("usage must be an object")
+    counts = {k: int(data.get(k) or 0) for k in ("input_tokens", "output_tokens")}
+    return {**counts, "total_tokens": counts["input_tokens"] + counts["output_tokens"]}
 
 
 def _tool_result(data: dict[str, Any]) -> ToolResult:
@@ -187,8 +198,9 @@ class RunRecorder(BaseCallbackHandler):
             text=token if isinstance(token, str) else "",
             reasoning=reasoning_of(message),
             tool_calls=calls,
+            usage=_usage(getattr(message, "usage_metadata", None)),
         )
-        if piece.text or piece.reasoning or piece.tool_calls:
+        if piece.text or piece.reasoning or piece.tool_calls or piece.usage:
             self.model_calls[-1].append(piece)
 
     def on_tool_start(self, serialized: dict[str, Any], input_str: str, **kwargs: Any) -> None:
@@ -262,6 +274,7 @@ class ReplayChatModel(BaseChatModel):
                     content=piece.text,
                     additional_kwargs=extra,
                     tool_call_chunks=[{**c, "type": "tool_call_chunk"} for c in piece.tool_calls],
+                    usage_metadata=piece.usage,  # type: ignore[arg-type]
                 )
             )
             if run_manager is not None:

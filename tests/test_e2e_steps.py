@@ -116,6 +116,7 @@ def _step_labels(labels: list[str]) -> list[str]:
 def test_two_calls_in_one_reply_show_live_and_match_the_stored_steps(
     page: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI
 ) -> None:
+    scripted_model.chunk_delay = 0.15  # each piece of the answer has time to be drawn
     app = app_factory(model_env(scripted_model))
     _open(page, app)
     states = _ask_two_calls(page, scripted_model)
