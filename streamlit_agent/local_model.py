@@ -153,7 +153,8 @@ class LocalModelServer:
 
     @property
     def calls_tools(self) -> bool:
-        """Whether this model's answers can be tool calls (see `chat_format_for`)."""
+        """Whether the model's own replies can be tool calls (see `chat_format_for`); a
+        call the app forces (`small_model.pick_tool`) works with any template."""
         return self.chat_format == CHAT_FORMAT
 
     @property

@@ -360,7 +360,9 @@ def test_streamed_replies_are_counted_for_the_token_meter(server: LocalModelServ
         def on_llm_new_token(self, token: str, **kwargs: object) -> None:
             tokens.append(token)
 
-    run_turn(agent, "meter", HumanMessage("Hello!"), StepRecorder(), [Calls(), Tokens()])
+    # A calculator turn: the forced call, then the answer streamed from its result.
+    question = HumanMessage("What is 37 * 41?")
+    run_turn(agent, "meter", question, StepRecorder(), [Calls(), Tokens()])
     assert len(tokens) > 1, "the answer did not stream"
     assert len(calls) >= 2 and all(calls), calls  # every call, streamed or not, has usage
     used = answer_usage(history.messages[-1], settings.prices)

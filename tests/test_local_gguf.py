@@ -83,7 +83,7 @@ def test_own_gguf_with_a_chatml_template_calls_tools(own_gguf: Path) -> None:
     assert [s.output for s in steps if s.tool == "calculator"] == ["1517"], answer
 
 
-def test_own_gguf_with_another_template_chats_with_it_without_tools(
+def test_own_gguf_with_another_template_gets_forced_tool_calls_only(
     own_gguf: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # As if the file's template were Llama 3's: the server is started without a chat
@@ -96,4 +96,7 @@ def test_own_gguf_with_another_template_chats_with_it_without_tools(
         steps, answer = _ask(server, "What is 37 * 41?")
     finally:
         server.stop()
-    assert steps == [] and answer.strip()
+    # The model cannot choose a tool itself, but the turn's tool, picked by the app and
+    # forced, still runs: llama-cpp-python's generic handler holds it to the schema.
+    assert [s.output for s in steps if s.tool == "calculator"] == ["1517"], answer
+    assert answer.strip()

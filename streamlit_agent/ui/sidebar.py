@@ -186,7 +186,8 @@ def model_status(status: str, calls_tools: bool = True) -> None:
     """The local model's loading state ("loading", "ready", "failed")."""
     if not calls_tools:
         st.caption(
-            "This model's chat template is not ChatML: it answers in words and calls no tools."
+            "This model's chat template is not ChatML: it calls a tool only when the app "
+            "picks one for the question, never by itself."
         )
     if status == "loading":
         st.caption("⏳ Loading the bundled model… Ask away: the answer waits for it.")
