@@ -55,12 +55,12 @@ test: dev-install browser database
 TURNS ?= 60
 ROUNDS ?= 3
 bench: dev-install
-	$(PY) benchmarks/turns.py --turns $(TURNS) --rounds $(ROUNDS)
+	$(PY) -m benchmarks.turns --turns $(TURNS) --rounds $(ROUNDS)
 
 # Answer pass rates per category, the scripted reference model and the real bundled
 # model (benchmarks/answers.py; figures in README). Some 10 minutes on 2 cores.
 bench-answers: dev-install
-	$(PY) benchmarks/answers.py --model scripted --model bundled
+	$(PY) -m benchmarks.answers --model scripted --model bundled
 
 lint:
 	$(VENV)/bin/ruff check .

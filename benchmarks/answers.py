@@ -13,8 +13,8 @@ model, and grades every turn on what a user would see:
 A case passes when all its turns do. Web search runs on an offline corpus in the
 cases file; the clock is the real one, so dates are checked against what it returned.
 
-    python benchmarks/answers.py --model bundled      # the real SmolLM2 (minutes)
-    python benchmarks/answers.py --model scripted     # a model that plays each case's
+    python -m benchmarks.answers --model bundled      # the real SmolLM2 (minutes)
+    python -m benchmarks.answers --model scripted     # a model that plays each case's
                                                       # reference: checks the runner
 Cases marked held_out were never used to tune the bundled model; they are reported
 apart. `make bench-answers` runs both models.
@@ -33,26 +33,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-CASES_FILE = Path(__file__).with_name("answer_cases.json")
-for _path in (ROOT, ROOT / "tests"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+from langchain_core.chat_history import InMemoryChatMessageHistory
+from langchain_core.messages import HumanMessage
+from langchain_core.runnables.history import RunnableWithMessageHistory
 
-from langchain_core.chat_history import InMemoryChatMessageHistory  # noqa: E402
-from langchain_core.messages import HumanMessage  # noqa: E402
-from langchain_core.runnables.history import RunnableWithMessageHistory  # noqa: E402
-
-from streamlit_agent.agent import build_agent, run_turn  # noqa: E402
-from streamlit_agent.config import Settings  # noqa: E402
-from streamlit_agent.providers import (  # noqa: E402
+from streamlit_agent.agent import build_agent, run_turn
+from streamlit_agent.config import Settings
+from streamlit_agent.providers import (
     BUNDLED_MODEL_TOOLS,
     ModelChoice,
     build_chat_model,
     history_budget,
 )
-from streamlit_agent.steps import Step, StepRecorder, group_turns  # noqa: E402
-from streamlit_agent.tools import discover_tools, web_search  # noqa: E402
+from streamlit_agent.steps import Step, StepRecorder, group_turns
+from streamlit_agent.tools import discover_tools, web_search
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES_FILE = Path(__file__).with_name("answer_cases.json")
 
 ARTIFACTS = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z]+);|<\|[a-z_]+\|>|\bfunctions\.\w+:", re.I)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -240,7 +237,7 @@ def agent_factory(
 
 def oracle_brain(cases: Sequence[Case]) -> Callable[[list[dict], list[dict]], Any]:
     """A scripted-model brain that does what each case's `reference` says a right model does."""
-    from scripted_openai import Reply, answer_tool_results, last_user_text
+    from tests.scripted_openai import Reply, answer_tool_results, last_user_text
 
     references = {t["user"]: t["reference"] for c in cases for t in c.turns}
 
@@ -259,7 +256,7 @@ def oracle_brain(cases: Sequence[Case]) -> Callable[[list[dict], list[dict]], An
 def model(kind: str, cases: Sequence[Case], settings: Settings) -> Iterator[AgentFactory]:
     """An agent factory for "bundled" (the real SmolLM2) or "scripted" (the oracle)."""
     if kind == "scripted":
-        from scripted_openai import ScriptedOpenAI
+        from tests.scripted_openai import ScriptedOpenAI
 
         with ScriptedOpenAI(oracle_brain(cases), chunk_delay=0) as server:
             choice = ModelChoice("compatible", "scripted-model", server.base_url)

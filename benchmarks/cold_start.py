@@ -1,21 +1,18 @@
 """Cold start: seconds from `streamlit run` until the page takes a question, and until the
 bundled model (loading in the background meanwhile) is ready.
 
-    .venv/bin/python benchmarks/cold_start.py [--runs 3]
+    .venv/bin/python -m benchmarks.cold_start [--runs 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from e2e_support import CHAT_INPUT, AppProcess, launch_chromium, start_playwright
+from tests.e2e_support import CHAT_INPUT, AppProcess, launch_chromium, start_playwright
 
 READY_TEXT = "Loading the bundled model"
 

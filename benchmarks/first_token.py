@@ -5,23 +5,20 @@ The scripted model waits `--gap` seconds after the first chunk, so the first tok
 screen alone; the server notes when it wrote that chunk, the page when the text showed
 (both on this machine's wall clock).
 
-    .venv/bin/python benchmarks/first_token.py [--turns 8]
+    .venv/bin/python -m benchmarks.first_token [--turns 8]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from e2e_support import (
+from tests.e2e_support import (
     AppProcess,
     as_anonymous_browser,
     launch_chromium,
@@ -30,7 +27,7 @@ from e2e_support import (
     wait_for_app,
     wait_for_idle,
 )
-from scripted_openai import Reply, ScriptedOpenAI
+from tests.scripted_openai import Reply, ScriptedOpenAI
 
 # Notes (in window.__seenAt) the wall-clock time a word first shows in the last bubble.
 WATCH_JS = """(word) => {

@@ -18,8 +18,8 @@ back to "not running" (the answer is complete and redrawn from history). Afterwa
 - stored: each session's conversation, loaded from the store, holds exactly T questions
   and T complete answers with the expected text (and the calculator steps), no duplicates.
 
-    .venv/bin/python benchmarks/load.py --sessions 20 --turns 5
-    .venv/bin/python benchmarks/load.py --postgres          # a fresh schema, dropped after
+    .venv/bin/python -m benchmarks.load --sessions 20 --turns 5
+    .venv/bin/python -m benchmarks.load --postgres          # a fresh schema, dropped after
 
 Exits 1 when anything above went wrong. `run_benchmark()` is the core, used by
 tests/test_load.py.
@@ -45,12 +45,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-for _path in (REPO_ROOT, REPO_ROOT / "tests"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from e2e_support import (  # noqa: E402
+from tests.e2e_support import (
     _IDLE_JS,
     CHAT_INPUT,
     CHAT_MESSAGE,
@@ -63,7 +58,9 @@ from e2e_support import (  # noqa: E402
     start_playwright,
     wait_for_app,
 )
-from scripted_openai import ScriptedOpenAI  # noqa: E402
+from tests.scripted_openai import ScriptedOpenAI
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_PG_URL = os.environ.get(
     "STREAMLIT_AGENT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -16,7 +16,7 @@ in a temporary folder, one headless Chromium:
 RSS is the app process's (psutil), read when its CPU has been quiet for a moment;
 child processes (none on the scripted model) are reported apart.
 
-    .venv/bin/python benchmarks/memory.py [--sessions 10] [--turns 200] [--json out.json]
+    .venv/bin/python -m benchmarks.memory [--sessions 10] [--turns 200] [--json out.json]
 
 Exits 1 when a turn failed or the app logged a traceback.
 """
@@ -36,12 +36,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-for _path in (REPO_ROOT, REPO_ROOT / "tests", REPO_ROOT / "benchmarks"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from e2e_support import (  # noqa: E402
+from benchmarks.load import app_log_problems
+from benchmarks.turns import ARM_JS, TURN_JS, machine, make_turns, wait_until_done
+from tests.e2e_support import (
     CHAT_INPUT,
     AppProcess,
     as_anonymous_browser,
@@ -50,9 +47,9 @@ from e2e_support import (  # noqa: E402
     start_playwright,
     wait_for_app,
 )
-from load import app_log_problems  # noqa: E402
-from scripted_openai import ScriptedOpenAI  # noqa: E402
-from turns import ARM_JS, TURN_JS, machine, make_turns, wait_until_done  # noqa: E402
+from tests.scripted_openai import ScriptedOpenAI
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 MIB = 1024 * 1024
 # Turn 1 shows what the first turn loads once (agent, model client); growth is counted

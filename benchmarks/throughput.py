@@ -15,7 +15,7 @@ counter for both). Two rates per round: decode (first token to last, what the us
 sees while the answer streams) and end to end (request to last token, prompt
 processing included). The target: app / raw >= 0.90 on the median of the rounds.
 
-    .venv/bin/python benchmarks/throughput.py [--rounds 3] [--max-tokens 128] [--json out.json]
+    .venv/bin/python -m benchmarks.throughput [--rounds 3] [--max-tokens 128] [--json out.json]
 """
 
 from __future__ import annotations
@@ -32,12 +32,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-for _path in (REPO_ROOT, REPO_ROOT / "tests", REPO_ROOT / "benchmarks"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+from tests.e2e_support import ensure_loopback_bypasses_proxies
 
-from e2e_support import ensure_loopback_bypasses_proxies  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
 SEED = 42

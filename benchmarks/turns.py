@@ -22,8 +22,8 @@ the time goes, measured from outside the app (it is not edited for this):
 Both apps import a copy of streamlit_agent/ taken at the start, so edits made meanwhile
 do not mix two versions into one run.
 
-    .venv/bin/python benchmarks/turns.py                  # 60 turns each, one round
-    .venv/bin/python benchmarks/turns.py --turns 60 --rounds 3 --publish
+    .venv/bin/python -m benchmarks.turns                  # 60 turns each, one round
+    .venv/bin/python -m benchmarks.turns --turns 60 --rounds 3 --publish
 
 Writes turns.json and turns.png to --out (default benchmarks/results/); --publish copies
 the plot to docs/performance.png or the path given. Exits 1 when a turn failed.
@@ -49,12 +49,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-for _path in (REPO_ROOT, REPO_ROOT / "tests", REPO_ROOT / "benchmarks"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from e2e_support import (  # noqa: E402
+from benchmarks.load import SETTLED_JS, cpu_snapshot
+from tests.e2e_support import (
     CHAT_INPUT,
     CHAT_MESSAGE,
     AppProcess,
@@ -64,8 +60,9 @@ from e2e_support import (  # noqa: E402
     start_playwright,
     wait_for_app,
 )
-from load import SETTLED_JS, cpu_snapshot  # noqa: E402
-from scripted_openai import ScriptedOpenAI  # noqa: E402
+from tests.scripted_openai import ScriptedOpenAI
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 APPS = {"app": "streamlit_agent/app.py", "recipe": "benchmarks/recipe_app.py"}
 BANDS = ((1, 5), (25, 30), (56, 60), (120, 125))
@@ -339,7 +336,7 @@ def drive_turn(session: Session, spec: TurnSpec) -> TurnRecord:
 def app_env_for(scripted: ScriptedOpenAI, work: Path, run_dir: Path) -> dict[str, str]:
     return {
         # The snapshot's package wins over the editable install of the work tree.
-        "PYTHONPATH": os.pathsep.join([str(work / "src"), str(REPO_ROOT / "tests")]),
+        "PYTHONPATH": os.pathsep.join([str(work / "src"), str(REPO_ROOT)]),
         "OPENAI_BASE_URL": scripted.base_url,
         "STREAMLIT_AGENT_MODEL": "scripted-model",
         "STREAMLIT_AGENT_DB_URL": f"sqlite:///{run_dir / 'app.db'}",  # a new store each run
@@ -394,7 +391,7 @@ def run_app(
     say: Callable[[str], None],
 ) -> AppRun:
     """`turns` turns in a fresh `streamlit run` of one app, with its own Chromium."""
-    from load import app_log_problems
+    from benchmarks.load import app_log_problems
 
     run = AppRun(name, round_)
     scripted.reset()

@@ -8,14 +8,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# NUL (PostgreSQL refuses it in text) and lone surrogates (not UTF-8): a model or a tool
-# can return either.
-_UNHOLDABLE = re.compile("[\x00\ud800-\udfff]")
+# A model or a tool can return lone surrogates (not UTF-8) and NUL (PostgreSQL refuses
+# it in text).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def printable(text: str) -> str:
-    """`text` with NUL and lone surrogates shown as U+FFFD; anything else as it came."""
-    return _UNHOLDABLE.sub("\ufffd", text)
+    """`text` as the page or a UTF-8 file can hold it: lone surrogates as U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def storable(text: str) -> str:
+    """`text` as every database accepts it: `printable`, and NUL as U+FFFD too."""
+    return printable(text).replace("\x00", "\ufffd")
 
 
 def message_text(content: Any) -> str:

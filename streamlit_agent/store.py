@@ -50,7 +50,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from streamlit_agent.config import FEEDBACK_COMMENT_MAX_CHARS
 from streamlit_agent.errors import redact_url
-from streamlit_agent.plain_text import message_text, printable
+from streamlit_agent.plain_text import message_text, storable
 
 logger = logging.getLogger(__name__)
 
@@ -284,7 +284,7 @@ def search_words(query: str) -> list[str]:
 
 def snippet(text: str, words: Sequence[str], width: int = _SNIPPET_CHARS) -> str:
     """One line of `text` around the first of `words` it contains."""
-    line = " ".join(printable(text).split())
+    line = " ".join(storable(text).split())
     lowered = line.lower()
     found = [i for i in (lowered.find(w) for w in words) if i >= 0]
     start = max(min(found, default=0) - width // 3, 0)
@@ -325,7 +325,7 @@ def _role(message: BaseMessage) -> str:
 
 def title_from(text: str) -> str:
     """A conversation title from its first question: one line, at most TITLE_MAX_CHARS."""
-    line = " ".join(printable(text).split())
+    line = " ".join(storable(text).split())
     if len(line) > TITLE_MAX_CHARS:
         line = line[: TITLE_MAX_CHARS - 1].rstrip() + "…"
     return line
@@ -715,7 +715,7 @@ class ConversationStore:
     ) -> None:
         """Thumbs up (1) or down (0) on an answer; None clears it. A comment is kept
         with a thumbs down only: changing the thumbs drops the one written for it."""
-        comment = printable(comment.strip())[:FEEDBACK_COMMENT_MAX_CHARS] if comment else None
+        comment = storable(comment.strip())[:FEEDBACK_COMMENT_MAX_CHARS] if comment else None
 
         def work(conn: Connection) -> None:
             self._require(conn, owner, thread_id)
@@ -883,7 +883,7 @@ def _message_row(thread_id: str, message: BaseMessage, seq: int, now: float) -> 
         "id": message.id,
         "seq": seq,
         "role": _role(message),
-        "content": printable(message_text(message.content)),
+        "content": storable(message_text(message.content)),
         "payload": _json(message_to_dict(message)),
         "status": status,
         "model": meta.get("model_name"),
@@ -903,9 +903,9 @@ def _step_row(
         "message_id": message.id,
         "call_id": message.tool_call_id,
         "tool": message.name or call.get("name", ""),
-        "input": printable(_json(args)),
-        "output": printable(str(meta.get("full_output") or message_text(message.content))),
-        "error": printable(meta["error"]) if meta.get("error") else None,
+        "input": storable(_json(args)),
+        "output": storable(str(meta.get("full_output") or message_text(message.content))),
+        "error": storable(meta["error"]) if meta.get("error") else None,
         "status": meta.get("step_status", "ok"),
         "duration_s": meta.get("duration_s"),
         "created_at": now,

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import (
+
+from tests.e2e_support import (
     CHROMIUM_ARGS,
     CHROMIUM_PATH,
     REPO_ROOT,
@@ -23,8 +24,8 @@ from e2e_support import (
     chromium_available,
     ensure_loopback_bypasses_proxies,
 )
-from oidc_support import TestIdentityProvider
-from scripted_openai import ScriptedOpenAI
+from tests.oidc_support import TestIdentityProvider
+from tests.scripted_openai import ScriptedOpenAI
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TESTS_DIR = REPO_ROOT / "tests"
 DEFAULT_SCRIPT = "streamlit_agent/app.py"
 HOST = "127.0.0.1"
 
@@ -108,8 +107,8 @@ def app_env(
     }
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env["PYTHONUNBUFFERED"] = "1"
-    # Test helpers (e.g. tests/fake_search.py) must be importable by name inside the app.
-    paths = [str(TESTS_DIR), str(REPO_ROOT)]
+    # Test helpers (e.g. tests/fake_search.py) must be importable inside the app as tests.*.
+    paths = [str(REPO_ROOT)]
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(paths)

@@ -33,7 +33,7 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from e2e_support import APP_ROOT, HOST, free_port
+from tests.e2e_support import APP_ROOT, HOST, free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -7,17 +7,11 @@ tool, state another value or leave entities must fail, so the grader can fail.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-
-import answers
-from scripted_openai import Reply, last_user_text
-
+from benchmarks import answers
 from streamlit_agent.steps import Step
+from tests.scripted_openai import Reply, last_user_text
 
 CLOCK = "2026-03-07 09:05:44 CET (UTC+01:00, Europe/Paris), Saturday; ISO 8601: x"
 

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apptest_support import OWNER, ask, shown, start, step_labels, texts, thread_of
 from streamlit.testing.v1 import AppTest
+
+from tests.apptest_support import OWNER, ask, shown, start, step_labels, texts, thread_of
 
 
 def test_sidebar_names_the_bundled_model_when_nothing_is_configured(

@@ -379,8 +379,7 @@ SMOKE_CASES = ["pow-caret", "pct-of", "paren-div", "date-today", "name", "search
 def test_answer_benchmark_smoke_answers_arrive_without_artifacts(
     server: LocalModelServer,
 ) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    import answers
+    from benchmarks import answers
 
     cases, corpus = answers.load_cases()
     picked = [c for c in cases if c.id in SMOKE_CASES]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_openai import ChatOpenAI
-from scripted_openai import Reply, ScriptedOpenAI
 
 from streamlit_agent.chat_openai import AppChatOpenAI
+from tests.scripted_openai import Reply, ScriptedOpenAI
 
 HISTORY = [
     SystemMessage("You are terse."),

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import (
+
+from tests.e2e_support import (
     CHAT_MESSAGE,
     AppProcess,
     chat_messages,
@@ -22,7 +23,7 @@ from e2e_support import (
     wait_for_chat_text,
     wait_for_idle,
 )
-from scripted_openai import Reply, ScriptedOpenAI, ToolCall, usage_for
+from tests.scripted_openai import Reply, ScriptedOpenAI, ToolCall, usage_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

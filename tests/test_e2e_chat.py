@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from e2e_support import (
+
+from tests.e2e_support import (
     CHAT_MESSAGE,
     AppProcess,
     chat_messages,
@@ -23,7 +24,7 @@ from e2e_support import (
     wait_for_chat_text,
     wait_for_idle,
 )
-from scripted_openai import ScriptedOpenAI
+from tests.scripted_openai import ScriptedOpenAI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -153,7 +154,7 @@ def test_a_crash_mid_answer_keeps_the_finished_steps(
 
 @pytest.fixture
 def shared_postgres_url() -> Any:
-    from pg_support import PG_URL, pg_admin
+    from tests.pg_support import PG_URL, pg_admin
 
     admin = pg_admin()
     schema = f"e2e_{uuid.uuid4().hex[:10]}"
@@ -225,7 +226,7 @@ def test_turning_search_off_removes_it_from_the_tools_the_model_is_offered(
     page: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI
 ) -> None:
     app = app_factory(
-        model_env(scripted_model, STREAMLIT_AGENT_SEARCH_BACKEND="fake_search:results")
+        model_env(scripted_model, STREAMLIT_AGENT_SEARCH_BACKEND="tests.fake_search:results")
     )
     open_app(page, app)
     send_chat(page, "hello")

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import (
+
+from tests.e2e_support import (
     AppProcess,
     chat_messages,
     model_env,
@@ -23,8 +24,8 @@ from e2e_support import (
     wait_for_chat_text,
     wait_for_idle,
 )
-from scripted_openai import Reply, ScriptedOpenAI
-from test_mcp import FIXTURE, free_port, start_http_fixture
+from tests.scripted_openai import Reply, ScriptedOpenAI
+from tests.test_mcp import FIXTURE, free_port, start_http_fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -8,7 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from e2e_support import (
+
+from streamlit_agent.local_model import free_port
+from tests.e2e_support import (
     AppProcess,
     model_env,
     send_chat,
@@ -16,10 +18,8 @@ from e2e_support import (
     wait_for_chat_text,
     wait_for_idle,
 )
-from hung_server import Unanswering
-from scripted_openai import ScriptedOpenAI
-
-from streamlit_agent.local_model import free_port
+from tests.hung_server import Unanswering
+from tests.scripted_openai import ScriptedOpenAI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

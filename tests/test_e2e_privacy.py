@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from e2e_support import (
+
+from tests.e2e_support import (
     SECRET_QUESTION,
     AppProcess,
     as_anonymous_browser,
@@ -27,8 +28,8 @@ from e2e_support import (
     wait_for_chat_text,
     wait_for_idle,
 )
-from pg_support import PG_URL, pg_admin
-from scripted_openai import Reply, ScriptedOpenAI
+from tests.pg_support import PG_URL, pg_admin
+from tests.scripted_openai import Reply, ScriptedOpenAI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -131,7 +132,7 @@ def test_injected_images_and_html_never_load_anything_from_another_origin(
     env = model_env(
         scripted_model,
         STREAMLIT_AGENT_DB_URL=f"sqlite:///{tmp_path / 'c.db'}",
-        STREAMLIT_AGENT_SEARCH_BACKEND="fake_search:injected",
+        STREAMLIT_AGENT_SEARCH_BACKEND="tests.fake_search:injected",
     )
     app = app_factory(env)
     page = new_page(browser)

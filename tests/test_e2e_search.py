@@ -7,7 +7,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from e2e_support import (
+from playwright.sync_api import expect
+
+from streamlit_agent.store import ConversationStore
+from streamlit_agent.ui.chat import SHOWN_TURNS
+from tests.e2e_support import (
     APP_ROOT,
     AppProcess,
     as_anonymous_browser,
@@ -20,12 +24,8 @@ from e2e_support import (
     wait_for_chat_text,
     wait_for_idle,
 )
-from playwright.sync_api import expect
-from scripted_openai import ScriptedOpenAI
-from test_store import a_turn
-
-from streamlit_agent.store import ConversationStore
-from streamlit_agent.ui.chat import SHOWN_TURNS
+from tests.scripted_openai import ScriptedOpenAI
+from tests.test_store import a_turn
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from e2e_support import (
+
+from tests.e2e_support import (
     AppProcess,
     chat_messages,
     send_chat,
@@ -15,7 +16,7 @@ from e2e_support import (
     wait_for_chat_text,
     wait_for_idle,
 )
-from scripted_openai import ScriptedOpenAI
+from tests.scripted_openai import ScriptedOpenAI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

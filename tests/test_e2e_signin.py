@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import (
+
+from tests.e2e_support import (
     SECRET_QUESTION,
     AppProcess,
     assert_not_theirs,
@@ -20,8 +21,8 @@ from e2e_support import (
     sidebar_text,
     wait_for_app,
 )
-from oidc_support import TestIdentityProvider, auth_secrets_toml, finish_sign_out, sign_in
-from scripted_openai import ScriptedOpenAI
+from tests.oidc_support import TestIdentityProvider, auth_secrets_toml, finish_sign_out, sign_in
+from tests.scripted_openai import ScriptedOpenAI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import (
+
+from tests.e2e_support import (
     CHAT_MESSAGE,
     AppProcess,
     chat_messages,
@@ -21,7 +22,7 @@ from e2e_support import (
     wait_for_chat_text,
     wait_for_idle,
 )
-from scripted_openai import Reply, ScriptedOpenAI, ToolCall
+from tests.scripted_openai import Reply, ScriptedOpenAI, ToolCall
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import (
+
+from tests.e2e_support import (
     AppProcess,
     app_env,
     chat_messages,
@@ -20,7 +21,7 @@ from e2e_support import (
     wait_for_app,
     wait_for_chat_text,
 )
-from scripted_openai import ScriptedOpenAI
+from tests.scripted_openai import ScriptedOpenAI
 
 ECHO_APP = textwrap.dedent(
     """

@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from e2e_support import (
+
+from tests.e2e_support import (
     APP_ROOT,
     AppProcess,
     model_env,
@@ -19,8 +20,8 @@ from e2e_support import (
     wait_for_app,
     wait_for_chat_text,
 )
-from fake_langsmith import PROJECT_ID, TENANT_ID, ConnectionRecorder, FakeLangSmith
-from scripted_openai import ScriptedOpenAI
+from tests.fake_langsmith import PROJECT_ID, TENANT_ID, ConnectionRecorder, FakeLangSmith
+from tests.scripted_openai import ScriptedOpenAI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

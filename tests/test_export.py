@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from langchain_core.messages import HumanMessage, messages_from_dict
-from test_store import a_turn
 
 from streamlit_agent.export import export_json, export_markdown
 from streamlit_agent.store import ConversationStore
+from tests.test_store import a_turn
 
 
 def _stored(tmp_path, *turns):

@@ -17,14 +17,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from apptest_support import OWNER, ask, start, step_labels, texts, thread_of
 from langchain_core.messages import AIMessage, HumanMessage
-from pg_support import PG_URL, pg_admin
-from scripted_openai import Reply
 from streamlit.testing.v1 import AppTest
 
 from streamlit_agent.export import export_json, export_markdown
 from streamlit_agent.store import ConversationStore
+from tests.apptest_support import OWNER, ask, start, step_labels, texts, thread_of
+from tests.pg_support import PG_URL, pg_admin
+from tests.scripted_openai import Reply
 
 
 def stored(tmp_path: Path, thread: str) -> list[Any]:
@@ -188,7 +188,7 @@ def test_context_refused_by_the_provider_is_explained_and_nothing_is_lost(
 # --- a tool's backend fails ------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", ["fake_search:failing_backend", "no_such_module:nothing"])
+@pytest.mark.parametrize("backend", ["tests.fake_search:failing_backend", "no_such_module:nothing"])
 def test_search_failure_is_one_sentence_and_the_answer_continues(
     app_env: Any, monkeypatch: pytest.MonkeyPatch, backend: str
 ) -> None:

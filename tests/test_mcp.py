@@ -250,8 +250,8 @@ def test_our_own_tools_are_served_over_mcp() -> None:
 def test_the_model_calls_an_mcp_tool_and_the_page_shows_the_step(
     app_env: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from apptest_support import ask, start, step_labels, texts
-    from scripted_openai import Reply
+    from tests.apptest_support import ask, start, step_labels, texts
+    from tests.scripted_openai import Reply
 
     # The registry is cached per tools folder: an empty folder of its own gives this
     # test a registry built with its MCP config.

@@ -7,8 +7,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from hung_server import Unanswering
-from scripted_openai import ScriptedOpenAI
 
 from streamlit_agent import resources
 from streamlit_agent.config import DEFAULT_OPENAI_MODEL, Settings, load_settings
@@ -23,6 +21,8 @@ from streamlit_agent.model_catalog import (
     server_urls,
 )
 from streamlit_agent.providers import NO_KEY_PLACEHOLDER, ModelChoice, build_chat_model
+from tests.hung_server import Unanswering
+from tests.scripted_openai import ScriptedOpenAI
 
 
 @pytest.fixture

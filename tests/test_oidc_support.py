@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import AppProcess, free_port, wait_for_idle
-from oidc_support import TestIdentityProvider, auth_secrets_toml, finish_sign_out, sign_in
+
+from tests.e2e_support import AppProcess, free_port, wait_for_idle
+from tests.oidc_support import TestIdentityProvider, auth_secrets_toml, finish_sign_out, sign_in
 
 try:
     import tomllib

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from apptest_support import OWNER, ask, start, texts, thread_of
 from langchain_core.messages import AIMessage, HumanMessage
 
 from streamlit_agent.store import ConversationStore, messages
+from tests.apptest_support import OWNER, ask, start, texts, thread_of
 
 
 def _errors(at: Any) -> list[str]:

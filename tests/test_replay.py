@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage
-from scripted_openai import Reply, ScriptedOpenAI, ToolCall
-from test_agent import ListHistory
 
 from streamlit_agent.agent import build_agent, run_turn
 from streamlit_agent.config import Settings
@@ -27,6 +25,8 @@ from streamlit_agent.replay import (
 )
 from streamlit_agent.steps import Step, StepRecorder, Turn, group_turns
 from streamlit_agent.tools.calculator import calculator
+from tests.scripted_openai import Reply, ScriptedOpenAI, ToolCall
+from tests.test_agent import ListHistory
 
 THINKING = "The user wants two products, so both go to the calculator at once."
 FINAL_THINKING = "Both results are in; say them plainly."

@@ -10,18 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from apptest_support import OWNER as APPTEST_OWNER
-from apptest_support import ask, start, texts, thread_of
 from langchain_core.messages import AIMessage, HumanMessage
-from test_store import (  # the store fixtures, run here on SQLite and PostgreSQL too
-    OWNER,
-    STRANGER,
-    V1_SQLITE,
-    a_turn,
-    make_store,
-    pg_schema,
-    sqlite_file,
-)
 
 from streamlit_agent.config import (
     DEFAULT_STARTERS,
@@ -33,6 +22,17 @@ from streamlit_agent.export import AnswerNotes, export_json, export_markdown
 from streamlit_agent.meter import Usage, answer_usage, conversation_usage, describe, price_for
 from streamlit_agent.store import MIGRATIONS, SCHEMA_VERSION, ConversationStore, schema_version
 from streamlit_agent.turn import RETRY_REQUEST_KEY, starters_for
+from tests.apptest_support import OWNER as APPTEST_OWNER
+from tests.apptest_support import ask, start, texts, thread_of
+from tests.test_store import (  # the store fixtures, run here on SQLite and PostgreSQL too
+    OWNER,
+    STRANGER,
+    V1_SQLITE,
+    a_turn,
+    make_store,
+    pg_schema,
+    sqlite_file,
+)
 
 PRICES = (("gpt-4o", 2.5, 10.0), ("gpt-4o-mini", 0.15, 0.6))
 STORE_FIXTURES = (make_store, pg_schema, sqlite_file)

@@ -14,7 +14,8 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
-from scripted_openai import (
+
+from tests.scripted_openai import (
     BAD_JSON_ARGUMENTS,
     FAULTS,
     HTML_PAYLOAD,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from apptest_support import ask, shown, start, thread_of
 
 from streamlit_agent.store import ConversationStore, StoreError
 from streamlit_agent.ui.sidebar import SEARCH_KEY
+from tests.apptest_support import ask, shown, start, thread_of
 
 
 def _search(at: Any, query: str) -> Any:

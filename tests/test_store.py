@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
-from pg_support import PG_URL, pg_admin
 
 from streamlit_agent.errors import redact_url
 from streamlit_agent.store import (
@@ -20,6 +19,7 @@ from streamlit_agent.store import (
     StoreError,
     schema_version,
 )
+from tests.pg_support import PG_URL, pg_admin
 
 OWNER = "oidc:https://idp.example|alice"
 

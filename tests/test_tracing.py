@@ -9,16 +9,16 @@ from collections.abc import Iterator
 
 import langsmith
 import pytest
-from fake_langsmith import PROJECT_ID, TENANT_ID, FakeLangSmith
 from langchain_core.messages import AIMessage, HumanMessage
 from langsmith.run_helpers import tracing_context
 from langsmith.utils import get_env_var
-from test_agent import call, make
 
 from streamlit_agent import agent as agent_module
 from streamlit_agent.agent import run_turn, trace_url, tracing_secrets
 from streamlit_agent.errors import describe_error
 from streamlit_agent.steps import StepRecorder
+from tests.fake_langsmith import PROJECT_ID, TENANT_ID, FakeLangSmith
+from tests.test_agent import call, make
 
 TRACING_VARIABLES = [
     f"{ns}_{name}"

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,9 +30,7 @@ def _no_env_backend(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def fake_search_module(monkeypatch: pytest.MonkeyPatch) -> Any:
-    # Importable as "fake_search" whether or not tests/ is a package.
-    monkeypatch.syspath_prepend(str(Path(__file__).parent))
-    import fake_search
+    from tests import fake_search
 
     fake_search.calls.clear()
     return fake_search
@@ -117,7 +114,7 @@ def test_malformed_backend_output_is_contained() -> None:
 def test_env_var_names_the_backend(
     monkeypatch: pytest.MonkeyPatch, fake_search_module: Any
 ) -> None:
-    monkeypatch.setenv(BACKEND_ENV_VAR, "fake_search:backend")
+    monkeypatch.setenv(BACKEND_ENV_VAR, "tests.fake_search:backend")
     assert get_backend() is fake_search_module.backend
     output = web_search.invoke({"query": "agents"})
     assert fake_search_module.calls == [("agents", 5)]
@@ -128,13 +125,15 @@ def test_env_var_names_the_backend(
 
 
 def test_env_var_failing_backend(monkeypatch: pytest.MonkeyPatch, fake_search_module: Any) -> None:
-    monkeypatch.setenv(BACKEND_ENV_VAR, "fake_search:failing_backend")
+    monkeypatch.setenv(BACKEND_ENV_VAR, "tests.fake_search:failing_backend")
     assert web_search.invoke({"query": "agents"}) == (
         "Web search is unavailable: the search service could not be reached (network error)."
     )
 
 
-@pytest.mark.parametrize("spec", ["no_such_module_xyz:backend", "fake_search", "fake_search:nope"])
+@pytest.mark.parametrize(
+    "spec", ["no_such_module_xyz:backend", "fake_search", "tests.fake_search:nope"]
+)
 def test_bad_env_var_is_reported(
     monkeypatch: pytest.MonkeyPatch, fake_search_module: Any, spec: str
 ) -> None:
