@@ -47,9 +47,12 @@ def bundled_model(model_path: str | None) -> BackgroundStart:
 def warm_agent_stack() -> threading.Thread:
     """Import the agent's libraries in the background once the first page is drawn, so
     neither that page nor the first question waits for them."""
-    thread = threading.Thread(
-        target=importlib.import_module, args=("langchain_classic.agents",), daemon=True
-    )
+
+    def warm() -> None:
+        for module in ("streamlit_agent.chat_openai", "langchain_classic.agents"):
+            importlib.import_module(module)
+
+    thread = threading.Thread(target=warm, daemon=True)
     thread.start()
     return thread
 

@@ -5,15 +5,10 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
+from streamlit_agent.chat_openai import SmallModelChatOpenAI, unescape_tool_args
 from streamlit_agent.config import DEFAULT_OPENAI_MODEL, load_settings
 from streamlit_agent.errors import redact_url, scrub
-from streamlit_agent.providers import (
-    ModelChoice,
-    SmallModelChatOpenAI,
-    build_chat_model,
-    choose_model,
-    unescape_tool_args,
-)
+from streamlit_agent.providers import ModelChoice, build_chat_model, choose_model
 
 
 def test_no_configuration_picks_the_bundled_model() -> None:
@@ -110,7 +105,7 @@ def test_configuration_problems_name_the_setting() -> None:
 def test_small_model_answers_from_a_plain_statement_of_the_tool_result() -> None:
     from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-    from streamlit_agent.providers import answer_prompt
+    from streamlit_agent.chat_openai import answer_prompt
 
     messages = [
         HumanMessage("My name is Ada"),
@@ -138,7 +133,6 @@ def test_small_model_turn_gets_only_the_tool_it_needs() -> None:
     from langchain_core.prompt_values import ChatPromptValue
 
     from streamlit_agent.config import Settings
-    from streamlit_agent.providers import SmallModelChatOpenAI, build_chat_model
     from streamlit_agent.tools.calculator import calculator
     from streamlit_agent.tools.clock import current_datetime
 
