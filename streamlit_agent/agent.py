@@ -130,6 +130,7 @@ def keep_unreadable_calls(message: AIMessage) -> AIMessage:
         content=message.content,
         id=message.id,
         tool_calls=calls,
+        additional_kwargs=message.additional_kwargs,
         response_metadata=message.response_metadata,
         usage_metadata=message.usage_metadata,
     )

@@ -22,7 +22,7 @@ from streamlit_agent.memory import (
 )
 from streamlit_agent.meter import conversation_usage
 from streamlit_agent.model_catalog import FIRST_LOOK_S, available_models, pick
-from streamlit_agent.providers import uses_configured_key
+from streamlit_agent.providers import choose_model, uses_configured_key
 from streamlit_agent.steps import new_message_id
 from streamlit_agent.ui import chat, sidebar
 
@@ -64,7 +64,9 @@ open_thread(settings.history_key, thread_id, conversations)
 registry = resources.tool_registry(settings.tools_dir, settings.mcp_config)
 
 with st.sidebar:
-    settings = sidebar.model_section(settings, configuration_problems(settings))
+    # A key can be typed where no key or own server is configured (the default model).
+    ask_for_key = choose_model(settings).kind != "compatible" and not settings.openai_api_key
+    settings = sidebar.model_section(settings, configuration_problems(settings), ask_for_key)
     servers = resources.local_servers(settings.local_servers, settings.local_servers_timeout_s)
     found = servers.snapshot(wait_s=FIRST_LOOK_S)
     options = available_models(settings, found)

@@ -35,7 +35,9 @@ def _verbatim(message: dict[str, Any]) -> dict[str, Any]:
 
     shown = dict(message)
     if isinstance(shown.get("content"), str):
-        shown["content"] = Markup(shown["content"])
+        # Not escaped, but a `<|im_start|>` typed by a user or found by a tool must not
+        # reach the prompt as ChatML's control token: it could pose as another speaker.
+        shown["content"] = Markup(shown["content"].replace("<|", "< |"))
     if shown.get("tool_calls"):
         shown["tool_calls"] = [
             {

@@ -23,7 +23,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import LLMResult
 
-from streamlit_agent.tool_runner import UNREADABLE_ARGS_KEY
+from streamlit_agent.tool_runner import UNREADABLE_ARGS_KEY, ApprovalRequired
 
 logger = logging.getLogger(__name__)
 
@@ -221,6 +221,8 @@ class StepRecorder(BaseCallbackHandler):
         if call is not None:
             reason = f"{type(error).__name__}: {error}"
             call.step = self._step(call, output=reason, error=reason, status="error")
+            if not isinstance(error, ApprovalRequired):  # the page asks instead
+                self._tell(call.step)
             self._checkpoint()
 
     def _tell(self, step: Step) -> None:

@@ -16,7 +16,7 @@ Tables:
   several app instances.
 - `schema_version`: applied migrations; a database written by a newer version is
   refused rather than damaged.
-- Search (schema 3): on SQLite an FTS5 table `search_text` over message texts and
+- Search (schema 5): on SQLite an FTS5 table `search_text` over message texts and
   titles, with `search_rows` mapping its rows to (conversation, message) and triggers
   keeping both in step with every write; on PostgreSQL GIN indexes on
   `to_tsvector('simple', …)` of the same columns. No extra service either way.

@@ -7,6 +7,7 @@ Model and tool text is always drawn with `st.markdown`/`st.code` without
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -167,8 +168,10 @@ def draw_reply(turn: Turn, is_last: bool, actions: ReplyActions) -> Any:
     if used is not None:
         st.caption(f"🧮 {describe(used)}")
     trace = answer.response_metadata.get("trace_id") if answer is not None else None
-    if trace and actions.trace_link and (url := actions.trace_link(str(trace))):
-        # Made by the app from the configured host and ids it checked: a plain link.
+    url = actions.trace_link(str(trace)) if trace and actions.trace_link else None
+    # Made by the app from the configured host and ids it checked; the host's part came
+    # from LangSmith's API, so only a plain http(s) URL becomes a link.
+    if url and _PLAIN_URL.fullmatch(url):
         st.caption(f"[🔍 Trace in LangSmith]({url})")
     buttons = None
     if is_last and turn.user is not None and actions.on_retry is not None:
@@ -229,11 +232,14 @@ def _feedback(answer_id: str, actions: ReplyActions, save_feedback: FeedbackSave
         )
 
 
+_PLAIN_URL = re.compile(r"https?://[\w.:\-]+(/[\w\-./?=&%~+]*)?")
 SHOWN_TURNS = 10  # the newest turns drawn on every rerun; earlier ones on request
 
 
-def _show_all(key: str) -> None:
+def _show_all(key: str, leave_found: Callable[[], None] | None = None) -> None:
     st.session_state[key] = True
+    if leave_found is not None:  # from a search result: back to the whole conversation
+        leave_found()
 
 
 def draw_conversation(
@@ -272,7 +278,7 @@ def draw_conversation(
             f"⬆️ Show {hidden} earlier turn{'s' if hidden != 1 else ''}",
             key=f"show-earlier-{thread_id}",
             on_click=_show_all,
-            args=(show_all_key,),
+            args=(show_all_key, leave_found if found is not None else None),
         )
     if found is not None:
         return _draw_found(turns, found, actions, leave_found, latest)

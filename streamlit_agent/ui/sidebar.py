@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import streamlit as st
 from langchain_core.messages import BaseMessage
@@ -13,9 +13,11 @@ from langchain_core.messages import BaseMessage
 from streamlit_agent.config import Settings
 from streamlit_agent.export import AnswerNotes, export_json, export_markdown
 from streamlit_agent.meter import Prices, Usage, describe
-from streamlit_agent.providers import ModelChoice, choose_model
-from streamlit_agent.tools import Registry
 from streamlit_agent.ui.text import label_text, option_text
+
+if TYPE_CHECKING:  # types only: the sidebar draws what the page hands it
+    from streamlit_agent.providers import ModelChoice
+    from streamlit_agent.tools import Registry
 
 USER_API_KEY = "user_openai_api_key"
 THREAD_PARAM = "thread"
@@ -108,13 +110,16 @@ def not_found_page(store_down: bool) -> None:
     st.button("➕ Start a new chat", on_click=_open, args=(None,), type="primary")
 
 
-def model_section(settings: Settings, problems: Sequence[str] = ()) -> Settings:
-    """Settings problems and the key field; returns the settings with a typed key applied."""
+def model_section(
+    settings: Settings, problems: Sequence[str] = (), ask_for_key: bool = False
+) -> Settings:
+    """Settings problems and, when `ask_for_key`, the key field; returns the settings with
+    a typed key applied."""
     st.subheader("Model")
     for problem in problems:
         st.error(problem, icon="⚙️")
     typed = None
-    if choose_model(settings).kind != "compatible" and not settings.openai_api_key:
+    if ask_for_key:
         typed = st.text_input(
             "OpenAI API key",
             type="password",
@@ -222,7 +227,8 @@ def tools_section(
             st.caption(f"MCP server: {label_text(info.source[4:], 60)}")
         group = info.source
         key = _toggle_key(thread_id, info.name)
-        label = info.name + (" (asks first)" if info.requires_approval else "")
+        # MCP servers name their own tools: a name is text, never Markdown.
+        label = label_text(info.name, 60) + (" (asks first)" if info.requires_approval else "")
         starts_on = saved.get(info.name, choice.tool_starts_on(info.name))
         if st.toggle(
             label,
