@@ -203,6 +203,30 @@ class RunRecorder(BaseCallbackHandler):
         if piece.text or piece.reasoning or piece.tool_calls or piece.usage:
             self.model_calls[-1].append(piece)
 
+    def on_llm_end(self, response: Any, **kwargs: Any) -> None:
+        # A call that was not streamed (the bundled model's forced tool call) sent no
+        # tokens: its whole reply is recorded as one piece at the time it ended.
+        if not self.model_calls or self.model_calls[-1]:
+            return
+        generations = getattr(response, "generations", None) or [[]]
+        message = getattr(generations[0][0], "message", None) if generations[0] else None
+        if message is None:
+            return
+        calls = tuple(
+            {"index": i, "id": c.get("id"), "name": c["name"], "args": json.dumps(c["args"])}
+            for i, c in enumerate(getattr(message, "tool_calls", None) or ())
+        )
+        text = message.content if isinstance(message.content, str) else ""
+        piece = Piece(
+            at_s=round(time.perf_counter() - self._call_started, 4),
+            text=text,
+            reasoning=reasoning_of(message),
+            tool_calls=calls,
+            usage=_usage(getattr(message, "usage_metadata", None)),
+        )
+        if piece.text or piece.reasoning or piece.tool_calls or piece.usage:
+            self.model_calls[-1].append(piece)
+
     def on_tool_start(self, serialized: dict[str, Any], input_str: str, **kwargs: Any) -> None:
         inputs = kwargs.get("inputs")
         args = inputs if isinstance(inputs, dict) else {"input": input_str}

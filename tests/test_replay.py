@@ -198,3 +198,30 @@ def test_reasoning_of_an_unstreamed_reply_is_kept_too(scripted: ScriptedOpenAI) 
     assert reply.content == "Paris."
     assert reply.additional_kwargs["reasoning_content"] == THINKING
     assert scripted.requests[-1].get("stream") is not True
+
+
+def test_a_run_whose_calls_were_not_streamed_replays_the_same(
+    scripted: ScriptedOpenAI, tmp_path: Path
+) -> None:
+    # The bundled model's forced tool call is not streamed: no tokens reach the
+    # recorder, which must still keep the call (from its end) for the replay.
+    choice = ModelChoice("compatible", "scripted-model", scripted.base_url)
+    llm = build_chat_model(choice, Settings(openai_base_url=scripted.base_url))
+    agent, history = _agent(llm.model_copy(update={"streaming": False}), [calculator])
+    _two_calls_with_reasoning(scripted)
+    recording = RunRecorder()
+    _run(agent, "What are 6 * 7 and 12 * 12?", recording)
+    [recorded] = group_turns(history.messages)
+    path = tmp_path / "unstreamed.json"
+    recording.recording("What are 6 * 7 and 12 * 12?").save(path)
+
+    loaded = Recording.load(path)
+    assert len(loaded.model_calls) == 2
+    again, replayed_history = _agent(ReplayChatModel(recording=loaded), replay_tools(loaded))
+    _run(again, "anything")
+    [turn] = group_turns(replayed_history.messages)
+    assert [(s.tool, s.input, s.output) for s in turn.steps] == [
+        (s.tool, s.input, s.output) for s in recorded.steps
+    ]
+    assert turn.answer is not None and recorded.answer is not None
+    assert turn.answer.content == recorded.answer.content == "They are 42 and 144."
