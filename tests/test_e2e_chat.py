@@ -41,6 +41,7 @@ def bubble(page: Any, index: int) -> str:
 def test_core_scenario_memory_live_steps_and_streaming(
     page: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI
 ) -> None:
+    scripted_model.chunk_delay = 0.15  # each piece of the answer has time to be drawn
     app = app_factory(model_env(scripted_model))
     open_app(page, app)
     sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
