@@ -27,6 +27,8 @@ from streamlit_agent.steps import new_message_id
 from streamlit_agent.ui import chat, sidebar
 
 DRAFT_THREAD_KEY = "draft_thread_id"
+CHAT_INPUT_KEY = "chat-input"
+ASKING_KEY = "asking"  # a question was just sent: the turn above is no longer the latest
 
 st.set_page_config(page_title="streamlit-agent", page_icon="🦜", layout="centered")
 
@@ -132,9 +134,11 @@ actions = chat.ReplyActions(
     prices=settings.prices,
     trace_link=trace_url,
 )
+asking = bool(st.session_state.pop(ASKING_KEY, False)) or retry is not None
 latest_buttons = chat.draw_conversation(
     history.messages,
     actions,
+    offer_latest=not asking,
     # A question waiting for approval, or re-asked after one, is drawn below it, not here.
     waiting_id=(pending or {}).get("message_id") or (retry[1] if retry else None),
     thread_id=thread_id,
@@ -150,9 +154,11 @@ starters_slot = chat.draw_starters(starters, on_pick=turn.ask)
 def _submitted() -> None:
     turn.forget_pending_approval()
     sidebar.leave_found()  # the new question and its answer show with the newest turns
+    text = st.session_state.get(CHAT_INPUT_KEY) or ""
+    st.session_state[ASKING_KEY] = bool(text.strip()) and len(text) <= MAX_MESSAGE_CHARS
 
 
-typed = st.chat_input("Ask a question", on_submit=_submitted)
+typed = st.chat_input("Ask a question", key=CHAT_INPUT_KEY, on_submit=_submitted)
 resources.warm_agent_stack()
 prompt, message_id = retry or (typed, None)
 if prompt is not None and prompt.strip():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
@@ -42,13 +43,24 @@ def ask(at: AppTest, text: str) -> AppTest:
 
 
 def texts(at: AppTest) -> list[str]:
-    """What each chat bubble says, its markdown and captions joined."""
+    """What each chat bubble says, its markdown and captions joined; collapsed steps and
+    thoughts (expanders) left out."""
     out = []
     for message in at.chat_message:
-        parts = [m.value for m in message.markdown] + [e.value for e in message.error]
+        folded = {id(m) for e in message.expander for m in e.markdown}
+        said = [m.value for m in message.markdown if id(m) not in folded]
+        parts = said + [e.value for e in message.error]
         out.append(shown(" ".join(parts)))
     return out
 
 
 def step_labels(at: AppTest) -> list[str]:
     return [shown(e.label) for e in at.expander]
+
+
+def step_output(step: Any) -> str:
+    """What a drawn step shows under its Output (or Error) heading."""
+    body = "\n".join(m.value for m in step.markdown)
+    _, found, output = body.partition("**Output**" if "**Output**" in body else "**Error**")
+    assert found, f"no output in the step: {body!r}"
+    return output.strip().strip("`").strip()

@@ -84,17 +84,20 @@ def draw_lead_in(step: Step) -> None:
         st.markdown(markdown_text(step.said))
 
 
+def step_body(step: Step) -> str:
+    """A step's input and its output, error or "Running…" as Markdown code blocks: one
+    element per step, drawn the same live and after a reload."""
+    body = f"**Input**\n\n{code_block(_pretty(step.input))}"
+    if step.status == "running":
+        return body + "\n\n_Running…_"
+    caption = "Output" if step.status == "ok" else "Error"
+    return f"{body}\n\n**{caption}**\n\n{code_block(printable(step.output) or '(no output)')}"
+
+
 def draw_step(step: Step) -> None:
-    """A tool call, collapsed: tool, input, output or error, duration. Live (running or
-    just finished) and stored steps are drawn by this one function."""
+    """A tool call, collapsed: its title (tool, input, duration) over `step_body`."""
     with st.expander(step_title(step), expanded=False):
-        st.caption("Input")
-        st.code(_pretty(step.input), language="json", wrap_lines=True)
-        if step.status == "running":
-            st.caption("Running…")
-            return
-        st.caption("Error" if step.status != "ok" else "Output")
-        st.code(printable(step.output) or "(no output)", language=None, wrap_lines=True)
+        st.markdown(markdown_text(step_body(step)))
 
 
 FeedbackSaver = Callable[[str, "int | None"], None]
@@ -249,6 +252,7 @@ def draw_conversation(
     thread_id: str = "",
     found_id: str | None = None,
     leave_found: Callable[[], None] | None = None,
+    offer_latest: bool = True,
 ) -> Any:
     """The newest turns from history (earlier ones behind a button, so a long conversation
     does not redraw everything on each rerun): steps collapsed, answers, errors with
@@ -260,10 +264,13 @@ def draw_conversation(
 
     A search result (`found_id`, a message id) shows its turn alone, framed, however old:
     earlier turns behind the usual button, later ones behind one that calls `leave_found`.
+
+    Without `offer_latest` (a new question is on its way), no turn gets the latest
+    turn's buttons: they would only be drawn to be taken away again.
     """
     every_turn = group_turns(messages)
     # A question waiting below is the latest turn: nothing above may be regenerated.
-    latest = every_turn[-1] if every_turn else None
+    latest = every_turn[-1] if every_turn and offer_latest else None
     turns = [t for t in every_turn if not (t.user and t.user.id == waiting_id)]
     found = _turn_holding(turns, found_id)
     show_all_key = f"show-all-turns:{thread_id}"
@@ -358,14 +365,9 @@ class StepLabeler(LLMThoughtLabeler):
 
 
 def _step_body(step: Step) -> str:
-    """A finished step's input and output as Markdown code blocks, as `draw_step` shows
-    them. `StreamlitCallbackHandler` draws a tool's output as `**output**`, so the body
-    starts by closing a bold caption and ends by opening an empty (invisible) one."""
-    caption = "Output" if step.status in ("ok", "running") else "Error"
-    return (
-        f"Input**\n\n{code_block(_pretty(step.input))}\n\n**{caption}**\n\n"
-        f"{code_block(printable(step.output) or '(no output)')}\n\n**\u2060"
-    )
+    """`step_body` for `StreamlitCallbackHandler`, which draws a tool's output inside
+    `**…**`: the body loses its opening `**` and ends by opening an empty (invisible) one."""
+    return f"{step_body(step).removeprefix('**')}\n\n**\u2060"
 
 
 class LiveSteps(StreamlitCallbackHandler):
@@ -496,7 +498,6 @@ class LiveTurn:
     thinking_slot: Any
     answer_slot: Any
     tick: Callable[[float], None]
-    reply: Any
     live: Any
 
     def handlers(self, recorder: StepRecorder) -> list[BaseCallbackHandler]:
@@ -508,8 +509,7 @@ class LiveTurn:
     def finish(self, turn: Turn, actions: ReplyActions) -> None:
         """Draw the stored turn in place of the live one: the page then shows what a
         reload would, without running the whole script again."""
-        self.live.empty()
-        with self.reply.container():
+        with self.live.container():
             draw_reply(turn, True, actions)
 
 
@@ -518,7 +518,7 @@ def draw_live_turn(text: str) -> LiveTurn:
     with st.chat_message("user"):
         st.markdown(markdown_text(text))
     with st.chat_message("assistant"):
-        reply, live = st.empty(), st.empty()
+        live = st.empty()
         with live.container():
             st.button("⏹ Stop", key="stop-run", help="Stop this answer; what arrived is kept.")
             steps_box = st.container()
@@ -529,7 +529,7 @@ def draw_live_turn(text: str) -> LiveTurn:
     def tick(elapsed_s: float) -> None:
         progress_slot.caption(f"⏳ Working… {elapsed_s:.0f} s")
 
-    return LiveTurn(steps_box, thinking_slot, answer_slot, tick, reply, live)
+    return LiveTurn(steps_box, thinking_slot, answer_slot, tick, live)
 
 
 def draw_starters(starters: Sequence[str], on_pick: Callable[[str], None]) -> Any:
