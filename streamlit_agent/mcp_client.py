@@ -28,10 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
-from langchain_mcp_adapters.sessions import create_session
-from langchain_mcp_adapters.tools import load_mcp_tools
-from mcp.shared.exceptions import McpError
-from mcp.types import CONNECTION_CLOSED
 
 from streamlit_agent.errors import redact_url, scrub
 
@@ -331,6 +327,10 @@ class MCPTools:
         previous: asyncio.Task[None] | None,
     ) -> None:
         """Hold one connection open until it is stopped or breaks."""
+        # Here, not at the top: the MCP SDK takes ~0.3 s to import, paid only with a server.
+        from langchain_mcp_adapters.sessions import create_session
+        from langchain_mcp_adapters.tools import load_mcp_tools
+
         if previous is not None and not previous.done():
             await asyncio.wait([previous])  # one process per server at a time
         config, up, reason = server.config, False, None
@@ -394,6 +394,9 @@ class MCPTools:
             server.stop.set()
 
     async def _call(self, server: _Server, tool_name: str, args: dict[str, Any]) -> str:
+        from mcp.shared.exceptions import McpError  # loaded by _run already
+        from mcp.types import CONNECTION_CLOSED
+
         name = server.config.name
         if server.state != "ready":
             self._start(server)
