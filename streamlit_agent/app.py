@@ -1,30 +1,18 @@
 """streamlit-agent: the page. Run with `streamlit run streamlit_agent/app.py`."""
 
+# ruff: noqa: E402 - LangChain and SQLAlchemy are imported below the chat box on purpose.
 from __future__ import annotations
 
 import streamlit as st
-from langchain_core.messages import HumanMessage
 
-from streamlit_agent import identity, limits, resources, turn
-from streamlit_agent.agent import trace_url
+from streamlit_agent import identity
 from streamlit_agent.config import (
     MAX_MESSAGE_CHARS,
     MAX_STARTERS,
     configuration_problems,
     load_settings,
 )
-from streamlit_agent.memory import (
-    STORE_PROBLEM_KEY,
-    UNREADABLE_KEY,
-    flush_unsaved,
-    issue_thread_id,
-    open_thread,
-)
-from streamlit_agent.meter import conversation_usage
-from streamlit_agent.model_catalog import FIRST_LOOK_S, available_models, pick
-from streamlit_agent.providers import choose_model, uses_configured_key
-from streamlit_agent.steps import new_message_id
-from streamlit_agent.ui import chat, sidebar
+from streamlit_agent.ui import sidebar
 
 DRAFT_THREAD_KEY = "draft_thread_id"
 CHAT_INPUT_KEY = "chat-input"
@@ -40,23 +28,58 @@ def _secrets() -> dict[str, object]:
         return {}
 
 
+def _submitted() -> None:
+    sidebar.leave_found()  # the new question and its answer show with the newest turns
+    text = st.session_state.get(CHAT_INPUT_KEY) or ""
+    st.session_state[ASKING_KEY] = bool(text.strip()) and len(text) <= MAX_MESSAGE_CHARS
+
+
+def chat_box() -> str | None:
+    return st.chat_input("Ask a question", key=CHAT_INPUT_KEY, on_submit=_submitted)
+
+
 settings = load_settings(secrets=_secrets())
 user = identity.current_user(settings)
 if user is None:
     sidebar.sign_in_page(identity.sign_in_configured(), settings.auth_header)
     st.stop()
+with st.sidebar:
+    st.title("🦜 streamlit-agent")
+    sidebar.user_section(user.name, user.id, signed_in=user.mode == "oidc")
+# A new chat's box is drawn before the rest of the page imports LangChain and SQLAlchemy
+# (about a second on a fresh start), so the browser loads it meanwhile; a conversation
+# named in the URL gets it only once it is known to be this user's.
+requested = sidebar.requested_thread_id()
+typed = None if requested else chat_box()
+
+from langchain_core.messages import HumanMessage
+
+from streamlit_agent import limits, resources, turn
+from streamlit_agent.agent import trace_url
+from streamlit_agent.memory import (
+    STORE_PROBLEM_KEY,
+    UNREADABLE_KEY,
+    flush_unsaved,
+    issue_thread_id,
+    open_thread,
+)
+from streamlit_agent.meter import conversation_usage
+from streamlit_agent.model_catalog import FIRST_LOOK_S, available_models, pick
+from streamlit_agent.providers import choose_model, uses_configured_key
+from streamlit_agent.steps import new_message_id
+from streamlit_agent.ui import chat
+
+asked = st.session_state.pop(ASKING_KEY, None)  # None: nothing was typed since the last run
+if asked is not None:
+    turn.forget_pending_approval()  # a new question instead of Approve/Deny
 turn.settle_previous_run()  # a Stop or new message: the cut-off turn is saved first
 conversations = resources.conversations_for(settings, user.id)
 flush_unsaved(conversations)
 
 # A conversation is opened by the id in the URL only when it is this user's; with no
 # id, the page is a new chat whose id the server made (it reaches the URL once used).
-requested = sidebar.requested_thread_id()
 thread_id = requested or st.session_state.get(DRAFT_THREAD_KEY) or issue_thread_id()
 st.session_state[DRAFT_THREAD_KEY] = None if requested else thread_id
-with st.sidebar:
-    st.title("🦜 streamlit-agent")
-    sidebar.user_section(user.name, user.id, signed_in=user.mode == "oidc")
 if requested and not conversations.may_open(requested):
     with st.sidebar:
         sidebar.conversations_section(conversations, None, [])
@@ -82,9 +105,7 @@ with st.sidebar:
         saved_is_gone=saved_model not in (None, current.key) and not found.searching,
     )
     sidebar.watch_for_models(found.searching, found.version, servers.snapshot)
-    if choice.kind == "bundled":  # load it now, in the background, not at the first question
-        local = resources.bundled_model(choice.local_path)
-        sidebar.model_status(local.status, local.server is None or local.server.calls_tools)
+    model_status_slot = st.empty()  # the bundled model's loading state, once it is started
     enabled_tools = sidebar.tools_section(
         registry,
         thread_id,
@@ -134,7 +155,7 @@ actions = chat.ReplyActions(
     prices=settings.prices,
     trace_link=trace_url,
 )
-asking = bool(st.session_state.pop(ASKING_KEY, False)) or retry is not None
+asking = bool(asked) or retry is not None
 latest_buttons = chat.draw_conversation(
     history.messages,
     actions,
@@ -151,14 +172,15 @@ starters = turn.starters_for(settings.starters, enabled_tools, MAX_STARTERS) if 
 starters_slot = chat.draw_starters(starters, on_pick=turn.ask)
 
 
-def _submitted() -> None:
-    turn.forget_pending_approval()
-    sidebar.leave_found()  # the new question and its answer show with the newest turns
-    text = st.session_state.get(CHAT_INPUT_KEY) or ""
-    st.session_state[ASKING_KEY] = bool(text.strip()) and len(text) <= MAX_MESSAGE_CHARS
-
-
-typed = st.chat_input("Ask a question", key=CHAT_INPUT_KEY, on_submit=_submitted)
+if requested:
+    typed = chat_box()
+# Only now, with the page drawn, the bundled model starts loading (in the background, not
+# at the first question) and the agent's libraries are imported: on a first visit they
+# would otherwise compete with that page for the CPU.
+if choice.kind == "bundled":
+    local = resources.bundled_model(choice.local_path)
+    with model_status_slot.container():
+        sidebar.model_status(local.status, local.server is None or local.server.calls_tools)
 resources.warm_agent_stack()
 prompt, message_id = retry or (typed, None)
 if prompt is not None and prompt.strip():

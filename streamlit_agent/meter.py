@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from langchain_core.messages import AIMessage, BaseMessage
+if TYPE_CHECKING:  # the sidebar draws the meter before the page has imported LangChain
+    from langchain_core.messages import BaseMessage
 
 Prices = Sequence[tuple[str, float, float]]  # (model, USD per 1M input, per 1M output)
 
@@ -64,7 +66,7 @@ def price_for(model_name: str | None, prices: Prices) -> tuple[float, float] | N
 
 def answer_usage(message: BaseMessage, prices: Prices) -> Usage | None:
     """What the run behind one stored answer used; None when nothing was reported."""
-    if not isinstance(message, AIMessage) or message.tool_calls:
+    if message.type != "ai" or message.tool_calls:  # type: ignore[attr-defined]
         return None
     meta = message.response_metadata or {}
     used = meta.get("usage") or {}

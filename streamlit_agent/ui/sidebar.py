@@ -8,14 +8,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import streamlit as st
-from langchain_core.messages import BaseMessage
 
 from streamlit_agent.config import Settings
-from streamlit_agent.export import AnswerNotes, export_json, export_markdown
 from streamlit_agent.meter import Prices, Usage, describe
 from streamlit_agent.ui.text import label_text, option_text
 
 if TYPE_CHECKING:  # types only: the sidebar draws what the page hands it
+    from langchain_core.messages import BaseMessage
+
+    from streamlit_agent.export import AnswerNotes
     from streamlit_agent.providers import ModelChoice
     from streamlit_agent.tools import Registry
 
@@ -344,6 +345,9 @@ def _actions(
             conversations.delete(thread_id)
             _open(None)
             st.rerun()
+
+    # Here, not at the top: this module draws the first page before LangChain is imported.
+    from streamlit_agent.export import AnswerNotes, export_json, export_markdown
 
     def notes() -> AnswerNotes:
         return AnswerNotes(
