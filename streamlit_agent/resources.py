@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-import time
 import warnings
 
 import streamlit as st
@@ -44,19 +43,12 @@ def bundled_model(model_path: str | None) -> BackgroundStart:
     return start
 
 
-# The browser draws the first page for up to a second after its script ends; imports
-# running meanwhile hold the GIL that sends the page to it (measured: the chat box came
-# 0.3-0.9 s after the sidebar with the imports at once, 0.05-0.3 s without).
-WARM_AFTER_S = 1.5
-
-
 @st.cache_resource(show_spinner=False)
 def warm_agent_stack() -> threading.Thread:
     """Import the agent's libraries in the background once the first page is drawn, so
     neither that page nor the first question waits for them."""
 
     def warm() -> None:
-        time.sleep(WARM_AFTER_S)
         for module in ("streamlit_agent.chat_openai", "langchain_classic.agents"):
             importlib.import_module(module)
 
