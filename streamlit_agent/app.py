@@ -209,6 +209,7 @@ if prompt is not None and prompt.strip():
             history,
             question,
             live.handlers,
+            live.steps.show,
             live.tick,
             secrets=[settings.openai_api_key],
             on_usage=lambda used: limits.record_tokens(conversations, used),

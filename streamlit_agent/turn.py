@@ -37,6 +37,7 @@ from streamlit_agent.replay import RunRecorder
 from streamlit_agent.steps import (
     STATUS_ERROR,
     STATUS_INTERRUPTED,
+    Step,
     StepRecorder,
     Turn,
     group_turns,
@@ -254,14 +255,15 @@ def run(
     get_agent: Callable[[], RunnableWithMessageHistory],
     history: DurableChatHistory,
     question: HumanMessage,
-    handlers: Callable[[StepRecorder], Sequence[BaseCallbackHandler]],
+    handlers: Sequence[BaseCallbackHandler],
+    show_step: Callable[[Step], None],
     tick: Callable[[float], None],
     secrets: Iterable[str | None] = (),
     on_usage: Callable[[dict[str, int]], None] | None = None,
     record_to: str | None = None,
 ) -> Turn:
-    """Answer `question` (already drawn by the page), streaming through the handlers
-    `handlers(recorder)` gives (they draw what the recorder records); returns the
+    """Answer `question` (already drawn by the page), streaming through `handlers` and
+    handing each step to `show_step` as it starts and ends; returns the
     finished turn as stored, for the page to draw in place of the live one. With
     `record_to`, a finished run is also saved there as a replay file (replay.py).
 
@@ -283,7 +285,8 @@ def run(
         try:
             gate = ApprovalGate(decisions, approved)
             with approvals(gate), claiming_turn(outcome), using_history(history):
-                callbacks = [CancelOnStop(outcome), *handlers(recorder)]
+                recorder.watch(show_step)
+                callbacks = [CancelOnStop(outcome), *handlers]
                 if recording is not None:
                     callbacks.append(recording)
                 run_turn(get_agent(), history.thread_id, question, recorder, callbacks)

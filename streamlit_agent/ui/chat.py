@@ -31,7 +31,6 @@ from streamlit_agent.steps import (
     STATUS_ERROR,
     STATUS_INTERRUPTED,
     Step,
-    StepRecorder,
     Turn,
     group_turns,
     reasoning_of,
@@ -491,20 +490,14 @@ class AnswerStream(BaseCallbackHandler):
 
 @dataclass
 class LiveTurn:
-    """What the page hands a running turn: handlers that draw it, a progress tick, and
-    where the finished reply replaces the live one."""
+    """What the page hands a running turn: the handlers that stream its answer, where its
+    steps are drawn (`steps.show`, for the recorder), a progress tick, and where the
+    finished reply replaces the live one."""
 
-    steps_box: Any
-    thinking_slot: Any
-    answer_slot: Any
+    steps: LiveSteps
+    handlers: list[BaseCallbackHandler]
     tick: Callable[[float], None]
     live: Any
-
-    def handlers(self, recorder: StepRecorder) -> list[BaseCallbackHandler]:
-        """The handlers that stream the run's answer; its steps are drawn as `recorder`
-        records them."""
-        recorder.watch(LiveSteps(self.steps_box).show)
-        return [AnswerStream(self.thinking_slot, self.answer_slot)]
 
     def finish(self, turn: Turn, actions: ReplyActions) -> None:
         """Draw the stored turn in place of the live one: the page then shows what a
@@ -529,7 +522,8 @@ def draw_live_turn(text: str) -> LiveTurn:
     def tick(elapsed_s: float) -> None:
         progress_slot.caption(f"⏳ Working… {elapsed_s:.0f} s")
 
-    return LiveTurn(steps_box, thinking_slot, answer_slot, tick, live)
+    answer = AnswerStream(thinking_slot, answer_slot)
+    return LiveTurn(LiveSteps(steps_box), [answer], tick, live)
 
 
 def draw_starters(starters: Sequence[str], on_pick: Callable[[str], None]) -> Any:
