@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -32,6 +32,25 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SEARCH_BOX = '[data-testid="stSidebar"] [data-testid="stTextInput"] input'
 
 
+class Searching(NamedTuple):
+    app: AppProcess
+    page: Any
+    owner: str  # the page's anonymous user
+    store: ConversationStore  # the app's own database, to seed conversations
+
+
+@pytest.fixture
+def searching(
+    browser: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI, tmp_path
+) -> Iterator[Searching]:
+    db_url = f"sqlite:///{tmp_path / 'c.db'}"
+    app = app_factory(model_env(scripted_model, STREAMLIT_AGENT_DB_URL=db_url))
+    page = new_page(browser)
+    store = ConversationStore(db_url)
+    yield Searching(app, page, as_anonymous_browser(page.context, app.url), store)
+    store.close()
+
+
 def _search(page: Any, query: str) -> None:
     box = page.locator(SEARCH_BOX)
     box.fill(query)
@@ -39,16 +58,9 @@ def _search(page: Any, query: str) -> None:
     wait_for_idle(page)
 
 
-def test_search_finds_a_word_from_an_old_message_and_opens_it(
-    browser: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI, tmp_path
-) -> None:
-    db_url = f"sqlite:///{tmp_path / 'c.db'}"
-    app = app_factory(model_env(scripted_model, STREAMLIT_AGENT_DB_URL=db_url))
-    page = new_page(browser)
-    owner = as_anonymous_browser(page.context, app.url)
-
+def test_search_finds_a_word_from_an_old_message_and_opens_it(searching: Searching) -> None:
+    app, page, owner, store = searching
     # A long conversation whose second turn holds the word, older than the page shows.
-    store = ConversationStore(db_url)
     store.save_messages(owner, "zoo", a_turn("Trip planning", 0))
     old = a_turn("Where do quokkas live in the wild?", 1)
     store.save_messages(owner, "zoo", old)
@@ -107,13 +119,9 @@ def test_search_finds_a_word_from_an_old_message_and_opens_it(
 
 
 def test_search_with_operators_and_quotes_shows_a_message_not_an_error(
-    browser: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI, tmp_path
+    searching: Searching,
 ) -> None:
-    db_url = f"sqlite:///{tmp_path / 'c.db'}"
-    app = app_factory(model_env(scripted_model, STREAMLIT_AGENT_DB_URL=db_url))
-    page = new_page(browser)
-    owner = as_anonymous_browser(page.context, app.url)
-    store = ConversationStore(db_url)
+    app, page, owner, store = searching
     store.save_messages(owner, "zoo", a_turn("zebra crossing **bold** <b>tag</b>", 1))
     store.close()
 
