@@ -105,7 +105,8 @@ with st.sidebar:
         saved_is_gone=saved_model not in (None, current.key) and not found.searching,
     )
     sidebar.watch_for_models(found.searching, found.version, servers.snapshot)
-    model_status_slot = st.empty()  # the bundled model's loading state, once it is started
+    # The bundled model's loading state, drawn once it is started (below).
+    model_status_slot = st.empty() if choice.kind == "bundled" else None
     enabled_tools = sidebar.tools_section(
         registry,
         thread_id,
@@ -174,10 +175,10 @@ starters_slot = chat.draw_starters(starters, on_pick=turn.ask)
 
 if requested:
     typed = chat_box()
-# Only now, with the page drawn, the bundled model starts loading (in the background, not
-# at the first question) and the agent's libraries are imported: on a first visit they
-# would otherwise compete with that page for the CPU.
-if choice.kind == "bundled":
+# Only now, with the page drawn, do the bundled model and the agent's libraries start
+# loading in the background (a question asked meanwhile waits for them): on a first
+# visit they would otherwise compete with drawing that page for the CPU.
+if model_status_slot is not None:
     local = resources.bundled_model(choice.local_path)
     with model_status_slot.container():
         sidebar.model_status(local.status, local.server is None or local.server.calls_tools)
@@ -191,7 +192,8 @@ if prompt is not None and prompt.strip():
             icon="✂️",
         )
     else:
-        starters_slot.empty()
+        if starters_slot is not None:
+            starters_slot.empty()
         if latest_buttons is not None:
             latest_buttons.empty()  # the turn drawn above is no longer the latest
         sidebar.show_in_url(thread_id)

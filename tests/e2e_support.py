@@ -321,10 +321,30 @@ def wait_for_idle(page: Page, timeout_ms: float = 60_000, settle_ms: float = 200
             raise TimeoutError(f"Streamlit did not settle within {timeout_ms / 1000:.0f}s")
 
 
+# Resolves with the time (performance.now()) of the page's last DOM change once nothing
+# has changed for `quietMs`: the browser may still be drawing a finished run (loading an
+# element's code on first use) after Streamlit reports the script done.
+DRAWN_JS = """
+(quietMs) => new Promise((resolve) => {
+  let last = performance.now();
+  const observer = new MutationObserver(() => { last = performance.now(); });
+  observer.observe(document.body, {subtree: true, childList: true, characterData: true});
+  const check = () => {
+    if (performance.now() - last >= quietMs) { observer.disconnect(); resolve(last); }
+    else setTimeout(check, 25);
+  };
+  setTimeout(check, quietMs);
+})
+"""
+DRAWN_QUIET_MS = 300
+
+
 def wait_for_app(page: Page, timeout_ms: float = 60_000) -> None:
-    """Wait for the chat input to be visible and the first script run to have finished."""
+    """Wait for the chat input to be visible, the first script run to have finished, and
+    the page to be drawn (the chat box is drawn first, the rest may follow it)."""
     page.locator(CHAT_INPUT).first.wait_for(state="visible", timeout=timeout_ms)
     wait_for_idle(page, timeout_ms)
+    page.evaluate(DRAWN_JS, DRAWN_QUIET_MS)
 
 
 def send_chat(page: Page, text: str, *, wait: bool = True, timeout_ms: float = 60_000) -> None:

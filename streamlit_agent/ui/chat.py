@@ -527,11 +527,11 @@ def draw_live_turn(text: str) -> LiveTurn:
 
 
 def draw_starters(starters: Sequence[str], on_pick: Callable[[str], None]) -> Any:
-    """Example questions on an empty conversation; returns their slot, which the page
-    empties once a question is on its way."""
-    slot = st.empty()
+    """Example questions on an empty conversation; returns their slot (None without
+    starters), which the page empties once a question is on its way."""
     if not starters:
-        return slot
+        return None
+    slot = st.empty()
     with slot.container():
         st.caption("Try one of these, or ask your own question below.")
         for column, (number, text) in zip(
