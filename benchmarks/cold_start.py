@@ -1,6 +1,7 @@
 """Cold start: seconds from `streamlit run` until the page takes a question (its chat box
 is there), until the whole first page is drawn (the script has finished and the page is
-idle), and until the bundled model (loading in the background meanwhile) is ready.
+idle), and until the bundled model (loading in the background meanwhile) is ready (seen
+by reloading the page until its status line goes: coarse, the reloads are counted in).
 
     .venv/bin/python -m benchmarks.cold_start [--runs 3]
 """

@@ -327,7 +327,7 @@ class MCPTools:
         previous: asyncio.Task[None] | None,
     ) -> None:
         """Hold one connection open until it is stopped or breaks."""
-        # Here, not at the top: the MCP SDK takes ~0.3 s to import, paid only with a server.
+        # Not at the top: the MCP SDK takes ~0.3 s to import, paid only with a server.
         from langchain_mcp_adapters.sessions import create_session
         from langchain_mcp_adapters.tools import load_mcp_tools
 
@@ -468,6 +468,11 @@ _managers_lock = threading.Lock()
 
 def tools_for(path: Path) -> MCPTools:
     """The one MCPTools of this config file in this process, started."""
+    # The SDK is imported here, on the caller's thread, so its ~0.3 s is not spent inside
+    # the servers' readiness wait (its modules are cached for `_run` and `_call`).
+    import langchain_mcp_adapters.sessions
+    import langchain_mcp_adapters.tools  # noqa: F401
+
     key = path.expanduser().resolve()
     with _managers_lock:
         manager = _managers.get(key)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the sidebar draws the meter before the page has imported LangChain
+if TYPE_CHECKING:  # ui/sidebar.py imports this module before the page imports LangChain
     from langchain_core.messages import BaseMessage
 
 Prices = Sequence[tuple[str, float, float]]  # (model, USD per 1M input, per 1M output)

@@ -322,16 +322,20 @@ def wait_for_idle(page: Page, timeout_ms: float = 60_000, settle_ms: float = 200
 
 
 # Resolves with the time (performance.now()) of the page's last DOM change once nothing
-# has changed for `quietMs`: the browser may still be drawing a finished run (loading an
-# element's code on first use) after Streamlit reports the script done.
+# has changed for `quietMs`, or fails after `timeoutMs`: the browser may still be drawing
+# a finished run (loading an element's code on first use) after Streamlit reports it done.
 DRAWN_JS = """
-(quietMs) => new Promise((resolve) => {
-  let last = performance.now();
+([quietMs, timeoutMs]) => new Promise((resolve, reject) => {
+  const start = performance.now();
+  let last = start;
   const observer = new MutationObserver(() => { last = performance.now(); });
-  observer.observe(document.body, {subtree: true, childList: true, characterData: true});
+  observer.observe(document, {subtree: true, childList: true, characterData: true});
   const check = () => {
-    if (performance.now() - last >= quietMs) { observer.disconnect(); resolve(last); }
-    else setTimeout(check, 25);
+    const now = performance.now();
+    if (now - last >= quietMs) { observer.disconnect(); resolve(last); }
+    else if (now - start > timeoutMs) {
+      observer.disconnect(); reject(new Error('the page kept changing'));
+    } else setTimeout(check, 25);
   };
   setTimeout(check, quietMs);
 })
@@ -344,7 +348,7 @@ def wait_for_app(page: Page, timeout_ms: float = 60_000) -> None:
     the page to be drawn (the chat box is drawn first, the rest may follow it)."""
     page.locator(CHAT_INPUT).first.wait_for(state="visible", timeout=timeout_ms)
     wait_for_idle(page, timeout_ms)
-    page.evaluate(DRAWN_JS, DRAWN_QUIET_MS)
+    page.evaluate(DRAWN_JS, [DRAWN_QUIET_MS, timeout_ms])
 
 
 def send_chat(page: Page, text: str, *, wait: bool = True, timeout_ms: float = 60_000) -> None:
