@@ -262,10 +262,9 @@ def run(
     on_usage: Callable[[dict[str, int]], None] | None = None,
     record_to: str | None = None,
 ) -> Turn:
-    """Answer `question` (already drawn by the page), streaming through `handlers` and
-    handing each step to `show_step` as it starts and ends; returns the
-    finished turn as stored, for the page to draw in place of the live one. With
-    `record_to`, a finished run is also saved there as a replay file (replay.py).
+    """Answer `question` (already drawn by the page), streaming through `handlers`, each
+    step handed to `show_step` as it starts and ends; returns the finished turn as stored,
+    for the page to draw in place of the live one. `record_to`: save a replay file.
 
     The question is stored before the agent runs and every result is stored, so
     nothing is lost; a question re-asked after an approval keeps its id. A call waiting
@@ -280,12 +279,12 @@ def run(
     st.session_state[ACTIVE_RUN_KEY] = outcome
     result = _RunResult()
     recording = RunRecorder() if record_to else None
+    recorder.watch(show_step)
 
     def work() -> None:
         try:
             gate = ApprovalGate(decisions, approved)
             with approvals(gate), claiming_turn(outcome), using_history(history):
-                recorder.watch(show_step)
                 callbacks = [CancelOnStop(outcome), *handlers]
                 if recording is not None:
                     callbacks.append(recording)
