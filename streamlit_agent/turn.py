@@ -266,10 +266,8 @@ def run(
     step handed to `show_step` as it starts and ends; returns the finished turn as stored,
     for the page to draw in place of the live one. `record_to`: save a replay file.
 
-    The question is stored before the agent runs and every result is stored, so
-    nothing is lost; a question re-asked after an approval keeps its id. A call waiting
-    for approval reruns the page instead, which then asks.
-    """
+    The question is stored first and every result after it, so nothing is lost; a question
+    re-asked after an approval keeps its id. A call waiting for approval reruns the page."""
     forget_pending_approval()
     decisions = st.session_state.setdefault(DECISIONS_KEY, {}).setdefault(question.id, {})
     approved = st.session_state.setdefault(APPROVED_RESULTS_KEY, {}).setdefault(question.id, {})
