@@ -70,8 +70,6 @@ from streamlit_agent.steps import new_message_id
 from streamlit_agent.ui import chat
 
 asked = st.session_state.pop(ASKING_KEY, None)  # None: nothing was typed since the last run
-if asked is not None:
-    turn.forget_pending_approval()  # a new question instead of Approve/Deny
 turn.settle_previous_run()  # a Stop or new message: the cut-off turn is saved first
 conversations = resources.conversations_for(settings, user.id)
 flush_unsaved(conversations)
@@ -86,6 +84,8 @@ if requested and not conversations.may_open(requested):
     sidebar.not_found_page(store_down=not conversations.available)
     st.stop()
 open_thread(settings.history_key, thread_id, conversations)
+if asked is not None:
+    turn.forget_pending_approval(thread_id)  # a new question instead of Approve/Deny
 registry = resources.tool_registry(settings.tools_dir, settings.mcp_config)
 
 with st.sidebar:
@@ -135,7 +135,7 @@ if unreadable := st.session_state.get(UNREADABLE_KEY):
     )
 
 retry = turn.take_retry_request(history)  # before drawing: Retry drops the turn it replaces
-pending = turn.pending_approval()
+pending = turn.pending_approval(thread_id)
 
 
 def save_feedback(message_id: str, value: int | None) -> None:
@@ -216,6 +216,7 @@ if prompt is not None and prompt.strip():
             secrets=[settings.openai_api_key],
             on_usage=lambda used: limits.record_tokens(conversations, used),
             record_to=settings.record_dir,
+            max_seconds=settings.max_execution_time_s,
         )
         if requested is None:
             st.rerun()  # a new conversation: the sidebar lists it from now on

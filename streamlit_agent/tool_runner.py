@@ -3,7 +3,7 @@
 Every tool the agent gets is wrapped here. A failure or timeout becomes the
 sentence "Tool X failed: <reason>" for the model and an error step for the user;
 output longer than the cap is cut for the model (with a note saying so) while the
-step keeps the whole text.
+step keeps up to `STEP_OUTPUT_CHARS` of it.
 
 A tool with `metadata["requires_approval"]` runs only once the user has approved
 that call. Streamlit cannot wait for a click in the middle of a script run, so an
@@ -110,11 +110,23 @@ def _check_approval(tool: BaseTool, args: dict[str, Any]) -> tuple[ToolOutput | 
     return denied, key
 
 
-def cap_output(text: str, limit: int) -> ToolOutput:
-    if limit <= 0 or len(text) <= limit:
-        return ToolOutput.make(text)
+# What a step keeps of a tool's output for the page and the store, whatever the tool
+# returned: the model's share (`output_cap`) is smaller still.
+STEP_OUTPUT_CHARS = 100_000
+
+
+def _cut(text: str, limit: int) -> str:
     note = f"\n[Output truncated: showing {limit:,} of {len(text):,} characters.]"
-    return ToolOutput.make(text[:limit] + note, full_output=text)
+    return text[:limit] + note
+
+
+def cap_output(text: str, limit: int) -> ToolOutput:
+    """`text` cut to `limit` characters for the model; the step keeps up to
+    `STEP_OUTPUT_CHARS` of it."""
+    shown = text if len(text) <= STEP_OUTPUT_CHARS else _cut(text, STEP_OUTPUT_CHARS)
+    if limit <= 0 or len(text) <= limit:
+        return ToolOutput.make(shown)
+    return ToolOutput.make(_cut(text, limit), full_output=shown)
 
 
 def _run_with_timeout(tool: BaseTool, args: dict[str, Any], timeout_s: float) -> Any:

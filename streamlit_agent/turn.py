@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from math import inf
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from streamlit_agent.steps import (
     Turn,
     group_turns,
     new_message_id,
+    reasoning_of,
 )
 from streamlit_agent.tool_runner import ApprovalGate, ApprovalRequired, approvals
 
@@ -54,21 +56,62 @@ APPROVED_RESULTS_KEY = "approved_results"  # {user message id: {call key: its re
 logger = logging.getLogger(__name__)
 
 
+# What one turn may stream, answer and reasoning together: far beyond any real answer (a
+# model's own max_tokens ends it first), small enough that a server streaming without
+# end cannot fill the page, the store or memory.
+TURN_OUTPUT_CHARS = 200_000
+# How long past its deadline the page waits for a run to end itself at its next event
+# (a stream that sends nothing at all has no next event) before ending the turn anyway.
+DEADLINE_GRACE_S = 1.0
+
+
 class RunCancelled(BaseException):
     """Raised inside an abandoned run to end it."""
 
 
-class CancelOnStop(BaseCallbackHandler):
-    """First handler of a run: once the page was interrupted, end the run at its next event."""
+class TurnLimitReached(RunCancelled):
+    """Raised inside a run that reached its time or output budget; `reason` says which."""
 
-    def __init__(self, outcome: TurnOutcome) -> None:
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def time_limit_reason(seconds: float) -> str:
+    return (
+        f"Stopped at the time limit of {seconds:g} s for one answer "
+        "(STREAMLIT_AGENT_MAX_RUN_SECONDS); what arrived is kept."
+    )
+
+
+class TurnGuard(BaseCallbackHandler):
+    """First handler of a run: ends it at its next event once the page was interrupted,
+    its deadline passed or it streamed more than `TURN_OUTPUT_CHARS`. Checked at every
+    token too, so a stream that trickles forever still ends at the deadline."""
+
+    def __init__(self, outcome: TurnOutcome, max_seconds: float) -> None:
         self.outcome = outcome
+        self.max_seconds = max_seconds
+        self.deadline = time.monotonic() + max_seconds if max_seconds > 0 else float("inf")
+        self.streamed = 0
 
     def _check(self, *args: Any, **kwargs: Any) -> None:
         if self.outcome.cancelled.is_set():
             raise RunCancelled
+        if time.monotonic() >= self.deadline:
+            raise TurnLimitReached(time_limit_reason(self.max_seconds))
 
-    on_llm_start = on_chat_model_start = on_llm_new_token = _check
+    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        self._check()
+        message = getattr(kwargs.get("chunk"), "message", None)
+        self.streamed += len(token) + len(reasoning_of(message))
+        if self.streamed > TURN_OUTPUT_CHARS:
+            raise TurnLimitReached(
+                f"Stopped: the answer passed {TURN_OUTPUT_CHARS:,} characters, the most one "
+                "answer may stream; what arrived is kept."
+            )
+
+    on_llm_start = on_chat_model_start = _check
     on_tool_start = on_agent_action = on_chain_start = _check
 
 
@@ -98,32 +141,40 @@ def starters_for(
     return [text for text, tool in starters if not tool or tool in enabled][:limit]
 
 
-def decide(approved: bool) -> None:
-    """Approve or Deny the waiting call; the turn runs again with the decision."""
-    pending = st.session_state.pop(PENDING_APPROVAL_KEY)
+def decide(thread_id: str, key: str, approved: bool) -> None:
+    """Approve or Deny the call waiting in conversation `thread_id`; the turn runs again
+    there with the decision. A click meant for another call (a stale page) does nothing."""
+    waiting = st.session_state.get(PENDING_APPROVAL_KEY, {})
+    pending = waiting.get(thread_id)
+    if pending is None or pending["key"] != key:
+        return
+    del waiting[thread_id]
     decisions = st.session_state.setdefault(DECISIONS_KEY, {})
-    decisions.setdefault(pending["message_id"], {})[pending["key"]] = approved
+    decisions.setdefault(pending["message_id"], {})[key] = approved
     st.session_state[RETRY_REQUEST_KEY] = {
         "text": pending["text"],
         "message_id": pending["message_id"],
+        "thread_id": thread_id,
     }
 
 
-def forget_pending_approval() -> None:
+def forget_pending_approval(thread_id: str) -> None:
     """A new question instead of Approve/Deny: the waiting one stays unanswered (kept,
     with Retry while it is the last turn), not waiting under the new one."""
-    st.session_state.pop(PENDING_APPROVAL_KEY, None)
+    st.session_state.get(PENDING_APPROVAL_KEY, {}).pop(thread_id, None)
 
 
-def pending_approval() -> dict[str, Any] | None:
-    """The call waiting for Approve or Deny: text, message_id, tool, args, key."""
-    return st.session_state.get(PENDING_APPROVAL_KEY)
+def pending_approval(thread_id: str) -> dict[str, Any] | None:
+    """The call waiting for Approve or Deny in conversation `thread_id` (an approval
+    belongs to its conversation): text, message_id, tool, args, key, thread_id."""
+    return st.session_state.get(PENDING_APPROVAL_KEY, {}).get(thread_id)
 
 
 def take_retry_request(history: DurableChatHistory) -> tuple[str, str | None] | None:
-    """If Retry (or an approval) asks for it, drop the failed turn; return (question, id)."""
+    """If Retry (or an approval) asks for it, drop the failed turn; return (question, id).
+    A request made in another conversation is dropped, never asked here."""
     request = st.session_state.pop(RETRY_REQUEST_KEY, None)
-    if not request:
+    if not request or request.get("thread_id", history.thread_id) != history.thread_id:
         return None
     remove = set(request.get("remove", []))
     if remove:
@@ -208,13 +259,19 @@ def _start_worker(work: Callable[[], None]) -> threading.Thread:
     return worker
 
 
-def _wait(worker: threading.Thread, tick: Callable[[float], None]) -> None:
+def _wait(worker: threading.Thread, tick: Callable[[float], None], give_up_s: float) -> bool:
+    """Wait for the run; False if it was still going after `give_up_s` (a read that never
+    returns: the run is left to end at its next event, the turn ends now)."""
     # Each tick draws, and drawing is where Streamlit can interrupt the page for Stop or
     # a new message, so the wait stays responsive however long a tool or the model takes.
     started = time.monotonic()
     while worker.is_alive():
         worker.join(0.2)
-        tick(time.monotonic() - started)
+        waited = time.monotonic() - started
+        if waited > give_up_s:
+            return False
+        tick(waited)
+    return True
 
 
 def _conclude(
@@ -228,13 +285,19 @@ def _conclude(
     """End the turn: wait for approval, store the failure, or forget the decisions."""
     error = result.error
     if isinstance(error, ApprovalRequired):
-        st.session_state[PENDING_APPROVAL_KEY] = {
+        st.session_state.setdefault(PENDING_APPROVAL_KEY, {})[history.thread_id] = {
             "text": str(question.content),
             "message_id": question.id,
             "tool": error.tool_name,
             "args": error.call_args,
             "key": error.key,
+            "thread_id": history.thread_id,
         }
+    elif isinstance(error, TurnLimitReached):
+        kept = recorder.messages(
+            recorder.partial_answer, status=STATUS_INTERRUPTED, stop_reason=error.reason
+        )
+        _off_page(lambda: outcome.claim() and history.add_messages([question, *kept]))
     elif error is not None:
         failed = recorder.messages(describe_error(error, secrets), status=STATUS_ERROR)
         _off_page(lambda: outcome.claim() and history.add_messages([question, *failed]))
@@ -261,14 +324,16 @@ def run(
     secrets: Iterable[str | None] = (),
     on_usage: Callable[[dict[str, int]], None] | None = None,
     record_to: str | None = None,
+    max_seconds: float = 0.0,
 ) -> Turn:
     """Answer `question` (already drawn by the page), streaming through `handlers`, each
     step handed to `show_step` as it starts and ends; returns the finished turn as stored,
-    for the page to draw in place of the live one. `record_to`: save a replay file.
+    for the page to draw in place of the live one. `record_to`: save a replay file;
+    `max_seconds`: the turn's one deadline, however its stream trickles (0: none).
 
     The question is stored first and every result after it, so nothing is lost; a question
     re-asked after an approval keeps its id. A call waiting for approval reruns the page."""
-    forget_pending_approval()
+    forget_pending_approval(history.thread_id)
     decisions = st.session_state.setdefault(DECISIONS_KEY, {}).setdefault(question.id, {})
     approved = st.session_state.setdefault(APPROVED_RESULTS_KEY, {}).setdefault(question.id, {})
     history.add_messages([question])
@@ -278,12 +343,13 @@ def run(
     result = _RunResult()
     recording = RunRecorder() if record_to else None
     recorder.watch(show_step)
+    guard = TurnGuard(outcome, max_seconds)
 
     def work() -> None:
         try:
             gate = ApprovalGate(decisions, approved)
             with approvals(gate), claiming_turn(outcome), using_history(history):
-                callbacks = [CancelOnStop(outcome), *handlers]
+                callbacks = [guard, *handlers]
                 if recording is not None:
                     callbacks.append(recording)
                 run_turn(get_agent(), history.thread_id, question, recorder, callbacks)
@@ -292,12 +358,15 @@ def run(
 
     worker = _start_worker(work)
     try:
-        _wait(worker, tick)
+        ended = _wait(worker, tick, max_seconds + DEADLINE_GRACE_S if max_seconds > 0 else inf)
     except BaseException:
         # Stop, a new message or a closed tab interrupts the page: keep what arrived.
         outcome.cancelled.set()
         _save_interrupted(history, outcome, question, recorder)
         raise
+    if not ended:
+        outcome.cancelled.set()
+        result.error = TurnLimitReached(time_limit_reason(max_seconds))
     if record_to and recording is not None and result.error is None:
         _save_recording(record_to, question, recording)
     try:
@@ -307,6 +376,6 @@ def run(
         outcome.settled.set()
         if on_usage is not None and recorder.usage:
             on_usage(dict(recorder.usage))
-    if st.session_state.get(PENDING_APPROVAL_KEY):
+    if pending_approval(history.thread_id):
         st.rerun()
     return group_turns(history.messages)[-1]

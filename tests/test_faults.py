@@ -146,9 +146,9 @@ def test_a_looping_agent_stops_at_the_run_time_limit(
     at = ask(start(), "[fault:loop] go")
     no_traceback(at)
     steps = len(step_labels(at))
-    assert 1 <= steps < 1000
-    assert f"Stopped after {steps} steps without a final answer" in texts(at)[-1]
-    assert "1 s)" in texts(at)[-1]
+    assert 1 <= steps < 1000  # the steps that finished are kept
+    captions = " ".join(c.value for c in at.main.caption)
+    assert "Stopped at the time limit of 1 s" in captions
 
 
 def test_history_is_trimmed_to_the_token_budget_before_sending(

@@ -159,7 +159,10 @@ def draw_reply(turn: Turn, is_last: bool, actions: ReplyActions) -> Any:
     if status == STATUS_ERROR and answer is not None:
         st.error(markdown_text(str(answer.content)), icon="⚠️")
     elif status == STATUS_INTERRUPTED:
-        if answer is not None:
+        reason = answer.response_metadata.get("stop_reason") if answer is not None else None
+        if reason:
+            note = f"⏱️ {markdown_text(str(reason))}"
+        elif answer is not None:
             note = "⏹️ Stopped before the answer was complete; what arrived is kept above."
         elif turn.steps:
             note = "⏹️ The run was cut off before its answer; the finished steps are kept above."
@@ -325,9 +328,10 @@ def _turn_holding(turns: Sequence[Turn], message_id: str | None) -> int | None:
 
 
 def draw_pending_approval(
-    pending: Mapping[str, Any] | None, on_decide: Callable[[bool], None]
+    pending: Mapping[str, Any] | None, on_decide: Callable[[str, str, bool], None]
 ) -> None:
-    """A tool call waiting for the user's Approve or Deny."""
+    """A tool call waiting for the user's Approve or Deny; the click names the call it
+    decides (its conversation and key), so it can run nothing else."""
     if not pending:
         return
     with st.chat_message("user"):
@@ -336,8 +340,10 @@ def draw_pending_approval(
         st.info(f"The agent wants to run **{label_text(pending['tool'])}** with:", icon="🔐")
         st.code(_pretty(pending["args"]), language="json", wrap_lines=True)
         approve, deny = st.columns(2)
-        approve.button("✅ Approve", on_click=on_decide, args=(True,), use_container_width=True)
-        deny.button("🚫 Deny", on_click=on_decide, args=(False,), use_container_width=True)
+        call = (pending["thread_id"], pending["key"])
+        wide = {"on_click": on_decide, "use_container_width": True}
+        approve.button("✅ Approve", args=(*call, True), **wide)
+        deny.button("🚫 Deny", args=(*call, False), **wide)
 
 
 class StepLabeler(LLMThoughtLabeler):
