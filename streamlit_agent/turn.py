@@ -56,9 +56,9 @@ APPROVED_RESULTS_KEY = "approved_results"  # {user message id: {call key: its re
 logger = logging.getLogger(__name__)
 
 
-# What one turn may stream, answer and reasoning together: far beyond any real answer (a
-# model's own max_tokens ends it first), small enough that a server streaming without
-# end cannot fill the page, the store or memory.
+# What one turn may stream, answer, reasoning and tool-call arguments together: far
+# beyond any real answer (a model's own max_tokens ends it first), small enough that a
+# server streaming without end cannot fill the page, the store or memory.
 TURN_OUTPUT_CHARS = 200_000
 # How long past its deadline the page waits for a run to end itself at its next event
 # (a stream that sends nothing at all has no next event) before ending the turn anyway.
@@ -104,7 +104,11 @@ class TurnGuard(BaseCallbackHandler):
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
         self._check()
         message = getattr(kwargs.get("chunk"), "message", None)
-        self.streamed += len(token) + len(reasoning_of(message))
+        calls = getattr(message, "tool_call_chunks", None) or []
+        arguments = sum(
+            len(str(c.get("args") or "")) + len(str(c.get("name") or "")) for c in calls
+        )
+        self.streamed += len(token) + len(reasoning_of(message)) + arguments
         if self.streamed > TURN_OUTPUT_CHARS:
             raise TurnLimitReached(
                 f"Stopped: the answer passed {TURN_OUTPUT_CHARS:,} characters, the most one "
@@ -294,9 +298,8 @@ def _conclude(
             "thread_id": history.thread_id,
         }
     elif isinstance(error, TurnLimitReached):
-        kept = recorder.messages(
-            recorder.partial_answer, status=STATUS_INTERRUPTED, stop_reason=error.reason
-        )
+        arrived = recorder.partial_answer[:TURN_OUTPUT_CHARS]  # one chunk may overshoot
+        kept = recorder.messages(arrived, status=STATUS_INTERRUPTED, stop_reason=error.reason)
         _off_page(lambda: outcome.claim() and history.add_messages([question, *kept]))
     elif error is not None:
         failed = recorder.messages(describe_error(error, secrets), status=STATUS_ERROR)

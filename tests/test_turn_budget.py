@@ -137,3 +137,30 @@ def test_a_decision_runs_only_the_call_it_was_asked_for(
         turn.decide(first, pending["key"], True)
         assert state[turn.RETRY_REQUEST_KEY]["thread_id"] == first
         assert state[turn.DECISIONS_KEY][pending["message_id"]] == {pending["key"]: True}
+
+
+def test_an_answer_that_streams_past_the_output_cap_ends_and_keeps_what_arrived(
+    app_env: Any,
+) -> None:
+    from streamlit_agent.turn import TURN_OUTPUT_CHARS
+
+    app_env.chunk_delay = 0.0
+    app_env.enqueue(Reply.text("z" * (TURN_OUTPUT_CHARS * 2)))
+    at = ask(start(), "Say z forever")
+    assert not at.exception
+    assert "the most one answer may stream" in _captions(at)
+    answer = _stored_answer(thread_of(at))
+    assert answer.response_metadata["status"] == "interrupted"
+    assert 0 < len(str(answer.content)) <= TURN_OUTPUT_CHARS
+
+
+def test_a_note_past_its_size_is_refused_and_nothing_is_written(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from streamlit_agent.tools.notes import MAX_NOTE_CHARS, save_note
+
+    monkeypatch.setenv("STREAMLIT_AGENT_NOTES_DIR", str(tmp_path))
+    said = save_note.invoke({"title": "big", "text": "n" * (MAX_NOTE_CHARS + 1)})
+    assert said.startswith("Not saved")
+    assert list(tmp_path.iterdir()) == []
+    assert "Saved" in save_note.invoke({"title": "small", "text": "fine"})
