@@ -5,65 +5,85 @@ $STREAMLIT_AGENT_SAMPLE_DB or else ~/.streamlit-agent/bookshop.db, and reused af
 that; it is built in a temporary file and moved into place so that a half-built file
 is never visible. Pointing the variable at another SQLite file explores that file.
 
-The model writes the SQL, so nothing it sends is trusted. Each layer below would on
-its own stop a write:
-
-a. the file is opened read-only (`mode=ro`): SQLite itself refuses to write;
-b. an authorizer allows only what plain SELECTs (with CTEs, recursive too) need
-   (SELECT, READ, FUNCTION, RECURSIVE) and denies everything else: INSERT, UPDATE,
-   DELETE, CREATE, DROP, ALTER, ATTACH (so VACUUM too), PRAGMA, transactions...; it
-   also denies functions such as load_extension() and fts3_tokenizer() (a pointer).
-
-sqlite3 itself refuses a second statement (trailing `;`s and comments are dropped first).
-Reads that are not SELECTs, such as `EXPLAIN SELECT ...`, may run.
-
-The work is bounded too: queries longer than `MAX_QUERY_CHARS` are refused; at
-`TIME_LIMIT_S` a timer interrupts the query and a progress handler stops it; values
-are capped in size, and only `ROW_LIMIT` rows are shown, each cell cut to `CELL_CHARS`
-characters. As neither can stop one long printf() call, printf() and format() need a
-literal format whose widths and precisions are at most `MAX_FORMAT_WIDTH`, without `*`.
-
-PRAGMA statements are refused even when they only read (`PRAGMA table_info(books)`),
-as are table-valued functions such as `pragma_table_info()` or `json_each()`: SQLite
-reports setting those up as a write to `sqlite_master`. `sql_schema` describes the
-tables instead.
+The model writes the SQL, so nothing it sends is trusted: the query runs in a worker
+process (`_sql_worker.py`, which describes the layers that refuse writes) with its own
+memory cap, and the app kills that worker shortly after the time limit, whatever the
+query does inside one row. The app reads at most the worker's result cap from its pipe,
+so a huge result never exists here. Idle workers are kept for the next query, so a
+normal query pays no process start; at most `MAX_WORKERS` run at once.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import random
-import re
+import select
+import signal
 import sqlite3
+import struct
+import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from langchain_core.tools import tool
 
-DB_ENV_VAR = "STREAMLIT_AGENT_SAMPLE_DB"
-ROW_LIMIT = 50
-CELL_CHARS = 200
-MAX_QUERY_CHARS = 5000
-TIME_LIMIT_S = 2.0
-# Past this many rows, stop counting and just say that more exist.
-MAX_COUNTED_ROWS = 10_000
-# Keeps `zeroblob(1e9)` or a runaway `group_concat` from eating the server's memory.
-MAX_VALUE_BYTES = 1_000_000
-# SQLite calls the progress handler every this many virtual machine instructions.
-_PROGRESS_STEPS = 1000
-# printf('%1000d') is still a short value; the width is what makes one call run long.
-MAX_FORMAT_WIDTH = 1000
+from streamlit_agent.tools._sql_worker import (
+    CELL_CHARS,
+    FORMAT_REFUSED,
+    KEEP,
+    MAX_COLUMNS,
+    MAX_QUERY_CHARS,
+    MAX_RESULT_BYTES,
+    ONLY_ONE_STATEMENT,
+    ONLY_SELECT,
+    ROW_LIMIT,
+    TIME_LIMIT_S,
+    WORKER_MEMORY_BYTES,
+    check_query,
+    connect_readonly,
+    markdown_table,
+    too_long,
+)
 
-ONLY_ONE_STATEMENT = "Only one statement at a time is allowed."
-ONLY_SELECT = "Only SELECT queries are allowed; this tool cannot change the database."
-FORMAT_REFUSED = (
-    "printf() and format() need a string literal as their format (first argument), with "
-    f"widths and precisions of at most {MAX_FORMAT_WIDTH} and no '*'."
+__all__ = [
+    "CELL_CHARS",
+    "FORMAT_REFUSED",
+    "MAX_COLUMNS",
+    "MAX_QUERY_CHARS",
+    "MAX_RESULT_BYTES",
+    "ONLY_ONE_STATEMENT",
+    "ONLY_SELECT",
+    "ROW_LIMIT",
+    "TIME_LIMIT_S",
+    "check_query",
+    "connect_readonly",
+    "describe_schema",
+    "ensure_database",
+    "markdown_table",
+    "run_query",
+    "sql_query",
+    "sql_schema",
+]
+
+DB_ENV_VAR = "STREAMLIT_AGENT_SAMPLE_DB"
+# Each worker may use WORKER_MEMORY_BYTES; this many at once bounds them all together.
+MAX_WORKERS = 2
+# The worker stops a query itself at the limit when SQLite gets a say; a call that never
+# yields gets this long more before the worker is killed.
+KILL_GRACE_S = 0.5
+_WORKER_FILE = Path(__file__).with_name("_sql_worker.py")
+
+BUSY = "The database is busy with other queries; try again in a moment."
+WORKER_LOST = (
+    "The query stopped the database worker (most likely it needed more than its "
+    f"{WORKER_MEMORY_BYTES // 2**20} MB memory limit)."
 )
 
 # ---------------------------------------------------------------------------------------
@@ -240,234 +260,144 @@ def ensure_database(path: Path | None = None) -> Path:
     return path
 
 
-def connect_readonly(path: Path) -> sqlite3.Connection:
-    """A connection that cannot write: SQLite opens the file in read-only mode (layer a)."""
-    # as_uri() percent-encodes, so a path with '?' or '#' cannot smuggle in URI options.
-    uri = f"{path.resolve().as_uri()}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-    if hasattr(conn, "setlimit"):  # Python 3.11+
-        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
-        conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
-    return conn
-
-
 # ---------------------------------------------------------------------------------------
-# Layer b: the authorizer.
-
-_ALLOWED_ACTIONS = frozenset(
-    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
-)
-
-# The authorizer's action codes, named for messages; sqlite3's constants mix them with
-# result codes that share the same numbers, so they cannot be looked up by value.
-_ACTION_NAMES = {
-    1: "CREATE INDEX",
-    2: "CREATE TABLE",
-    3: "CREATE TEMP INDEX",
-    4: "CREATE TEMP TABLE",
-    5: "CREATE TEMP TRIGGER",
-    6: "CREATE TEMP VIEW",
-    7: "CREATE TRIGGER",
-    8: "CREATE VIEW",
-    9: "DELETE",
-    10: "DROP INDEX",
-    11: "DROP TABLE",
-    12: "DROP TEMP INDEX",
-    13: "DROP TEMP TABLE",
-    14: "DROP TEMP TRIGGER",
-    15: "DROP TEMP VIEW",
-    16: "DROP TRIGGER",
-    17: "DROP VIEW",
-    18: "INSERT",
-    19: "PRAGMA",
-    22: "transaction",
-    23: "UPDATE",
-    24: "ATTACH",
-    25: "DETACH",
-    26: "ALTER TABLE",
-    27: "REINDEX",
-    28: "ANALYZE",
-    29: "CREATE VIRTUAL TABLE",
-    30: "DROP VIRTUAL TABLE",
-    32: "SAVEPOINT",
-}
-
-_DATA_CHANGES = frozenset({sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE})
-
-# load_extension() runs native code; fts3_tokenizer() hands out native pointers (and, in
-# builds with ENABLE_FTS3_TOKENIZER such as Debian's, installs them); rtree's debug
-# functions parse raw node blobs (one had an out-of-bounds read); sqlite_log() writes logs.
-_DENIED_FUNCTIONS = frozenset(
-    {"load_extension", "fts3_tokenizer", "rtreenode", "rtreedepth", "rtreecheck", "sqlite_log"}
-)
-_FORMAT_FUNCTIONS = frozenset({"printf", "format"})
+# The worker processes.
 
 
-class _QueryLimits:
-    """The authorizer and the time limit for one query; remembers why it stopped one."""
-
-    def __init__(self, time_limit_s: float, formats_checked: bool = False) -> None:
-        self.deadline = time.monotonic() + time_limit_s
-        # True when the text calls printf() and check_query passed those calls. If the text
-        # has none, a call SQLite meets anyway (inside a view, say) went unchecked.
-        self.formats_checked = formats_checked
-        self.denied: str | None = None
-        self.timed_out = False
-
-    def authorize(
-        self,
-        action: int,
-        arg1: str | None,
-        arg2: str | None,
-        database: str | None,
-        trigger: str | None,
-    ) -> int:
-        if action == sqlite3.SQLITE_FUNCTION:
-            # The name SQLite resolved, however the query spelled or quoted it.
-            name = (arg2 or "").lower()
-            if name in _DENIED_FUNCTIONS:
-                return self._deny(f"function {name}")
-            if name in _FORMAT_FUNCTIONS and not self.formats_checked:
-                return self._deny("format")
-        elif action not in _ALLOWED_ACTIONS:
-            name = _ACTION_NAMES.get(action, f"action {action}")
-            if arg1 and action in _DATA_CHANGES:
-                name += f" on {arg1}"
-            elif arg1:
-                name += f" {arg1}"
-            return self._deny(name)
-        return sqlite3.SQLITE_OK
-
-    def _deny(self, what: str) -> int:
-        # Keep the first refusal: it names what the query itself asked for.
-        if self.denied is None:
-            self.denied = what
-        return sqlite3.SQLITE_DENY
-
-    def progress(self) -> int:
-        # A non-zero answer makes SQLite abandon the statement with "interrupted".
-        if time.monotonic() > self.deadline:
-            self.timed_out = True
-            return 1
-        return 0
-
-    def expire(self, conn: sqlite3.Connection) -> None:
-        self.timed_out = True  # first, so the interrupted query finds the reason set
-        conn.interrupt()
+class _Deadline(Exception):
+    """The query's time is up and its worker has been killed."""
 
 
-def _refusal(denied: str) -> str:
-    if denied.startswith("PRAGMA"):
-        return "PRAGMA is not allowed here; call sql_schema to see the tables and columns."
-    if denied == "UPDATE on sqlite_master":
-        # What SQLite reports when a table-valued function such as json_each() is set up.
-        return (
-            "Table-valued functions such as pragma_table_info() or json_each() are not "
-            "available here; call sql_schema to see the tables and columns."
+class _Lost(Exception):
+    """The worker's output ended before its answer did: it died."""
+
+
+class _Worker:
+    """One worker process, asked one query at a time over its pipes."""
+
+    def __init__(self) -> None:
+        # No environment: the worker needs none and so never holds the app's keys. Its own
+        # session keeps a Ctrl-C meant for the app from reaching it mid-answer.
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", str(_WORKER_FILE)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={},
+            start_new_session=True,
         )
-    if denied == "format":
-        return FORMAT_REFUSED
-    if denied.startswith("function "):
-        return f"The function {denied.removeprefix('function ')}() is not allowed here."
-    return f"{ONLY_SELECT} (Refused: {denied}.)"
+
+    def ask(self, request: dict[str, object], deadline: float) -> tuple[bytes, str]:
+        """The worker's status byte and answer; raises _Deadline, _Lost or BrokenPipeError."""
+        payload = json.dumps(request).encode()
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(struct.pack(">I", len(payload)) + payload)
+        self.proc.stdin.flush()
+        header = self._read(5, deadline)
+        (size,) = struct.unpack(">I", header[1:])
+        if size > MAX_RESULT_BYTES:  # never from our worker; read no more of it
+            raise _Lost
+        return header[:1], self._read(size, deadline).decode("utf-8", "replace")
+
+    def _read(self, size: int, deadline: float) -> bytes:
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        data = b""
+        while len(data) < size:
+            left = deadline - time.monotonic()
+            if left <= 0 or not poller.poll(left * 1000):
+                self.kill()
+                raise _Deadline
+            chunk = os.read(fd, size - len(data))
+            if not chunk:
+                raise _Lost
+            data += chunk
+        return data
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.close()
+
+    def close(self) -> None:
+        """End the worker: closing its input ends its loop; kill it if that takes long."""
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                # The worker may be gone, so the buffer cannot be flushed: nothing to keep.
+                with suppress(OSError):
+                    pipe.close()
+        try:
+            self.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
-# ---------------------------------------------------------------------------------------
-# The query text, read as SQLite's tokenizer does.
+class _Pool:
+    """Idle workers kept for the next query, and a cap on how many run at once."""
 
-# Comments, strings and quoted names (a doubled quote stays inside), words, then any
-# other character. A block comment may run to the end, as in SQLite; an unclosed string
-# is a syntax error there, and reading on as code can only find more calls to check.
-_TOKEN = re.compile(
-    r"--[^\n]*|/\*.*?(?:\*/|\Z)|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\[[^\]]*\]"
-    r"|[\w$\x80-\U0010ffff]+|\S",
-    re.DOTALL,
-)
-# A literal %, or the flags, width, precision and size of one printf conversion.
-_CONVERSION = re.compile(r"%%|%[-+ #!0,0-9.*l]*")
+    def __init__(self, size: int) -> None:
+        self._slots = threading.BoundedSemaphore(size)
+        self._size = size
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
 
+    def ask(self, request: dict[str, object], deadline: float) -> str:
+        if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            return BUSY
+        try:
+            return self._ask(request, deadline)
+        finally:
+            self._slots.release()
 
-def _read(query: str) -> tuple[str, list[str | None]]:
-    """The statement to run and the format of each printf()/format() call in it.
+    def _ask(self, request: dict[str, object], deadline: float) -> str:
+        time_limit_s = float(request["time_limit_s"])  # type: ignore[arg-type]
+        for attempt in range(2):
+            worker = self._take() if attempt == 0 else _Worker()
+            try:
+                status, answer = worker.ask(request, deadline)
+            except BrokenPipeError:
+                worker.kill()  # an idle worker that died since: once more with a new one
+                continue
+            except _Deadline:
+                return too_long(time_limit_s)
+            except _Lost:
+                worker.kill()
+                return too_long(time_limit_s) if _out_of_cpu(worker) else WORKER_LOST
+            if status == KEEP:
+                self._give_back(worker)
+            else:
+                worker.close()
+            return answer
+        return WORKER_LOST
 
-    Trailing `;`s and comments are dropped, as sqlite3 would take a second `;` for a
-    second statement. A format is the literal's text, or None if it is not one literal.
-    """
-    code = [m for m in _TOKEN.finditer(query) if not m.group().startswith(("--", "/*"))]
-    tokens = [m.group() for m in code]
-    formats: list[str | None] = []
-    for i, token in enumerate(tokens):
-        name = token[1:-1] if token[0] in '"`[' else token  # "printf"(...) calls it too
-        if name.lower() not in _FORMAT_FUNCTIONS or tokens[i + 1 : i + 2] != ["("]:
-            continue
-        literal, after = [*tokens[i + 2 : i + 4], "", ""][:2]
-        is_literal = literal.startswith("'") and after in (",", ")")
-        formats.append(literal[1:-1].replace("''", "'") if is_literal else None)
-    while code and code[-1].group() == ";":
-        code.pop()
-    return (query[: code[-1].end()] if code else ""), formats
+    def _take(self) -> _Worker:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return _Worker()
 
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            if len(self._idle) < self._size:
+                self._idle.append(worker)
+                return
+        worker.close()
 
-def _format_allowed(fmt: str | None) -> bool:
-    if fmt is None:
-        return False
-    for conversion in _CONVERSION.findall(fmt):
-        # Strip zeros first: int() refuses over 4300 digits, and "%0005d" means width 5.
-        numbers = [n.lstrip("0") or "0" for n in re.findall(r"\d+", conversion)]
-        if "*" in conversion or any(len(n) > 4 or int(n) > MAX_FORMAT_WIDTH for n in numbers):
-            return False
-    return True
-
-
-def check_query(query: str) -> str | None:
-    """Why `query` is refused before it reaches SQLite, or None if it may run."""
-    if not query.strip():
-        return "The query is empty: give one SELECT statement."
-    if len(query) > MAX_QUERY_CHARS:
-        return f"The query is too long ({len(query)} characters; the limit is {MAX_QUERY_CHARS})."
-    if not all(_format_allowed(fmt) for fmt in _read(query)[1]):
-        return FORMAT_REFUSED
-    return None
-
-
-# ---------------------------------------------------------------------------------------
-# Output.
+    def shutdown(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.close()
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bytes):
-        return f"<blob of {len(value)} bytes>"
-    # 12 significant digits hide binary noise such as 38.970000000000006.
-    text = f"{value:.12g}" if isinstance(value, float) else str(value)
-    text = " ".join(text.split())  # a newline would break the table row
-    if len(text) > CELL_CHARS:
-        text = text[: CELL_CHARS - 1] + "…"
-    return text.replace("|", "\\|")
+def _out_of_cpu(worker: _Worker) -> bool:
+    return worker.proc.returncode == -signal.SIGXCPU
 
 
-def markdown_table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """Rows as a Markdown table with a header line."""
-    lines = [
-        "| " + " | ".join(_cell(c) for c in columns) + " |",
-        "|" + "|".join("---" for _ in columns) + "|",
-    ]
-    lines.extend("| " + " | ".join(_cell(v) for v in row) + " |" for row in rows)
-    return "\n".join(lines)
-
-
-def _count_rest(cursor: sqlite3.Cursor) -> int | None:
-    """How many rows remain, or None if there are too many or they take too long to count."""
-    counted = 0
-    try:
-        while batch := cursor.fetchmany(1000):
-            counted += len(batch)
-            if counted > MAX_COUNTED_ROWS:
-                return None
-    except sqlite3.Error:
-        return None  # the time limit ran out while counting: the shown rows still stand
-    return counted
+_POOL = _Pool(MAX_WORKERS)
+atexit.register(_POOL.shutdown)
 
 
 def run_query(
@@ -476,49 +406,28 @@ def run_query(
     row_limit: int = ROW_LIMIT,
     time_limit_s: float = TIME_LIMIT_S,
 ) -> str:
-    """The result of one read-only SELECT as a Markdown table, or a sentence saying why not."""
-    problem = check_query(query)
+    """The result of one read-only SELECT as capped Markdown, or a sentence saying why not.
+
+    Returns within `time_limit_s` + KILL_GRACE_S, however the query behaves.
+    """
+    deadline = time.monotonic() + time_limit_s + KILL_GRACE_S
+    problem = check_query(query)  # refused here at once, without a worker
     if problem:
         return problem
-    statement, formats = _read(query)
-    limits = _QueryLimits(time_limit_s, formats_checked=bool(formats))
     try:
-        with closing(connect_readonly(ensure_database(path))) as conn:
-            conn.set_authorizer(limits.authorize)
-            conn.set_progress_handler(limits.progress, _PROGRESS_STEPS)
-            # The progress handler only runs between instructions; interrupt() also
-            # works where SQLite checks for it itself, while parsing for one.
-            timer = threading.Timer(time_limit_s, limits.expire, args=(conn,))
-            timer.start()
-            try:
-                cursor = conn.execute(statement)
-                columns = [d[0] for d in cursor.description or ()]
-                rows = cursor.fetchmany(row_limit + 1)
-                more = len(rows) > row_limit
-                rest = _count_rest(cursor) if more else 0
-            finally:
-                timer.cancel()
-                timer.join()  # so it never fires at the connection once that is closed
-    except (sqlite3.Error, sqlite3.Warning) as exc:  # Python 3.10 warns on a second statement
-        if limits.timed_out:
-            return f"The query took too long and was stopped (limit {time_limit_s:g} s)."
-        if limits.denied:
-            return _refusal(limits.denied)
-        if "one statement" in str(exc):
-            return ONLY_ONE_STATEMENT
-        return f"SQL error: {exc}"
-    except OSError as exc:
+        db = ensure_database(path)
+    except (OSError, sqlite3.Error) as exc:
         return f"The sample database could not be created: {exc}"
-    if not columns:
-        return ONLY_SELECT
-    if not rows:
-        return "The query returned no rows (columns: " + ", ".join(columns) + ")."
-    table = markdown_table(columns, rows[:row_limit])
-    if not more:
-        return table
-    if rest is None:
-        return f"{table}\n(first {row_limit} rows; more exist)"
-    return f"{table}\n(showing {row_limit} of {len(rows) + rest} rows)"
+    request = {
+        "query": query,
+        "path": str(db),
+        "row_limit": row_limit,
+        "time_limit_s": time_limit_s,
+    }
+    try:
+        return _POOL.ask(request, deadline)
+    except OSError as exc:
+        return f"The database worker could not be started: {exc.strerror or exc}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -590,7 +499,8 @@ def sql_schema() -> str:
 @tool
 def sql_query(query: str) -> str:
     """Run one read-only SQL SELECT (SQLite dialect; WITH ... SELECT works too) on the sample
-    bookshop database and get the rows as a Markdown table (at most 50 rows are shown).
+    bookshop database and get the rows as a Markdown table (at most 50 rows and 50 columns
+    are shown).
 
     The database has authors, books, customers, orders and order_items; call sql_schema
     first for the exact columns. Use it for questions about the bookshop's books, sales and
