@@ -1,6 +1,6 @@
 """The query engine of `sql_query`, run in a worker process the app can kill.
 
-`sql.py` starts this file as its own Python process (standard library only, so it
+`sql.py` starts this file as its own Python process (standard library and RE2 only, so it
 starts in about 30 ms and is small) and sends it one query at a time over a pipe; the
 worker answers with the finished Markdown, already cut to the result caps. Running
 it apart is what bounds a query, whatever it does inside one row:
@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sqlite3
 import struct
 import sys
@@ -54,6 +53,8 @@ from collections.abc import Iterable, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import BinaryIO
+
+import re2
 
 try:
     import resource
@@ -240,15 +241,17 @@ def _refusal(denied: str) -> str:
 # The query text, read as SQLite's tokenizer does.
 
 # Comments, strings and quoted names (a doubled quote stays inside), words, then any
-# other character. A block comment may run to the end, as in SQLite; an unclosed string
-# is a syntax error there, and reading on as code can only find more calls to check.
-_TOKEN = re.compile(
-    r"--[^\n]*|/\*.*?(?:\*/|\Z)|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\[[^\]]*\]"
-    r"|[\w$\x80-\U0010ffff]+|\S",
-    re.DOTALL,
+# other character. A comment, string or quoted name left open runs to the end, as SQLite
+# reads it (an open string or name is a syntax error there, so nothing in it runs); each
+# token then ends where it must, so one pass reads the text in linear time, and RE2 has
+# no backtracking to go quadratic or worse on the model's text.
+_TOKEN = re2.compile(
+    r"(?s)--[^\n]*|/\*.*?(?:\*/|\z)|'(?:[^']|'')*(?:'|\z)|\"(?:[^\"]|\"\")*(?:\"|\z)"
+    r"|`(?:[^`]|``)*(?:`|\z)|\[[^\]]*(?:\]|\z)|[\w$\x{80}-\x{10FFFF}]+|\S"
 )
 # A literal %, or the flags, width, precision and size of one printf conversion.
-_CONVERSION = re.compile(r"%%|%[-+ #!0,0-9.*l]*")
+_CONVERSION = re2.compile(r"%%|%[-+ #!0,0-9.*l]*")
+_DIGITS = re2.compile(r"\d+")
 
 
 def _read(query: str) -> tuple[str, list[str | None]]:
@@ -277,7 +280,7 @@ def _format_allowed(fmt: str | None) -> bool:
         return False
     for conversion in _CONVERSION.findall(fmt):
         # Strip zeros first: int() refuses over 4300 digits, and "%0005d" means width 5.
-        numbers = [n.lstrip("0") or "0" for n in re.findall(r"\d+", conversion)]
+        numbers = [n.lstrip("0") or "0" for n in _DIGITS.findall(conversion)]
         if "*" in conversion or any(len(n) > 4 or int(n) > MAX_FORMAT_WIDTH for n in numbers):
             return False
     return True
