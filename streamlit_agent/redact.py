@@ -41,39 +41,68 @@ _SECRET_WORDS = "pass|pwd|secret|token|key|auth|credential|signature|sig|session
 # For `name: value` only names that END with one of these count, so "KeyError: 'x'"
 # or "tokenizer: gpt2" keep their value.
 _COLON_WORDS = "authorization|auth|password|passwd|pwd|pass|secret|token|key|cookie|credentials?"
-_VALUE = r"""("[^"\r\n]*"|'[^'\r\n]*'|[^\s&;,"'<>()\[\]{}]+)"""
+_VALUE = r"""(?:"[^"\r\n]*"|'[^'\r\n]*'|[^\s&;,"'<>()\[\]{}]+)"""
 
 _SECRET_NAME = re2.compile(rf"(?i)(?:{_SECRET_WORDS})")
 # Environment variables whose values are remembered; narrower than _SECRET_WORDS so
 # SSH_AUTH_SOCK or DBUS_SESSION_BUS_ADDRESS do not make paths vanish from the log.
 _SECRET_ENV_NAME = re2.compile(r"(?i)key|token|secret|passw|pwd|credential")
-_USERINFO = re2.compile(r"""(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/?#"'<>]*@""")
-_NAME_EQUALS = re2.compile(rf"(?i)([a-z0-9_.\-]*(?:{_SECRET_WORDS})[a-z0-9_.\-]*)(\s*=\s*){_VALUE}")
-_NAME_COLON = re2.compile(
-    rf"""(?i)(["']?[a-z0-9_\-]*(?:{_COLON_WORDS})["']?\s*:\s*)"""
-    rf"(?:(?:bearer|basic|token|digest)\s+)?{_VALUE}"
-)
-_SHAPES = re2.compile(
-    "|".join(
-        (
-            r"\bsk-[A-Za-z0-9_\-]{6,}",
-            r"(?i:\b(?:bearer|basic)\s+[A-Za-z0-9._~+/\-]{8,}=*)",
-            r"\bgh[pousr]_[A-Za-z0-9]{20,}",
-            r"\bgithub_pat_[A-Za-z0-9_]{20,}",
-            r"\bxox[abprs]-[A-Za-z0-9\-]{10,}",
-            r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
-            r"\bAIza[0-9A-Za-z_\-]{30,}",
-            r"\bhf_[A-Za-z0-9]{20,}",
-            r"\blsv2_[a-z]{2}_[A-Za-z0-9_]{20,}",
-            r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+
+
+def _bytes_pattern(pattern: str) -> tuple[re2._Regexp, int]:
+    """The pattern compiled for UTF-8 bytes, and the number of its `secret` group."""
+    # Bytes: the str wrapper maps offsets back to characters at every match, which
+    # made a 20,000-character text with 3,000 matches take 4x as long.
+    compiled = re2.compile(pattern.encode())
+    return compiled, compiled.groupindex[b"secret"]
+
+
+# Each pattern's group `secret` is what is replaced.
+_PATTERNS = tuple(
+    _bytes_pattern(p)
+    for p in (
+        # Quotes too: RFC 3986 allows "'" in a password, and one may be written raw.
+        r"""(?i)\b[a-z][a-z0-9+.\-]*://(?P<secret>[^\s/?#<>]*)@""",
+        rf"""(?i)["']?[a-z0-9_\-]*(?:{_COLON_WORDS})["']?\s*:\s*"""
+        rf"(?P<secret>(?:(?:bearer|basic|token|digest)\s+)?{_VALUE})",
+        rf"(?i)[a-z0-9_.\-]*(?:{_SECRET_WORDS})[a-z0-9_.\-]*\s*=\s*(?P<secret>{_VALUE})",
+        # "the api key 3f9a…" or "password 'hunter2hunter2…'": a long run after the word.
+        r"""(?i)\b(?:api[ _\-]?key|key|token|secret|password|passwd|credential)s?\b"""
+        r"""["'`\s:=]{0,3}(?:is\s+)?["'`]?(?P<secret>[A-Za-z0-9+/_\-.~]{16,}=*)""",
+        "(?P<secret>"
+        + "|".join(
+            (
+                r"\bsk-[A-Za-z0-9_\-]{6,}",
+                r"(?i:\b(?:bearer|basic)\s+[A-Za-z0-9._~+/\-]{8,}=*)",
+                r"\bgh[pousr]_[A-Za-z0-9]{20,}",
+                r"\bgithub_pat_[A-Za-z0-9_]{20,}",
+                r"\bxox[abprs]-[A-Za-z0-9\-]{10,}",
+                r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+                r"\bAIza[0-9A-Za-z_\-]{30,}",
+                r"\bhf_[A-Za-z0-9]{20,}",
+                r"\blsv2_[a-z]{2}_[A-Za-z0-9_]{20,}",
+                r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+            )
         )
+        + ")",
     )
 )
-# "the api key 3f9a…" or "password 'hunter2hunter2…'": a long run after a credential word.
-_AFTER_WORD = re2.compile(
-    r"""(?i)(\b(?:api[ _\-]?key|key|token|secret|password|passwd|credential)s?\b"""
-    r"""["'\s:=]{0,3}(?:is\s+)?["']?)[A-Za-z0-9+/_\-.~]{16,}=*"""
-)
+_MARK_BYTES = MARK.encode()
+
+
+def _blank(pattern: re2._Regexp, group: int, data: bytes) -> bytes:
+    """`data` with each match's `secret` group replaced by MARK; one pass."""
+    pieces, end = [], 0
+    for match in pattern.finditer(data):
+        start, stop = match.span(group)
+        if start >= 0:
+            pieces += (data[end:start], _MARK_BYTES)
+            end = stop
+    if not pieces:
+        return data
+    pieces.append(data[end:])
+    return b"".join(pieces)
+
 
 _lock = threading.Lock()
 _remembered: dict[str, None] = {}  # insertion-ordered set
@@ -141,11 +170,11 @@ def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
     for secret in (*given, *_snapshot):
         if secret in text:
             text = text.replace(secret, MARK)
-    text = _USERINFO.sub(rf"\1{MARK}@", text)
-    text = _NAME_COLON.sub(rf"\1{MARK}", text)
-    text = _NAME_EQUALS.sub(rf"\1\2{MARK}", text)
-    text = _AFTER_WORD.sub(rf"\1{MARK}", text)
-    return _SHAPES.sub(MARK, text)
+    # Every match starts and ends at an ASCII character, so the bytes decode again.
+    data = text.encode("utf-8", "surrogatepass")
+    for pattern, group in _PATTERNS:
+        data = _blank(pattern, group, data)
+    return data.decode("utf-8", "surrogatepass")
 
 
 def is_secret_name(name: str) -> bool:
