@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_agent import identity
+from streamlit_agent import identity, redact
 from streamlit_agent.config import (
     MAX_MESSAGE_CHARS,
     MAX_STARTERS,
@@ -38,7 +38,13 @@ def chat_box() -> str | None:
     return st.chat_input("Ask a question", key=CHAT_INPUT_KEY, on_submit=_submitted)
 
 
+redact.install_log_scrubber()  # every log record of this process, the libraries' too
 settings = load_settings(secrets=_secrets())
+redact.remember(  # values from secrets.toml are not in the environment scan
+    settings.openai_api_key,
+    redact.url_password(settings.openai_base_url),
+    redact.url_password(settings.db_url),
+)
 user = identity.current_user(settings)
 if user is None:
     sidebar.sign_in_page(identity.sign_in_configured(), settings.auth_header)

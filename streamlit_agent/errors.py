@@ -1,25 +1,23 @@
 """Plain-language descriptions of failures, with secrets scrubbed.
 
 Everything shown to the user or logged about a failed run goes through
-`describe_error`, so no traceback or API key reaches the page.
+`describe_error`, so no traceback or API key reaches the page; its scrubbing is
+`redact.scrub`, the one scrubber for text from elsewhere.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode
 
 from streamlit_agent.local_model import LocalModelError
+from streamlit_agent.redact import MARK, is_secret_name, scrub
 
 if TYPE_CHECKING:
     import openai
 
-_KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})")
-# Query parameters that carry credentials in database and server URLs (libpq's
-# password/sslpassword, tokens and keys of cloud drivers).
-_SECRET_PARAM = re.compile(r"pass|pwd|secret|token|key|auth|credential", re.IGNORECASE)
+__all__ = ["describe_error", "is_context_overflow", "redact_url", "scrub"]
 
 
 def redact_url(url: str) -> str:
@@ -29,24 +27,14 @@ def redact_url(url: str) -> str:
     """
     head, sep, rest = url.partition("://")
     if not sep:
-        return url
+        return scrub(url)
     netloc, slash, path = rest.partition("/")
     netloc = netloc.rpartition("@")[2]
     path, question, query = f"{slash}{path}".partition("?")
     if question:
         pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode(
-            [(k, "***" if _SECRET_PARAM.search(k) else v) for k, v in pairs], safe="*/:"
-        )
-    return f"{head}://{netloc}{path}{question}{query}"
-
-
-def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Remove API keys (given ones, and anything shaped like an OpenAI key)."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return _KEY_PATTERN.sub("[redacted]", text)
+        query = urlencode([(k, MARK if is_secret_name(k) else v) for k, v in pairs], safe="*/:[]")
+    return scrub(f"{head}://{netloc}{path}{question}{query}")
 
 
 def _provider_message(error: openai.APIStatusError) -> str:

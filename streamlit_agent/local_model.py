@@ -5,7 +5,9 @@ package (importing it would need the `llm` CLI) and start llama-cpp-python's
 OpenAI-compatible server on a free 127.0.0.1 port, so the app talks to it through
 the same `ChatOpenAI` path as any other provider. The server is started through
 `streamlit_agent.local_model_server`, which requires a per-start random API key,
-queues concurrent requests and serves no CORS (see that module for why).
+queues concurrent requests and serves no CORS (see that module for why). Its log is a
+0600 file in the user's private directory (`private_files`), and what of it an error
+message quotes is scrubbed (`redact.scrub`).
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import secrets
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from streamlit_agent import private_files
+from streamlit_agent.redact import remember, scrub
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +147,7 @@ class LocalModelServer:
         self.port: int | None = None
         self._api_key: str | None = None
         self._process: subprocess.Popen[bytes] | None = None
-        self._log_path = Path(tempfile.gettempdir()) / f"streamlit-agent-llama-{os.getpid()}.log"
+        self._log_path: Path | None = None  # set when started: private_files.open_log
 
     @property
     def base_url(self) -> str:
@@ -177,6 +181,7 @@ class LocalModelServer:
         # Any local process or web page can reach a loopback port; the key keeps
         # them out. A fresh one per start, as with the port.
         self._api_key = secrets.token_urlsafe(32)
+        remember(self._api_key)
         self.chat_format = chat_format_for(gguf_chat_template(self.model_path))
         command = [
             sys.executable, "-m", "streamlit_agent.local_model_server",
@@ -188,14 +193,17 @@ class LocalModelServer:
         if self.chat_format:
             command += ["--chat-format", self.chat_format]
         logger.info("local model %s, chat format %s", self.model_path.name, self.chat_format)
-        log = self._log_path.open("wb")
-        self._process = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=launcher_environment(),
-        )
+        log_fd, self._log_path = private_files.open_log(f"llama-server-{os.getpid()}.log")
+        try:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=log_fd,
+                stderr=subprocess.STDOUT,
+                env=launcher_environment(),
+            )
+        finally:
+            os.close(log_fd)  # the child has its own copy
         self._send_api_key()
         atexit.register(self.stop)
         self._wait_healthy(timeout_s)
@@ -236,12 +244,17 @@ class LocalModelServer:
         except (OSError, urllib.error.URLError, ValueError):
             return False
 
+    @property
+    def log_path(self) -> Path | None:
+        """Where the running (or last) server's output goes; None before a start."""
+        return self._log_path
+
     def log_tail(self, lines: int = 5) -> str:
-        try:
-            text = self._log_path.read_text(errors="replace")
-        except OSError:
+        """The last lines of the server's log for an error message, scrubbed of keys."""
+        if self._log_path is None:
             return ""
-        return " | ".join(text.strip().splitlines()[-lines:])
+        text = private_files.read_tail(self._log_path)
+        return scrub(" | ".join(text.strip().splitlines()[-lines:]), [self._api_key])
 
     def stop(self) -> None:
         if self._process is None or self._process.poll() is not None:

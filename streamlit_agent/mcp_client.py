@@ -8,9 +8,12 @@ server overrides what the tool's annotations say.
 Servers start once per app process, on a background thread with its own event loop;
 the tools made here are synchronous, so the agent's worker thread (and `guard_tool`
 around it) calls them like any other tool. A server that fails to start or dies is
-named in `problems` (never with header or env values) and started again later; the
-other servers' tools keep working. `python -m streamlit_agent.mcp_server` serves the
-app's own tools over stdio (see `mcp_server.py`).
+named in `problems` and started again later; the other servers' tools keep working.
+Every text about a server (problems, log lines, a stdio server's own stderr) goes
+through `redact.scrub` with that server's env and header values, the URL's user info
+and credential-like query values, so none of them reaches the sidebar or the log.
+`python -m streamlit_agent.mcp_server` serves the app's own tools over stdio (see
+`mcp_server.py`).
 """
 
 from __future__ import annotations
@@ -20,16 +23,19 @@ import atexit
 import concurrent.futures
 import json
 import logging
+import os
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 
-from streamlit_agent.errors import redact_url, scrub
+from streamlit_agent.errors import redact_url
+from streamlit_agent.redact import is_secret_name, remember, scrub, url_password
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +48,39 @@ RETRY_MAX_S = 300.0
 # guard_tool gives up on a call at its own limit; this only ends the wait of a call
 # nobody is waiting for any more, so a hung server cannot pile up threads forever.
 CALL_LIMIT_S = 300.0
+# A stdio server's stderr is logged line by line; a longer line is cut (and the rest read
+# as further lines), so a server writing without newlines cannot grow the app's memory.
+STDERR_LINE_CHARS = 2000
+
+
+def expand_env(value: str) -> str:
+    """`${VAR}` in an env value replaced by this process's VAR (left as it is if unset),
+    as langchain-mcp-adapters does; bare `$VAR` is left alone, as in a password."""
+    out, start = [], 0
+    while (begin := value.find("${", start)) != -1:
+        end = value.find("}", begin + 2)
+        if end == -1:
+            break
+        out.append(value[start:begin])
+        name = value[begin + 2 : end]
+        out.append(os.environ.get(name, value[begin : end + 1]))
+        start = end + 1
+    out.append(value[start:])
+    return "".join(out)
+
+
+def _url_secrets(url: str | None) -> list[str]:
+    """The password and the credential-like query values of a server URL."""
+    if not url:
+        return []
+    from urllib.parse import parse_qsl, urlsplit
+
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return []
+    found = [v for k, v in parse_qsl(query, keep_blank_values=True) if is_secret_name(k)]
+    return [s for s in (url_password(url), *found) if s]
 
 
 @dataclass(frozen=True)
@@ -58,8 +97,16 @@ class ServerConfig:
     approval: Mapping[str, bool] = field(default_factory=dict)
 
     @property
+    def resolved_env(self) -> dict[str, str] | None:
+        return {k: expand_env(v) for k, v in self.env.items()} if self.env is not None else None
+
+    @property
     def secrets(self) -> list[str]:
-        return [v for v in (*(self.env or {}).values(), *self.headers.values()) if v]
+        """Values no text about this server may show: env (as written and expanded),
+        headers, and the URL's password and credential query values."""
+        env = [*(self.env or {}).values(), *(self.resolved_env or {}).values()]
+        found = [*env, *self.headers.values(), *_url_secrets(self.url)]
+        return list(dict.fromkeys(v for v in found if v))
 
     @property
     def where(self) -> str:
@@ -154,6 +201,8 @@ def _leaf(exc: BaseException) -> BaseException:
 
 
 def describe(exc: BaseException, server: ServerConfig) -> str:
+    """The failure in one short line, with every secret of `server` scrubbed (httpx's
+    status errors quote the whole request URL, user info and query included)."""
     leaf = _leaf(exc)
     text = f"{type(leaf).__name__}: {leaf}".strip().rstrip(":")
     return scrub(text, server.secrets)[:300]
@@ -176,6 +225,37 @@ def _text_of(content: Any) -> str:
     return "\n".join(parts)
 
 
+def _pump_stderr(read_fd: int, server: ServerConfig) -> None:
+    """Log what a stdio server writes to stderr, a scrubbed line at a time, until EOF."""
+    secrets = server.secrets
+    with os.fdopen(read_fd, "rb") as pipe:
+        while line := pipe.readline(STDERR_LINE_CHARS):
+            text = line.decode(errors="replace").rstrip()
+            if text:
+                logger.warning("MCP server '%s' stderr: %s", server.name, scrub(text, secrets))
+
+
+@asynccontextmanager
+async def _stdio_session(config: ServerConfig, errlog: int) -> AsyncIterator[Any]:
+    """A session with a stdio server whose stderr goes to `errlog` (the adapters'
+    `create_session` always hands the server the app's own stderr, unscrubbed)."""
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    params = StdioServerParameters(
+        command=config.command or "",
+        args=list(config.args),
+        env=config.resolved_env,
+        cwd=config.cwd,
+    )
+    # stdio_client passes errlog on as the child's stderr; a pipe's fd serves as well.
+    async with (
+        stdio_client(params, errlog=errlog) as (read, write),  # type: ignore[arg-type]
+        ClientSession(read, write) as session,
+    ):
+        yield session
+
+
 @dataclass(eq=False)
 class _Server:
     """One configured server and its live connection, touched only on the MCP loop."""
@@ -193,6 +273,7 @@ class _Server:
     task: asyncio.Task[None] | None = None
     pending: set[asyncio.Task[Any]] = field(default_factory=set)
     retry: asyncio.TimerHandle | None = None
+    errlog: int | None = None  # write end of the pipe its stderr goes to (stdio only)
 
 
 class MCPTools:
@@ -205,6 +286,8 @@ class MCPTools:
         retry_after_s: float | None = None,
     ) -> None:
         self._retry_after_s = RETRY_AFTER_S if retry_after_s is None else retry_after_s
+        for server in servers:  # log records of the SDK and httpx are scrubbed of them too
+            remember(*server.secrets)
         self._servers = {s.name: _Server(s, self._retry_after_s) for s in servers}
         self._config_problems = list(problems or [])
         self._lock = threading.Lock()
@@ -335,7 +418,12 @@ class MCPTools:
             await asyncio.wait([previous])  # one process per server at a time
         config, up, reason = server.config, False, None
         try:
-            async with create_session(config.connection()) as session:  # type: ignore[arg-type]
+            opened = (
+                _stdio_session(config, self._errlog(server))
+                if config.command
+                else create_session(config.connection())  # type: ignore[arg-type]
+            )
+            async with opened as session:
                 await session.initialize()
                 listed = await load_mcp_tools(
                     session, server_name=config.name, handle_tool_errors=False
@@ -350,6 +438,20 @@ class MCPTools:
                 task.cancel()
         if generation == server.generation:
             self._ended(server, up, server.stop_reason or reason or "it closed the connection")
+
+    @staticmethod
+    def _errlog(server: _Server) -> int:
+        """The fd a stdio server's stderr is written to; one pipe per server, kept across
+        restarts, read by a thread that logs it scrubbed."""
+        if server.errlog is None:
+            read_fd, server.errlog = os.pipe()
+            threading.Thread(
+                target=_pump_stderr,
+                args=(read_fd, server.config),
+                name=f"mcp-stderr-{server.config.name}",
+                daemon=True,
+            ).start()
+        return server.errlog
 
     def _ready(self, server: _Server, listed: list[BaseTool]) -> None:
         server.tools = {tool.name: tool for tool in listed}
@@ -460,6 +562,10 @@ class MCPTools:
         tasks = [s.task for s in self._servers.values() if s.task and not s.task.done()]
         if tasks:
             await asyncio.wait(tasks, timeout=4)
+        for server in self._servers.values():
+            if server.errlog is not None:  # the reader ends once the servers have too
+                os.close(server.errlog)
+                server.errlog = None
 
 
 _managers: dict[Path, MCPTools] = {}

@@ -51,6 +51,7 @@ from sqlalchemy.engine import Connection, Engine
 from streamlit_agent.config import FEEDBACK_COMMENT_MAX_CHARS
 from streamlit_agent.errors import redact_url
 from streamlit_agent.plain_text import message_text, storable
+from streamlit_agent.redact import scrub, url_password
 
 logger = logging.getLogger(__name__)
 
@@ -416,7 +417,8 @@ class ConversationStore:
     def _describe(self, exc: BaseException) -> str:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         first = reason[0] if reason else type(exc).__name__
-        return f"The conversation store at {self.display_url} is unavailable: " + redact_url(first)
+        shown = scrub(first, [url_password(self.url)])
+        return f"The conversation store at {self.display_url} is unavailable: {shown}"
 
     def _run(self, work: Any, *, read_only: bool = False) -> Any:
         try:
