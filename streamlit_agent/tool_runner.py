@@ -26,6 +26,10 @@ from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 
+from streamlit_agent.redact import scrub
+
+# What the model and the step are told of a tool's own error text.
+MAX_REASON_CHARS = 1_000
 # Set by the agent on a call whose arguments the model sent as unreadable JSON.
 UNREADABLE_ARGS_KEY = "__unreadable_arguments__"
 
@@ -186,6 +190,8 @@ def guard_tool(tool: BaseTool, timeout_s: float, output_cap: int) -> BaseTool:
             result = _run_with_timeout(tool, kwargs, limit)
         except Exception as exc:
             reason = str(exc) if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
+            # A library's error text can quote a URL or header with credentials in it.
+            reason = scrub(reason[:MAX_REASON_CHARS])
             output = ToolOutput.make(f"Tool {tool.name} failed: {reason}", status="error")
         else:
             output = cap_output(str(getattr(result, "content", result)), output_cap)

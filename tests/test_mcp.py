@@ -227,7 +227,12 @@ async def _list_and_call_our_server() -> tuple[list[str], str, bool]:
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "streamlit_agent.mcp_server"], cwd=str(ROOT)
     )
-    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+    # errlog given: its default is the sys.stderr of whenever mcp was first imported, which
+    # may be a capture file an earlier test has closed.
+    async with (
+        stdio_client(params, errlog=sys.stderr) as (read, write),
+        ClientSession(read, write) as session,
+    ):
         await session.initialize()
         tools = (await session.list_tools()).tools
         result = await session.call_tool("calculator", {"expression": "37 * 41"})

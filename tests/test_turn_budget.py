@@ -164,3 +164,22 @@ def test_a_note_past_its_size_is_refused_and_nothing_is_written(
     assert said.startswith("Not saved")
     assert list(tmp_path.iterdir()) == []
     assert "Saved" in save_note.invoke({"title": "small", "text": "fine"})
+
+
+def test_a_tool_error_reaches_the_model_and_the_step_scrubbed_and_capped() -> None:
+    from langchain_core.tools import tool
+
+    from streamlit_agent.tool_runner import MAX_REASON_CHARS, guard_tool
+
+    @tool
+    def leaky(query: str) -> str:
+        """Fails quoting a URL with credentials, as HTTP clients do."""
+        raise RuntimeError(
+            "Client error for url 'https://bob:hunter2-pass@api.example/v1?api_key=K3y-0123456789'"
+            + " and more" * 1000
+        )
+
+    said = str(guard_tool(leaky, 5, 4000).invoke({"query": "x"}))
+    assert said.startswith("Tool leaky failed: RuntimeError:")
+    assert "hunter2-pass" not in said and "K3y-0123456789" not in said
+    assert len(said) < MAX_REASON_CHARS + 100
