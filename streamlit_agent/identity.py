@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -108,11 +107,23 @@ def _refuse_duplicate_header(header: str) -> None:
 # --- anonymous browsers ---------------------------------------------------------
 # A token is `payload.signature`: 32 random bytes, and their HMAC-SHA256 under a key
 # only this server (every instance of it) knows. A token it did not sign is no one.
-_PART = r"[A-Za-z0-9_-]{43}"
-_SIGNED_TOKEN = re.compile(rf"^{_PART}\.{_PART}$")  # fixed lengths: no backtracking
+_PART_CHARS = 43  # base64url of 32 bytes, unpadded
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 _SECRET_NAME = "anonymous-identity"
 _CLAIM_KEY = "browser_claim"  # what the store's key must settle: ("verify"|"issue", value)
 _COOKIE_KEY = "browser_cookie"  # (token this session issued, token the request sent)
+
+
+def _signed_shape(token: str) -> bool:
+    """Whether `token` looks like `payload.signature` (plain string checks: it is
+    whatever the browser sent)."""
+    payload, dot, mac = token.partition(".")
+    return (
+        bool(dot)
+        and len(payload) == len(mac) == _PART_CHARS
+        and _B64URL.issuperset(payload)
+        and _B64URL.issuperset(mac)
+    )
 
 
 def browser_owner(token: str) -> str:
@@ -128,7 +139,7 @@ def sign(payload: str, secret: str) -> str:
 
 def signed_by(token: str, secret: str) -> bool:
     """Whether this server's `secret` made `token`."""
-    if not _SIGNED_TOKEN.match(token):
+    if not _signed_shape(token):
         return False
     return hmac.compare_digest(sign(token.partition(".")[0], secret), token)
 
@@ -148,7 +159,7 @@ def _browser_user() -> User:
     owner = st.session_state.get(BROWSER_KEY)
     if not owner:
         token = _sent_token()
-        if _SIGNED_TOKEN.match(token):
+        if _signed_shape(token):
             st.session_state[_CLAIM_KEY] = ("verify", token)
             owner = browser_owner(token)
         else:
@@ -234,7 +245,7 @@ def _remember_browser(token: str, sent: str) -> None:
         "name": json.dumps(BROWSER_COOKIE),
         "mine": json.dumps(token),
         "sent": json.dumps(sent),  # a signed-token shape only: nothing else reaches here
-        "part": "[A-Za-z0-9_-]{43}",
+        "part": f"[A-Za-z0-9_-]{{{_PART_CHARS}}}",
         "age": _COOKIE_DAYS * 86400,
     }
     st.iframe(script, height=1)
