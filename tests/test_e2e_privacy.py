@@ -162,6 +162,11 @@ def test_header_mode_keeps_users_apart_and_refuses_requests_without_the_header(
     body = open_refused(nobody, f"{first.url}/?thread={thread}")
     assert "sign-in header" in body and "4321" not in body
     assert nobody.locator('[data-testid="stChatInput"]').count() == 0
+    # A proxy that adds to the client's own header instead of replacing it.
+    both = new_page(browser, extra_http_headers={HEADER: "mallory@example.org, alice@example.org"})
+    body = open_refused(both, f"{first.url}/?thread={thread}")
+    assert "more than once" in body and "4321" not in body
+    assert both.locator('[data-testid="stChatInput"]').count() == 0
 
 
 def test_injected_images_and_html_never_load_anything_from_another_origin(

@@ -207,3 +207,29 @@ def test_the_page_says_why_a_repeated_identity_header_is_refused(
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert "more than once" in " ".join(e.value for e in at.error)
     assert not at.chat_input and not at.sidebar.button
+
+
+_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def test_only_this_servers_signature_makes_a_cookie_an_identity() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st_
+
+    secret = secrets.token_urlsafe(48)
+    part = st_.text(alphabet=_B64URL, min_size=43, max_size=43)
+    near = st_.builds(lambda p, m: f"{p}.{m}", part, part)  # the signed shape, any MAC
+    cookie = st_.one_of(near, st_.text(max_size=200), part)
+
+    @settings(max_examples=300, deadline=None)
+    @given(cookie, part)
+    def check(token: str, payload: str) -> None:
+        assert not identity.signed_by(token, secret)
+        good = identity.sign(payload, secret)
+        assert identity.signed_by(good, secret)
+        assert not identity.signed_by(good, secret + "x")  # another server's key
+        # One changed character of the signature is no longer this server's.
+        flipped = good[:-1] + ("A" if good[-1] != "A" else "B")
+        assert not identity.signed_by(flipped, secret)
+
+    check()
