@@ -89,12 +89,8 @@ def _over(conversations: Conversations, settings: Settings, key: str, ceiling: i
 
 
 def _anonymous_refusal(conversations: Conversations, settings: Settings) -> str | None:
-    ceiling = settings.anon_messages_per_minute
-    if ceiling > 0 and _over(conversations, settings, ANONYMOUS, ceiling) is not None:
-        return (
-            "This server is answering as many messages from visitors who are not signed in "
-            f"as it allows ({ceiling} a minute, for all of them together). {_RETRY}"
-        )
+    # The address first: a message it refuses then takes no slot of the ceiling every
+    # anonymous visitor shares, so one address cannot use that ceiling up.
     address = client_address()
     per_address = settings.address_messages_per_minute
     if address and per_address > 0:
@@ -104,6 +100,12 @@ def _anonymous_refusal(conversations: Conversations, settings: Settings) -> str 
                 f"{sent} messages were sent from your network address in the last minute; "
                 f"the limit is {per_address}. {_RETRY}"
             )
+    ceiling = settings.anon_messages_per_minute
+    if ceiling > 0 and _over(conversations, settings, ANONYMOUS, ceiling) is not None:
+        return (
+            "This server is answering as many messages from visitors who are not signed in "
+            f"as it allows ({ceiling} a minute, for all of them together). {_RETRY}"
+        )
     return None
 
 

@@ -233,3 +233,24 @@ def test_only_this_servers_signature_makes_a_cookie_an_identity() -> None:
         assert not identity.signed_by(flipped, secret)
 
     check()
+
+
+def test_one_address_over_its_limit_does_not_use_up_everyone_elses_ceiling(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    settings = Settings(
+        anon_messages_per_minute=5, address_messages_per_minute=2, messages_per_minute=0
+    )
+    store = _store(tmp_path)
+    monkeypatch.setattr(limits, "_windows", type(limits._windows)(limits._Window))
+    monkeypatch.setattr(limits, "client_address", lambda: "203.0.113.7")
+    answered = 0
+    for n in range(10):  # one address, a new cookie each time
+        if limits.refusal(Conversations(store, f"anon:flood-{n}"), settings, False) is None:
+            answered += 1
+    assert answered == 2
+    for n, address in enumerate(("198.51.100.1", "198.51.100.2", "198.51.100.3")):
+        monkeypatch.setattr(limits, "client_address", lambda a=address: a)
+        assert limits.refusal(Conversations(store, f"anon:other-{n}"), settings, False) is None
+    refused = limits.refusal(Conversations(store, "anon:other-x"), settings, False)
+    assert refused is not None and "5 a minute" in refused
