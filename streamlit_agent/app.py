@@ -77,7 +77,8 @@ from streamlit_agent.ui import chat
 
 asked = st.session_state.pop(ASKING_KEY, None)  # None: nothing was typed since the last run
 turn.settle_previous_run()  # a Stop or new message: the cut-off turn is saved first
-conversations = resources.conversations_for(settings, user.id)
+# An anonymous cookie is checked (or a new one signed) with the store's key, so only now.
+conversations = identity.confirmed(resources.conversations_for(settings, user.id), settings)
 flush_unsaved(conversations)
 
 # A conversation is opened by the id in the URL only when it is this user's; with no

@@ -27,6 +27,7 @@ DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
 DEFAULT_DB_PATH = Path.home() / ".streamlit-agent" / "conversations.db"
 MAX_MESSAGE_CHARS = 20_000
 FEEDBACK_COMMENT_MAX_CHARS = 2000
+MIN_SECRET_CHARS = 32  # STREAMLIT_AGENT_SECRET: a shorter one could be guessed
 
 # USD per 1M (input, output) tokens, from OpenAI's price list; an estimate only. A model
 # name the provider reports with a date suffix (gpt-4.1-mini-2025-04-14) matches its
@@ -89,6 +90,13 @@ class Settings:
     legacy_owner: str | None = None  # who gets conversations from before owners existed
     messages_per_minute: int = 20  # per user; 0 turns the limit off
     daily_tokens: int = 0  # per user when the server's key pays; 0 is no budget
+    # Anonymous visitors together (a new cookie is a new user, so per-user limits alone
+    # bound nothing): per instance in-process and across instances in the store.
+    anon_messages_per_minute: int = 60  # 0 turns the ceiling off
+    anon_daily_tokens: int = 0  # when the server's key pays; 0: 10 x daily_tokens
+    address_messages_per_minute: int = 20  # anonymous, per client address; 0: off
+    # Signs the anonymous identity cookie; unset: a key the store makes once and keeps.
+    secret: str | None = field(default=None, repr=False)
     # (model, USD per 1M input tokens, per 1M output tokens): a tuple keeps Settings hashable.
     prices: tuple[tuple[str, float, float], ...] = tuple(
         (model, *price) for model, price in DEFAULT_PRICES.items()
@@ -146,6 +154,10 @@ def load_settings(
         legacy_owner=get("STREAMLIT_AGENT_LEGACY_OWNER"),
         messages_per_minute=_as_int(get("STREAMLIT_AGENT_MESSAGES_PER_MINUTE"), 20),
         daily_tokens=_as_int(get("STREAMLIT_AGENT_DAILY_TOKENS"), 0),
+        anon_messages_per_minute=_as_int(get("STREAMLIT_AGENT_ANON_MESSAGES_PER_MINUTE"), 60),
+        anon_daily_tokens=_as_int(get("STREAMLIT_AGENT_ANON_DAILY_TOKENS"), 0),
+        address_messages_per_minute=_as_int(get("STREAMLIT_AGENT_ADDRESS_MESSAGES_PER_MINUTE"), 20),
+        secret=get("STREAMLIT_AGENT_SECRET"),
         prices=_read_setting(
             parse_prices, get("STREAMLIT_AGENT_PRICES"), Settings.prices, problems
         ),
@@ -249,6 +261,11 @@ def configuration_problems(settings: Settings) -> list[str]:
                 "OPENAI_BASE_URL is not an http(s) URL; expected something like "
                 "http://127.0.0.1:11434/v1."
             )
+    if settings.secret is not None and len(settings.secret.strip()) < MIN_SECRET_CHARS:
+        problems.append(
+            f"STREAMLIT_AGENT_SECRET is shorter than {MIN_SECRET_CHARS} characters; "
+            "anonymous identities are signed with the database's own key instead."
+        )
     if settings.openai_api_key is not None and not settings.openai_api_key.strip():
         problems.append("OPENAI_API_KEY is blank.")
     if settings.db_url and "://" not in settings.db_url:

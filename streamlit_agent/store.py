@@ -14,6 +14,8 @@ Tables:
   from the messages so the data can be queried without parsing payloads.
 - `usage`: per-owner events (messages sent, tokens spent) for limits that hold across
   several app instances.
+- `server_secrets` (schema 6): keys this server signs with (the anonymous identity
+  cookie), made once by whichever instance asks first and shared by all of them.
 - `schema_version`: applied migrations; a database written by a newer version is
   refused rather than damaged.
 - Search (schema 5): on SQLite an FTS5 table `search_text` over message texts and
@@ -31,6 +33,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -138,6 +141,14 @@ usage = sa.Table(
     sa.Index("ix_usage_owner", "owner", "kind", "at"),
 )
 
+server_secrets = sa.Table(
+    "server_secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
 
 def _v2_owners(conn: Connection) -> None:
     """Conversations get an owner; rows written before belong to LEGACY_OWNER."""
@@ -220,6 +231,11 @@ def _v5_search(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
+def _v6_server_secrets(conn: Connection) -> None:
+    """A table for the keys this server signs with (identity.py)."""
+    server_secrets.create(conn)
+
+
 # Version N's step turns a version N-1 database into version N. Version 1 is the
 # first released schema; a new database is created at the latest version directly
 # (`metadata` plus the steps whose objects it cannot describe, in FRESH_EXTRAS).
@@ -228,6 +244,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     3: _v3_model_choice,
     4: _v4_feedback_comments,
     5: _v5_search,
+    6: _v6_server_secrets,
 }
 FRESH_EXTRAS: tuple[Callable[[Connection], None], ...] = (_v5_search,)
 SCHEMA_VERSION = max(MIGRATIONS)
@@ -346,6 +363,7 @@ class ConversationStore:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = normalise_url(url)
         self.display_url = redact_url(self.url)
+        self._secrets: dict[str, str] = {}  # server_secret's, by name
         try:
             self.engine = self._create_engine(engine_kwargs)
             self._migrate()
@@ -821,6 +839,28 @@ class ConversationStore:
                 ).scalar_one()
             )
         )
+
+    # --- the server's own secrets, shared by every app instance ---------------
+    def server_secret(self, name: str) -> str:
+        """The secret called `name`, made on first use. Two instances starting at once
+        both insert-if-absent in one transaction and read back the row that won, so
+        they always agree; the value is cached, as it never changes."""
+        if name in self._secrets:
+            return self._secrets[name]
+
+        def work(conn: Connection) -> str:
+            row = {"name": name, "value": secrets.token_urlsafe(48), "created_at": time.time()}
+            if conn.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+                conn.execute(pg_insert(server_secrets).values(**row).on_conflict_do_nothing())
+            else:
+                conn.execute(server_secrets.insert().prefix_with("OR IGNORE").values(**row))
+            query = sa.select(server_secrets.c.value).where(server_secrets.c.name == name)
+            return str(conn.execute(query).scalar_one())
+
+        self._secrets[name] = self._run(work)
+        return self._secrets[name]
 
 
 # Both return one row per matching title or message: newest conversation first, then

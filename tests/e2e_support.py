@@ -70,15 +70,23 @@ def ensure_loopback_bypasses_proxies() -> None:
         os.environ[name] = ",".join(hosts)
 
 
-def as_anonymous_browser(context: Any, app_url: str) -> str:
-    """Give a browser context its own anonymous identity cookie; returns its owner key."""
-    import secrets
-
+def as_anonymous_browser(context: Any, app_url: str, timeout_s: float = 60.0) -> str:
+    """Give a browser context the anonymous identity the app issues on a first visit (only
+    a cookie the app signed is an identity); returns its owner key."""
     from streamlit_agent.identity import BROWSER_COOKIE, browser_owner
 
-    token = secrets.token_urlsafe(32)
-    context.add_cookies([{"name": BROWSER_COOKIE, "value": token, "url": app_url}])
-    return browser_owner(token)
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            found = [c for c in context.cookies(app_url) if c["name"] == BROWSER_COOKIE]
+            if found:
+                return browser_owner(found[0]["value"])
+            page.wait_for_timeout(100)
+    finally:
+        page.close()
+    raise TimeoutError(f"the app set no {BROWSER_COOKIE} cookie in {timeout_s:.0f} s")
 
 
 def _no_proxy_opener() -> urllib.request.OpenerDirector:

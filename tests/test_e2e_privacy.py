@@ -11,8 +11,10 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
+from streamlit_agent.identity import BROWSER_COOKIE, browser_owner
 from tests.e2e_support import (
     SECRET_QUESTION,
+    VIEWPORT,
     AppProcess,
     as_anonymous_browser,
     assert_not_theirs,
@@ -92,6 +94,42 @@ def test_anonymous_browsers_each_see_only_their_own_conversations(
     assert_not_theirs(bob, url)
 
 
+def test_two_tabs_on_a_first_visit_become_one_person_and_lose_nothing(
+    browser: Any,
+    app_factory: Callable[..., AppProcess],
+    scripted_model: ScriptedOpenAI,
+    tmp_path,
+) -> None:
+    db = tmp_path / "c.db"
+    app = app_factory(model_env(scripted_model, STREAMLIT_AGENT_DB_URL=f"sqlite:///{db}"))
+    context = browser.new_context(viewport=VIEWPORT)  # one browser, no cookie yet
+    one, two = context.new_page(), context.new_page()
+    # Both requests leave before either page has run its cookie script.
+    one.goto(app.url, wait_until="commit")
+    two.goto(app.url, wait_until="commit")
+    for page in (one, two):
+        wait_for_app(page)
+    one.wait_for_timeout(1500)  # a tab that lost the race reloads to take up the cookie
+    for page in (one, two):
+        wait_for_app(page)
+    send_chat(one, "My name is Ada")
+    wait_for_chat_text(one, "Nice to meet you, Ada")
+    send_chat(two, "What is 6 * 7?")
+    wait_for_chat_text(two, "The calculator returned: 42.")
+    [cookie] = [c for c in context.cookies(app.url) if c["name"] == BROWSER_COOKIE]
+    for page in (one, two):
+        page.reload()
+        wait_for_app(page)
+    assert "My name is Ada" in chat_messages(one)[0]
+    assert "What is 6 * 7?" in chat_messages(two)[0]
+    for page in (one, two):  # one person: each tab lists both conversations
+        assert "My name is Ada" in sidebar_text(page)
+        assert "What is 6" in sidebar_text(page)
+    with sa.create_engine(f"sqlite:///{db}").connect() as conn:
+        owners = conn.execute(sa.text("SELECT DISTINCT owner FROM conversations")).scalars()
+        assert list(owners) == [browser_owner(cookie["value"])]
+
+
 def test_header_mode_keeps_users_apart_and_refuses_requests_without_the_header(
     db_url: str,
     browser: Any,
@@ -124,6 +162,11 @@ def test_header_mode_keeps_users_apart_and_refuses_requests_without_the_header(
     body = open_refused(nobody, f"{first.url}/?thread={thread}")
     assert "sign-in header" in body and "4321" not in body
     assert nobody.locator('[data-testid="stChatInput"]').count() == 0
+    # A proxy that adds to the client's own header instead of replacing it.
+    both = new_page(browser, extra_http_headers={HEADER: "mallory@example.org, alice@example.org"})
+    body = open_refused(both, f"{first.url}/?thread={thread}")
+    assert "more than once" in body and "4321" not in body
+    assert both.locator('[data-testid="stChatInput"]').count() == 0
 
 
 def test_injected_images_and_html_never_load_anything_from_another_origin(
