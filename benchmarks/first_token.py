@@ -73,6 +73,7 @@ def measure(turns: int, gap_s: float) -> list[float]:
             "STREAMLIT_AGENT_MODEL": "scripted-model",
             "STREAMLIT_AGENT_DB_URL": f"sqlite:///{work / 'c.db'}",
             "STREAMLIT_AGENT_MESSAGES_PER_MINUTE": "0",
+            "STREAMLIT_AGENT_ANON_MESSAGES_PER_MINUTE": "0",  # all sessions together
         }
         with AppProcess(env, log_dir=work) as app:
             playwright = start_playwright()

@@ -618,6 +618,8 @@ def run_benchmark(
             "OPENAI_BASE_URL": scripted.base_url,
             "STREAMLIT_AGENT_MODEL": "scripted-model",
             "STREAMLIT_AGENT_DB_URL": db_url,
+            # Every session is anonymous: the shared ceiling would measure itself, not the app.
+            "STREAMLIT_AGENT_ANON_MESSAGES_PER_MINUTE": "0",
         }
         app = AppProcess(env, log_dir=work)
         say(f"starting the app ({redact_url(db_url)}), logs in {work}")

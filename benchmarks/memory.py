@@ -174,6 +174,7 @@ def measure(
             "STREAMLIT_AGENT_MODEL": "scripted-model",
             "STREAMLIT_AGENT_DB_URL": f"sqlite:///{work / 'memory.db'}",
             "STREAMLIT_AGENT_MESSAGES_PER_MINUTE": "0",  # hundreds of turns is the point
+            "STREAMLIT_AGENT_ANON_MESSAGES_PER_MINUTE": "0",  # all sessions together
         }
         app = AppProcess(env, log_dir=work)
         with app:

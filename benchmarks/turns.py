@@ -341,6 +341,7 @@ def app_env_for(scripted: ScriptedOpenAI, work: Path, run_dir: Path) -> dict[str
         "STREAMLIT_AGENT_MODEL": "scripted-model",
         "STREAMLIT_AGENT_DB_URL": f"sqlite:///{run_dir / 'app.db'}",  # a new store each run
         "STREAMLIT_AGENT_MESSAGES_PER_MINUTE": "0",  # 60 turns in a few minutes is the point
+        "STREAMLIT_AGENT_ANON_MESSAGES_PER_MINUTE": "0",  # all sessions together
     }
 
 
