@@ -70,11 +70,13 @@ class RunCancelled(BaseException):
 
 
 class TurnLimitReached(RunCancelled):
-    """Raised inside a run that reached its time or output budget; `reason` says which."""
+    """Raised inside a run that reached its time or output budget; `reason` says which,
+    `arrived` is the answer text streamed so far."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, arrived: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.arrived = arrived
 
 
 def time_limit_reason(seconds: float) -> str:
@@ -94,14 +96,22 @@ class TurnGuard(BaseCallbackHandler):
         self.max_seconds = max_seconds
         self.deadline = time.monotonic() + max_seconds if max_seconds > 0 else float("inf")
         self.streamed = 0
+        # The model call's text so far, kept here too: LangChain does not promise that the
+        # step recorder sees a token before this handler ends the run on it.
+        self.arrived = ""
 
     def _check(self, *args: Any, **kwargs: Any) -> None:
         if self.outcome.cancelled.is_set():
             raise RunCancelled
         if time.monotonic() >= self.deadline:
-            raise TurnLimitReached(time_limit_reason(self.max_seconds))
+            raise TurnLimitReached(time_limit_reason(self.max_seconds), self.arrived)
+
+    def _call_starts(self, *args: Any, **kwargs: Any) -> None:
+        self.arrived = ""
+        self._check()
 
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        self.arrived = (self.arrived + token)[:TURN_OUTPUT_CHARS]
         self._check()
         message = getattr(kwargs.get("chunk"), "message", None)
         calls = getattr(message, "tool_call_chunks", None) or []
@@ -112,10 +122,11 @@ class TurnGuard(BaseCallbackHandler):
         if self.streamed > TURN_OUTPUT_CHARS:
             raise TurnLimitReached(
                 f"Stopped: the answer passed {TURN_OUTPUT_CHARS:,} characters, the most one "
-                "answer may stream; what arrived is kept."
+                "answer may stream; what arrived is kept.",
+                self.arrived,
             )
 
-    on_llm_start = on_chat_model_start = _check
+    on_llm_start = on_chat_model_start = _call_starts
     on_tool_start = on_agent_action = on_chain_start = _check
 
 
@@ -298,7 +309,7 @@ def _conclude(
             "thread_id": history.thread_id,
         }
     elif isinstance(error, TurnLimitReached):
-        arrived = recorder.partial_answer[:TURN_OUTPUT_CHARS]  # one chunk may overshoot
+        arrived = max(recorder.partial_answer, error.arrived, key=len)[:TURN_OUTPUT_CHARS]
         kept = recorder.messages(arrived, status=STATUS_INTERRUPTED, stop_reason=error.reason)
         _off_page(lambda: outcome.claim() and history.add_messages([question, *kept]))
     elif error is not None:
@@ -369,7 +380,7 @@ def run(
         raise
     if not ended:
         outcome.cancelled.set()
-        result.error = TurnLimitReached(time_limit_reason(max_seconds))
+        result.error = TurnLimitReached(time_limit_reason(max_seconds), guard.arrived)
     if record_to and recording is not None and result.error is None:
         _save_recording(record_to, question, recording)
     try:
