@@ -92,7 +92,7 @@ class Settings:
     daily_tokens: int = 0  # per user when the server's key pays; 0 is no budget
     # Anonymous visitors together (a new cookie is a new user, so per-user limits alone
     # bound nothing): per instance in-process and across instances in the store.
-    anon_messages_per_minute: int = 60  # 0 turns the ceiling off
+    anon_messages_per_minute: int = 30  # 0 turns the ceiling off
     anon_daily_tokens: int = 0  # when the server's key pays; 0: 10 x daily_tokens
     address_messages_per_minute: int = 20  # anonymous, per client address; 0: off
     # Signs the anonymous identity cookie; unset: a key the store makes once and keeps.
@@ -154,7 +154,7 @@ def load_settings(
         legacy_owner=get("STREAMLIT_AGENT_LEGACY_OWNER"),
         messages_per_minute=_as_int(get("STREAMLIT_AGENT_MESSAGES_PER_MINUTE"), 20),
         daily_tokens=_as_int(get("STREAMLIT_AGENT_DAILY_TOKENS"), 0),
-        anon_messages_per_minute=_as_int(get("STREAMLIT_AGENT_ANON_MESSAGES_PER_MINUTE"), 60),
+        anon_messages_per_minute=_as_int(get("STREAMLIT_AGENT_ANON_MESSAGES_PER_MINUTE"), 30),
         anon_daily_tokens=_as_int(get("STREAMLIT_AGENT_ANON_DAILY_TOKENS"), 0),
         address_messages_per_minute=_as_int(get("STREAMLIT_AGENT_ADDRESS_MESSAGES_PER_MINUTE"), 20),
         secret=get("STREAMLIT_AGENT_SECRET"),
