@@ -69,7 +69,8 @@ def _extension_problems(markdown: str) -> list[str]:
                 problems.append(f"math in {child.content!r}")
             if re.search(rf":{_NAME_CHAR}(?:{_NAME_CHAR}|[-_])*[\[{{]", child.content):
                 problems.append(f"directive in {child.content!r}")
-        if re.search(r"(?i)(?<![a-z])https?://|www\.", outside):
+        # micromark takes `http` after anything but an ASCII letter (`ſ` and `K` too).
+        if re.search(r"(?<![A-Za-z])(?i:https?://)|(?i:www\.)", outside):
             problems.append(f"bare URL in {outside!r}")
     return problems
 
@@ -139,6 +140,7 @@ HOSTILE = {
     "bare URL eats a link bracket": "http://x.example/[t a](![x](http://evil.example/b))",
     "bare URL after a backslash": "\\http://x.example/[t a](![x](http://evil.example/b))",
     "bare URL eats an escape": "http://x.example\\:\t[r](http://evil.example/e)",
+    "bare URL after a non-ASCII letter": "ſhttp://x.example/`a ![x](http://evil.example/u) `",
     "footnote holds a definition": "[^1]: [r]: http://evil.example/n\n\n![r] [r][]",
     "footnote cuts a code span": "`a\n[^1]: ![x](http://evil.example/f)`\n\nb[^1]",
     "table cuts a code span": "x `a\n| h |\n|---|\n| ![x](http://evil.example/t)` |",
