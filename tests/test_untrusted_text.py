@@ -225,6 +225,15 @@ def test_reference_links_show_their_url() -> None:
     assert _problems(out) == []
 
 
+def test_references_cannot_blow_the_text_up() -> None:
+    # Each use repeats the destination: 4,000 uses of a 4,000-character one made 16 MB.
+    text = "[a]: http://x.example/" + "x" * 4000 + "\n\n" + "[a]" * 4000
+    out = markdown_text(text)
+    assert len(out) <= 3 * len(text)
+    assert _problems(out) == [] and _extension_problems(out) == []
+    assert "[a]" * 10 in _rendered_text(out)
+
+
 def test_a_link_already_showing_its_url_is_left_alone() -> None:
     text = "[https://example.com/x](https://example.com/x) and <https://example.com/y>"
     assert markdown_text(text) == text

@@ -12,6 +12,7 @@ quote, backtick run or space it does not look past again (index lists, not re-se
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from bisect import bisect_left
 from collections.abc import Callable
@@ -105,7 +106,29 @@ def _label_key(label: str) -> str:
     return " ".join(label.split()).casefold()
 
 
-def _inline(text: str, defs: dict[str, str], in_link: bool) -> str:
+class _Overgrown(Exception):
+    """The rewrite would repeat definitions' destinations more than the text is long."""
+
+
+class _Definitions(dict[str, str]):
+    """Link definitions by label key. Every use of one repeats its destination (twice:
+    shown and linked), so a long destination used thousands of times would make the
+    rewrite, and the parse that checks it, quadratic; uses may repeat `allowance` chars."""
+
+    def __init__(self, allowance: int) -> None:
+        super().__init__()
+        self.allowance = allowance
+
+    def use(self, key: str) -> str | None:
+        dest = self.get(key)
+        if dest is not None:
+            self.allowance -= len(dest)
+            if self.allowance < 0:
+                raise _Overgrown
+        return dest
+
+
+def _inline(text: str, defs: _Definitions, in_link: bool) -> str:
     return _Inline(text, defs, in_link).rewrite()
 
 
@@ -115,7 +138,7 @@ class _Inline:
     links and every link made to show its target. A `!` before an image is escaped, or it
     would turn the link that replaces the image into one."""
 
-    def __init__(self, text: str, defs: dict[str, str], in_link: bool) -> None:
+    def __init__(self, text: str, defs: _Definitions, in_link: bool) -> None:
         self.text, self.n, self.defs, self.in_link = text, len(text), defs, in_link
         self._found: dict[str, list[int]] = {}
         self._runs: dict[int, list[int]] | None = None
@@ -382,7 +405,7 @@ class _Inline:
     ) -> str:
         defs, in_link = self.defs, self.in_link
         if dest is None:
-            dest = defs.get(_label_key(label or text))
+            dest = defs.use(_label_key(label or text))
             if dest is None and label is None and text in (" ", "x", "X") and not bang:
                 return raw  # a task list box, which no definition can name (or hardly)
             if dest is None:  # plain brackets, escaped so no definition we missed makes a link
@@ -413,7 +436,8 @@ def _outside_code(text: str, change: Callable[[str], str]) -> str:
 
 
 def _transform(text: str) -> str:
-    defs: dict[str, str] = {}
+    """`text` with images made links and links showing targets; raises _Overgrown."""
+    defs = _Definitions(allowance=len(text) + 1_000)
 
     def show_definition(match: re2._Match) -> str:
         # Uses are rewritten inline, so the definition stays only as visible text; the blank
@@ -493,7 +517,11 @@ def markdown_text(text: str) -> str:
     """`text` as Markdown for `st.markdown`: no images, every link showing its target."""
     text = printable(text).replace("\r\n", "\n").replace("\r", "\n")
     blunt = _shortcodes_off(text).translate(_ESCAPE_BLUNT)
-    for candidate in (_transform(text), blunt):
+    candidates = [blunt]
+    # References used to blow the text up are shown as typed instead.
+    with contextlib.suppress(_Overgrown):
+        candidates.insert(0, _transform(text))
+    for candidate in candidates:
         if _is_safe(candidate):
             return candidate
     # With every ASCII punctuation escaped no link, image, code or extension can start.
