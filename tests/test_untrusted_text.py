@@ -305,3 +305,12 @@ def test_hypothesis_fuzz_never_yields_an_image_or_hidden_link() -> None:
         assert _problems(out) == [] and _extension_problems(out) == [], out
 
     check()
+
+
+def test_raw_html_is_text_even_where_html_is_rendered() -> None:
+    """Streamlit shows HTML as text; an export's viewer may render it (finding 9)."""
+    out = markdown_text("<img src=x onerror=alert(1)> <b>b</b>\n\n<div>\n<script>x</script>")
+    html = MarkdownIt("commonmark", {"html": True}).render(out + " <https://x.example/a>")
+    assert "<img" not in html and "<b>" not in html and "<script" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert '<a href="https://x.example/a">' in html
