@@ -4,6 +4,11 @@ An export holds what the store holds: an answer replaced by Regenerate or by Edi
 resend is deleted with its steps (README "Regenerate and edit"), so it is in no export.
 Each answer carries its token use (summed over the run's model calls), its estimated
 cost when the model has a known price, and its feedback with any comment.
+
+The Markdown export holds untrusted text (questions, answers, tool names) as the page
+shows it (`safe_markdown`): a viewer that opens the file loads no image and runs no HTML,
+and every link shows its target. Tool input, output and reasoning go in code blocks. The
+JSON export is for programs and keeps every message as it was.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from langchain_core.messages import BaseMessage, message_to_dict
 
 from streamlit_agent.meter import Prices, answer_usage, conversation_usage, describe
 from streamlit_agent.plain_text import message_text, printable
+from streamlit_agent.safe_markdown import markdown_text, option_text
 from streamlit_agent.steps import Step, Turn, group_turns
 from streamlit_agent.store import ThreadSummary
 
@@ -136,6 +142,11 @@ def _answer_notes(answer: BaseMessage | None, notes: AnswerNotes) -> list[str]:
     return lines
 
 
+def _line(text: str) -> str:
+    """Untrusted text for one line of the transcript (a heading, a list item)."""
+    return markdown_text(option_text(text))
+
+
 def export_markdown(
     thread: ThreadSummary | None,
     messages: Sequence[BaseMessage],
@@ -143,25 +154,26 @@ def export_markdown(
 ) -> str:
     """A readable transcript: each question, its tool steps and the answer."""
     notes = notes or AnswerNotes()
-    title = (thread.title if thread else "") or "Conversation"
+    title = _line((thread.title if thread else "") or "Conversation")
     lines = [f"# {title}", ""]
     if thread is not None:
         lines += [f"- Conversation: `{thread.id}`"]
         if thread.model:
-            lines += [f"- Model: {thread.model}"]
+            lines += [f"- Model: {_line(thread.model)}"]
         lines += [f"- Exported: {_when(time.time())}"]
         lines += [f"- Tokens: {describe(conversation_usage(messages, notes.prices))}"]
         lines += ["- Replaced answers (Regenerate, Edit & resend) are deleted, so not here.", ""]
     for number, turn in enumerate(group_turns(list(messages)), start=1):
         question = message_text(turn.user.content) if turn.user else ""
-        lines += [f"## {number}. Question", "", question, ""]
+        lines += [f"## {number}. Question", "", markdown_text(question), ""]
         for step in turn.steps:
             if step.reasoning:
                 lines += ["### Thinking", "", code_block(step.reasoning), ""]
             if step.said.strip():
-                lines += [step.said, ""]
+                lines += [markdown_text(step.said), ""]
             duration = f" · {step.duration_s:.2f} s" if step.duration_s is not None else ""
-            lines += [f"### Step: {step.tool} ({step.status}{duration})", ""]
+            tool, status = _line(step.tool), _line(step.status)
+            lines += [f"### Step: {tool} ({status}{duration})", ""]
             lines += ["Input:", "", code_block(_input_text(step.input)), ""]
             lines += ["Output:", "", code_block(step.output), ""]
             if step.error and step.error != step.output:
@@ -169,8 +181,8 @@ def export_markdown(
         answer = message_text(turn.answer.content) if turn.answer else ""
         if turn.reasoning:
             lines += ["### Thinking", "", code_block(turn.reasoning), ""]
-        lines += ["### Answer", "", answer or "_(no answer)_", ""]
+        lines += ["### Answer", "", markdown_text(answer) if answer else "_(no answer)_", ""]
         lines += _answer_notes(turn.answer, notes)
         if turn.status != "complete":
-            lines += [f"_Status: {turn.status}_", ""]
+            lines += [f"_Status: {_line(turn.status)}_", ""]
     return printable("\n".join(lines))

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 from zoneinfo import available_timezones
 
+import re2
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from streamlit_agent.grounding import ToolFact, web_snippets
+from streamlit_agent.plain_text import printable
 
 SMALL_MODEL_PROMPT = (
     "You are a friendly assistant. Answer in one or two short sentences. "
@@ -34,24 +35,26 @@ SMALL_MODEL_PROMPT = (
 EARLIER_STATEMENTS = 4  # the user's latest messages restated to the model
 CALL_PROMPT = "Write the {tool} call for the user's last message, like the examples."
 
-_NUMBER = re.compile(r"\d")
-_SEARCH_REQUEST = re.compile(
-    r"\b(search|look(?:\s+it)?\s+up|lookup|google|on the (?:web|internet)|online)\b", re.I
+# RE2, linear in the question's length: Python's re took 15 s on a question of 20,000
+# digits (the expression's nested repeats) and seconds on "1+" and spaces, holding the GIL.
+# RE2's \d, \s, \w and \b are ASCII (the calculator grammar takes ASCII digits only); a
+# keyword touching a non-ASCII letter ("sqrté") now counts as a word.
+_NUMBER = re2.compile(r"\d")
+_SEARCH_REQUEST = re2.compile(
+    r"(?i)\b(search|look(?:\s+it)?\s+up|lookup|google|on the (?:web|internet)|online)\b"
 )
-_ARITHMETIC = re.compile(
-    r"\d\s*[-+*/x×÷^%]\s*\(?\s*\d|\d\s*%|\b(?:plus|minus|times|multipl\w*|divid\w*|add|"
+_ARITHMETIC = re2.compile(
+    r"(?i)\d\s*[-+*/x×÷^%]\s*\(?\s*\d|\d\s*%|\b(?:plus|minus|times|multipl\w*|divid\w*|add|"
     r"subtract|sum|total|product|percent|squared|cubed|power|square root|sqrt|average|"
-    r"double|half|twice|how many|how much|how old|each|per|left|remain\w*|altogether)\b",
-    re.I,
+    r"double|half|twice|how many|how much|how old|each|per|left|remain\w*|altogether)\b"
 )
-_CLOCK = re.compile(
-    r"\b(?:what|which|current|tell me the|today'?s)\b[^.?!]*\b(?:date|time|day|year|month)\b",
-    re.I,
+_CLOCK = re2.compile(
+    r"(?i)\b(?:what|which|current|tell me the|today'?s)\b[^.?!]*\b(?:date|time|day|year|month)\b"
 )
 
 _OPERAND = r"(?:\(\s*)*\d+(?:\.\d+)?(?:\s*\))*"
-_EXPRESSION = re.compile(rf"{_OPERAND}(?:\s*[-+*/^]\s*{_OPERAND})+")
-_NUMBER_TEXT = re.compile(r"\d+(?:\.\d+)?")
+_EXPRESSION = re2.compile(rf"{_OPERAND}(?:\s*[-+*/^]\s*{_OPERAND})+")
+_NUMBER_TEXT = re2.compile(r"\d+(?:\.\d+)?")
 _IMPLIED_NUMBERS = {"%": "100", "percent": "100", "squared": "2", "cubed": "3", "double": "2"}
 
 # Held by llama.cpp's JSON-schema grammar. "%" is left out on purpose: to the calculator
@@ -85,6 +88,7 @@ EXAMPLES: dict[str, list[tuple[list[tuple[str, str]], str, dict[str, str]]]] = {
 
 def pick_tool(question: str, offered: set[str]) -> str | None:
     """The one tool this question needs, if it needs one and it is offered."""
+    question = printable(question)  # RE2 reads UTF-8, which has no lone surrogates
     if "web_search" in offered and _SEARCH_REQUEST.search(question):
         return "web_search"
     if "calculator" in offered and _NUMBER.search(question) and _ARITHMETIC.search(question):
@@ -106,20 +110,28 @@ def _zones_by_place() -> dict[str, str]:
 def timezone_pattern(question: str) -> str:
     """Only the zones of places the question names, or none: shown "the date in Tokyo"
     as an example, the model asked "What is today's date?" wrote Asia/Tokyo."""
-    asked = question.lower()
+    asked = printable(question).lower()
     named = sorted(
         zone
         for place, zone in _zones_by_place().items()
-        if re.search(rf"\b{re.escape(place)}\b", asked)
+        if place in asked and _whole_words(place).search(asked)  # `in` first: 400 places
     )
     return f"^({'|'.join(_literal(z) for z in named)})?$" if named else "^$"
+
+
+_IN_CLASS = str.maketrans({c: f"[{c}]" for c in "()*+.?|{}$"})
+
+
+@functools.lru_cache(maxsize=1024)
+def _whole_words(place: str) -> re2._Regexp:
+    return re2.compile(rf"\b{re2.escape(place)}\b")
 
 
 def _literal(text: str) -> str:
     # Special characters go in a one-character class: llama.cpp's grammar strings have
     # no escape for a parenthesis or a caret, and a grammar it cannot parse stopped the
     # server.
-    return re.sub(r"([()*+.?|{}$])", r"[\1]", text.replace("^", "**"))
+    return text.replace("^", "**").translate(_IN_CLASS)
 
 
 def expression_pattern(question: str, earlier: str = "") -> str:
@@ -130,6 +142,7 @@ def expression_pattern(question: str, earlier: str = "") -> str:
     from the conversation (and 100 for a percentage, 2 and 3 for squares and cubes):
     asked "15% of 80" it wrote "15 / 2".
     """
+    question, earlier = printable(question), printable(earlier)
     written = [m.group(0).strip() for m in _EXPRESSION.finditer(question)]
     balanced = [w for w in written if w.count("(") == w.count(")")]
     if balanced:

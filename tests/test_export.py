@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from langchain_core.messages import HumanMessage, messages_from_dict
 
@@ -84,3 +85,27 @@ def test_reasoning_and_what_the_model_said_are_exported_and_survive_the_store(tm
         text.index("### Step: calculator"),
     )
     assert thinking < said < step < text.index("The tool said 3") < text.index("### Answer")
+
+
+HOSTILE_ANSWER = (
+    "Done! ![x](http://evil.example/?d=1) <img src=x onerror=alert(1)>\n\n"
+    "<script>alert(2)</script>\n\n[r]: http://evil.example/ref\n\n![r]"
+)
+
+
+def test_markdown_export_loads_nothing_and_runs_no_html(tmp_path):
+    """A viewer that renders the export's HTML loads no image and runs no script (finding 9)."""
+    from markdown_it import MarkdownIt
+
+    turn = a_turn("Show ![q](http://evil.example/q) <img src=q>", 1)
+    turn[1].content = "Calling <script>alert(3)</script> ![s](http://evil.example/s)"
+    turn[3].content = HOSTILE_ANSWER
+    thread, messages = _stored(tmp_path, turn)
+    text = export_markdown(thread, messages)
+    assert "![" not in text
+    assert not re.search(r"(?<!\\)<(?:img|script)", text)  # only as `\<img`, shown as text
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
+    assert "<img" not in html and "<script" not in html
+    # Each target is still there to read, as on the page.
+    for target in ("http://evil.example/?d=1", "http://evil.example/ref", "src=x onerror"):
+        assert target in html

@@ -69,7 +69,8 @@ def _extension_problems(markdown: str) -> list[str]:
                 problems.append(f"math in {child.content!r}")
             if re.search(rf":{_NAME_CHAR}(?:{_NAME_CHAR}|[-_])*[\[{{]", child.content):
                 problems.append(f"directive in {child.content!r}")
-        if re.search(r"(?i)(?<![a-z])https?://|www\.", outside):
+        # micromark takes `http` after anything but an ASCII letter (`ſ` and `K` too).
+        if re.search(r"(?<![A-Za-z])(?i:https?://)|(?i:www\.)", outside):
             problems.append(f"bare URL in {outside!r}")
     return problems
 
@@ -139,6 +140,7 @@ HOSTILE = {
     "bare URL eats a link bracket": "http://x.example/[t a](![x](http://evil.example/b))",
     "bare URL after a backslash": "\\http://x.example/[t a](![x](http://evil.example/b))",
     "bare URL eats an escape": "http://x.example\\:\t[r](http://evil.example/e)",
+    "bare URL after a non-ASCII letter": "ſhttp://x.example/`a ![x](http://evil.example/u) `",
     "footnote holds a definition": "[^1]: [r]: http://evil.example/n\n\n![r] [r][]",
     "footnote cuts a code span": "`a\n[^1]: ![x](http://evil.example/f)`\n\nb[^1]",
     "table cuts a code span": "x `a\n| h |\n|---|\n| ![x](http://evil.example/t)` |",
@@ -223,6 +225,15 @@ def test_reference_links_show_their_url() -> None:
     assert _problems(out) == []
 
 
+def test_references_cannot_blow_the_text_up() -> None:
+    # Each use repeats the destination: 4,000 uses of a 4,000-character one made 16 MB.
+    text = "[a]: http://x.example/" + "x" * 4000 + "\n\n" + "[a]" * 4000
+    out = markdown_text(text)
+    assert len(out) <= 3 * len(text)
+    assert _problems(out) == [] and _extension_problems(out) == []
+    assert "[a]" * 10 in _rendered_text(out)
+
+
 def test_a_link_already_showing_its_url_is_left_alone() -> None:
     text = "[https://example.com/x](https://example.com/x) and <https://example.com/y>"
     assert markdown_text(text) == text
@@ -294,3 +305,12 @@ def test_hypothesis_fuzz_never_yields_an_image_or_hidden_link() -> None:
         assert _problems(out) == [] and _extension_problems(out) == [], out
 
     check()
+
+
+def test_raw_html_is_text_even_where_html_is_rendered() -> None:
+    """Streamlit shows HTML as text; an export's viewer may render it (finding 9)."""
+    out = markdown_text("<img src=x onerror=alert(1)> <b>b</b>\n\n<div>\n<script>x</script>")
+    html = MarkdownIt("commonmark", {"html": True}).render(out + " <https://x.example/a>")
+    assert "<img" not in html and "<b>" not in html and "<script" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert '<a href="https://x.example/a">' in html
