@@ -289,6 +289,16 @@ def _wait(worker: threading.Thread, tick: Callable[[float], None], give_up_s: fl
     return True
 
 
+def _await_run(
+    worker: threading.Thread, tick: Callable[[float], None], guard: TurnGuard, result: _RunResult
+) -> None:
+    """Wait for the run; a second past its deadline, end the turn at its time limit."""
+    give_up = guard.max_seconds + DEADLINE_GRACE_S if guard.max_seconds > 0 else inf
+    if not _wait(worker, tick, give_up):
+        guard.outcome.cancelled.set()
+        result.error = TurnLimitReached(time_limit_reason(guard.max_seconds), guard.arrived)
+
+
 def _conclude(
     result: _RunResult,
     history: DurableChatHistory,
@@ -363,24 +373,19 @@ def run(
         try:
             gate = ApprovalGate(decisions, approved)
             with approvals(gate), claiming_turn(outcome), using_history(history):
-                callbacks = [guard, *handlers]
-                if recording is not None:
-                    callbacks.append(recording)
+                callbacks = [guard, *handlers, *([recording] if recording else [])]
                 run_turn(get_agent(), history.thread_id, question, recorder, callbacks)
         except BaseException as exc:
             result.error = exc
 
     worker = _start_worker(work)
     try:
-        ended = _wait(worker, tick, max_seconds + DEADLINE_GRACE_S if max_seconds > 0 else inf)
+        _await_run(worker, tick, guard, result)
     except BaseException:
         # Stop, a new message or a closed tab interrupts the page: keep what arrived.
         outcome.cancelled.set()
         _save_interrupted(history, outcome, question, recorder)
         raise
-    if not ended:
-        outcome.cancelled.set()
-        result.error = TurnLimitReached(time_limit_reason(max_seconds), guard.arrived)
     if record_to and recording is not None and result.error is None:
         _save_recording(record_to, question, recording)
     try:
