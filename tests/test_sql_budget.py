@@ -133,6 +133,21 @@ def test_a_sort_past_sqlites_heap_limit_gets_a_clear_message(db: Path) -> None:
     assert run_query(query) == sql_worker.OUT_OF_MEMORY
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT zeroblob(2000000000)",
+        "SELECT length(replace(hex(zeroblob(499999)), '0', 'ab'))",
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) "
+        "SELECT length(group_concat(hex(randomblob(100)))) FROM n",
+    ],
+)
+def test_a_value_past_its_limit_gets_a_clear_message(db: Path, query: str) -> None:
+    # SQLite alone would say "string or blob too big", which names no limit.
+    assert run_query(query) == sql_worker.VALUE_TOO_BIG
+    assert "1,000,000 bytes" in sql_worker.VALUE_TOO_BIG
+
+
 def test_a_wide_result_is_capped_in_bytes_rows_and_columns(db: Path) -> None:
     result = run_query(WIDE)
     assert len(result.encode()) <= sql_module.MAX_RESULT_BYTES  # it was 20 MB

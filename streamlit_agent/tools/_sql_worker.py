@@ -96,6 +96,11 @@ OUT_OF_MEMORY = (
     f"The query needed more memory than its limit ({WORKER_MEMORY_BYTES // 2**20} MB) and "
     "was stopped; select fewer or smaller values."
 )
+# SQLite's own words for a value past SQLITE_LIMIT_LENGTH are "string or blob too big".
+VALUE_TOO_BIG = (
+    f"A value in the query grew past its limit ({MAX_VALUE_BYTES:,} bytes) and the query "
+    "was stopped; select smaller values."
+)
 
 
 def too_long(time_limit_s: float) -> str:
@@ -422,6 +427,8 @@ def _failure(
         return ONLY_ONE_STATEMENT
     if "out of memory" in str(exc):
         return OUT_OF_MEMORY
+    if "string or blob too big" in str(exc):
+        return VALUE_TOO_BIG
     return f"SQL error: {exc}"
 
 
