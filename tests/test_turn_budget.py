@@ -183,3 +183,30 @@ def test_a_tool_error_reaches_the_model_and_the_step_scrubbed_and_capped() -> No
     assert said.startswith("Tool leaky failed: RuntimeError:")
     assert "hunter2-pass" not in said and "K3y-0123456789" not in said
     assert len(said) < MAX_REASON_CHARS + 100
+
+
+def test_a_long_answer_is_redrawn_less_often_as_each_redraw_gets_dearer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each redraw cleans the whole answer so far; redrawing at a fixed rate would make a
+    long answer's drawing cost grow with the square of its length."""
+    from streamlit_agent.ui import chat
+
+    clock = [0.0]
+    monkeypatch.setattr(chat.time, "monotonic", lambda: clock[0])
+
+    class SlowSlot:
+        draws = 0
+
+        def markdown(self, text: str) -> None:
+            SlowSlot.draws += 1
+            clock[0] += 0.05  # a redraw of a long answer: 50 ms
+
+        def empty(self) -> None: ...
+
+    stream = chat.AnswerStream(thinking_slot=SlowSlot(), slot=SlowSlot())
+    for _ in range(200):  # a token every 5 ms
+        clock[0] += 0.005
+        stream.on_llm_new_token("word ")
+    assert SlowSlot.draws <= 20, f"{SlowSlot.draws} redraws of 50 ms for 1 s of tokens"
+    assert SlowSlot.draws >= 5, "the answer still streams"

@@ -445,9 +445,11 @@ class LiveSteps(StreamlitCallbackHandler):
 
 class AnswerStream(BaseCallbackHandler):
     """Streams the answer into its slot, and the model's reasoning above it: the first
-    token at once, then at most every `interval_s`, since each redraw checks the whole
-    text so far (ui/text.py). A reply that calls tools is cleared from here; its text and
-    reasoning are drawn above its steps (`LiveSteps`)."""
+    token at once, then at most every `interval_s`, and never sooner than three times the
+    last redraw took: each redraw checks the whole text so far (safe_markdown.py), so a
+    long answer would otherwise cost time growing with the square of its length. A reply
+    that calls tools is cleared from here; its text and reasoning are drawn above its
+    steps (`LiveSteps`)."""
 
     def __init__(self, thinking_slot: Any, slot: Any, interval_s: float = 0.03) -> None:
         self.thinking_slot = thinking_slot
@@ -456,21 +458,22 @@ class AnswerStream(BaseCallbackHandler):
         self.text = ""
         self.reasoning = ""
         self._thinking_shown = ""
-        self._drawn_at = 0.0
+        self._next_draw_at = 0.0
 
     def on_llm_start(self, *args: Any, **kwargs: Any) -> None:
         self.text = self.reasoning = self._thinking_shown = ""
-        self._drawn_at = 0.0
+        self._next_draw_at = 0.0
 
     on_chat_model_start = on_llm_start
 
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
         self.text += token
         self.reasoning += reasoning_of(getattr(kwargs.get("chunk"), "message", None))
-        now = time.monotonic()
-        if now - self._drawn_at >= self.interval_s:
-            self._drawn_at = now
+        started = time.monotonic()
+        if started >= self._next_draw_at:
             self._draw(cursor=" ▌")
+            took = time.monotonic() - started
+            self._next_draw_at = started + max(self.interval_s, 3 * took)
 
     def _draw(self, cursor: str = "") -> None:
         if self.reasoning and self.reasoning != self._thinking_shown:
