@@ -47,7 +47,9 @@ database:
 	  fi; \
 	fi
 
+# The layers and the absence of import circles first (.importlinter), then every test.
 test: dev-install browser database
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 # Seconds per turn, the app next to the plain recipe (benchmarks/turns.py; see

@@ -37,15 +37,15 @@ from langchain_core.chat_history import InMemoryChatMessageHistory
 from langchain_core.messages import HumanMessage
 from langchain_core.runnables.history import RunnableWithMessageHistory
 
-from streamlit_agent.agent import build_agent, run_turn
+from streamlit_agent.agent.build import SYSTEM_PROMPT, build_agent, run_turn
 from streamlit_agent.config import Settings
-from streamlit_agent.providers import (
+from streamlit_agent.conversation.steps import Step, StepRecorder, group_turns
+from streamlit_agent.models.providers import (
     BUNDLED_MODEL_TOOLS,
     ModelChoice,
     build_chat_model,
     history_budget,
 )
-from streamlit_agent.steps import Step, StepRecorder, group_turns
 from streamlit_agent.tools import discover_tools, web_search
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,8 +230,8 @@ def agent_factory(
 ) -> AgentFactory:
     """Agents built as the app builds them for `choice`, with the bundled model's tool set."""
     llm = build_chat_model(choice, settings, local_base_url=base_url, local_api_key=api_key)
-    tools = discover_tools(None, mcp_config="").select(BUNDLED_MODEL_TOOLS)
-    budget = history_budget(choice, settings, tools, model_path)
+    tools = discover_tools(None).select(BUNDLED_MODEL_TOOLS)
+    budget = history_budget(choice, settings, tools, model_path, SYSTEM_PROMPT)
     return lambda get_history: build_agent(llm, tools, settings, get_history, budget)
 
 
@@ -262,7 +262,7 @@ def model(kind: str, cases: Sequence[Case], settings: Settings) -> Iterator[Agen
             choice = ModelChoice("compatible", "scripted-model", server.base_url)
             yield agent_factory(choice, settings, server.base_url, "not-needed", None)
         return
-    from streamlit_agent.local_model import LocalModelServer, find_bundled_model
+    from streamlit_agent.models.bundled.server import LocalModelServer, find_bundled_model
 
     server = LocalModelServer(find_bundled_model(settings.local_model_path))
     server.start()

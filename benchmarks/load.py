@@ -213,8 +213,8 @@ def check_store(
     """Problems with what the store holds for each session; [] when all is there, once."""
     from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-    from streamlit_agent.steps import STATUS_COMPLETE, group_turns
-    from streamlit_agent.store import ConversationStore
+    from streamlit_agent.conversation.steps import STATUS_COMPLETE, group_turns
+    from streamlit_agent.store.database import ConversationStore
 
     problems: list[str] = []
     store = ConversationStore(db_url)
@@ -598,7 +598,7 @@ def run_benchmark(
     log: Any = None,
 ) -> BenchmarkResult:
     """Run the load: one scripted model, one app, `sessions` browsers chatting `turns` each."""
-    from streamlit_agent.errors import redact_url
+    from streamlit_agent.safety.redact import redact_url
 
     say = log or (lambda message: None)
     ensure_loopback_bypasses_proxies()

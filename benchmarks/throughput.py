@@ -95,8 +95,8 @@ def server_model_settings(model_path: Path) -> Any:
     """The ModelSettings the app's server builds (local_model_server.build_app)."""
     from llama_cpp.server.settings import ModelSettings
 
-    from streamlit_agent.local_model import CHAT_FORMAT, MODEL_ALIAS
-    from streamlit_agent.local_model_server import parse_args
+    from streamlit_agent.models.bundled.launcher import parse_args
+    from streamlit_agent.models.bundled.server import CHAT_FORMAT, MODEL_ALIAS
 
     args = parse_args(
         [
@@ -174,7 +174,7 @@ def server_process(base_url: str) -> Any:
     for child in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.Error):
             command = child.cmdline()
-            if "streamlit_agent.local_model_server" in command and port in command:
+            if "streamlit_agent.models.bundled.launcher" in command and port in command:
                 return child
     raise RuntimeError(f"no model server process for {base_url}")
 
@@ -182,7 +182,7 @@ def server_process(base_url: str) -> Any:
 def app_chat_model(server: Any) -> Any:
     """The app's chat model for the bundled choice, pointed at `server`."""
     from streamlit_agent.config import Settings
-    from streamlit_agent.providers import ModelChoice, build_chat_model
+    from streamlit_agent.models.providers import ModelChoice, build_chat_model
 
     return build_chat_model(
         ModelChoice("bundled", "smollm2"),
@@ -232,7 +232,7 @@ def machine_note() -> str:
 def run(rounds: int, max_tokens: int, say: Callable[[str], None]) -> list[Generation]:
     from llama_cpp import Llama
 
-    from streamlit_agent.local_model import LocalModelServer, find_bundled_model
+    from streamlit_agent.models.bundled.server import LocalModelServer, find_bundled_model
 
     model_path = find_bundled_model(os.environ.get("STREAMLIT_AGENT_LOCAL_MODEL"))
     vocab = Llama(model_path=str(model_path), vocab_only=True, verbose=False)

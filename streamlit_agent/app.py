@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_agent import identity, redact
 from streamlit_agent.config import (
     MAX_MESSAGE_CHARS,
     MAX_STARTERS,
     configuration_problems,
     load_settings,
 )
-from streamlit_agent.ui import sidebar
+from streamlit_agent.safety import redact
+from streamlit_agent.web import identity
+from streamlit_agent.web.ui import sidebar
 
 DRAFT_THREAD_KEY = "draft_thread_id"
 CHAT_INPUT_KEY = "chat-input"
@@ -60,20 +61,22 @@ typed = None if requested else chat_box()
 
 from langchain_core.messages import HumanMessage
 
-from streamlit_agent import limits, resources, turn
-from streamlit_agent.agent import trace_url
-from streamlit_agent.memory import (
+from streamlit_agent.agent.build import trace_url
+from streamlit_agent.conversation import limits
+from streamlit_agent.conversation.meter import conversation_usage
+from streamlit_agent.conversation.steps import new_message_id
+from streamlit_agent.models.catalog import FIRST_LOOK_S, available_models, pick
+from streamlit_agent.models.providers import choose_model, uses_configured_key
+from streamlit_agent.models.replay import replay_problems
+from streamlit_agent.web import resources, turn
+from streamlit_agent.web.history import (
     STORE_PROBLEM_KEY,
     UNREADABLE_KEY,
     flush_unsaved,
     issue_thread_id,
     open_thread,
 )
-from streamlit_agent.meter import conversation_usage
-from streamlit_agent.model_catalog import FIRST_LOOK_S, available_models, pick
-from streamlit_agent.providers import choose_model, uses_configured_key
-from streamlit_agent.steps import new_message_id
-from streamlit_agent.ui import chat
+from streamlit_agent.web.ui import chat
 
 asked = st.session_state.pop(ASKING_KEY, None)  # None: nothing was typed since the last run
 turn.settle_previous_run()  # a Stop or new message: the cut-off turn is saved first
@@ -98,7 +101,8 @@ registry = resources.tool_registry(settings.tools_dir, settings.mcp_config)
 with st.sidebar:
     # A key can be typed where no key or own server is configured (the default model).
     ask_for_key = choose_model(settings).kind != "compatible" and not settings.openai_api_key
-    settings = sidebar.model_section(settings, configuration_problems(settings), ask_for_key)
+    problems = [*configuration_problems(settings), *replay_problems(settings.replay_file)]
+    settings = sidebar.model_section(settings, problems, ask_for_key)
     servers = resources.local_servers(settings.local_servers, settings.local_servers_timeout_s)
     found = servers.snapshot(wait_s=FIRST_LOOK_S)
     options = available_models(settings, found)
@@ -207,10 +211,11 @@ if prompt is not None and prompt.strip():
         server_pays = uses_configured_key(choice, settings) and not st.session_state.get(
             sidebar.USER_API_KEY
         )
-        refusal = limits.refusal(conversations, settings, server_pays)
+        address = identity.client_address()
+        refusal = limits.refusal(conversations, settings, server_pays, address)
         if refusal is not None:
             turn.refuse(history, prompt, refusal, message_id=message_id)
-        limits.record_message(conversations)
+        limits.record_message(conversations, address)
         question = HumanMessage(content=prompt, id=message_id or new_message_id())
         live = chat.draw_live_turn(prompt)
         finished = turn.run(

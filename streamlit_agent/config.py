@@ -273,12 +273,6 @@ def configuration_problems(settings: Settings) -> list[str]:
             "STREAMLIT_AGENT_DB_URL is not a database URL; expected e.g. "
             "sqlite:///path/to/file.db or postgresql+psycopg://user@host/db."
         )
-    if settings.replay_file:
-        from streamlit_agent.replay import load_problem
-
-        problem = load_problem(settings.replay_file)
-        if problem:
-            problems.append(problem)
     if settings.record_dir and not Path(settings.record_dir).is_dir():
         problems.append("STREAMLIT_AGENT_RECORD_DIR is not a folder; no run is recorded.")
     return problems

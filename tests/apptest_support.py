@@ -8,7 +8,7 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-from streamlit_agent.identity import BROWSER_KEY
+from streamlit_agent.web.identity import BROWSER_KEY
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_agent" / "app.py")
 # AppTest sends no cookies, so each AppTest would be a new anonymous browser; tests that

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from streamlit_agent.local_model import free_port
+from streamlit_agent.models.bundled.server import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright
@@ -73,7 +73,7 @@ def ensure_loopback_bypasses_proxies() -> None:
 def as_anonymous_browser(context: Any, app_url: str, timeout_s: float = 60.0) -> str:
     """Give a browser context the anonymous identity the app issues on a first visit (only
     a cookie the app signed is an identity); returns its owner key."""
-    from streamlit_agent.identity import BROWSER_COOKIE, browser_owner
+    from streamlit_agent.web.identity import BROWSER_COOKIE, browser_owner
 
     page = context.new_page()
     try:

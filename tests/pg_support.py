@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from streamlit_agent.errors import redact_url
+from streamlit_agent.safety.redact import redact_url
 
 PG_URL = os.environ.get(
     "STREAMLIT_AGENT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -11,9 +11,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langchain_core.tools import tool
 from pydantic import Field
 
-from streamlit_agent.agent import build_agent, run_turn, trim_history
+from streamlit_agent.agent.build import build_agent, run_turn
 from streamlit_agent.config import Settings
-from streamlit_agent.steps import STATUS_INTERRUPTED, StepRecorder, group_turns
+from streamlit_agent.conversation.budget import trim_history
+from streamlit_agent.conversation.steps import STATUS_INTERRUPTED, StepRecorder, group_turns
 
 
 class ListHistory(BaseChatMessageHistory):
@@ -276,7 +277,7 @@ send_money.metadata = {"requires_approval": True}
 
 
 def test_call_needing_approval_stops_until_decided() -> None:
-    from streamlit_agent.tool_runner import ApprovalRequired
+    from streamlit_agent.agent.tool_runner import ApprovalRequired
 
     agent, history, _ = make([call("send_money", {"amount": 5}, "c1")], tools=[send_money])
     with pytest.raises(ApprovalRequired) as raised:
@@ -288,7 +289,7 @@ def test_call_needing_approval_stops_until_decided() -> None:
 
 @pytest.mark.parametrize("approved", [True, False])
 def test_decided_call_runs_or_is_refused(approved: bool) -> None:
-    from streamlit_agent.tool_runner import ApprovalGate, approval_key, approvals
+    from streamlit_agent.agent.tool_runner import ApprovalGate, approval_key, approvals
 
     agent, history, model = make(
         [call("send_money", {"amount": 5}, "c1"), AIMessage("done")], tools=[send_money]
@@ -307,7 +308,7 @@ def test_decided_call_runs_or_is_refused(approved: bool) -> None:
 
 
 def test_one_approve_runs_exactly_one_call_and_a_repeated_call_asks_again() -> None:
-    from streamlit_agent.tool_runner import ApprovalGate, ApprovalRequired, approvals
+    from streamlit_agent.agent.tool_runner import ApprovalGate, ApprovalRequired, approvals
 
     runs: list[int] = []
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks import answers
-from streamlit_agent.steps import Step
+from streamlit_agent.conversation.steps import Step
 from tests.scripted_openai import Reply, last_user_text
 
 CLOCK = "2026-03-07 09:05:44 CET (UTC+01:00, Europe/Paris), Saturday; ISO 8601: x"

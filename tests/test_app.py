@@ -81,7 +81,7 @@ def test_whitespace_message_is_ignored_and_not_stored(app_env: Any) -> None:
 
 
 def test_thumbs_on_an_answer_are_stored_and_shown_again(app_env: Any, tmp_path: Path) -> None:
-    from streamlit_agent.store import ConversationStore
+    from streamlit_agent.store.database import ConversationStore
 
     at = ask(start(), "My name is Ada")
     thread = thread_of(at)
@@ -175,7 +175,7 @@ def test_waiting_approval_shows_the_question_once_and_a_new_question_abandons_it
 def test_a_long_conversation_shows_its_newest_turns_and_earlier_ones_on_request(
     app_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from streamlit_agent.ui.chat import SHOWN_TURNS
+    from streamlit_agent.web.ui.chat import SHOWN_TURNS
 
     monkeypatch.setenv("STREAMLIT_AGENT_MESSAGES_PER_MINUTE", "0")
     at = start()
@@ -198,7 +198,7 @@ def test_a_picked_model_that_is_gone_falls_back_to_the_default_and_says_so(
 ) -> None:
     import os
 
-    from streamlit_agent.store import ConversationStore
+    from streamlit_agent.store.database import ConversationStore
 
     monkeypatch.setenv("STREAMLIT_AGENT_LOCAL_SERVERS", "off")
     store = ConversationStore(os.environ["STREAMLIT_AGENT_DB_URL"])

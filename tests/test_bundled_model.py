@@ -19,16 +19,16 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 from openai import OpenAI
 
-from streamlit_agent.agent import build_agent, run_turn
+from streamlit_agent.agent.build import SYSTEM_PROMPT, build_agent, run_turn
 from streamlit_agent.config import Settings
-from streamlit_agent.local_model import (
+from streamlit_agent.conversation.steps import StepRecorder, group_turns
+from streamlit_agent.models.bundled.server import (
     MODEL_ALIAS,
     LocalModelError,
     LocalModelServer,
     find_bundled_model,
 )
-from streamlit_agent.providers import ModelChoice, build_chat_model
-from streamlit_agent.steps import StepRecorder, group_turns
+from streamlit_agent.models.providers import ModelChoice, build_chat_model
 from streamlit_agent.tools import discover_tools
 from streamlit_agent.tools.calculator import calculator
 
@@ -144,7 +144,7 @@ def test_server_that_cannot_start_says_why(tmp_path: object) -> None:
 def test_launcher_refuses_to_serve_without_a_key(tmp_path: Path) -> None:
     launched = subprocess.run(
         [
-            sys.executable, "-m", "streamlit_agent.local_model_server",
+            sys.executable, "-m", "streamlit_agent.models.bundled.launcher",
             "--model", str(tmp_path / "unused.gguf"), "--model-alias", MODEL_ALIAS,
             "--chat-format", "chatml", "--port", "9",
         ],
@@ -284,14 +284,14 @@ def test_other_origins_get_no_cors(server: LocalModelServer) -> None:
 def test_a_200_turn_conversation_is_trimmed_to_fit_the_bundled_context(
     server: LocalModelServer,
 ) -> None:
-    from streamlit_agent.providers import BUNDLED_CONTEXT_TOKENS, history_budget
+    from streamlit_agent.models.providers import BUNDLED_CONTEXT_TOKENS, history_budget
     from streamlit_agent.tools.clock import current_datetime
     from streamlit_agent.tools.web_search import web_search
 
     settings = Settings()
     tools = [calculator, current_datetime, web_search]
     choice = ModelChoice("bundled", "smollm2")
-    budget = history_budget(choice, settings, tools, str(server.model_path))
+    budget = history_budget(choice, settings, tools, str(server.model_path), SYSTEM_PROMPT)
     assert 1000 < budget.tokens < BUNDLED_CONTEXT_TOKENS
     history = InMemoryChatMessageHistory()
     for n in range(200):
@@ -311,7 +311,7 @@ def test_a_200_turn_conversation_is_trimmed_to_fit_the_bundled_context(
 
 
 def test_background_start_reports_failure_to_whoever_waits(tmp_path: Path) -> None:
-    from streamlit_agent.local_model import BackgroundStart
+    from streamlit_agent.models.bundled.server import BackgroundStart
 
     start = BackgroundStart(str(tmp_path / "gone.gguf"))
     with pytest.raises(LocalModelError, match="which is missing"):
@@ -320,7 +320,7 @@ def test_background_start_reports_failure_to_whoever_waits(tmp_path: Path) -> No
 
 
 def test_background_start_loads_the_model_while_the_page_goes_on() -> None:
-    from streamlit_agent.local_model import BackgroundStart
+    from streamlit_agent.models.bundled.server import BackgroundStart
 
     began = time.monotonic()
     start = BackgroundStart(None)
@@ -337,7 +337,7 @@ def test_streamed_replies_are_counted_for_the_token_meter(server: LocalModelServ
     # tokenizer counts it, so the meter covers every call of the run.
     from langchain_core.callbacks import BaseCallbackHandler
 
-    from streamlit_agent.meter import answer_usage
+    from streamlit_agent.conversation.meter import answer_usage
 
     calls: list[dict | None] = []
 

@@ -6,7 +6,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_openai import ChatOpenAI
 
-from streamlit_agent.chat_openai import AppChatOpenAI
+from streamlit_agent.models.openai_client import AppChatOpenAI
 from tests.scripted_openai import Reply, ScriptedOpenAI
 
 HISTORY = [

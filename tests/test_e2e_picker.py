@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from streamlit_agent.local_model import free_port
+from streamlit_agent.models.bundled.server import free_port
 from tests.e2e_support import (
     AppProcess,
     model_env,

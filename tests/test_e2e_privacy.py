@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
-from streamlit_agent.identity import BROWSER_COOKIE, browser_owner
+from streamlit_agent.web.identity import BROWSER_COOKIE, browser_owner
 from tests.e2e_support import (
     SECRET_QUESTION,
     VIEWPORT,

@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from streamlit_agent.store import ConversationStore
-from streamlit_agent.ui.chat import SHOWN_TURNS
+from streamlit_agent.store.database import ConversationStore
+from streamlit_agent.web.ui.chat import SHOWN_TURNS
 from tests.e2e_support import (
     APP_ROOT,
     AppProcess,

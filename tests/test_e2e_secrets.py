@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from streamlit_agent.local_model import free_port
+from streamlit_agent.models.bundled.server import free_port
 from tests.e2e_support import AppProcess, new_page, open_url, send_chat, sidebar_text
 from tests.test_mcp_secrets import (
     ENV_SECRET,

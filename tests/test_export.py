@@ -7,8 +7,8 @@ import re
 
 from langchain_core.messages import HumanMessage, messages_from_dict
 
-from streamlit_agent.export import export_json, export_markdown
-from streamlit_agent.store import ConversationStore
+from streamlit_agent.conversation.export import export_json, export_markdown
+from streamlit_agent.store.database import ConversationStore
 from tests.test_store import a_turn
 
 

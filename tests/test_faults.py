@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from langchain_core.messages import AIMessage, HumanMessage
 from streamlit.testing.v1 import AppTest
 
-from streamlit_agent.export import export_json, export_markdown
-from streamlit_agent.store import ConversationStore
+from streamlit_agent.conversation.export import export_json, export_markdown
+from streamlit_agent.store.database import ConversationStore
 from tests.apptest_support import OWNER, ask, start, step_labels, step_output, texts, thread_of
 from tests.pg_support import PG_URL, pg_admin
 from tests.scripted_openai import Reply
@@ -79,7 +79,7 @@ def test_server_error_gives_a_plain_reason_and_retry(app_env: Any) -> None:
 def test_connection_refused_names_the_base_url(
     app_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from streamlit_agent.local_model import free_port
+    from streamlit_agent.models.bundled.server import free_port
 
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
     at = ask(start(), "Hello")

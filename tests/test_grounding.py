@@ -8,8 +8,8 @@ import re
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
-from streamlit_agent.grounding import ToolFact, ground_answer, repair_text
-from streamlit_agent.small_model import (
+from streamlit_agent.models.bundled.grounding import ToolFact, ground_answer, repair_text
+from streamlit_agent.models.bundled.routing import (
     ARGUMENT_PATTERNS,
     SMALL_MODEL_PROMPT,
     call_prompt,

@@ -17,11 +17,12 @@ import streamlit as st
 from streamlit.runtime.context import StreamlitHeaders
 from streamlit.testing.v1 import AppTest
 
-from streamlit_agent import identity, limits
 from streamlit_agent.config import Settings
-from streamlit_agent.identity import BROWSER_COOKIE, BROWSER_KEY, browser_owner
-from streamlit_agent.memory import Conversations
-from streamlit_agent.store import ConversationStore
+from streamlit_agent.conversation import limits
+from streamlit_agent.store.database import ConversationStore
+from streamlit_agent.store.owned import Conversations
+from streamlit_agent.web import identity
+from streamlit_agent.web.identity import BROWSER_COOKIE, BROWSER_KEY, browser_owner
 from tests.apptest_support import APP, ask, texts, thread_of
 from tests.test_store import make_store, pg_schema, sqlite_file  # noqa: F401 - fixtures
 
@@ -119,12 +120,12 @@ def test_one_client_address_is_limited_whatever_its_cookies(
     app_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STREAMLIT_AGENT_ADDRESS_MESSAGES_PER_MINUTE", "2")
-    monkeypatch.setattr(limits, "client_address", lambda: "203.0.113.7", raising=False)
+    monkeypatch.setattr(identity, "client_address", lambda: "203.0.113.7")
     for _ in range(2):
         assert _errors(ask(_visit(monkeypatch), "What is 6 * 7?")) == []
     [refusal] = _errors(ask(_visit(monkeypatch), "What is 6 * 7?"))
     assert "from your network address" in refusal and "the limit is 2" in refusal
-    monkeypatch.setattr(limits, "client_address", lambda: "198.51.100.9")
+    monkeypatch.setattr(identity, "client_address", lambda: "198.51.100.9")
     assert _errors(ask(_visit(monkeypatch), "What is 6 * 7?")) == []
 
 
@@ -243,14 +244,14 @@ def test_one_address_over_its_limit_does_not_use_up_everyone_elses_ceiling(
     )
     store = _store(tmp_path)
     monkeypatch.setattr(limits, "_windows", type(limits._windows)(limits._Window))
-    monkeypatch.setattr(limits, "client_address", lambda: "203.0.113.7")
     answered = 0
     for n in range(10):  # one address, a new cookie each time
-        if limits.refusal(Conversations(store, f"anon:flood-{n}"), settings, False) is None:
+        flood = Conversations(store, f"anon:flood-{n}")
+        if limits.refusal(flood, settings, False, "203.0.113.7") is None:
             answered += 1
     assert answered == 2
     for n, address in enumerate(("198.51.100.1", "198.51.100.2", "198.51.100.3")):
-        monkeypatch.setattr(limits, "client_address", lambda a=address: a)
-        assert limits.refusal(Conversations(store, f"anon:other-{n}"), settings, False) is None
+        other = Conversations(store, f"anon:other-{n}")
+        assert limits.refusal(other, settings, False, address) is None
     refused = limits.refusal(Conversations(store, "anon:other-x"), settings, False)
     assert refused is not None and "5 a minute" in refused

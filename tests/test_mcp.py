@@ -1,4 +1,4 @@
-"""Tools from MCP servers (streamlit_agent/mcp_client.py) and ours served over MCP.
+"""Tools from MCP servers (streamlit_agent/mcp_servers/client.py) and ours served over MCP.
 
 Every server here is real: tests/mcp_fixture_server.py over stdio, or over streamable
 HTTP on a free 127.0.0.1 port.
@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from streamlit_agent import mcp_client as mcp
-from streamlit_agent.local_model import free_port
-from streamlit_agent.tool_runner import guard_tool
-from streamlit_agent.tools import Registry, discover_tools
+from streamlit_agent.agent.tool_runner import guard_tool
+from streamlit_agent.mcp_servers import client as mcp
+from streamlit_agent.models.bundled.server import free_port
+from streamlit_agent.tools import Registry
 
 FIXTURE = str(Path(__file__).with_name("mcp_fixture_server.py"))
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,7 +88,7 @@ def test_tools_from_a_stdio_and_an_http_server_are_found_and_callable(
     tmp_path: Path, http_server: str
 ) -> None:
     config = write_config(tmp_path, {"local": stdio(), "remote": {"url": http_server}})
-    registry = discover_tools(mcp_config=config)
+    registry = mcp.discover_all_tools(mcp_config=config)
 
     assert registry.tools["echo"].source == "mcp:local"
     assert registry.tools["echo_http"].source == "mcp:remote"
@@ -104,7 +104,7 @@ def test_annotations_decide_approval_and_the_config_overrides_them(tmp_path: Pat
         tmp_path,
         {"a": stdio(), "b": stdio("--suffix", "_b", approval={"wipe_b": False, "echo_b": True})},
     )
-    tools = discover_tools(mcp_config=config).tools
+    tools = mcp.discover_all_tools(mcp_config=config).tools
 
     assert tools["echo"].requires_approval is False  # readOnlyHint
     assert tools["wipe"].requires_approval is True  # destructiveHint
@@ -115,7 +115,7 @@ def test_annotations_decide_approval_and_the_config_overrides_them(tmp_path: Pat
 
 def test_a_server_that_crashes_mid_call_is_an_error_result_and_restarts(tmp_path: Path) -> None:
     marker = tmp_path / "crashed"
-    registry = discover_tools(
+    registry = mcp.discover_all_tools(
         mcp_config=write_config(tmp_path, {"shaky": stdio("--crash-once", str(marker))})
     )
 
@@ -144,7 +144,7 @@ def test_a_server_that_cannot_start_is_named_without_secrets_and_retried(
             "fine": stdio("--suffix", "_ok"),
         },
     )
-    registry = discover_tools(mcp_config=config)
+    registry = mcp.discover_all_tools(mcp_config=config)
 
     text = " ".join(registry.problems)
     assert "'missing'" in text and "'later'" in text
@@ -153,7 +153,7 @@ def test_a_server_that_cannot_start_is_named_without_secrets_and_retried(
 
     proc = start_http_fixture(port, "--suffix", "_later")
     try:
-        again = discover_tools(mcp_config=config)  # a later look tries failed servers again
+        again = mcp.discover_all_tools(mcp_config=config)  # a later look tries failed servers again
         assert wait_for(lambda: "echo_later" in again.tools)
         assert call(again, "echo_later", {"text": "hi"}) == "echo:ih"
         assert not any("'later'" in p for p in again.problems)
@@ -169,7 +169,7 @@ def test_a_slow_server_does_not_hold_up_discovery(
     config = write_config(tmp_path, {"slow": stdio("--slow-list", "4")})
 
     started = time.monotonic()
-    registry = discover_tools(mcp_config=config)
+    registry = mcp.discover_all_tools(mcp_config=config)
     assert time.monotonic() - started < 3
     assert "calculator" in registry.tools and "echo" not in registry.tools
     assert any("'slow' is still starting" in p for p in registry.problems)
@@ -184,7 +184,9 @@ def test_no_config_means_no_mcp_tools(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert mcp.config_path(None) is None
     assert mcp.config_path("") is None
     assert mcp.config_path("~/x.json") == Path.home() / "x.json"
-    assert all(info.source == "built-in" for info in discover_tools(mcp_config="").tools.values())
+    assert all(
+        info.source == "built-in" for info in mcp.discover_all_tools(mcp_config="").tools.values()
+    )
 
 
 def test_bad_config_entries_are_reported_and_secrets_stay_out_of_repr(tmp_path: Path) -> None:
@@ -202,7 +204,7 @@ def test_bad_config_entries_are_reported_and_secrets_stay_out_of_repr(tmp_path: 
     assert len(problems) == 2 and "'neither'" in problems[0]
 
     (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
-    registry = discover_tools(mcp_config=str(tmp_path / "broken.json"))
+    registry = mcp.discover_all_tools(mcp_config=str(tmp_path / "broken.json"))
     assert any("could not be read" in p for p in registry.problems)
 
 
@@ -225,7 +227,7 @@ async def _list_and_call_our_server() -> tuple[list[str], str, bool]:
     from mcp.client.stdio import stdio_client
 
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "streamlit_agent.mcp_server"], cwd=str(ROOT)
+        command=sys.executable, args=["-m", "streamlit_agent.mcp_servers.server"], cwd=str(ROOT)
     )
     # errlog given: its default is the sys.stderr of whenever mcp was first imported, which
     # may be a capture file an earlier test has closed.

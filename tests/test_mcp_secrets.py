@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from streamlit_agent import mcp_client as mcp
-from streamlit_agent.local_model import free_port
-from streamlit_agent.tools import discover_tools
+from streamlit_agent.mcp_servers import client as mcp
+from streamlit_agent.models.bundled.server import free_port
 from tests.test_mcp import wait_for, write_config
 
 URL_USER, URL_PASSWORD, QUERY_KEY = "mcpuser", "url-Pa55-word-1", "query-K3y-2"
@@ -92,8 +91,8 @@ def test_failing_servers_show_and_log_no_credential(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("MCP_TEST_FROM_APP", EXPANDED_SECRET)
-    caplog.set_level(logging.INFO, logger="streamlit_agent.mcp_client")
-    registry = discover_tools(mcp_config=write_config(tmp_path, _servers(rejecting_port)))
+    caplog.set_level(logging.INFO, logger="streamlit_agent.mcp_servers.client")
+    registry = mcp.discover_all_tools(mcp_config=write_config(tmp_path, _servers(rejecting_port)))
 
     problems = "\n".join(registry.problems)
     for secret in SECRETS:

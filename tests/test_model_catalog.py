@@ -8,10 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from streamlit_agent import resources
 from streamlit_agent.config import DEFAULT_OPENAI_MODEL, Settings, load_settings
-from streamlit_agent.local_model import free_port
-from streamlit_agent.model_catalog import (
+from streamlit_agent.models.bundled.server import free_port
+from streamlit_agent.models.catalog import (
     USUAL_LOCAL_SERVERS,
     Discovery,
     LocalServers,
@@ -20,7 +19,8 @@ from streamlit_agent.model_catalog import (
     probe,
     server_urls,
 )
-from streamlit_agent.providers import NO_KEY_PLACEHOLDER, ModelChoice, build_chat_model
+from streamlit_agent.models.providers import NO_KEY_PLACEHOLDER, ModelChoice, build_chat_model
+from streamlit_agent.web import resources
 from tests.hung_server import Unanswering
 from tests.scripted_openai import ScriptedOpenAI
 

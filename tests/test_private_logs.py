@@ -1,6 +1,6 @@
 """The bundled model's log: in a private per-user directory (0700), a 0600 file opened
 without following a planted symlink, its quoted tail scrubbed. The server process is
-real (streamlit_agent.local_model_server), given a model path that makes it fail."""
+real (streamlit_agent.models.bundled.launcher), given a model path that makes it fail."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from streamlit_agent import local_model, private_files
-from streamlit_agent.local_model import LocalModelError, LocalModelServer
+from streamlit_agent.models.bundled import server as local_model
+from streamlit_agent.models.bundled.server import LocalModelError, LocalModelServer
+from streamlit_agent.safety import private_files
 
 VICTIM_TEXT = "precious data that a log must not overwrite\n"
 KEY_SHAPED = "sk-abcdefghijklmnopqrstuvwx"

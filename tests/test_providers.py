@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
-from streamlit_agent.chat_openai import SmallModelChatOpenAI, unescape_tool_args
 from streamlit_agent.config import DEFAULT_OPENAI_MODEL, load_settings
-from streamlit_agent.errors import redact_url, scrub
-from streamlit_agent.providers import ModelChoice, build_chat_model, choose_model
+from streamlit_agent.models.openai_client import SmallModelChatOpenAI, unescape_tool_args
+from streamlit_agent.models.providers import ModelChoice, build_chat_model, choose_model
+from streamlit_agent.safety.redact import redact_url, scrub
 
 
 def test_no_configuration_picks_the_bundled_model() -> None:
@@ -105,7 +105,7 @@ def test_configuration_problems_name_the_setting() -> None:
 def test_small_model_answers_from_a_plain_statement_of_the_tool_result() -> None:
     from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-    from streamlit_agent.chat_openai import answer_prompt
+    from streamlit_agent.models.openai_client import answer_prompt
 
     messages = [
         HumanMessage("My name is Ada"),

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from langchain_core.messages import HumanMessage
 
-from streamlit_agent.agent import build_agent, run_turn
+from streamlit_agent.agent.build import build_agent, run_turn
 from streamlit_agent.config import Settings
-from streamlit_agent.providers import ModelChoice, build_chat_model
-from streamlit_agent.replay import (
+from streamlit_agent.conversation.steps import Step, StepRecorder, Turn, group_turns
+from streamlit_agent.models.providers import ModelChoice, build_chat_model
+from streamlit_agent.models.replay import (
     NO_MORE_REPLIES,
     Recording,
     ReplayChatModel,
@@ -23,7 +24,6 @@ from streamlit_agent.replay import (
     load_problem,
     replay_tools,
 )
-from streamlit_agent.steps import Step, StepRecorder, Turn, group_turns
 from streamlit_agent.tools.calculator import calculator
 from tests.scripted_openai import Reply, ScriptedOpenAI, ToolCall
 from tests.test_agent import ListHistory

@@ -18,10 +18,21 @@ from streamlit_agent.config import (
     configuration_problems,
     load_settings,
 )
-from streamlit_agent.export import AnswerNotes, export_json, export_markdown
-from streamlit_agent.meter import Usage, answer_usage, conversation_usage, describe, price_for
-from streamlit_agent.store import MIGRATIONS, SCHEMA_VERSION, ConversationStore, schema_version
-from streamlit_agent.turn import RETRY_REQUEST_KEY, starters_for
+from streamlit_agent.conversation.export import AnswerNotes, export_json, export_markdown
+from streamlit_agent.conversation.meter import (
+    Usage,
+    answer_usage,
+    conversation_usage,
+    describe,
+    price_for,
+)
+from streamlit_agent.store.database import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    ConversationStore,
+    schema_version,
+)
+from streamlit_agent.web.turn import RETRY_REQUEST_KEY, starters_for
 from tests.apptest_support import OWNER as APPTEST_OWNER
 from tests.apptest_support import ask, start, texts, thread_of
 from tests.test_store import (  # the store fixtures, run here on SQLite and PostgreSQL too

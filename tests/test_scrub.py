@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from streamlit_agent import redact
-from streamlit_agent.errors import redact_url, scrub
+from streamlit_agent.safety import redact
+from streamlit_agent.safety.redact import redact_url, scrub
 
 # Characters of ordinary text around a secret; joined to it by a space.
 TEXT = st.text(alphabet=string.ascii_letters + string.digits + " .,:;!?-()'\"/é→\n", max_size=60)

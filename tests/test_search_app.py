@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from streamlit_agent.store import ConversationStore, StoreError
-from streamlit_agent.ui.sidebar import SEARCH_KEY
+from streamlit_agent.store.database import ConversationStore, StoreError
+from streamlit_agent.web.ui.sidebar import SEARCH_KEY
 from tests.apptest_support import ask, shown, start, thread_of
 
 

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-from streamlit_agent.errors import redact_url
-from streamlit_agent.store import (
+from streamlit_agent.safety.redact import redact_url
+from streamlit_agent.store.database import (
     MIGRATIONS,
     SCHEMA_VERSION,
     ConversationStore,
@@ -355,7 +355,7 @@ STRANGER = "anon:someone-else"
 
 
 def test_every_method_treats_a_foreign_owner_like_a_missing_conversation(make_store):
-    from streamlit_agent.store import ThreadNotFound
+    from streamlit_agent.store.database import ThreadNotFound
 
     store = make_store()
     turn = a_turn("My bank PIN is 4321", 1)
@@ -401,7 +401,7 @@ def test_an_unreadable_row_is_skipped_and_counted(make_store):
     store = make_store()
     turn = a_turn("keep the rest", 1)
     store.save_messages(OWNER, "t", turn)
-    from streamlit_agent.store import messages
+    from streamlit_agent.store.database import messages
 
     with store.engine.begin() as conn:
         conn.execute(
@@ -437,7 +437,7 @@ V1_THREADS = {"v1-thread-a": "What is 6 * 7?", "v1-thread-b": "My name is Ada"}
 
 
 def _check_migrated(store: ConversationStore) -> None:
-    from streamlit_agent.store import LEGACY_OWNER
+    from streamlit_agent.store.database import LEGACY_OWNER
 
     with store.engine.connect() as conn:
         versions = conn.execute(sa.select(schema_version.c.version)).scalars().all()
@@ -494,7 +494,7 @@ PICKED = "compatible|http://127.0.0.1:11434/v1|llama3.2"
 
 
 def test_model_choice_is_kept_per_conversation_and_owner_checked(make_store):
-    from streamlit_agent.store import ThreadNotFound
+    from streamlit_agent.store.database import ThreadNotFound
 
     store = make_store()
     assert store.model_choice(OWNER, "fresh") is None
@@ -512,7 +512,7 @@ def test_model_choice_is_kept_per_conversation_and_owner_checked(make_store):
 def _at_previous_version(url: str) -> None:
     """A database as the release before the latest left it: v1's file, migrated up to
     the previous version only."""
-    from streamlit_agent.store import MIGRATIONS
+    from streamlit_agent.store.database import MIGRATIONS
 
     engine = sa.create_engine(url)
     with engine.begin() as conn:

@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-from streamlit_agent.export import export_json, export_markdown
-from streamlit_agent.plain_text import printable, storable
-from streamlit_agent.small_model import expression_pattern, pick_tool, timezone_pattern
-from streamlit_agent.store import ThreadSummary, snippet, title_from
-from streamlit_agent.ui.text import label_text, markdown_text, option_text
+from streamlit_agent.conversation.export import export_json, export_markdown
+from streamlit_agent.models.bundled.routing import expression_pattern, pick_tool, timezone_pattern
+from streamlit_agent.safety.plain_text import printable, storable
+from streamlit_agent.store.database import ThreadSummary, snippet, title_from
+from streamlit_agent.web.ui.text import label_text, markdown_text, option_text
 
 hypothesis = pytest.importorskip("hypothesis")
 st = pytest.importorskip("hypothesis.strategies")

@@ -13,10 +13,10 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langsmith.run_helpers import tracing_context
 from langsmith.utils import get_env_var
 
-from streamlit_agent import agent as agent_module
-from streamlit_agent.agent import run_turn, trace_url, tracing_secrets
-from streamlit_agent.errors import describe_error
-from streamlit_agent.steps import StepRecorder
+from streamlit_agent.agent import build as agent_module
+from streamlit_agent.agent.build import run_turn, trace_url, tracing_secrets
+from streamlit_agent.agent.errors import describe_error
+from streamlit_agent.conversation.steps import StepRecorder
 from tests.fake_langsmith import PROJECT_ID, TENANT_ID, FakeLangSmith
 from tests.test_agent import call, make
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from streamlit_agent.store import ConversationStore
-from streamlit_agent.tool_runner import STEP_OUTPUT_CHARS, cap_output
+from streamlit_agent.agent.tool_runner import STEP_OUTPUT_CHARS, cap_output
+from streamlit_agent.store.database import ConversationStore
 from tests.apptest_support import OWNER, ask, start, texts, thread_of
 from tests.scripted_openai import Reply
 
@@ -118,7 +118,7 @@ def test_an_approval_is_drawn_and_decided_only_in_its_own_conversation(
 def test_a_decision_runs_only_the_call_it_was_asked_for(
     app_env: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from streamlit_agent import turn
+    from streamlit_agent.web import turn
 
     monkeypatch.setenv("STREAMLIT_AGENT_NOTES_DIR", str(tmp_path / "notes"))
     at = start()
@@ -142,7 +142,7 @@ def test_a_decision_runs_only_the_call_it_was_asked_for(
 def test_an_answer_that_streams_past_the_output_cap_ends_and_keeps_what_arrived(
     app_env: Any,
 ) -> None:
-    from streamlit_agent.turn import TURN_OUTPUT_CHARS
+    from streamlit_agent.web.turn import TURN_OUTPUT_CHARS
 
     app_env.chunk_delay = 0.0
     app_env.enqueue(Reply.text("z" * (TURN_OUTPUT_CHARS * 2)))
@@ -169,7 +169,7 @@ def test_a_note_past_its_size_is_refused_and_nothing_is_written(
 def test_a_tool_error_reaches_the_model_and_the_step_scrubbed_and_capped() -> None:
     from langchain_core.tools import tool
 
-    from streamlit_agent.tool_runner import MAX_REASON_CHARS, guard_tool
+    from streamlit_agent.agent.tool_runner import MAX_REASON_CHARS, guard_tool
 
     @tool
     def leaky(query: str) -> str:
@@ -190,7 +190,7 @@ def test_a_long_answer_is_redrawn_less_often_as_each_redraw_gets_dearer(
 ) -> None:
     """Each redraw cleans the whole answer so far; redrawing at a fixed rate would make a
     long answer's drawing cost grow with the square of its length."""
-    from streamlit_agent.ui import chat
+    from streamlit_agent.web.ui import chat
 
     clock = [0.0]
     monkeypatch.setattr(chat.time, "monotonic", lambda: clock[0])

@@ -8,7 +8,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from streamlit_agent.ui.text import label_text, markdown_text
+from streamlit_agent.web.ui.text import label_text, markdown_text
 
 # Independent of the module's own check: Streamlit keeps every URL, so accept them all here.
 _MD = MarkdownIt("commonmark").enable("table").enable("strikethrough")

@@ -19,6 +19,7 @@ import importlib.util
 import logging
 import pkgutil
 import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -64,6 +65,8 @@ class Registry:
 
     tools: dict[str, ToolInfo] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    _published: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _publishing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, tool: BaseTool, source: str) -> None:
         if tool.name in self.tools:
@@ -74,6 +77,30 @@ class Registry:
                 )
             return
         self.tools[tool.name] = ToolInfo(tool, source)
+
+    def report(self, problem: str) -> None:
+        logger.warning(problem)
+        self.problems = [*self.problems, problem]
+
+    def publish(
+        self, source_group: str, tools: Iterable[tuple[BaseTool, str]], problems: Iterable[str]
+    ) -> None:
+        """Replace what `source_group` published before: its problems go, its tools stay
+        (a tool a server stops listing keeps its place) and new ones join.
+
+        The page may be iterating the dict and the list right now, so new ones replace
+        them whole instead of being changed in place.
+        """
+        with self._publishing:
+            earlier = set(self._published.get(source_group, ()))
+            fresh = Registry(dict(self.tools), [p for p in self.problems if p not in earlier])
+            kept = len(fresh.problems)
+            for tool, source in tools:
+                fresh.add(tool, source)
+            added = [*fresh.problems[kept:], *problems]
+            self.tools = fresh.tools
+            self.problems = [*fresh.problems[:kept], *added]
+            self._published[source_group] = added
 
     def select(self, names: Iterable[str]) -> list[BaseTool]:
         wanted = set(names)
@@ -149,30 +176,15 @@ def _discover_folder(registry: Registry, folder: str) -> None:
 
 
 def _report(registry: Registry, problem: str) -> None:
-    logger.warning(problem)
-    registry.problems.append(problem)
+    registry.report(problem)
 
 
-def _discover_mcp(registry: Registry, mcp_config: str | None) -> None:
-    try:
-        # Not `mcp`: `streamlit run` puts this package's folder first on sys.path, where a
-        # module of that name would shadow the MCP SDK.
-        from streamlit_agent import config, mcp_client
-
-        setting = config.load_settings().mcp_config if mcp_config is None else mcp_config
-        mcp_client.add_tools(registry, setting)
-    except Exception as exc:  # MCP servers are optional: the other tools still work
-        _report(registry, f"Tools from MCP servers are unavailable: {exc}")
-
-
-def discover_tools(tools_dir: str | None = None, mcp_config: str | None = None) -> Registry:
-    """Find built-in tools, plugin tools, tools in `tools_dir` and tools of the MCP
-    servers in `mcp_config` (None: the STREAMLIT_AGENT_MCP_CONFIG setting or the
-    default file; "": none). MCP tools listed later join the registry as they come."""
+def discover_tools(tools_dir: str | None = None) -> Registry:
+    """Find built-in tools, plugin tools and tools in `tools_dir` (MCP servers' tools join
+    through `mcp_servers.client.add_tools`)."""
     registry = Registry()
     _discover_builtins(registry)
     _discover_plugins(registry)
     if tools_dir:
         _discover_folder(registry, tools_dir)
-    _discover_mcp(registry, mcp_config)
     return registry

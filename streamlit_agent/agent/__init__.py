@@ -1,0 +1,1 @@
+"""The tool-calling agent: its assembly, running tools safely, describing failures."""

@@ -1,0 +1,188 @@
+"""Conversation exports (Markdown for people, JSON for programs), steps included.
+
+An export holds what the store holds: an answer replaced by Regenerate or by Edit &
+resend is deleted with its steps (README "Regenerate and edit"), so it is in no export.
+Each answer carries its token use (summed over the run's model calls), its estimated
+cost when the model has a known price, and its feedback with any comment.
+
+The Markdown export holds untrusted text (questions, answers, tool names) as the page
+shows it (`safe_markdown`): a viewer that opens the file loads no image and runs no HTML,
+and every link shows its target. Tool input, output and reasoning go in code blocks. The
+JSON export is for programs and keeps every message as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.messages import BaseMessage, message_to_dict
+
+from streamlit_agent.conversation.meter import Prices, answer_usage, conversation_usage, describe
+from streamlit_agent.conversation.steps import Step, Turn, group_turns
+from streamlit_agent.safety.markdown import markdown_text, option_text
+from streamlit_agent.safety.plain_text import message_text, printable
+from streamlit_agent.store.database import ThreadSummary
+
+EXPORT_FORMAT_VERSION = 2  # 2: per-answer meter and feedback, conversation totals
+REPLACED_ANSWERS = "deleted"  # what Regenerate and Edit & resend do to the answer they replace
+THUMBS = {1: "👍", 0: "👎"}
+
+
+@dataclass(frozen=True)
+class AnswerNotes:
+    """What the store keeps beside the messages: feedback by answer id, and prices."""
+
+    feedback: Mapping[str, int] = field(default_factory=dict)
+    comments: Mapping[str, str] = field(default_factory=dict)
+    prices: Prices = ()
+
+
+def _when(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+
+
+def _step_dict(step: Step) -> dict[str, Any]:
+    return {
+        "tool": step.tool,
+        "input": step.input,
+        "output": step.output,
+        "error": step.error,
+        "status": step.status,
+        "duration_s": step.duration_s,
+        "call_id": step.call_id,
+        "said": step.said,
+        "reasoning": step.reasoning,
+    }
+
+
+def _feedback_dict(answer_id: str | None, notes: AnswerNotes) -> dict[str, Any] | None:
+    if answer_id is None or answer_id not in notes.feedback:
+        return None
+    return {"value": notes.feedback[answer_id], "comment": notes.comments.get(answer_id)}
+
+
+def _turn_dict(turn: Turn, notes: AnswerNotes) -> dict[str, Any]:
+    answer = turn.answer
+    used = answer_usage(answer, notes.prices) if answer else None
+    return {
+        "question": message_text(turn.user.content) if turn.user else None,
+        "steps": [_step_dict(step) for step in turn.steps],
+        "answer": message_text(answer.content) if answer else None,
+        "reasoning": turn.reasoning,
+        "status": turn.status,
+        "usage": (answer.response_metadata.get("usage") if answer else None),
+        "model_name": (answer.response_metadata.get("model_name") if answer else None),
+        "meter": used.as_dict() if used else None,
+        "feedback": _feedback_dict(answer.id if answer else None, notes),
+    }
+
+
+def export_json(
+    thread: ThreadSummary | None,
+    messages: Sequence[BaseMessage],
+    notes: AnswerNotes | None = None,
+) -> str:
+    """Every message (as LangChain message dicts, re-loadable) plus a per-turn summary."""
+    notes = notes or AnswerNotes()
+    document = {
+        "format": "streamlit-agent-conversation",
+        "version": EXPORT_FORMAT_VERSION,
+        "conversation": {
+            "id": thread.id if thread else None,
+            "title": thread.title if thread else "",
+            "model": thread.model if thread else None,
+            "created_at": _when(thread.created_at) if thread else None,
+            "updated_at": _when(thread.updated_at) if thread else None,
+            "usage": conversation_usage(messages, notes.prices).as_dict(),
+            "replaced_answers": REPLACED_ANSWERS,
+        },
+        "turns": [_turn_dict(turn, notes) for turn in group_turns(list(messages))],
+        "messages": [message_to_dict(m) for m in messages],
+    }
+    # ensure_ascii keeps NULs and lone surrogates representable in any JSON reader.
+    return json.dumps(document, ensure_ascii=True, indent=2, default=str)
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any run of backticks inside `text`."""
+    longest = run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    return "`" * max(3, longest + 1)
+
+
+def code_block(text: str) -> str:
+    """`text` as a Markdown code block, whatever backticks it holds."""
+    fence = _fence(text)
+    return f"{fence}\n{text}\n{fence}"
+
+
+def _input_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _answer_notes(answer: BaseMessage | None, notes: AnswerNotes) -> list[str]:
+    """The answer's meter and feedback lines, as the page shows them."""
+    lines = []
+    used = answer_usage(answer, notes.prices) if answer is not None else None
+    if used is not None:
+        lines += [f"_Tokens: {describe(used)}_", ""]
+    feedback = _feedback_dict(answer.id if answer is not None else None, notes)
+    if feedback is not None:
+        lines += [f"Feedback: {THUMBS.get(feedback['value'], feedback['value'])}", ""]
+        if feedback["comment"]:
+            lines += [code_block(feedback["comment"]), ""]
+    return lines
+
+
+def _line(text: str) -> str:
+    """Untrusted text for one line of the transcript (a heading, a list item)."""
+    return markdown_text(option_text(text))
+
+
+def export_markdown(
+    thread: ThreadSummary | None,
+    messages: Sequence[BaseMessage],
+    notes: AnswerNotes | None = None,
+) -> str:
+    """A readable transcript: each question, its tool steps and the answer."""
+    notes = notes or AnswerNotes()
+    title = _line((thread.title if thread else "") or "Conversation")
+    lines = [f"# {title}", ""]
+    if thread is not None:
+        lines += [f"- Conversation: `{thread.id}`"]
+        if thread.model:
+            lines += [f"- Model: {_line(thread.model)}"]
+        lines += [f"- Exported: {_when(time.time())}"]
+        lines += [f"- Tokens: {describe(conversation_usage(messages, notes.prices))}"]
+        lines += ["- Replaced answers (Regenerate, Edit & resend) are deleted, so not here.", ""]
+    for number, turn in enumerate(group_turns(list(messages)), start=1):
+        question = message_text(turn.user.content) if turn.user else ""
+        lines += [f"## {number}. Question", "", markdown_text(question), ""]
+        for step in turn.steps:
+            if step.reasoning:
+                lines += ["### Thinking", "", code_block(step.reasoning), ""]
+            if step.said.strip():
+                lines += [markdown_text(step.said), ""]
+            duration = f" · {step.duration_s:.2f} s" if step.duration_s is not None else ""
+            tool, status = _line(step.tool), _line(step.status)
+            lines += [f"### Step: {tool} ({status}{duration})", ""]
+            lines += ["Input:", "", code_block(_input_text(step.input)), ""]
+            lines += ["Output:", "", code_block(step.output), ""]
+            if step.error and step.error != step.output:
+                lines += ["Error:", "", code_block(step.error), ""]
+        answer = message_text(turn.answer.content) if turn.answer else ""
+        if turn.reasoning:
+            lines += ["### Thinking", "", code_block(turn.reasoning), ""]
+        lines += ["### Answer", "", markdown_text(answer) if answer else "_(no answer)_", ""]
+        lines += _answer_notes(turn.answer, notes)
+        if turn.status != "complete":
+            lines += [f"_Status: {_line(turn.status)}_", ""]
+    return printable("\n".join(lines))

@@ -1,0 +1,250 @@
+"""How the bundled 135M model is asked: which tool a turn needs, decided before the model
+runs; tool arguments held to a JSON schema by llama.cpp's grammar; examples and a prompt
+written for a very small model.
+
+Offered every tool and left to choose, SmolLM2-135M called one for nearly every message
+and answered arithmetic in its head. It is far better at filling in one tool call it is
+shown examples of than at deciding whether to call one. So the decision is made here
+from the question's wording (an explicit search request, arithmetic words or symbols
+next to a number, a question about the date or time); a turn that needs no tool is
+answered without tools offered, and a turn that needs one gets only that tool, forced,
+with a schema whose `pattern` llama.cpp turns into a grammar (a calculator argument can
+only be an arithmetic expression). Other models choose for themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import available_timezones
+
+import re2
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from streamlit_agent.models.bundled.grounding import ToolFact, web_snippets
+from streamlit_agent.safety.plain_text import printable
+
+SMALL_MODEL_PROMPT = (
+    "You are a friendly assistant. Answer in one or two short sentences. "
+    "Remember what the user told you earlier in the conversation."
+)
+EARLIER_STATEMENTS = 4  # the user's latest messages restated to the model
+CALL_PROMPT = "Write the {tool} call for the user's last message, like the examples."
+
+# RE2, linear in the question's length: Python's re took 15 s on a question of 20,000
+# digits (the expression's nested repeats) and seconds on "1+" and spaces, holding the GIL.
+# RE2's \d, \s, \w and \b are ASCII (the calculator grammar takes ASCII digits only); a
+# keyword touching a non-ASCII letter ("sqrté") now counts as a word.
+_NUMBER = re2.compile(r"\d")
+_SEARCH_REQUEST = re2.compile(
+    r"(?i)\b(search|look(?:\s+it)?\s+up|lookup|google|on the (?:web|internet)|online)\b"
+)
+_ARITHMETIC = re2.compile(
+    r"(?i)\d\s*[-+*/x×÷^%]\s*\(?\s*\d|\d\s*%|\b(?:plus|minus|times|multipl\w*|divid\w*|add|"
+    r"subtract|sum|total|product|percent|squared|cubed|power|square root|sqrt|average|"
+    r"double|half|twice|how many|how much|how old|each|per|left|remain\w*|altogether)\b"
+)
+_CLOCK = re2.compile(
+    r"(?i)\b(?:what|which|current|tell me the|today'?s)\b[^.?!]*\b(?:date|time|day|year|month)\b"
+)
+
+_OPERAND = r"(?:\(\s*)*\d+(?:\.\d+)?(?:\s*\))*"
+_EXPRESSION = re2.compile(rf"{_OPERAND}(?:\s*[-+*/^]\s*{_OPERAND})+")
+_NUMBER_TEXT = re2.compile(r"\d+(?:\.\d+)?")
+_IMPLIED_NUMBERS = {"%": "100", "percent": "100", "squared": "2", "cubed": "3", "double": "2"}
+
+# Held by llama.cpp's JSON-schema grammar. "%" is left out on purpose: to the calculator
+# it is a remainder, and "15% of 80" written "15 % 80" was a wrong answer.
+ARGUMENT_PATTERNS: dict[str, dict[str, str]] = {
+    "calculator": {"expression": r"^(sqrt[(]|[-+*/(). 0-9])+$"},
+    "web_search": {"query": r"^[A-Za-z0-9][A-Za-z0-9 .,'-]+$"},
+}
+
+# (earlier turns, the request, the call's arguments): phrasings, not the benchmark's.
+EXAMPLES: dict[str, list[tuple[list[tuple[str, str]], str, dict[str, str]]]] = {
+    "calculator": [
+        ([], "What is 3 to the power of 4?", {"expression": "3 ** 4"}),
+        ([], "How much is 12% of 50?", {"expression": "12 / 100 * 50"}),
+        ([], "A box holds 8 pens. How many pens are in 5 boxes?", {"expression": "8 * 5"}),
+        ([], "What is (9 - 3) / 2?", {"expression": "(9 - 3) / 2"}),
+        ([], "What is the square root of 81?", {"expression": "sqrt(81)"}),
+        ([("I have 4 cats.", "Nice, 4 cats!")], "Double that.", {"expression": "4 * 2"}),
+    ],
+    "current_datetime": [
+        ([], "What time is it?", {"timezone": ""}),
+        ([], "What is the date in Tokyo?", {"timezone": "Asia/Tokyo"}),
+        ([], "Which day is it today?", {"timezone": ""}),
+    ],
+    "web_search": [
+        ([], "Search the web for the population of Canada.", {"query": "population of Canada"}),
+        ([], "Look up who wrote Hamlet.", {"query": "author of Hamlet"}),
+    ],
+}
+
+
+def pick_tool(question: str, offered: set[str]) -> str | None:
+    """The one tool this question needs, if it needs one and it is offered."""
+    question = printable(question)  # RE2 reads UTF-8, which has no lone surrogates
+    if "web_search" in offered and _SEARCH_REQUEST.search(question):
+        return "web_search"
+    if "calculator" in offered and _NUMBER.search(question) and _ARITHMETIC.search(question):
+        return "calculator"
+    if "current_datetime" in offered and _CLOCK.search(question):
+        return "current_datetime"
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _zones_by_place() -> dict[str, str]:
+    return {
+        zone.rsplit("/", 1)[-1].replace("_", " ").lower(): zone
+        for zone in available_timezones()
+        if "/" in zone and not zone.startswith("Etc/")
+    }
+
+
+def timezone_pattern(question: str) -> str:
+    """Only the zones of places the question names, or none: shown "the date in Tokyo"
+    as an example, the model asked "What is today's date?" wrote Asia/Tokyo."""
+    asked = printable(question).lower()
+    named = sorted(
+        zone
+        for place, zone in _zones_by_place().items()
+        if place in asked and _whole_words(place).search(asked)  # `in` first: 400 places
+    )
+    return f"^({'|'.join(_literal(z) for z in named)})?$" if named else "^$"
+
+
+_IN_CLASS = str.maketrans({c: f"[{c}]" for c in "()*+.?|{}$"})
+
+
+@functools.lru_cache(maxsize=1024)
+def _whole_words(place: str) -> re2._Regexp:
+    return re2.compile(rf"\b{re2.escape(place)}\b")
+
+
+def _literal(text: str) -> str:
+    # Special characters go in a one-character class: llama.cpp's grammar strings have
+    # no escape for a parenthesis or a caret, and a grammar it cannot parse stopped the
+    # server.
+    return text.replace("^", "**").translate(_IN_CLASS)
+
+
+def expression_pattern(question: str, earlier: str = "") -> str:
+    """What the calculator may be given for `question`.
+
+    An expression written out in the question is taken as written: SmolLM2 copied
+    "(12 + 18) / 5" as "12 + 18 / 5". Otherwise the expression may use only numbers
+    from the conversation (and 100 for a percentage, 2 and 3 for squares and cubes):
+    asked "15% of 80" it wrote "15 / 2".
+    """
+    question, earlier = printable(question), printable(earlier)
+    written = [m.group(0).strip() for m in _EXPRESSION.finditer(question)]
+    balanced = [w for w in written if w.count("(") == w.count(")")]
+    if balanced:
+        return f"^{_literal(max(balanced, key=len))}$"
+    numbers = set(_NUMBER_TEXT.findall(f"{earlier} {question}"))
+    numbers |= {n for word, n in _IMPLIED_NUMBERS.items() if word in question.lower()}
+    if not numbers:
+        return ARGUMENT_PATTERNS["calculator"]["expression"]
+    alternatives = "|".join(_literal(n) for n in sorted(numbers, key=len, reverse=True))
+    return rf"^(sqrt[(]|[-+*/() ]|{alternatives})+$"
+
+
+def constrained_schema(tool: BaseTool, question: str = "", earlier: str = "") -> dict[str, Any]:
+    """The tool's OpenAI schema, its string arguments held to `ARGUMENT_PATTERNS`, the
+    calculator's to the numbers of the conversation and the clock's timezone to the
+    places `question` names."""
+    schema = convert_to_openai_tool(tool)
+    properties = schema["function"].get("parameters", {}).get("properties", {})
+    patterns = dict(ARGUMENT_PATTERNS.get(tool.name, {}))
+    if tool.name == "current_datetime":
+        patterns["timezone"] = timezone_pattern(question)
+    if tool.name == "calculator" and question:
+        patterns["expression"] = expression_pattern(question, earlier)
+    for name, pattern in patterns.items():
+        if name in properties:
+            properties[name] = {**properties[name], "pattern": pattern}
+            properties[name].pop("default", None)
+    return schema
+
+
+def conversation(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
+    """What the small model is shown of a conversation: what was said, in plain text.
+
+    Tool calls and results are left out (the answers that followed state them): the
+    chat format writes a call as `functions.name: {...}`, which the model then copied
+    into its plain answers.
+    """
+    said = [
+        m
+        for m in messages
+        if isinstance(m, HumanMessage) or (isinstance(m, AIMessage) and not m.tool_calls)
+    ]
+    return [SystemMessage(SMALL_MODEL_PROMPT), *said]
+
+
+def reply_prompt(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
+    """A turn without a tool: the user's earlier words restated next to the question.
+
+    Shown the conversation as chat turns, SmolLM2 answered "What is my name?" with a
+    name of its own; told 'Earlier the user said: "My name is Ada."' it answers Ada.
+    """
+    said = [str(m.content) for m in messages if isinstance(m, HumanMessage)]
+    if len(said) < 2:
+        return conversation(messages)
+    earlier = " ".join(f'"{text}"' for text in said[-1 - EARLIER_STATEMENTS : -1])
+    return [
+        SystemMessage(SMALL_MODEL_PROMPT),
+        HumanMessage(f"Earlier the user said: {earlier} Now reply in one sentence to: {said[-1]}"),
+    ]
+
+
+def call_prompt(tool: str, messages: Sequence[BaseMessage]) -> list[BaseMessage]:
+    """Examples of `tool`'s call, then the conversation, ending with the request."""
+    shown: list[BaseMessage] = [SystemMessage(CALL_PROMPT.format(tool=tool))]
+    for number, (earlier, request, args) in enumerate(EXAMPLES.get(tool, [])):
+        for user, reply in earlier:
+            shown += [HumanMessage(user), AIMessage(reply)]
+        call = {"name": tool, "args": args, "id": f"example_{number}", "type": "tool_call"}
+        shown += [HumanMessage(request), AIMessage("", tool_calls=[call])]
+    return shown + conversation(messages)[1:]
+
+
+def tool_facts(messages: Sequence[BaseMessage]) -> list[ToolFact]:
+    """This turn's tool calls and their results, oldest first."""
+    start = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
+    calls = {
+        call["id"]: call
+        for m in messages[start:]
+        if isinstance(m, AIMessage)
+        for call in m.tool_calls
+    }
+    return [
+        ToolFact(calls[m.tool_call_id]["name"], calls[m.tool_call_id]["args"], str(m.content))
+        for m in messages[start:]
+        if isinstance(m, ToolMessage) and m.tool_call_id in calls
+    ]
+
+
+def fact_sentence(fact: ToolFact) -> str:
+    """A tool result as one plain statement: "37 * 41 = 1517", or a search's snippets."""
+    if fact.tool == "web_search":
+        snippets = [snippet for _, snippet in web_snippets(fact.result)[:2]]
+        if snippets:
+            return " ".join(s.rstrip(".") + "." for s in snippets).rstrip(".")
+    values = [v for v in fact.args.values() if v not in ("", None)]
+    if not values:
+        return fact.result
+    shown = str(values[0]) if len(values) == 1 else json.dumps(fact.args, ensure_ascii=False)
+    return f"{shown} = {fact.result}"
+
+
+def earlier_text(messages: Sequence[BaseMessage]) -> str:
+    """What was said before the last message, the latest `EARLIER_STATEMENTS` turns."""
+    said = [str(m.content) for m in conversation(messages)[1:]]
+    return " ".join(said[-1 - 2 * EARLIER_STATEMENTS : -1])

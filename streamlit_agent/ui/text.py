@@ -1,6 +1,0 @@
-"""Untrusted text made safe to draw with Streamlit: see `streamlit_agent.safe_markdown`,
-which the Markdown export shares (it must not import Streamlit, nor anything under ui/)."""
-
-from streamlit_agent.safe_markdown import label_text, markdown_text, option_text
-
-__all__ = ["label_text", "markdown_text", "option_text"]
