@@ -1,8 +1,9 @@
 """The plain recipe: LangChain's Streamlit agent example, kept as a yardstick.
 
-What a user writes following LangChain's Streamlit docs: the history lives in
-`st.session_state` through `StreamlitChatMessageHistory`, the agent is rebuilt on every
-rerun, nothing is stored, and every message is redrawn each rerun. benchmarks/turns.py
+What a user writes following LangChain's docs (LangChain 1.x: `create_agent`, and
+`StreamlitCallbackHandler` for the steps): the history lives in `st.session_state`
+through `StreamlitChatMessageHistory` and is handed to the agent whole, the agent is
+rebuilt on every rerun, nothing is stored, and every message is redrawn each rerun. benchmarks/turns.py
 measures the app against it; keep it plain, so the comparison stays honest.
 
     OPENAI_BASE_URL=http://127.0.0.1:PORT/v1 STREAMLIT_AGENT_MODEL=scripted-model \
@@ -14,11 +15,9 @@ from __future__ import annotations
 import os
 
 import streamlit as st
-from langchain_classic.agents import AgentExecutor, create_tool_calling_agent
+from langchain.agents import create_agent
 from langchain_community.callbacks.streamlit import StreamlitCallbackHandler
 from langchain_community.chat_message_histories import StreamlitChatMessageHistory
-from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
-from langchain_core.runnables.history import RunnableWithMessageHistory
 from langchain_openai import ChatOpenAI
 
 from streamlit_agent.tools.calculator import calculator
@@ -34,22 +33,10 @@ llm = ChatOpenAI(
     api_key="x",
     streaming=True,
 )
-prompt = ChatPromptTemplate.from_messages(
-    [
-        ("system", "You are a helpful assistant. Use the calculator for arithmetic."),
-        MessagesPlaceholder("chat_history"),
-        ("human", "{input}"),
-        MessagesPlaceholder("agent_scratchpad"),
-    ]
-)
-tools = [calculator]
-executor = AgentExecutor(agent=create_tool_calling_agent(llm, tools, prompt), tools=tools)
-agent = RunnableWithMessageHistory(
-    executor,
-    lambda session_id: msgs,
-    input_messages_key="input",
-    history_messages_key="chat_history",
-    output_messages_key="output",
+agent = create_agent(
+    llm,
+    [calculator],
+    system_prompt="You are a helpful assistant. Use the calculator for arithmetic.",
 )
 
 for msg in msgs.messages:
@@ -59,10 +46,10 @@ for msg in msgs.messages:
 if question := st.chat_input("Ask a question"):
     with st.chat_message("user"):
         st.markdown(question)
+    msgs.add_user_message(question)
     with st.chat_message("assistant"):
         handler = StreamlitCallbackHandler(st.container())
-        response = agent.invoke(
-            {"input": question},
-            {"callbacks": [handler], "configurable": {"session_id": "any"}},
-        )
-        st.markdown(response["output"])
+        result = agent.invoke({"messages": msgs.messages}, {"callbacks": [handler]})
+        answer = result["messages"][-1].text
+        msgs.add_ai_message(answer)
+        st.markdown(answer)

@@ -580,7 +580,7 @@ def machine() -> dict[str, Any]:
                 info["ram_gib"] = round(int(line.split()[1]) / 1024**2, 1)
     from importlib.metadata import version
 
-    for package in ("streamlit", "langchain-core", "langchain-classic", "playwright"):
+    for package in ("streamlit", "langchain-core", "langchain", "langgraph", "playwright"):
         with contextlib.suppress(Exception):
             info[package] = version(package)
     return info

@@ -61,7 +61,7 @@ typed = None if requested else chat_box()
 
 from langchain_core.messages import HumanMessage
 
-from streamlit_agent.agent.build import trace_url
+from streamlit_agent.agent.tracing import trace_url
 from streamlit_agent.conversation import limits
 from streamlit_agent.conversation.meter import conversation_usage
 from streamlit_agent.conversation.steps import new_message_id

@@ -237,18 +237,7 @@ def test_iteration_limit_gives_a_clear_answer() -> None:
 
 def test_interrupted_recording_pairs_every_tool_call() -> None:
     recorder = StepRecorder()
-    from langchain_classic.agents.output_parsers.tools import ToolAgentAction
-
-    message = call("multiply", {"a": 1, "b": 2}, "c1")
-    recorder.on_agent_action(
-        ToolAgentAction(
-            tool="multiply",
-            tool_input={"a": 1, "b": 2},
-            log="",
-            message_log=[message],
-            tool_call_id="c1",
-        )
-    )
+    recorder.model_reply(call("multiply", {"a": 1, "b": 2}, "c1"))
     out = recorder.messages("partial", status=STATUS_INTERRUPTED)
     assert isinstance(out[0], AIMessage) and out[0].tool_calls[0]["id"] == "c1"
     assert isinstance(out[1], ToolMessage) and out[1].tool_call_id == "c1"
@@ -347,3 +336,24 @@ def test_one_approve_runs_exactly_one_call_and_a_repeated_call_asks_again() -> N
     assert runs == [5, 5], "the first call was not run again when the turn ran again"
     assert result["output"] == "done"
     assert [s.output for s in group_turns(history.messages)[0].steps] == ["paid 5", "paid 5"]
+
+
+def test_each_turn_is_stored_once_and_the_next_turn_sees_its_tool_call() -> None:
+    """The graph returns every message it was shown (earlier turns included); the history
+    wrapper must still store only the turn's own messages, each once."""
+    agent, history, model = make(
+        [call("multiply", {"a": 6, "b": 7}, "c1"), AIMessage("42."), AIMessage("Yes, 42.")]
+    )
+    run_turn(agent, "t1", HumanMessage("6*7?", id="q1"), StepRecorder())
+    run_turn(agent, "t1", HumanMessage("Sure?", id="q2"), StepRecorder())
+
+    kinds = [type(m).__name__ for m in history.messages]
+    assert kinds == [
+        "HumanMessage", "AIMessage", "ToolMessage", "AIMessage", "HumanMessage", "AIMessage"
+    ]  # fmt: skip
+    assert len({m.id for m in history.messages}) == len(history.messages)
+    shown = model.seen[-1]  # the second turn's prompt: system, turn one whole, the question
+    assert [type(m).__name__ for m in shown] == [
+        "SystemMessage", "HumanMessage", "AIMessage", "ToolMessage", "AIMessage", "HumanMessage"
+    ]  # fmt: skip
+    assert shown[2].tool_calls[0]["id"] == shown[3].tool_call_id == "c1"

@@ -123,7 +123,7 @@ def test_malformed_tool_call_json_is_fed_back_and_the_step_shows_it(
 def test_unknown_tool_name_is_fed_back_and_the_step_shows_it(app_env: Any) -> None:
     at = ask(start(), "[fault:unknown_tool] do something")
     no_traceback(at)
-    assert any(label.startswith("🛠️ no_such_tool") for label in step_labels(at))
+    assert any(label.startswith("⚠️ no_such_tool") for label in step_labels(at))
     answer = texts(at)[-1]
     assert "no_such_tool is not a valid tool" in answer and "calculator" in answer
 

@@ -13,9 +13,10 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langsmith.run_helpers import tracing_context
 from langsmith.utils import get_env_var
 
-from streamlit_agent.agent import build as agent_module
-from streamlit_agent.agent.build import run_turn, trace_url, tracing_secrets
+from streamlit_agent.agent import tracing as tracing_module
+from streamlit_agent.agent.build import run_turn
 from streamlit_agent.agent.errors import describe_error
+from streamlit_agent.agent.tracing import trace_url, tracing_secrets
 from streamlit_agent.conversation.steps import StepRecorder
 from tests.fake_langsmith import PROJECT_ID, TENANT_ID, FakeLangSmith
 from tests.test_agent import call, make
@@ -32,7 +33,7 @@ def langsmith_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatc
     """No tracing variables, and no cached reading of them or of the project link."""
     for name in TRACING_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(agent_module, "_trace_project", {"base": None, "retry_at": 0.0})
+    monkeypatch.setattr(tracing_module, "_trace_project", {"base": None, "retry_at": 0.0})
     get_env_var.cache_clear()
     yield monkeypatch
     get_env_var.cache_clear()

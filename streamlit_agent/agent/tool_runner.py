@@ -34,7 +34,8 @@ MAX_REASON_CHARS = 1_000
 
 
 class ToolOutput(str):
-    """A tool result string that also carries what the step should show."""
+    """A tool result string that also carries what the step should show (a guarded
+    tool hands both on, as its ToolMessage's content and artifact)."""
 
     status: str = "ok"
     full_output: str | None = None
@@ -171,7 +172,11 @@ def guard_tool(tool: BaseTool, timeout_s: float, output_cap: int) -> BaseTool:
     """`tool` with a time limit, contained failures, capped output and argument checks."""
     limit = float((tool.metadata or {}).get("timeout_s", timeout_s))
 
-    def run(**kwargs: Any) -> str:
+    def run(**kwargs: Any) -> tuple[str, dict[str, Any]]:
+        output = _guarded_run(kwargs)
+        return str(output), {"step_status": output.status, "full_output": output.full_output}
+
+    def _guarded_run(kwargs: dict[str, Any]) -> ToolOutput:
         earlier, approved_key = _check_approval(tool, kwargs)
         if earlier is not None:
             return earlier
@@ -195,6 +200,7 @@ def guard_tool(tool: BaseTool, timeout_s: float, output_cap: int) -> BaseTool:
         args_schema=tool.args_schema,
         func=run,
         metadata=tool.metadata,
+        response_format="content_and_artifact",
         handle_tool_error=_not_run(tool.name),
         handle_validation_error=_not_run(tool.name),
     )

@@ -12,13 +12,13 @@ the answer but never sent back as history.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
-from langchain_core.agents import AgentAction
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import LLMResult
@@ -130,7 +130,8 @@ def _call_args(tool_input: Any) -> dict[str, Any]:
 
 @dataclass
 class _Call:
-    action: AgentAction
+    tool: str
+    tool_input: Any
     call_id: str
     thought: str
     reasoning: str = ""
@@ -145,11 +146,15 @@ class _Call:
 
 
 Checkpoint = Callable[[list[BaseMessage]], None]
+
+
 StepWatcher = Callable[[Step], None]
 
 
 class StepRecorder(BaseCallbackHandler):
-    """Callback handler that records a run's tool calls, timings and streamed answer.
+    """Records a run's tool calls, timings and streamed answer: the streamed text, reasoning
+    and usage as a callback handler; each model reply and tool call as the agent's
+    middleware tells it (`model_reply`, `call_started`, `call_ended`, `call_failed`).
 
     `on_step`, when given, receives the turn's finished tool calls and results (as
     messages) each time a call finishes, so they can be stored before the answer is:
@@ -166,7 +171,7 @@ class StepRecorder(BaseCallbackHandler):
         self.on_step = on_step
         self.watchers: list[StepWatcher] = []
         self.calls: list[_Call] = []
-        self._by_run: dict[UUID, _Call] = {}
+        self._lock = threading.Lock()
         self.partial_answer = ""
         self.partial_reasoning = ""
         self.usage: dict[str, int] = {}
@@ -194,42 +199,64 @@ class StepRecorder(BaseCallbackHandler):
                     if usage and usage.get(key):
                         self.usage[key] = self.usage.get(key, 0) + int(usage[key])
 
-    def on_agent_action(self, action: AgentAction, **kwargs: Any) -> None:
-        call_id = getattr(action, "tool_call_id", None) or f"call_{new_message_id()[:12]}"
-        log = getattr(action, "message_log", None) or []
-        asked = log[0] if log else None
-        reasoning = reasoning_of(asked) or self.partial_reasoning
-        call = _Call(action, call_id, _text_of(asked), reasoning)
-        previous = self.calls[-1] if self.calls else None
-        previous_log = getattr(previous.action, "message_log", None) if previous else None
-        if previous is not None and log and previous_log and previous_log[0] is log[0]:
-            call.group_id = previous.group_id  # several calls asked for in one message
-            call.first = False
-        self.calls.append(call)
-        self.partial_answer = self.partial_reasoning = ""
-
     def watch(self, watcher: StepWatcher) -> None:
         self.watchers.append(watcher)
 
-    def on_tool_start(self, serialized: dict[str, Any], input_str: str, **kwargs: Any) -> None:
-        call = self._open_call()
+    def model_reply(self, reply: AIMessage) -> None:
+        """A model reply arrived: each tool call it asks for is a step to come. Every call
+        of the reply is registered now, so the group is known whole from the start. A reply
+        without calls is the answer, already streamed: nothing to register."""
+        if not reply.tool_calls:
+            return
+        reasoning = reasoning_of(reply) or self.partial_reasoning
+        group_id, thought = new_message_id(), _text_of(reply)
+        with self._lock:
+            for index, asked in enumerate(reply.tool_calls):
+                call_id = asked.get("id") or f"call_{new_message_id()[:12]}"
+                self.calls.append(
+                    _Call(
+                        asked["name"],
+                        asked.get("args", {}),
+                        call_id,
+                        thought,
+                        reasoning,
+                        first=index == 0,
+                        group_id=group_id,
+                    )
+                )
+        self.partial_answer = self.partial_reasoning = ""
+
+    def _call_for(self, tool_call: Mapping[str, Any]) -> _Call | None:
+        with self._lock:
+            for call in reversed(self.calls):
+                if call.call_id == tool_call.get("id"):
+                    return call
+        return None
+
+    def call_started(self, tool_call: Mapping[str, Any]) -> None:
+        call = self._call_for(tool_call)
         if call is not None:
             call.started = time.perf_counter()
-            self._by_run[kwargs["run_id"]] = call
             self._tell(self._step(call, output="", status="running", timed=False))
 
-    def on_tool_end(self, output: Any, **kwargs: Any) -> None:
-        call = self._by_run.get(kwargs["run_id"])
-        if call is not None:
-            text = str(getattr(output, "content", output))
-            full = getattr(output, "full_output", None)
-            call.sent = text if full else None
-            call.step = self._step(call, output=full or text, status=_status_of(output))
-            self._tell(call.step)
-            self._checkpoint()
+    def call_ended(self, tool_call: Mapping[str, Any], result: ToolMessage) -> ToolMessage:
+        """Record the call's result; the result is handed back marked an error when the
+        step is one (a denied or failed call), so the model is told so too."""
+        call = self._call_for(tool_call)
+        if call is None:
+            return result
+        artifact = result.artifact if isinstance(result.artifact, dict) else {}
+        status = artifact.get("step_status") or ("error" if result.status == "error" else "ok")
+        text = str(result.content)
+        full = artifact.get("full_output")
+        call.sent = text if full else None
+        call.step = self._step(call, output=full or text, status=status)
+        self._tell(call.step)
+        self._checkpoint()
+        return result if status == "ok" else result.model_copy(update={"status": "error"})
 
-    def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
-        call = self._by_run.get(kwargs["run_id"])
+    def call_failed(self, tool_call: Mapping[str, Any], error: BaseException) -> None:
+        call = self._call_for(tool_call)
         if call is not None:
             reason = f"{type(error).__name__}: {error}"
             call.step = self._step(call, output=reason, error=reason, status="error")
@@ -244,12 +271,6 @@ class StepRecorder(BaseCallbackHandler):
             except Exception:  # drawing is a view of the run, never a reason to end it
                 logger.warning("a step watcher failed", exc_info=True)
 
-    def _open_call(self) -> _Call | None:
-        for call in reversed(self.calls):
-            if call.step is None and call.started is None:
-                return call
-        return None
-
     def _step(
         self, call: _Call, output: str, status: str, error: str | None = None, timed: bool = True
     ) -> Step:
@@ -258,8 +279,8 @@ class StepRecorder(BaseCallbackHandler):
         if status == "error" and error is None:
             error = output
         return Step(
-            tool=call.action.tool,
-            input=shown_input(call.action.tool_input),
+            tool=call.tool,
+            input=shown_input(call.tool_input),
             output=output,
             error=error,
             duration_s=duration,
@@ -291,12 +312,7 @@ class StepRecorder(BaseCallbackHandler):
         """Tool-call messages whose calls have all finished, with their results."""
         out: list[BaseMessage] = []
         for group in self._groups():
-            # The executor announces a message's calls one at a time, so a group is
-            # finished only when every call its message asked for has a result.
-            log = getattr(group[0].action, "message_log", None) or []
-            asked = {c.get("id") for c in getattr(log[0], "tool_calls", [])} if log else set()
-            done = {c.call_id for c in group if c.step is not None}
-            if len(done) < len(group) or not asked <= done:
+            if any(call.step is None for call in group):
                 break
             out += _call_messages(group)
         return out
@@ -326,8 +342,7 @@ def _call_messages(group: list[_Call]) -> list[BaseMessage]:
         content=group[0].thought,
         id=group[0].group_id,
         tool_calls=[
-            {"name": c.action.tool, "args": _call_args(c.action.tool_input), "id": c.call_id}
-            for c in group
+            {"name": c.tool, "args": _call_args(c.tool_input), "id": c.call_id} for c in group
         ],
         response_metadata={REASONING_KEY: reasoning} if reasoning else {},
     )
@@ -341,15 +356,10 @@ def _text_of(message: BaseMessage | None) -> str:
     return str(message.text)
 
 
-def _status_of(output: Any) -> str:
-    status = getattr(output, "status", None)
-    return status if status in ("error", "denied") else "ok"
-
-
 def _tool_message(call: _Call) -> ToolMessage:
     step = call.step or Step(
-        tool=call.action.tool,
-        input=call.action.tool_input,
+        tool=call.tool,
+        input=call.tool_input,
         output="Not run: the answer was stopped before this tool finished.",
         status="interrupted",
         call_id=call.call_id,

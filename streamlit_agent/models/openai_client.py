@@ -219,7 +219,7 @@ def _small_model_turn(
     llm: SmallModelChatOpenAI, tools: dict[str, BaseTool]
 ) -> Callable[..., AIMessage]:
     def call(prompt: Any, config: RunnableConfig) -> AIMessage:
-        messages = prompt.to_messages() if hasattr(prompt, "to_messages") else []
+        messages = prompt.to_messages() if hasattr(prompt, "to_messages") else list(prompt)
         if messages and isinstance(messages[-1], ToolMessage):
             # Given a tool result, the small model calls the tool again and again.
             answer = llm.invoke(answer_prompt(messages), config, stream=True)

@@ -244,7 +244,9 @@ class RunRecorder(BaseCallbackHandler):
         if tool is None:
             return
         # The uncapped text, so the replayed tool's output is capped as the real one was.
-        text = getattr(output, "full_output", None) or str(getattr(output, "content", output))
+        artifact = getattr(output, "artifact", None)
+        full = artifact.get("full_output") if isinstance(artifact, dict) else None
+        text = full or str(getattr(output, "content", output))
         duration = round(time.perf_counter() - tool.started, 4)
         self.tool_results.append(ToolResult(tool.name, tool.args, text, duration))
 

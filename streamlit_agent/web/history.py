@@ -26,6 +26,7 @@ from streamlit_agent.store.database import (
     new_thread_id,
 )
 from streamlit_agent.store.owned import Conversations
+from streamlit_agent.web.page_context import on_this_page
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,8 @@ def checkpoint_to(
     def store_finished(messages: list[BaseMessage]) -> None:
         outcome.while_open(lambda: history.persist([question, *messages]))
 
-    return store_finished
+    # Called on the thread that ran the tool; persisting uses session state.
+    return on_this_page(store_finished)
 
 
 _history_in_use: ContextVar[DurableChatHistory | None] = ContextVar("history_in_use", default=None)

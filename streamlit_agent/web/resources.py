@@ -51,7 +51,7 @@ def warm_agent_stack() -> threading.Thread:
     neither that page nor the first question waits for them."""
 
     def warm() -> None:
-        for module in ("streamlit_agent.models.openai_client", "langchain_classic.agents"):
+        for module in ("streamlit_agent.models.openai_client", "langchain.agents"):
             importlib.import_module(module)
 
     thread = threading.Thread(target=warm, daemon=True)

@@ -25,9 +25,10 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables.history import RunnableWithMessageHistory
 from streamlit.runtime.scriptrunner import add_script_run_ctx
 
-from streamlit_agent.agent.build import run_turn, tracing_secrets
+from streamlit_agent.agent.build import run_turn
 from streamlit_agent.agent.errors import describe_error
 from streamlit_agent.agent.tool_runner import ApprovalGate, ApprovalRequired, approvals
+from streamlit_agent.agent.tracing import tracing_secrets
 from streamlit_agent.conversation.steps import (
     STATUS_ERROR,
     STATUS_INTERRUPTED,
@@ -127,7 +128,7 @@ class TurnGuard(BaseCallbackHandler):
             )
 
     on_llm_start = on_chat_model_start = _call_starts
-    on_tool_start = on_agent_action = on_chain_start = _check
+    on_tool_start = on_chain_start = _check
 
 
 @dataclass

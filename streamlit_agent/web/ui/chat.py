@@ -35,6 +35,7 @@ from streamlit_agent.conversation.steps import (
     reasoning_of,
 )
 from streamlit_agent.safety.plain_text import printable
+from streamlit_agent.web.page_context import on_this_page
 from streamlit_agent.web.ui.text import label_text, markdown_text
 
 STEP_ICONS = {"ok": "🛠️", "error": "⚠️", "denied": "🚫", "interrupted": "⏹️", "running": "⏳"}
@@ -398,6 +399,7 @@ class LiveSteps(StreamlitCallbackHandler):
         )
         self.container = container
         self.open_step: Step | None = None  # the call whose thought is open, if any
+        self.show = on_this_page(self.show)  # type: ignore[method-assign]  # tools' threads
 
     def show(self, step: Step) -> None:
         if step.status != "running":

@@ -1,0 +1,40 @@
+"""What one run of the agent carries, read by both the graph's middleware and the code
+around the graph (kept apart from the middleware so the page need not import LangGraph's
+agent package, about a second, before it is drawn)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+from streamlit_agent.conversation.steps import StepRecorder
+
+RECORDER_KEY = "step_recorder"  # the turn's StepRecorder, in the run's `configurable`
+TRACE_KEY = "trace_run_id"  # the turn's root run id, when LangSmith tracing is on
+STOPPED_AFTER_KEY = "stopped_after_steps"  # response_metadata of TurnLimits' closing reply
+
+
+def recorder_in(config: Mapping[str, Any] | None) -> StepRecorder | None:
+    """The turn's StepRecorder, from a run's config."""
+    recorder = ((config or {}).get("configurable") or {}).get(RECORDER_KEY)
+    return recorder if isinstance(recorder, StepRecorder) else None
+
+
+def steps_this_turn(messages: list[BaseMessage]) -> int:
+    """Tool-calling replies since the question (the last user message)."""
+    steps = 0
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            break
+        if isinstance(message, AIMessage) and message.tool_calls:
+            steps += 1
+    return steps
+
+
+def stopped_after(message: BaseMessage) -> int | None:
+    """How many steps a turn took before `TurnLimits` ended it; None for a real answer."""
+    if isinstance(message, AIMessage):
+        return message.response_metadata.get(STOPPED_AFTER_KEY)
+    return None
