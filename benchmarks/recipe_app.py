@@ -3,8 +3,8 @@
 What a user writes following LangChain's docs (LangChain 1.x: `create_agent`, and
 `StreamlitCallbackHandler` for the steps): the history lives in `st.session_state`
 through `StreamlitChatMessageHistory` and is handed to the agent whole, the agent is
-rebuilt on every rerun, nothing is stored, and every message is redrawn each rerun. benchmarks/turns.py
-measures the app against it; keep it plain, so the comparison stays honest.
+rebuilt on every rerun, nothing is stored, and every message is redrawn each rerun.
+benchmarks/turns.py measures the app against it; keep it plain, so the comparison stays honest.
 
     OPENAI_BASE_URL=http://127.0.0.1:PORT/v1 STREAMLIT_AGENT_MODEL=scripted-model \
         .venv/bin/python -m streamlit run benchmarks/recipe_app.py

@@ -13,11 +13,15 @@ from streamlit_agent.config import (
 )
 from streamlit_agent.safety import redact
 from streamlit_agent.web import identity
+from streamlit_agent.web.page_state import (
+    ASKING_KEY,
+    CHAT_INPUT_KEY,
+    DRAFT_THREAD_KEY,
+    STORE_PROBLEM_KEY,
+    UNREADABLE_KEY,
+    USER_API_KEY,
+)
 from streamlit_agent.web.ui import sidebar
-
-DRAFT_THREAD_KEY = "draft_thread_id"
-CHAT_INPUT_KEY = "chat-input"
-ASKING_KEY = "asking"  # a question was just sent: the turn above is no longer the latest
 
 st.set_page_config(page_title="streamlit-agent", page_icon="🦜", layout="centered")
 
@@ -69,13 +73,7 @@ from streamlit_agent.models.catalog import FIRST_LOOK_S, available_models, pick
 from streamlit_agent.models.providers import choose_model, uses_configured_key
 from streamlit_agent.models.replay import replay_problems
 from streamlit_agent.web import resources, turn
-from streamlit_agent.web.history import (
-    STORE_PROBLEM_KEY,
-    UNREADABLE_KEY,
-    flush_unsaved,
-    issue_thread_id,
-    open_thread,
-)
+from streamlit_agent.web.history import flush_unsaved, issue_thread_id, open_thread
 from streamlit_agent.web.ui import chat
 
 asked = st.session_state.pop(ASKING_KEY, None)  # None: nothing was typed since the last run
@@ -209,7 +207,7 @@ if prompt is not None and prompt.strip():
             latest_buttons.empty()  # the turn drawn above is no longer the latest
         sidebar.show_in_url(thread_id)
         server_pays = uses_configured_key(choice, settings) and not st.session_state.get(
-            sidebar.USER_API_KEY
+            USER_API_KEY
         )
         address = identity.client_address()
         refusal = limits.refusal(conversations, settings, server_pays, address)

@@ -278,14 +278,13 @@ def test_call_needing_approval_stops_until_decided() -> None:
 
 @pytest.mark.parametrize("approved", [True, False])
 def test_decided_call_runs_or_is_refused(approved: bool) -> None:
-    from streamlit_agent.agent.tool_runner import ApprovalGate, approval_key, approvals
+    from streamlit_agent.agent.tool_runner import ApprovalGate, approval_key
 
     agent, history, model = make(
         [call("send_money", {"amount": 5}, "c1"), AIMessage("done")], tools=[send_money]
     )
     gate = ApprovalGate({approval_key("send_money", {"amount": 5}) + "#1": approved})
-    with approvals(gate):
-        run_turn(agent, "t1", HumanMessage("pay"), StepRecorder())
+    run_turn(agent, "t1", HumanMessage("pay"), StepRecorder(), approval_gate=gate)
     fed_back = str(model.seen[-1][-1].content)
     step = group_turns(history.messages)[0].steps[0]
     if approved:
@@ -297,7 +296,7 @@ def test_decided_call_runs_or_is_refused(approved: bool) -> None:
 
 
 def test_one_approve_runs_exactly_one_call_and_a_repeated_call_asks_again() -> None:
-    from streamlit_agent.agent.tool_runner import ApprovalGate, ApprovalRequired, approvals
+    from streamlit_agent.agent.tool_runner import ApprovalGate, ApprovalRequired
 
     runs: list[int] = []
 
@@ -321,8 +320,9 @@ def test_one_approve_runs_exactly_one_call_and_a_repeated_call_asks_again() -> N
     def attempt() -> Any:
         # The page runs the whole turn again after each decision, as the app does.
         agent, history, _ = make([twice, AIMessage("done")], tools=[pay])
-        with approvals(ApprovalGate(decisions, results)):
-            return run_turn(agent, "t1", HumanMessage("pay twice"), StepRecorder()), history
+        gate = ApprovalGate(decisions, results)
+        question = HumanMessage("pay twice")
+        return run_turn(agent, "t1", question, StepRecorder(), approval_gate=gate), history
 
     with pytest.raises(ApprovalRequired) as first:
         attempt()

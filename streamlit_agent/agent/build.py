@@ -18,12 +18,17 @@ from uuid import uuid4
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from langchain_core.runnables import (
+    ConfigurableFieldSpec,
+    Runnable,
+    RunnableConfig,
+    RunnableLambda,
+)
 from langchain_core.runnables.history import RunnableWithMessageHistory
 from langchain_core.tools import BaseTool
 
-from streamlit_agent.agent.run_state import RECORDER_KEY, TRACE_KEY, stopped_after
-from streamlit_agent.agent.tool_runner import guard_tool
+from streamlit_agent.agent.run_state import HISTORY_KEY, RECORDER_KEY, TRACE_KEY, stopped_after
+from streamlit_agent.agent.tool_runner import APPROVAL_GATE_KEY, ApprovalGate, guard_tool
 from streamlit_agent.agent.tracing import tracing_enabled
 from streamlit_agent.config import Settings
 from streamlit_agent.conversation.budget import DEFAULT_HISTORY_TOKENS, HistoryBudget, trim_history
@@ -111,26 +116,38 @@ def build_graph(llm: BaseChatModel, tools: Sequence[BaseTool], settings: Setting
     )
 
 
+def _turn_history(turn_history: BaseChatMessageHistory) -> BaseChatMessageHistory:
+    return turn_history
+
+
 def build_agent(
     llm: BaseChatModel,
     tools: Sequence[BaseTool],
     settings: Settings,
-    get_history: Callable[[str], BaseChatMessageHistory],
+    get_history: Callable[[str], BaseChatMessageHistory] | None = None,
     budget: HistoryBudget | None = None,
 ) -> RunnableWithMessageHistory:
-    """The conversational agent; invoke it with `run_turn`."""
+    """The conversational agent; invoke it with `run_turn`. Without `get_history` (by
+    conversation id), each run brings its own history (`run_turn(history=...)`): one agent
+    then serves every session, and no global state says whose history a run is."""
     budget = budget or HistoryBudget(settings.history_token_budget or DEFAULT_HISTORY_TOKENS)
     chain = (
         RunnableLambda(_prepare(budget), name="prepare_turn")
         | build_graph(llm, tools, settings)
         | RunnableLambda(_finish_turn(settings), name="finish_turn")
     )
+    per_run = [
+        ConfigurableFieldSpec(
+            id=HISTORY_KEY, annotation=Any, name="History", description="this turn's history"
+        )
+    ]
     return RunnableWithMessageHistory(
         chain,
-        get_history,
+        get_history or _turn_history,
         input_messages_key="messages",
         history_messages_key="chat_history",
         output_messages_key="messages",
+        **({} if get_history else {"history_factory_config": per_run}),
     )
 
 
@@ -141,13 +158,21 @@ def run_turn(
     recorder: StepRecorder,
     callbacks: Sequence[Any] = (),
     max_steps: int = 10,
+    history: BaseChatMessageHistory | None = None,
+    approval_gate: ApprovalGate | None = None,
 ) -> dict[str, Any]:
-    """Run one turn; history is read before and written after by the wrapper.
+    """Run one turn; history is read before and written after by the wrapper: `history`,
+    or the agent's own `get_history`. `approval_gate` holds the user's decisions.
 
     With LangSmith tracing on (its own environment variables), LangChain traces the run;
     the run id is chosen here so the answer can link to its trace.
     """
-    configurable: dict[str, Any] = {"session_id": thread_id, RECORDER_KEY: recorder}
+    configurable: dict[str, Any] = {
+        "session_id": thread_id,
+        RECORDER_KEY: recorder,
+        HISTORY_KEY: history,
+        APPROVAL_GATE_KEY: approval_gate,
+    }
     config: RunnableConfig = {
         "callbacks": [recorder, *callbacks],
         "configurable": configurable,

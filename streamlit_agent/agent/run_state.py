@@ -12,6 +12,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from streamlit_agent.conversation.steps import StepRecorder
 
 RECORDER_KEY = "step_recorder"  # the turn's StepRecorder, in the run's `configurable`
+HISTORY_KEY = "turn_history"  # the history a run reads and writes, when it brings its own
 TRACE_KEY = "trace_run_id"  # the turn's root run id, when LangSmith tracing is on
 STOPPED_AFTER_KEY = "stopped_after_steps"  # response_metadata of TurnLimits' closing reply
 

@@ -8,7 +8,8 @@ step keeps up to `STEP_OUTPUT_CHARS` of it.
 A tool with `metadata["requires_approval"]` runs only once the user has approved
 that call. Streamlit cannot wait for a click in the middle of a script run, so an
 undecided call raises `ApprovalRequired`; the page asks, records the decision in an
-`ApprovalGate` and runs the turn again. Decisions are per call, not per tool and
+`ApprovalGate` (handed to the run in its config, `APPROVAL_GATE_KEY`) and runs the turn
+again. Decisions are per call, not per tool and
 arguments: the second identical call in a turn asks again, and a call approved
 earlier is not run a second time when the turn runs again (its result is kept).
 """
@@ -18,12 +19,10 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 
 from streamlit_agent.conversation.steps import UNREADABLE_ARGS_KEY, ApprovalRequired
@@ -70,24 +69,22 @@ class ApprovalGate:
         return f"{base}#{self._seen[base]}"
 
 
-_gate: ContextVar[ApprovalGate | None] = ContextVar("approval_gate", default=None)
+APPROVAL_GATE_KEY = "approval_gate"  # the turn's ApprovalGate, in the run's `configurable`
 
 
-@contextmanager
-def approvals(gate: ApprovalGate) -> Iterator[None]:
-    token = _gate.set(gate)
-    try:
-        yield
-    finally:
-        _gate.reset(token)
+def gate_in(config: RunnableConfig | None) -> ApprovalGate | None:
+    gate = ((config or {}).get("configurable") or {}).get(APPROVAL_GATE_KEY)
+    return gate if isinstance(gate, ApprovalGate) else None
 
 
-def _check_approval(tool: BaseTool, args: dict[str, Any]) -> tuple[ToolOutput | None, str]:
+def _check_approval(
+    tool: BaseTool, args: dict[str, Any], gate: ApprovalGate | None
+) -> tuple[ToolOutput | None, str]:
     """(None, key) to go ahead, (result, key) to return without running, or
     ApprovalRequired while undecided; `key` is "" for tools that need no approval."""
     if not (tool.metadata or {}).get("requires_approval"):
         return None, ""
-    gate = _gate.get() or ApprovalGate()
+    gate = gate or ApprovalGate()
     key = gate.call_key(tool.name, args)
     if key in gate.results:
         return gate.results[key], key  # approved and run in an earlier run of this turn
@@ -172,12 +169,13 @@ def guard_tool(tool: BaseTool, timeout_s: float, output_cap: int) -> BaseTool:
     """`tool` with a time limit, contained failures, capped output and argument checks."""
     limit = float((tool.metadata or {}).get("timeout_s", timeout_s))
 
-    def run(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-        output = _guarded_run(kwargs)
+    def run(turn_config: RunnableConfig, **kwargs: Any) -> tuple[str, dict[str, Any]]:
+        # LangChain hands the run's config to the parameter typed RunnableConfig.
+        output = _guarded_run(kwargs, gate_in(turn_config))
         return str(output), {"step_status": output.status, "full_output": output.full_output}
 
-    def _guarded_run(kwargs: dict[str, Any]) -> ToolOutput:
-        earlier, approved_key = _check_approval(tool, kwargs)
+    def _guarded_run(kwargs: dict[str, Any], gate: ApprovalGate | None) -> ToolOutput:
+        earlier, approved_key = _check_approval(tool, kwargs, gate)
         if earlier is not None:
             return earlier
         try:
@@ -189,7 +187,6 @@ def guard_tool(tool: BaseTool, timeout_s: float, output_cap: int) -> BaseTool:
             output = ToolOutput.make(f"Tool {tool.name} failed: {reason}", status="error")
         else:
             output = cap_output(str(getattr(result, "content", result)), output_cap)
-        gate = _gate.get()
         if approved_key and gate is not None:
             gate.results[approved_key] = output
         return output

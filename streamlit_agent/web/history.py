@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 
 import streamlit as st
 from langchain_community.chat_message_histories import StreamlitChatMessageHistory
-from langchain_core.messages import BaseMessage
+from langchain_core.chat_history import BaseChatMessageHistory
+from langchain_core.messages import BaseMessage, HumanMessage
 
 from streamlit_agent.conversation.steps import new_message_id
 from streamlit_agent.store.database import (
@@ -26,15 +25,15 @@ from streamlit_agent.store.database import (
     new_thread_id,
 )
 from streamlit_agent.store.owned import Conversations
-from streamlit_agent.web.page_context import on_this_page
+from streamlit_agent.web.page_state import (
+    ACTIVE_THREAD_KEY,
+    ISSUED_KEY,
+    STORE_PROBLEM_KEY,
+    UNREADABLE_KEY,
+    UNSAVED_KEY,
+)
 
 logger = logging.getLogger(__name__)
-
-ACTIVE_THREAD_KEY = "active_thread_id"
-UNSAVED_KEY = "unsaved_messages"
-STORE_PROBLEM_KEY = "store_problem"
-UNREADABLE_KEY = "unreadable_messages"
-ISSUED_KEY = "issued_threads"  # ids this session made: writable before the store has them
 
 
 def issue_thread_id() -> str:
@@ -42,89 +41,6 @@ def issue_thread_id() -> str:
     thread_id = new_thread_id()
     st.session_state.setdefault(ISSUED_KEY, set()).add(thread_id)
     return thread_id
-
-
-class TurnOutcome:
-    """Lets exactly one party write a turn's answer: the finished run or its interruption.
-
-    The agent runs in a worker thread while the page waits; a Stop can land just as
-    the run finishes, and without this both would store an answer.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._claimed = False
-        self.cancelled = threading.Event()
-        # Set once the turn's outcome (answer, error or partial) is in history; the
-        # next run of the page waits for it so it never draws a half-written turn.
-        self.settled = threading.Event()
-
-    def claim(self) -> bool:
-        with self._lock:
-            if self._claimed:
-                return False
-            self._claimed = True
-            return True
-
-    def while_open(self, write: Callable[[], object]) -> None:
-        """Run `write` unless the turn's outcome is already claimed or it was cancelled.
-
-        Holding the lock, so a claim waits for a checkpoint in progress and no
-        checkpoint lands after the turn's final (or interrupted) write.
-        """
-        with self._lock:
-            if not self._claimed and not self.cancelled.is_set():
-                write()
-
-
-_turn_outcome: ContextVar[TurnOutcome | None] = ContextVar("turn_guard", default=None)
-
-
-@contextmanager
-def claiming_turn(outcome: TurnOutcome) -> Iterator[None]:
-    """History writes made inside (by the agent's run) first claim `outcome`."""
-    token = _turn_outcome.set(outcome)
-    try:
-        yield
-    finally:
-        _turn_outcome.reset(token)
-
-
-def checkpoint_to(
-    history: DurableChatHistory, outcome: TurnOutcome, question: BaseMessage
-) -> Callable[[list[BaseMessage]], None]:
-    """A `StepRecorder` checkpoint: store the question's finished tool calls as they finish.
-
-    Only the store gets them (session state gets the whole turn at the end), so a crash
-    or a killed process mid-answer keeps the steps that were done.
-    """
-
-    def store_finished(messages: list[BaseMessage]) -> None:
-        outcome.while_open(lambda: history.persist([question, *messages]))
-
-    # Called on the thread that ran the tool; persisting uses session state.
-    return on_this_page(store_finished)
-
-
-_history_in_use: ContextVar[DurableChatHistory | None] = ContextVar("history_in_use", default=None)
-
-
-@contextmanager
-def using_history(history: DurableChatHistory) -> Iterator[None]:
-    """The agents are shared by every session; the turn tells them whose history to use."""
-    token = _history_in_use.set(history)
-    try:
-        yield
-    finally:
-        _history_in_use.reset(token)
-
-
-def history_in_use(thread_id: str) -> DurableChatHistory:
-    """`RunnableWithMessageHistory`'s history factory: the running turn's own history."""
-    history = _history_in_use.get()
-    if history is None or history.thread_id != thread_id:
-        raise LookupError("no history for this conversation in the running turn")
-    return history
 
 
 def ensure_ids(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
@@ -157,20 +73,20 @@ class DurableChatHistory(StreamlitChatMessageHistory):
         self.add_messages([message])
 
     def add_messages(self, messages: Sequence[BaseMessage]) -> None:
-        outcome = _turn_outcome.get()
-        if outcome is not None and not outcome.claim():
-            return  # the turn was interrupted and already stored as such
         messages = ensure_ids(messages)
+        self.remember(messages)
+        self.persist(messages)
+
+    def remember(self, messages: Sequence[BaseMessage]) -> None:
+        """Add `messages` to working memory (session state) only, each id once."""
         present = {m.id for m in self.messages}
         self.messages.extend(m for m in messages if m.id not in present)
-        self.persist(messages)
 
     def persist(self, messages: Sequence[BaseMessage]) -> bool:
         """Write `messages` (and any earlier unsaved ones) to the store; True when saved."""
         messages = ensure_ids(messages)
         unsaved: list[tuple[str, BaseMessage]] = st.session_state.setdefault(UNSAVED_KEY, [])
-        # A message can be written more than once (the question before the run and with
-        # the turn, steps at each checkpoint); while the store is down it waits once.
+        # While the store is down a message waits once, however often it is written.
         queued = {m.id for t, m in unsaved if t == self.thread_id}
         unsaved.extend((self.thread_id, m) for m in messages if m.id not in queued)
         return flush_unsaved(self.conversations, self.model_label)
@@ -179,6 +95,70 @@ class DurableChatHistory(StreamlitChatMessageHistory):
         """Drop messages from memory and the store (used by Retry)."""
         self.messages[:] = [m for m in self.messages if m.id not in ids]
         self.conversations.remove_messages(self.thread_id, ids)
+
+
+class TurnWriter(BaseChatMessageHistory):
+    """The one writer of a turn's messages, each written once.
+
+    The question is stored before the run (`start`), so a Stop never loses it; each tool
+    call and its result as soon as the call finishes (`checkpoint`: the store only, so a
+    crash keeps the steps that were done); then exactly one outcome: the answer, handed
+    over by RunnableWithMessageHistory (`add_messages`), or what the page keeps when the
+    turn is stopped, fails or runs out of time (`finish`), whichever comes first. The
+    agent runs in a worker thread while the page waits, and a Stop can land just as the
+    run finishes: without the claim both would store an answer.
+    """
+
+    def __init__(self, history: DurableChatHistory, question: HumanMessage) -> None:
+        self.history = history
+        self.question = question
+        self._lock = threading.Lock()
+        self._claimed = False
+        self._written: set[str | None] = set()
+        self.cancelled = threading.Event()
+        # Set once the outcome is in history; the next run of the page waits for it, so
+        # it never draws a half-written turn.
+        self.settled = threading.Event()
+
+    @property
+    def messages(self) -> list[BaseMessage]:  # type: ignore[override]
+        """What RunnableWithMessageHistory reads: the conversation so far."""
+        return self.history.messages
+
+    def start(self) -> None:
+        self._write([self.question])
+
+    def checkpoint(self, finished: list[BaseMessage]) -> None:
+        """The turn's finished tool calls so far (a `StepRecorder` checkpoint). Holding the
+        lock, so a claim waits for a checkpoint in progress and none lands after it."""
+        with self._lock:
+            if not self._claimed and not self.cancelled.is_set():
+                self.history.persist(self._unwritten(finished))
+
+    def add_messages(self, messages: Sequence[BaseMessage]) -> None:
+        self.finish(messages)
+
+    def finish(self, messages: Sequence[BaseMessage]) -> bool:
+        """Store the turn's outcome unless another one was stored first; True if this one was."""
+        with self._lock:
+            if self._claimed:
+                return False
+            self._claimed = True
+            self._write(messages)
+            return True
+
+    def _unwritten(self, messages: Sequence[BaseMessage]) -> list[BaseMessage]:
+        fresh = [m for m in ensure_ids(messages) if m.id not in self._written]
+        self._written.update(m.id for m in fresh)
+        return fresh
+
+    def _write(self, messages: Sequence[BaseMessage]) -> None:
+        messages = ensure_ids(messages)
+        self.history.remember(messages)
+        self.history.persist(self._unwritten(messages))
+
+    def clear(self) -> None:
+        raise NotImplementedError("a turn's messages are never cleared")
 
 
 def flush_unsaved(conversations: Conversations, model_label: str | None = None) -> bool:

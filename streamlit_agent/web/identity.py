@@ -25,6 +25,12 @@ from typing import TYPE_CHECKING, Literal
 import streamlit as st
 
 from streamlit_agent.config import MIN_SECRET_CHARS, Settings
+from streamlit_agent.web.page_state import (
+    BROWSER_KEY,
+    CLAIM_KEY,
+    COOKIE_KEY,
+    OWNER_KEY,
+)
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, LangChain) is imported after the chat box
     from streamlit_agent.store.database import ConversationStore
@@ -33,8 +39,6 @@ if TYPE_CHECKING:  # the store (SQLAlchemy, LangChain) is imported after the cha
 logger = logging.getLogger(__name__)
 
 BROWSER_COOKIE = "streamlit_agent_browser"
-OWNER_KEY = "owner"  # the owner this session's cached conversation state belongs to
-BROWSER_KEY = "browser_owner"
 _COOKIE_DAYS = 400  # browsers cap cookie lifetimes at about this
 
 
@@ -110,8 +114,6 @@ def _refuse_duplicate_header(header: str) -> None:
 _PART_CHARS = 43  # base64url of 32 bytes, unpadded
 _B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 _SECRET_NAME = "anonymous-identity"
-_CLAIM_KEY = "browser_claim"  # what the store's key must settle: ("verify"|"issue", value)
-_COOKIE_KEY = "browser_cookie"  # (token this session issued, token the request sent)
 
 
 def _signed_shape(token: str) -> bool:
@@ -160,11 +162,11 @@ def _browser_user() -> User:
     if not owner:
         token = _sent_token()
         if _signed_shape(token):
-            st.session_state[_CLAIM_KEY] = ("verify", token)
+            st.session_state[CLAIM_KEY] = ("verify", token)
             owner = browser_owner(token)
         else:
             payload = _new_payload()
-            st.session_state[_CLAIM_KEY] = ("issue", payload)
+            st.session_state[CLAIM_KEY] = ("issue", payload)
             owner = browser_owner(payload)
         st.session_state[BROWSER_KEY] = owner
     return User(id=owner, name="this browser", mode="anonymous")
@@ -187,12 +189,12 @@ def confirmed(conversations: Conversations, settings: Settings) -> Conversations
     is accepted only if this server signed it; otherwise the browser gets a new identity
     (and a cookie for it). Until the key can be read (store down, no
     STREAMLIT_AGENT_SECRET) the session stays as it is and no cookie is written."""
-    claim = st.session_state.get(_CLAIM_KEY)
+    claim = st.session_state.get(CLAIM_KEY)
     if claim is not None:
         secret = _server_key(settings, conversations.store)
         if secret is not None:
             _settle(claim, secret)
-    if cookie := st.session_state.get(_COOKIE_KEY):
+    if cookie := st.session_state.get(COOKIE_KEY):
         _remember_browser(*cookie)
     owner = st.session_state.get(BROWSER_KEY)
     if claim is None or not owner or owner == conversations.owner:
@@ -203,13 +205,13 @@ def confirmed(conversations: Conversations, settings: Settings) -> Conversations
 
 def _settle(claim: tuple[str, str], secret: str) -> None:
     kind, value = claim
-    del st.session_state[_CLAIM_KEY]
+    del st.session_state[CLAIM_KEY]
     if kind == "verify" and signed_by(value, secret):
         return
     sent = value if kind == "verify" else ""  # a token this server did not sign
     payload = value if kind == "issue" else _new_payload()
     st.session_state[BROWSER_KEY] = browser_owner(payload)
-    st.session_state[_COOKIE_KEY] = (sign(payload, secret), sent)
+    st.session_state[COOKIE_KEY] = (sign(payload, secret), sent)
 
 
 # The cookie is set by a script, as Streamlit cannot set one. On a first visit in two
@@ -279,6 +281,6 @@ def _forget_other_owners_state(user: User | None) -> None:
     owner = user.id if user else None
     if st.session_state.get(OWNER_KEY, owner) != owner:
         for key in list(st.session_state.keys()):
-            if key not in (BROWSER_KEY, _CLAIM_KEY, _COOKIE_KEY):
+            if key not in (BROWSER_KEY, CLAIM_KEY, COOKIE_KEY):
                 del st.session_state[key]
     st.session_state[OWNER_KEY] = owner

@@ -24,7 +24,7 @@ from streamlit_agent.models.replay import Recording, ReplayChatModel, replay_too
 from streamlit_agent.store.database import ConversationStore
 from streamlit_agent.store.owned import Conversations
 from streamlit_agent.tools import Registry
-from streamlit_agent.web.history import DurableChatHistory, history_in_use, session_conversations
+from streamlit_agent.web.history import DurableChatHistory, session_conversations
 
 logger = logging.getLogger(__name__)
 # The brief fixes RunnableWithMessageHistory as the memory wrapper; its deprecation
@@ -114,7 +114,7 @@ def agent_for(
     if kind == "replay":  # the recording stands in for the model and the tools alike
         recording = Recording.load(model)
         llm = ReplayChatModel(recording=recording)
-        return build_agent(llm, replay_tools(recording), settings, history_in_use)
+        return build_agent(llm, replay_tools(recording), settings)
     local_url = local_key = model_path = None
     if kind == "bundled":
         server = bundled_model(local_path).wait()
@@ -129,7 +129,7 @@ def agent_for(
     )
     tools = tool_registry(settings.tools_dir, settings.mcp_config).select(tool_names)
     budget = history_budget(choice, settings, tools, model_path, SYSTEM_PROMPT)
-    return build_agent(llm, tools, settings, history_in_use, budget)
+    return build_agent(llm, tools, settings, budget=budget)
 
 
 def agent_for_choice(

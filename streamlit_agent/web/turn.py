@@ -27,7 +27,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx
 
 from streamlit_agent.agent.build import run_turn
 from streamlit_agent.agent.errors import describe_error
-from streamlit_agent.agent.tool_runner import ApprovalGate, ApprovalRequired, approvals
+from streamlit_agent.agent.tool_runner import ApprovalGate, ApprovalRequired
 from streamlit_agent.agent.tracing import tracing_secrets
 from streamlit_agent.conversation.steps import (
     STATUS_ERROR,
@@ -40,19 +40,15 @@ from streamlit_agent.conversation.steps import (
     reasoning_of,
 )
 from streamlit_agent.models.replay import RunRecorder
-from streamlit_agent.web.history import (
-    DurableChatHistory,
-    TurnOutcome,
-    checkpoint_to,
-    claiming_turn,
-    using_history,
+from streamlit_agent.web.history import DurableChatHistory, TurnWriter
+from streamlit_agent.web.page_context import on_this_page
+from streamlit_agent.web.page_state import (
+    ACTIVE_RUN_KEY,
+    APPROVED_RESULTS_KEY,
+    DECISIONS_KEY,
+    PENDING_APPROVAL_KEY,
+    RETRY_REQUEST_KEY,
 )
-
-RETRY_REQUEST_KEY = "retry_request"
-ACTIVE_RUN_KEY = "active_agent_run"
-PENDING_APPROVAL_KEY = "pending_approval"
-DECISIONS_KEY = "tool_decisions"  # {user message id: {call key: approved?}}
-APPROVED_RESULTS_KEY = "approved_results"  # {user message id: {call key: its result}}
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +88,8 @@ class TurnGuard(BaseCallbackHandler):
     its deadline passed or it streamed more than `TURN_OUTPUT_CHARS`. Checked at every
     token too, so a stream that trickles forever still ends at the deadline."""
 
-    def __init__(self, outcome: TurnOutcome, max_seconds: float) -> None:
-        self.outcome = outcome
+    def __init__(self, writer: TurnWriter, max_seconds: float) -> None:
+        self.writer = writer
         self.max_seconds = max_seconds
         self.deadline = time.monotonic() + max_seconds if max_seconds > 0 else float("inf")
         self.streamed = 0
@@ -102,7 +98,7 @@ class TurnGuard(BaseCallbackHandler):
         self.arrived = ""
 
     def _check(self, *args: Any, **kwargs: Any) -> None:
-        if self.outcome.cancelled.is_set():
+        if self.writer.cancelled.is_set():
             raise RunCancelled
         if time.monotonic() >= self.deadline:
             raise TurnLimitReached(time_limit_reason(self.max_seconds), self.arrived)
@@ -226,32 +222,25 @@ def _off_page(write: Callable[[], Any]) -> None:
         raise failure[0]
 
 
-def _save_interrupted(
-    history: DurableChatHistory,
-    outcome: TurnOutcome,
-    question: HumanMessage,
-    recorder: StepRecorder,
-) -> None:
+def _save_interrupted(writer: TurnWriter, recorder: StepRecorder) -> None:
     """Store the interrupted turn as far as it went, marked interrupted."""
 
     def save() -> None:
         try:
-            if outcome.claim():
-                partial = recorder.messages(recorder.partial_answer, status=STATUS_INTERRUPTED)
-                history.add_messages([question, *partial])
+            writer.finish(recorder.messages(recorder.partial_answer, status=STATUS_INTERRUPTED))
         finally:
-            outcome.settled.set()
+            writer.settled.set()
 
     _off_page(save)
 
 
 def settle_previous_run(timeout_s: float = 10.0) -> None:
     """Cancel a run this session left behind and wait until its turn is in history."""
-    outcome: TurnOutcome | None = st.session_state.get(ACTIVE_RUN_KEY)
-    if outcome is None or outcome.settled.is_set():
+    writer: TurnWriter | None = st.session_state.get(ACTIVE_RUN_KEY)
+    if writer is None or writer.settled.is_set():
         return
-    outcome.cancelled.set()
-    outcome.settled.wait(timeout_s)
+    writer.cancelled.set()
+    writer.settled.wait(timeout_s)
 
 
 def refuse(
@@ -296,20 +285,18 @@ def _await_run(
     """Wait for the run; a second past its deadline, end the turn at its time limit."""
     give_up = guard.max_seconds + DEADLINE_GRACE_S if guard.max_seconds > 0 else inf
     if not _wait(worker, tick, give_up):
-        guard.outcome.cancelled.set()
+        guard.writer.cancelled.set()
         result.error = TurnLimitReached(time_limit_reason(guard.max_seconds), guard.arrived)
 
 
 def _conclude(
     result: _RunResult,
-    history: DurableChatHistory,
-    outcome: TurnOutcome,
-    question: HumanMessage,
+    writer: TurnWriter,
     recorder: StepRecorder,
     secrets: Iterable[str | None],
 ) -> None:
     """End the turn: wait for approval, store the failure, or forget the decisions."""
-    error = result.error
+    error, history, question = result.error, writer.history, writer.question
     if isinstance(error, ApprovalRequired):
         st.session_state.setdefault(PENDING_APPROVAL_KEY, {})[history.thread_id] = {
             "text": str(question.content),
@@ -322,10 +309,10 @@ def _conclude(
     elif isinstance(error, TurnLimitReached):
         arrived = max(recorder.partial_answer, error.arrived, key=len)[:TURN_OUTPUT_CHARS]
         kept = recorder.messages(arrived, status=STATUS_INTERRUPTED, stop_reason=error.reason)
-        _off_page(lambda: outcome.claim() and history.add_messages([question, *kept]))
+        _off_page(lambda: writer.finish(kept))
     elif error is not None:
         failed = recorder.messages(describe_error(error, secrets), status=STATUS_ERROR)
-        _off_page(lambda: outcome.claim() and history.add_messages([question, *failed]))
+        _off_page(lambda: writer.finish(failed))
     else:
         st.session_state[DECISIONS_KEY].pop(question.id, None)
         st.session_state[APPROVED_RESULTS_KEY].pop(question.id, None)
@@ -361,21 +348,24 @@ def run(
     forget_pending_approval(history.thread_id)
     decisions = st.session_state.setdefault(DECISIONS_KEY, {}).setdefault(question.id, {})
     approved = st.session_state.setdefault(APPROVED_RESULTS_KEY, {}).setdefault(question.id, {})
-    history.add_messages([question])
-    outcome = TurnOutcome()
-    recorder = StepRecorder(on_step=checkpoint_to(history, outcome, question))
-    st.session_state[ACTIVE_RUN_KEY] = outcome
+    writer = TurnWriter(history, question)
+    writer.start()
+    # Checkpoints come from the threads that ran the tools; writing uses session state.
+    recorder = StepRecorder(on_step=on_this_page(writer.checkpoint))
+    st.session_state[ACTIVE_RUN_KEY] = writer
     result = _RunResult()
     recording = RunRecorder() if record_to else None
     recorder.watch(show_step)
-    guard = TurnGuard(outcome, max_seconds)
+    guard = TurnGuard(writer, max_seconds)
+    gate = ApprovalGate(decisions, approved)
 
     def work() -> None:
+        callbacks = [guard, *handlers, *([recording] if recording else [])]
         try:
-            gate = ApprovalGate(decisions, approved)
-            with approvals(gate), claiming_turn(outcome), using_history(history):
-                callbacks = [guard, *handlers, *([recording] if recording else [])]
-                run_turn(get_agent(), history.thread_id, question, recorder, callbacks)
+            run_turn(
+                get_agent(), history.thread_id, question, recorder, callbacks,
+                history=writer, approval_gate=gate,
+            )  # fmt: skip
         except BaseException as exc:
             result.error = exc
 
@@ -384,16 +374,16 @@ def run(
         _await_run(worker, tick, guard, result)
     except BaseException:
         # Stop, a new message or a closed tab interrupts the page: keep what arrived.
-        outcome.cancelled.set()
-        _save_interrupted(history, outcome, question, recorder)
+        writer.cancelled.set()
+        _save_interrupted(writer, recorder)
         raise
     if record_to and recording is not None and result.error is None:
         _save_recording(record_to, question, recording)
     try:
         secrets = [*secrets, *tracing_secrets()]
-        _conclude(result, history, outcome, question, recorder, secrets)
+        _conclude(result, writer, recorder, secrets)
     finally:
-        outcome.settled.set()
+        writer.settled.set()
         if on_usage is not None and recorder.usage:
             on_usage(dict(recorder.usage))
     if pending_approval(history.thread_id):

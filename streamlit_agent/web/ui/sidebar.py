@@ -11,6 +11,12 @@ import streamlit as st
 
 from streamlit_agent.config import Settings
 from streamlit_agent.conversation.meter import Prices, Usage, describe
+from streamlit_agent.web.page_state import (
+    MESSAGE_PARAM,
+    SEARCH_KEY,
+    THREAD_PARAM,
+    USER_API_KEY,
+)
 from streamlit_agent.web.ui.text import label_text, option_text
 
 if TYPE_CHECKING:  # types only: the sidebar draws what the page hands it
@@ -20,10 +26,6 @@ if TYPE_CHECKING:  # types only: the sidebar draws what the page hands it
     from streamlit_agent.models.providers import ModelChoice
     from streamlit_agent.tools import Registry
 
-USER_API_KEY = "user_openai_api_key"
-THREAD_PARAM = "thread"
-MESSAGE_PARAM = "message"  # a search result: the conversation opens at this message
-SEARCH_KEY = "conversation-search"
 _THREAD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NOT_FOUND = "Conversation not found."
 

@@ -1,0 +1,38 @@
+"""Every session-state key and query parameter the page uses, in one place.
+
+Widgets own their own keys (named after what they show); what lives here is the state a
+session carries between script runs. `identity._forget_other_owners_state` keeps only
+the identity keys when another owner signs in, so nothing cached for one person serves
+another.
+"""
+
+# Who this session is (web/identity.py): kept across a change of owner.
+OWNER_KEY = "owner"  # the owner this session's cached conversation state belongs to
+BROWSER_KEY = "browser_owner"
+CLAIM_KEY = "browser_claim"  # what the store's key must settle: ("verify"|"issue", value)
+COOKIE_KEY = "browser_cookie"  # (token this session issued, token the request sent)
+
+# The conversation in working memory (web/history.py).
+ACTIVE_THREAD_KEY = "active_thread_id"
+UNSAVED_KEY = "unsaved_messages"
+STORE_PROBLEM_KEY = "store_problem"
+UNREADABLE_KEY = "unreadable_messages"
+ISSUED_KEY = "issued_threads"  # ids this session made: writable before the store has them
+
+# The turn being answered (web/turn.py).
+RETRY_REQUEST_KEY = "retry_request"
+ACTIVE_RUN_KEY = "active_agent_run"
+PENDING_APPROVAL_KEY = "pending_approval"
+DECISIONS_KEY = "tool_decisions"  # {user message id: {call key: approved?}}
+APPROVED_RESULTS_KEY = "approved_results"  # {user message id: {call key: its result}}
+
+# The page itself (app.py, web/ui/sidebar.py).
+DRAFT_THREAD_KEY = "draft_thread_id"
+CHAT_INPUT_KEY = "chat-input"
+ASKING_KEY = "asking"  # a question was just sent: the turn above is no longer the latest
+USER_API_KEY = "user_openai_api_key"
+SEARCH_KEY = "conversation-search"
+
+# Query parameters: the open conversation, and the message a search result points at.
+THREAD_PARAM = "thread"
+MESSAGE_PARAM = "message"  # a search result: the conversation opens at this message
