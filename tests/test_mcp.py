@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.messages import ToolMessage
 
 from streamlit_agent.agent.tool_runner import guard_tool
 from streamlit_agent.mcp_servers import client as mcp
@@ -71,8 +72,14 @@ def write_config(tmp_path: Path, servers: dict[str, Any]) -> str:
     return str(path)
 
 
-def call(registry: Registry, name: str, args: dict[str, Any] | None = None) -> Any:
-    return guard_tool(registry.tools[name].tool, 20, 4000).invoke(args or {})
+def call_step(registry: Registry, name: str, args: dict[str, Any] | None = None) -> ToolMessage:
+    """The guarded tool called as the agent calls it: a ToolMessage with its step's status."""
+    tool = guard_tool(registry.tools[name].tool, 20, 4000)
+    return tool.invoke({"type": "tool_call", "name": name, "args": args or {}, "id": "c1"})
+
+
+def call(registry: Registry, name: str, args: dict[str, Any] | None = None) -> str:
+    return str(call_step(registry, name, args).content)
 
 
 def wait_for(check: Callable[[], bool], timeout_s: float = 20) -> bool:
@@ -119,10 +126,10 @@ def test_a_server_that_crashes_mid_call_is_an_error_result_and_restarts(tmp_path
         mcp_config=write_config(tmp_path, {"shaky": stdio("--crash-once", str(marker))})
     )
 
-    result = call(registry, "crash")
+    result = call_step(registry, "crash")
     assert marker.exists()
-    assert result.status == "error"
-    assert result.startswith("Tool crash failed:") and "shaky" in result
+    assert result.artifact["step_status"] == "error"
+    assert str(result.content).startswith("Tool crash failed:") and "shaky" in result.content
 
     assert call(registry, "echo", {"text": "back"}) == "echo:kcab"  # a new process
     assert call(registry, "crash") == "still alive"
