@@ -227,12 +227,15 @@ def test_long_output_is_capped_for_the_model_but_kept_for_the_step() -> None:
     assert group_turns(history.messages)[0].steps[0].output == "y" * 500
 
 
-def test_iteration_limit_gives_a_clear_answer() -> None:
-    looping = [call("multiply", {"a": 1, "b": i}, f"c{i}") for i in range(10)]
-    agent, history, _ = make(looping, max_iterations=3)
+@pytest.mark.parametrize("limit", [3, 40])
+def test_iteration_limit_gives_a_clear_answer(limit: int) -> None:
+    # 40: far past LangGraph's own step count for a small limit, so the graph's backstop
+    # must follow the setting rather than end the turn with a recursion error.
+    looping = [call("multiply", {"a": 1, "b": i}, f"c{i}") for i in range(limit + 5)]
+    agent, history, _ = make(looping, max_iterations=limit)
     result = run_turn(agent, "t1", HumanMessage("loop"), StepRecorder())
-    assert result["output"].startswith("Stopped after 3 steps")
-    assert len(group_turns(history.messages)[0].steps) == 3
+    assert result["output"].startswith(f"Stopped after {limit} steps")
+    assert len(group_turns(history.messages)[0].steps) == limit
 
 
 def test_interrupted_recording_pairs_every_tool_call() -> None:

@@ -24,6 +24,7 @@ from langchain_core.runnables import (
     RunnableConfig,
     RunnableLambda,
 )
+from langchain_core.runnables.config import patch_config
 from langchain_core.runnables.history import RunnableWithMessageHistory
 from langchain_core.tools import BaseTool
 
@@ -103,7 +104,7 @@ def build_graph(llm: BaseChatModel, tools: Sequence[BaseTool], settings: Setting
     from streamlit_agent.agent.middleware import RepairToolCalls, TurnLimits, TurnSteps
 
     guarded = [guard_tool(t, settings.tool_timeout_s, settings.tool_output_cap) for t in tools]
-    return create_agent(
+    graph = create_agent(
         llm,
         guarded,
         system_prompt=SYSTEM_PROMPT,
@@ -114,6 +115,15 @@ def build_graph(llm: BaseChatModel, tools: Sequence[BaseTool], settings: Setting
             RepairToolCalls(),
         ],
     )
+    # A backstop only: a step is about three graph steps (limits, model, tools), and
+    # TurnLimits ends the turn gracefully before this is reached. Set on each call: a
+    # limit bound to the graph loses to the one every caller's config has (25).
+    backstop = 4 * settings.max_iterations + 20
+
+    def run_graph(state: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
+        return graph.invoke(state, patch_config(config, recursion_limit=backstop))
+
+    return RunnableLambda(run_graph, name="agent")
 
 
 def _turn_history(turn_history: BaseChatMessageHistory) -> BaseChatMessageHistory:
@@ -157,7 +167,6 @@ def run_turn(
     user_message: HumanMessage,
     recorder: StepRecorder,
     callbacks: Sequence[Any] = (),
-    max_steps: int = 10,
     history: BaseChatMessageHistory | None = None,
     approval_gate: ApprovalGate | None = None,
 ) -> dict[str, Any]:
@@ -179,8 +188,6 @@ def run_turn(
         # One tool at a time, in the order the model asked: live steps, approvals and
         # checkpoints follow the calls one by one.
         "max_concurrency": 1,
-        # A backstop only: TurnLimits ends the turn gracefully long before this.
-        "recursion_limit": 4 * max_steps + 20,
     }
     if tracing_enabled():
         config["run_id"] = uuid4()
