@@ -345,11 +345,12 @@ def app_env_for(scripted: ScriptedOpenAI, work: Path, run_dir: Path) -> dict[str
     }
 
 
-def open_page(browser: Any, url: str, timeout_s: float) -> tuple[Any, FrameLog]:
+def open_page(browser: Any, url: str, timeout_s: float, app: bool) -> tuple[Any, FrameLog]:
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     context.set_default_timeout(timeout_s * 1000)
     context.add_init_script(TURN_JS)
-    as_anonymous_browser(context, url)
+    if app:  # the recipe has no identity cookie to wait for
+        as_anonymous_browser(context, url)
     page = context.new_page()
     log = FrameLog()
     log.attach(page)  # before goto, so the app's WebSocket is seen from its first frame
@@ -413,7 +414,7 @@ def run_app(
         playwright = start_playwright()
         try:
             browser = launch_chromium(playwright)
-            page, log = open_page(browser, app.url, timeout_s)
+            page, log = open_page(browser, app.url, timeout_s, app=name == "app")
             session = Session(name, round_, page, app.process.pid, log, scripted, timeout_s * 1000)
             run.load_before, before, began = (
                 os.getloadavg()[0],
