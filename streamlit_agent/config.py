@@ -1,8 +1,11 @@
 """Settings, read once from the environment and `.streamlit/secrets.toml`.
 
-The environment wins over secrets so that a deployment can override a checked-in
-secrets file without editing it. Nothing here imports Streamlit at module level:
-the store, providers and tests use settings without a running app.
+Each setting is declared once, as a field of `Settings`: its variable, type, default,
+bounds and a one-line description. The environment wins over secrets so that a
+deployment can override a checked-in secrets file without editing it. A value that
+cannot be used does not stop the app: its default is used and `problems` names the
+variable. Nothing here imports Streamlit at module level: the store, providers and
+tests use settings without a running app.
 """
 
 from __future__ import annotations
@@ -213,7 +216,9 @@ class Settings(BaseModel):
         None, "OPENAI_BASE_URL", "use any OpenAI-compatible server: Ollama, vLLM, LM Studio..."
     )
     model_name: str | None = _setting(
-        None, ("STREAMLIT_AGENT_MODEL", "OPENAI_MODEL"), "model name; unset: gpt-4.1-mini"
+        None,
+        ("STREAMLIT_AGENT_MODEL", "OPENAI_MODEL"),
+        f"model name; unset: {DEFAULT_OPENAI_MODEL}",
     )
     db_url: str | None = _setting(
         None, "STREAMLIT_AGENT_DB_URL", "SQLAlchemy URL of the conversation store"
