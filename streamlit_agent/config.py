@@ -1,8 +1,11 @@
 """Settings, read once from the environment and `.streamlit/secrets.toml`.
 
-The environment wins over secrets so that a deployment can override a checked-in
-secrets file without editing it. Nothing here imports Streamlit at module level:
-the store, providers and tests use settings without a running app.
+Each setting is declared once, as a field of `Settings`: its variable, type, default,
+bounds and a one-line description. The environment wins over secrets so that a
+deployment can override a checked-in secrets file without editing it. A value that
+cannot be used does not stop the app: its default is used and `problems` names the
+variable. Nothing here imports Streamlit at module level: the store, providers and
+tests use settings without a running app.
 """
 
 from __future__ import annotations
@@ -11,9 +14,19 @@ import json
 import logging
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+from pydantic.fields import FieldInfo
 
 try:
     import tomllib
@@ -50,124 +63,6 @@ DEFAULT_STARTERS: tuple[tuple[str, str], ...] = (
     ("Search for the tallest building in the world", "web_search"),
 )
 MAX_STARTERS = 4
-
-
-def _as_float(value: str | None, default: float) -> float:
-    try:
-        return float(value) if value not in (None, "") else default
-    except ValueError:
-        return default
-
-
-def _as_int(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value not in (None, "") else default
-    except ValueError:
-        return default
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything the app can be configured with; see README "Configuration"."""
-
-    openai_api_key: str | None = field(default=None, repr=False)
-    openai_base_url: str | None = None
-    model_name: str | None = None
-    db_url: str | None = None
-    history_key: str = "langchain_messages"
-    request_timeout_s: float = 60.0
-    max_iterations: int = 8
-    max_execution_time_s: float = 120.0
-    history_token_budget: int = 0  # 0: follow the model's context (providers.history_budget)
-    tool_timeout_s: float = 30.0
-    tool_output_cap: int = 4000
-    tools_dir: str | None = None
-    mcp_config: str | None = None  # unset: ~/.streamlit-agent/mcp.json when it exists
-    local_model_path: str | None = None
-    local_servers: str | None = None  # unset: the usual ports (model_catalog.server_urls)
-    local_servers_timeout_s: float = 1.0  # per probe, off the page's thread
-    auth_header: str | None = None  # trusted only when set: see identity.py
-    legacy_owner: str | None = None  # who gets conversations from before owners existed
-    messages_per_minute: int = 20  # per user; 0 turns the limit off
-    daily_tokens: int = 0  # per user when the server's key pays; 0 is no budget
-    # Anonymous visitors together (a new cookie is a new user, so per-user limits alone
-    # bound nothing): per instance in-process and across instances in the store.
-    anon_messages_per_minute: int = 30  # 0 turns the ceiling off
-    anon_daily_tokens: int = 0  # when the server's key pays; 0: 10 x daily_tokens
-    address_messages_per_minute: int = 20  # anonymous, per client address; 0: off
-    # Signs the anonymous identity cookie; unset: a key the store makes once and keeps.
-    secret: str | None = field(default=None, repr=False)
-    # (model, USD per 1M input tokens, per 1M output tokens): a tuple keeps Settings hashable.
-    prices: tuple[tuple[str, float, float], ...] = tuple(
-        (model, *price) for model, price in DEFAULT_PRICES.items()
-    )
-    starters: tuple[tuple[str, str], ...] = DEFAULT_STARTERS
-    problems: tuple[str, ...] = ()  # settings that could not be read (defaults used)
-    replay_file: str | None = None  # a recorded run played instead of a model (replay.py)
-    record_dir: str | None = None  # where each finished run is saved as a replay file
-
-    @property
-    def resolved_db_url(self) -> str:
-        if self.db_url:
-            return self.db_url
-        DEFAULT_DB_PATH.parent.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{DEFAULT_DB_PATH}"
-
-    def with_api_key(self, api_key: str | None) -> Settings:
-        return replace(self, openai_api_key=api_key or self.openai_api_key)
-
-
-def load_settings(
-    env: Mapping[str, str] | None = None, secrets: Mapping[str, object] | None = None
-) -> Settings:
-    """Build settings from `env` (default: os.environ) and `secrets` (default: none)."""
-    env = os.environ if env is None else env
-    secrets = secrets or {}
-
-    def get(name: str) -> str | None:
-        value = env.get(name)
-        if value in (None, ""):
-            raw = secrets.get(name)
-            value = None if raw in (None, "") else str(raw)
-        return value
-
-    problems: list[str] = []
-
-    return Settings(
-        openai_api_key=get("OPENAI_API_KEY"),
-        openai_base_url=get("OPENAI_BASE_URL"),
-        model_name=get("STREAMLIT_AGENT_MODEL") or get("OPENAI_MODEL"),
-        db_url=get("STREAMLIT_AGENT_DB_URL"),
-        history_key=get("STREAMLIT_AGENT_HISTORY_KEY") or "langchain_messages",
-        request_timeout_s=_as_float(get("STREAMLIT_AGENT_REQUEST_TIMEOUT"), 60.0),
-        max_iterations=_as_int(get("STREAMLIT_AGENT_MAX_ITERATIONS"), 8),
-        max_execution_time_s=_as_float(get("STREAMLIT_AGENT_MAX_RUN_SECONDS"), 120.0),
-        history_token_budget=_as_int(get("STREAMLIT_AGENT_HISTORY_TOKENS"), 0),
-        tool_timeout_s=_as_float(get("STREAMLIT_AGENT_TOOL_TIMEOUT"), 30.0),
-        tool_output_cap=_as_int(get("STREAMLIT_AGENT_TOOL_OUTPUT_CAP"), 4000),
-        tools_dir=get("STREAMLIT_AGENT_TOOLS_DIR"),
-        mcp_config=get("STREAMLIT_AGENT_MCP_CONFIG"),
-        local_model_path=get("STREAMLIT_AGENT_LOCAL_MODEL"),
-        local_servers=get("STREAMLIT_AGENT_LOCAL_SERVERS"),
-        local_servers_timeout_s=_as_float(get("STREAMLIT_AGENT_LOCAL_SERVERS_TIMEOUT"), 1.0),
-        auth_header=get("STREAMLIT_AGENT_AUTH_HEADER"),
-        legacy_owner=get("STREAMLIT_AGENT_LEGACY_OWNER"),
-        messages_per_minute=_as_int(get("STREAMLIT_AGENT_MESSAGES_PER_MINUTE"), 20),
-        daily_tokens=_as_int(get("STREAMLIT_AGENT_DAILY_TOKENS"), 0),
-        anon_messages_per_minute=_as_int(get("STREAMLIT_AGENT_ANON_MESSAGES_PER_MINUTE"), 30),
-        anon_daily_tokens=_as_int(get("STREAMLIT_AGENT_ANON_DAILY_TOKENS"), 0),
-        address_messages_per_minute=_as_int(get("STREAMLIT_AGENT_ADDRESS_MESSAGES_PER_MINUTE"), 20),
-        secret=get("STREAMLIT_AGENT_SECRET"),
-        prices=_read_setting(
-            parse_prices, get("STREAMLIT_AGENT_PRICES"), Settings.prices, problems
-        ),
-        starters=_read_setting(
-            parse_starters, get("STREAMLIT_AGENT_STARTERS"), DEFAULT_STARTERS, problems
-        ),
-        problems=tuple(problems),
-        replay_file=get("STREAMLIT_AGENT_REPLAY"),
-        record_dir=get("STREAMLIT_AGENT_RECORD_DIR"),
-    )
 
 
 class SettingError(ValueError):
@@ -236,21 +131,349 @@ def parse_starters(raw: str) -> tuple[tuple[str, str], ...]:
     return tuple(starters)
 
 
-def _read_setting(parse: Callable[[str], T], raw: str | None, default: T, problems: list[str]) -> T:
-    """`parse(raw)`, or `default` when unset; a value that cannot be used keeps the default
-    and its problem is named in the sidebar (`configuration_problems`)."""
-    if not raw:
-        return default
-    try:
-        return parse(raw)
-    except SettingError as exc:
-        logger.warning("%s", exc)
-        problems.append(str(exc))
-        return default
+# The longest wait a timeout setting accepts: a day is already a mistake, and much larger
+# values overflow the timers they are handed to (threading's and the socket's).
+MAX_WAIT_S = 86_400.0
+
+
+class _Unfit(ValueError):
+    """A value of the right type that cannot work; `expected` says what would."""
+
+    def __init__(self, expected: str) -> None:
+        super().__init__(expected)
+        self.expected = expected
+
+
+def _from_text(parse: Callable[[str], T]) -> Callable[[object], object]:
+    """Parse a string from the environment; a value given by field name is taken as is."""
+    return lambda value: parse(value) if isinstance(value, str) else value
+
+
+def _real_key(value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise _Unfit("a key, not only spaces")
+    return value
+
+
+def _long_secret(value: str | None) -> str | None:
+    # identity.py would not sign with a shorter one either; here it is named, once.
+    if value is not None and len(value.strip()) < MIN_SECRET_CHARS:
+        raise _Unfit(f"at least {MIN_SECRET_CHARS} characters long")
+    return value
+
+
+ApiKey = Annotated[str | None, AfterValidator(_real_key)]
+Secret = Annotated[str | None, AfterValidator(_long_secret)]
+Prices = Annotated[tuple[tuple[str, float, float], ...], BeforeValidator(_from_text(parse_prices))]
+Starters = Annotated[tuple[tuple[str, str], ...], BeforeValidator(_from_text(parse_starters))]
+
+
+def _setting(
+    default: Any,
+    variable: str | tuple[str, ...],
+    description: str,
+    *,
+    secret: bool = False,
+    default_text: str | None = None,
+    **bounds: float,
+) -> Any:
+    """One setting's whole declaration: `variable` (or several, the first set wins), its
+    default, one line for README "Configuration", and `bounds` (ge, gt, le) for numbers.
+    A `secret` is left out of repr; `default_text` names the default in problems."""
+    names = (variable,) if isinstance(variable, str) else variable
+    if isinstance(default, float):
+        bounds.setdefault("allow_inf_nan", False)  # "nan" and "inf" parse but cannot work
+    return Field(
+        default,
+        validation_alias=AliasChoices(*names),
+        description=description,
+        repr=not secret,
+        json_schema_extra={"default_text": default_text},
+        **bounds,  # type: ignore[arg-type]
+    )
+
+
+class Settings(BaseModel):
+    """Everything the app can be configured with, each setting declared once, below.
+
+    Frozen and hashable (a `st.cache_resource` key). Built by field name it reads nothing,
+    so `Settings(max_iterations=3)` has the defaults for the rest whatever the environment
+    holds: `load_settings` is the one reader of the environment and secrets.
+    """
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True
+    )
+
+    openai_api_key: ApiKey = _setting(
+        None,
+        "OPENAI_API_KEY",
+        "use OpenAI with this key (can also be typed into the sidebar; never shown or stored)",
+        secret=True,
+        default_text="no key",
+    )
+    openai_base_url: str | None = _setting(
+        None, "OPENAI_BASE_URL", "use any OpenAI-compatible server: Ollama, vLLM, LM Studio..."
+    )
+    model_name: str | None = _setting(
+        None,
+        ("STREAMLIT_AGENT_MODEL", "OPENAI_MODEL"),
+        f"model name; unset: {DEFAULT_OPENAI_MODEL}",
+    )
+    db_url: str | None = _setting(
+        None, "STREAMLIT_AGENT_DB_URL", "SQLAlchemy URL of the conversation store"
+    )
+    history_key: str = _setting(
+        "langchain_messages", "STREAMLIT_AGENT_HISTORY_KEY", "session-state key of the history"
+    )
+    request_timeout_s: float = _setting(
+        60.0,
+        "STREAMLIT_AGENT_REQUEST_TIMEOUT",
+        "seconds to wait for the model; more than 0 (0 would fail every request)",
+        gt=0,
+        le=MAX_WAIT_S,
+    )
+    max_iterations: int = _setting(
+        8,
+        "STREAMLIT_AGENT_MAX_ITERATIONS",
+        "agent steps per answer; at least 1 (with 0 the agent cannot answer at all)",
+        ge=1,
+    )
+    max_execution_time_s: float = _setting(
+        120.0,
+        "STREAMLIT_AGENT_MAX_RUN_SECONDS",
+        "seconds one answer may take; more than 0 (0 stops the agent before its first step)",
+        gt=0,
+        le=MAX_WAIT_S,
+    )
+    history_token_budget: int = _setting(
+        0,
+        "STREAMLIT_AGENT_HISTORY_TOKENS",
+        "tokens of earlier turns and question sent to the model; 0 follows the model",
+        ge=0,
+    )
+    tool_timeout_s: float = _setting(
+        30.0,
+        "STREAMLIT_AGENT_TOOL_TIMEOUT",
+        "seconds a tool call may take; more than 0 (0 would time every call out)",
+        gt=0,
+        le=MAX_WAIT_S,
+    )
+    tool_output_cap: int = _setting(
+        4000,
+        "STREAMLIT_AGENT_TOOL_OUTPUT_CAP",
+        "characters of tool output sent to the model; 0 sends it whole",
+        ge=0,
+    )
+    tools_dir: str | None = _setting(
+        None, "STREAMLIT_AGENT_TOOLS_DIR", "a folder of your own tool modules"
+    )
+    mcp_config: str | None = _setting(
+        None,
+        "STREAMLIT_AGENT_MCP_CONFIG",
+        "JSON file of MCP servers; unset: ~/.streamlit-agent/mcp.json when it exists",
+    )
+    local_model_path: str | None = _setting(
+        None, "STREAMLIT_AGENT_LOCAL_MODEL", "another GGUF file for the local model"
+    )
+    local_servers: str | None = _setting(
+        None,
+        "STREAMLIT_AGENT_LOCAL_SERVERS",
+        "base URLs of local model servers to look for; unset: the usual ports; off: none",
+    )
+    local_servers_timeout_s: float = _setting(
+        1.0,
+        "STREAMLIT_AGENT_LOCAL_SERVERS_TIMEOUT",
+        "seconds each local server gets to answer (off the page's thread); more than 0",
+        gt=0,
+        le=MAX_WAIT_S,
+    )
+    auth_header: str | None = _setting(
+        None,
+        "STREAMLIT_AGENT_AUTH_HEADER",
+        "trust this header from an authenticating proxy as the user (see identity.py)",
+    )
+    legacy_owner: str | None = _setting(
+        None,
+        "STREAMLIT_AGENT_LEGACY_OWNER",
+        "the user who gets conversations stored before owners existed",
+    )
+    messages_per_minute: int = _setting(
+        20,
+        "STREAMLIT_AGENT_MESSAGES_PER_MINUTE",
+        "messages one user may send a minute; 0 turns the limit off",
+        ge=0,
+    )
+    daily_tokens: int = _setting(
+        0,
+        "STREAMLIT_AGENT_DAILY_TOKENS",
+        "tokens one user may spend a UTC day on the server's key; 0 is no budget",
+        ge=0,
+    )
+    # Anonymous visitors together (a new cookie is a new user, so per-user limits alone
+    # bound nothing): per instance in-process and across instances in the store.
+    anon_messages_per_minute: int = _setting(
+        30,
+        "STREAMLIT_AGENT_ANON_MESSAGES_PER_MINUTE",
+        "messages a minute from all anonymous visitors together; 0 turns it off",
+        ge=0,
+    )
+    anon_daily_tokens: int = _setting(
+        0,
+        "STREAMLIT_AGENT_ANON_DAILY_TOKENS",
+        "tokens a day on the server's key for all anonymous visitors; 0: 10 x DAILY_TOKENS",
+        ge=0,
+    )
+    address_messages_per_minute: int = _setting(
+        20,
+        "STREAMLIT_AGENT_ADDRESS_MESSAGES_PER_MINUTE",
+        "messages a minute from anonymous visitors at one client address; 0 turns it off",
+        ge=0,
+    )
+    secret: Secret = _setting(
+        None,
+        "STREAMLIT_AGENT_SECRET",
+        "signs anonymous identity cookies; at least 32 characters; unset: a stored key",
+        secret=True,
+        default_text="the database's own key to sign anonymous identities",
+    )
+    # (model, USD per 1M input tokens, per 1M output tokens): a tuple keeps Settings hashable.
+    prices: Prices = _setting(
+        tuple((model, *price) for model, price in DEFAULT_PRICES.items()),
+        "STREAMLIT_AGENT_PRICES",
+        "prices for the cost meter, merged over the built-in table (JSON or a file)",
+        default_text="the built-in prices",
+    )
+    starters: Starters = _setting(
+        DEFAULT_STARTERS,
+        "STREAMLIT_AGENT_STARTERS",
+        "example questions on an empty conversation (a JSON list or a file)",
+        default_text="the built-in starters",
+    )
+    # Not a setting: what load_settings could not use (and used the default for instead).
+    problems: tuple[str, ...] = ()
+    replay_file: str | None = _setting(
+        None, "STREAMLIT_AGENT_REPLAY", "a replay file played instead of a model (replay.py)"
+    )
+    record_dir: str | None = _setting(
+        None, "STREAMLIT_AGENT_RECORD_DIR", "save every finished run here as a replay file"
+    )
+
+    @property
+    def resolved_db_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        DEFAULT_DB_PATH.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{DEFAULT_DB_PATH}"
+
+    def with_api_key(self, api_key: str | None) -> Settings:
+        return self.model_copy(update={"openai_api_key": api_key or self.openai_api_key})
+
+
+def setting_variables() -> dict[str, str]:
+    """Every environment variable a setting is read from, mapped to its field's name."""
+    return {
+        variable: name
+        for name, info in Settings.model_fields.items()
+        for variable in _variables(info)
+    }
+
+
+def _variables(info: FieldInfo) -> tuple[str, ...]:
+    alias = info.validation_alias
+    return tuple(str(a) for a in alias.choices) if isinstance(alias, AliasChoices) else ()
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, secrets: Mapping[str, object] | None = None
+) -> Settings:
+    """Build settings from `env` (default: os.environ) and `secrets` (default: none).
+
+    A value that cannot be used never stops the app: its default is used instead and
+    `problems` says which variable was wrong and what it should be (`configuration_problems`
+    shows them in the sidebar)."""
+    env = os.environ if env is None else env
+    secrets = secrets or {}
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, info in Settings.model_fields.items():
+        found = _raw_value(_variables(info), env, secrets)
+        if found is None:
+            continue
+        variable, raw = found
+        try:
+            # The whole model validates one field here, so its bounds and parsers apply.
+            values[name] = getattr(Settings.model_validate({name: raw}), name)
+        except ValidationError as exc:
+            problem = _problem(variable, info, raw, exc)
+            logger.warning("%s", problem)
+            problems.append(problem)
+    return Settings(**values, problems=tuple(problems))
+
+
+def _raw_value(
+    variables: tuple[str, ...], env: Mapping[str, str], secrets: Mapping[str, object]
+) -> tuple[str, str] | None:
+    """(variable, value) of the first variable set, the environment before secrets; a
+    blank value counts as unset, so an empty export does not hide the secrets file."""
+    for variable in variables:
+        value = env.get(variable)
+        if value in (None, ""):
+            raw = secrets.get(variable)
+            value = None if raw in (None, "") else str(raw)
+        if value is not None:
+            return variable, value
+    return None
+
+
+def _problem(variable: str, info: FieldInfo, raw: str, error: ValidationError) -> str:
+    """'<VARIABLE> must be <what works> (got <value>); using <default>.'"""
+    cause = (error.errors()[0].get("ctx") or {}).get("error")
+    if isinstance(cause, SettingError):  # the parser's sentence already names the variable
+        said = str(cause).rstrip(".")
+    else:
+        expected = cause.expected if isinstance(cause, _Unfit) else _expected(info)
+        # Only a number is quoted back: any other value may be a key, a password in a
+        # URL or a signing secret, and the sidebar shows problems to every visitor.
+        got = f" (got {_quoted(raw)})" if info.annotation in (int, float) else ""
+        said = f"{variable} must be {expected}{got}"
+    return f"{said}; using {_default_text(info)}."
+
+
+def _expected(info: FieldInfo) -> str:
+    kinds = {int: "a whole number", float: "a number"}
+    kind = kinds.get(info.annotation, "a valid value")  # type: ignore[call-overload]
+    bounds = [
+        f"{symbol} {getattr(m, attr):g}"
+        for m in info.metadata
+        for attr, symbol in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<"))
+        if hasattr(m, attr)
+    ]
+    return " ".join([kind, " and ".join(bounds)]).strip()
+
+
+def _quoted(raw: str, limit: int = 40) -> str:
+    return repr(raw if len(raw) <= limit else raw[:limit] + "…")
+
+
+def _default_text(info: FieldInfo) -> str:
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    default = info.default
+    if extra.get("default_text"):
+        return str(extra["default_text"])
+    if isinstance(default, float):
+        return f"{default:g}"  # 60, not 60.0
+    return "none" if default is None else str(default)
 
 
 def configuration_problems(settings: Settings) -> list[str]:
-    """Settings that cannot work, each named, so the sidebar can say which to fix."""
+    """Settings that cannot work, each named, so the sidebar can say which to fix.
+
+    `load_settings` replaced each unusable value by its default (`settings.problems`). The
+    checks below keep the value instead, because the default would do harm: without
+    OPENAI_BASE_URL a key meant for that server would go to OpenAI, and the default store
+    would quietly split conversations from the one named; a record folder may appear later.
+    """
     from urllib.parse import urlsplit
 
     problems = list(settings.problems)
@@ -261,13 +484,6 @@ def configuration_problems(settings: Settings) -> list[str]:
                 "OPENAI_BASE_URL is not an http(s) URL; expected something like "
                 "http://127.0.0.1:11434/v1."
             )
-    if settings.secret is not None and len(settings.secret.strip()) < MIN_SECRET_CHARS:
-        problems.append(
-            f"STREAMLIT_AGENT_SECRET is shorter than {MIN_SECRET_CHARS} characters; "
-            "anonymous identities are signed with the database's own key instead."
-        )
-    if settings.openai_api_key is not None and not settings.openai_api_key.strip():
-        problems.append("OPENAI_API_KEY is blank.")
     if settings.db_url and "://" not in settings.db_url:
         problems.append(
             "STREAMLIT_AGENT_DB_URL is not a database URL; expected e.g. "
