@@ -164,7 +164,7 @@ def load_problem(path: str) -> str | None:
 
 
 def replay_problems(path: str | None) -> list[str]:
-    """The STREAMLIT_AGENT_REPLAY_FILE setting's problem, for the sidebar's list."""
+    """The STREAMLIT_AGENT_REPLAY setting's problem, for the sidebar's list."""
     problem = load_problem(path) if path else None
     return [problem] if problem else []
 
