@@ -191,7 +191,7 @@ if model_status_slot is not None:
     local = resources.bundled_model(choice.local_path)
     with model_status_slot.container():
         sidebar.model_status(local.status, local.server is None or local.server.calls_tools)
-resources.warm_agent_stack()
+resources.warm_agent(choice, settings, enabled_tools)
 prompt, message_id = retry or (typed, None)
 if prompt is not None and prompt.strip():
     if len(prompt) > MAX_MESSAGE_CHARS:

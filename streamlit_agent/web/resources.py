@@ -6,7 +6,6 @@ tool set) are shared by all sessions; session-specific state never lives here.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import warnings
@@ -45,16 +44,41 @@ def bundled_model(model_path: str | None) -> BackgroundStart:
     return start
 
 
-@st.cache_resource(show_spinner=False)
-def warm_agent_stack() -> threading.Thread:
-    """Import the agent's libraries in the background once the first page is drawn, so
-    neither that page nor the first question waits for them."""
+def warm_agent(
+    choice: ModelChoice, settings: Settings, tool_names: tuple[str, ...]
+) -> threading.Thread:
+    """Build, in the background once the page is drawn, the agent the next question here
+    will use: its libraries (~1 s on a fresh start), its model client (a TLS context per
+    server, ~0.1 s) and its graph, so neither the page nor the first answer waits for
+    them. A question asked meanwhile waits for the same build, never a second one."""
+    return _warm(
+        choice.kind,
+        choice.model,
+        choice.base_url,
+        choice.local_path,
+        settings.openai_api_key,
+        tool_names,
+        settings,
+    )
 
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _warm(
+    kind: str,
+    model: str,
+    base_url: str | None,
+    local_path: str | None,
+    api_key: str | None,
+    tool_names: tuple[str, ...],
+    _settings: Settings,
+) -> threading.Thread:
     def warm() -> None:
-        for module in ("streamlit_agent.models.openai_client", "langchain.agents"):
-            importlib.import_module(module)
+        try:
+            agent_for(kind, model, base_url, local_path, api_key, tool_names, _settings)
+        except Exception:  # the question builds it again, and says what went wrong
+            logger.info("the agent could not be built ahead of the question", exc_info=True)
 
-    thread = threading.Thread(target=warm, daemon=True)
+    thread = threading.Thread(target=warm, name="warm-agent", daemon=True)
     thread.start()
     return thread
 
