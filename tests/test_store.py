@@ -12,13 +12,9 @@ import sqlalchemy as sa
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from streamlit_agent.safety.redact import redact_url
-from streamlit_agent.store.database import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    ConversationStore,
-    StoreError,
-    schema_version,
-)
+from streamlit_agent.store.database import ConversationStore, StoreError
+from streamlit_agent.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from streamlit_agent.store.schema import schema_version
 from tests.pg_support import PG_URL, pg_admin
 
 OWNER = "oidc:https://idp.example|alice"
@@ -401,7 +397,7 @@ def test_an_unreadable_row_is_skipped_and_counted(make_store):
     store = make_store()
     turn = a_turn("keep the rest", 1)
     store.save_messages(OWNER, "t", turn)
-    from streamlit_agent.store.database import messages
+    from streamlit_agent.store.schema import messages
 
     with store.engine.begin() as conn:
         conn.execute(
@@ -437,7 +433,7 @@ V1_THREADS = {"v1-thread-a": "What is 6 * 7?", "v1-thread-b": "My name is Ada"}
 
 
 def _check_migrated(store: ConversationStore) -> None:
-    from streamlit_agent.store.database import LEGACY_OWNER
+    from streamlit_agent.store.schema import LEGACY_OWNER
 
     with store.engine.connect() as conn:
         versions = conn.execute(sa.select(schema_version.c.version)).scalars().all()
@@ -512,7 +508,7 @@ def test_model_choice_is_kept_per_conversation_and_owner_checked(make_store):
 def _at_previous_version(url: str) -> None:
     """A database as the release before the latest left it: v1's file, migrated up to
     the previous version only."""
-    from streamlit_agent.store.database import MIGRATIONS
+    from streamlit_agent.store.migrations import MIGRATIONS
 
     engine = sa.create_engine(url)
     with engine.begin() as conn:
