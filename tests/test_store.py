@@ -536,6 +536,56 @@ def test_a_database_at_the_previous_schema_is_migrated_to_the_latest(tmp_path):
     store.close()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def v1_database(request, tmp_path):
+    """The URL and connect_args of a database as release 1 left it, on each backend."""
+    if request.param == "sqlite":
+        import shutil
+
+        path = tmp_path / "old.db"
+        shutil.copy(V1_SQLITE, path)
+        return f"sqlite:///{path}", {}
+    schema = request.getfixturevalue("pg_schema").schema
+    admin = pg_admin()
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'SET LOCAL search_path TO "{schema}"'))
+        conn.exec_driver_sql(V1_POSTGRESQL.read_text())
+    admin.dispose()
+    return PG_URL, {"options": f"-csearch_path={schema}"}
+
+
+def _schema_state(url: str, connect_args: dict) -> tuple[list[int], set[str], set[str]]:
+    """Recorded versions, tables, and the columns of `conversations`."""
+    engine = sa.create_engine(url, connect_args=connect_args)
+    with engine.connect() as conn:
+        versions = sorted(conn.execute(sa.select(schema_version.c.version)).scalars())
+        tables = set(sa.inspect(conn).get_table_names())
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("conversations")}
+    engine.dispose()
+    return versions, tables, columns
+
+
+def _half_done_then_failing(conn: sa.Connection) -> None:
+    conn.exec_driver_sql("CREATE TABLE half_done (id INTEGER)")
+    conn.exec_driver_sql("ALTER TABLE no_such_table ADD COLUMN x TEXT")
+
+
+def test_a_failing_migration_leaves_the_schema_as_it_was(v1_database, monkeypatch):
+    # All pending steps run in one transaction: the steps before the failing one, and
+    # its own first half, are undone with it, so the next start begins from version 1.
+    url, connect_args = v1_database
+    before = _schema_state(url, connect_args)
+    assert before[0] == [1] and "owner" not in before[2]
+    monkeypatch.setitem(MIGRATIONS, SCHEMA_VERSION, _half_done_then_failing)
+    with pytest.raises(StoreError, match="unavailable"):
+        ConversationStore(url, connect_args=connect_args)
+    assert _schema_state(url, connect_args) == before
+    monkeypatch.undo()
+    store = ConversationStore(url, connect_args=connect_args)
+    _check_migrated(store)
+    store.close()
+
+
 # --- search -------------------------------------------------------------------------------
 
 
