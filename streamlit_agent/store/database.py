@@ -9,6 +9,9 @@ The tables are in `schema.py`, their migrations in `migrations/`, search in `sea
 Writes are idempotent by message id and ordered by a per-conversation sequence
 number, so a message written twice (retry after a failed write, a run finishing
 just as Stop lands) is stored once, in the place it first took.
+
+Only a database that cannot answer is a `StoreError` (the page says "unavailable" and
+carries on); any other exception is a bug and is raised as itself.
 """
 
 from __future__ import annotations
@@ -56,6 +59,11 @@ from streamlit_agent.store.search import SearchHit, hits_from, search_query, sea
 logger = logging.getLogger(__name__)
 
 _READ_ONLY = "streamlit_agent_read_only"  # execution option: begin this transaction deferred
+
+# What a database that cannot answer raises: the driver's errors (which SQLAlchemy
+# wraps) and the file system's. Anything else is a bug, and calling it an outage would
+# hide it behind the "unavailable" banner.
+_UNAVAILABLE = (sa.exc.SQLAlchemyError, OSError)
 
 
 class StoreError(RuntimeError):
@@ -116,9 +124,8 @@ class ConversationStore:
         try:
             self.engine = self._create_engine(engine_kwargs)
             self._migrate()
-        except StoreError:
-            raise
-        except Exception as exc:
+        # ImportError: the URL names a driver that is not installed, a setting to fix.
+        except (*_UNAVAILABLE, ImportError) as exc:
             raise StoreError(self._describe(exc)) from None
 
     # --- setup ----------------------------------------------------------
@@ -193,9 +200,7 @@ class ConversationStore:
                 conn.execution_options(**{_READ_ONLY: read_only})
                 with conn.begin():
                     return work(conn)
-        except (StoreError, ThreadNotFound, ValueError):
-            raise
-        except Exception as exc:
+        except _UNAVAILABLE as exc:
             raise StoreError(self._describe(exc)) from None
 
     def _read(self, work: Any) -> Any:
