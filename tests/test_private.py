@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 from langchain_core.messages import AIMessage, HumanMessage
 
-from streamlit_agent.store.database import ConversationStore, messages
+from streamlit_agent.store.database import ConversationStore
+from streamlit_agent.store.schema import messages
 from tests.apptest_support import OWNER, ask, start, texts, thread_of
 
 

@@ -26,12 +26,9 @@ from streamlit_agent.conversation.meter import (
     describe,
     price_for,
 )
-from streamlit_agent.store.database import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    ConversationStore,
-    schema_version,
-)
+from streamlit_agent.store.database import ConversationStore
+from streamlit_agent.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from streamlit_agent.store.schema import schema_version
 from streamlit_agent.web.turn import RETRY_REQUEST_KEY, starters_for
 from tests.apptest_support import OWNER as APPTEST_OWNER
 from tests.apptest_support import ask, start, texts, thread_of

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import shutil
+import socket
 import sqlite3
 import threading
 import uuid
@@ -12,13 +16,11 @@ import sqlalchemy as sa
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from streamlit_agent.safety.redact import redact_url
-from streamlit_agent.store.database import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    ConversationStore,
-    StoreError,
-    schema_version,
-)
+from streamlit_agent.store import database
+from streamlit_agent.store.database import PUBLIC_PROBLEM, ConversationStore, StoreError
+from streamlit_agent.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from streamlit_agent.store.owned import Conversations
+from streamlit_agent.store.schema import schema_version
 from tests.pg_support import PG_URL, pg_admin
 
 OWNER = "oidc:https://idp.example|alice"
@@ -401,7 +403,7 @@ def test_an_unreadable_row_is_skipped_and_counted(make_store):
     store = make_store()
     turn = a_turn("keep the rest", 1)
     store.save_messages(OWNER, "t", turn)
-    from streamlit_agent.store.database import messages
+    from streamlit_agent.store.schema import messages
 
     with store.engine.begin() as conn:
         conn.execute(
@@ -437,7 +439,7 @@ V1_THREADS = {"v1-thread-a": "What is 6 * 7?", "v1-thread-b": "My name is Ada"}
 
 
 def _check_migrated(store: ConversationStore) -> None:
-    from streamlit_agent.store.database import LEGACY_OWNER
+    from streamlit_agent.store.schema import LEGACY_OWNER
 
     with store.engine.connect() as conn:
         versions = conn.execute(sa.select(schema_version.c.version)).scalars().all()
@@ -512,7 +514,7 @@ def test_model_choice_is_kept_per_conversation_and_owner_checked(make_store):
 def _at_previous_version(url: str) -> None:
     """A database as the release before the latest left it: v1's file, migrated up to
     the previous version only."""
-    from streamlit_agent.store.database import MIGRATIONS
+    from streamlit_agent.store.migrations import MIGRATIONS
 
     engine = sa.create_engine(url)
     with engine.begin() as conn:
@@ -537,6 +539,64 @@ def test_a_database_at_the_previous_schema_is_migrated_to_the_latest(tmp_path):
     store.set_model_choice(OWNER, "v1-thread-a", PICKED)
     assert store.model_choice(OWNER, "v1-thread-a") == PICKED
     assert len(store.load_messages(OWNER, "v1-thread-a")) == 4  # nothing lost
+    store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def v1_database(request, tmp_path):
+    """The URL and connect_args of a database as release 1 left it, on each backend."""
+    if request.param == "sqlite":
+        import shutil
+
+        path = tmp_path / "old.db"
+        shutil.copy(V1_SQLITE, path)
+        return f"sqlite:///{path}", {}
+    schema = request.getfixturevalue("pg_schema").schema
+    admin = pg_admin()
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'SET LOCAL search_path TO "{schema}"'))
+        conn.exec_driver_sql(V1_POSTGRESQL.read_text())
+    admin.dispose()
+    return PG_URL, {"options": f"-csearch_path={schema}"}
+
+
+def _schema_state(url: str, connect_args: dict) -> tuple[list[int], set[str], set[str]]:
+    """Recorded versions, tables, and the columns of `conversations`."""
+    engine = sa.create_engine(url, connect_args=connect_args)
+    with engine.connect() as conn:
+        versions = sorted(conn.execute(sa.select(schema_version.c.version)).scalars())
+        tables = set(sa.inspect(conn).get_table_names())
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("conversations")}
+    engine.dispose()
+    return versions, tables, columns
+
+
+def _half_done_then_failing(conn: sa.Connection) -> None:
+    conn.exec_driver_sql("CREATE TABLE half_done (id INTEGER)")
+    conn.exec_driver_sql("ALTER TABLE no_such_table ADD COLUMN x TEXT")
+
+
+def _half_done_then_buggy(conn: sa.Connection) -> None:
+    conn.exec_driver_sql("CREATE TABLE half_done (id INTEGER)")
+    raise KeyError("a bug in the step")
+
+
+@pytest.mark.parametrize(
+    ("step", "raised"), [(_half_done_then_failing, StoreError), (_half_done_then_buggy, KeyError)]
+)
+def test_a_failing_migration_leaves_the_schema_as_it_was(v1_database, monkeypatch, step, raised):
+    # All pending steps run in one transaction: the steps before the failing one, and
+    # its own first half, are undone with it, so the next start begins from version 1.
+    url, connect_args = v1_database
+    before = _schema_state(url, connect_args)
+    assert before[0] == [1] and "owner" not in before[2]
+    monkeypatch.setitem(MIGRATIONS, SCHEMA_VERSION, step)
+    with pytest.raises(raised):  # a bug in a step is not reported as an outage
+        ConversationStore(url, connect_args=connect_args)
+    assert _schema_state(url, connect_args) == before
+    monkeypatch.undo()
+    store = ConversationStore(url, connect_args=connect_args)
+    _check_migrated(store)
     store.close()
 
 
@@ -688,3 +748,113 @@ def test_search_is_added_to_a_postgresql_database_of_the_previous_version(pg_sch
     with store.engine.connect() as conn:
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("messages")}
     assert "ix_messages_search" in indexes
+
+
+# --- an outage is a StoreError, a bug is itself ------------------------------------------
+
+
+def _boom(*_args, **_kwargs):
+    raise KeyError("a bug, not an outage")
+
+
+def test_a_programming_error_in_a_store_method_is_raised_as_itself(make_store, monkeypatch):
+    store = make_store()
+    store.save_messages(OWNER, "t", a_turn("hello", 1))
+    problems: list[str] = []
+    mine = Conversations(store, OWNER, on_problem=problems.append)
+    monkeypatch.setattr(store, "_require", _boom)
+    with pytest.raises(KeyError):
+        store.rename_thread(OWNER, "t", "renamed")
+    with pytest.raises(KeyError):
+        mine.delete("t")  # Conversations answers a default for an outage only
+    monkeypatch.setattr(database, "message_row", _boom)
+    with pytest.raises(KeyError):
+        mine.save_or_raise("t", a_turn("never stored", 2), None)
+    monkeypatch.undo()
+    assert problems == []
+    assert mine.get("t").title == "hello" and len(mine.load("t")) == 4
+
+
+def test_a_wrong_engine_argument_is_raised_as_itself(tmp_path):
+    with pytest.raises(TypeError, match="bogus"):
+        ConversationStore(f"sqlite:///{tmp_path / 'c.db'}", bogus=True)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("MySQLdb") is not None, reason="driver installed")
+def test_a_url_whose_driver_is_not_installed_is_unavailable_without_the_password():
+    with pytest.raises(StoreError, match="unavailable") as caught:
+        ConversationStore("mysql://agent:hunter2-secret@db.example/chat")
+    assert "hunter2-secret" not in str(caught.value)
+
+
+def test_a_sqlite_store_whose_folder_is_removed_is_unavailable(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    store = ConversationStore(f"sqlite:///{folder / 'c.db'}")
+    store.save_messages(OWNER, "t", a_turn("hello", 1))
+    store.engine.dispose()  # an open connection would keep the removed file alive
+    shutil.rmtree(folder)
+    with pytest.raises(StoreError, match="unavailable"):
+        store.list_threads(OWNER)
+    problems: list[str] = []
+    mine = Conversations(store, OWNER, on_problem=problems.append)
+    assert mine.list() is None
+    assert problems == [PUBLIC_PROBLEM]
+    with pytest.raises(StoreError):
+        mine.save_or_raise("t", a_turn("not saved", 2), None)
+    store.close()
+
+
+class _Relay:
+    """A loopback port relaying to PostgreSQL, which the test cuts like a network outage."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.upstream = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            self.sockets += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+
+    def cut(self) -> None:
+        # shutdown, not just close: a close leaves the port listening while accept() waits.
+        for sock in (self.listener, *self.sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+def test_a_postgresql_outage_is_unavailable_without_the_password(pg_schema):
+    real = sa.make_url(PG_URL)
+    relay = _Relay(real.host or "127.0.0.1", real.port or 5432)
+    # Trust authentication ignores the password: it is here to be kept out of the error.
+    url = real.set(host="127.0.0.1", port=relay.port, password="hunter2-secret")
+    options = {"options": f"-csearch_path={pg_schema.schema}"}
+    store = ConversationStore(url.render_as_string(hide_password=False), connect_args=options)
+    store.save_messages(OWNER, "t", a_turn("hello", 1))
+    relay.cut()
+    with pytest.raises(StoreError, match="unavailable") as caught:
+        store.list_threads(OWNER)
+    assert "hunter2-secret" not in str(caught.value)
+    problems: list[str] = []
+    assert Conversations(store, OWNER, on_problem=problems.append).list() is None
+    assert problems == [PUBLIC_PROBLEM]
+    store.close()

@@ -24,7 +24,9 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from streamlit_agent.conversation.export import export_json, export_markdown
 from streamlit_agent.models.bundled.routing import expression_pattern, pick_tool, timezone_pattern
 from streamlit_agent.safety.plain_text import printable, storable
-from streamlit_agent.store.database import ThreadSummary, snippet, title_from
+from streamlit_agent.store.database import ThreadSummary
+from streamlit_agent.store.schema import title_from
+from streamlit_agent.store.search import snippet
 from streamlit_agent.web.ui.text import label_text, markdown_text, option_text
 
 hypothesis = pytest.importorskip("hypothesis")

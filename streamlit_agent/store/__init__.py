@@ -1,3 +1,4 @@
-"""Durable storage: the database schema and its migrations, and the owner-checked
+"""Durable storage: the tables (schema.py), one module per migration (migrations/),
+full-text search (search.py), the store itself (database.py), and the owner-checked
 interface (`owned.Conversations`) every store access goes through.
 """

@@ -4,49 +4,32 @@ One narrow interface, and every method takes the owner: a conversation that does
 exist and one that belongs to someone else look the same ("not found"), so nothing of
 another person's can be listed, read, written, renamed, rated or deleted through it.
 
-Tables:
-- `conversations`: id (the `?thread=` in the URL, made by the server), owner, title,
-  model, tool toggles, the model picked for it, created/updated times.
-- `messages`: every chat message in order. `payload` is LangChain's own message dict as
-  ASCII-only JSON, so NUL characters and lone surrogates round-trip unchanged on every
-  backend; `content` is a readable copy for people looking at the database.
-- `steps`: one row per tool call (tool, input, output, error, status, duration), derived
-  from the messages so the data can be queried without parsing payloads.
-- `usage`: per-owner events (messages sent, tokens spent) for limits that hold across
-  several app instances.
-- `server_secrets` (schema 6): keys this server signs with (the anonymous identity
-  cookie), made once by whichever instance asks first and shared by all of them.
-- `schema_version`: applied migrations; a database written by a newer version is
-  refused rather than damaged.
-- Search (schema 5): on SQLite an FTS5 table `search_text` over message texts and
-  titles, with `search_rows` mapping its rows to (conversation, message) and triggers
-  keeping both in step with every write; on PostgreSQL GIN indexes on
-  `to_tsvector('simple', …)` of the same columns. No extra service either way.
+The tables are in `schema.py`, their migrations in `migrations/`, search in `search.py`.
 
 Writes are idempotent by message id and ordered by a per-conversation sequence
 number, so a message written twice (retry after a failed write, a run finishing
 just as Stop lands) is stored once, in the place it first took.
+
+Only a database that cannot answer is a `StoreError` (the page says "unavailable" and
+carries on); any other exception is a bug and is raised as itself.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import secrets
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
 import sqlalchemy as sa
 from langchain_core.messages import (
-    AIMessage,
     BaseMessage,
     HumanMessage,
     ToolMessage,
-    message_to_dict,
     messages_from_dict,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -54,201 +37,33 @@ from sqlalchemy.engine import Connection, Engine
 from streamlit_agent.config import FEEDBACK_COMMENT_MAX_CHARS
 from streamlit_agent.safety.plain_text import message_text, storable
 from streamlit_agent.safety.redact import redact_url, scrub, url_password
+from streamlit_agent.store.migrations import FRESH_EXTRAS, MIGRATIONS, SCHEMA_VERSION
+from streamlit_agent.store.schema import (
+    LEGACY_OWNER,
+    as_json,
+    conversations,
+    message_row,
+    messages,
+    metadata,
+    schema_version,
+    server_secrets,
+    step_row,
+    steps,
+    title_from,
+    tool_calls_by_id,
+    unique_by_id,
+    usage,
+)
+from streamlit_agent.store.search import SearchHit, hits_from, search_query, search_words
 
 logger = logging.getLogger(__name__)
 
-TITLE_MAX_CHARS = 120
-# Owner of conversations written before conversations had owners (schema 1): nobody
-# signs in as it, so they stay hidden until an operator hands them to someone
-# (STREAMLIT_AGENT_LEGACY_OWNER, see README).
-LEGACY_OWNER = "legacy:unowned"
-
-metadata = sa.MetaData()
-
-schema_version = sa.Table(
-    "schema_version",
-    metadata,
-    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("applied_at", sa.Float, nullable=False),
-)
-
-conversations = sa.Table(
-    "conversations",
-    metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("owner", sa.String(255), nullable=False, default=LEGACY_OWNER),
-    sa.Column("title", sa.Text, nullable=False, default=""),
-    sa.Column("model", sa.Text),
-    sa.Column("tools", sa.Text),  # JSON {tool name: on?} chosen in the sidebar
-    sa.Column("model_choice", sa.Text),  # providers.ModelChoice.key picked in the sidebar
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("updated_at", sa.Float, nullable=False, index=True),
-    sa.Index("ix_conversations_owner", "owner", "updated_at"),
-)
-
-
-def _keyed_in_conversation(id_name: str) -> tuple[sa.Column, sa.Column]:
-    """The primary key of a row that belongs to a conversation: (conversation_id, id)."""
-    conversation = sa.Column(
-        "conversation_id",
-        sa.String(64),
-        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
-        primary_key=True,
-    )
-    return conversation, sa.Column(id_name, sa.String(64), primary_key=True)
-
-
-messages = sa.Table(
-    "messages",
-    metadata,
-    *_keyed_in_conversation("id"),
-    sa.Column("seq", sa.Integer, nullable=False),
-    sa.Column("role", sa.String(16), nullable=False),
-    sa.Column("content", sa.Text, nullable=False),
-    sa.Column("payload", sa.Text, nullable=False),
-    sa.Column("status", sa.String(16)),
-    sa.Column("model", sa.Text),
-    sa.Column("usage", sa.Text),
-    sa.Column("feedback", sa.Integer),
-    sa.Column("feedback_comment", sa.Text),  # optional, with a thumbs down
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Index("ix_messages_order", "conversation_id", "seq"),
-)
-
-steps = sa.Table(
-    "steps",
-    metadata,
-    *_keyed_in_conversation("message_id"),
-    sa.Column("call_id", sa.Text, nullable=False),
-    sa.Column("tool", sa.Text, nullable=False),
-    sa.Column("input", sa.Text, nullable=False),
-    sa.Column("output", sa.Text, nullable=False),
-    sa.Column("error", sa.Text),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("duration_s", sa.Float),
-    sa.Column("created_at", sa.Float, nullable=False),
-)
-
-usage = sa.Table(
-    "usage",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("owner", sa.String(255), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),  # "message" | "tokens"
-    sa.Column("amount", sa.Integer, nullable=False),
-    sa.Column("at", sa.Float, nullable=False),
-    sa.Index("ix_usage_owner", "owner", "kind", "at"),
-)
-
-server_secrets = sa.Table(
-    "server_secrets",
-    metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
-)
-
-
-def _v2_owners(conn: Connection) -> None:
-    """Conversations get an owner; rows written before belong to LEGACY_OWNER."""
-    conn.execute(
-        sa.text(
-            "ALTER TABLE conversations ADD COLUMN owner VARCHAR(255) NOT NULL "
-            f"DEFAULT '{LEGACY_OWNER}'"
-        )
-    )
-    conn.execute(
-        sa.text("CREATE INDEX ix_conversations_owner ON conversations (owner, updated_at)")
-    )
-    usage.create(conn)
-
-
-def _v3_model_choice(conn: Connection) -> None:
-    """Conversations remember the model picked for them."""
-    conn.execute(sa.text("ALTER TABLE conversations ADD COLUMN model_choice TEXT"))
-
-
-def _v4_feedback_comments(conn: Connection) -> None:
-    """A thumbs down can carry a comment."""
-    conn.execute(sa.text("ALTER TABLE messages ADD COLUMN feedback_comment TEXT"))
-
-
-# SQLite: one FTS5 table for message texts and titles. Its rows are keyed by
-# `search_rows.id` (an INTEGER PRIMARY KEY, which VACUUM never renumbers, unlike the
-# implicit rowids of `messages` and `conversations`); message_id '' is the title.
-_SQLITE_SEARCH_DDL = (
-    "CREATE TABLE search_rows (id INTEGER PRIMARY KEY, conversation_id VARCHAR(64) NOT NULL, "
-    "message_id VARCHAR(64) NOT NULL, UNIQUE (conversation_id, message_id))",
-    "CREATE VIRTUAL TABLE search_text USING fts5(body, tokenize='unicode61 remove_diacritics 0')",
-    """CREATE TRIGGER search_message_added AFTER INSERT ON messages BEGIN
-        INSERT INTO search_rows (conversation_id, message_id) VALUES (new.conversation_id, new.id);
-        INSERT INTO search_text (rowid, body) VALUES (last_insert_rowid(), new.content);
-    END""",
-    """CREATE TRIGGER search_message_removed AFTER DELETE ON messages BEGIN
-        DELETE FROM search_text WHERE rowid = (SELECT id FROM search_rows
-            WHERE conversation_id = old.conversation_id AND message_id = old.id);
-        DELETE FROM search_rows WHERE conversation_id = old.conversation_id AND message_id = old.id;
-    END""",
-    """CREATE TRIGGER search_message_changed AFTER UPDATE OF content ON messages BEGIN
-        UPDATE search_text SET body = new.content WHERE rowid = (SELECT id FROM search_rows
-            WHERE conversation_id = new.conversation_id AND message_id = new.id);
-    END""",
-    """CREATE TRIGGER search_title_added AFTER INSERT ON conversations BEGIN
-        INSERT INTO search_rows (conversation_id, message_id) VALUES (new.id, '');
-        INSERT INTO search_text (rowid, body) VALUES (last_insert_rowid(), new.title);
-    END""",
-    """CREATE TRIGGER search_title_removed AFTER DELETE ON conversations BEGIN
-        DELETE FROM search_text WHERE rowid = (SELECT id FROM search_rows
-            WHERE conversation_id = old.id AND message_id = '');
-        DELETE FROM search_rows WHERE conversation_id = old.id AND message_id = '';
-    END""",
-    """CREATE TRIGGER search_title_changed AFTER UPDATE OF title ON conversations BEGIN
-        UPDATE search_text SET body = new.title WHERE rowid = (SELECT id FROM search_rows
-            WHERE conversation_id = new.id AND message_id = '');
-    END""",
-    # Backfill: what was written before this schema becomes searchable too.
-    "INSERT INTO search_rows (conversation_id, message_id) "
-    "SELECT conversation_id, id FROM messages UNION ALL SELECT id, '' FROM conversations",
-    "INSERT INTO search_text (rowid, body) SELECT r.id, m.content FROM search_rows r "
-    "JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id",
-    "INSERT INTO search_text (rowid, body) SELECT r.id, c.title FROM search_rows r "
-    "JOIN conversations c ON c.id = r.conversation_id WHERE r.message_id = ''",
-)
-# PostgreSQL: expression indexes, built over the existing rows when created. 'simple'
-# (no stemming, no stop words) matches whole words in any language, like FTS5 here.
-_POSTGRESQL_SEARCH_DDL = (
-    "CREATE INDEX ix_messages_search ON messages USING GIN (to_tsvector('simple', content))",
-    "CREATE INDEX ix_conversations_search ON conversations "
-    "USING GIN (to_tsvector('simple', title))",
-)
-
-
-def _v5_search(conn: Connection) -> None:
-    """Full-text search over message texts and titles, existing rows included."""
-    ddl = _POSTGRESQL_SEARCH_DDL if conn.dialect.name == "postgresql" else _SQLITE_SEARCH_DDL
-    for statement in ddl:
-        conn.exec_driver_sql(statement)
-
-
-def _v6_server_secrets(conn: Connection) -> None:
-    """A table for the keys this server signs with (identity.py)."""
-    server_secrets.create(conn)
-
-
-# Version N's step turns a version N-1 database into version N. Version 1 is the
-# first released schema; a new database is created at the latest version directly
-# (`metadata` plus the steps whose objects it cannot describe, in FRESH_EXTRAS).
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {
-    2: _v2_owners,
-    3: _v3_model_choice,
-    4: _v4_feedback_comments,
-    5: _v5_search,
-    6: _v6_server_secrets,
-}
-FRESH_EXTRAS: tuple[Callable[[Connection], None], ...] = (_v5_search,)
-SCHEMA_VERSION = max(MIGRATIONS)
-
 _READ_ONLY = "streamlit_agent_read_only"  # execution option: begin this transaction deferred
+
+# What a database that cannot answer raises: the driver's errors (which SQLAlchemy
+# wraps) and the file system's. Anything else is a bug, and calling it an outage would
+# hide it behind the "unavailable" banner.
+_UNAVAILABLE = (sa.exc.SQLAlchemyError, OSError)
 
 
 class StoreError(RuntimeError):
@@ -276,41 +91,6 @@ class ThreadSummary:
     message_count: int = 0
 
 
-@dataclass(frozen=True)
-class SearchHit:
-    """A conversation whose title (`message_id` None) or one of whose messages matched."""
-
-    thread_id: str
-    title: str
-    message_id: str | None
-    role: str | None
-    snippet: str
-    updated_at: float
-
-
-SEARCH_MAX_WORDS = 8
-_WORD = re.compile(r"[^\W_]+")  # letters and digits: "_" separates words, as in FTS5
-_SNIPPET_CHARS = 120
-
-
-def search_words(query: str) -> list[str]:
-    """The words of a typed query, lower-cased. Everything else (quotes, operators,
-    brackets, `*`, `:`) is dropped, so no typed text reaches FTS syntax."""
-    return [w[:64] for w in _WORD.findall(query.lower())][:SEARCH_MAX_WORDS]
-
-
-def snippet(text: str, words: Sequence[str], width: int = _SNIPPET_CHARS) -> str:
-    """One line of `text` around the first of `words` it contains."""
-    line = " ".join(storable(text).split())
-    lowered = line.lower()
-    found = [i for i in (lowered.find(w) for w in words) if i >= 0]
-    start = max(min(found, default=0) - width // 3, 0)
-    if start:
-        start = line.find(" ", start) + 1 or start  # begin at a word
-    piece = line[start : start + width]
-    return ("…" if start else "") + piece + ("…" if start + width < len(line) else "")
-
-
 class LoadedMessages(list[BaseMessage]):
     """A conversation's messages, plus how many stored rows could not be read."""
 
@@ -330,28 +110,6 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _role(message: BaseMessage) -> str:
-    if isinstance(message, HumanMessage):
-        return "user"
-    if isinstance(message, AIMessage):
-        return "assistant"
-    if isinstance(message, ToolMessage):
-        return "tool"
-    return message.type
-
-
-def title_from(text: str) -> str:
-    """A conversation title from its first question: one line, at most TITLE_MAX_CHARS."""
-    line = " ".join(storable(text).split())
-    if len(line) > TITLE_MAX_CHARS:
-        line = line[: TITLE_MAX_CHARS - 1].rstrip() + "…"
-    return line
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=True, default=str)
-
-
 class ConversationStore:
     """Conversations, messages and steps behind SQLAlchemy.
 
@@ -366,9 +124,8 @@ class ConversationStore:
         try:
             self.engine = self._create_engine(engine_kwargs)
             self._migrate()
-        except StoreError:
-            raise
-        except Exception as exc:
+        # ImportError: the URL names a driver that is not installed, a setting to fix.
+        except (*_UNAVAILABLE, ImportError) as exc:
             raise StoreError(self._describe(exc)) from None
 
     # --- setup ----------------------------------------------------------
@@ -443,9 +200,7 @@ class ConversationStore:
                 conn.execution_options(**{_READ_ONLY: read_only})
                 with conn.begin():
                     return work(conn)
-        except (StoreError, ThreadNotFound, ValueError):
-            raise
-        except Exception as exc:
+        except _UNAVAILABLE as exc:
             raise StoreError(self._describe(exc)) from None
 
     def _read(self, work: Any) -> Any:
@@ -582,7 +337,7 @@ class ConversationStore:
             conn.execute(
                 conversations.update()
                 .where(conversations.c.id == thread_id)
-                .values(tools=_json(choice))
+                .values(tools=as_json(choice))
             )
 
         self._run(work)
@@ -672,14 +427,14 @@ class ConversationStore:
                 messages.c.conversation_id == thread_id
             )
         ).scalar_one()
-        calls = _tool_calls(batch)
-        for message in _unique(batch):
+        calls = tool_calls_by_id(batch)
+        for message in unique_by_id(batch):
             if message.id in present:
                 continue
             seq += 1
-            conn.execute(messages.insert().values(**_message_row(thread_id, message, seq, now)))
+            conn.execute(messages.insert().values(**message_row(thread_id, message, seq, now)))
             if isinstance(message, ToolMessage):
-                conn.execute(steps.insert().values(**_step_row(thread_id, message, calls, now)))
+                conn.execute(steps.insert().values(**step_row(thread_id, message, calls, now)))
 
     def load_messages(self, owner: str, thread_id: str) -> LoadedMessages:
         """The conversation in order; a row that cannot be read is skipped and counted."""
@@ -798,27 +553,10 @@ class ConversationStore:
         words = search_words(query)
         if not owner or not words:
             return []
-        if self.engine.dialect.name == "postgresql":
-            # Each word is letters and digits only, quoted: nothing typed can break the syntax.
-            sql, match = _POSTGRESQL_SEARCH, " & ".join(f"'{w}':*" for w in words)
-        else:
-            sql, match = _SQLITE_SEARCH, " ".join(f'"{w}"*' for w in words)
+        sql, match = search_query(self.engine.dialect.name, words)
         params = {"owner": owner, "match": match, "limit": limit}
         rows = self._read(lambda conn: conn.execute(sa.text(sql), params).all())
-        # A title hit adds nothing where a message of the same conversation matched.
-        with_messages = {row.thread_id for row in rows if row.message_id}
-        rows = [row for row in rows if row.message_id or row.thread_id not in with_messages]
-        return [
-            SearchHit(
-                thread_id=row.thread_id,
-                title=row.title,
-                message_id=row.message_id or None,
-                role=row.role,
-                snippet=snippet(row.body or row.title, words),
-                updated_at=row.updated_at,
-            )
-            for row in rows
-        ]
+        return hits_from(rows, words)
 
     # --- usage, for per-owner limits shared by every app instance ---------
     def record_usage(self, owner: str, kind: str, amount: int = 1) -> None:
@@ -860,94 +598,3 @@ class ConversationStore:
 
         self._secrets[name] = self._run(work)
         return self._secrets[name]
-
-
-# Both return one row per matching title or message: newest conversation first, then
-# the conversation's messages in order (its title first).
-_SQLITE_SEARCH = """
-SELECT r.conversation_id AS thread_id, c.title, r.message_id, m.role, m.content AS body,
-       c.updated_at
-FROM search_text
-JOIN search_rows r ON r.id = search_text.rowid
-JOIN conversations c ON c.id = r.conversation_id
-LEFT JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
-WHERE search_text MATCH :match AND c.owner = :owner
-  AND EXISTS (SELECT 1 FROM messages e WHERE e.conversation_id = c.id)
-ORDER BY c.updated_at DESC, COALESCE(m.seq, 0)
-LIMIT :limit
-"""
-_POSTGRESQL_SEARCH = """
-SELECT * FROM (
-  SELECT c.id AS thread_id, c.title, '' AS message_id, NULL AS role, NULL AS body,
-         c.updated_at, 0 AS seq
-  FROM conversations c
-  WHERE c.owner = :owner
-    AND to_tsvector('simple', c.title) @@ to_tsquery('simple', :match)
-    AND EXISTS (SELECT 1 FROM messages e WHERE e.conversation_id = c.id)
-  UNION ALL
-  SELECT c.id, c.title, m.id, m.role, m.content, c.updated_at, m.seq
-  FROM messages m JOIN conversations c ON c.id = m.conversation_id
-  WHERE c.owner = :owner
-    AND to_tsvector('simple', m.content) @@ to_tsquery('simple', :match)
-) hits
-ORDER BY updated_at DESC, seq
-LIMIT :limit
-"""
-
-
-def _unique(batch: Sequence[BaseMessage]) -> list[BaseMessage]:
-    seen: set[str] = set()
-    out = []
-    for message in batch:
-        if message.id not in seen:
-            seen.add(message.id or "")
-            out.append(message)
-    return out
-
-
-def _tool_calls(batch: Sequence[BaseMessage]) -> dict[str, dict[str, Any]]:
-    return {
-        call["id"]: call
-        for m in batch
-        if isinstance(m, AIMessage)
-        for call in m.tool_calls
-        if call.get("id")
-    }
-
-
-def _message_row(thread_id: str, message: BaseMessage, seq: int, now: float) -> dict[str, Any]:
-    meta = getattr(message, "response_metadata", {}) or {}
-    status = meta.get("status") or meta.get("step_status")
-    usage = meta.get("usage")
-    return {
-        "conversation_id": thread_id,
-        "id": message.id,
-        "seq": seq,
-        "role": _role(message),
-        "content": storable(message_text(message.content)),
-        "payload": _json(message_to_dict(message)),
-        "status": status,
-        "model": meta.get("model_name"),
-        "usage": _json(usage) if usage else None,
-        "created_at": now,
-    }
-
-
-def _step_row(
-    thread_id: str, message: ToolMessage, calls: dict[str, dict[str, Any]], now: float
-) -> dict[str, Any]:
-    meta = message.response_metadata or {}
-    call = calls.get(message.tool_call_id, {})
-    args = call.get("args", {})
-    return {
-        "conversation_id": thread_id,
-        "message_id": message.id,
-        "call_id": message.tool_call_id,
-        "tool": message.name or call.get("name", ""),
-        "input": storable(_json(args)),
-        "output": storable(str(meta.get("full_output") or message_text(message.content))),
-        "error": storable(meta["error"]) if meta.get("error") else None,
-        "status": meta.get("step_status", "ok"),
-        "duration_s": meta.get("duration_s"),
-        "created_at": now,
-    }

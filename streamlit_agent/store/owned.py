@@ -18,11 +18,11 @@ from streamlit_agent.store.database import (
     PUBLIC_PROBLEM,
     ConversationStore,
     LoadedMessages,
-    SearchHit,
     StoreError,
     ThreadNotFound,
     ThreadSummary,
 )
+from streamlit_agent.store.search import SearchHit
 
 logger = logging.getLogger(__name__)
 
