@@ -120,6 +120,8 @@ def _check(text: str) -> None:
     budget = FIXED_S + PER_CHAR_S * len(text)
     for name, call in CALLS.items():
         took = _cost(call, text)
+        if took > budget:  # a busy machine slows one call; a slow algorithm slows them all
+            took = min(took, *(_cost(call, text) for _ in range(2)))
         assert took <= budget, f"{name} took {took:.3f} s on {len(text)} characters: {text[:80]!r}"
 
 
