@@ -177,9 +177,11 @@ def _server_key(settings: Settings, store: ConversationStore | None) -> str | No
         return settings.secret.strip()
     if store is None:
         return None
+    from streamlit_agent.store.database import StoreError  # loaded with the store
+
     try:
         return store.server_secret(_SECRET_NAME)
-    except Exception as exc:  # the store is down: settle it on a later run
+    except StoreError as exc:  # the store is down: settle it on a later run
         logger.warning("cannot read the server's signing key: %s", exc)
         return None
 

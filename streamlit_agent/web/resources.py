@@ -20,7 +20,7 @@ from streamlit_agent.models.bundled.server import BackgroundStart
 from streamlit_agent.models.catalog import LocalServers, server_urls
 from streamlit_agent.models.providers import ModelChoice, build_chat_model, history_budget
 from streamlit_agent.models.replay import Recording, ReplayChatModel, replay_tools
-from streamlit_agent.store.database import ConversationStore
+from streamlit_agent.store.database import ConversationStore, StoreError
 from streamlit_agent.store.owned import Conversations
 from streamlit_agent.tools import Registry
 from streamlit_agent.web.history import DurableChatHistory, session_conversations
@@ -109,7 +109,7 @@ def conversations_for(settings: Settings, owner: str) -> Conversations:
     on the next rerun)."""
     try:
         store: ConversationStore | None = _store(settings.resolved_db_url, settings.legacy_owner)
-    except Exception as exc:
+    except StoreError as exc:
         logger.warning("conversation store unavailable: %s", exc)
         store = None
     return session_conversations(store, owner)
