@@ -256,3 +256,20 @@ def test_one_address_over_its_limit_does_not_use_up_everyone_elses_ceiling(
         assert limits.refusal(other, settings, False, address) is None
     refused = limits.refusal(Conversations(store, "anon:other-x"), settings, False)
     assert refused is not None and "5 a minute" in refused
+
+
+def test_an_anonymous_message_is_counted_for_all_three_keys_in_one_write(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    writes: list[tuple[str, ...]] = []
+    original = store.record_usage
+
+    def counting(owner: str, kind: str, amount: int = 1, also_under: Any = ()) -> None:
+        writes.append((owner, *also_under))
+        original(owner, kind, amount, also_under)
+
+    store.record_usage = counting  # type: ignore[method-assign]
+    visitor = Conversations(store, "anon:visitor")
+    limits.record_message(visitor, "203.0.113.7")
+    assert len(writes) == 1 and len(writes[0]) == 3
+    for key in writes[0]:
+        assert Conversations(store, key).usage_since(limits.MESSAGES, 0) == 1

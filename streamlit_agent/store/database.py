@@ -559,12 +559,17 @@ class ConversationStore:
         return hits_from(rows, words)
 
     # --- usage, for per-owner limits shared by every app instance ---------
-    def record_usage(self, owner: str, kind: str, amount: int = 1) -> None:
-        self._run(
-            lambda conn: conn.execute(
-                usage.insert().values(owner=owner, kind=kind, amount=amount, at=time.time())
-            )
-        )
+    def record_usage(
+        self, owner: str, kind: str, amount: int = 1, also_under: Sequence[str] = ()
+    ) -> None:
+        """Count `amount` of `kind` for `owner`, and under each of the shared counter keys
+        `also_under` (never anyone's conversations), in one transaction."""
+        now = time.time()
+        rows = [
+            {"owner": key, "kind": kind, "amount": amount, "at": now}
+            for key in (owner, *also_under)
+        ]
+        self._run(lambda conn: conn.execute(usage.insert(), rows))
 
     def usage_since(self, owner: str, kind: str, since: float) -> int:
         return int(

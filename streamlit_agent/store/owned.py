@@ -126,8 +126,9 @@ class Conversations:
     def remove_messages(self, thread_id: str, ids: Iterable[str]) -> None:
         self._guarded(None, lambda s: s.delete_messages(self.owner, thread_id, list(ids)))
 
-    def record_usage(self, kind: str, amount: int = 1) -> None:
-        self._guarded(None, lambda s: s.record_usage(self.owner, kind, amount))
+    def record_usage(self, kind: str, amount: int = 1, also_under: Sequence[str] = ()) -> None:
+        """Also under shared counter keys (limits.py), in the same write."""
+        self._guarded(None, lambda s: s.record_usage(self.owner, kind, amount, also_under))
 
     def usage_since(self, kind: str, since: float) -> int | None:
         return self._guarded(None, lambda s: s.usage_since(self.owner, kind, since))

@@ -51,30 +51,17 @@ def warm_agent(
     will use: its libraries (~1 s on a fresh start), its model client (a TLS context per
     server, ~0.1 s) and its graph, so neither the page nor the first answer waits for
     them. A question asked meanwhile waits for the same build, never a second one."""
-    return _warm(
-        choice.kind,
-        choice.model,
-        choice.base_url,
-        choice.local_path,
-        settings.openai_api_key,
-        tool_names,
-        settings,
-    )
+    # The key is part of what is cached on (the agent differs by it); Settings is not hashed.
+    return _warm(choice, tool_names, settings.openai_api_key, settings)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _warm(
-    kind: str,
-    model: str,
-    base_url: str | None,
-    local_path: str | None,
-    api_key: str | None,
-    tool_names: tuple[str, ...],
-    _settings: Settings,
+    choice: ModelChoice, tool_names: tuple[str, ...], api_key: str | None, _settings: Settings
 ) -> threading.Thread:
     def warm() -> None:
         try:
-            agent_for(kind, model, base_url, local_path, api_key, tool_names, _settings)
+            agent_for_choice(choice, _settings, tool_names)
         except Exception:  # the question builds it again, and says what went wrong
             logger.info("the agent could not be built ahead of the question", exc_info=True)
 

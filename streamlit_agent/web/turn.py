@@ -326,6 +326,15 @@ def _save_recording(folder: str, question: HumanMessage, recording: RunRecorder)
         logger.warning("could not save the run's recording in %s", folder, exc_info=True)
 
 
+def _approval_gate(thread_id: str, question: HumanMessage) -> ApprovalGate:
+    """The decisions taken so far on `question`'s calls, and the approved calls' results
+    (kept across its runs); nothing waits for a decision while it runs."""
+    forget_pending_approval(thread_id)
+    decisions = st.session_state.setdefault(DECISIONS_KEY, {}).setdefault(question.id, {})
+    approved = st.session_state.setdefault(APPROVED_RESULTS_KEY, {}).setdefault(question.id, {})
+    return ApprovalGate(decisions, approved)
+
+
 def run(
     get_agent: Callable[[], RunnableWithMessageHistory],
     history: DurableChatHistory,
@@ -345,9 +354,7 @@ def run(
 
     The question is stored first and every result after it, so nothing is lost; a question
     re-asked after an approval keeps its id. A call waiting for approval reruns the page."""
-    forget_pending_approval(history.thread_id)
-    decisions = st.session_state.setdefault(DECISIONS_KEY, {}).setdefault(question.id, {})
-    approved = st.session_state.setdefault(APPROVED_RESULTS_KEY, {}).setdefault(question.id, {})
+    gate = _approval_gate(history.thread_id, question)
     writer = TurnWriter(history, question)
     writer.start()
     # Checkpoints come from the threads that ran the tools; writing uses session state.
@@ -357,7 +364,6 @@ def run(
     recording = RunRecorder() if record_to else None
     recorder.watch(show_step)
     guard = TurnGuard(writer, max_seconds)
-    gate = ApprovalGate(decisions, approved)
 
     def work() -> None:
         callbacks = [guard, *handlers, *([recording] if recording else [])]
