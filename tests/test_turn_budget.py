@@ -210,3 +210,37 @@ def test_a_long_answer_is_redrawn_less_often_as_each_redraw_gets_dearer(
         stream.on_llm_new_token("word ")
     assert SlowSlot.draws <= 20, f"{SlowSlot.draws} redraws of 50 ms for 1 s of tokens"
     assert SlowSlot.draws >= 5, "the answer still streams"
+
+
+def test_words_held_back_by_the_pace_are_drawn_when_the_stream_stalls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A model that sends three quick words and then goes quiet: the words after the first
+    draw came too soon to be drawn, and no token follows to draw them; the page's wait
+    (`catch_up`) draws them once they are due."""
+    from streamlit_agent.web.ui import chat
+
+    clock = [0.0]
+    monkeypatch.setattr(chat.time, "monotonic", lambda: clock[0])
+    drawn: list[str] = []
+
+    class Slot:
+        def markdown(self, text: str) -> None:
+            drawn.append(text)
+
+        def empty(self) -> None: ...
+
+    stream = chat.AnswerStream(thinking_slot=Slot(), slot=Slot(), interval_s=0.1)
+    for word in ("This", " answer", " starts"):
+        stream.on_llm_new_token(word)
+        clock[0] += 0.01
+    assert "starts" not in drawn[-1], "the pace held the last words back"
+    stream.catch_up()  # too soon: still within the pace
+    assert "starts" not in drawn[-1]
+    clock[0] += 0.2
+    stream.catch_up()
+    assert drawn[-1].startswith("This answer starts")
+    count = len(drawn)
+    clock[0] += 0.2
+    stream.catch_up()  # nothing new: nothing drawn again
+    assert len(drawn) == count

@@ -311,6 +311,8 @@ def _conclude(
         kept = recorder.messages(arrived, status=STATUS_INTERRUPTED, stop_reason=error.reason)
         _off_page(lambda: writer.finish(kept))
     elif error is not None:
+        # The page says what to do; the log keeps the cause (scrubbed like every record).
+        logger.warning("a turn failed", exc_info=(type(error), error, error.__traceback__))
         failed = recorder.messages(describe_error(error, secrets), status=STATUS_ERROR)
         _off_page(lambda: writer.finish(failed))
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -449,9 +450,10 @@ class AnswerStream(BaseCallbackHandler):
     """Streams the answer into its slot, and the model's reasoning above it: the first
     token at once, then at most every `interval_s`, and never sooner than three times the
     last redraw took: each redraw checks the whole text so far (safe_markdown.py), so a
-    long answer would otherwise cost time growing with the square of its length. A reply
-    that calls tools is cleared from here; its text and reasoning are drawn above its
-    steps (`LiveSteps`)."""
+    long answer would otherwise cost time growing with the square of its length. Tokens
+    held back by that pace are drawn by the page's next `catch_up` (a stream that stalls
+    would otherwise hide its last words). A reply that calls tools is cleared from here;
+    its text and reasoning are drawn above its steps (`LiveSteps`)."""
 
     def __init__(self, thinking_slot: Any, slot: Any, interval_s: float = 0.03) -> None:
         self.thinking_slot = thinking_slot
@@ -460,17 +462,32 @@ class AnswerStream(BaseCallbackHandler):
         self.text = ""
         self.reasoning = ""
         self._thinking_shown = ""
+        self._text_shown = ""
         self._next_draw_at = 0.0
+        # Tokens arrive on the run's thread and catch_up comes from the page's: one drawer
+        # at a time keeps the slot's last delta the latest text.
+        self._lock = threading.Lock()
 
     def on_llm_start(self, *args: Any, **kwargs: Any) -> None:
-        self.text = self.reasoning = self._thinking_shown = ""
-        self._next_draw_at = 0.0
+        with self._lock:
+            self.text = self.reasoning = self._thinking_shown = self._text_shown = ""
+            self._next_draw_at = 0.0
 
     on_chat_model_start = on_llm_start
 
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
-        self.text += token
-        self.reasoning += reasoning_of(getattr(kwargs.get("chunk"), "message", None))
+        with self._lock:
+            self.text += token
+            self.reasoning += reasoning_of(getattr(kwargs.get("chunk"), "message", None))
+            self._draw_when_due()
+
+    def catch_up(self) -> None:
+        """Draw what the pace held back, once it is due (the page calls this while it waits)."""
+        with self._lock:
+            if self.text != self._text_shown or self.reasoning != self._thinking_shown:
+                self._draw_when_due()
+
+    def _draw_when_due(self) -> None:
         started = time.monotonic()
         if started >= self._next_draw_at:
             self._draw(cursor=" ▌")
@@ -483,6 +500,7 @@ class AnswerStream(BaseCallbackHandler):
             with self.thinking_slot.container():
                 draw_thinking(self.reasoning)
         if self.text:
+            self._text_shown = self.text
             self.slot.markdown(markdown_text(self.text) + cursor)
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
@@ -491,12 +509,13 @@ class AnswerStream(BaseCallbackHandler):
             for gens in response.generations
             for g in gens
         )
-        if calls_tools:
-            self.slot.empty()
-            self.thinking_slot.empty()
-            self.text = self.reasoning = self._thinking_shown = ""
-        else:
-            self._draw()
+        with self._lock:
+            if calls_tools:
+                self.slot.empty()
+                self.thinking_slot.empty()
+                self.text = self.reasoning = self._thinking_shown = self._text_shown = ""
+            else:
+                self._draw()
 
 
 @dataclass
@@ -530,10 +549,12 @@ def draw_live_turn(text: str) -> LiveTurn:
             answer_slot = st.empty()
             progress_slot = st.empty()
 
+    answer = AnswerStream(thinking_slot, answer_slot)
+
     def tick(elapsed_s: float) -> None:
+        answer.catch_up()
         progress_slot.caption(f"⏳ Working… {elapsed_s:.0f} s")
 
-    answer = AnswerStream(thinking_slot, answer_slot)
     return LiveTurn(LiveSteps(steps_box), [answer], tick, live)
 
 
