@@ -128,7 +128,10 @@ history = resources.history_for(settings, thread_id, choice.label, conversations
 with st.sidebar:
     usage_slot = st.empty()
     sidebar.usage_total(usage_slot, conversation_usage(history.messages, settings.prices))
-    sidebar.conversations_section(conversations, thread_id, history.messages, settings.prices)
+    # Filled last, so a new conversation is listed (with its actions) as soon as its first
+    # answer is stored, without running the page again; meanwhile the browser keeps the
+    # previous run's list in this box.
+    conversations_box = st.container()
 
 if st.session_state.get(STORE_PROBLEM_KEY):
     st.warning(
@@ -228,7 +231,7 @@ if prompt is not None and prompt.strip():
             record_to=settings.record_dir,
             max_seconds=settings.max_execution_time_s,
         )
-        if requested is None:
-            st.rerun()  # a new conversation: the sidebar lists it from now on
         live.finish(finished, actions)
         sidebar.usage_total(usage_slot, conversation_usage(history.messages, settings.prices))
+with conversations_box:
+    sidebar.conversations_section(conversations, thread_id, history.messages, settings.prices)

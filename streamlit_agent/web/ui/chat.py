@@ -204,11 +204,9 @@ def _latest_turn_buttons(turn: Turn, user: HumanMessage, on_retry: RetryRequest)
         args=(question, ids),
         help="Ask the same question again; this answer is replaced.",
     )
+    key = f"edit-{user_id}"
     with edit.popover("✏️ Edit & resend"):
-        key = f"edit-{user_id}"
         st.text_area("Your question", value=question, key=key, max_chars=MAX_MESSAGE_CHARS)
-        if st.session_state.pop(key + "-empty", False):
-            st.warning("Type a question to send.", icon="✏️")
         st.button(
             "Send edited question",
             key=f"resend-{user_id}",
@@ -216,6 +214,10 @@ def _latest_turn_buttons(turn: Turn, user: HumanMessage, on_retry: RetryRequest)
             args=(key, ids, on_retry),
             type="primary",
         )
+    # Below the buttons, not in the popover: a reply drawn live and then drawn again with
+    # the conversation is a new popover, which opens closed.
+    if st.session_state.pop(key + "-empty", False):
+        st.warning("Type a question to send.", icon="✏️")
 
 
 def _feedback(answer_id: str, actions: ReplyActions, save_feedback: FeedbackSaver) -> None:
