@@ -13,6 +13,7 @@ arguments, so the messages travel there: the bytes on the wire are the same.
 from __future__ import annotations
 
 import html
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -33,13 +34,19 @@ from typing_extensions import Self
 
 from streamlit_agent.conversation.budget import message_counter
 from streamlit_agent.conversation.steps import REASONING_DELTA_KEY
-from streamlit_agent.models.bundled.grounding import ground_answer, repair_text
+from streamlit_agent.models.bundled.grounding import (
+    ground_answer,
+    hedged_calculation,
+    repair_text,
+)
 from streamlit_agent.models.bundled.routing import (
+    calculation_doubt,
     call_prompt,
     constrained_schema,
     earlier_text,
     fact_sentence,
     pick_tool,
+    read_arithmetic,
     reply_prompt,
     tool_facts,
 )
@@ -221,12 +228,30 @@ def _small_model_turn(
     def call(prompt: Any, config: RunnableConfig) -> AIMessage:
         messages = prompt.to_messages() if hasattr(prompt, "to_messages") else list(prompt)
         if messages and isinstance(messages[-1], ToolMessage):
+            doubt = calculation_doubt(messages)
+            if doubt:
+                # Not sure the expression is the question's: no model wording would make
+                # its result the answer, so the app says what it computed and asks.
+                fact = [f for f in tool_facts(messages) if f.tool == "calculator"][-1]
+                return AIMessage(hedged_calculation(fact, doubt))
             # Given a tool result, the small model calls the tool again and again.
             answer = llm.invoke(answer_prompt(messages), config, stream=True)
             grounded = ground_answer(str(answer.content), tool_facts(messages))
             return answer.model_copy(update={"content": grounded})
         question = _last_question(messages)
         name = pick_tool(question, set(tools))
+        if "calculator" in tools and name != "web_search":
+            reading = read_arithmetic(messages)
+            if reading is not None:
+                # The grammar read the arithmetic: the call is made with its expression,
+                # and the model only words the answer.
+                call = {
+                    "name": "calculator",
+                    "args": {"expression": reading.expression},
+                    "id": f"call_{uuid.uuid4().hex[:24]}",
+                    "type": "tool_call",
+                }
+                return AIMessage("", tool_calls=[call])
         if name is None:
             answer = llm.invoke(reply_prompt(messages), config, stream=True)
             return answer.model_copy(update={"content": repair_text(str(answer.content))})

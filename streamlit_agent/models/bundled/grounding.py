@@ -69,6 +69,17 @@ def _ground_calculation(answer: str, fact: ToolFact) -> str | None:
     return _marked(f"{expression} = {fact.result.strip()}", fact.tool)
 
 
+def hedged_calculation(fact: ToolFact, doubt: str) -> str:
+    """The calculation stated as the app's own guess, with why it may be the wrong one,
+    and a question back: not the tool's authoritative answer to what was asked."""
+    expression = " ".join(str(v) for v in fact.args.values() if v not in ("", None))
+    return (
+        f"I computed {expression} = {fact.result.strip()}, but I am not sure that is "
+        f"the calculation you asked for: {doubt}. Is it? If not, please write the "
+        "calculation out, for example 3 * (4 + 5)."
+    )
+
+
 def _stated_moments(answer: str) -> dict[str, set[str]]:
     words = set(re.findall(r"[a-z]+", answer.lower()))
     times = set()
