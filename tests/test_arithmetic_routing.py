@@ -137,7 +137,8 @@ def test_a_question_read_in_part_gets_the_expression_and_a_question_back(
 def test_a_model_expression_with_other_numbers_than_the_question_is_not_authoritative(
     fake: FakeModel, turn: Runnable
 ) -> None:
-    asked = [HumanMessage("I buy 6 bags with 14 apples each. How many apples do I have?")]
+    # No "how many": neither the grammar nor the word-problem reader reads it.
+    asked = [HumanMessage("I buy 6 bags with 14 apples each. What is the total?")]
     fake.call = "6 * 12"
     called = ask(turn, asked)
     assert fake.sent[-1]["kwargs"]["tools"]  # the grammar read nothing: the model wrote it
@@ -149,7 +150,7 @@ def test_a_model_expression_with_other_numbers_than_the_question_is_not_authorit
 def test_a_model_expression_with_the_questions_numbers_is_stated_as_today(
     fake: FakeModel, turn: Runnable
 ) -> None:
-    asked = [HumanMessage("I buy 6 bags with 14 apples each. How many apples do I have?")]
+    asked = [HumanMessage("I buy 6 bags with 14 apples each. What is the total?")]
     fake.call, fake.say = "6 * 14", "You have 84 apples."
     called = ask(turn, asked)
     answer = ask(turn, [*asked, called, run_tool(called)])
@@ -161,11 +162,14 @@ def test_a_model_expression_with_the_questions_numbers_is_stated_as_today(
     [
         (["What is 17 squared?", "17 ** 2", "289"], None),
         (["What is 17 squared?", "17 * 2", "34"], "your question reads as 17 ** 2"),
-        (["How old will I be in 15 years?", "34 + 15", "49"], None),  # 34: said earlier
-        (["A box holds a dozen eggs. How many eggs are in 5 boxes?", "12 * 5", "60"], None),
-        (["Tom has 5 pens and buys 3. How many now?", "5 + 3 + 1", "9"], "it uses 1"),
-        (["Tom has 5 pens and buys 3. How many now?", "5 * 5", "25"], "it leaves out 3 of your"),
-        (["Tom has 5 pens and buys 3. How many now?", "5 / 0", "Error: x"], None),
+        # The word-problem reader's expression: a guess by units, always said as one.
+        (["How old will I be in 15 years?", "34 + 15", "49"], "a word problem by its units"),
+        (["A box holds a dozen eggs. How many eggs are in 5 boxes?", "12 * 5", "60"], "units"),
+        # The model's expression (no "how": the reader is not asked).
+        (["What will my age be in 15 years?", "34 + 15", "49"], None),  # 34: said earlier
+        (["Tom has 5 pens and buys 3. What total?", "5 + 3 + 1", "9"], "it uses 1"),
+        (["Tom has 5 pens and buys 3. What total?", "5 * 5", "25"], "it leaves out 3 of your"),
+        (["Tom has 5 pens and buys 3. What total?", "5 / 0", "Error: x"], None),
     ],
 )
 def test_calculation_doubt(messages: list[str], doubt: str | None) -> None:

@@ -156,7 +156,7 @@ def test_small_model_turn_gets_only_the_tool_it_needs() -> None:
         hello = turn.invoke(ChatPromptValue(messages=[HumanMessage("Hello!")]))
         assert not hello.tool_calls and "tools" not in sent[-1]["kwargs"]
         # A word problem the arithmetic grammar does not read: the model writes the call.
-        asked = [HumanMessage("Three friends share 27 sweets. How many does each get?")]
+        asked = [HumanMessage("Three friends share 27 sweets. What does each get?")]
         called = turn.invoke(ChatPromptValue(messages=asked))
         [tool] = sent[-1]["kwargs"]["tools"]
         assert tool["function"]["name"] == "calculator"

@@ -49,6 +49,7 @@ from streamlit_agent.models.bundled.routing import (
     fact_sentence,
     pick_tool,
     read_arithmetic,
+    read_word_problem,
     reply_prompt,
     tool_facts,
 )
@@ -260,10 +261,13 @@ def _small_model_turn(
         question = _last_question(messages)
         name = pick_tool(question, set(tools))
         if "calculator" in tools and name != "web_search":
-            reading = read_arithmetic(messages)
+            # The grammar's reading, else a word problem's: the call is made with its
+            # expression, and the model only words the answer (or the app says what it
+            # computed, when it is not sure: see calculation_doubt).
+            reading = read_arithmetic(messages) or (
+                read_word_problem(messages) if name in ("calculator", None) else None
+            )
             if reading is not None:
-                # The grammar read the arithmetic: the call is made with its expression,
-                # and the model only words the answer.
                 call = {
                     "name": "calculator",
                     "args": {"expression": reading.expression},

@@ -25,7 +25,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from streamlit_agent.models.bundled import arithmetic
+from streamlit_agent.models.bundled import arithmetic, word_problems
 from streamlit_agent.models.bundled.grounding import ToolFact, web_snippets
 from streamlit_agent.safety.plain_text import printable
 
@@ -293,12 +293,31 @@ def read_arithmetic(messages: Sequence[BaseMessage]) -> arithmetic.Reading | Non
         return None
 
 
+_HOW_MUCH = re2.compile(r"(?i)\bhow\s+(?:much|many|old|far|long)\b")
+
+
+def read_word_problem(messages: Sequence[BaseMessage]) -> word_problems.Reading | None:
+    """The calculator expression for the last question read as a short word problem by
+    its units (with a number the user said earlier, if the question needs one); None
+    when it does not read as one."""
+    question = _question(messages)
+    if not _HOW_MUCH.search(question):
+        return None
+    earlier = [text for who, text in _said_before(messages) if who == "user"]
+    try:
+        return word_problems.read(question, earlier[-EARLIER_STATEMENTS:])
+    except word_problems.NotAWordProblem:
+        return None
+
+
 def calculation_doubt(messages: Sequence[BaseMessage]) -> str | None:
     """Why this turn's calculation may not be what the question asked, or None.
 
     In doubt: the grammar read only part of the question, or read it as another
-    expression; or, where the grammar read nothing, the expression's numbers are not the
-    question's (a number the conversation never gave, or one of the question's unused).
+    expression; the expression is the word-problem reader's (rules on units, not an
+    understanding of the story); or, where neither read it, the expression's numbers are
+    not the question's (a number the conversation never gave, or one of the question's
+    unused).
     """
     facts = [f for f in tool_facts(messages) if f.tool == "calculator"]
     if not facts or facts[-1].result.startswith("Error"):
@@ -311,6 +330,9 @@ def calculation_doubt(messages: Sequence[BaseMessage]) -> str | None:
         if _same(reading.expression, expression):
             return None
         return f"your question reads as {reading.expression}"
+    problem = read_word_problem(messages)
+    if problem is not None and _same(problem.expression, expression):
+        return f"I read it as a word problem by its units alone ({problem.explanation})"
     question = _question(messages)
     asked = {_value(n) for n in arithmetic.read_numbers(question)}
     earlier = {
