@@ -137,8 +137,8 @@ def test_a_question_read_in_part_gets_the_expression_and_a_question_back(
 def test_a_model_expression_with_other_numbers_than_the_question_is_not_authoritative(
     fake: FakeModel, turn: Runnable
 ) -> None:
-    # No "how many": neither the grammar nor the word-problem reader reads it.
-    asked = [HumanMessage("I buy 6 bags with 14 apples each. What is the total?")]
+    # Not a question the grammar or the word-problem reader reads.
+    asked = [HumanMessage("I buy 6 bags with 14 apples each. Tell me the number.")]
     fake.call = "6 * 12"
     called = ask(turn, asked)
     assert fake.sent[-1]["kwargs"]["tools"]  # the grammar read nothing: the model wrote it
@@ -150,7 +150,7 @@ def test_a_model_expression_with_other_numbers_than_the_question_is_not_authorit
 def test_a_model_expression_with_the_questions_numbers_is_stated_as_today(
     fake: FakeModel, turn: Runnable
 ) -> None:
-    asked = [HumanMessage("I buy 6 bags with 14 apples each. What is the total?")]
+    asked = [HumanMessage("I buy 6 bags with 14 apples each. Tell me the number.")]
     fake.call, fake.say = "6 * 14", "You have 84 apples."
     called = ask(turn, asked)
     answer = ask(turn, [*asked, called, run_tool(called)])

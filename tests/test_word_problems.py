@@ -110,6 +110,13 @@ def test_any_text_is_read_or_refused_quickly(text: str) -> None:
     assert time.perf_counter() - started < 1
 
 
+def test_a_what_does_it_cost_question_is_a_word_problem_too() -> None:
+    question = HumanMessage("Shoes cost 120 dollars with 10% off. What do they cost now?")
+    reading = read_word_problem([question])
+    assert reading is not None and evaluate(reading.expression) == 108
+    assert read_word_problem([HumanMessage("What is your name?")]) is None
+
+
 def test_its_result_is_always_said_as_a_guess() -> None:
     question = HumanMessage("A crate holds 36 bottles. How many bottles are in 9 crates?")
     reading = read_word_problem([question])

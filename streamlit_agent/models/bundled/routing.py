@@ -293,7 +293,11 @@ def read_arithmetic(messages: Sequence[BaseMessage]) -> arithmetic.Reading | Non
         return None
 
 
-_HOW_MUCH = re2.compile(r"(?i)\bhow\s+(?:much|many|old|far|long)\b")
+# A question a word problem ends with: "how many ...", or "what does it cost".
+_HOW_MUCH = re2.compile(
+    r"(?i)\bhow\s+(?:much|many|old|far|long)\b"
+    r"|\bwhat\b[^.?!]*\b(?:cost|costs|price|pay|total|earn|spend|left)\b"
+)
 
 
 def read_word_problem(messages: Sequence[BaseMessage]) -> word_problems.Reading | None:
