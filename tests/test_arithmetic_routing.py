@@ -147,14 +147,15 @@ def test_a_model_expression_with_other_numbers_than_the_question_is_not_authorit
     assert "12" in answer.content and "14" in answer.content  # which number, which left out
 
 
-def test_a_model_expression_with_the_questions_numbers_is_stated_as_today(
+def test_a_model_expression_with_the_questions_numbers_is_still_a_guess(
     fake: FakeModel, turn: Runnable
 ) -> None:
     asked = [HumanMessage("I buy 6 bags with 14 apples each. Tell me the number.")]
     fake.call, fake.say = "6 * 14", "You have 84 apples."
     called = ask(turn, asked)
     answer = ask(turn, [*asked, called, run_tool(called)])
-    assert answer.content == "You have 84 apples."
+    assert answer.content.startswith("I computed 6 * 14 = 84, but I am not sure")
+    assert "the small model wrote this expression" in answer.content
 
 
 @pytest.mark.parametrize(
@@ -166,7 +167,7 @@ def test_a_model_expression_with_the_questions_numbers_is_stated_as_today(
         (["How old will I be in 15 years?", "34 + 15", "49"], "a word problem by its units"),
         (["A box holds a dozen eggs. How many eggs are in 5 boxes?", "12 * 5", "60"], "units"),
         # The model's expression (no "how": the reader is not asked).
-        (["What will my age be in 15 years?", "34 + 15", "49"], None),  # 34: said earlier
+        (["What will my age be in 15 years?", "34 + 15", "49"], "the small model wrote"),
         (["Tom has 5 pens and buys 3. What total?", "5 + 3 + 1", "9"], "it uses 1"),
         (["Tom has 5 pens and buys 3. What total?", "5 * 5", "25"], "it leaves out 3 of your"),
         (["Tom has 5 pens and buys 3. What total?", "5 / 0", "Error: x"], None),

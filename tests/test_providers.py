@@ -164,5 +164,5 @@ def test_small_model_turn_gets_only_the_tool_it_needs() -> None:
         assert "pattern" in tool["function"]["parameters"]["properties"]["expression"]
         result = ToolMessage("9", tool_call_id="c1")
         answer = turn.invoke(ChatPromptValue(messages=[*asked, called, result]))
-    # The model said 8; the user sees the calculator's 9, marked.
-    assert answer.content.startswith("27 / 3 = 9") and "calculator tool's result" in answer.content
+    # The model wrote the expression: its result is stated as a guess, not as the answer.
+    assert answer.content.startswith("I computed 27 / 3 = 9, but I am not sure")
