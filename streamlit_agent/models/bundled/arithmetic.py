@@ -166,7 +166,7 @@ _phrases("SKIP", "the result of", "the value of", "result of", "value of", "how 
 _LONGEST_PHRASE = max(len(p) for p in PHRASES)
 
 # Numbers in words. "a" and "and" count only inside a number ("a dozen", "one hundred
-# and five"), where they are read by `_number_words`.
+# and five"), where they are read by `number_in_words`.
 _UNIT_WORDS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen "
     "fourteen fifteen sixteen seventeen eighteen nineteen"
@@ -221,30 +221,35 @@ class Reading:
 
 # --- tokens ------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class _Word:
+class Word:
+    """A word, number or symbol of the text, where it is (the word-problem reader uses
+    these too)."""
+
     text: str
     kind: str  # "num", "ord", "word" or "sym"
     start: int
     end: int
 
 
-def _words(text: str) -> list[_Word]:
+def split_words(text: str) -> list[Word]:
+    """`text`'s words, numbers (commas of thousands dropped) and symbols, in order; at
+    most 2 x `MAX_TOKENS` of them, since filler words are dropped later."""
     found = []
     for match in _TOKEN.finditer(text):
         number, ordinal, word, power, symbol = match.groups()
         if number is not None:
             kind = "ord" if ordinal else "num"
-            found.append(_Word(number.replace(",", ""), kind, match.start(), match.end()))
+            found.append(Word(number.replace(",", ""), kind, match.start(), match.end()))
         elif word is not None:
-            found.append(_Word(word, "word", match.start(), match.end()))
+            found.append(Word(word, "word", match.start(), match.end()))
         else:
-            found.append(_Word(power or symbol, "sym", match.start(), match.end()))
+            found.append(Word(power or symbol, "sym", match.start(), match.end()))
         if len(found) > MAX_TOKENS * 2:
             break
     return found
 
 
-def _number_words(words: Sequence[_Word], i: int) -> tuple[str, int] | None:
+def number_in_words(words: Sequence[Word], i: int) -> tuple[str, int] | None:
     """A number written in words starting at `i`: (its digits, the index after it).
 
     "twenty three", "twenty-three", "one hundred and five", "a dozen", "two thousand
@@ -285,7 +290,7 @@ def _number_words(words: Sequence[_Word], i: int) -> tuple[str, int] | None:
     return str(total + current), j
 
 
-def _ordinal(words: Sequence[_Word], i: int) -> str | None:
+def _ordinal(words: Sequence[Word], i: int) -> str | None:
     word = words[i]
     if word.kind == "ord":
         return word.text
@@ -295,7 +300,7 @@ def _ordinal(words: Sequence[_Word], i: int) -> str | None:
 def tokens(text: str) -> list[Token]:
     """The grammar's tokens for `text` (its first `MAX_CHARS` characters, lowercased),
     filler left out; at most `MAX_TOKENS`."""
-    words = _words(text[:MAX_CHARS].lower().replace("\u2019", "'"))
+    words = split_words(text[:MAX_CHARS].lower().replace("\u2019", "'"))
     found: list[Token] = []
     i = 0
     while i < len(words) and len(found) < MAX_TOKENS:
@@ -304,7 +309,7 @@ def tokens(text: str) -> list[Token]:
             found.append(_token("NUMBER", word.text, word))
             i += 1
             continue
-        spelled = _number_words(words, i)
+        spelled = number_in_words(words, i)
         if spelled:
             found.append(_token("NUMBER", spelled[0], word))
             i = spelled[1]
@@ -330,7 +335,7 @@ def tokens(text: str) -> list[Token]:
     return found
 
 
-def _power_ordinal(words: Sequence[_Word], i: int) -> tuple[str, int] | None:
+def _power_ordinal(words: Sequence[Word], i: int) -> tuple[str, int] | None:
     """ "to the 4th (power)", "raised to the fourth power": (the exponent, the index after)."""
     j = i
     if words[j].text == "raised" and j + 1 < len(words):
@@ -351,7 +356,7 @@ def _power_ordinal(words: Sequence[_Word], i: int) -> tuple[str, int] | None:
     return exponent, j
 
 
-def _token(kind: str, value: str, word: _Word) -> Token:
+def _token(kind: str, value: str, word: Word) -> Token:
     return Token(kind, value, start_pos=word.start, end_pos=word.end)
 
 

@@ -43,7 +43,7 @@ _LENGTHS = frozenset(["km", "mile", "m", "cm"])
 _DURATIONS = frozenset(["second", "minute", "hour", "day", "week", "month", "year"])
 # "in a year" with a monthly amount: the year is 12 months.
 _CONVERSIONS = {"year": ("month", 12), "week": ("day", 7), "day": ("hour", 24)}
-_CONVERSIONS |= {"hour": ("minute", 60), "dozen": ("", 12)}
+_CONVERSIONS |= {"hour": ("minute", 60)}
 _WORD_LISTS = {
     # Words between a number and its noun that say nothing of the unit.
     "modifiers": "equal new more extra full other different small large big old young "
@@ -129,16 +129,16 @@ class _Item:
 
 
 def _items(text: str) -> list[_Item]:
-    words = arithmetic._words(text[: arithmetic.MAX_CHARS].lower().replace("\u2019", "'"))
+    words = arithmetic.split_words(text[: arithmetic.MAX_CHARS].lower().replace("\u2019", "'"))
     out: list[_Item] = []
     i = 0
     while i < len(words) and len(out) < arithmetic.MAX_TOKENS * 2:
         word = words[i]
-        if word.kind in ("num", "ord") and word.kind == "num":
+        if word.kind == "num":
             out.append(_Item("#", Fraction(word.text), word.text))
             i += 1
             continue
-        spelled = arithmetic._number_words(words, i)
+        spelled = arithmetic.number_in_words(words, i)
         # "one" counts only before a noun ("one ticket"), not in "one of them".
         if spelled and (word.text != "one" or _before_noun(words, i)):
             out.append(_Item("#", Fraction(spelled[0]), spelled[0]))
@@ -149,7 +149,7 @@ def _items(text: str) -> list[_Item]:
     return out
 
 
-def _before_noun(words: Sequence[arithmetic._Word], i: int) -> bool:
+def _before_noun(words: Sequence[arithmetic.Word], i: int) -> bool:
     return i + 1 < len(words) and words[i + 1].text not in _NOT_NOUNS
 
 
