@@ -17,14 +17,18 @@ cases file; the clock is the real one, so dates are checked against what it retu
     python -m benchmarks.answers --model scripted     # a model that plays each case's
                                                       # reference: checks the runner
 Cases marked held_out were never used to tune the bundled model; they are reported
-apart. `make bench-answers` runs both models.
+apart. While tuning, run `--split tuning` so that they stay unseen; `--split held-out`
+runs only them. `make bench-answers` runs both models. Each table starts with the date
+and the commit it measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import re
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -282,10 +286,32 @@ def rate(results: Sequence[CaseResult]) -> str:
     return f"{passed}/{len(results)} ({100 * passed / len(results):.0f}%)"
 
 
-def report(results: Sequence[CaseResult], title: str) -> str:
+def run_stamp() -> str:
+    """Today's date and the checked-out commit (with "+changes" when the tree differs),
+    so a quoted table says what it measured."""
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10
+            )
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown commit"
+    if git("status", "--porcelain", "--untracked-files=no"):
+        commit += "+changes"
+    return f"{datetime.date.today().isoformat()}, commit {commit}"
+
+
+def report(results: Sequence[CaseResult], title: str, stamp: str = "") -> str:
     """A Markdown table: pass rate per category, tuning cases and held-out cases apart."""
     categories = sorted({r.case.category for r in results}, key=lambda c: c)
-    lines = [f"### {title}", "", "| category | tuning | held-out | all |", "|---|---|---|---|"]
+    lines = [f"### {title}", ""]
+    if stamp:
+        lines += [stamp, ""]
+    lines += ["| category | tuning | held-out | all |", "|---|---|---|---|"]
     for name in [*categories, "all"]:
         rows = [r for r in results if name in ("all", r.case.category)]
         tuned = [r for r in rows if not r.case.held_out]
@@ -342,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     details: dict[str, Any] = {}
     for kind in args.model or ["scripted", "bundled"]:
         results = run(kind, cases, corpus)
-        print(report(results, f"{kind} model"), end="\n\n")
+        print(report(results, f"{kind} model", run_stamp()), end="\n\n")
         if failures(results):
             print(f"Failures ({kind}):\n{failures(results)}\n")
         details[kind] = [

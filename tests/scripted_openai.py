@@ -691,8 +691,11 @@ class ScriptedOpenAI:
         chunk_delay: float = DEFAULT_CHUNK_DELAY,
         hang_seconds: float = DEFAULT_HANG_SECONDS,
         model: str = MODEL_ID,
+        report_usage: bool = True,
     ) -> None:
         self.brain: Brain = brain or default_brain
+        # False: like many OpenAI-compatible servers, no usage, even when asked for it.
+        self.report_usage = report_usage
         self.chunk_delay = chunk_delay
         self.hang_seconds = hang_seconds
         self.model = model
@@ -862,14 +865,18 @@ class ScriptedOpenAI:
                     "finish_reason": "tool_calls" if calls else "stop",
                 }
             ],
-            "usage": usage_for(body.get("messages") or [], content, reply.tool_calls),
+            "usage": usage_for(body.get("messages") or [], content, reply.tool_calls)
+            if self.report_usage
+            else None,
         }
 
     def _chunks(self, body: dict[str, Any], reply: Reply) -> Iterator[dict[str, Any]]:
         completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         created = int(time.time())
         model = body.get("model") or self.model
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        include_usage = self.report_usage and bool(
+            (body.get("stream_options") or {}).get("include_usage")
+        )
         calls = self._calls_with_ids(reply)
 
         def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:

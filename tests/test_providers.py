@@ -143,9 +143,9 @@ def test_small_model_turn_gets_only_the_tool_it_needs() -> None:
     def fake_invoke(self: object, messages: list, config: object = None, **kwargs: object):
         sent.append({"messages": messages, "kwargs": dict(getattr(self, "kwargs", {}))})
         if getattr(self, "kwargs", {}).get("tools"):
-            call = {"name": "calculator", "args": {"expression": "6 * 7"}, "id": "c1"}
+            call = {"name": "calculator", "args": {"expression": "27 / 3"}, "id": "c1"}
             return AIMessage("", tool_calls=[call])
-        return AIMessage("The answer is 40.")
+        return AIMessage("The answer is 8.")
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(SmallModelChatOpenAI, "invoke", fake_invoke)
@@ -155,13 +155,14 @@ def test_small_model_turn_gets_only_the_tool_it_needs() -> None:
         turn = llm.bind_tools([calculator, current_datetime])
         hello = turn.invoke(ChatPromptValue(messages=[HumanMessage("Hello!")]))
         assert not hello.tool_calls and "tools" not in sent[-1]["kwargs"]
-        asked = [HumanMessage("What is 6 * 7?")]
+        # A word problem the arithmetic grammar does not read: the model writes the call.
+        asked = [HumanMessage("Three friends share 27 sweets. What does each get?")]
         called = turn.invoke(ChatPromptValue(messages=asked))
         [tool] = sent[-1]["kwargs"]["tools"]
         assert tool["function"]["name"] == "calculator"
         assert sent[-1]["kwargs"]["tool_choice"]["function"]["name"] == "calculator"
         assert "pattern" in tool["function"]["parameters"]["properties"]["expression"]
-        result = ToolMessage("42", tool_call_id="c1")
+        result = ToolMessage("9", tool_call_id="c1")
         answer = turn.invoke(ChatPromptValue(messages=[*asked, called, result]))
-    # The model said 40; the user sees the calculator's 42, marked.
-    assert answer.content.startswith("6 * 7 = 42") and "calculator tool's result" in answer.content
+    # The model wrote the expression: its result is stated as a guess, not as the answer.
+    assert answer.content.startswith("I computed 27 / 3 = 9, but I am not sure")

@@ -17,6 +17,9 @@ if TYPE_CHECKING:  # ui/sidebar.py imports this module before the page imports L
     from langchain_core.messages import BaseMessage
 
 Prices = Sequence[tuple[str, float, float]]  # (model, USD per 1M input, per 1M output)
+# In a reply's response metadata: its server reported no usage, so its tokens were
+# estimated from its text (`openai_client.ReasoningChatOpenAI`).
+USAGE_ESTIMATED_KEY = "usage_estimated"
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Usage:
     output_tokens: int = 0
     cost_usd: float | None = None  # None: no answer had a known price
     unpriced: int = 0  # answers with tokens but no known price (totals only)
+    estimated: int = 0  # answers whose tokens were estimated from text, not reported
 
     def __add__(self, other: Usage) -> Usage:
         costs = [c for c in (self.cost_usd, other.cost_usd) if c is not None]
@@ -33,6 +37,7 @@ class Usage:
             self.output_tokens + other.output_tokens,
             sum(costs) if costs else None,
             self.unpriced + other.unpriced,
+            self.estimated + other.estimated,
         )
 
     @property
@@ -73,11 +78,12 @@ def answer_usage(message: BaseMessage, prices: Prices) -> Usage | None:
     tokens_in, tokens_out = int(used.get("input_tokens") or 0), int(used.get("output_tokens") or 0)
     if not tokens_in and not tokens_out:
         return None
+    estimated = 1 if meta.get(USAGE_ESTIMATED_KEY) else 0
     price = price_for(meta.get("model_name"), prices)
     if price is None:
-        return Usage(tokens_in, tokens_out, None, unpriced=1)
+        return Usage(tokens_in, tokens_out, None, unpriced=1, estimated=estimated)
     cost = (tokens_in * price[0] + tokens_out * price[1]) / 1_000_000
-    return Usage(tokens_in, tokens_out, cost)
+    return Usage(tokens_in, tokens_out, cost, estimated=estimated)
 
 
 def conversation_usage(messages: Iterable[BaseMessage], prices: Prices) -> Usage:
@@ -91,8 +97,11 @@ def conversation_usage(messages: Iterable[BaseMessage], prices: Prices) -> Usage
 
 
 def describe(used: Usage) -> str:
-    """`1,234 in · 56 out tokens · ≈ $0.0012`, the cost left out when unknown."""
+    """`1,234 in · 56 out tokens · ≈ $0.0012`, the cost left out when unknown; "(estimated)"
+    when some of the tokens were counted from text because the server reported none."""
     text = f"{used.input_tokens:,} in · {used.output_tokens:,} out tokens"
+    if used.estimated:
+        text += " (estimated)"
     if used.cost_usd is not None:
         text += f" · ≈ ${used.cost_usd:.4f}"
         if used.unpriced:

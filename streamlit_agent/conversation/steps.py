@@ -23,6 +23,8 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import LLMResult
 
+from streamlit_agent.conversation.meter import USAGE_ESTIMATED_KEY
+
 logger = logging.getLogger(__name__)
 
 # Set by the agent on a call whose arguments the model sent as unreadable JSON.
@@ -176,6 +178,7 @@ class StepRecorder(BaseCallbackHandler):
         self.partial_reasoning = ""
         self.usage: dict[str, int] = {}
         self.model_name: str | None = None  # as the provider reports it, for the cost meter
+        self.usage_estimated = False  # some reply's tokens were estimated (meter.py)
 
     # --- events ---------------------------------------------------------
     def on_llm_start(self, *args: Any, **kwargs: Any) -> None:
@@ -195,6 +198,7 @@ class StepRecorder(BaseCallbackHandler):
                 usage = getattr(message, "usage_metadata", None)
                 meta = getattr(message, "response_metadata", None) or {}
                 self.model_name = meta.get("model_name") or self.model_name
+                self.usage_estimated = self.usage_estimated or bool(meta.get(USAGE_ESTIMATED_KEY))
                 for key in ("input_tokens", "output_tokens", "total_tokens"):
                     if usage and usage.get(key):
                         self.usage[key] = self.usage.get(key, 0) + int(usage[key])
@@ -329,6 +333,8 @@ class StepRecorder(BaseCallbackHandler):
             meta["usage"] = dict(self.usage)
         if self.model_name:
             meta["model_name"] = self.model_name
+        if self.usage and self.usage_estimated:
+            meta[USAGE_ESTIMATED_KEY] = True
         if self.partial_reasoning:
             meta[REASONING_KEY] = self.partial_reasoning
         out.append(AIMessage(content=answer, id=new_message_id(), response_metadata=meta))

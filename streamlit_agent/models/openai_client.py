@@ -13,6 +13,7 @@ arguments, so the messages travel there: the bytes on the wire are the same.
 from __future__ import annotations
 
 import html
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from langchain_core.messages import (
     ToolMessage,
     UsageMetadata,
 )
+from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGenerationChunk
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.tools import BaseTool
@@ -32,14 +34,22 @@ from pydantic import Field, model_validator
 from typing_extensions import Self
 
 from streamlit_agent.conversation.budget import message_counter
+from streamlit_agent.conversation.meter import USAGE_ESTIMATED_KEY
 from streamlit_agent.conversation.steps import REASONING_DELTA_KEY
-from streamlit_agent.models.bundled.grounding import ground_answer, repair_text
+from streamlit_agent.models.bundled.grounding import (
+    ground_answer,
+    hedged_calculation,
+    repair_text,
+)
 from streamlit_agent.models.bundled.routing import (
+    calculation_doubt,
     call_prompt,
     constrained_schema,
     earlier_text,
     fact_sentence,
     pick_tool,
+    read_arithmetic,
+    read_word_problem,
     reply_prompt,
     tool_facts,
 )
@@ -82,13 +92,32 @@ class AppChatOpenAI(ChatOpenAI):
 
 
 class ReasoningChatOpenAI(AppChatOpenAI):
-    """ChatOpenAI that keeps the reasoning OpenAI-compatible servers stream.
+    """ChatOpenAI that keeps the reasoning OpenAI-compatible servers stream, and counts
+    the tokens of a streamed reply whose server reports none.
 
     vLLM, Ollama and DeepSeek send it as `reasoning_content` (OpenRouter and newer vLLM
     as `reasoning`) beside `content`; ChatOpenAI drops both. It is put in the chunk's
     `additional_kwargs`, where the step recorder and the page read it; the request
     payload never includes it, so it is not sent back to the model.
+
+    Many OpenAI-compatible servers ignore `stream_options.include_usage` (and
+    llama-cpp-python reports no usage on a streamed reply), which left the token meter
+    empty. Such a reply gets usage counted from its text: with `count_text_tokens` (a
+    model's own tokenizer) when there is one, else LangChain's approximate count, and
+    then marked `usage_estimated` in its response metadata for the meter to say so.
     """
+
+    # The model's own tokenizer (text -> tokens), when the app has it.
+    count_text_tokens: Callable[[str], int] | None = Field(default=None, exclude=True)
+
+    def _stream(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Iterator[Any]:
+        reported, text = False, ""
+        for chunk in super()._stream(messages, *args, **kwargs):
+            reported = reported or bool(chunk.message.usage_metadata)
+            text += chunk.text
+            yield chunk
+        if not reported:
+            yield _counted_usage(messages, text, self.count_text_tokens)
 
     def _convert_chunk_to_generation_chunk(
         self, chunk: dict, default_chunk_class: type, base_generation_info: dict | None
@@ -111,6 +140,24 @@ class ReasoningChatOpenAI(AppChatOpenAI):
             if reasoning:
                 generation.message.additional_kwargs[REASONING_DELTA_KEY] = reasoning
         return result
+
+
+def _counted_usage(
+    messages: Sequence[BaseMessage], text: str, count_text: Callable[[str], int] | None
+) -> ChatGenerationChunk:
+    """A last chunk carrying the usage of a reply its server did not count."""
+    if count_text is not None:
+        tokens_in, tokens_out = message_counter(count_text)(messages), count_text(text)
+        metadata: dict[str, Any] = {}
+    else:
+        tokens_in = count_tokens_approximately(messages)
+        tokens_out = count_tokens_approximately([AIMessage(text)]) if text else 0
+        metadata = {USAGE_ESTIMATED_KEY: True}
+    usage = UsageMetadata(
+        input_tokens=tokens_in, output_tokens=tokens_out, total_tokens=tokens_in + tokens_out
+    )
+    message = AIMessageChunk(content="", usage_metadata=usage, response_metadata=metadata)
+    return ChatGenerationChunk(message=message)
 
 
 def _reasoning_field(delta: dict[str, Any]) -> str:
@@ -147,26 +194,6 @@ class SmallModelChatOpenAI(ReasoningChatOpenAI):
     result is in, are asked for without tools, streamed, and checked against the tool
     result (`grounding`): one tool round a turn, and the user sees the answer arrive.
     """
-
-    # The model's own tokenizer (text -> tokens): llama-cpp-python reports no usage on a
-    # streamed reply, so the token meter counts those replies with it instead.
-    count_text_tokens: Callable[[str], int] | None = Field(default=None, exclude=True)
-
-    def _stream(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Iterator[Any]:
-        reported, text = False, ""
-        for chunk in super()._stream(messages, *args, **kwargs):
-            reported = reported or bool(chunk.message.usage_metadata)
-            text += chunk.text
-            yield chunk
-        if not reported and self.count_text_tokens is not None:
-            tokens_in = message_counter(self.count_text_tokens)(messages)
-            tokens_out = self.count_text_tokens(text)
-            usage = UsageMetadata(
-                input_tokens=tokens_in,
-                output_tokens=tokens_out,
-                total_tokens=tokens_in + tokens_out,
-            )
-            yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata=usage))
 
     def _get_request_payload(self, input_: Any, *, stop: Any = None, **kwargs: Any) -> dict:
         payload = super()._get_request_payload(input_, stop=stop, **kwargs)
@@ -221,12 +248,33 @@ def _small_model_turn(
     def call(prompt: Any, config: RunnableConfig) -> AIMessage:
         messages = prompt.to_messages() if hasattr(prompt, "to_messages") else list(prompt)
         if messages and isinstance(messages[-1], ToolMessage):
+            doubt = calculation_doubt(messages)
+            if doubt:
+                # Not sure the expression is the question's: no model wording would make
+                # its result the answer, so the app says what it computed and asks.
+                fact = [f for f in tool_facts(messages) if f.tool == "calculator"][-1]
+                return AIMessage(hedged_calculation(fact, doubt))
             # Given a tool result, the small model calls the tool again and again.
             answer = llm.invoke(answer_prompt(messages), config, stream=True)
             grounded = ground_answer(str(answer.content), tool_facts(messages))
             return answer.model_copy(update={"content": grounded})
         question = _last_question(messages)
         name = pick_tool(question, set(tools))
+        if "calculator" in tools and name != "web_search":
+            # The grammar's reading, else a word problem's: the call is made with its
+            # expression, and the model only words the answer (or the app says what it
+            # computed, when it is not sure: see calculation_doubt).
+            reading = read_arithmetic(messages) or (
+                read_word_problem(messages) if name in ("calculator", None) else None
+            )
+            if reading is not None:
+                call = {
+                    "name": "calculator",
+                    "args": {"expression": reading.expression},
+                    "id": f"call_{uuid.uuid4().hex[:24]}",
+                    "type": "tool_call",
+                }
+                return AIMessage("", tool_calls=[call])
         if name is None:
             answer = llm.invoke(reply_prompt(messages), config, stream=True)
             return answer.model_copy(update={"content": repair_text(str(answer.content))})

