@@ -99,7 +99,7 @@ def test_17_squared_is_answered_289_as_the_tools_result(fake: FakeModel, turn: R
     assert result.content == "289"
     fake.say = "17 squared is 34."  # the model misstates it: the tool's value is shown
     answer = ask(turn, [*asked, called, result])
-    assert answer.content.startswith("17 ** 2 = 289")
+    assert answer.content.startswith("17 ^ 2 = 289")
 
 
 def test_that_is_the_previous_result_across_turns(fake: FakeModel, turn: Runnable) -> None:
@@ -129,7 +129,7 @@ def test_a_question_read_in_part_gets_the_expression_and_a_question_back(
     assert called.tool_calls[0]["args"] == {"expression": "17 ** 2"}
     answer = ask(turn, [*asked, called, run_tool(called)])
     assert fake.sent == []  # no model wording: the app says what it did
-    assert answer.content.startswith("I computed 17 ** 2 = 289, but I am not sure")
+    assert answer.content.startswith("I computed 17 ^ 2 = 289, but I am not sure")
     assert '"17 squared"' in answer.content and "Is it?" in answer.content
     assert "calculator tool's result" not in answer.content
 

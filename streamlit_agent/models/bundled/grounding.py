@@ -56,6 +56,12 @@ def _numbers(text: str) -> set[float]:
     return {float(n) for n in _NUMBER.findall(_THOUSANDS.sub("", text))}
 
 
+def _shown_expression(fact: ToolFact) -> str:
+    # Python's power operator reads as Markdown emphasis to a person: shown as "^", which
+    # the calculator takes too.
+    return " ".join(str(v) for v in fact.args.values() if v not in ("", None)).replace("**", "^")
+
+
 def _marked(statement: str, tool: str) -> str:
     return f"{statement} _(the {tool} tool's result, shown in place of the model's reply)_"
 
@@ -66,14 +72,14 @@ def _ground_calculation(answer: str, fact: ToolFact) -> str | None:
         return None  # an error or a non-number: the model says what went wrong
     if result & _numbers(answer):
         return None
-    expression = " ".join(str(v) for v in fact.args.values() if v not in ("", None))
+    expression = _shown_expression(fact)
     return _marked(f"{expression} = {fact.result.strip()}", fact.tool)
 
 
 def hedged_calculation(fact: ToolFact, doubt: str) -> str:
     """The calculation stated as the app's own guess, with why it may be the wrong one,
     and a question back: not the tool's authoritative answer to what was asked."""
-    expression = " ".join(str(v) for v in fact.args.values() if v not in ("", None))
+    expression = _shown_expression(fact)
     return (
         f"I computed {expression} = {fact.result.strip()}, but I am not sure that is "
         f"the calculation you asked for: {doubt}. Is it? If not, please write the "
