@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit_agent.config import Settings
 from streamlit_agent.conversation.meter import Prices, Usage, describe
 from streamlit_agent.web.page_state import (
+    DRAFT_THREAD_KEY,
     MESSAGE_PARAM,
     SEARCH_KEY,
     THREAD_PARAM,
@@ -73,6 +74,9 @@ def _open(thread_id: str | None, message_id: str | None = None) -> None:
     st.query_params.pop(MESSAGE_PARAM, None)
     if thread_id is None:
         st.query_params.pop(THREAD_PARAM, None)
+        # A new chat's first answer reaches the URL without another page run, so the
+        # draft id may still name that chat: a new chat gets a new id.
+        st.session_state.pop(DRAFT_THREAD_KEY, None)
     else:
         st.query_params[THREAD_PARAM] = thread_id
     if message_id:
