@@ -14,7 +14,7 @@ from streamlit_agent.conversation.export import (
 )
 from streamlit_agent.safety.redact import MARK
 from streamlit_agent.store.database import ConversationStore
-from tests.test_store import a_turn
+from tests.test_store_mydata import fill
 
 ME, THEM = "anon:me", "anon:them"
 KEY = "sk-proj-" + "Ab3" * 16  # shaped like an OpenAI key
@@ -22,14 +22,8 @@ KEY = "sk-proj-" + "Ab3" * 16  # shaped like an OpenAI key
 
 def _store(tmp_path) -> ConversationStore:
     store = ConversationStore(f"sqlite:///{tmp_path / 'c.db'}")
-    for owner, label in ((ME, "mine"), (THEM, "theirs")):
-        first = a_turn(f"{label}: <b>hello</b> and my key {KEY}", 1)
-        store.save_messages(owner, f"{label}-1", first, model="OpenAI gpt-test")
-        store.save_messages(owner, f"{label}-2", a_turn(f"{label}: second", 2))
-        store.set_feedback(owner, f"{label}-1", first[3].id, 0, f"{label} comment")
-        store.set_tool_choice(owner, f"{label}-1", {"web_search": False})
-        store.set_model_choice(owner, f"{label}-1", "bundled:smollm")
-        store.record_usage(owner, "tokens", 42)
+    fill(store, ME, "mine", f"<b>hello</b> and my key {KEY}")
+    fill(store, THEM, "theirs")
     return store
 
 
@@ -47,8 +41,8 @@ def test_the_document_has_a_version_sections_and_every_conversation(tmp_path):
     assert set(items) == {"mine-1", "mine-2"}
     first = items["mine-1"]
     assert first["tool_choice"] == {"web_search": False}
-    assert first["model_choice"] == "bundled:smollm"
-    assert first["turns"][0]["feedback"] == {"value": 0, "comment": "mine comment"}
+    assert first["model_choice"] == "openai:mine-model"
+    assert first["turns"][0]["feedback"] == {"value": 0, "comment": "mine says it was wrong"}
     assert first["turns"][0]["steps"][0]["tool"] == "calculator"
     assert len(messages_from_dict(first["messages"])) == 4
     # Each conversation is the per-conversation export's document, plus the choices.
@@ -58,8 +52,11 @@ def test_the_document_has_a_version_sections_and_every_conversation(tmp_path):
         json.dumps(alone, default=str)
     )
     usage = document["sections"]["usage"]
-    assert usage["totals"] == {"tokens": 42} and usage["complete"]
-    assert [(r["kind"], r["amount"]) for r in usage["records"]] == [("tokens", 42)]
+    assert usage["totals"] == {"message": 1, "tokens": 120} and usage["complete"]
+    assert sorted((r["kind"], r["amount"]) for r in usage["records"]) == [
+        ("message", 1),
+        ("tokens", 120),
+    ]
     text = json.dumps(document)
     assert "theirs" not in text and THEM not in text
 
@@ -74,7 +71,7 @@ def test_credentials_are_scrubbed_and_text_is_kept_as_data(tmp_path):
         for turn in item["turns"]
     ]
     # Markup stays as the characters typed: a JSON document is data, never rendered.
-    assert f"mine: <b>hello</b> and my key {MARK}" in questions
+    assert f"mine <b>hello</b> and my key {MARK}" in questions
 
 
 def test_a_capped_export_says_what_it_left_out(tmp_path):

@@ -18,16 +18,16 @@ pg_schema = test_store.pg_schema
 sqlite_file = test_store.sqlite_file
 
 
-def _fill(store, owner: str, label: str) -> dict[str, list]:
+def fill(store, owner: str, label: str, first: str = "first question") -> dict[str, list]:
     """Two conversations with feedback, a comment, tool and model choices, and usage."""
-    turns = {f"{label}-1": a_turn(f"{label} first question", 1)}
+    turns = {f"{label}-1": a_turn(f"{label} {first}", 1)}
     turns[f"{label}-2"] = a_turn(f"{label} second question", 2)
     for thread_id, turn in turns.items():
         store.save_messages(owner, thread_id, turn, model="scripted-model")
-    first = f"{label}-1"
-    store.set_feedback(owner, first, turns[first][3].id, 0, f"{label} says it was wrong")
-    store.set_tool_choice(owner, first, {"web_search": False})
-    store.set_model_choice(owner, first, f"openai:{label}-model")
+    rated = f"{label}-1"
+    store.set_feedback(owner, rated, turns[rated][3].id, 0, f"{label} says it was wrong")
+    store.set_tool_choice(owner, rated, {"web_search": False})
+    store.set_model_choice(owner, rated, f"openai:{label}-model")
     store.record_usage(owner, "message")
     store.record_usage(owner, "tokens", 120)
     return turns
@@ -43,8 +43,8 @@ def _rows(store) -> dict[str, int]:
 
 def test_export_all_holds_every_conversation_of_the_owner_and_nothing_else(make_store):
     store = make_store()
-    mine = _fill(store, OWNER, "alice")
-    _fill(store, STRANGER, "bob")
+    mine = fill(store, OWNER, "alice")
+    fill(store, STRANGER, "bob")
 
     data = store.export_all(OWNER)
     assert {c.thread.id for c in data.conversations} == set(mine)
@@ -84,8 +84,8 @@ def test_export_all_is_capped_newest_first_and_says_what_it_left_out(make_store)
 
 def test_delete_all_removes_every_row_of_the_owner_and_nothing_of_anyone_else(make_store):
     store = make_store()
-    _fill(store, OWNER, "alice")
-    theirs = _fill(store, STRANGER, "bob")
+    fill(store, OWNER, "alice")
+    theirs = fill(store, STRANGER, "bob")
     store.record_usage("anon:*", "message")  # a shared counter is nobody's data
     before = _rows(store)
 
@@ -117,7 +117,7 @@ def test_delete_all_removes_every_row_of_the_owner_and_nothing_of_anyone_else(ma
 
 def test_delete_all_can_keep_the_usage_that_limits_still_count(make_store):
     store = make_store()
-    _fill(store, OWNER, "alice")
+    fill(store, OWNER, "alice")
     cutoff = time.time()
     time.sleep(0.01)
     store.record_usage(OWNER, "tokens", 7)
@@ -154,7 +154,7 @@ def _fail_on_usage_delete(store) -> None:
 
 def test_a_failure_midway_deletes_nothing(make_store):
     store = make_store()
-    mine = _fill(store, OWNER, "alice")
+    mine = fill(store, OWNER, "alice")
     before = _rows(store)
     _fail_on_usage_delete(store)
 
@@ -172,8 +172,8 @@ def test_a_failure_midway_deletes_nothing(make_store):
 
 def test_the_owned_interface_binds_the_owner_and_reports_a_missing_store(make_store):
     store = make_store()
-    _fill(store, OWNER, "alice")
-    _fill(store, STRANGER, "bob")
+    fill(store, OWNER, "alice")
+    fill(store, STRANGER, "bob")
     alice = Conversations(store, OWNER)
     assert {c.thread.id for c in alice.export_all().conversations} == {"alice-1", "alice-2"}
     assert alice.delete_all().conversations == 2

@@ -161,6 +161,11 @@ def new_thread_id() -> str:
     return uuid4().hex
 
 
+def _toggles(raw: str | None) -> dict[str, bool]:
+    """A conversation's stored tool toggles ({} when never changed)."""
+    return {str(k): bool(v) for k, v in json.loads(raw).items()} if raw else {}
+
+
 def normalise_url(url: str) -> str:
     """Accept the common `postgres://` spellings and use psycopg (v3) for PostgreSQL."""
     for prefix in ("postgres://", "postgresql://"):
@@ -388,7 +393,7 @@ class ConversationStore:
                 )
             ).scalar()
         )
-        return {str(k): bool(v) for k, v in json.loads(raw).items()} if raw else {}
+        return _toggles(raw)
 
     def set_tool_choice(self, owner: str, thread_id: str, choice: dict[str, bool]) -> None:
         def work(conn: Connection) -> None:
@@ -643,9 +648,7 @@ class ConversationStore:
                         messages=LoadedMessages.parse(payloads),
                         feedback=feedback,
                         comments=comments,
-                        tool_choice={str(k): bool(v) for k, v in json.loads(row[7]).items()}
-                        if row[7]
-                        else {},
+                        tool_choice=_toggles(row[7]),
                         model_choice=row[8],
                     )
                 )
