@@ -72,7 +72,7 @@ from streamlit_agent.conversation.steps import new_message_id
 from streamlit_agent.models.catalog import FIRST_LOOK_S, available_models, pick
 from streamlit_agent.models.providers import choose_model, uses_configured_key
 from streamlit_agent.models.replay import replay_problems
-from streamlit_agent.web import resources, turn
+from streamlit_agent.web import my_data, resources, turn
 from streamlit_agent.web.history import flush_unsaved, issue_thread_id, open_thread
 from streamlit_agent.web.ui import chat
 
@@ -145,6 +145,7 @@ if unreadable := st.session_state.get(UNREADABLE_KEY):
         "They are left out; the rest is shown and new messages are saved as usual.",
         icon="🩹",
     )
+sidebar.data_notice(my_data.take_notice())  # what "Delete all my data" just did
 
 retry = turn.take_retry_request(history)  # before drawing: Retry drops the turn it replaces
 pending = turn.pending_approval(thread_id)
@@ -235,3 +236,8 @@ if prompt is not None and prompt.strip():
         sidebar.usage_total(usage_slot, conversation_usage(history.messages, settings.prices))
 with conversations_box:
     sidebar.conversations_section(conversations, thread_id, history.messages, settings.prices)
+    sidebar.your_data_section(
+        lambda: my_data.export_document(conversations, settings),
+        lambda: my_data.delete_everything(conversations, settings),
+        my_data.CONFIRM_WORD,
+    )

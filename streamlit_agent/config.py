@@ -40,6 +40,11 @@ DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
 DEFAULT_DB_PATH = Path.home() / ".streamlit-agent" / "conversations.db"
 MAX_MESSAGE_CHARS = 20_000
 FEEDBACK_COMMENT_MAX_CHARS = 2000
+# "Export all my data" holds at most this much, newest conversations first, and says what
+# it left out: the document is built in memory, so its size is bounded, not streamed.
+EXPORT_MAX_CONVERSATIONS = 1000
+EXPORT_MAX_STORED_CHARS = 8_000_000  # stored message payloads; the document is ~2-3x
+EXPORT_MAX_USAGE_RECORDS = 10_000
 MIN_SECRET_CHARS = 32  # STREAMLIT_AGENT_SECRET: a shorter one could be guessed
 
 # USD per 1M (input, output) tokens, from OpenAI's price list; an estimate only. A model

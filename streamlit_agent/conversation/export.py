@@ -9,6 +9,12 @@ The Markdown export holds untrusted text (questions, answers, tool names) as the
 shows it (`safe_markdown`): a viewer that opens the file loads no image and runs no HTML,
 and every link shows its target. Tool input, output and reasoning go in code blocks. The
 JSON export is for programs and keeps every message as it was.
+
+"Export all my data" (`export_everything`) is one JSON document of everything the store
+keeps for a person: a `format_version` and named `sections` (conversations, usage), so
+later kinds of data (memories, files) are new sections, not a new shape. Each
+conversation in it is the per-conversation JSON export's document. Its text is data,
+never markup, and every string passes the one scrubber, so no credential leaves in it.
 """
 
 from __future__ import annotations
@@ -25,9 +31,12 @@ from streamlit_agent.conversation.meter import Prices, answer_usage, conversatio
 from streamlit_agent.conversation.steps import Step, Turn, group_turns
 from streamlit_agent.safety.markdown import markdown_text, option_text
 from streamlit_agent.safety.plain_text import message_text, printable
-from streamlit_agent.store.database import ThreadSummary
+from streamlit_agent.safety.redact import scrub
+from streamlit_agent.store.database import OwnerData, ThreadSummary
 
 EXPORT_FORMAT_VERSION = 2  # 2: per-answer meter and feedback, conversation totals
+# The whole-account document; a new section keeps the version, a changed one raises it.
+EVERYTHING_FORMAT_VERSION = 1
 REPLACED_ANSWERS = "deleted"  # what Regenerate and Edit & resend do to the answer they replace
 THUMBS = {1: "👍", 0: "👎"}
 
@@ -83,14 +92,14 @@ def _turn_dict(turn: Turn, notes: AnswerNotes) -> dict[str, Any]:
     }
 
 
-def export_json(
+def conversation_document(
     thread: ThreadSummary | None,
     messages: Sequence[BaseMessage],
     notes: AnswerNotes | None = None,
-) -> str:
+) -> dict[str, Any]:
     """Every message (as LangChain message dicts, re-loadable) plus a per-turn summary."""
     notes = notes or AnswerNotes()
-    document = {
+    return {
         "format": "streamlit-agent-conversation",
         "version": EXPORT_FORMAT_VERSION,
         "conversation": {
@@ -105,8 +114,73 @@ def export_json(
         "turns": [_turn_dict(turn, notes) for turn in group_turns(list(messages))],
         "messages": [message_to_dict(m) for m in messages],
     }
+
+
+def _dumps(document: Any) -> str:
     # ensure_ascii keeps NULs and lone surrogates representable in any JSON reader.
     return json.dumps(document, ensure_ascii=True, indent=2, default=str)
+
+
+def export_json(
+    thread: ThreadSummary | None,
+    messages: Sequence[BaseMessage],
+    notes: AnswerNotes | None = None,
+) -> str:
+    """The conversation's document (`conversation_document`) as JSON text."""
+    return _dumps(conversation_document(thread, messages, notes))
+
+
+def _scrubbed(value: Any) -> Any:
+    """`value` with every string (keys too) scrubbed of credentials."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, Mapping):
+        return {_scrubbed(k): _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrubbed(item) for item in value]
+    return value
+
+
+def export_everything(data: OwnerData, owner: str, prices: Prices = ()) -> str:
+    """Everything the store keeps for `owner` as one versioned JSON document."""
+    conversations = [
+        {
+            **conversation_document(
+                stored.thread,
+                stored.messages,
+                AnswerNotes(stored.feedback, stored.comments, prices),
+            ),
+            "tool_choice": stored.tool_choice,
+            "model_choice": stored.model_choice,
+            "unreadable_messages": stored.messages.unreadable,
+        }
+        for stored in data.conversations
+    ]
+    document = {
+        "format": "streamlit-agent-everything",
+        "format_version": EVERYTHING_FORMAT_VERSION,
+        "exported_at": _when(time.time()),
+        "owner": owner,
+        "sections": {
+            "conversations": {
+                "count": len(conversations),
+                # Newest first; the export is capped, and says what it left out.
+                "left_out": data.conversations_left_out,
+                "complete": data.conversations_left_out == 0,
+                "conversation_format_version": EXPORT_FORMAT_VERSION,
+                "items": conversations,
+            },
+            "usage": {
+                "totals": data.usage_totals,
+                "left_out": data.usage_left_out,
+                "complete": data.usage_left_out == 0,
+                "records": [
+                    {"kind": u.kind, "amount": u.amount, "at": _when(u.at)} for u in data.usage
+                ],
+            },
+        },
+    }
+    return _dumps(_scrubbed(document))
 
 
 def _fence(text: str) -> str:

@@ -101,6 +101,18 @@ def _anonymous_refusal(
     return None
 
 
+def still_counted_since(settings: Settings, now: float) -> float | None:
+    """The earliest time from which a user's usage still counts toward one of their
+    limits (None with no per-user limit): "delete all my data" keeps those records, or
+    it would reset the limits it is not meant to touch."""
+    starts = []
+    if settings.messages_per_minute > 0:
+        starts.append(now - _MINUTE)
+    if settings.daily_tokens > 0:
+        starts.append(_start_of_day_utc(now))
+    return min(starts, default=None)
+
+
 def anonymous_token_budget(settings: Settings) -> int:
     return settings.anon_daily_tokens or settings.daily_tokens * _ANON_TOKENS_PER_USER_BUDGET
 

@@ -34,7 +34,12 @@ from langchain_core.messages import (
 )
 from sqlalchemy.engine import Connection, Engine
 
-from streamlit_agent.config import FEEDBACK_COMMENT_MAX_CHARS
+from streamlit_agent.config import (
+    EXPORT_MAX_CONVERSATIONS,
+    EXPORT_MAX_STORED_CHARS,
+    EXPORT_MAX_USAGE_RECORDS,
+    FEEDBACK_COMMENT_MAX_CHARS,
+)
 from streamlit_agent.safety.plain_text import message_text, storable
 from streamlit_agent.safety.redact import redact_url, scrub, url_password
 from streamlit_agent.store.migrations import FRESH_EXTRAS, MIGRATIONS, SCHEMA_VERSION
@@ -96,10 +101,69 @@ class LoadedMessages(list[BaseMessage]):
 
     unreadable: int = 0
 
+    @classmethod
+    def parse(cls, payloads: Iterable[str]) -> LoadedMessages:
+        loaded = cls()
+        for payload in payloads:
+            try:
+                loaded.extend(messages_from_dict([json.loads(payload)]))
+            except Exception:  # one damaged row must not hide the rest of the conversation
+                loaded.unreadable += 1
+        if loaded.unreadable:
+            logger.warning("%d unreadable message rows skipped", loaded.unreadable)
+        return loaded
+
+
+@dataclass(frozen=True)
+class StoredConversation:
+    """One conversation with everything kept beside its messages."""
+
+    thread: ThreadSummary
+    messages: LoadedMessages
+    feedback: dict[str, int]
+    comments: dict[str, str]
+    tool_choice: dict[str, bool]
+    model_choice: str | None
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    kind: str
+    amount: int
+    at: float
+
+
+@dataclass(frozen=True)
+class OwnerData:
+    """Everything the store keeps for one owner, newest first, within the export caps;
+    `*_left_out` counts what the caps left out (0: the export is complete)."""
+
+    conversations: list[StoredConversation]
+    conversations_left_out: int
+    usage: list[UsageRecord]
+    usage_totals: dict[str, int]
+    usage_left_out: int
+
+
+@dataclass(frozen=True)
+class DeletedCounts:
+    """What one "delete all my data" removed."""
+
+    conversations: int = 0
+    messages: int = 0
+    steps: int = 0
+    feedback: int = 0
+    usage: int = 0
+
 
 def new_thread_id() -> str:
     """Conversation ids are made here only: never taken from a URL or a browser."""
     return uuid4().hex
+
+
+def _toggles(raw: str | None) -> dict[str, bool]:
+    """A conversation's stored tool toggles ({} when never changed)."""
+    return {str(k): bool(v) for k, v in json.loads(raw).items()} if raw else {}
 
 
 def normalise_url(url: str) -> str:
@@ -329,7 +393,7 @@ class ConversationStore:
                 )
             ).scalar()
         )
-        return {str(k): bool(v) for k, v in json.loads(raw).items()} if raw else {}
+        return _toggles(raw)
 
     def set_tool_choice(self, owner: str, thread_id: str, choice: dict[str, bool]) -> None:
         def work(conn: Connection) -> None:
@@ -449,15 +513,7 @@ class ConversationStore:
                 ).scalars()
             )
 
-        loaded = LoadedMessages()
-        for payload in self._read(work):
-            try:
-                loaded.extend(messages_from_dict([json.loads(payload)]))
-            except Exception:  # one damaged row must not hide the rest of the conversation
-                loaded.unreadable += 1
-        if loaded.unreadable:
-            logger.warning("%d unreadable message rows skipped", loaded.unreadable)
-        return loaded
+        return LoadedMessages.parse(self._read(work))
 
     def delete_messages(self, owner: str, thread_id: str, ids: Iterable[str]) -> None:
         ids = list(ids)
@@ -544,6 +600,144 @@ class ConversationStore:
             return [dict(row._mapping) for row in rows]
 
         return self._read(work)
+
+    # --- everything of one owner ---------------------------------------------
+    def export_all(
+        self,
+        owner: str,
+        *,
+        max_conversations: int = EXPORT_MAX_CONVERSATIONS,
+        max_stored_chars: int = EXPORT_MAX_STORED_CHARS,
+        max_usage_records: int = EXPORT_MAX_USAGE_RECORDS,
+    ) -> OwnerData:
+        """The owner's conversations (newest first, as many as fit `max_conversations`
+        and `max_stored_chars` of stored messages, and always the newest one) and usage
+        records (the newest `max_usage_records`, with totals over all of them). Read in
+        one transaction, so the parts agree with each other."""
+        if not owner:
+            return OwnerData([], 0, [], {}, 0)
+
+        def work(conn: Connection) -> OwnerData:
+            sizes = conn.execute(
+                sa.select(
+                    *self._summary_columns(),
+                    sa.func.count(messages.c.id),
+                    sa.func.coalesce(sa.func.sum(sa.func.length(messages.c.payload)), 0),
+                    conversations.c.tools,
+                    conversations.c.model_choice,
+                )
+                .select_from(conversations.outerjoin(messages))
+                .where(conversations.c.owner == owner)
+                .group_by(conversations.c.id)
+                .order_by(conversations.c.updated_at.desc(), conversations.c.id)
+            ).all()
+            chosen, used = [], 0
+            for row in sizes:
+                size = int(row[6])
+                if chosen and (len(chosen) >= max_conversations or used + size > max_stored_chars):
+                    break
+                chosen.append(row)
+                used += size
+            found = self._messages_of(conn, [row[0] for row in chosen])
+            stored = []
+            for row in chosen:
+                payloads, feedback, comments = found.get(row[0], ([], {}, {}))
+                stored.append(
+                    StoredConversation(
+                        thread=ThreadSummary(*row[:6]),
+                        messages=LoadedMessages.parse(payloads),
+                        feedback=feedback,
+                        comments=comments,
+                        tool_choice=_toggles(row[7]),
+                        model_choice=row[8],
+                    )
+                )
+            mine = usage.c.owner == owner
+            totals = conn.execute(
+                sa.select(usage.c.kind, sa.func.sum(usage.c.amount), sa.func.count())
+                .where(mine)
+                .group_by(usage.c.kind)
+            ).all()
+            records = conn.execute(
+                sa.select(usage.c.kind, usage.c.amount, usage.c.at)
+                .where(mine)
+                .order_by(usage.c.at.desc(), usage.c.id.desc())
+                .limit(max_usage_records)
+            ).all()
+            return OwnerData(
+                conversations=stored,
+                conversations_left_out=len(sizes) - len(chosen),
+                usage=[UsageRecord(*record) for record in records],
+                usage_totals={kind: int(total) for kind, total, _ in totals},
+                usage_left_out=sum(int(n) for *_, n in totals) - len(records),
+            )
+
+        return self._read(work)
+
+    @staticmethod
+    def _messages_of(
+        conn: Connection, thread_ids: list[str]
+    ) -> dict[str, tuple[list[str], dict[str, int], dict[str, str]]]:
+        """Payloads in order, feedback and comments, by conversation; the caller has
+        checked that every id in `thread_ids` is the owner's."""
+        found: dict[str, tuple[list[str], dict[str, int], dict[str, str]]] = {}
+        # In chunks: a bound parameter per id, and SQLite allows a limited number.
+        for start in range(0, len(thread_ids), 500):
+            rows = conn.execute(
+                sa.select(
+                    messages.c.conversation_id,
+                    messages.c.id,
+                    messages.c.payload,
+                    messages.c.feedback,
+                    messages.c.feedback_comment,
+                )
+                .where(messages.c.conversation_id.in_(thread_ids[start : start + 500]))
+                .order_by(messages.c.conversation_id, messages.c.seq)
+            )
+            for row in rows:
+                payloads, feedback, comments = found.setdefault(row[0], ([], {}, {}))
+                payloads.append(row.payload)
+                if row.feedback is not None:
+                    feedback[row.id] = row.feedback
+                    if row.feedback_comment:
+                        comments[row.id] = row.feedback_comment
+        return found
+
+    def delete_all(self, owner: str, *, keep_usage_since: float | None = None) -> DeletedCounts:
+        """Every conversation of `owner` (messages, steps, feedback, choices) and their usage
+        records, in one transaction: all of it goes or, on any failure, none of it. Usage
+        records from `keep_usage_since` on are kept when given (limits still count them).
+        Nobody else's rows are touched: each delete is keyed by this owner."""
+        if not owner:
+            return DeletedCounts()
+
+        def work(conn: Connection) -> DeletedCounts:
+            mine = sa.select(conversations.c.id).where(conversations.c.owner == owner)
+            in_mine = messages.c.conversation_id.in_(mine)
+            feedback = conn.execute(
+                sa.select(sa.func.count()).where(in_mine, messages.c.feedback.is_not(None))
+            ).scalar_one()
+            # Explicit deletes, children first, rather than relying on each backend's cascade.
+            deleted_steps = conn.execute(
+                steps.delete().where(steps.c.conversation_id.in_(mine))
+            ).rowcount
+            deleted_messages = conn.execute(messages.delete().where(in_mine)).rowcount
+            deleted_conversations = conn.execute(
+                conversations.delete().where(conversations.c.owner == owner)
+            ).rowcount
+            which = usage.c.owner == owner
+            if keep_usage_since is not None:
+                which = sa.and_(which, usage.c.at < keep_usage_since)
+            deleted_usage = conn.execute(usage.delete().where(which)).rowcount
+            return DeletedCounts(
+                conversations=deleted_conversations,
+                messages=deleted_messages,
+                steps=deleted_steps,
+                feedback=int(feedback),
+                usage=deleted_usage,
+            )
+
+        return self._run(work)
 
     # --- search -------------------------------------------------------------
     def search(self, owner: str, query: str, limit: int = 20) -> list[SearchHit]:

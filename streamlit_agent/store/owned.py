@@ -17,7 +17,9 @@ from langchain_core.messages import BaseMessage
 from streamlit_agent.store.database import (
     PUBLIC_PROBLEM,
     ConversationStore,
+    DeletedCounts,
     LoadedMessages,
+    OwnerData,
     StoreError,
     ThreadNotFound,
     ThreadSummary,
@@ -122,6 +124,18 @@ class Conversations:
 
     def set_model_choice(self, thread_id: str, choice_key: str) -> None:
         self._guarded(None, lambda s: s.set_model_choice(self.owner, thread_id, choice_key))
+
+    def export_all(self) -> OwnerData | None:
+        """Everything the store keeps for this person (within the export caps); None
+        while the store is down."""
+        return self._guarded(None, lambda s: s.export_all(self.owner))
+
+    def delete_all(self, keep_usage_since: float | None = None) -> DeletedCounts | None:
+        """Delete everything of this person's, in one transaction; what was deleted, or
+        None when the store is down (and then nothing was)."""
+        return self._guarded(
+            None, lambda s: s.delete_all(self.owner, keep_usage_since=keep_usage_since)
+        )
 
     def remove_messages(self, thread_id: str, ids: Iterable[str]) -> None:
         self._guarded(None, lambda s: s.delete_messages(self.owner, thread_id, list(ids)))

@@ -282,7 +282,13 @@ def _forget_other_owners_state(user: User | None) -> None:
     """Session state cached for one owner never serves another (sign-out, then in)."""
     owner = user.id if user else None
     if st.session_state.get(OWNER_KEY, owner) != owner:
-        for key in list(st.session_state.keys()):
-            if key not in (BROWSER_KEY, CLAIM_KEY, COOKIE_KEY):
-                del st.session_state[key]
+        forget_session_state(keep=())
     st.session_state[OWNER_KEY] = owner
+
+
+def forget_session_state(keep: tuple[str, ...] = (OWNER_KEY,)) -> None:
+    """Everything this session holds but who it is (the browser's identity keys, and
+    `keep`): open conversation, unsaved messages, drafts, widgets."""
+    for key in list(st.session_state.keys()):
+        if key not in (BROWSER_KEY, CLAIM_KEY, COOKIE_KEY, *keep):
+            del st.session_state[key]

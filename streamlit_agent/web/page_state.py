@@ -32,6 +32,8 @@ CHAT_INPUT_KEY = "chat-input"
 ASKING_KEY = "asking"  # a question was just sent: the turn above is no longer the latest
 USER_API_KEY = "user_openai_api_key"
 SEARCH_KEY = "conversation-search"
+DELETE_CONFIRM_KEY = "delete-all-confirm"  # the word typed to confirm "Delete all my data"
+DATA_NOTICE_KEY = "data_notice"  # (kind, text) of what "Delete all my data" did, shown once
 
 # Query parameters: the open conversation, and the message a search result points at.
 THREAD_PARAM = "thread"

@@ -12,6 +12,8 @@ import streamlit as st
 from streamlit_agent.config import Settings
 from streamlit_agent.conversation.meter import Prices, Usage, describe
 from streamlit_agent.web.page_state import (
+    DELETE_CONFIRM_KEY,
+    DRAFT_THREAD_KEY,
     MESSAGE_PARAM,
     SEARCH_KEY,
     THREAD_PARAM,
@@ -73,6 +75,9 @@ def _open(thread_id: str | None, message_id: str | None = None) -> None:
     st.query_params.pop(MESSAGE_PARAM, None)
     if thread_id is None:
         st.query_params.pop(THREAD_PARAM, None)
+        # A new chat's first answer reaches the URL without another page run, so the
+        # draft id may still name that chat: a new chat gets a new id.
+        st.session_state.pop(DRAFT_THREAD_KEY, None)
     else:
         st.query_params[THREAD_PARAM] = thread_id
     if message_id:
@@ -293,6 +298,65 @@ def conversations_section(
     if current is not None:
         st.divider()
         _actions(conversations, current, messages, prices)
+
+
+def your_data_section(
+    prepare_export: Callable[[], str | None],
+    delete_all: Callable[[], None],
+    confirm_word: str,
+) -> None:
+    """Export and delete everything of this person's. The export is built only when
+    asked for (`prepare_export`: None while the store is down), then offered for
+    download; the delete button needs `confirm_word` typed first (`delete_all` is its
+    callback, which checks that too)."""
+    with st.expander("🗂️ Your data"):
+        st.caption(
+            "Everything kept for you: conversations with their messages and tool steps, "
+            "ratings and comments, tool and model choices, usage records."
+        )
+        if st.button("📦 Prepare export of all my data", use_container_width=True):
+            document = prepare_export()
+            if document is None:
+                st.error(
+                    "Your data cannot be exported right now: the database is unavailable. "
+                    "Try again in a moment.",
+                    icon="💾",
+                )
+            else:
+                st.download_button(
+                    "⬇️ Download all my data (JSON)",
+                    document,
+                    file_name="my-data.json",
+                    mime="application/json",
+                    on_click="ignore",
+                    type="primary",
+                    use_container_width=True,
+                )
+        st.divider()
+        typed = st.text_input(
+            f"Type {confirm_word} to delete all your data",
+            key=DELETE_CONFIRM_KEY,
+            help="Every conversation and everything kept with it, for good. Export first "
+            "to keep a copy.",
+        )
+        st.button(
+            "🗑️ Delete all my data",
+            type="primary",
+            disabled=typed.strip() != confirm_word,
+            on_click=delete_all,
+            use_container_width=True,
+        )
+
+
+def data_notice(notice: tuple[str, str] | None) -> None:
+    """What "Delete all my data" did (or why it did nothing), on the page it leads to."""
+    if notice is None:
+        return
+    kind, text = notice
+    if kind == "success":
+        st.success(text, icon="🗑️")
+    else:
+        st.error(text, icon="💾")
 
 
 _SPEAKERS = {"user": "You", "assistant": "Assistant", "tool": "Tool"}
