@@ -29,7 +29,7 @@ from tests.test_store import a_turn
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-SEARCH_BOX = '[data-testid="stSidebar"] [data-testid="stTextInput"] input'
+SEARCH_BOX = '[data-testid="stSidebar"] input[aria-label="Search your conversations"]'
 
 
 class Searching(NamedTuple):
