@@ -55,7 +55,8 @@ def texts(at: AppTest) -> list[str]:
 
 
 def step_labels(at: AppTest) -> list[str]:
-    return [shown(e.label) for e in at.expander]
+    """The labels of the steps drawn in the chat (the sidebar has expanders of its own)."""
+    return [shown(e.label) for e in at.main.expander]
 
 
 def step_output(step: Any) -> str:

@@ -47,7 +47,7 @@ def test_answer_and_steps_survive_reruns_and_later_turns(app_env: Any) -> None:
     assert any("The calculator returned: 1517." in t for t in texts(at))
     labels = step_labels(at)
     assert any(label.startswith("🛠️ calculator") and "37 * 41" in label for label in labels)
-    step = next(e for e in at.expander if e.label.startswith("🛠️ calculator"))
+    step = next(e for e in at.main.expander if e.label.startswith("🛠️ calculator"))
     assert step_output(step) == "1517"
 
     at = ask(at, "My name is Ada")

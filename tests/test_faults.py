@@ -111,7 +111,7 @@ def test_malformed_tool_call_json_is_fed_back_and_the_step_shows_it(
     no_traceback(at)
     [label] = step_labels(at)
     assert label.startswith("⚠️ calculator")
-    step = at.expander[0]
+    step = at.main.expander[0]
     assert "not valid JSON" in step_output(step)
     # The model received the problem as the result of its call and answered from it.
     last_request = app_env.requests[-1]["messages"]
@@ -199,7 +199,7 @@ def test_search_failure_is_one_sentence_and_the_answer_continues(
     no_traceback(at)
     [label] = step_labels(at)
     assert label.startswith("🛠️ web_search")
-    assert "Web search is unavailable" in step_output(at.expander[0])
+    assert "Web search is unavailable" in step_output(at.main.expander[0])
     assert texts(at)[-1].startswith("The web_search returned: Web search is unavailable")
 
 

@@ -86,10 +86,10 @@ def test_two_calls_in_one_reply_give_two_live_steps_labelled_as_stored(
     at = _run_live_turn(scripted)
 
     stored = at.session_state["stored"]
-    assert [e.label for e in at.expander] == stored  # durations included
+    assert [e.label for e in at.main.expander] == stored  # durations included
     assert stored[0].startswith("🛠️ calculator: 6 \\* 7 · ")
     assert stored[1].startswith("🛠️ calculator: 12 \\* 12 · ")
-    first, second = (" ".join(m.value for m in e.markdown) for e in at.expander)
+    first, second = (" ".join(m.value for m in e.markdown) for e in at.main.expander)
     assert "6 * 7" in first and "42" in first and "144" not in first
     assert "12 * 12" in second and "144" in second
     assert any(m.value == "Let me compute both." for m in at.markdown)  # said before the calls
@@ -106,7 +106,7 @@ def test_a_failed_live_step_is_marked_and_shows_its_text_as_code_never_as_markdo
     )
     at = _run_live_turn(scripted, fails_with=HOSTILE)
 
-    [step] = at.expander
+    [step] = at.main.expander
     assert step.label == at.session_state["stored"][0]
     assert step.label.startswith("⚠️ fetch\\_page: ")
     body = "\n".join(m.value for m in step.markdown)
@@ -137,7 +137,7 @@ def _steps_fed_by_hand() -> None:
 def test_a_call_whose_end_never_came_keeps_its_step_when_the_next_starts() -> None:
     at = AppTest.from_function(_steps_fed_by_hand, default_timeout=30).run()
     assert not at.exception, at.exception
-    assert [e.label for e in at.expander] == [
+    assert [e.label for e in at.main.expander] == [
         "⏳ calculator: 1 \\+ 1",
         "🛠️ calculator: 2 \\+ 2 · 0.50 s",
     ]

@@ -279,7 +279,7 @@ def test_the_model_calls_an_mcp_tool_and_the_page_shows_the_step(
     app_env.enqueue(Reply.tool("echo", {"text": "streamlit"}), Reply.text("It said tilmaerts."))
     at = ask(at, "Echo streamlit, please")
     assert not at.exception
-    step = next(e for e in at.expander if e.label.startswith("🛠️ echo"))
+    step = next(e for e in at.main.expander if e.label.startswith("🛠️ echo"))
     assert "echo:tilmaerts" in step_output(step)
     assert any("It said tilmaerts." in t for t in texts(at))
     assert any(label.startswith("🛠️ echo") for label in step_labels(at))
