@@ -618,61 +618,79 @@ class ConversationStore:
             return OwnerData([], 0, [], {}, 0)
 
         def work(conn: Connection) -> OwnerData:
-            sizes = conn.execute(
-                sa.select(
-                    *self._summary_columns(),
-                    sa.func.count(messages.c.id),
-                    sa.func.coalesce(sa.func.sum(sa.func.length(messages.c.payload)), 0),
-                    conversations.c.tools,
-                    conversations.c.model_choice,
-                )
-                .select_from(conversations.outerjoin(messages))
-                .where(conversations.c.owner == owner)
-                .group_by(conversations.c.id)
-                .order_by(conversations.c.updated_at.desc(), conversations.c.id)
-            ).all()
-            chosen, used = [], 0
-            for row in sizes:
-                size = int(row[6])
-                if chosen and (len(chosen) >= max_conversations or used + size > max_stored_chars):
-                    break
-                chosen.append(row)
-                used += size
-            found = self._messages_of(conn, [row[0] for row in chosen])
-            stored = []
-            for row in chosen:
-                payloads, feedback, comments = found.get(row[0], ([], {}, {}))
-                stored.append(
-                    StoredConversation(
-                        thread=ThreadSummary(*row[:6]),
-                        messages=LoadedMessages.parse(payloads),
-                        feedback=feedback,
-                        comments=comments,
-                        tool_choice=_toggles(row[7]),
-                        model_choice=row[8],
-                    )
-                )
-            mine = usage.c.owner == owner
-            totals = conn.execute(
-                sa.select(usage.c.kind, sa.func.sum(usage.c.amount), sa.func.count())
-                .where(mine)
-                .group_by(usage.c.kind)
-            ).all()
-            records = conn.execute(
-                sa.select(usage.c.kind, usage.c.amount, usage.c.at)
-                .where(mine)
-                .order_by(usage.c.at.desc(), usage.c.id.desc())
-                .limit(max_usage_records)
-            ).all()
+            stored, left_out = self._conversations_within(
+                conn, owner, max_conversations, max_stored_chars
+            )
+            records, totals = self._usage_of(conn, owner, max_usage_records)
             return OwnerData(
                 conversations=stored,
-                conversations_left_out=len(sizes) - len(chosen),
-                usage=[UsageRecord(*record) for record in records],
+                conversations_left_out=left_out,
+                usage=records,
                 usage_totals={kind: int(total) for kind, total, _ in totals},
                 usage_left_out=sum(int(n) for *_, n in totals) - len(records),
             )
 
         return self._read(work)
+
+    def _conversations_within(
+        self, conn: Connection, owner: str, max_conversations: int, max_stored_chars: int
+    ) -> tuple[list[StoredConversation], int]:
+        """The owner's newest conversations within the caps (the newest always), and how
+        many were left out."""
+        sizes = conn.execute(
+            sa.select(
+                *self._summary_columns(),
+                sa.func.count(messages.c.id),
+                sa.func.coalesce(sa.func.sum(sa.func.length(messages.c.payload)), 0),
+                conversations.c.tools,
+                conversations.c.model_choice,
+            )
+            .select_from(conversations.outerjoin(messages))
+            .where(conversations.c.owner == owner)
+            .group_by(conversations.c.id)
+            .order_by(conversations.c.updated_at.desc(), conversations.c.id)
+        ).all()
+        chosen, used = [], 0
+        for row in sizes:
+            size = int(row[6])
+            if chosen and (len(chosen) >= max_conversations or used + size > max_stored_chars):
+                break
+            chosen.append(row)
+            used += size
+        found = self._messages_of(conn, [row[0] for row in chosen])
+        stored = []
+        for row in chosen:
+            payloads, feedback, comments = found.get(row[0], ([], {}, {}))
+            stored.append(
+                StoredConversation(
+                    thread=ThreadSummary(*row[:6]),
+                    messages=LoadedMessages.parse(payloads),
+                    feedback=feedback,
+                    comments=comments,
+                    tool_choice=_toggles(row[7]),
+                    model_choice=row[8],
+                )
+            )
+        return stored, len(sizes) - len(chosen)
+
+    @staticmethod
+    def _usage_of(
+        conn: Connection, owner: str, max_records: int
+    ) -> tuple[list[UsageRecord], list[Any]]:
+        """The owner's newest usage records, and (kind, total, count) over all of them."""
+        mine = usage.c.owner == owner
+        totals = conn.execute(
+            sa.select(usage.c.kind, sa.func.sum(usage.c.amount), sa.func.count())
+            .where(mine)
+            .group_by(usage.c.kind)
+        ).all()
+        records = conn.execute(
+            sa.select(usage.c.kind, usage.c.amount, usage.c.at)
+            .where(mine)
+            .order_by(usage.c.at.desc(), usage.c.id.desc())
+            .limit(max_records)
+        ).all()
+        return [UsageRecord(*record) for record in records], list(totals)
 
     @staticmethod
     def _messages_of(
