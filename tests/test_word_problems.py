@@ -62,6 +62,73 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
     assert evaluate(reading.expression) == value, reading
 
 
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # The kind the question names: not the other kind's numbers.
+        (
+            "Ana has 7 blue pens and 12 black pens. She lost 3 black pens. How many black pens "
+            "does she have left?",
+            9,
+        ),
+        (
+            "A jug holds 4 cups of milk and 9 cups of water. Tom pours in 2 cups of milk. How many "
+            "cups of milk are in the jug now?",
+            6,
+        ),
+        # Two kinds compared, by the verb the question uses.
+        (
+            "A shop baked 60 rolls and 25 pies. It sold 40 pies and 10 rolls. How many more rolls "
+            "than pies did it bake?",
+            35,
+        ),
+        (
+            "A shop baked 60 rolls and 25 pies. It sold 40 pies and 10 rolls. How many more pies "
+            "than rolls did it sell?",
+            30,
+        ),
+        # A count of other things is no part of the answer.
+        (
+            "Lena has 30 stamps and 8 coins. Her aunt gives her 5 stamps. How many stamps does "
+            "Lena have?",
+            35,
+        ),
+        # An amount left unsaid, then the whole.
+        (
+            "Some ducks were on the pond. 6 more ducks landed. Then there were 20 ducks on the "
+            "pond. How many ducks were on the pond at first?",
+            14,
+        ),
+        (
+            "A class had 18 pupils. After some more joined it had 25 pupils. How many pupils "
+            "joined?",
+            7,
+        ),
+        # What was there at first, named so.
+        (
+            "Kim used 5 eggs. Then she used 4 more. If she initially had 30 eggs, how many eggs "
+            "does she have left?",
+            21,
+        ),
+        # Who has what: more and less than someone.
+        (
+            "Omar ran 12 laps. Priya ran 5 more laps than Omar. Leo ran 3 laps less than Priya. "
+            "How many laps did Priya run?",
+            17,
+        ),
+        (
+            "Omar ran 12 laps. Priya ran 5 more laps than Omar. How many laps did Omar and Priya "
+            "run altogether?",
+            29,
+        ),
+        ("Rita has 9 more shells than Sam. Rita has 24 shells. How many shells does Sam have?", 15),
+    ],
+)
+def test_the_question_picks_the_numbers_it_is_about(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
 def test_a_number_said_earlier_completes_the_question() -> None:
     assert read("How old will I be in 15 years?", ["I am 34 years old."]).expression == "34 + 15"
     earned = read("How much do I earn in a year?", ["I earn 3200 euros a month."])

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
@@ -38,6 +38,8 @@ _SYNONYMS = {
     "litre": "l", "liter": "l", "min": "minute", "hr": "hour", "kilogram": "kg",
     "person": "people", "child": "children", "kid": "children", "pupil": "student",
 }  # fmt: skip
+# Plurals in -ies of nouns in -ie, not -y.
+_IE_NOUNS = frozenset(["cookies", "movies", "brownies", "calories", "pies", "ties", "smoothies"])
 _MONEY = frozenset(["dollar", "euro", "pound", "cent"])
 _LENGTHS = frozenset(["km", "mile", "m", "cm"])
 _DURATIONS = frozenset(["second", "minute", "hour", "day", "week", "month", "year"])
@@ -77,6 +79,9 @@ _WORD_LISTS["compare"] = (
 )
 _COMPARE = frozenset(_WORD_LISTS["compare"].split())
 _EACH = frozenset(["each", "apiece"])
+# Modifiers that say nothing of which kind of thing is counted ("16 red peaches" does).
+_FEWER = frozenset(["less", "fewer"])
+_GENERIC = frozenset(["equal", "new", "more", "extra", "full", "other", "different", "same"])
 _PER = frozenset(["per", "a", "an", "every", "each"])
 
 
@@ -93,6 +98,11 @@ class Quantity:
     sign: int = 1
     more: bool = False  # said as "N more": added, even to what is "left"
     scaled: bool = False
+    marks: frozenset[str] = frozenset()  # which kind: "red" peaches, cups of "flour"
+    verb: str = ""  # the stem of the verb it goes with: "make" for "made 134 pastries"
+    side: int = 0  # +1 / -1 where the words fix its sign in the answer's sum; 0: not
+    subject: str = ""  # who has or does it: the sentence's first noun ("zachary")
+    than: str = ""  # "39 more push-ups than zachary": whom it is counted from
 
     def units(self) -> Counter[str]:
         found: Counter[str] = Counter()
@@ -157,7 +167,7 @@ def _singular(word: str) -> str:
     word = _SYNONYMS.get(word, word)
     if len(word) <= 3 or word in _SYNONYMS.values():
         return word
-    if word.endswith("ies") and len(word) > 4:
+    if word.endswith("ies") and len(word) > 4 and word not in _IE_NOUNS:
         word = word[:-3] + "y"
     elif word.endswith(("ches", "shes", "xes", "sses")):
         word = word[:-2]
@@ -184,17 +194,46 @@ def _sentences(items: Sequence[_Item]) -> list[list[_Item]]:
 # --- quantities --------------------------------------------------------------------------
 def _noun_after(sentence: Sequence[_Item], i: int) -> tuple[str, int]:
     """The noun the number at `i` counts and its index; ("", i) when there is none."""
+    unit, end, _ = _noun_phrase(sentence, i)
+    return unit, end
+
+
+def _noun_phrase(sentence: Sequence[_Item], i: int) -> tuple[str, int, frozenset[str]]:
+    """The noun the number at `i` counts, its index, and the words that say which kind
+    ("16 red peaches", "19 chocolate chip cookies", "9 cups of flour")."""
     j = i + 1
-    while j < len(sentence) and sentence[j].word in _MODIFIERS:
+    marks: set[str] = set()
+    while j < len(sentence) and (sentence[j].word in _MODIFIERS or sentence[j].word in _FEWER):
+        if sentence[j].word not in _GENERIC:
+            marks.add(sentence[j].word)
         j += 1
     if j < len(sentence) and _is_noun(sentence[j].word):
-        return _singular(sentence[j].word), j
+        head = _compound_head(sentence, j)
+        marks |= {_singular(x.word) for x in sentence[j:head]}
+        of = head + 2 < len(sentence) and sentence[head + 1].word == "of"
+        if of and _is_noun(sentence[head + 2].word):  # "cups of flour"
+            marks.add(_singular(sentence[head + 2].word))
+        return _singular(sentence[head].word), head, frozenset(marks)
     # "30 and 42 stamps": the noun of the number that follows.
     joined = j + 1 < len(sentence) and sentence[j].word in ("and", "or", ",")
     if joined and sentence[j + 1].word == "#":
-        unit, _ = _noun_after(sentence, j + 1)
-        return unit, i
-    return "", i
+        unit, _, marks_after = _noun_phrase(sentence, j + 1)
+        return unit, i, marks_after
+    return "", i, frozenset(marks)
+
+
+def _compound_head(sentence: Sequence[_Item], j: int) -> int:
+    """ "chocolate chip cookies": the plural noun that ends a run of singular ones."""
+    k = j
+    while k + 1 < len(sentence) and k - j < 2 and not _plural(sentence[k].word):
+        if not _is_noun(sentence[k + 1].word):
+            break
+        k += 1
+    return k if _plural(sentence[k].word) else j
+
+
+def _plural(word: str) -> bool:
+    return len(word) > 3 and word.endswith("s") and not word.endswith("ss")
 
 
 def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quantity]) -> str:
@@ -251,12 +290,16 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
 def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     found: list[Quantity] = []
     last_unit = ""
+    some_seen = False
+    subject = ""
     for sentence in sentences:
+        some_seen = some_seen or any(x.word == "some" for x in sentence)
+        subject = _subject(sentence, subject)
         skip: set[int] = set()
         for i, item in enumerate(sentence):
             if item.word != "#" or item.value is None or i in skip:
                 continue
-            unit, end = _noun_after(sentence, i)
+            unit, end, marks = _noun_phrase(sentence, i)
             if i and sentence[i - 1].word in ("$", "€", "£"):
                 unit = _singular(sentence[i - 1].word)
             per = _per_of(sentence, i, end, found)
@@ -271,7 +314,28 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 found.append(_percent(found, base, item, sentence, i))
             else:
                 pers = tuple(p for p in (per,) if p and p != unit)
-                found.append(Quantity(item.value, item.text, unit, pers, sign, more))
+                verb = _verb_before(sentence, i)
+                side = -1 if _said_less(sentence, i, end) else 0
+                side = 2 if _is_whole(sentence, i, end, some_seen) else side  # see _wholes
+                near = {x.word for x in sentence[max(0, i - 4) : end + 4]}
+                side = 3 if _START & near and not side else side  # see _starts
+                than = _than_object(sentence, i)
+                found.append(
+                    Quantity(
+                        item.value,
+                        item.text,
+                        unit,
+                        pers,
+                        sign,
+                        more,
+                        False,
+                        marks,
+                        verb,
+                        side,
+                        subject,
+                        than,
+                    )
+                )
             last_unit = unit or last_unit
         for k, item in enumerate(sentence):
             base = _base(found)
@@ -295,7 +359,8 @@ def _base(found: Sequence[Quantity]) -> int | None:
 
 def _scaled(base: Quantity, op: str, text: str, factor: Fraction, sign: int) -> Quantity:
     value = base.value * factor if op == "*" else base.value / factor
-    return Quantity(value, f"{base.text} {op} {text}", base.unit, base.per, sign, scaled=True)
+    text = f"{base.text} {op} {text}"
+    return replace(base, value=value, text=text, sign=sign, more=False, scaled=True, side=0)
 
 
 def _percent(
@@ -309,7 +374,8 @@ def _percent(
     taken = "off" in words or any(x.word in _TAKEN_BEFORE for x in sentence[max(0, i - 3) : i])
     value = target.value * item.value / 100
     text = f"{target.text} * {item.text} / 100"
-    return Quantity(value, text, target.unit, target.per, -1 if taken else 1, scaled=True)
+    sign = -1 if taken else 1
+    return replace(target, value=value, text=text, sign=sign, more=False, scaled=True, side=0)
 
 
 def _each_subject(found: list[Quantity], sentences: Sequence[list[_Item]]) -> list[Quantity]:
@@ -346,6 +412,300 @@ def _conversions(question: Sequence[_Item], found: Sequence[Quantity]) -> list[Q
                 smaller, factor = _CONVERSIONS[unit]
                 out.append(Quantity(Fraction(factor), str(factor), smaller))
     return out
+
+
+# --- who has what ------------------------------------------------------------------------
+_SUBJECT_SKIP = frozenset(["if", "then", "so", "but", "and", "after", "later", "now", "the", "a"])
+_PRONOUNS = frozenset(["he", "she", "they", "it", "his", "her", "their", "its"])
+
+
+def _subject(sentence: Sequence[_Item], previous: str) -> str:
+    """The sentence's first noun before its first number ("David did 39 more"); a
+    pronoun is the previous sentence's subject."""
+    for item in sentence:
+        if item.word == "#":
+            break
+        if item.word in _PRONOUNS:
+            return previous
+        if item.word in _SUBJECT_SKIP:
+            continue
+        return item.word if _is_noun(item.word) else ""
+    return ""
+
+
+def _than_object(sentence: Sequence[_Item], i: int) -> str:
+    """ "39 more push-ups than zachary": "zachary"; "" when not said so."""
+    words = [x.word for x in sentence[i + 1 : i + 9]]
+    if "than" not in words or not {"more", "less", "fewer"} & set(words[: words.index("than")]):
+        return ""
+    after = words[words.index("than") + 1 :]
+    return after[0] if after and _is_noun(after[0]) else ""
+
+
+def _derived(quantities: list[Quantity]) -> list[Quantity]:
+    """ "David did 39 more push-ups than Zachary" with Zachary's 19: David's (19 + 39);
+    with only David's, Zachary's (David's - 39)."""
+    out = list(quantities)
+    for _ in range(2):  # "John did 13 less than David": David's may be derived first
+        for n, q in enumerate(out):
+            if not q.than or q.than == q.subject:
+                continue
+            base = _last_of(out, q.than, q, from_=False)
+            own = None if base else _last_of(out, q.subject, q, from_=True)
+            if base or own:
+                out[n] = _counted_from(q, base or own, forward=base is not None)
+    return out
+
+
+def _last_of(quantities: Sequence[Quantity], who: str, q: Quantity, from_: bool) -> Quantity | None:
+    found = [
+        r for r in quantities
+        if r is not q and r.subject == who and r.unit == q.unit and not r.than
+        and (not from_ or r.sign > 0)
+    ]  # fmt: skip
+    return found[-1] if found else None
+
+
+def _counted_from(q: Quantity, other: Quantity, forward: bool) -> Quantity:
+    """`q` said relative to `other`'s number: the number it stands for, as an expression."""
+    less = q.side == -1 or q.sign < 0
+    # Forward, "39 more than Zachary" adds to Zachary's; back from the subject's own
+    # number ("Ed had 12 more than Doug", Ed's 17), it takes away.
+    op = "+" if forward != less else "-"
+    value = other.value + q.value if op == "+" else other.value - q.value
+    who = q.subject if forward else q.than
+    text = f"({other.text} {op} {q.text})"
+    return replace(
+        q, value=value, text=text, scaled=True, subject=who, than="", sign=1, side=0, more=False
+    )
+
+
+# --- which numbers the question is about -------------------------------------------------
+# A story often gives numbers the question does not ask about ("Baker made 134 pastries
+# and 11 cakes. He sold 140 cakes and 92 pastries. How many more pastries than cakes did
+# he make?"). Those are set aside by what the question names: the kind of thing ("cups
+# of sugar", "red peaches"), the things it compares ("pastries than cakes"), its verb
+# ("make", not "sell"), and the things it counts.
+_IRREGULAR = {
+    "made": "make", "sold": "sell", "bought": "buy", "ate": "eat", "gave": "give",
+    "found": "find", "had": "have", "has": "have", "did": "do", "does": "do", "got": "get",
+    "took": "take", "won": "win", "lost": "lose", "caught": "catch", "grew": "grow",
+    "spent": "spend", "ran": "run", "drew": "draw", "wrote": "write", "threw": "throw",
+    "brought": "bring", "paid": "pay", "kept": "keep", "saw": "see", "built": "build",
+    "sent": "send", "fed": "feed", "held": "hold", "is": "be", "are": "be", "was": "be",
+    "were": "be",
+}  # fmt: skip
+_WORD_LISTS["verbs"] = (
+    "make sell buy eat give find have do get take win lose catch grow spend run draw write "
+    "throw bring pay keep see build send feed hold be bake pick collect plant score need "
+    "use add want cost earn save walk travel drive ride watch play read put"
+)
+_VERBS = frozenset(_WORD_LISTS["verbs"].split())
+# Verbs that say nothing of which numbers a question means.
+_LIGHT_VERBS = frozenset(["have", "do", "be", "get", "need", "want"])
+# Words between a verb and its number: "made 134 pastries and 11 cakes".
+_BETWEEN = frozenset(["a", "an", "the", "some", "more", "and", ",", "#", "of"])
+
+
+def _stem(word: str) -> str:
+    word = _IRREGULAR.get(word, word)
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
+_VERB_STEMS = frozenset(_stem(v) for v in _VERBS)
+_LIGHT_STEMS = frozenset(_stem(v) for v in _LIGHT_VERBS)
+
+
+def _verb_stem(word: str) -> str:
+    """The stem of `word` if it reads as a verb, else ""."""
+    if word in _IRREGULAR or _stem(word) in _VERB_STEMS:
+        return _stem(word)
+    return _stem(word) if word.endswith("ed") and len(word) > 4 else ""
+
+
+def _verb_before(sentence: Sequence[_Item], i: int) -> str:
+    """The verb the number at `i` is the object of: "made" in "made 134 pastries and
+    11 cakes" for both numbers; "" when none comes first."""
+    for k in range(i - 1, -1, -1):
+        word = sentence[k].word
+        if stem := _verb_stem(word):
+            return stem
+        if word not in _BETWEEN and not _is_noun(word) and word not in _MODIFIERS:
+            return ""
+    return ""
+
+
+def _said_less(sentence: Sequence[_Item], i: int, end: int) -> bool:
+    """ "17 less crunches than", "13 push-ups fewer than": taken from what it compares to."""
+    near = [x.word for x in sentence[i + 1 : end + 3]]
+    return any(w in ("less", "fewer") for w in near) and "than" in near + [
+        x.word for x in sentence[end + 3 : end + 5]
+    ]
+
+
+@dataclass(frozen=True)
+class _Kind:
+    unit: str
+    marks: frozenset[str]
+
+    def fits(self, q: Quantity, units: set[str]) -> bool:
+        unit_fits = q.unit == self.unit or self.unit not in units
+        return unit_fits and (not self.marks or bool(q.marks & self.marks))
+
+
+@dataclass(frozen=True)
+class _Focus:
+    kind: _Kind | None  # what "how many ..." names
+    than: _Kind | None  # what it is compared with: "... than cakes"
+    verbs: frozenset[str]
+
+
+def _kind_at(question: Sequence[_Item], k: int) -> _Kind | None:
+    while k + 1 < len(question) and question[k + 1].word in _COMPARE | {"the", "of"}:
+        k += 1
+    unit, _, marks = _noun_phrase(question, k)
+    return _Kind(unit, marks) if unit else None
+
+
+def _focus(question: Sequence[_Item]) -> _Focus:
+    words = [x.word for x in question]
+    kind = than = None
+    for k, (a, b) in enumerate(itertools.pairwise(words)):
+        if a == "how" and b in ("many", "much") and kind is None:
+            kind = _kind_at(question, k + 1)
+        elif a == "than" and than is None:
+            than = _kind_at(question, k)
+    if words[-1:] == ["than"]:
+        than = None
+    verbs = frozenset(_verb_stem(w) for w in words) - {""} - _LIGHT_STEMS
+    return _Focus(kind, than, verbs)
+
+
+def _kept(quantities: list[Quantity], keep: Callable[[Quantity], bool]) -> list[Quantity]:
+    """The quantities `keep` accepts, unless that leaves fewer than two to combine."""
+    kept = [q for q in quantities if keep(q)]
+    return kept if len(kept) >= 2 or (len(kept) == 1 and kept[0].scaled) else quantities
+
+
+def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    focus = _focus(question)
+    compares_people = any(q.than for q in quantities)
+    quantities = _derived(quantities)
+    named = {x.word for x in question} & {q.subject for q in quantities} - {""}
+    if compares_people and named and any(q.subject not in named for q in quantities if q.subject):
+        # "David did 39 more than Zachary ... How many did David do": not John's.
+        quantities = _kept(quantities, lambda q: not q.subject or q.subject in named)
+    units = {q.unit for q in quantities}
+    if focus.verbs and any(q.verb in focus.verbs for q in quantities):
+        # "did baker make": not what he sold.
+        quantities = _kept(
+            quantities, lambda q: not q.verb or q.verb in focus.verbs or q.verb in _LIGHT_STEMS
+        )
+    kind, than = focus.kind, focus.than
+    if kind and than and kind != than and (compared := _compared(quantities, kind, than, units)):
+        return compared
+    if kind and kind.marks and kind.unit in units:
+        # "cups of sugar": not the cups of flour.
+        quantities = _kept(
+            quantities, lambda q: q.unit != kind.unit or not q.marks or bool(q.marks & kind.marks)
+        )
+    if kind and kind.unit in units:
+        quantities = _kept(quantities, _counts_asked(quantities, kind.unit, question))
+    return _starts(_wholes(quantities), question)
+
+
+def _compared(
+    quantities: list[Quantity], kind: _Kind, than: _Kind, units: set[str]
+) -> list[Quantity]:
+    """ "How many more pastries than cakes": the pastries added, the cakes taken away,
+    as one unit."""
+    ours = [kind.fits(q, units) for q in quantities]
+    theirs = [than.fits(q, units) and not ours[n] for n, q in enumerate(quantities)]
+    if not any(ours) or not any(theirs) or (than.unit not in units and not than.marks):
+        return []  # not two kinds of the story
+    unit = next(q.unit for n, q in enumerate(quantities) if ours[n])
+    return [
+        replace(q, unit=unit, side=1 if ours[n] else -1)
+        for n, q in enumerate(quantities)
+        if ours[n] or theirs[n]
+    ]
+
+
+def _counts_asked(
+    quantities: Sequence[Quantity], unit: str, question: Sequence[_Item]
+) -> Callable[[Quantity], bool]:
+    """Whether a number counts something the answer is made of: the thing asked, what a
+    rate is per ("36 bottles a crate" keeps the crates), or what the question shares by
+    ("does each child get"); a plain count of other things is not ("89 oranges")."""
+    words = [x.word for x in question]
+    if any(a == "each" and not _is_noun(b) for a, b in itertools.pairwise([*words, ""])):
+        return lambda q: True  # "does each get": shared by a group the story counted
+    shared = {_singular(b) for a, b in itertools.pairwise(words) if a in ("each", "per")}
+    pers = {p for q in quantities for p in q.per}
+    rated = {q.unit for q in quantities if q.per}
+    needed = {unit, ""} | shared | pers | rated
+    return lambda q: q.unit in needed or bool(q.per) or q.scaled
+
+
+def _wholes(quantities: list[Quantity]) -> list[Quantity]:
+    """ "Some children were on the bus. 2 more got on. Then there were 41": the 41 is
+    the whole, the rest taken from it."""
+    wholes = [n for n, q in enumerate(quantities) if q.side == 2]
+    if len(wholes) != 1:
+        return [replace(q, side=0) if q.side == 2 else q for q in quantities]
+    unit, sign = quantities[wholes[0]].unit, quantities[wholes[0]].sign
+    # whole = what was there + what came and went + the amount unsaid, so the unsaid
+    # amount is the whole less each of the others, as signed; a whole that is what was
+    # "left" ("picked some, now 2 are left") is the other way round.
+    return [
+        replace(q, side=sign if n == wholes[0] else -q.sign * sign)
+        if _a_count_of(q, unit, quantities)
+        else q
+        for n, q in enumerate(quantities)
+    ]
+
+
+def _a_count_of(q: Quantity, unit: str, quantities: Sequence[Quantity]) -> bool:
+    """`q` counts `unit` itself, not per something else the story counts ("a waiter had
+    3 customers" counts customers)."""
+    units = {r.unit for r in quantities}
+    return q.unit == unit and not any(p in units for p in q.per)
+
+
+def _starts(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "If he initially had 36 pieces": what was there first, the others taken from it
+    when the question asks what is left."""
+    starts = [n for n, q in enumerate(quantities) if q.side == 3]
+    if len(starts) != 1 or any(q.side in (1, -1) for q in quantities):
+        return [replace(q, side=0) if q.side == 3 else q for q in quantities]
+    unit = quantities[starts[0]].unit
+    left = any(x.word in ("left", "remain", "remaining", "still", "now") for x in question)
+    return [
+        replace(q, side=1 if n == starts[0] else (-1 if left else 0))
+        if _a_count_of(q, unit, quantities)
+        else q
+        for n, q in enumerate(quantities)
+    ]
+
+
+_START = frozenset(["initially", "originally", "first", "beginning", "start"])
+_WHOLE_BEFORE = frozenset(["total", "then", "now"])
+_WHOLE_AFTER = frozenset(["altogether", "total", "all"])
+
+
+def _is_whole(sentence: Sequence[_Item], i: int, end: int, some_before: bool) -> bool:
+    """A number said to be the whole after an amount left unsaid ("some more arrived,
+    then he had 8"; "a total of 6 bags")."""
+    if not some_before:
+        return False
+    before = [x.word for x in sentence[max(0, i - 4) : i]]
+    after = [x.word for x in sentence[end + 1 : end + 3]]
+    own_some = any(x.word == "some" for x in sentence[:i])
+    return own_some or bool(_WHOLE_BEFORE & set(before)) or bool(_WHOLE_AFTER & set(after))
 
 
 # --- the question ------------------------------------------------------------------------
@@ -387,9 +747,11 @@ def _asked_unit(words: Sequence[str], quantities: Sequence[Quantity]) -> str:
     return ""
 
 
-def _asked(question: Sequence[_Item], quantities: Sequence[Quantity]) -> _Asked:
+def _asked(question: Sequence[_Item], quantities: Sequence[Quantity], named: str = "") -> _Asked:
+    """What the question asks for; `named` is the thing it names, when the story counts it."""
     words = [x.word for x in question]
-    unit = _asked_unit(words, quantities)
+    named_counted = named and any(q.unit == named for q in quantities)
+    unit = named if named_counted else _asked_unit(words, quantities)
     compare = any(w in _COMPARE for w in words) and (
         "than" in words
         or any(w in _COMPARE - {"more", "less", "fewer"} for w in words)
@@ -465,6 +827,8 @@ def _wanted_signs(quantities: Sequence[Quantity], asked: _Asked) -> list[int | N
     (a rate: its sign is its product's)."""
     counts = [k for k, q in enumerate(quantities) if not q.per]
     wanted: list[int | None] = [None if q.per else q.sign for q in quantities]
+    if any(q.side for q in quantities):
+        return [None if q.per else (q.side or q.sign) for q in quantities]
     if asked.compare and counts:
         biggest = max(counts, key=lambda k: quantities[k].value)
         return [
@@ -513,11 +877,14 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 statements = [*told, *statements]
                 quantities = _quantities([*statements, asked_part])
                 break
+    quantities = _relevant(quantities, asked_part)
     quantities += _conversions(asked_part, quantities)
-    if not 2 <= len(quantities) <= MAX_QUANTITIES:
+    derived = len(quantities) == 1 and quantities[0].scaled
+    if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
         raise NotAWordProblem(f"{len(quantities)} numbers")
     quantities = _counted_pers(quantities, asked_part)
-    asked = _asked(asked_part, quantities)
+    focus = _focus(asked_part)
+    asked = _asked(asked_part, quantities, focus.kind.unit if focus.kind else "")
     wanted = _wanted_signs(quantities, asked)
     best: tuple[tuple[int, int, int], _Tree] | None = None
     for order in itertools.permutations(range(len(quantities))):
