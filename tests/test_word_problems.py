@@ -122,6 +122,12 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             29,
         ),
         ("Rita has 9 more shells than Sam. Rita has 24 shells. How many shells does Sam have?", 15),
+        # A rate per the "each" thing, and the verb of a number the question itself gives.
+        (
+            "Each bus in the fleet has 40 seats. Each seat in a bus holds 2 children. How many "
+            "children can ride 3 buses?",
+            240,
+        ),
     ],
 )
 def test_the_question_picks_the_numbers_it_is_about(problem: str, value: int) -> None:

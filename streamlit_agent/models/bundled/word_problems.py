@@ -37,6 +37,7 @@ _SYNONYMS = {
     "centimetre": "cm", "centimeter": "cm", "millilitre": "ml", "milliliter": "ml",
     "litre": "l", "liter": "l", "min": "minute", "hr": "hour", "kilogram": "kg",
     "person": "people", "child": "children", "kid": "children", "pupil": "student",
+    "buse": "bus",
 }  # fmt: skip
 # Plurals in -ies of nouns in -ie, not -y.
 _IE_NOUNS = frozenset(["cookies", "movies", "brownies", "calories", "pies", "ties", "smoothies"])
@@ -249,14 +250,18 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     if len(after) >= 3 and after[0] == "in" and after[1] in ("a", "an", "each", "every"):
         return _singular(after[2])  # "7 days in a week"
     # "each row has 14 chairs", "A crate holds 36 bottles", "and a pie costs 7 dollars":
-    # an "a"/"each" noun before the number, in its clause.
+    # an "a"/"each" noun before the number, in its clause; an "each" one first ("Each
+    # seat in a wheel holds 15 people": per seat).
+    found = ""
     for k in range(i - 1, -1, -1):
         word = sentence[k].word
         if word in ("#", "and", ",", "but", "then"):
             break  # another number or another clause
         if word in ("a", "an", "each", "every") and k + 1 < i and _is_noun(sentence[k + 1].word):
-            return _singular(sentence[k + 1].word)
-    return ""
+            if word in ("each", "every"):
+                return _singular(sentence[k + 1].word)
+            found = found or _singular(sentence[k + 1].word)
+    return found
 
 
 def _container(sentence: Sequence[_Item], i: int, counted: Sequence[Quantity]) -> str:
@@ -581,7 +586,9 @@ def _focus(question: Sequence[_Item]) -> _Focus:
             than = _kind_at(question, k)
     if words[-1:] == ["than"]:
         than = None
-    verbs = frozenset(_verb_stem(w) for w in words) - {""} - _LIGHT_STEMS
+    # The verb of a number given in the question ("can ride 20 wheels") picks nothing.
+    own = {_verb_before(question, k) for k, w in enumerate(words) if w == "#"}
+    verbs = frozenset(_verb_stem(w) for w in words) - {""} - _LIGHT_STEMS - own
     return _Focus(kind, than, verbs)
 
 
