@@ -264,9 +264,9 @@ def _small_model_turn(
             # The grammar's reading, else a word problem's: the call is made with its
             # expression, and the model only words the answer (or the app says what it
             # computed, when it is not sure: see calculation_doubt).
-            reading = read_arithmetic(messages) or (
-                read_word_problem(messages) if name in ("calculator", None) else None
-            )
+            # A word problem may name a clock word ("the second chapter", "in 5 minutes"):
+            # its reading wins over the clock tool too.
+            reading = read_arithmetic(messages) or read_word_problem(messages)
             if reading is not None:
                 call = {
                     "name": "calculator",

@@ -322,8 +322,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 verb = _verb_before(sentence, i)
                 side = -1 if _said_less(sentence, i, end) else 0
                 side = 2 if _is_whole(sentence, i, end, some_seen) else side  # see _wholes
-                near = {x.word for x in sentence[max(0, i - 4) : end + 4]}
-                side = 3 if _START & near and not side else side  # see _starts
+                side = 3 if _said_first(sentence, i, end) and not side else side  # see _starts
                 than = _than_object(sentence, i)
                 found.append(
                     Quantity(
@@ -652,10 +651,14 @@ def _counts_asked(
     if any(a == "each" and not _is_noun(b) for a, b in itertools.pairwise([*words, ""])):
         return lambda q: True  # "does each get": shared by a group the story counted
     shared = {_singular(b) for a, b in itertools.pairwise(words) if a in ("each", "per")}
-    pers = {p for q in quantities for p in q.per}
-    rated = {q.unit for q in quantities if q.per}
-    needed = {unit, ""} | shared | pers | rated
-    return lambda q: q.unit in needed or bool(q.per) or q.scaled
+    counted = {q.unit for q in quantities} | shared
+
+    def rate(q: Quantity) -> bool:  # per something counted: "a book has 2 chapters" is not
+        return any(p in counted for p in q.per)
+
+    pers = {p for q in quantities if rate(q) for p in q.per}
+    needed = {unit, ""} | shared | pers | {q.unit for q in quantities if rate(q)}
+    return lambda q: q.unit in needed or rate(q) or q.scaled
 
 
 def _wholes(quantities: list[Quantity]) -> list[Quantity]:
@@ -699,7 +702,15 @@ def _starts(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quant
     ]
 
 
-_START = frozenset(["initially", "originally", "first", "beginning", "start"])
+def _said_first(sentence: Sequence[_Item], i: int, end: int) -> bool:
+    """ "initially", "originally", "at first", "at the start": not "the first chapter"."""
+    near = [x.word for x in sentence[max(0, i - 4) : end + 4]]
+    skipping = {(a, c) for a, _, c in zip(near, near[1:], near[2:], strict=False)}
+    pairs = set(itertools.pairwise(near)) | skipping  # "at first", "at the start"
+    return bool({"initially", "originally"} & set(near)) or bool(_STARTS & pairs)
+
+
+_STARTS = frozenset([("at", "first"), ("at", "start"), ("in", "beginning"), ("at", "beginning")])
 _WHOLE_BEFORE = frozenset(["total", "then", "now"])
 _WHOLE_AFTER = frozenset(["altogether", "total", "all"])
 
