@@ -3,6 +3,8 @@
 # ruff: noqa: E402 - LangChain and SQLAlchemy are imported below the chat box on purpose.
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from streamlit_agent.config import (
@@ -73,7 +75,7 @@ from streamlit_agent.models.catalog import FIRST_LOOK_S, available_models, pick
 from streamlit_agent.models.providers import choose_model, uses_configured_key
 from streamlit_agent.models.replay import replay_problems
 from streamlit_agent.web import my_data, resources, turn
-from streamlit_agent.web.history import flush_unsaved, issue_thread_id, open_thread
+from streamlit_agent.web.history import choose_branch, flush_unsaved, issue_thread_id, open_thread
 from streamlit_agent.web.ui import chat
 
 asked = st.session_state.pop(ASKING_KEY, None)  # None: nothing was typed since the last run
@@ -168,6 +170,8 @@ actions = chat.ReplyActions(
     save_comment=save_comment,
     prices=settings.prices,
     trace_link=trace_url,
+    branches=conversations.branches(thread_id),
+    on_switch=lambda chosen: choose_branch(settings.history_key, thread_id, conversations, chosen),
 )
 asking = bool(asked) or retry is not None
 latest_buttons = chat.draw_conversation(
@@ -232,7 +236,8 @@ if prompt is not None and prompt.strip():
             record_to=settings.record_dir,
             max_seconds=settings.max_execution_time_s,
         )
-        live.finish(finished, actions)
+        # A new version of a question (Regenerate, Edit & resend) gets its ‹ n / m › now.
+        live.finish(finished, replace(actions, branches=conversations.branches(thread_id)))
         sidebar.usage_total(usage_slot, conversation_usage(history.messages, settings.prices))
 with conversations_box:
     sidebar.conversations_section(conversations, thread_id, history.messages, settings.prices)
