@@ -496,9 +496,11 @@ class ConversationStore:
             if leaf is None:  # never chosen, or deleted: the branch goes on from the newest
                 leaf = self._newest_message(conn, thread_id)
             values: dict[str, Any] = {"updated_at": now}
-            newest = self._insert_new(conn, thread_id, batch, now, leaf, parents or {})
+            newest, forked = self._insert_new(conn, thread_id, batch, now, leaf, parents or {})
             if newest is not None:
                 values["leaf_id"] = newest
+            if forked:
+                values["forked"] = 1
             if not title and first_question.strip():
                 values["title"] = title_from(first_question)
             if model:
@@ -517,8 +519,9 @@ class ConversationStore:
         now: float,
         leaf: str | None,
         parents: Mapping[str, str | None],
-    ) -> str | None:
-        """Insert the messages not stored yet; returns the id of the last one inserted."""
+    ) -> tuple[str | None, bool]:
+        """Insert the messages not stored yet; returns the id of the last one inserted,
+        and whether one of them continues anything but the branch being written (a fork)."""
         wanted = {m.id for m in batch} | {p for m in batch if (p := parents.get(m.id or ""))}
         present = set(
             conn.execute(
@@ -534,7 +537,7 @@ class ConversationStore:
             )
         ).scalar_one()
         calls = tool_calls_by_id(batch)
-        previous, inserted = leaf, None
+        previous, inserted, forked = leaf, None, False
         for message in unique_by_id(batch):
             if message.id in present:
                 previous = message.id
@@ -543,6 +546,7 @@ class ConversationStore:
             # Only a stored message can be a parent: one that never arrived (or a bug)
             # falls back to the branch being written, so nothing ends up unreachable.
             parent = parent if parent is None or parent in present else previous
+            forked = forked or parent != previous
             seq += 1
             row = message_row(thread_id, message, seq, now, parent)
             conn.execute(messages.insert().values(**row))
@@ -550,7 +554,7 @@ class ConversationStore:
                 conn.execute(steps.insert().values(**step_row(thread_id, message, calls, now)))
             present.add(message.id)
             previous = inserted = message.id
-        return inserted
+        return inserted, forked
 
     @staticmethod
     def _newest_message(conn: Connection, thread_id: str) -> str | None:
@@ -896,19 +900,26 @@ class ConversationStore:
         return self._secrets[name]
 
     # --- branches (schema 8, `branches.py`) -------------------------------------
-    def _nodes(self, conn: Connection, owner: str, thread_id: str) -> list[Node]:
-        rows = conn.execute(
+    def _nodes(
+        self, conn: Connection, owner: str, thread_id: str, questions_only: bool = False
+    ) -> list[Node]:
+        query = (
             sa.select(messages.c.id, messages.c.parent_id, messages.c.role)
             .join(conversations, conversations.c.id == messages.c.conversation_id)
             .where(messages.c.conversation_id == thread_id, conversations.c.owner == owner)
             .order_by(messages.c.seq)
-        ).all()
-        return [Node(*row) for row in rows]
+        )
+        if questions_only:
+            query = query.where(messages.c.role == "user")
+        return [Node(*row) for row in conn.execute(query).all()]
 
     def branches(self, owner: str, thread_id: str) -> dict[str, tuple[str, ...]]:
         """Each question that has other versions (Regenerate, Edit & resend): all of
-        them, oldest first ({} for a conversation without any)."""
-        return self._read(lambda conn: sibling_groups(self._nodes(conn, owner, thread_id)))
+        them, oldest first ({} for a conversation without any). Read on every rerun, so
+        only the questions' rows are."""
+        return self._read(
+            lambda conn: sibling_groups(self._nodes(conn, owner, thread_id, questions_only=True))
+        )
 
     def choose_branch(self, owner: str, thread_id: str, message_id: str) -> bool:
         """Show the branch through `message_id`, to its newest message; False when the

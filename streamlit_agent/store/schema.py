@@ -60,6 +60,9 @@ conversations = sa.Table(
     sa.Column("tools", sa.Text),  # JSON {tool name: on?} chosen in the sidebar
     sa.Column("model_choice", sa.Text),  # providers.ModelChoice.key picked in the sidebar
     sa.Column("leaf_id", sa.String(64)),  # schema 8: the branch on screen ends here
+    # Schema 8: 1 once a message was added beside another (the conversation may have
+    # branches); 0 means one straight line, which search need not walk.
+    sa.Column("forked", sa.Integer, nullable=False, default=0, server_default="0"),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False, index=True),
     sa.Index("ix_conversations_owner", "owner", "updated_at"),

@@ -16,6 +16,7 @@ from streamlit_agent.store.migrations import migration
 def add_branches(conn: Connection) -> None:
     conn.execute(sa.text("ALTER TABLE messages ADD COLUMN parent_id VARCHAR(64)"))
     conn.execute(sa.text("ALTER TABLE conversations ADD COLUMN leaf_id VARCHAR(64)"))
+    conn.execute(sa.text("ALTER TABLE conversations ADD COLUMN forked INTEGER NOT NULL DEFAULT 0"))
     # Correlated subqueries on the (conversation_id, seq) index: the same SQL on SQLite
     # and PostgreSQL, one pass over the rows.
     conn.execute(
