@@ -8,7 +8,7 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_support import ask, start, texts, thread_of
+from tests.apptest_support import ask, start, step_labels, texts, thread_of
 from tests.scripted_openai import Reply
 
 TOPIC = "Name a colour"
@@ -79,3 +79,16 @@ def test_edit_and_resend_keeps_the_old_question_and_answer(app_env) -> None:
     assert position(at) == ["2 / 2"]
     buttons(at, "branch-back-")[0].click().run()
     assert texts(at)[0] == "My name is Ada" and "Nice to meet you, Ada!" in texts(at)[1]
+
+
+def test_steps_stay_with_their_answer_on_every_branch(app_env) -> None:
+    at = ask(start(), "What is 6 * 7?")
+    edit = next(t for t in at.text_area if t.key and t.key.startswith("edit-"))
+    edit.set_value("What is 5 * 5?")
+    buttons(at, "resend-")[0].click().run()
+    at.run()
+    assert [label.split(" · ")[0] for label in step_labels(at)] == ["🛠️ calculator: 5 * 5"]
+    assert "The calculator returned: 25." in texts(at)[1]
+    buttons(at, "branch-back-")[0].click().run()
+    assert [label.split(" · ")[0] for label in step_labels(at)] == ["🛠️ calculator: 6 * 7"]
+    assert "The calculator returned: 42." in texts(at)[1]
