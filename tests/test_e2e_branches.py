@@ -4,7 +4,9 @@ the model's next request holds only the branch on screen."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,6 +52,16 @@ def test_versions_of_a_turn_are_kept_switched_and_followed(
     texts = chat_messages(page)
     assert len(texts) == 2 and FIRST in texts[1] and SECOND not in " ".join(texts)
     assert position(page) == "1 / 2"
+
+    # The JSON export holds the branch on screen, and every branch beside it.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export JSON").click()
+    document = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert [t["answer"] for t in document["turns"]] == [FIRST]
+    every = [m["data"]["content"] for m in document["branches"]["messages"]]
+    assert every == ["Name a colour", FIRST, "Name a colour", SECOND]
+    parents = [m["parent_id"] for m in document["branches"]["messages"]]
+    assert parents[0] is None and parents[2] is None
 
     scripted_model.reset()
     send_chat(page, "echo history")
