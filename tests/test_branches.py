@@ -383,3 +383,45 @@ def test_messages_kept_in_working_memory_reach_the_store_on_their_branch(make_st
     Conversations(store, OWNER).save_or_raise("t", waiting, None, parents)
     assert [m.id for m in store.load_messages(OWNER, "t")] == [m.id for m in again]
     assert store.branches(OWNER, "t")[first[0].id] == (first[0].id, again[0].id)
+
+
+# --- the page's side: parents noted in working memory ------------------------------------
+
+
+def test_the_page_notes_each_parent_and_an_outage_keeps_them(tmp_path: Path) -> None:
+    """A turn with tool calls, then a Regenerate written while the store is down: once
+    it is back, the new version sits beside the old one, each step under its answer."""
+    import streamlit as streamlit_state
+
+    from streamlit_agent.web.history import DurableChatHistory, TurnWriter, flush_unsaved
+    from streamlit_agent.web.page_state import PARENTS_KEY
+    from tests.test_turn_writer import _tool_round
+
+    store = ConversationStore(f"sqlite:///{tmp_path / 'c.db'}")
+    up, down = Conversations(store, OWNER), Conversations(None, OWNER)
+    thread = store.create_thread(OWNER)
+    history = DurableChatHistory(f"h-{tmp_path.name}", thread, up)
+    history.clear()
+
+    def turn(n: int) -> list[str]:
+        question = HumanMessage(f"question {n}", id=f"q{n}")
+        writer = TurnWriter(history, question)
+        writer.start()
+        writer.checkpoint(_tool_round(n))
+        writer.add_messages([question, *_tool_round(n), AIMessage(f"answer {n}", id=f"a{n}")])
+        return [f"q{n}", f"ask{n}", f"res{n}", f"a{n}"]
+
+    first = turn(1)
+    history.branch_before("q1")  # Regenerate
+    history.conversations = down
+    second = turn(2)
+    assert [m.id for m in history.messages] == second  # the model's history: this branch
+    assert [m.id for m in store.load_messages(OWNER, thread)] == first  # nothing stored yet
+    assert flush_unsaved(up)
+    assert [m.id for m in store.load_messages(OWNER, thread)] == second
+    assert store.branches(OWNER, thread) == {"q1": ("q1", "q2"), "q2": ("q1", "q2")}
+    parents = {m.id: p for p, m in store.message_tree(OWNER, thread)}
+    for chain in (first, second):
+        assert [parents[m] for m in chain] == [None, *chain[:-1]]
+    assert not set(first + second) & set(streamlit_state.session_state.get(PARENTS_KEY, {}))
+    store.close()

@@ -176,6 +176,13 @@ class TurnWriter(BaseChatMessageHistory):
         messages = ensure_ids(messages)
         self.history.remember(messages)
         self.history.persist(self._unwritten(messages))
+        # Remembering noted a parent for the checkpointed messages too: where they are
+        # stored already, the note is stale (a message waiting keeps its own).
+        waiting = {m.id for _, m in st.session_state.get(UNSAVED_KEY, [])}
+        parents = st.session_state.get(PARENTS_KEY, {})
+        for message in messages:
+            if message.id not in waiting:
+                parents.pop(message.id or "", None)
 
     def clear(self) -> None:
         raise NotImplementedError("a turn's messages are never cleared")
