@@ -28,9 +28,11 @@ def position(page: Any) -> str:
 
 
 def test_versions_of_a_turn_are_kept_switched_and_followed(
-    page: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI
+    page: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI, tmp_path
 ) -> None:
-    open_app(page, app_factory(model_env(scripted_model)))
+    env = model_env(scripted_model, STREAMLIT_AGENT_DB_URL=f"sqlite:///{tmp_path / 'c.db'}")
+    app = app_factory(env)
+    open_app(page, app)
     scripted_model.enqueue(Reply.text(FIRST))
     send_chat(page, "Name a colour")
     assert FIRST in chat_messages(page)[1]
@@ -48,6 +50,16 @@ def test_versions_of_a_turn_are_kept_switched_and_followed(
     assert position(page) == "1 / 2"
 
     page.reload()
+    wait_for_app(page)
+    texts = chat_messages(page)
+    assert len(texts) == 2 and FIRST in texts[1] and SECOND not in " ".join(texts)
+    assert position(page) == "1 / 2"
+
+    # A restart of the server too: the choice is in the store.
+    url = page.url
+    app.kill()
+    app_factory(env, port=app.port)
+    page.goto(url)
     wait_for_app(page)
     texts = chat_messages(page)
     assert len(texts) == 2 and FIRST in texts[1] and SECOND not in " ".join(texts)
