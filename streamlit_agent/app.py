@@ -75,7 +75,7 @@ from streamlit_agent.models.catalog import FIRST_LOOK_S, available_models, pick
 from streamlit_agent.models.providers import choose_model, uses_configured_key
 from streamlit_agent.models.replay import replay_problems
 from streamlit_agent.web import my_data, resources, turn
-from streamlit_agent.web.history import choose_branch, flush_unsaved, issue_thread_id, open_thread
+from streamlit_agent.web.history import flush_unsaved, issue_thread_id, open_thread
 from streamlit_agent.web.ui import chat
 
 asked = st.session_state.pop(ASKING_KEY, None)  # None: nothing was typed since the last run
@@ -171,7 +171,9 @@ actions = chat.ReplyActions(
     prices=settings.prices,
     trace_link=trace_url,
     branches=conversations.branches(thread_id),
-    on_switch=lambda chosen: choose_branch(settings.history_key, thread_id, conversations, chosen),
+    on_switch=lambda chosen: turn.choose_branch(
+        settings.history_key, thread_id, conversations, chosen
+    ),
 )
 asking = bool(asked) or retry is not None
 latest_buttons = chat.draw_conversation(

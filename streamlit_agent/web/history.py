@@ -243,7 +243,7 @@ def open_thread(key: str, thread_id: str, conversations: Conversations) -> None:
     st.session_state[UNREADABLE_KEY] = loaded.unreadable
 
 
-def choose_branch(key: str, thread_id: str, conversations: Conversations, message_id: str) -> None:
+def show_branch(key: str, thread_id: str, conversations: Conversations, message_id: str) -> None:
     """The ‹ n / m › switch: show the branch through `message_id` (to its newest message).
     Working memory is loaded again by the next run (`open_thread`), so the model gets the
     branch on screen; if the store cannot answer, the page stays as it was."""

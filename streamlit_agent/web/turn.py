@@ -40,7 +40,8 @@ from streamlit_agent.conversation.steps import (
     reasoning_of,
 )
 from streamlit_agent.models.replay import RunRecorder
-from streamlit_agent.web.history import DurableChatHistory, TurnWriter
+from streamlit_agent.store.owned import Conversations
+from streamlit_agent.web.history import DurableChatHistory, TurnWriter, show_branch
 from streamlit_agent.web.page_context import on_this_page
 from streamlit_agent.web.page_state import (
     ACTIVE_RUN_KEY,
@@ -168,6 +169,13 @@ def decide(thread_id: str, key: str, approved: bool) -> None:
         "message_id": pending["message_id"],
         "thread_id": thread_id,
     }
+
+
+def choose_branch(key: str, thread_id: str, conversations: Conversations, message_id: str) -> None:
+    """‹ or › clicked: a run still answering is ended and stored first (on the branch it
+    was asked on), then the branch through `message_id` is shown."""
+    settle_previous_run()
+    show_branch(key, thread_id, conversations, message_id)
 
 
 def forget_pending_approval(thread_id: str) -> None:
