@@ -236,8 +236,10 @@ def test_regenerate_keeps_the_earlier_version_and_switching_shows_it(make_store)
     assert ids() == [m.id for m in first + again]
     versions = (second[0].id, again[0].id)
     assert store.branches(OWNER, "t") == {v: versions for v in versions}
+    assert [h.message_id for h in store.search(OWNER, "really")] == [again[0].id]
     assert store.choose_branch(OWNER, "t", second[0].id)
     assert ids() == [m.id for m in first + second]
+    assert store.search(OWNER, "really") == []  # a fork mid-conversation: off screen
     # A new store object (a restart) shows the branch chosen last.
     assert [m.id for m in make_store().load_messages(OWNER, "t")] == ids()
     # Steps stay with their answer on every branch.
