@@ -3,6 +3,8 @@
 # ruff: noqa: E402 - LangChain and SQLAlchemy are imported below the chat box on purpose.
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from streamlit_agent.config import (
@@ -168,6 +170,10 @@ actions = chat.ReplyActions(
     save_comment=save_comment,
     prices=settings.prices,
     trace_link=trace_url,
+    branches=conversations.branches(thread_id),
+    on_switch=lambda chosen: turn.choose_branch(
+        settings.history_key, thread_id, conversations, chosen
+    ),
 )
 asking = bool(asked) or retry is not None
 latest_buttons = chat.draw_conversation(
@@ -232,7 +238,8 @@ if prompt is not None and prompt.strip():
             record_to=settings.record_dir,
             max_seconds=settings.max_execution_time_s,
         )
-        live.finish(finished, actions)
+        # A new version of a question (Regenerate, Edit & resend) gets its ‹ n / m › now.
+        live.finish(finished, replace(actions, branches=conversations.branches(thread_id)))
         sidebar.usage_total(usage_slot, conversation_usage(history.messages, settings.prices))
 with conversations_box:
     sidebar.conversations_section(conversations, thread_id, history.messages, settings.prices)

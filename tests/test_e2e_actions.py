@@ -59,7 +59,7 @@ def stored_questions(db: Path) -> list[str]:
         return [r[0] for r in conn.execute("SELECT content FROM messages WHERE role='user'")]
 
 
-def test_regenerate_and_edit_and_resend_replace_the_latest_turn(
+def test_regenerate_and_edit_and_resend_branch_off_the_latest_turn(
     page: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI, tmp_path
 ) -> None:
     app = app_factory(model_env(scripted_model))
@@ -75,12 +75,13 @@ def test_regenerate_and_edit_and_resend_replace_the_latest_turn(
     click_and_settle(page, page.get_by_role("button", name="🔄 Regenerate"))
     kept = [("user", "My name is Ada"), ("assistant", "Nice to meet you, Ada!")]
     first = scripted_model.requests[0]
-    # The model is asked again with exactly the kept turns: the replaced step and answer are gone.
+    # The model is asked again with exactly the turns before it: the earlier version of the
+    # turn is kept in the store (a branch), not sent.
     assert conversation_sent(first) == [*kept, ("user", "What is 6 * 7?")]
     texts = chat_messages(page)
     assert len(texts) == 4, texts
     assert texts[3].count("calculator: 6 * 7") == 1 and "The calculator returned: 42." in texts[3]
-    assert stored_questions(db) == ["My name is Ada", "What is 6 * 7?"]
+    assert stored_questions(db) == ["My name is Ada", "What is 6 * 7?", "What is 6 * 7?"]
 
     scripted_model.reset()
     page.get_by_role("button", name="✏️ Edit & resend").click()
@@ -93,7 +94,7 @@ def test_regenerate_and_edit_and_resend_replace_the_latest_turn(
     assert "What is 5 * 5?" in texts[2] and "The calculator returned: 25." in texts[3]
     assert "6 * 7" not in " ".join(texts)
 
-    # After a reload the next request holds the kept turns and nothing of the replaced ones.
+    # After a reload the next request holds the branch on screen and nothing of the others.
     page.reload()
     wait_for_app(page)
     assert "6 * 7" not in " ".join(chat_messages(page))
@@ -104,7 +105,12 @@ def test_regenerate_and_edit_and_resend_replace_the_latest_turn(
     roles = ["user", "assistant", "user", "assistant", "tool", "assistant", "user"]
     assert [role for role, _ in sent] == roles
     assert all("6 * 7" not in text for _, text in sent)
-    assert stored_questions(db) == ["My name is Ada", "What is 5 * 5?", "echo history"]
+    assert stored_questions(db) == [
+        "My name is Ada",
+        *["What is 6 * 7?"] * 2,
+        "What is 5 * 5?",
+        "echo history",
+    ]
 
 
 def test_edit_and_resend_refuses_an_empty_question_and_keeps_the_turn(

@@ -191,8 +191,8 @@ def test_exports_carry_meter_feedback_and_the_replacement_policy(tmp_path: Path)
     notes = AnswerNotes(store.feedback_for(OWNER, "t"), store.feedback_comments(OWNER, "t"), PRICES)
 
     document = json.loads(export_json(thread, messages, notes))
-    assert document["version"] == 2
-    assert document["conversation"]["replaced_answers"] == "deleted"
+    assert document["version"] == 3
+    assert document["conversation"]["replaced_answers"] == "kept as branches"
     turn = document["turns"][0]
     cost = round((1200 * 0.15 + 300 * 0.6) / 1e6, 6)
     assert turn["meter"] == {"input_tokens": 1200, "output_tokens": 300, "cost_usd": cost}
@@ -204,7 +204,7 @@ def test_exports_carry_meter_feedback_and_the_replacement_policy(tmp_path: Path)
     text = export_markdown(thread, messages, notes)
     assert "_Tokens: 1,200 in · 300 out tokens · ≈ $0.0004_" in text
     assert "Feedback: 👎\n\n````\nIt forgot the ```units```\n````" in text
-    assert "Replaced answers (Regenerate, Edit & resend) are deleted" in text
+    assert "other versions (Regenerate, Edit & resend) are in\n  the JSON export" in text
     store.close()
 
 

@@ -1,7 +1,10 @@
 """Conversation exports (Markdown for people, JSON for programs), steps included.
 
-An export holds what the store holds: an answer replaced by Regenerate or by Edit &
-resend is deleted with its steps (README "Regenerate and edit"), so it is in no export.
+An export follows the branch on screen: Regenerate and Edit & resend keep the earlier
+version of a turn as a branch beside the new one (store/branches.py), and `turns` and
+`messages` are the branch chosen with ‹ n / m ›. The JSON exports also hold every branch
+(`branches`: each stored message with the id of the message it continues), so nothing
+kept is left out of them; the Markdown transcript is the branch on screen.
 Each answer carries its token use (summed over the run's model calls), its estimated
 cost when the model has a known price, and its feedback with any comment.
 
@@ -34,10 +37,12 @@ from streamlit_agent.safety.plain_text import message_text, printable
 from streamlit_agent.safety.redact import scrub
 from streamlit_agent.store.database import OwnerData, ThreadSummary
 
-EXPORT_FORMAT_VERSION = 2  # 2: per-answer meter and feedback, conversation totals
+# 2: per-answer meter and feedback, conversation totals; 3: replaced answers are kept
+# as branches (`branches`), no longer deleted.
+EXPORT_FORMAT_VERSION = 3
 # The whole-account document; a new section keeps the version, a changed one raises it.
 EVERYTHING_FORMAT_VERSION = 1
-REPLACED_ANSWERS = "deleted"  # what Regenerate and Edit & resend do to the answer they replace
+REPLACED_ANSWERS = "kept as branches"  # what Regenerate and Edit & resend do to the earlier one
 THUMBS = {1: "👍", 0: "👎"}
 
 
@@ -92,14 +97,27 @@ def _turn_dict(turn: Turn, notes: AnswerNotes) -> dict[str, Any]:
     }
 
 
+def _branches(
+    messages: Sequence[BaseMessage], tree: Sequence[tuple[str | None, BaseMessage]]
+) -> dict[str, Any]:
+    """Every stored message of every branch, in the order stored, each a LangChain message
+    dict with `parent_id` (the message it continues; null for a first question) beside."""
+    return {
+        "on_screen_leaf": messages[-1].id if messages else None,
+        "messages": [{"parent_id": parent, **message_to_dict(m)} for parent, m in tree],
+    }
+
+
 def conversation_document(
     thread: ThreadSummary | None,
     messages: Sequence[BaseMessage],
     notes: AnswerNotes | None = None,
+    tree: Sequence[tuple[str | None, BaseMessage]] | None = None,
 ) -> dict[str, Any]:
-    """Every message (as LangChain message dicts, re-loadable) plus a per-turn summary."""
+    """The branch on screen's messages (as LangChain message dicts, re-loadable) plus a
+    per-turn summary; with `tree`, every branch too (`branches`)."""
     notes = notes or AnswerNotes()
-    return {
+    document = {
         "format": "streamlit-agent-conversation",
         "version": EXPORT_FORMAT_VERSION,
         "conversation": {
@@ -114,6 +132,9 @@ def conversation_document(
         "turns": [_turn_dict(turn, notes) for turn in group_turns(list(messages))],
         "messages": [message_to_dict(m) for m in messages],
     }
+    if tree is not None:
+        document["branches"] = _branches(messages, tree)
+    return document
 
 
 def _dumps(document: Any) -> str:
@@ -125,9 +146,10 @@ def export_json(
     thread: ThreadSummary | None,
     messages: Sequence[BaseMessage],
     notes: AnswerNotes | None = None,
+    tree: Sequence[tuple[str | None, BaseMessage]] | None = None,
 ) -> str:
     """The conversation's document (`conversation_document`) as JSON text."""
-    return _dumps(conversation_document(thread, messages, notes))
+    return _dumps(conversation_document(thread, messages, notes, tree))
 
 
 def _scrubbed(value: Any) -> Any:
@@ -149,6 +171,7 @@ def export_everything(data: OwnerData, owner: str, prices: Prices = ()) -> str:
                 stored.thread,
                 stored.messages,
                 AnswerNotes(stored.feedback, stored.comments, prices),
+                stored.tree,
             ),
             "tool_choice": stored.tool_choice,
             "model_choice": stored.model_choice,
@@ -236,7 +259,8 @@ def export_markdown(
             lines += [f"- Model: {_line(thread.model)}"]
         lines += [f"- Exported: {_when(time.time())}"]
         lines += [f"- Tokens: {describe(conversation_usage(messages, notes.prices))}"]
-        lines += ["- Replaced answers (Regenerate, Edit & resend) are deleted, so not here.", ""]
+        lines += ["- The branch on screen; other versions (Regenerate, Edit & resend) are in"]
+        lines += ["  the JSON export.", ""]
     for number, turn in enumerate(group_turns(list(messages)), start=1):
         question = message_text(turn.user.content) if turn.user else ""
         lines += [f"## {number}. Question", "", markdown_text(question), ""]

@@ -20,8 +20,8 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
 
@@ -42,6 +42,7 @@ from streamlit_agent.config import (
 )
 from streamlit_agent.safety.plain_text import message_text, storable
 from streamlit_agent.safety.redact import redact_url, scrub, url_password
+from streamlit_agent.store.branches import Node, active_path, newest_leaf_under, sibling_groups
 from streamlit_agent.store.migrations import FRESH_EXTRAS, MIGRATIONS, SCHEMA_VERSION
 from streamlit_agent.store.schema import (
     LEGACY_OWNER,
@@ -124,6 +125,9 @@ class StoredConversation:
     comments: dict[str, str]
     tool_choice: dict[str, bool]
     model_choice: str | None
+    # Every stored message, every branch (`messages` is the branch on screen), in
+    # storage order, each with the id of the message it continues.
+    tree: list[tuple[str | None, BaseMessage]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,21 @@ class DeletedCounts:
     steps: int = 0
     feedback: int = 0
     usage: int = 0
+
+
+def _read_tree(
+    rows: Sequence[tuple[Node, str]], leaf: str | None
+) -> tuple[LoadedMessages, list[tuple[str | None, BaseMessage]]]:
+    """The branch on screen, and every message with its parent, from stored rows."""
+    path = set(active_path([node for node, _ in rows], leaf))
+    on_path, tree = LoadedMessages(), []
+    for node, payload in rows:
+        parsed = LoadedMessages.parse([payload])
+        on_path.unreadable += parsed.unreadable
+        tree += [(node.parent, message) for message in parsed]
+        if node.id in path:
+            on_path.extend(parsed)
+    return on_path, tree
 
 
 def new_thread_id() -> str:
@@ -439,11 +458,20 @@ class ConversationStore:
 
     # --- messages ---------------------------------------------------------
     def save_messages(
-        self, owner: str, thread_id: str, batch: Sequence[BaseMessage], *, model: str | None = None
+        self,
+        owner: str,
+        thread_id: str,
+        batch: Sequence[BaseMessage],
+        *,
+        model: str | None = None,
+        parents: Mapping[str, str | None] | None = None,
     ) -> None:
         """Store `batch` in order, in one transaction; ids already stored are left as they are.
 
         A new `thread_id` becomes the owner's conversation; someone else's is refused.
+        Each new message continues its entry in `parents` (None: a new first question)
+        when that message is stored, else the one before it in `batch`, else the
+        conversation's leaf; the last new message becomes the leaf (`branches.py`).
         """
         if not batch:
             return
@@ -458,12 +486,21 @@ class ConversationStore:
             now = time.time()
             self._claim(conn, owner, thread_id, title_from(first_question), model)
             # Serialise writers of one conversation so sequence numbers never collide.
-            lock = sa.select(conversations.c.title).where(conversations.c.id == thread_id)
+            lock = sa.select(conversations.c.title, conversations.c.leaf_id).where(
+                conversations.c.id == thread_id
+            )
             if self.engine.dialect.name == "postgresql":
                 lock = lock.with_for_update()
-            title = conn.execute(lock).scalar() or ""
-            self._insert_new(conn, thread_id, batch, now)
+            title, leaf = conn.execute(lock).one()
+            title = title or ""
+            if leaf is None:  # never chosen, or deleted: the branch goes on from the newest
+                leaf = self._newest_message(conn, thread_id)
             values: dict[str, Any] = {"updated_at": now}
+            newest, forked = self._insert_new(conn, thread_id, batch, now, leaf, parents or {})
+            if newest is not None:
+                values["leaf_id"] = newest
+            if forked:
+                values["forked"] = 1
             if not title and first_question.strip():
                 values["title"] = title_from(first_question)
             if model:
@@ -476,13 +513,21 @@ class ConversationStore:
 
     @staticmethod
     def _insert_new(
-        conn: Connection, thread_id: str, batch: Sequence[BaseMessage], now: float
-    ) -> None:
+        conn: Connection,
+        thread_id: str,
+        batch: Sequence[BaseMessage],
+        now: float,
+        leaf: str | None,
+        parents: Mapping[str, str | None],
+    ) -> tuple[str | None, bool]:
+        """Insert the messages not stored yet; returns the id of the last one inserted,
+        and whether one of them continues anything but the branch being written (a fork)."""
+        wanted = {m.id for m in batch} | {p for m in batch if (p := parents.get(m.id or ""))}
         present = set(
             conn.execute(
                 sa.select(messages.c.id).where(
                     messages.c.conversation_id == thread_id,
-                    messages.c.id.in_([m.id for m in batch]),
+                    messages.c.id.in_(list(wanted)),
                 )
             ).scalars()
         )
@@ -492,26 +537,52 @@ class ConversationStore:
             )
         ).scalar_one()
         calls = tool_calls_by_id(batch)
+        previous, inserted, forked = leaf, None, False
         for message in unique_by_id(batch):
             if message.id in present:
+                previous = message.id
                 continue
+            parent = parents.get(message.id or "", previous)
+            # Only a stored message can be a parent: one that never arrived (or a bug)
+            # falls back to the branch being written, so nothing ends up unreachable.
+            parent = parent if parent is None or parent in present else previous
+            forked = forked or parent != previous
             seq += 1
-            conn.execute(messages.insert().values(**message_row(thread_id, message, seq, now)))
+            row = message_row(thread_id, message, seq, now, parent)
+            conn.execute(messages.insert().values(**row))
             if isinstance(message, ToolMessage):
                 conn.execute(steps.insert().values(**step_row(thread_id, message, calls, now)))
+            present.add(message.id)
+            previous = inserted = message.id
+        return inserted, forked
+
+    @staticmethod
+    def _newest_message(conn: Connection, thread_id: str) -> str | None:
+        return conn.execute(
+            sa.select(messages.c.id)
+            .where(messages.c.conversation_id == thread_id)
+            .order_by(messages.c.seq.desc())
+            .limit(1)
+        ).scalar()
 
     def load_messages(self, owner: str, thread_id: str) -> LoadedMessages:
-        """The conversation in order; a row that cannot be read is skipped and counted."""
+        """The branch on screen (root to the chosen leaf) in order; a row that cannot be
+        read is skipped and counted."""
 
         def work(conn: Connection) -> list[str]:
-            return list(
-                conn.execute(
-                    sa.select(messages.c.payload)
-                    .join(conversations, conversations.c.id == messages.c.conversation_id)
-                    .where(messages.c.conversation_id == thread_id, conversations.c.owner == owner)
-                    .order_by(messages.c.seq)
-                ).scalars()
-            )
+            leaf = conn.execute(
+                sa.select(conversations.c.leaf_id).where(
+                    conversations.c.id == thread_id, conversations.c.owner == owner
+                )
+            ).scalar()
+            rows = conn.execute(
+                sa.select(messages.c.id, messages.c.parent_id, messages.c.role, messages.c.payload)
+                .join(conversations, conversations.c.id == messages.c.conversation_id)
+                .where(messages.c.conversation_id == thread_id, conversations.c.owner == owner)
+                .order_by(messages.c.seq)
+            ).all()
+            payloads = {row.id: row.payload for row in rows}
+            return [payloads[i] for i in active_path([Node(*row[:3]) for row in rows], leaf)]
 
         return LoadedMessages.parse(self._read(work))
 
@@ -531,6 +602,12 @@ class ConversationStore:
                 messages.delete().where(
                     messages.c.conversation_id == thread_id, messages.c.id.in_(ids)
                 )
+            )
+            # A deleted leaf is forgotten: the newest message left ends the branch shown.
+            conn.execute(
+                conversations.update()
+                .where(conversations.c.id == thread_id, conversations.c.leaf_id.in_(ids))
+                .values(leaf_id=None)
             )
 
         self._run(work)
@@ -644,6 +721,7 @@ class ConversationStore:
                 sa.func.coalesce(sa.func.sum(sa.func.length(messages.c.payload)), 0),
                 conversations.c.tools,
                 conversations.c.model_choice,
+                conversations.c.leaf_id,
             )
             .select_from(conversations.outerjoin(messages))
             .where(conversations.c.owner == owner)
@@ -660,15 +738,17 @@ class ConversationStore:
         found = self._messages_of(conn, [row[0] for row in chosen])
         stored = []
         for row in chosen:
-            payloads, feedback, comments = found.get(row[0], ([], {}, {}))
+            rows, feedback, comments = found.get(row[0], ([], {}, {}))
+            on_path, tree = _read_tree(rows, row[9])
             stored.append(
                 StoredConversation(
                     thread=ThreadSummary(*row[:6]),
-                    messages=LoadedMessages.parse(payloads),
+                    messages=on_path,
                     feedback=feedback,
                     comments=comments,
                     tool_choice=_toggles(row[7]),
                     model_choice=row[8],
+                    tree=tree,
                 )
             )
         return stored, len(sizes) - len(chosen)
@@ -695,16 +775,19 @@ class ConversationStore:
     @staticmethod
     def _messages_of(
         conn: Connection, thread_ids: list[str]
-    ) -> dict[str, tuple[list[str], dict[str, int], dict[str, str]]]:
-        """Payloads in order, feedback and comments, by conversation; the caller has
-        checked that every id in `thread_ids` is the owner's."""
-        found: dict[str, tuple[list[str], dict[str, int], dict[str, str]]] = {}
+    ) -> dict[str, tuple[list[tuple[Node, str]], dict[str, int], dict[str, str]]]:
+        """(tree node, payload) of every message in storage order, feedback and comments,
+        by conversation; the caller has checked that every id in `thread_ids` is the
+        owner's."""
+        found: dict[str, tuple[list[tuple[Node, str]], dict[str, int], dict[str, str]]] = {}
         # In chunks: a bound parameter per id, and SQLite allows a limited number.
         for start in range(0, len(thread_ids), 500):
             rows = conn.execute(
                 sa.select(
                     messages.c.conversation_id,
                     messages.c.id,
+                    messages.c.parent_id,
+                    messages.c.role,
                     messages.c.payload,
                     messages.c.feedback,
                     messages.c.feedback_comment,
@@ -714,7 +797,7 @@ class ConversationStore:
             )
             for row in rows:
                 payloads, feedback, comments = found.setdefault(row[0], ([], {}, {}))
-                payloads.append(row.payload)
+                payloads.append((Node(row.id, row.parent_id, row.role), row.payload))
                 if row.feedback is not None:
                     feedback[row.id] = row.feedback
                     if row.feedback_comment:
@@ -815,3 +898,58 @@ class ConversationStore:
 
         self._secrets[name] = self._run(work)
         return self._secrets[name]
+
+    # --- branches (schema 8, `branches.py`) -------------------------------------
+    def _nodes(
+        self, conn: Connection, owner: str, thread_id: str, questions_only: bool = False
+    ) -> list[Node]:
+        query = (
+            sa.select(messages.c.id, messages.c.parent_id, messages.c.role)
+            .join(conversations, conversations.c.id == messages.c.conversation_id)
+            .where(messages.c.conversation_id == thread_id, conversations.c.owner == owner)
+            .order_by(messages.c.seq)
+        )
+        if questions_only:
+            query = query.where(messages.c.role == "user")
+        return [Node(*row) for row in conn.execute(query).all()]
+
+    def branches(self, owner: str, thread_id: str) -> dict[str, tuple[str, ...]]:
+        """Each question that has other versions (Regenerate, Edit & resend): all of
+        them, oldest first ({} for a conversation without any). Read on every rerun, so
+        only the questions' rows are."""
+        return self._read(
+            lambda conn: sibling_groups(self._nodes(conn, owner, thread_id, questions_only=True))
+        )
+
+    def choose_branch(self, owner: str, thread_id: str, message_id: str) -> bool:
+        """Show the branch through `message_id`, to its newest message; False when the
+        conversation has no such message (then nothing changes)."""
+
+        def work(conn: Connection) -> bool:
+            self._require(conn, owner, thread_id)
+            nodes = self._nodes(conn, owner, thread_id)
+            if all(node.id != message_id for node in nodes):
+                return False
+            conn.execute(
+                conversations.update()
+                .where(conversations.c.id == thread_id)
+                .values(leaf_id=newest_leaf_under(nodes, message_id))
+            )
+            return True
+
+        return self._run(work)
+
+    def message_tree(self, owner: str, thread_id: str) -> list[tuple[str | None, BaseMessage]]:
+        """Every message of every branch, in storage order, each with the id of the
+        message it continues (for exports)."""
+
+        def work(conn: Connection) -> list[tuple[Node, str]]:
+            rows = conn.execute(
+                sa.select(messages.c.id, messages.c.parent_id, messages.c.role, messages.c.payload)
+                .join(conversations, conversations.c.id == messages.c.conversation_id)
+                .where(messages.c.conversation_id == thread_id, conversations.c.owner == owner)
+                .order_by(messages.c.seq)
+            ).all()
+            return [(Node(*row[:3]), row.payload) for row in rows]
+
+        return _read_tree(self._read(work), None)[1]

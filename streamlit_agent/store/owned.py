@@ -9,7 +9,7 @@ answers a default, while a programming error is raised like any other.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TypeVar
 
 from langchain_core.messages import BaseMessage
@@ -137,9 +137,6 @@ class Conversations:
             None, lambda s: s.delete_all(self.owner, keep_usage_since=keep_usage_since)
         )
 
-    def remove_messages(self, thread_id: str, ids: Iterable[str]) -> None:
-        self._guarded(None, lambda s: s.delete_messages(self.owner, thread_id, list(ids)))
-
     def record_usage(self, kind: str, amount: int = 1, also_under: Sequence[str] = ()) -> None:
         """Also under shared counter keys (limits.py), in the same write."""
         self._guarded(None, lambda s: s.record_usage(self.owner, kind, amount, also_under))
@@ -148,13 +145,18 @@ class Conversations:
         return self._guarded(None, lambda s: s.usage_since(self.owner, kind, since))
 
     def save_or_raise(
-        self, thread_id: str, batch: Sequence[BaseMessage], model: str | None
+        self,
+        thread_id: str,
+        batch: Sequence[BaseMessage],
+        model: str | None,
+        parents: Mapping[str, str | None] | None = None,
     ) -> None:
         """The one unguarded write: the caller decides what a failure means (StoreError,
-        or ConnectionError while there is no store)."""
+        or ConnectionError while there is no store). `parents`: the message each one
+        continues, where known (`ConversationStore.save_messages`)."""
         if self.store is None:
             raise ConnectionError(PUBLIC_PROBLEM)
-        self.store.save_messages(self.owner, thread_id, batch, model=model)
+        self.store.save_messages(self.owner, thread_id, batch, model=model, parents=parents)
 
     def may_open(self, thread_id: str) -> bool | None:
         """True for the owner's conversation (or one this session made), False for any
@@ -168,3 +170,15 @@ class Conversations:
         except StoreError as exc:
             self.note_problem(exc)
             return None
+
+    def branches(self, thread_id: str) -> dict[str, tuple[str, ...]]:
+        """Each question with other versions: all of them, oldest first."""
+        return self._guarded({}, lambda s: s.branches(self.owner, thread_id))
+
+    def choose_branch(self, thread_id: str, message_id: str) -> bool:
+        """Show the branch through `message_id`; False when it could not be chosen."""
+        return self._guarded(False, lambda s: s.choose_branch(self.owner, thread_id, message_id))
+
+    def message_tree(self, thread_id: str) -> list[tuple[str | None, BaseMessage]]:
+        """Every message of every branch with its parent's id, for exports."""
+        return self._guarded([], lambda s: s.message_tree(self.owner, thread_id))

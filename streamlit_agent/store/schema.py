@@ -9,6 +9,8 @@
   from the messages so the data can be queried without parsing payloads.
 - `usage`: per-owner events (messages sent, tokens spent) for limits that hold across
   several app instances.
+- Branches (schema 8): each message's `parent_id` and each conversation's `leaf_id`
+  make a tree of versions (Regenerate, Edit & resend); see `branches.py`.
 - `server_secrets` (schema 6): keys this server signs with (the anonymous identity
   cookie), made once by whichever instance asks first and shared by all of them.
 - `schema_version`: applied migrations (`migrations/`); a database written by a newer
@@ -57,6 +59,10 @@ conversations = sa.Table(
     sa.Column("model", sa.Text),
     sa.Column("tools", sa.Text),  # JSON {tool name: on?} chosen in the sidebar
     sa.Column("model_choice", sa.Text),  # providers.ModelChoice.key picked in the sidebar
+    sa.Column("leaf_id", sa.String(64)),  # schema 8: the branch on screen ends here
+    # Schema 8: 1 once a message was added beside another (the conversation may have
+    # branches); 0 means one straight line, which search need not walk.
+    sa.Column("forked", sa.Integer, nullable=False, default=0, server_default="0"),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False, index=True),
     sa.Index("ix_conversations_owner", "owner", "updated_at"),
@@ -87,6 +93,7 @@ messages = sa.Table(
     sa.Column("usage", sa.Text),
     sa.Column("feedback", sa.Integer),
     sa.Column("feedback_comment", sa.Text),  # optional, with a thumbs down
+    sa.Column("parent_id", sa.String(64)),  # schema 8: the message this one continues
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Index("ix_messages_order", "conversation_id", "seq"),
 )
@@ -170,7 +177,9 @@ def tool_calls_by_id(batch: Sequence[BaseMessage]) -> dict[str, dict[str, Any]]:
     }
 
 
-def message_row(thread_id: str, message: BaseMessage, seq: int, now: float) -> dict[str, Any]:
+def message_row(
+    thread_id: str, message: BaseMessage, seq: int, now: float, parent_id: str | None = None
+) -> dict[str, Any]:
     meta = getattr(message, "response_metadata", {}) or {}
     status = meta.get("status") or meta.get("step_status")
     spent = meta.get("usage")
@@ -178,6 +187,7 @@ def message_row(thread_id: str, message: BaseMessage, seq: int, now: float) -> d
         "conversation_id": thread_id,
         "id": message.id,
         "seq": seq,
+        "parent_id": parent_id,
         "role": _role(message),
         "content": storable(message_text(message.content)),
         "payload": as_json(message_to_dict(message)),

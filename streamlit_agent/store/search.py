@@ -114,21 +114,51 @@ def create_search(conn: Connection) -> None:
 
 # --- the queries --------------------------------------------------------------------------
 
+# The messages on each of the owner's branches on screen (schema 8, `branches.py`): from
+# each conversation's leaf (or, where none was chosen, its newest message) up through the
+# parents. A message of a branch not on screen is never a hit; its conversation's title
+# still is. The walk follows the primary key (conversation_id, id), one step per message,
+# and only in conversations that ever forked (in the others every message is on screen)
+# and have a message that matches (`{matching}`, the conversation ids, per backend).
+_ACTIVE = """
+WITH RECURSIVE active(conversation_id, id) AS (
+  SELECT c.id, COALESCE(c.leaf_id, (SELECT n.id FROM messages n
+      WHERE n.conversation_id = c.id ORDER BY n.seq DESC LIMIT 1))
+  FROM conversations c WHERE c.owner = :owner AND c.forked = 1 AND c.id IN ({matching})
+  UNION
+  SELECT p.conversation_id, p.parent_id FROM messages p
+  JOIN active a ON p.conversation_id = a.conversation_id AND p.id = a.id
+  WHERE p.parent_id IS NOT NULL
+)"""
+
 # Both return one row per matching title or message: newest conversation first, then
 # the conversation's messages in order (its title first).
-_SQLITE_SEARCH = """
+_SQLITE_SEARCH = (
+    _ACTIVE.format(
+        matching="SELECT w.conversation_id FROM search_text "
+        "JOIN search_rows w ON w.id = search_text.rowid WHERE search_text MATCH :match"
+    )
+    + """
 SELECT r.conversation_id AS thread_id, c.title, r.message_id, m.role, m.content AS body,
        c.updated_at
 FROM search_text
 JOIN search_rows r ON r.id = search_text.rowid
 JOIN conversations c ON c.id = r.conversation_id
 LEFT JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
+LEFT JOIN active a ON a.conversation_id = r.conversation_id AND a.id = r.message_id
 WHERE search_text MATCH :match AND c.owner = :owner
   AND EXISTS (SELECT 1 FROM messages e WHERE e.conversation_id = c.id)
+  AND (r.message_id = '' OR c.forked = 0 OR a.id IS NOT NULL)
 ORDER BY c.updated_at DESC, COALESCE(m.seq, 0)
 LIMIT :limit
 """
-_POSTGRESQL_SEARCH = """
+)
+_POSTGRESQL_SEARCH = (
+    _ACTIVE.format(
+        matching="SELECT w.conversation_id FROM messages w "
+        "WHERE to_tsvector('simple', w.content) @@ to_tsquery('simple', :match)"
+    )
+    + """
 SELECT * FROM (
   SELECT c.id AS thread_id, c.title, '' AS message_id, NULL AS role, NULL AS body,
          c.updated_at, 0 AS seq
@@ -139,12 +169,14 @@ SELECT * FROM (
   UNION ALL
   SELECT c.id, c.title, m.id, m.role, m.content, c.updated_at, m.seq
   FROM messages m JOIN conversations c ON c.id = m.conversation_id
-  WHERE c.owner = :owner
+  LEFT JOIN active a ON a.conversation_id = m.conversation_id AND a.id = m.id
+  WHERE c.owner = :owner AND (c.forked = 0 OR a.id IS NOT NULL)
     AND to_tsvector('simple', m.content) @@ to_tsquery('simple', :match)
 ) hits
 ORDER BY updated_at DESC, seq
 LIMIT :limit
 """
+)
 
 
 def search_query(dialect: str, words: Sequence[str]) -> tuple[str, str]:

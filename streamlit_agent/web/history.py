@@ -28,6 +28,7 @@ from streamlit_agent.store.owned import Conversations
 from streamlit_agent.web.page_state import (
     ACTIVE_THREAD_KEY,
     ISSUED_KEY,
+    PARENTS_KEY,
     STORE_PROBLEM_KEY,
     UNREADABLE_KEY,
     UNSAVED_KEY,
@@ -78,9 +79,12 @@ class DurableChatHistory(StreamlitChatMessageHistory):
         self.persist(messages)
 
     def remember(self, messages: Sequence[BaseMessage]) -> None:
-        """Add `messages` to working memory (session state) only, each id once."""
+        """Add `messages` to working memory (session state) only, each id once; each
+        continues the message before it there (the branch on screen)."""
         present = {m.id for m in self.messages}
-        self.messages.extend(m for m in messages if m.id not in present)
+        new = [m for m in messages if m.id not in present]
+        link(new, self.messages[-1].id if self.messages else None)
+        self.messages.extend(new)
 
     def persist(self, messages: Sequence[BaseMessage]) -> bool:
         """Write `messages` (and any earlier unsaved ones) to the store; True when saved."""
@@ -91,10 +95,22 @@ class DurableChatHistory(StreamlitChatMessageHistory):
         unsaved.extend((self.thread_id, m) for m in messages if m.id not in queued)
         return flush_unsaved(self.conversations, self.model_label)
 
-    def remove(self, ids: set[str]) -> None:
-        """Drop messages from memory and the store (used by Retry)."""
-        self.messages[:] = [m for m in self.messages if m.id not in ids]
-        self.conversations.remove_messages(self.thread_id, ids)
+    def branch_before(self, message_id: str) -> None:
+        """Working memory ends just before `message_id` (Retry, Regenerate, Edit & resend):
+        the next question continues the message before it, as a new branch beside it.
+        Nothing is deleted: the store keeps the earlier version as a sibling."""
+        ids = [m.id for m in self.messages]
+        if message_id in ids:
+            del self.messages[ids.index(message_id) :]
+
+
+def link(messages: Sequence[BaseMessage], after: str | None) -> None:
+    """Note the message each of `messages` continues (the one before it; the first,
+    `after`), for the store; a message linked once keeps its parent."""
+    parents: dict[str, str | None] = st.session_state.setdefault(PARENTS_KEY, {})
+    for message in ensure_ids(messages):
+        parents.setdefault(message.id or "", after)
+        after = message.id
 
 
 class TurnWriter(BaseChatMessageHistory):
@@ -115,6 +131,7 @@ class TurnWriter(BaseChatMessageHistory):
         self._lock = threading.Lock()
         self._claimed = False
         self._written: set[str | None] = set()
+        self._tail = question.id  # the turn's last message written: the next continues it
         self.cancelled = threading.Event()
         # Set once the outcome is in history; the next run of the page waits for it, so
         # it never draws a half-written turn.
@@ -133,7 +150,10 @@ class TurnWriter(BaseChatMessageHistory):
         lock, so a claim waits for a checkpoint in progress and none lands after it."""
         with self._lock:
             if not self._claimed and not self.cancelled.is_set():
-                self.history.persist(self._unwritten(finished))
+                fresh = self._unwritten(finished)
+                link(fresh, self._tail)
+                self._tail = fresh[-1].id if fresh else self._tail
+                self.history.persist(fresh)
 
     def add_messages(self, messages: Sequence[BaseMessage]) -> None:
         self.finish(messages)
@@ -156,6 +176,13 @@ class TurnWriter(BaseChatMessageHistory):
         messages = ensure_ids(messages)
         self.history.remember(messages)
         self.history.persist(self._unwritten(messages))
+        # Remembering noted a parent for the checkpointed messages too: where they are
+        # stored already, the note is stale (a message waiting keeps its own).
+        waiting = {m.id for _, m in st.session_state.get(UNSAVED_KEY, [])}
+        parents = st.session_state.get(PARENTS_KEY, {})
+        for message in messages:
+            if message.id not in waiting:
+                parents.pop(message.id or "", None)
 
     def clear(self) -> None:
         raise NotImplementedError("a turn's messages are never cleared")
@@ -167,8 +194,10 @@ def flush_unsaved(conversations: Conversations, model_label: str | None = None) 
     while unsaved:
         thread_id = unsaved[0][0]
         batch = [m for t, m in unsaved if t == thread_id]
+        parents: dict[str, str | None] = st.session_state.setdefault(PARENTS_KEY, {})
+        known = {m.id: parents[m.id] for m in batch if m.id in parents}
         try:
-            conversations.save_or_raise(thread_id, batch, model_label)
+            conversations.save_or_raise(thread_id, batch, model_label, known)
         except ThreadNotFound:
             # Someone else's id can only get here by a bug; never retry it into their thread.
             logger.error("dropped %d messages for a conversation not theirs", len(batch))
@@ -176,6 +205,8 @@ def flush_unsaved(conversations: Conversations, model_label: str | None = None) 
             conversations.note_problem(exc)
             return False
         unsaved[:] = [(t, m) for t, m in unsaved if t != thread_id]
+        for message in batch:
+            parents.pop(message.id or "", None)
     st.session_state.pop(STORE_PROBLEM_KEY, None)
     return True
 
@@ -210,3 +241,14 @@ def open_thread(key: str, thread_id: str, conversations: Conversations) -> None:
     st.session_state[key] = messages
     st.session_state[ACTIVE_THREAD_KEY] = thread_id
     st.session_state[UNREADABLE_KEY] = loaded.unreadable
+
+
+def show_branch(key: str, thread_id: str, conversations: Conversations, message_id: str) -> None:
+    """The ‹ n / m › switch: show the branch through `message_id` (to its newest message).
+    Working memory is loaded again by the next run (`open_thread`), so the model gets the
+    branch on screen; if the store cannot answer, the page stays as it was."""
+    flush_unsaved(conversations)  # a message still waiting belongs to the branch it was on
+    if st.session_state.get(UNSAVED_KEY):
+        return
+    if conversations.choose_branch(thread_id, message_id):
+        st.session_state.pop(key, None)

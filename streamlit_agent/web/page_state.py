@@ -15,6 +15,7 @@ COOKIE_KEY = "browser_cookie"  # (token this session issued, token the request s
 # The conversation in working memory (web/history.py).
 ACTIVE_THREAD_KEY = "active_thread_id"
 UNSAVED_KEY = "unsaved_messages"
+PARENTS_KEY = "message_parents"  # {message id: the message it continues}, until stored
 STORE_PROBLEM_KEY = "store_problem"
 UNREADABLE_KEY = "unreadable_messages"
 ISSUED_KEY = "issued_threads"  # ids this session made: writable before the store has them

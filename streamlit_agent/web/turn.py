@@ -40,7 +40,8 @@ from streamlit_agent.conversation.steps import (
     reasoning_of,
 )
 from streamlit_agent.models.replay import RunRecorder
-from streamlit_agent.web.history import DurableChatHistory, TurnWriter
+from streamlit_agent.store.owned import Conversations
+from streamlit_agent.web.history import DurableChatHistory, TurnWriter, show_branch
 from streamlit_agent.web.page_context import on_this_page
 from streamlit_agent.web.page_state import (
     ACTIVE_RUN_KEY,
@@ -134,9 +135,9 @@ class _RunResult:
 
 # --- click callbacks the UI forwards -------------------------------------------------
 def request_retry(question: str, message_ids: Sequence[str]) -> None:
-    """Retry, Regenerate, or Edit & resend (with the edited `question`): the latest turn's
-    messages leave history and the store, and the question is asked again as a new turn,
-    so the model sees only the turns that are kept."""
+    """Retry, Regenerate, or Edit & resend (with the edited `question`): the question is
+    asked again as a new branch beside the latest turn (`message_ids`), which the store
+    keeps as its sibling; the model sees only the branch on screen."""
     st.session_state[RETRY_REQUEST_KEY] = {"text": question, "remove": list(message_ids)}
 
 
@@ -170,6 +171,13 @@ def decide(thread_id: str, key: str, approved: bool) -> None:
     }
 
 
+def choose_branch(key: str, thread_id: str, conversations: Conversations, message_id: str) -> None:
+    """‹ or › clicked: a run still answering is ended and stored first (on the branch it
+    was asked on), then the branch through `message_id` is shown."""
+    settle_previous_run()
+    show_branch(key, thread_id, conversations, message_id)
+
+
 def forget_pending_approval(thread_id: str) -> None:
     """A new question instead of Approve/Deny: the waiting one stays unanswered (kept,
     with Retry while it is the last turn), not waiting under the new one."""
@@ -183,18 +191,19 @@ def pending_approval(thread_id: str) -> dict[str, Any] | None:
 
 
 def take_retry_request(history: DurableChatHistory) -> tuple[str, str | None] | None:
-    """If Retry (or an approval) asks for it, drop the failed turn; return (question, id).
-    A request made in another conversation is dropped, never asked here."""
+    """If Retry (or an approval) asks for it, branch off before the turn it replaces;
+    return (question, id). A request made in another conversation is dropped, never
+    asked here."""
     request = st.session_state.pop(RETRY_REQUEST_KEY, None)
     if not request or request.get("thread_id", history.thread_id) != history.thread_id:
         return None
     remove = set(request.get("remove", []))
     if remove:
         turns = group_turns(history.messages)
-        latest = {m.id for m in turns[-1].messages} if turns else set()
-        if remove != latest:
+        latest = turns[-1].messages if turns else []
+        if remove != {m.id for m in latest}:
             return None  # a button left from an earlier page: only the latest turn is replaced
-        history.remove(remove)
+        history.branch_before(str(latest[0].id))
     return request["text"], request.get("message_id")
 
 

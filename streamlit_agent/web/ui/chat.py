@@ -135,6 +135,10 @@ class ReplyActions:
     prices: Prices = ()
     # The LangSmith page of a traced answer (its run id in); None when not tracing.
     trace_link: Callable[[str], str | None] | None = None
+    # Questions with other versions (Regenerate, Edit & resend): all of them, oldest
+    # first, by question id; `on_switch` shows the branch through the one clicked.
+    branches: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    on_switch: Callable[[str], None] | None = None
 
 
 def draw_turn(turn: Turn, is_last: bool, actions: ReplyActions) -> Any:
@@ -180,6 +184,9 @@ def draw_reply(turn: Turn, is_last: bool, actions: ReplyActions) -> Any:
     # from LangSmith's API, so only a plain http(s) URL becomes a link.
     if url and _PLAIN_URL.fullmatch(url):
         st.caption(f"[🔍 Trace in LangSmith]({url})")
+    versions = actions.branches.get(turn.user.id or "") if turn.user is not None else None
+    if versions and actions.on_switch is not None and turn.user is not None:
+        draw_branch_switch(str(turn.user.id), versions, actions.on_switch)
     buttons = None
     if is_last and turn.user is not None and actions.on_retry is not None:
         buttons = st.empty()
@@ -190,9 +197,39 @@ def draw_reply(turn: Turn, is_last: bool, actions: ReplyActions) -> Any:
     return buttons
 
 
+def draw_branch_switch(
+    question_id: str, versions: Sequence[str], on_switch: Callable[[str], None]
+) -> None:
+    """‹ n / m › under a reply whose question has other versions: the arrows show the
+    previous or next version, each with its own answer and steps."""
+    if question_id not in versions:
+        return
+    index = list(versions).index(question_id)
+    back, where, forward, _ = st.columns([1, 1.3, 1, 7], vertical_alignment="center")
+    back.button(
+        "‹",
+        key=f"branch-back-{question_id}",
+        on_click=on_switch,
+        args=(versions[index - 1],) if index else (question_id,),
+        disabled=index == 0,
+        help="Show the previous version of this question and its answer.",
+    )
+    where.caption(f"{index + 1} / {len(versions)}")
+    last = index == len(versions) - 1
+    forward.button(
+        "›",
+        key=f"branch-forward-{question_id}",
+        on_click=on_switch,
+        args=(question_id,) if last else (versions[index + 1],),
+        disabled=last,
+        help="Show the next version of this question and its answer.",
+    )
+
+
 def _latest_turn_buttons(turn: Turn, user: HumanMessage, on_retry: RetryRequest) -> None:
     """Retry a failed turn or Regenerate a finished one, or Edit & resend its question:
-    each replaces the turn (its messages and steps leave history and the store)."""
+    each asks again as a new version of the turn; the earlier one stays, a click away on
+    the ‹ n / m › switch."""
     question, user_id = str(user.content), user.id
     ids = [m.id for m in turn.messages if m.id]
     again, edit = st.columns(2)
@@ -202,7 +239,7 @@ def _latest_turn_buttons(turn: Turn, user: HumanMessage, on_retry: RetryRequest)
         key=f"{'retry' if failed else 'regenerate'}-{user_id}",
         on_click=on_retry,
         args=(question, ids),
-        help="Ask the same question again; this answer is replaced.",
+        help="Ask the same question again; this answer stays as an earlier version.",
     )
     key = f"edit-{user_id}"
     with edit.popover("✏️ Edit & resend"):

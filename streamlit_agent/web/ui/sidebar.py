@@ -44,6 +44,7 @@ class ConversationList(Protocol):
     def delete(self, thread_id: str) -> None: ...
     def feedback(self, thread_id: str) -> dict[str, int]: ...
     def feedback_comments(self, thread_id: str) -> dict[str, str]: ...
+    def message_tree(self, thread_id: str) -> list[Any]: ...
 
 
 def requested_thread_id() -> str | None:
@@ -420,10 +421,14 @@ def _actions(
             conversations.feedback(thread_id), conversations.feedback_comments(thread_id), prices
         )
 
-    # Exports are built only when a button is clicked, not on every rerun.
+    def every_branch(*args: Any) -> str:
+        return export_json(*args, tree=conversations.message_tree(thread_id))
+
+    # Exports are built only when a button is clicked, not on every rerun; the JSON one
+    # holds every branch, the Markdown one the branch on screen.
     for label, build, suffix, mime in (
         ("Markdown", export_markdown, "md", "text/markdown"),
-        ("JSON", export_json, "json", "application/json"),
+        ("JSON", every_branch, "json", "application/json"),
     ):
         st.download_button(
             f"⬇️ Export {label}",
