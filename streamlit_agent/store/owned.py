@@ -24,6 +24,7 @@ from streamlit_agent.store.database import (
     ThreadNotFound,
     ThreadSummary,
 )
+from streamlit_agent.store.files import FileInfo, NewFile
 from streamlit_agent.store.search import SearchHit
 
 logger = logging.getLogger(__name__)
@@ -168,3 +169,25 @@ class Conversations:
         except StoreError as exc:
             self.note_problem(exc)
             return None
+
+    # --- files attached to questions ----------------------------------------------
+    def save_files(
+        self, thread_id: str, message_id: str, batch: Sequence[NewFile]
+    ) -> list[FileInfo] | None:
+        """Keep `batch` with question `message_id`; None when the store cannot (then
+        nothing was kept)."""
+        return self._guarded(
+            None, lambda s: s.save_files(self.owner, thread_id, message_id, batch)
+        )
+
+    def files(self, thread_id: str) -> list[FileInfo]:
+        """This conversation's files (no bytes); [] for a conversation not this person's."""
+        return self._guarded([], lambda s: s.files_of(self.owner, thread_id))
+
+    def file_data(self, thread_id: str, file_id: str) -> bytes | None:
+        """A file's bytes; None for a file that is not this person's, or a store that is down."""
+        return self._guarded(None, lambda s: s.file_data(self.owner, thread_id, file_id))
+
+    def files_used(self, thread_id: str) -> tuple[int, int] | None:
+        """Bytes kept (in this conversation, in all of this person's); None while down."""
+        return self._guarded(None, lambda s: s.files_used(self.owner, thread_id))

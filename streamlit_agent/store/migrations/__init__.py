@@ -56,6 +56,9 @@ _STEPS = (
     "v4_feedback_comments",
     "v5_search",
     "v6_server_secrets",
+    "v7_merge_placeholder",  # MERGE: replace with the real v7 (another branch)
+    "v8_merge_placeholder",  # MERGE: replace with the real v8 (another branch)
+    "v9_files",
 )
 for _name in _STEPS:
     importlib.import_module(f"{__name__}.{_name}")
