@@ -168,7 +168,15 @@ def _long_secret(value: str | None) -> str | None:
     return value
 
 
+def _bucket_url(value: str | None) -> str | None:
+    # store/blobs.py reads it the same way: the scheme, then a bucket name.
+    if value is not None and (not value.startswith("s3://") or not value[5:].strip("/")):
+        raise _Unfit("s3://bucket or s3://bucket/prefix")
+    return value
+
+
 ApiKey = Annotated[str | None, AfterValidator(_real_key)]
+BucketUrl = Annotated[str | None, AfterValidator(_bucket_url)]
 Secret = Annotated[str | None, AfterValidator(_long_secret)]
 Prices = Annotated[tuple[tuple[str, float, float], ...], BeforeValidator(_from_text(parse_prices))]
 Starters = Annotated[tuple[tuple[str, str], ...], BeforeValidator(_from_text(parse_starters))]
@@ -396,10 +404,10 @@ class Settings(BaseModel):
         "pixels (width x height) an attached image may have; at least 1",
         ge=1,
     )
-    files_bucket: str | None = _setting(
+    files_bucket: BucketUrl = _setting(
         None,
         "STREAMLIT_AGENT_FILES_BUCKET",
-        "keep attached files in this S3-compatible bucket (s3://bucket/prefix); unset: the database",
+        "keep attached files in this S3-compatible bucket (s3://bucket/prefix); unset: database",
     )
     files_bucket_endpoint: str | None = _setting(
         None,

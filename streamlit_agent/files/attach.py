@@ -9,7 +9,13 @@ from dataclasses import dataclass
 
 from streamlit_agent.files.errors import FileRejected
 from streamlit_agent.files.images import check_image, thumbnail
-from streamlit_agent.files.kinds import IMAGE_KINDS, Incoming, Limits, extract_plain_text, sort_batch
+from streamlit_agent.files.kinds import (
+    IMAGE_KINDS,
+    Incoming,
+    Limits,
+    extract_plain_text,
+    sort_batch,
+)
 
 # How a question records its files (HumanMessage.additional_kwargs): references only,
 # the bytes stay in the store.
@@ -41,9 +47,7 @@ def prepare(
 ) -> tuple[list[Prepared], list[FileRejected]]:
     """The files that may be kept, ready to store, and every refusal (file and reason),
     in the order they came."""
-    batch = sort_batch(
-        files, limits, conversation_used=conversation_used, person_used=person_used
-    )
+    batch = sort_batch(files, limits, conversation_used=conversation_used, person_used=person_used)
     ready: list[Prepared] = []
     refused = list(batch.rejected)
     for incoming, kind in batch.accepted:

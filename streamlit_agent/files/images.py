@@ -29,9 +29,11 @@ def _open(name: str, data: bytes, kind: str, max_pixels: int) -> Image.Image:
         try:
             image = Image.open(io.BytesIO(data), formats=[_FORMATS[kind]])
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise FileRejected(name, "the image is too large to open safely") from None
+            raise FileRejected(name, "the image has too many pixels to open safely") from None
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-            raise FileRejected(name, "the image is damaged or not what its first bytes say") from None
+            raise FileRejected(
+                name, "the image is damaged or not what its first bytes say"
+            ) from None
     width, height = image.size
     if width < 1 or height < 1 or width * height > max_pixels:
         raise FileRejected(

@@ -85,7 +85,9 @@ def _zip_kind(name: str, data: bytes) -> str:
     names = {info.filename for info in infos[:_ZIP_MAX_ENTRIES]}
     if "word/document.xml" in names:
         return "docx"
-    raise FileRejected(name, f"ZIP archives other than Word documents are not read here ({READABLE})")
+    raise FileRejected(
+        name, f"ZIP archives other than Word documents are not read here ({READABLE})"
+    )
 
 
 def _text_kind(name: str, text: str) -> str:

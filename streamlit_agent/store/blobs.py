@@ -59,7 +59,9 @@ class S3Blobs:
         self.client = client
 
     def _fail(self, action: str, exc: Exception) -> BucketError:
-        logger.warning("file bucket s3://%s: %s failed: %s", self.bucket, action, type(exc).__name__)
+        logger.warning(
+            "file bucket s3://%s: %s failed: %s", self.bucket, action, type(exc).__name__
+        )
         return BucketError(f"the file bucket s3://{self.bucket} is unavailable ({action})")
 
     def put(self, key: str, data: bytes) -> None:

@@ -46,9 +46,9 @@ from streamlit_agent.store import files
 from streamlit_agent.store.blobs import IN_DATABASE, Blobs, BucketError, object_key
 from streamlit_agent.store.migrations import FRESH_EXTRAS, MIGRATIONS, SCHEMA_VERSION
 from streamlit_agent.store.schema import (
-    attachments,
     LEGACY_OWNER,
     as_json,
+    attachments,
     conversations,
     message_row,
     messages,

@@ -95,7 +95,9 @@ def insert_files(
         }
         conn.execute(attachments.insert().values(**row))
         kept.append(
-            FileInfo(file_id, message_id, f.name, f.kind, len(f.data), digest, now, f.thumbnail, f.text)
+            FileInfo(
+                file_id, message_id, f.name, f.kind, len(f.data), digest, now, f.thumbnail, f.text
+            )
         )
     return kept
 

@@ -176,9 +176,7 @@ class Conversations:
     ) -> list[FileInfo] | None:
         """Keep `batch` with question `message_id`; None when the store cannot (then
         nothing was kept)."""
-        return self._guarded(
-            None, lambda s: s.save_files(self.owner, thread_id, message_id, batch)
-        )
+        return self._guarded(None, lambda s: s.save_files(self.owner, thread_id, message_id, batch))
 
     def files(self, thread_id: str) -> list[FileInfo]:
         """This conversation's files (no bytes); [] for a conversation not this person's."""

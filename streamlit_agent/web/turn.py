@@ -348,11 +348,15 @@ def run(
     on_usage: Callable[[dict[str, int]], None] | None = None,
     record_to: str | None = None,
     max_seconds: float = 0.0,
+    model_question: HumanMessage | None = None,
+    answer_note: str | None = None,
 ) -> Turn:
     """Answer `question` (already drawn by the page), streaming through `handlers`, each
     step handed to `show_step` as it starts and ends; returns the finished turn as stored,
     for the page to draw in place of the live one. `record_to`: save a replay file;
     `max_seconds`: the turn's one deadline, however its stream trickles (0: none).
+    `model_question`: what the model is sent instead of the stored question (same id: its
+    attached images and file text, web/attachments.py); `answer_note`: see run_turn.
 
     The question is stored first and every result after it, so nothing is lost; a question
     re-asked after an approval keeps its id. A call waiting for approval reruns the page."""
@@ -371,8 +375,8 @@ def run(
         callbacks = [guard, *handlers, *([recording] if recording else [])]
         try:
             run_turn(
-                get_agent(), history.thread_id, question, recorder, callbacks,
-                history=writer, approval_gate=gate,
+                get_agent(), history.thread_id, model_question or question, recorder,
+                callbacks, history=writer, approval_gate=gate, answer_note=answer_note,
             )  # fmt: skip
         except BaseException as exc:
             result.error = exc
