@@ -1,0 +1,134 @@
+"""Files attached through the chat box in a real browser: shown on the question (name,
+type, size, a thumbnail the app made), sent to a model that takes images as image parts,
+refused with a reason when bad, and still there after a reload and a restart."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests.e2e_support import (
+    CHAT_INPUT,
+    CHAT_MESSAGE,
+    AppProcess,
+    model_env,
+    new_page,
+    open_url,
+    wait_for_chat_text,
+    wait_for_idle,
+)
+from tests.scripted_openai import ScriptedOpenAI
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+FILE_INPUT = '[data-testid="stChatInput"] input[type="file"]'
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 200)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def attach_and_send(page: Any, text: str, files: list[dict[str, Any]]) -> None:
+    page.locator(FILE_INPUT).first.set_input_files(files)
+    names = [f["name"] for f in files]
+    # The chat box shows each file once it is uploaded; only then is the message sent.
+    for name in names:
+        page.locator('[data-testid="stChatInput"]').get_by_text(name).first.wait_for(
+            timeout=30_000
+        )
+    box = page.locator(CHAT_INPUT).first
+    box.fill(text)
+    box.press("Enter")
+    page.wait_for_timeout(500)
+    wait_for_idle(page)
+
+
+def question_bubble(page: Any) -> Any:
+    return page.locator(CHAT_MESSAGE).first
+
+
+def image_parts(requests: list[dict[str, Any]]) -> list[str]:
+    urls = []
+    for body in requests:
+        for message in body.get("messages", []):
+            content = message.get("content")
+            if isinstance(content, list):
+                urls += [p["image_url"]["url"] for p in content if p.get("type") == "image_url"]
+    return urls
+
+
+def test_files_attach_show_reach_the_model_and_survive_reload_and_restart(
+    browser: Any,
+    app_factory: Callable[..., AppProcess],
+    scripted_model: ScriptedOpenAI,
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "files.db"
+    env = model_env(
+        scripted_model,
+        STREAMLIT_AGENT_DB_URL=f"sqlite:///{db}",
+        STREAMLIT_AGENT_VISION_MODELS="scripted-model",
+    )
+    app = app_factory(env)
+    page = new_page(browser)
+    open_url(page, app.url)
+    png = _png()
+    attach_and_send(
+        page,
+        "What is in this picture?",
+        [
+            {"name": "cat.png", "mimeType": "image/png", "buffer": png},
+            {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"remember the milk"},
+            {"name": "tool.png", "mimeType": "image/png", "buffer": b"MZ\x90\x00binary"},
+        ],
+    )
+    bubble = question_bubble(page)
+    text = bubble.inner_text()
+    assert "cat.png · PNG" in text and "notes.txt · TEXT" in text
+    assert "Not attached: tool.png" in text and "not supported" in text
+    assert bubble.locator("img").count() == 1  # the thumbnail, drawn from the app's PNG
+
+    sent = image_parts(scripted_model.requests)
+    assert sent and sent[0] == "data:image/png;base64," + base64.b64encode(png).decode()
+    last_user = [
+        m for m in scripted_model.requests[-1]["messages"] if m.get("role") == "user"
+    ][-1]
+    words = str(last_user["content"])
+    assert "remember the milk" in words and "tool.png" in words
+
+    url = page.url
+    assert "thread=" in url
+    page.reload()
+    wait_for_chat_text(page, "cat.png · PNG")
+    assert question_bubble(page).locator("img").count() == 1
+
+    app.stop()
+    again = app_factory(env)
+    open_url(page, url.replace(app.url, again.url))
+    wait_for_chat_text(page, "notes.txt · TEXT")
+    assert "Not attached: tool.png" in question_bubble(page).inner_text()
+    assert question_bubble(page).locator("img").count() == 1
+
+
+def test_a_text_only_model_says_it_cannot_see_the_image_and_keeps_it(
+    browser: Any,
+    app_factory: Callable[..., AppProcess],
+    scripted_model: ScriptedOpenAI,
+) -> None:
+    app = app_factory(model_env(scripted_model))  # scripted-model is not a vision model
+    page = new_page(browser)
+    open_url(page, app.url)
+    attach_and_send(page, "Describe it", [{"name": "dog.png", "mimeType": "image/png", "buffer": _png()}])
+    wait_for_chat_text(page, "cannot see images")
+    answer = page.locator(CHAT_MESSAGE).nth(1).inner_text()
+    assert "dog.png" in answer and "Model for this conversation" in answer
+    assert image_parts(scripted_model.requests) == []
+    assert "dog.png · PNG" in question_bubble(page).inner_text()
