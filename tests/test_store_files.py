@@ -191,3 +191,48 @@ class _Broken:
 def test_bucket_url_must_name_a_bucket():
     with pytest.raises(ValueError, match="s3://bucket"):
         S3Blobs("https://example.org/x", client=object())
+
+
+def test_exports_list_the_files_and_the_json_has_their_text(sqlite_file):
+    import json
+
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    from streamlit_agent.conversation.export import (
+        AnswerNotes,
+        export_everything,
+        export_json,
+        export_markdown,
+    )
+
+    store = sqlite_file()
+    mine = Conversations(store, OWNER)
+    thread = store.create_thread(OWNER)
+    kept = store.save_files(
+        OWNER, thread, "q1", [NewFile("notes.txt", "text", b"milk", text="milk and eggs")]
+    )
+    refs = [{"id": kept[0].id, "name": "notes.txt", "kind": "text", "size": 4}]
+    refused = [{"name": "evil.exe", "reason": "this type of file is not supported"}]
+    turn = [
+        HumanMessage(
+            "read it", id="q1", additional_kwargs={"attachments": refs, "files_refused": refused}
+        ),
+        AIMessage("done", id="a1"),
+    ]
+    mine.save_or_raise(thread, turn, None)
+    messages = mine.load(thread)
+    thread_row = mine.get(thread)
+    notes = AnswerNotes(files=mine.files(thread))
+
+    text = export_markdown(thread_row, messages, notes)
+    assert "📎 notes.txt (TEXT, 4 bytes)" in text
+    assert "Not attached: evil.exe: this type of file is not supported" in text
+
+    turn_doc = json.loads(export_json(thread_row, messages, notes))["turns"][0]
+    assert turn_doc["files"][0]["name"] == "notes.txt"
+    assert turn_doc["files"][0]["text"] == "milk and eggs"
+    assert turn_doc["files_refused"] == refused
+
+    everything = json.loads(export_everything(mine.export_all(), OWNER))
+    item = everything["sections"]["conversations"]["items"][0]
+    assert item["turns"][0]["files"][0]["text"] == "milk and eggs"

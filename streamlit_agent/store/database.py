@@ -21,7 +21,7 @@ import logging
 import secrets
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
 
@@ -127,6 +127,7 @@ class StoredConversation:
     comments: dict[str, str]
     tool_choice: dict[str, bool]
     model_choice: str | None
+    files: list[files.FileInfo] = field(default_factory=list)  # no thumbnails
 
 
 @dataclass(frozen=True)
@@ -665,6 +666,7 @@ class ConversationStore:
             chosen.append(row)
             used += size
         found = self._messages_of(conn, [row[0] for row in chosen])
+        attached = files.files_of_conversations(conn, owner, [row[0] for row in chosen])
         stored = []
         for row in chosen:
             payloads, feedback, comments = found.get(row[0], ([], {}, {}))
@@ -676,6 +678,7 @@ class ConversationStore:
                     comments=comments,
                     tool_choice=_toggles(row[7]),
                     model_choice=row[8],
+                    files=attached.get(row[0], []),
                 )
             )
         return stored, len(sizes) - len(chosen)

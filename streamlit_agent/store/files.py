@@ -168,3 +168,23 @@ def delete_objects(blobs: Blobs | None, keys: Iterable[str]) -> None:
     keys = list(keys)
     if blobs is not None and keys:
         blobs.delete(bucket_prefix(blobs) + k for k in keys)
+
+
+def files_of_conversations(
+    conn: Connection, owner: str, thread_ids: Sequence[str]
+) -> dict[str, list[FileInfo]]:
+    """The owner's files in these conversations, for an export: no thumbnails."""
+    found: dict[str, list[FileInfo]] = {}
+    for start in range(0, len(thread_ids), 500):  # bound the IN list
+        rows = conn.execute(
+            sa.select(attachments.c.conversation_id, *_INFO_COLUMNS)
+            .where(
+                attachments.c.owner == owner,
+                attachments.c.conversation_id.in_(thread_ids[start : start + 500]),
+            )
+            .order_by(attachments.c.created_at, attachments.c.position)
+        ).all()
+        for row in rows:
+            info = FileInfo(*row[1:])
+            found.setdefault(row[0], []).append(FileInfo(**{**info.__dict__, "thumbnail": None}))
+    return found

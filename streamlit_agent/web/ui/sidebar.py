@@ -417,7 +417,10 @@ def _actions(
 
     def notes() -> AnswerNotes:
         return AnswerNotes(
-            conversations.feedback(thread_id), conversations.feedback_comments(thread_id), prices
+            conversations.feedback(thread_id),
+            conversations.feedback_comments(thread_id),
+            prices,
+            conversations.files(thread_id),
         )
 
     # Exports are built only when a button is clicked, not on every rerun.
