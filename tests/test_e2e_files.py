@@ -41,9 +41,7 @@ def attach_and_send(page: Any, text: str, files: list[dict[str, Any]]) -> None:
     names = [f["name"] for f in files]
     # The chat box shows each file once it is uploaded; only then is the message sent.
     for name in names:
-        page.locator('[data-testid="stChatInput"]').get_by_text(name).first.wait_for(
-            timeout=30_000
-        )
+        page.locator('[data-testid="stChatInput"]').get_by_text(name).first.wait_for(timeout=30_000)
     box = page.locator(CHAT_INPUT).first
     box.fill(text)
     box.press("Enter")
@@ -98,9 +96,7 @@ def test_files_attach_show_reach_the_model_and_survive_reload_and_restart(
 
     sent = image_parts(scripted_model.requests)
     assert sent and sent[0] == "data:image/png;base64," + base64.b64encode(png).decode()
-    last_user = [
-        m for m in scripted_model.requests[-1]["messages"] if m.get("role") == "user"
-    ][-1]
+    last_user = [m for m in scripted_model.requests[-1]["messages"] if m.get("role") == "user"][-1]
     words = str(last_user["content"])
     assert "remember the milk" in words and "tool.png" in words
 
@@ -126,7 +122,9 @@ def test_a_text_only_model_says_it_cannot_see_the_image_and_keeps_it(
     app = app_factory(model_env(scripted_model))  # scripted-model is not a vision model
     page = new_page(browser)
     open_url(page, app.url)
-    attach_and_send(page, "Describe it", [{"name": "dog.png", "mimeType": "image/png", "buffer": _png()}])
+    attach_and_send(
+        page, "Describe it", [{"name": "dog.png", "mimeType": "image/png", "buffer": _png()}]
+    )
     wait_for_chat_text(page, "cannot see images")
     answer = page.locator(CHAT_MESSAGE).nth(1).inner_text()
     assert "dog.png" in answer and "Model for this conversation" in answer
