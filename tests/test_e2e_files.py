@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
+from tests import test_store_files
 from tests.e2e_support import (
     CHAT_INPUT,
     CHAT_MESSAGE,
@@ -27,6 +29,10 @@ from tests.scripted_openai import ScriptedOpenAI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+# A fresh bucket on moto's S3 server (the store tests' fixtures, found under these names).
+s3_server = test_store_files.s3_server
+bucket = test_store_files.bucket
+
 FILE_INPUT = '[data-testid="stChatInput"] input[type="file"]'
 
 
@@ -38,15 +44,27 @@ def _png() -> bytes:
 
 def attach_and_send(page: Any, text: str, files: list[dict[str, Any]]) -> None:
     page.locator(FILE_INPUT).first.set_input_files(files)
-    names = [f["name"] for f in files]
-    # The chat box shows each file once it is uploaded; only then is the message sent.
-    for name in names:
-        page.locator('[data-testid="stChatInput"]').get_by_text(name).first.wait_for(timeout=30_000)
-    box = page.locator(CHAT_INPUT).first
-    box.fill(text)
-    box.press("Enter")
+    chips = page.locator('[data-testid="stFileChipName"]')
+    for name in [f["name"] for f in files]:
+        chips.filter(has_text=name).first.wait_for(timeout=30_000)
+    # Each chip spins while its file uploads; the send button is enabled only after.
+    page.locator('[data-testid="stFileChipIconSpinner"]').first.wait_for(
+        state="detached", timeout=60_000
+    )
+    page.locator(CHAT_INPUT).first.fill(text)
+    send = page.locator('[data-testid="stChatInputSubmitButton"]')
+    expect(send).to_be_enabled(timeout=30_000)
+    send.click()
+    page.locator(CHAT_MESSAGE).first.wait_for(timeout=60_000)
     page.wait_for_timeout(500)
     wait_for_idle(page)
+
+
+def wait_for_thumbnail(page: Any) -> None:
+    """The question's thumbnail (the app's PNG) is drawn, and it is the only image there."""
+    images = question_bubble(page).locator("img")
+    images.first.wait_for(timeout=30_000)
+    assert images.count() == 1
 
 
 def question_bubble(page: Any) -> Any:
@@ -92,7 +110,7 @@ def test_files_attach_show_reach_the_model_and_survive_reload_and_restart(
     text = bubble.inner_text()
     assert "cat.png · PNG" in text and "notes.txt · TEXT" in text
     assert "Not attached: tool.png" in text and "not supported" in text
-    assert bubble.locator("img").count() == 1  # the thumbnail, drawn from the app's PNG
+    wait_for_thumbnail(page)  # drawn from the app's PNG
 
     sent = image_parts(scripted_model.requests)
     assert sent and sent[0] == "data:image/png;base64," + base64.b64encode(png).decode()
@@ -104,14 +122,14 @@ def test_files_attach_show_reach_the_model_and_survive_reload_and_restart(
     assert "thread=" in url
     page.reload()
     wait_for_chat_text(page, "cat.png · PNG")
-    assert question_bubble(page).locator("img").count() == 1
+    wait_for_thumbnail(page)
 
     app.stop()
     again = app_factory(env)
     open_url(page, url.replace(app.url, again.url))
     wait_for_chat_text(page, "notes.txt · TEXT")
     assert "Not attached: tool.png" in question_bubble(page).inner_text()
-    assert question_bubble(page).locator("img").count() == 1
+    wait_for_thumbnail(page)
 
 
 def test_a_text_only_model_says_it_cannot_see_the_image_and_keeps_it(
@@ -130,3 +148,38 @@ def test_a_text_only_model_says_it_cannot_see_the_image_and_keeps_it(
     assert "dog.png" in answer and "Model for this conversation" in answer
     assert image_parts(scripted_model.requests) == []
     assert "dog.png · PNG" in question_bubble(page).inner_text()
+
+
+def test_two_instances_share_files_kept_in_a_bucket(
+    browser: Any,
+    app_factory: Callable[..., AppProcess],
+    scripted_model: ScriptedOpenAI,
+    bucket: Any,
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    _, client, name = bucket
+    db = tmp_path / "shared.db"
+    env = model_env(
+        scripted_model,
+        STREAMLIT_AGENT_DB_URL=f"sqlite:///{db}",
+        STREAMLIT_AGENT_FILES_BUCKET=f"s3://{name}/team",
+        STREAMLIT_AGENT_FILES_BUCKET_ENDPOINT=client.meta.endpoint_url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    first, second = app_factory(env), app_factory(env)
+    page = new_page(browser)
+    open_url(page, first.url)
+    attach_and_send(
+        page, "Keep this", [{"name": "plan.md", "mimeType": "text/markdown", "buffer": b"# Plan"}]
+    )
+    assert "plan.md · MARKDOWN" in question_bubble(page).inner_text()
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=name).get("Contents", [])]
+    assert len(keys) == 1 and keys[0].startswith("team/")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT location, data FROM attachments").fetchall() == [("s3", None)]
+    open_url(page, page.url.replace(first.url, second.url))
+    wait_for_chat_text(page, "plan.md · MARKDOWN")
