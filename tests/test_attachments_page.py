@@ -109,3 +109,27 @@ def test_which_models_see_images() -> None:
         ModelChoice("compatible", "anything", "http://x/v1"), Settings(vision_models="all")
     )
     assert sees_images(ModelChoice("compatible", "qwen2.5vl:7b", "http://x/v1"), Settings())
+
+
+def test_file_settings_are_checked_like_the_others() -> None:
+    from streamlit_agent.config import load_settings
+
+    bad = load_settings(
+        env={
+            "STREAMLIT_AGENT_FILES_BUCKET": "https://bucket.example.org",
+            "STREAMLIT_AGENT_FILE_MAX_BYTES": "0",
+            "STREAMLIT_AGENT_FILES_PER_MESSAGE": "5000",
+        }
+    )
+    assert bad.files_bucket is None  # the database keeps the files instead
+    assert bad.file_max_bytes == Settings().file_max_bytes
+    assert bad.files_per_message == 20
+    named = " ".join(bad.problems)
+    for variable in (
+        "STREAMLIT_AGENT_FILES_BUCKET",
+        "STREAMLIT_AGENT_FILE_MAX_BYTES",
+        "STREAMLIT_AGENT_FILES_PER_MESSAGE",
+    ):
+        assert variable in named
+    good = load_settings(env={"STREAMLIT_AGENT_FILES_BUCKET": "s3://team-files/chat"})
+    assert good.files_bucket == "s3://team-files/chat" and not good.problems

@@ -860,9 +860,9 @@ class ConversationStore:
             files.delete_objects(self.blobs, (f"{thread_id}/{i}" for i, _ in named))
             raise
 
-    def files_of(self, owner: str, thread_id: str) -> list[files.FileInfo]:
+    def files_of(self, owner: str, thread_id: str, with_text: bool = True) -> list[files.FileInfo]:
         """The conversation's files, oldest first, without their bytes (thumbnails kept)."""
-        return self._read(lambda conn: files.files_of(conn, owner, thread_id))
+        return self._read(lambda conn: files.files_of(conn, owner, thread_id, with_text))
 
     def file_data(self, owner: str, thread_id: str, file_id: str) -> bytes:
         """A file's bytes; ThreadNotFound for a file that is not this owner's."""

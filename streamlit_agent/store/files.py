@@ -127,9 +127,13 @@ def _mine(owner: str, thread_id: str) -> sa.ColumnElement[bool]:
     )
 
 
-def files_of(conn: Connection, owner: str, thread_id: str) -> list[FileInfo]:
+def files_of(
+    conn: Connection, owner: str, thread_id: str, with_text: bool = True
+) -> list[FileInfo]:
+    """The conversation's files; `with_text=False` leaves the (possibly long) text out."""
+    columns = _INFO_COLUMNS if with_text else (*_INFO_COLUMNS[:-1], sa.null())
     rows = conn.execute(
-        sa.select(*_INFO_COLUMNS)
+        sa.select(*columns)
         .where(_mine(owner, thread_id))
         .order_by(attachments.c.created_at, attachments.c.position)
     ).all()

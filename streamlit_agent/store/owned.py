@@ -178,9 +178,9 @@ class Conversations:
         nothing was kept)."""
         return self._guarded(None, lambda s: s.save_files(self.owner, thread_id, message_id, batch))
 
-    def files(self, thread_id: str) -> list[FileInfo]:
+    def files(self, thread_id: str, with_text: bool = True) -> list[FileInfo]:
         """This conversation's files (no bytes); [] for a conversation not this person's."""
-        return self._guarded([], lambda s: s.files_of(self.owner, thread_id))
+        return self._guarded([], lambda s: s.files_of(self.owner, thread_id, with_text))
 
     def file_data(self, thread_id: str, file_id: str) -> bytes | None:
         """A file's bytes; None for a file that is not this person's, or a store that is down."""

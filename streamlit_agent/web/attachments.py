@@ -114,4 +114,5 @@ def for_model(
 
 def thumbnails(conversations: Conversations, thread_id: str) -> dict[str, bytes]:
     """The conversation's image thumbnails (PNG the app made), by file id."""
-    return {f.id: f.thumbnail for f in conversations.files(thread_id) if f.thumbnail}
+    listed = conversations.files(thread_id, with_text=False)  # on every rerun: no text
+    return {f.id: f.thumbnail for f in listed if f.thumbnail}
