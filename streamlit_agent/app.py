@@ -218,8 +218,9 @@ if model_status_slot is not None:
         sidebar.model_status(local.status, local.server is None or local.server.calls_tools)
 resources.warm_agent(choice, settings, enabled_tools)
 prompt, message_id = retry or (typed, None)
+retry_files = turn.take_retry_files() if retry is not None else {}
 if retry is not None:
-    typed_files = []  # Retry re-asks the text; its files stay stored but are not re-sent
+    typed_files = []  # a question asked again keeps its stored files (retry_files)
 if (prompt is not None and prompt.strip()) or typed_files:
     prompt = prompt or ""
     if len(prompt) > MAX_MESSAGE_CHARS:
@@ -245,6 +246,7 @@ if (prompt is not None and prompt.strip()) or typed_files:
         message_id = message_id or new_message_id()
         files = attachments.incoming(typed_files)
         extra = attachments.attach(conversations, settings, thread_id, message_id, files)
+        extra = extra or retry_files
         prompt = prompt if prompt.strip() else attachments.placeholder_text(extra)
         question = HumanMessage(content=prompt, id=message_id, additional_kwargs=extra)
         live = chat.draw_live_turn(

@@ -118,6 +118,15 @@ def test_files_attach_show_reach_the_model_and_survive_reload_and_restart(
     words = str(last_user["content"])
     assert "remember the milk" in words and "tool.png" in words
 
+    # Regenerate asks the same question again, with the same files.
+    scripted_model.reset()
+    page.get_by_role("button", name="🔄 Regenerate").click()
+    page.wait_for_timeout(500)
+    wait_for_idle(page)
+    wait_for_chat_text(page, "cat.png · PNG")
+    assert image_parts(scripted_model.requests)[0] == sent[0]
+    assert "remember the milk" in str(scripted_model.requests[-1]["messages"])
+
     url = page.url
     assert "thread=" in url
     page.reload()

@@ -78,3 +78,10 @@ def refusals(message_kwargs: dict) -> list[dict]:
     if not isinstance(found, list):
         return []
     return [r for r in found if isinstance(r, dict) and isinstance(r.get("name"), str)]
+
+
+def file_references(message_kwargs: dict) -> dict[str, list[dict]]:
+    """A question's file references and refusals, to carry over to the same question
+    asked again (Retry, Edit & resend); {} when it had none."""
+    refs, refused = references(message_kwargs), refusals(message_kwargs)
+    return {ATTACHMENTS_KEY: refs, REFUSED_KEY: refused} if refs or refused else {}

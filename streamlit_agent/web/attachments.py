@@ -98,7 +98,8 @@ def for_model(
     if not refs and not refused:
         return None, None
     seeing = sees_images(choice, settings)
-    texts = {f.id: f.text for f in conversations.files(thread_id) if f.message_id == question.id}
+    # By file id: a question asked again (Retry) has a new id and the same files.
+    texts = {f.id: f.text for f in conversations.files(thread_id)}
     content = question_content(
         str(question.content),
         refs,

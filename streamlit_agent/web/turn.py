@@ -39,6 +39,7 @@ from streamlit_agent.conversation.steps import (
     new_message_id,
     reasoning_of,
 )
+from streamlit_agent.files.attach import file_references
 from streamlit_agent.models.replay import RunRecorder
 from streamlit_agent.web.history import DurableChatHistory, TurnWriter
 from streamlit_agent.web.page_context import on_this_page
@@ -47,6 +48,7 @@ from streamlit_agent.web.page_state import (
     APPROVED_RESULTS_KEY,
     DECISIONS_KEY,
     PENDING_APPROVAL_KEY,
+    RETRY_FILES_KEY,
     RETRY_REQUEST_KEY,
 )
 
@@ -189,13 +191,24 @@ def take_retry_request(history: DurableChatHistory) -> tuple[str, str | None] | 
     if not request or request.get("thread_id", history.thread_id) != history.thread_id:
         return None
     remove = set(request.get("remove", []))
+    asked = request.get("message_id")
+    # The question asked again keeps its files (references; the files stay stored).
+    earlier = next((m for m in history.messages if m.id in remove | {asked}), None)
+    if isinstance(earlier, HumanMessage):
+        st.session_state[RETRY_FILES_KEY] = file_references(earlier.additional_kwargs)
     if remove:
         turns = group_turns(history.messages)
         latest = {m.id for m in turns[-1].messages} if turns else set()
         if remove != latest:
+            st.session_state.pop(RETRY_FILES_KEY, None)
             return None  # a button left from an earlier page: only the latest turn is replaced
         history.remove(remove)
-    return request["text"], request.get("message_id")
+    return request["text"], asked
+
+
+def take_retry_files() -> dict[str, Any]:
+    """The files of the question `take_retry_request` just returned ({} when none)."""
+    return st.session_state.pop(RETRY_FILES_KEY, None) or {}
 
 
 # --- running -----------------------------------------------------------------------------
