@@ -42,6 +42,16 @@ def _png() -> bytes:
     return out.getvalue()
 
 
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+
+def _bomb() -> bytes:
+    """64 Mpx in a few KB: refused by its header, never decoded."""
+    out = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 def attach_and_send(page: Any, text: str, files: list[dict[str, Any]]) -> None:
     page.locator(FILE_INPUT).first.set_input_files(files)
     chips = page.locator('[data-testid="stFileChipName"]')
@@ -104,12 +114,18 @@ def test_files_attach_show_reach_the_model_and_survive_reload_and_restart(
             {"name": "cat.png", "mimeType": "image/png", "buffer": png},
             {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"remember the milk"},
             {"name": "tool.png", "mimeType": "image/png", "buffer": b"MZ\x90\x00binary"},
+            {"name": "bomb.png", "mimeType": "image/png", "buffer": _bomb()},
+            {"name": "empty.txt", "mimeType": "text/plain", "buffer": b""},
+            {"name": "pic.svg", "mimeType": "image/svg+xml", "buffer": SVG},
         ],
     )
     bubble = question_bubble(page)
     text = bubble.inner_text()
     assert "cat.png · PNG" in text and "notes.txt · TEXT" in text
     assert "Not attached: tool.png" in text and "not supported" in text
+    assert "Not attached: bomb.png: the image is 8,000 x 8,000 pixels" in text
+    assert "Not attached: empty.txt: the file is empty" in text
+    assert "pic.svg · TEXT" in text  # kept as text, never drawn (one image: the thumbnail)
     wait_for_thumbnail(page)  # drawn from the app's PNG
 
     sent = image_parts(scripted_model.requests)
