@@ -22,6 +22,7 @@ from tests.e2e_support import (
     model_env,
     new_page,
     open_url,
+    send_chat,
     wait_for_chat_text,
     wait_for_idle,
 )
@@ -208,3 +209,36 @@ def test_two_instances_share_files_kept_in_a_bucket(
         assert conn.execute("SELECT location, data FROM attachments").fetchall() == [("s3", None)]
     open_url(page, page.url.replace(first.url, second.url))
     wait_for_chat_text(page, "plan.md · MARKDOWN")
+
+
+def test_a_thousand_files_at_once_get_one_message_and_others_keep_being_answered(
+    browser: Any,
+    app_factory: Callable[..., AppProcess],
+    scripted_model: ScriptedOpenAI,
+) -> None:
+    app = app_factory(model_env(scripted_model))
+    heavy, other = new_page(browser), new_page(browser)
+    open_url(heavy, app.url)
+    open_url(other, app.url)
+    files = [
+        {"name": f"n{i:04}.txt", "mimeType": "text/plain", "buffer": b"note %d" % i}
+        for i in range(1000)
+    ]
+    heavy.locator(FILE_INPUT).first.set_input_files(files)
+    # Meanwhile someone else asks and is answered.
+    send_chat(other, "What is 6 * 7?")
+    wait_for_chat_text(other, "42")
+    heavy.locator('[data-testid="stFileChipIconSpinner"]').first.wait_for(
+        state="detached", timeout=240_000
+    )
+    heavy.locator(CHAT_INPUT).first.fill("Here are my notes")
+    send = heavy.locator('[data-testid="stChatInputSubmitButton"]')
+    expect(send).to_be_enabled(timeout=60_000)
+    send.click()
+    wait_for_chat_text(heavy, "and 975 more: at most 20 files go with one message", 120_000)
+    text = question_bubble(heavy).inner_text()
+    assert "n0000.txt · TEXT" in text and "n0019.txt · TEXT" in text
+    assert "n0020.txt, n0021.txt" in text and "n0020.txt · TEXT" not in text
+    # The question itself was kept and answered.
+    assert "Here are my notes" in text
+    assert heavy.locator(CHAT_MESSAGE).count() == 2

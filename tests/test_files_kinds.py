@@ -220,3 +220,27 @@ def test_references_ignore_malformed_entries() -> None:
 def test_json_detection_is_by_parsing() -> None:
     assert sniff("a.json", json.dumps({"k": "v"}).encode()) == "json"
     assert sniff("a.json", b"not json at all") == "text"
+
+
+def test_refusals_are_grouped_by_reason() -> None:
+    from streamlit_agent.files.attach import refusal_lines
+
+    refused = [{"name": f"f{i}", "reason": "too many"} for i in range(8)]
+    refused.insert(1, {"name": "x.exe", "reason": "not supported"})
+    assert refusal_lines(refused) == [
+        "f0, f1, f2, f3, f4 and 3 more: too many",
+        "x.exe: not supported",
+    ]
+
+
+@given(st.lists(st.tuples(st.text(max_size=8), st.sampled_from(["a", "b", "c"])), max_size=60))
+@settings(max_examples=200, deadline=None)
+def test_grouped_refusals_count_every_file(pairs: list[tuple[str, str]]) -> None:
+    from streamlit_agent.files.attach import refusal_lines
+
+    lines = refusal_lines([{"name": n, "reason": r} for n, r in pairs], names_shown=3)
+    assert len(lines) == len({r for _, r in pairs})
+    for reason in {r for _, r in pairs}:
+        count = sum(1 for _, r in pairs if r == reason)
+        line = next(x for x in lines if x.endswith(f": {reason}"))
+        assert (f" and {count - 3:,} more" in line) == (count > 3)

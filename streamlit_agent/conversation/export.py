@@ -29,7 +29,7 @@ from langchain_core.messages import BaseMessage, message_to_dict
 
 from streamlit_agent.conversation.meter import Prices, answer_usage, conversation_usage, describe
 from streamlit_agent.conversation.steps import Step, Turn, group_turns
-from streamlit_agent.files.attach import references, refusals
+from streamlit_agent.files.attach import references, refusal_lines, refusals
 from streamlit_agent.files.kinds import describe_size
 from streamlit_agent.safety.markdown import markdown_text, option_text
 from streamlit_agent.safety.plain_text import message_text, printable
@@ -247,9 +247,7 @@ def _file_lines(question: BaseMessage | None) -> list[str]:
     lines = [
         f"- 📎 {_line(r['name'])} ({r['kind'].upper()}, {describe_size(r['size'])})" for r in refs
     ]
-    lines += [
-        f"- Not attached: {_line(r['name'])}: {_line(str(r.get('reason', '')))}" for r in refused
-    ]
+    lines += [f"- Not attached: {_line(line)}" for line in refusal_lines(refused, 50)]
     return ["Files:", "", *lines, ""] if lines else []
 
 

@@ -85,3 +85,18 @@ def file_references(message_kwargs: dict) -> dict[str, list[dict]]:
     asked again (Retry, Edit & resend); {} when it had none."""
     refs, refused = references(message_kwargs), refusals(message_kwargs)
     return {ATTACHMENTS_KEY: refs, REFUSED_KEY: refused} if refs or refused else {}
+
+
+def refusal_lines(refused: Sequence[dict], names_shown: int = 5) -> list[str]:
+    """One line per reason, "name: reason" for one file and "a, b, c and N more: reason"
+    for many, so a thousand files at once make a few lines, not a thousand."""
+    by_reason: dict[str, list[str]] = {}
+    for refusal in refused:
+        by_reason.setdefault(str(refusal.get("reason", "")), []).append(str(refusal["name"]))
+    lines = []
+    for reason, names in by_reason.items():
+        shown = ", ".join(names[:names_shown])
+        if len(names) > names_shown:
+            shown += f" and {len(names) - names_shown:,} more"
+        lines.append(f"{shown}: {reason}")
+    return lines

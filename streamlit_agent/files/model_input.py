@@ -8,6 +8,7 @@ import base64
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from streamlit_agent.files.attach import refusal_lines
 from streamlit_agent.files.kinds import IMAGE_KINDS, MIME_TYPES, describe_size
 
 # Text read from one file that goes with the question; the rest stays in the store.
@@ -62,8 +63,7 @@ def question_content(
                 notes.append(f"[Attached image {ref['name']!r}: you cannot see it.]")
         else:
             notes.append(_file_note(ref, text_of(ref["id"])))
-    for refusal in refused:
-        notes.append(f"[Not attached: {refusal['name']!r} ({refusal.get('reason', '')}).]")
+    notes += [f"[Not attached: {line}.]" for line in refusal_lines(refused)]
     joined = "\n\n".join(notes)
     if not images:
         return joined

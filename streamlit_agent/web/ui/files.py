@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import streamlit as st
 from langchain_core.messages import BaseMessage
 
-from streamlit_agent.files.attach import references, refusals
+from streamlit_agent.files.attach import references, refusal_lines, refusals
 from streamlit_agent.files.kinds import describe_size
 from streamlit_agent.web.ui.text import label_text
 
@@ -32,5 +32,5 @@ def draw_attachments(message: BaseMessage | None, thumbnails: Mapping[str, bytes
     for ref in refs:
         kind = ref["kind"].upper()
         st.caption(label_text(f"📎 {ref['name']} · {kind} · {describe_size(ref['size'])}"))
-    for refusal in refused:
-        st.caption(label_text(f"⚠️ Not attached: {refusal['name']}: {refusal.get('reason', '')}"))
+    for line in refusal_lines(refused):
+        st.caption(label_text(f"⚠️ Not attached: {line}"))
