@@ -172,16 +172,12 @@ class Sorted:
     rejected: list[FileRejected] = field(default_factory=list)
 
 
-def _size(n: int) -> str:
+def describe_size(n: int) -> str:
+    """A size as a person reads it: 1.5 MB, 12.0 KB, 300 bytes."""
     for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
     return f"{n} bytes"
-
-
-def describe_size(n: int) -> str:
-    """A size as a person reads it: 1.5 MB, 12.0 KB, 300 bytes."""
-    return _size(n)
 
 
 def sort_batch(
@@ -205,25 +201,7 @@ def sort_batch(
             )
             continue
         try:
-            if size > limits.file_bytes:
-                raise FileRejected(
-                    name, f"it is {_size(size)}; a file may be at most {_size(limits.file_bytes)}"
-                )
-            kind = sniff(name, incoming.data)
-            if kind not in kinds_accepted:
-                raise FileRejected(name, _not_accepted(kind))
-            if conversation + size > limits.conversation_bytes:
-                raise FileRejected(
-                    name,
-                    f"this conversation's files would pass {_size(limits.conversation_bytes)}"
-                    " (start a new chat, or delete one)",
-                )
-            if person + size > limits.person_bytes:
-                raise FileRejected(
-                    name,
-                    f"your files would pass {_size(limits.person_bytes)}"
-                    " (delete conversations with files you no longer need)",
-                )
+            kind = _check_one(incoming, limits, conversation, person, kinds_accepted)
         except FileRejected as refusal:
             out.rejected.append(refusal)
             continue
@@ -231,6 +209,31 @@ def sort_batch(
         person += size
         out.accepted.append((incoming, kind))
     return out
+
+
+def _check_one(
+    incoming: Incoming, limits: Limits, conversation: int, person: int, accepted: frozenset[str]
+) -> str:
+    """The kind of one file that may be kept, with the totals so far; else FileRejected."""
+    name, size = incoming.name, len(incoming.data)
+    if size > limits.file_bytes:
+        most = describe_size(limits.file_bytes)
+        raise FileRejected(name, f"it is {describe_size(size)}; a file may be at most {most}")
+    kind = sniff(name, incoming.data)
+    if kind not in accepted:
+        raise FileRejected(name, _not_accepted(kind))
+    if conversation + size > limits.conversation_bytes:
+        most = describe_size(limits.conversation_bytes)
+        raise FileRejected(
+            name, f"this conversation's files would pass {most} (start a new chat, or delete one)"
+        )
+    if person + size > limits.person_bytes:
+        most = describe_size(limits.person_bytes)
+        raise FileRejected(
+            name,
+            f"your files would pass {most} (delete conversations with files you no longer need)",
+        )
+    return kind
 
 
 def _not_accepted(kind: str) -> str:
