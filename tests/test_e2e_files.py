@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from tests import test_store_files
 from tests.e2e_support import (
+    APP_ROOT,
     CHAT_INPUT,
     CHAT_MESSAGE,
     AppProcess,
@@ -76,6 +77,7 @@ def wait_for_thumbnail(page: Any) -> None:
     images = question_bubble(page).locator("img")
     images.first.wait_for(timeout=30_000)
     assert images.count() == 1
+    assert question_bubble(page).locator("[data-testid='stImage']").count() == 1
 
 
 def question_bubble(page: Any) -> Any:
@@ -149,6 +151,14 @@ def test_files_attach_show_reach_the_model_and_survive_reload_and_restart(
     page.reload()
     wait_for_chat_text(page, "cat.png · PNG")
     wait_for_thumbnail(page)
+
+    # Another person (another browser) opening the same address sees nothing of it.
+    stranger = new_page(browser)
+    stranger.goto(url)
+    stranger.get_by_text("Conversation not found").first.wait_for(timeout=30_000)
+    wait_for_idle(stranger)
+    assert "cat.png" not in stranger.locator(APP_ROOT).inner_text()
+    assert stranger.locator(f"{APP_ROOT} [data-testid='stImage']").count() == 0
 
     app.stop()
     again = app_factory(env)

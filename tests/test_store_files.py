@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from streamlit_agent.store.blobs import S3Blobs
-from streamlit_agent.store.database import StoreError
+from streamlit_agent.store.database import StoreError, ThreadNotFound
 from streamlit_agent.store.files import NewFile
 from streamlit_agent.store.owned import Conversations
 from streamlit_agent.store.schema import attachments
@@ -125,6 +125,10 @@ def test_files_round_trip_and_stay_with_their_owner(make_store, backend):
             assert conn.execute(sa.select(attachments.c.data)).scalars().all() == [None, None]
 
     # Someone else: not found, by file id, by conversation, by any owner key.
+    with pytest.raises(ThreadNotFound):
+        store.file_data(STRANGER, thread, listed[0].id)
+    with pytest.raises(ThreadNotFound):
+        store.file_data(OWNER, "another-conversation", listed[0].id)
     stranger = Conversations(store, STRANGER)
     assert stranger.file_data(thread, listed[0].id) is None
     assert stranger.files(thread) == []
