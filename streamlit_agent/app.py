@@ -239,16 +239,18 @@ if (prompt is not None and prompt.strip()) or typed_files:
             USER_API_KEY
         )
         address = identity.client_address()
-        refusal = limits.refusal(conversations, settings, server_pays, address)
-        if refusal is not None:
-            turn.refuse(history, prompt, refusal, message_id=message_id)
-        limits.record_message(conversations, address)
+        # The files are kept before any limit is applied: a question refused for now is
+        # kept with them, and Retry asks it again with the same files.
         message_id = message_id or new_message_id()
         files = attachments.incoming(typed_files)
         extra = attachments.attach(conversations, settings, thread_id, message_id, files)
         extra = extra or retry_files
         prompt = prompt if prompt.strip() else attachments.placeholder_text(extra)
         question = HumanMessage(content=prompt, id=message_id, additional_kwargs=extra)
+        refusal = limits.refusal(conversations, settings, server_pays, address)
+        if refusal is not None:
+            turn.refuse(history, question, refusal)
+        limits.record_message(conversations, address)
         live = chat.draw_live_turn(
             prompt, question, attachments.thumbnails(conversations, thread_id) if extra else {}
         )

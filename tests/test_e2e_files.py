@@ -252,3 +252,25 @@ def test_a_thousand_files_at_once_get_one_message_and_others_keep_being_answered
     # The question itself was kept and answered.
     assert "Here are my notes" in text
     assert heavy.locator(CHAT_MESSAGE).count() == 2
+
+
+def test_a_question_refused_by_a_limit_keeps_its_files(
+    browser: Any,
+    app_factory: Callable[..., AppProcess],
+    scripted_model: ScriptedOpenAI,
+) -> None:
+    app = app_factory(model_env(scripted_model, STREAMLIT_AGENT_MESSAGES_PER_MINUTE="1"))
+    page = new_page(browser)
+    open_url(page, app.url)
+    send_chat(page, "What is 6 * 7?")
+    wait_for_chat_text(page, "42")
+    asked = len(scripted_model.requests)
+    attach_and_send(
+        page,
+        "And this one?",
+        [{"name": "later.csv", "mimeType": "text/csv", "buffer": b"a,b\n1,2"}],
+    )
+    wait_for_chat_text(page, "later.csv · CSV")
+    assert len(scripted_model.requests) == asked  # refused before any model call
+    page.reload()
+    wait_for_chat_text(page, "later.csv · CSV")  # kept with the question, for Retry

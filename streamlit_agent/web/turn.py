@@ -256,11 +256,9 @@ def settle_previous_run(timeout_s: float = 10.0) -> None:
     writer.settled.wait(timeout_s)
 
 
-def refuse(
-    history: DurableChatHistory, text: str, reason: str, message_id: str | None = None
-) -> None:
-    """Keep a question that may not be answered now, with the reason (and Retry)."""
-    question = HumanMessage(content=text, id=message_id or new_message_id())
+def refuse(history: DurableChatHistory, question: HumanMessage, reason: str) -> None:
+    """Keep a question that may not be answered now (with its files), with the reason
+    (and Retry)."""
     notice = AIMessage(
         content=reason, id=new_message_id(), response_metadata={"status": STATUS_ERROR}
     )
