@@ -109,6 +109,9 @@ def test_files_attach_show_reach_the_model_and_survive_reload_and_restart(
     app = app_factory(env)
     page = new_page(browser)
     open_url(page, app.url)
+    # Files can be attached; no microphone is offered (no transcription is configured).
+    assert page.locator('[data-testid="stChatInputFileUploadButton"]').count() == 1
+    assert page.locator('[data-testid="stChatInputMicButton"]').count() == 0
     png = _png()
     attach_and_send(
         page,
