@@ -134,8 +134,9 @@ def sniff(name: str, data: bytes) -> str:
 
 
 def extract_plain_text(kind: str, data: bytes) -> str | None:
-    """SEAM (lead: replace with `streamlit_agent.files.extract.extract(kind, data)` from
-    the documents helper): the text of the text kinds, None for every other kind."""
+    """SEAM (lead: replace with the documents helper's
+    `streamlit_agent.files.extract.extract(kind, data, name).text()` in
+    `attach._prepare_one`): the text of the text kinds, None for every other kind."""
     if kind not in TEXT_KINDS:
         return None
     return data.decode("utf-8", errors="replace").lstrip("\ufeff")
