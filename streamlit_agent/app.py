@@ -35,14 +35,34 @@ def _secrets() -> dict[str, object]:
         return {}
 
 
+def _typed(value: object) -> tuple[str | None, list]:
+    """The chat box's value as (text, files): a str without attaching, else Streamlit's
+    ChatInputValue (text and UploadedFiles)."""
+    if value is None or isinstance(value, str):
+        return value, []
+    return str(getattr(value, "text", "") or ""), list(getattr(value, "files", None) or [])
+
+
 def _submitted() -> None:
     sidebar.leave_found()  # the new question and its answer show with the newest turns
-    text = st.session_state.get(CHAT_INPUT_KEY) or ""
-    st.session_state[ASKING_KEY] = bool(text.strip()) and len(text) <= MAX_MESSAGE_CHARS
+    text, files = _typed(st.session_state.get(CHAT_INPUT_KEY))
+    text = text or ""
+    st.session_state[ASKING_KEY] = (bool(text.strip()) or bool(files)) and len(
+        text
+    ) <= MAX_MESSAGE_CHARS
 
 
-def chat_box() -> str | None:
-    return st.chat_input("Ask a question", key=CHAT_INPUT_KEY, on_submit=_submitted)
+def chat_box() -> tuple[str | None, list]:
+    """The chat box, with files when attaching is on. Never a microphone: voice needs a
+    transcription service, which this app does not have yet."""
+    value = st.chat_input(
+        "Ask a question",
+        key=CHAT_INPUT_KEY,
+        on_submit=_submitted,
+        accept_file="multiple" if settings.files_per_message else False,
+        accept_audio=False,
+    )
+    return _typed(value)
 
 
 redact.install_log_scrubber()  # every log record of this process, the libraries' too
@@ -63,7 +83,7 @@ with st.sidebar:
 # (about a second on a fresh start), so the browser loads it meanwhile; a conversation
 # named in the URL gets it only once it is known to be this user's.
 requested = sidebar.requested_thread_id()
-typed = None if requested else chat_box()
+typed, typed_files = (None, []) if requested else chat_box()
 
 from langchain_core.messages import HumanMessage
 
@@ -74,7 +94,7 @@ from streamlit_agent.conversation.steps import new_message_id
 from streamlit_agent.models.catalog import FIRST_LOOK_S, available_models, pick
 from streamlit_agent.models.providers import choose_model, uses_configured_key
 from streamlit_agent.models.replay import replay_problems
-from streamlit_agent.web import my_data, resources, turn
+from streamlit_agent.web import attachments, my_data, resources, turn
 from streamlit_agent.web.history import flush_unsaved, issue_thread_id, open_thread
 from streamlit_agent.web.ui import chat
 
@@ -174,6 +194,7 @@ actions = chat.ReplyActions(
     on_switch=lambda chosen: turn.choose_branch(
         settings.history_key, thread_id, conversations, chosen
     ),
+    thumbnails=attachments.thumbnails(conversations, thread_id),
 )
 asking = bool(asked) or retry is not None
 latest_buttons = chat.draw_conversation(
@@ -193,7 +214,7 @@ starters_slot = chat.draw_starters(starters, on_pick=turn.ask)
 
 
 if requested:
-    typed = chat_box()
+    typed, typed_files = chat_box()
 # Only now, with the page drawn, do the bundled model and the agent's libraries start
 # loading in the background (a question asked meanwhile waits for them): on a first
 # visit they would otherwise compete with drawing that page for the CPU.
@@ -203,7 +224,11 @@ if model_status_slot is not None:
         sidebar.model_status(local.status, local.server is None or local.server.calls_tools)
 resources.warm_agent(choice, settings, enabled_tools)
 prompt, message_id = retry or (typed, None)
-if prompt is not None and prompt.strip():
+retry_files = turn.take_retry_files() if retry is not None else {}
+if retry is not None:
+    typed_files = []  # a question asked again keeps its stored files (retry_files)
+if (prompt is not None and prompt.strip()) or typed_files:
+    prompt = prompt or ""
     if len(prompt) > MAX_MESSAGE_CHARS:
         st.error(
             f"That message is {len(prompt):,} characters long; the limit is "
@@ -220,12 +245,24 @@ if prompt is not None and prompt.strip():
             USER_API_KEY
         )
         address = identity.client_address()
+        # The files are kept before any limit is applied: a question refused for now is
+        # kept with them, and Retry asks it again with the same files.
+        message_id = message_id or new_message_id()
+        files = attachments.incoming(typed_files)
+        extra = attachments.attach(conversations, settings, thread_id, message_id, files)
+        extra = extra or retry_files
+        prompt = prompt if prompt.strip() else attachments.placeholder_text(extra)
+        question = HumanMessage(content=prompt, id=message_id, additional_kwargs=extra)
         refusal = limits.refusal(conversations, settings, server_pays, address)
         if refusal is not None:
-            turn.refuse(history, prompt, refusal, message_id=message_id)
+            turn.refuse(history, question, refusal)
         limits.record_message(conversations, address)
-        question = HumanMessage(content=prompt, id=message_id or new_message_id())
-        live = chat.draw_live_turn(prompt)
+        live = chat.draw_live_turn(
+            prompt, question, attachments.thumbnails(conversations, thread_id) if extra else {}
+        )
+        model_question, answer_note = attachments.for_model(
+            question, conversations, thread_id, choice, settings
+        )
         finished = turn.run(
             lambda: resources.agent_for_choice(choice, settings, enabled_tools),
             history,
@@ -237,6 +274,8 @@ if prompt is not None and prompt.strip():
             on_usage=lambda used: limits.record_tokens(conversations, used),
             record_to=settings.record_dir,
             max_seconds=settings.max_execution_time_s,
+            model_question=model_question,
+            answer_note=answer_note,
         )
         # A new version of a question (Regenerate, Edit & resend) gets its ‹ n / m › now.
         live.finish(finished, replace(actions, branches=conversations.branches(thread_id)))

@@ -45,6 +45,7 @@ FEEDBACK_COMMENT_MAX_CHARS = 2000
 EXPORT_MAX_CONVERSATIONS = 1000
 EXPORT_MAX_STORED_CHARS = 8_000_000  # stored message payloads; the document is ~2-3x
 EXPORT_MAX_USAGE_RECORDS = 10_000
+MB = 1024 * 1024
 MIN_SECRET_CHARS = 32  # STREAMLIT_AGENT_SECRET: a shorter one could be guessed
 
 # USD per 1M (input, output) tokens, from OpenAI's price list; an estimate only. A model
@@ -167,7 +168,15 @@ def _long_secret(value: str | None) -> str | None:
     return value
 
 
+def _bucket_url(value: str | None) -> str | None:
+    # store/blobs.py reads it the same way: the scheme, then a bucket name.
+    if value is not None and (not value.startswith("s3://") or not value[5:].strip("/")):
+        raise _Unfit("s3://bucket or s3://bucket/prefix")
+    return value
+
+
 ApiKey = Annotated[str | None, AfterValidator(_real_key)]
+BucketUrl = Annotated[str | None, AfterValidator(_bucket_url)]
 Secret = Annotated[str | None, AfterValidator(_long_secret)]
 Prices = Annotated[tuple[tuple[str, float, float], ...], BeforeValidator(_from_text(parse_prices))]
 Starters = Annotated[tuple[tuple[str, str], ...], BeforeValidator(_from_text(parse_starters))]
@@ -362,6 +371,53 @@ class Settings(BaseModel):
     )
     record_dir: str | None = _setting(
         None, "STREAMLIT_AGENT_RECORD_DIR", "save every finished run here as a replay file"
+    )
+    # Files attached in the chat (files/kinds.py, store/files.py).
+    file_max_bytes: int = _setting(
+        20 * MB,
+        "STREAMLIT_AGENT_FILE_MAX_BYTES",
+        "bytes one attached file may have; at least 1",
+        ge=1,
+    )
+    conversation_files_max_bytes: int = _setting(
+        100 * MB,
+        "STREAMLIT_AGENT_CONVERSATION_FILES_MAX_BYTES",
+        "bytes of files one conversation may keep; at least 1",
+        ge=1,
+    )
+    person_files_max_bytes: int = _setting(
+        500 * MB,
+        "STREAMLIT_AGENT_PERSON_FILES_MAX_BYTES",
+        "bytes of files one person may keep in all their conversations; at least 1",
+        ge=1,
+    )
+    files_per_message: int = _setting(
+        20,
+        "STREAMLIT_AGENT_FILES_PER_MESSAGE",
+        "files one message may carry; 0 turns attaching off",
+        ge=0,
+        le=1000,
+    )
+    image_max_pixels: int = _setting(
+        40_000_000,
+        "STREAMLIT_AGENT_IMAGE_MAX_PIXELS",
+        "pixels (width x height) an attached image may have; at least 1",
+        ge=1,
+    )
+    files_bucket: BucketUrl = _setting(
+        None,
+        "STREAMLIT_AGENT_FILES_BUCKET",
+        "keep attached files in this S3-compatible bucket (s3://bucket/prefix); unset: database",
+    )
+    files_bucket_endpoint: str | None = _setting(
+        None,
+        "STREAMLIT_AGENT_FILES_BUCKET_ENDPOINT",
+        "the bucket's endpoint URL for S3-compatible servers (MinIO, Ceph, R2...); unset: AWS",
+    )
+    vision_models: str | None = _setting(
+        None,
+        "STREAMLIT_AGENT_VISION_MODELS",
+        "comma-separated names of OpenAI-compatible models that take images (all: every one)",
     )
 
     @property

@@ -28,7 +28,13 @@ from langchain_core.runnables.config import patch_config
 from langchain_core.runnables.history import RunnableWithMessageHistory
 from langchain_core.tools import BaseTool
 
-from streamlit_agent.agent.run_state import HISTORY_KEY, RECORDER_KEY, TRACE_KEY, stopped_after
+from streamlit_agent.agent.run_state import (
+    ANSWER_NOTE_KEY,
+    HISTORY_KEY,
+    RECORDER_KEY,
+    TRACE_KEY,
+    stopped_after,
+)
 from streamlit_agent.agent.tool_runner import APPROVAL_GATE_KEY, ApprovalGate, guard_tool
 from streamlit_agent.agent.tracing import tracing_enabled
 from streamlit_agent.config import Settings
@@ -85,6 +91,8 @@ def _finish_turn(settings: Settings) -> Callable[[dict[str, Any], RunnableConfig
         else:
             output = str(last.text)
         configurable = config.get("configurable") or {}
+        if note := configurable.get(ANSWER_NOTE_KEY):
+            output = f"{note}\n\n{output}"
         recorder = configurable.get(RECORDER_KEY) or StepRecorder()
         trace = configurable.get(TRACE_KEY)
         metadata = {"trace_id": trace} if trace else {}
@@ -169,9 +177,11 @@ def run_turn(
     callbacks: Sequence[Any] = (),
     history: BaseChatMessageHistory | None = None,
     approval_gate: ApprovalGate | None = None,
+    answer_note: str | None = None,
 ) -> dict[str, Any]:
     """Run one turn; history is read before and written after by the wrapper: `history`,
-    or the agent's own `get_history`. `approval_gate` holds the user's decisions.
+    or the agent's own `get_history`. `approval_gate` holds the user's decisions;
+    `answer_note`, a paragraph the answer starts with (the app's words, not the model's).
 
     With LangSmith tracing on (its own environment variables), LangChain traces the run;
     the run id is chosen here so the answer can link to its trace.
@@ -181,6 +191,7 @@ def run_turn(
         RECORDER_KEY: recorder,
         HISTORY_KEY: history,
         APPROVAL_GATE_KEY: approval_gate,
+        ANSWER_NOTE_KEY: answer_note,
     }
     config: RunnableConfig = {
         "callbacks": [recorder, *callbacks],

@@ -14,6 +14,7 @@ from streamlit_agent.conversation.steps import StepRecorder
 RECORDER_KEY = "step_recorder"  # the turn's StepRecorder, in the run's `configurable`
 HISTORY_KEY = "turn_history"  # the history a run reads and writes, when it brings its own
 TRACE_KEY = "trace_run_id"  # the turn's root run id, when LangSmith tracing is on
+ANSWER_NOTE_KEY = "answer_note"  # said first in the answer (a text-only model sent images)
 STOPPED_AFTER_KEY = "stopped_after_steps"  # response_metadata of TurnLimits' closing reply
 
 

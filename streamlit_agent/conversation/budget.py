@@ -41,9 +41,28 @@ def message_counter(tokens_of: Callable[[str], int]) -> TokenCounter:
     def count(messages: Sequence[BaseMessage]) -> int:
         total = 0
         for message in messages:
-            total += tokens_of(str(message.content)) + 4  # role and separators
+            total += _content_tokens(message.content, tokens_of) + 4  # role and separators
             for call in getattr(message, "tool_calls", None) or []:
                 total += tokens_of(json.dumps(call.get("args", {}))) + 8
         return total
 
     return count
+
+
+# What one image costs a model, about (OpenAI's high detail tiles a large image for ~1,100
+# tokens): an image part is counted as this, not as the length of its base64 data URL.
+IMAGE_TOKENS = 1100
+
+
+def _content_tokens(content: object, tokens_of: Callable[[str], int]) -> int:
+    if not isinstance(content, list):
+        return tokens_of(str(content))
+    total = 0
+    for part in content:
+        if isinstance(part, dict) and part.get("type") in ("image_url", "image"):
+            total += IMAGE_TOKENS
+        elif isinstance(part, dict):
+            total += tokens_of(str(part.get("text", "")))
+        else:
+            total += tokens_of(str(part))
+    return total

@@ -32,10 +32,13 @@ from langchain_core.messages import BaseMessage, message_to_dict
 
 from streamlit_agent.conversation.meter import Prices, answer_usage, conversation_usage, describe
 from streamlit_agent.conversation.steps import Step, Turn, group_turns
+from streamlit_agent.files.attach import references, refusal_lines, refusals
+from streamlit_agent.files.kinds import describe_size
 from streamlit_agent.safety.markdown import markdown_text, option_text
 from streamlit_agent.safety.plain_text import message_text, printable
 from streamlit_agent.safety.redact import scrub
 from streamlit_agent.store.database import OwnerData, ThreadSummary
+from streamlit_agent.store.files import FileInfo
 
 # 2: per-answer meter and feedback, conversation totals; 3: replaced answers are kept
 # as branches (`branches`), no longer deleted.
@@ -53,6 +56,8 @@ class AnswerNotes:
     feedback: Mapping[str, int] = field(default_factory=dict)
     comments: Mapping[str, str] = field(default_factory=dict)
     prices: Prices = ()
+    # The conversation's kept files (store/files.py), for their text in the JSON export.
+    files: Sequence[FileInfo] = ()
 
 
 def _when(timestamp: float | None) -> str | None:
@@ -81,11 +86,30 @@ def _feedback_dict(answer_id: str | None, notes: AnswerNotes) -> dict[str, Any] 
     return {"value": notes.feedback[answer_id], "comment": notes.comments.get(answer_id)}
 
 
+def _files_dicts(question: BaseMessage | None, notes: AnswerNotes) -> dict[str, Any]:
+    """The question's files: each kept one with the text read from it, and the refused."""
+    if question is None:
+        return {"files": [], "files_refused": []}
+    kept = {f.id: f for f in notes.files if f.message_id == question.id}
+    listed = []
+    for ref in references(question.additional_kwargs):
+        info = kept.get(ref["id"])
+        listed.append(
+            {
+                **{k: ref[k] for k in ("id", "name", "kind", "size")},
+                "sha256": info.sha256 if info else None,
+                "text": info.text if info else None,
+            }
+        )
+    return {"files": listed, "files_refused": refusals(question.additional_kwargs)}
+
+
 def _turn_dict(turn: Turn, notes: AnswerNotes) -> dict[str, Any]:
     answer = turn.answer
     used = answer_usage(answer, notes.prices) if answer else None
     return {
         "question": message_text(turn.user.content) if turn.user else None,
+        **_files_dicts(turn.user, notes),
         "steps": [_step_dict(step) for step in turn.steps],
         "answer": message_text(answer.content) if answer else None,
         "reasoning": turn.reasoning,
@@ -170,7 +194,7 @@ def export_everything(data: OwnerData, owner: str, prices: Prices = ()) -> str:
             **conversation_document(
                 stored.thread,
                 stored.messages,
-                AnswerNotes(stored.feedback, stored.comments, prices),
+                AnswerNotes(stored.feedback, stored.comments, prices, stored.files),
                 stored.tree,
             ),
             "tool_choice": stored.tool_choice,
@@ -239,6 +263,17 @@ def _answer_notes(answer: BaseMessage | None, notes: AnswerNotes) -> list[str]:
     return lines
 
 
+def _file_lines(question: BaseMessage | None) -> list[str]:
+    """The question's files as a list: name, type and size; refused ones with the reason."""
+    kwargs = question.additional_kwargs if question is not None else {}
+    refs, refused = references(kwargs), refusals(kwargs)
+    lines = [
+        f"- 📎 {_line(r['name'])} ({r['kind'].upper()}, {describe_size(r['size'])})" for r in refs
+    ]
+    lines += [f"- Not attached: {_line(line)}" for line in refusal_lines(refused, 50)]
+    return ["Files:", "", *lines, ""] if lines else []
+
+
 def _line(text: str) -> str:
     """Untrusted text for one line of the transcript (a heading, a list item)."""
     return markdown_text(option_text(text))
@@ -264,6 +299,7 @@ def export_markdown(
     for number, turn in enumerate(group_turns(list(messages)), start=1):
         question = message_text(turn.user.content) if turn.user else ""
         lines += [f"## {number}. Question", "", markdown_text(question), ""]
+        lines += _file_lines(turn.user)
         for step in turn.steps:
             if step.reasoning:
                 lines += ["### Thinking", "", code_block(step.reasoning), ""]

@@ -234,3 +234,28 @@ def history_budget(
     count = message_counter(tokens_of) if tokens_of else count_tokens_approximately
     default = OPENAI_HISTORY_TOKENS if choice.kind == "openai" else DEFAULT_HISTORY_TOKENS
     return HistoryBudget(explicit or default, count)
+
+
+# OpenAI's chat models that take images; the older text-only ones (gpt-3.5, gpt-4 of
+# 2023) are not listed.
+_OPENAI_VISION_PREFIXES = ("gpt-4o", "gpt-4.1", "gpt-4-turbo", "gpt-4.5", "gpt-5", "o1", "o3", "o4")
+# Names of well-known open vision models, as Ollama, vLLM and LM Studio list them.
+_OPEN_VISION_NAMES = (
+    "llava", "vision", "-vl", "vl-", "pixtral", "gemma3", "gemma-3", "minicpm-v",
+    "moondream", "qwen2.5vl", "llama4", "smolvlm", "internvl",
+)  # fmt: skip
+
+
+def sees_images(choice: ModelChoice, settings: Settings) -> bool:
+    """Whether the picked model is sent images: OpenAI's vision models; a model of an
+    OpenAI-compatible server that STREAMLIT_AGENT_VISION_MODELS names ("all": every
+    one), or whose name says it is a vision model; never the bundled model or a replay."""
+    if choice.kind == "openai":
+        return choice.model.lower().startswith(_OPENAI_VISION_PREFIXES)
+    if choice.kind != "compatible":
+        return False
+    listed = {n.strip().lower() for n in (settings.vision_models or "").split(",") if n.strip()}
+    name = choice.model.lower()
+    if "all" in listed or name in listed or choice.display_name.lower() in listed:
+        return True
+    return any(marker in name for marker in _OPEN_VISION_NAMES)

@@ -42,11 +42,14 @@ from streamlit_agent.config import (
 )
 from streamlit_agent.safety.plain_text import message_text, storable
 from streamlit_agent.safety.redact import redact_url, scrub, url_password
+from streamlit_agent.store import files
+from streamlit_agent.store.blobs import IN_DATABASE, Blobs, BucketError, object_key
 from streamlit_agent.store.branches import Node, active_path, newest_leaf_under, sibling_groups
 from streamlit_agent.store.migrations import FRESH_EXTRAS, MIGRATIONS, SCHEMA_VERSION
 from streamlit_agent.store.schema import (
     LEGACY_OWNER,
     as_json,
+    attachments,
     conversations,
     message_row,
     messages,
@@ -128,6 +131,7 @@ class StoredConversation:
     # Every stored message, every branch (`messages` is the branch on screen), in
     # storage order, each with the id of the message it continues.
     tree: list[tuple[str | None, BaseMessage]] = field(default_factory=list)
+    files: list[files.FileInfo] = field(default_factory=list)  # no thumbnails
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,7 @@ class DeletedCounts:
     steps: int = 0
     feedback: int = 0
     usage: int = 0
+    files: int = 0
 
 
 def _read_tree(
@@ -452,9 +457,12 @@ class ConversationStore:
             # Explicit deletes rather than relying on every backend's cascade setting.
             conn.execute(steps.delete().where(steps.c.conversation_id == thread_id))
             conn.execute(messages.delete().where(messages.c.conversation_id == thread_id))
+            _, keys = files.delete_files(conn, attachments.c.conversation_id == thread_id)
             conn.execute(conversations.delete().where(conversations.c.id == thread_id))
+            return keys
 
-        self._run(work)
+        # The bucket's objects go once their rows are gone for good (after the commit).
+        files.delete_objects(self.blobs, self._run(work))
 
     # --- messages ---------------------------------------------------------
     def save_messages(
@@ -736,6 +744,7 @@ class ConversationStore:
             chosen.append(row)
             used += size
         found = self._messages_of(conn, [row[0] for row in chosen])
+        attached = files.files_of_conversations(conn, owner, [row[0] for row in chosen])
         stored = []
         for row in chosen:
             rows, feedback, comments = found.get(row[0], ([], {}, {}))
@@ -749,6 +758,7 @@ class ConversationStore:
                     tool_choice=_toggles(row[7]),
                     model_choice=row[8],
                     tree=tree,
+                    files=attached.get(row[0], []),
                 )
             )
         return stored, len(sizes) - len(chosen)
@@ -823,6 +833,7 @@ class ConversationStore:
                 steps.delete().where(steps.c.conversation_id.in_(mine))
             ).rowcount
             deleted_messages = conn.execute(messages.delete().where(in_mine)).rowcount
+            deleted_files, keys = files.delete_files(conn, attachments.c.owner == owner)
             deleted_conversations = conn.execute(
                 conversations.delete().where(conversations.c.owner == owner)
             ).rowcount
@@ -830,15 +841,19 @@ class ConversationStore:
             if keep_usage_since is not None:
                 which = sa.and_(which, usage.c.at < keep_usage_since)
             deleted_usage = conn.execute(usage.delete().where(which)).rowcount
-            return DeletedCounts(
+            counts = DeletedCounts(
                 conversations=deleted_conversations,
                 messages=deleted_messages,
                 steps=deleted_steps,
                 feedback=int(feedback),
                 usage=deleted_usage,
+                files=deleted_files,
             )
+            return counts, keys
 
-        return self._run(work)
+        counts, keys = self._run(work)
+        files.delete_objects(self.blobs, keys)
+        return counts
 
     # --- search -------------------------------------------------------------
     def search(self, owner: str, query: str, limit: int = 20) -> list[SearchHit]:
@@ -953,3 +968,54 @@ class ConversationStore:
             return [(Node(*row[:3]), row.payload) for row in rows]
 
         return _read_tree(self._read(work), None)[1]
+
+    # --- files attached to questions (store/files.py) -------------------------------
+    # Where their bytes go: None keeps them in the database; a bucket (blobs.S3Blobs) is
+    # set by the page's resources when STREAMLIT_AGENT_FILES_BUCKET is configured.
+    blobs: Blobs | None = None
+
+    def save_files(
+        self, owner: str, thread_id: str, message_id: str, batch: Sequence[files.NewFile]
+    ) -> list[files.FileInfo]:
+        """Keep `batch` as the files of question `message_id`; a new `thread_id` becomes the
+        owner's conversation, someone else's is refused (ThreadNotFound)."""
+        if not batch:
+            return []
+        try:
+            named = files.put_blobs(self.blobs, thread_id, batch)
+        except BucketError as exc:
+            raise StoreError(str(exc)) from None
+        location = self.blobs.location if self.blobs is not None else IN_DATABASE
+
+        def work(conn: Connection) -> list[files.FileInfo]:
+            self._claim(conn, owner, thread_id)
+            return files.insert_files(conn, owner, thread_id, message_id, named, location)
+
+        try:
+            return self._run(work)
+        except BaseException:
+            # The rows were not written: the objects uploaded for them would be orphans.
+            files.delete_objects(self.blobs, (f"{thread_id}/{i}" for i, _ in named))
+            raise
+
+    def files_of(self, owner: str, thread_id: str, with_text: bool = True) -> list[files.FileInfo]:
+        """The conversation's files, oldest first, without their bytes (thumbnails kept)."""
+        return self._read(lambda conn: files.files_of(conn, owner, thread_id, with_text))
+
+    def file_data(self, owner: str, thread_id: str, file_id: str) -> bytes:
+        """A file's bytes; ThreadNotFound for a file that is not this owner's."""
+        row = self._read(lambda conn: files.file_row(conn, owner, thread_id, file_id))
+        if row is None:
+            raise ThreadNotFound
+        if row.location == IN_DATABASE:
+            return bytes(row.data)
+        if self.blobs is None:
+            raise StoreError("a file is kept in a bucket, and no bucket is configured")
+        try:
+            return self.blobs.get(object_key(files.bucket_prefix(self.blobs), thread_id, file_id))
+        except BucketError as exc:
+            raise StoreError(str(exc)) from None
+
+    def files_used(self, owner: str, thread_id: str) -> tuple[int, int]:
+        """Bytes of files kept: (in this conversation, of this owner in all)."""
+        return self._read(lambda conn: files.bytes_used(conn, owner, thread_id))

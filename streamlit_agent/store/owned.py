@@ -24,6 +24,7 @@ from streamlit_agent.store.database import (
     ThreadNotFound,
     ThreadSummary,
 )
+from streamlit_agent.store.files import FileInfo, NewFile
 from streamlit_agent.store.search import SearchHit
 
 logger = logging.getLogger(__name__)
@@ -182,3 +183,23 @@ class Conversations:
     def message_tree(self, thread_id: str) -> list[tuple[str | None, BaseMessage]]:
         """Every message of every branch with its parent's id, for exports."""
         return self._guarded([], lambda s: s.message_tree(self.owner, thread_id))
+
+    # --- files attached to questions ----------------------------------------------
+    def save_files(
+        self, thread_id: str, message_id: str, batch: Sequence[NewFile]
+    ) -> list[FileInfo] | None:
+        """Keep `batch` with question `message_id`; None when the store cannot (then
+        nothing was kept)."""
+        return self._guarded(None, lambda s: s.save_files(self.owner, thread_id, message_id, batch))
+
+    def files(self, thread_id: str, with_text: bool = True) -> list[FileInfo]:
+        """This conversation's files (no bytes); [] for a conversation not this person's."""
+        return self._guarded([], lambda s: s.files_of(self.owner, thread_id, with_text))
+
+    def file_data(self, thread_id: str, file_id: str) -> bytes | None:
+        """A file's bytes; None for a file that is not this person's, or a store that is down."""
+        return self._guarded(None, lambda s: s.file_data(self.owner, thread_id, file_id))
+
+    def files_used(self, thread_id: str) -> tuple[int, int] | None:
+        """Bytes kept (in this conversation, in all of this person's); None while down."""
+        return self._guarded(None, lambda s: s.files_used(self.owner, thread_id))

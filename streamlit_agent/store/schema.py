@@ -13,6 +13,9 @@
   make a tree of versions (Regenerate, Edit & resend); see `branches.py`.
 - `server_secrets` (schema 6): keys this server signs with (the anonymous identity
   cookie), made once by whichever instance asks first and shared by all of them.
+- `attachments` (schema 9): files attached to a question, keyed in their conversation;
+  the bytes in `data`, or in an S3-compatible bucket (`location` "s3", `store/blobs.py`);
+  a small PNG `thumbnail` for images; `text`, what was read from the file.
 - `schema_version`: applied migrations (`migrations/`); a database written by a newer
   version is refused rather than damaged.
 - Search (schema 5): objects `metadata` cannot describe, see `search.py`.
@@ -129,6 +132,26 @@ server_secrets = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+)
+
+attachments = sa.Table(
+    "attachments",
+    metadata,
+    *_keyed_in_conversation("id"),
+    sa.Column("owner", sa.String(255), nullable=False),
+    sa.Column("message_id", sa.String(64), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),  # order among the question's files
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("location", sa.String(16), nullable=False),  # "db" | "s3"
+    sa.Column("data", sa.LargeBinary),  # the bytes, when location is "db"
+    sa.Column("thumbnail", sa.LargeBinary),  # a small PNG the page draws, for images
+    sa.Column("text", sa.Text),  # what was read from the file, for exports and search
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_attachments_owner", "owner"),
+    sa.Index("ix_attachments_message", "conversation_id", "message_id"),
 )
 
 

@@ -89,6 +89,7 @@ def describe_deleted(deleted: DeletedCounts, kept_usage: bool = False) -> str:
                 _count(deleted.conversations, "conversation", "conversations"),
                 _count(deleted.messages, "message", "messages"),
                 _count(deleted.steps, "tool step", "tool steps"),
+                _count(deleted.files, "attached file", "attached files"),
                 _count(deleted.feedback, "rating", "ratings"),
                 _count(deleted.usage, "usage record", "usage records"),
             )

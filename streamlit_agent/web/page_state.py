@@ -22,6 +22,7 @@ ISSUED_KEY = "issued_threads"  # ids this session made: writable before the stor
 
 # The turn being answered (web/turn.py).
 RETRY_REQUEST_KEY = "retry_request"
+RETRY_FILES_KEY = "retry_files"  # the file references of a question asked again
 ACTIVE_RUN_KEY = "active_agent_run"
 PENDING_APPROVAL_KEY = "pending_approval"
 DECISIONS_KEY = "tool_decisions"  # {user message id: {call key: approved?}}

@@ -20,6 +20,7 @@ from streamlit_agent.models.bundled.server import BackgroundStart
 from streamlit_agent.models.catalog import LocalServers, server_urls
 from streamlit_agent.models.providers import ModelChoice, build_chat_model, history_budget
 from streamlit_agent.models.replay import Recording, ReplayChatModel, replay_tools
+from streamlit_agent.store.blobs import S3Blobs
 from streamlit_agent.store.database import ConversationStore, StoreError
 from streamlit_agent.store.owned import Conversations
 from streamlit_agent.tools import Registry
@@ -82,8 +83,12 @@ def tool_registry(tools_dir: str | None, mcp_config: str | None = None) -> Regis
 
 
 @st.cache_resource(show_spinner=False)
-def _store(url: str, legacy_owner: str | None) -> ConversationStore:
+def _store(
+    url: str, legacy_owner: str | None, bucket: str | None = None, endpoint: str | None = None
+) -> ConversationStore:
     store = ConversationStore(url)
+    if bucket:  # attached files' bytes in a bucket every instance shares (store/blobs.py)
+        store.blobs = S3Blobs(bucket, endpoint_url=endpoint)
     if legacy_owner:
         adopted = store.adopt_legacy(legacy_owner)
         if adopted:
@@ -95,7 +100,12 @@ def conversations_for(settings: Settings, owner: str) -> Conversations:
     """The owner's conversations; the store is None while it cannot be opened (retried
     on the next rerun)."""
     try:
-        store: ConversationStore | None = _store(settings.resolved_db_url, settings.legacy_owner)
+        store: ConversationStore | None = _store(
+            settings.resolved_db_url,
+            settings.legacy_owner,
+            settings.files_bucket,
+            settings.files_bucket_endpoint,
+        )
     except StoreError as exc:
         logger.warning("conversation store unavailable: %s", exc)
         store = None

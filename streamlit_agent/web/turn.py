@@ -39,6 +39,7 @@ from streamlit_agent.conversation.steps import (
     new_message_id,
     reasoning_of,
 )
+from streamlit_agent.files.attach import file_references
 from streamlit_agent.models.replay import RunRecorder
 from streamlit_agent.store.owned import Conversations
 from streamlit_agent.web.history import DurableChatHistory, TurnWriter, show_branch
@@ -48,6 +49,7 @@ from streamlit_agent.web.page_state import (
     APPROVED_RESULTS_KEY,
     DECISIONS_KEY,
     PENDING_APPROVAL_KEY,
+    RETRY_FILES_KEY,
     RETRY_REQUEST_KEY,
 )
 
@@ -198,13 +200,24 @@ def take_retry_request(history: DurableChatHistory) -> tuple[str, str | None] | 
     if not request or request.get("thread_id", history.thread_id) != history.thread_id:
         return None
     remove = set(request.get("remove", []))
+    asked = request.get("message_id")
+    # The question asked again keeps its files (references; the files stay stored).
+    earlier = next((m for m in history.messages if m.id in remove | {asked}), None)
+    if isinstance(earlier, HumanMessage):
+        st.session_state[RETRY_FILES_KEY] = file_references(earlier.additional_kwargs)
     if remove:
         turns = group_turns(history.messages)
         latest = turns[-1].messages if turns else []
         if remove != {m.id for m in latest}:
+            st.session_state.pop(RETRY_FILES_KEY, None)
             return None  # a button left from an earlier page: only the latest turn is replaced
         history.branch_before(str(latest[0].id))
-    return request["text"], request.get("message_id")
+    return request["text"], asked
+
+
+def take_retry_files() -> dict[str, Any]:
+    """The files of the question `take_retry_request` just returned ({} when none)."""
+    return st.session_state.pop(RETRY_FILES_KEY, None) or {}
 
 
 # --- running -----------------------------------------------------------------------------
@@ -252,11 +265,9 @@ def settle_previous_run(timeout_s: float = 10.0) -> None:
     writer.settled.wait(timeout_s)
 
 
-def refuse(
-    history: DurableChatHistory, text: str, reason: str, message_id: str | None = None
-) -> None:
-    """Keep a question that may not be answered now, with the reason (and Retry)."""
-    question = HumanMessage(content=text, id=message_id or new_message_id())
+def refuse(history: DurableChatHistory, question: HumanMessage, reason: str) -> None:
+    """Keep a question that may not be answered now (with its files), with the reason
+    (and Retry)."""
     notice = AIMessage(
         content=reason, id=new_message_id(), response_metadata={"status": STATUS_ERROR}
     )
@@ -357,11 +368,15 @@ def run(
     on_usage: Callable[[dict[str, int]], None] | None = None,
     record_to: str | None = None,
     max_seconds: float = 0.0,
+    model_question: HumanMessage | None = None,
+    answer_note: str | None = None,
 ) -> Turn:
     """Answer `question` (already drawn by the page), streaming through `handlers`, each
     step handed to `show_step` as it starts and ends; returns the finished turn as stored,
     for the page to draw in place of the live one. `record_to`: save a replay file;
     `max_seconds`: the turn's one deadline, however its stream trickles (0: none).
+    `model_question`: what the model is sent instead of the stored question (same id: its
+    attached images and file text, web/attachments.py); `answer_note`: see run_turn.
 
     The question is stored first and every result after it, so nothing is lost; a question
     re-asked after an approval keeps its id. A call waiting for approval reruns the page."""
@@ -380,8 +395,8 @@ def run(
         callbacks = [guard, *handlers, *([recording] if recording else [])]
         try:
             run_turn(
-                get_agent(), history.thread_id, question, recorder, callbacks,
-                history=writer, approval_gate=gate,
+                get_agent(), history.thread_id, model_question or question, recorder,
+                callbacks, history=writer, approval_gate=gate, answer_note=answer_note,
             )  # fmt: skip
         except BaseException as exc:
             result.error = exc

@@ -58,6 +58,7 @@ _STEPS = (
     "v6_server_secrets",
     "v7_reserved",
     "v8_branches",
+    "v9_files",
 )
 for _name in _STEPS:
     importlib.import_module(f"{__name__}.{_name}")

@@ -37,6 +37,7 @@ from streamlit_agent.conversation.steps import (
 )
 from streamlit_agent.safety.plain_text import printable
 from streamlit_agent.web.page_context import on_this_page
+from streamlit_agent.web.ui.files import draw_attachments
 from streamlit_agent.web.ui.text import label_text, markdown_text
 
 STEP_ICONS = {"ok": "🛠️", "error": "⚠️", "denied": "🚫", "interrupted": "⏹️", "running": "⏳"}
@@ -139,12 +140,15 @@ class ReplyActions:
     # first, by question id; `on_switch` shows the branch through the one clicked.
     branches: Mapping[str, Sequence[str]] = field(default_factory=dict)
     on_switch: Callable[[str], None] | None = None
+    # Thumbnails of the conversation's attached images, by file id (web/attachments.py).
+    thumbnails: Mapping[str, bytes] = field(default_factory=dict)
 
 
 def draw_turn(turn: Turn, is_last: bool, actions: ReplyActions) -> Any:
     if turn.user is not None:
         with st.chat_message("user"):
             st.markdown(markdown_text(str(turn.user.content)))
+            draw_attachments(turn.user, actions.thumbnails)
     with st.chat_message("assistant"):
         return draw_reply(turn, is_last, actions)
 
@@ -575,10 +579,14 @@ class LiveTurn:
             draw_reply(turn, True, actions)
 
 
-def draw_live_turn(text: str) -> LiveTurn:
-    """The question and an empty answer with Stop; the returned handlers fill it in."""
+def draw_live_turn(
+    text: str, question: BaseMessage | None = None, thumbnails: Mapping[str, bytes] | None = None
+) -> LiveTurn:
+    """The question (with its files) and an empty answer with Stop; the returned handlers
+    fill it in."""
     with st.chat_message("user"):
         st.markdown(markdown_text(text))
+        draw_attachments(question, thumbnails or {})
     with st.chat_message("assistant"):
         live = st.empty()
         with live.container():

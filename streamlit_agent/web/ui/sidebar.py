@@ -418,7 +418,10 @@ def _actions(
 
     def notes() -> AnswerNotes:
         return AnswerNotes(
-            conversations.feedback(thread_id), conversations.feedback_comments(thread_id), prices
+            conversations.feedback(thread_id),
+            conversations.feedback_comments(thread_id),
+            prices,
+            conversations.files(thread_id),
         )
 
     def every_branch(*args: Any) -> str:
