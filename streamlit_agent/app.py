@@ -72,9 +72,9 @@ from streamlit_agent.conversation.steps import new_message_id
 from streamlit_agent.models.catalog import FIRST_LOOK_S, available_models, pick
 from streamlit_agent.models.providers import choose_model, uses_configured_key
 from streamlit_agent.models.replay import replay_problems
-from streamlit_agent.web import my_data, resources, turn
+from streamlit_agent.web import memory, my_data, resources, turn
 from streamlit_agent.web.history import flush_unsaved, issue_thread_id, open_thread
-from streamlit_agent.web.ui import chat
+from streamlit_agent.web.ui import chat, memory_panel
 
 asked = st.session_state.pop(ASKING_KEY, None)  # None: nothing was typed since the last run
 turn.settle_previous_run()  # a Stop or new message: the cut-off turn is saved first
@@ -123,6 +123,8 @@ with st.sidebar:
         conversations.tool_choice(thread_id),
         lambda chosen: conversations.set_tool_choice(thread_id, chosen),
     )
+switch = memory.switch_for(conversations, thread_id)  # memory off: no memories, no memory tools
+offered_tools = memory.offered_tools(enabled_tools, switch)
 
 history = resources.history_for(settings, thread_id, choice.label, conversations)
 with st.sidebar:
@@ -195,7 +197,7 @@ if model_status_slot is not None:
     local = resources.bundled_model(choice.local_path)
     with model_status_slot.container():
         sidebar.model_status(local.status, local.server is None or local.server.calls_tools)
-resources.warm_agent(choice, settings, enabled_tools)
+resources.warm_agent(choice, settings, offered_tools)
 prompt, message_id = retry or (typed, None)
 if prompt is not None and prompt.strip():
     if len(prompt) > MAX_MESSAGE_CHARS:
@@ -221,7 +223,7 @@ if prompt is not None and prompt.strip():
         question = HumanMessage(content=prompt, id=message_id or new_message_id())
         live = chat.draw_live_turn(prompt)
         finished = turn.run(
-            lambda: resources.agent_for_choice(choice, settings, enabled_tools),
+            lambda: resources.agent_for_choice(choice, settings, offered_tools),
             history,
             question,
             live.handlers,
@@ -231,6 +233,7 @@ if prompt is not None and prompt.strip():
             on_usage=lambda used: limits.record_tokens(conversations, used),
             record_to=settings.record_dir,
             max_seconds=settings.max_execution_time_s,
+            memory=memory.turn_memory(conversations, choice, switch),
         )
         live.finish(finished, actions)
         sidebar.usage_total(usage_slot, conversation_usage(history.messages, settings.prices))
@@ -241,3 +244,4 @@ with conversations_box:
         lambda: my_data.delete_everything(conversations, settings),
         my_data.CONFIRM_WORD,
     )
+    memory_panel.memory_section(conversations, thread_id, switch, conversations.memories())

@@ -11,6 +11,9 @@
   several app instances.
 - `server_secrets` (schema 6): keys this server signs with (the anonymous identity
   cookie), made once by whichever instance asks first and shared by all of them.
+- `memories` (schema 7): long-term memory, facts kept per owner across conversations
+  (`memories.py`); `memory_off`: where an owner switched memory off, one row per
+  conversation (its id) or for all of them ("*").
 - `schema_version`: applied migrations (`migrations/`); a database written by a newer
   version is refused rather than damaged.
 - Search (schema 5): objects `metadata` cannot describe, see `search.py`.
@@ -121,6 +124,26 @@ server_secrets = sa.Table(
     metadata,
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+memories = sa.Table(
+    "memories",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("owner", sa.String(255), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ix_memories_owner", "owner", "updated_at"),
+)
+
+memory_off = sa.Table(
+    "memory_off",
+    metadata,
+    sa.Column("owner", sa.String(255), primary_key=True),
+    # A conversation id, or "*" for every conversation; the row's presence means off.
+    sa.Column("scope", sa.String(64), primary_key=True),
     sa.Column("created_at", sa.Float, nullable=False),
 )
 

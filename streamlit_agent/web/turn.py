@@ -29,6 +29,7 @@ from streamlit_agent.agent.build import run_turn
 from streamlit_agent.agent.errors import describe_error
 from streamlit_agent.agent.tool_runner import ApprovalGate, ApprovalRequired
 from streamlit_agent.agent.tracing import tracing_secrets
+from streamlit_agent.conversation.memory import TurnMemory
 from streamlit_agent.conversation.steps import (
     STATUS_ERROR,
     STATUS_INTERRUPTED,
@@ -305,6 +306,7 @@ def _conclude(
             "args": error.call_args,
             "key": error.key,
             "thread_id": history.thread_id,
+            "reason": error.reason,
         }
     elif isinstance(error, TurnLimitReached):
         arrived = max(recorder.partial_answer, error.arrived, key=len)[:TURN_OUTPUT_CHARS]
@@ -348,11 +350,13 @@ def run(
     on_usage: Callable[[dict[str, int]], None] | None = None,
     record_to: str | None = None,
     max_seconds: float = 0.0,
+    memory: TurnMemory | None = None,
 ) -> Turn:
     """Answer `question` (already drawn by the page), streaming through `handlers`, each
     step handed to `show_step` as it starts and ends; returns the finished turn as stored,
     for the page to draw in place of the live one. `record_to`: save a replay file;
-    `max_seconds`: the turn's one deadline, however its stream trickles (0: none).
+    `max_seconds`: the turn's one deadline, however its stream trickles (0: none);
+    `memory`: the person's long-term memory while it is on here (web/memory.py).
 
     The question is stored first and every result after it, so nothing is lost; a question
     re-asked after an approval keeps its id. A call waiting for approval reruns the page."""
@@ -372,7 +376,7 @@ def run(
         try:
             run_turn(
                 get_agent(), history.thread_id, question, recorder, callbacks,
-                history=writer, approval_gate=gate,
+                history=writer, approval_gate=gate, memory=memory,
             )  # fmt: skip
         except BaseException as exc:
             result.error = exc

@@ -56,6 +56,7 @@ _STEPS = (
     "v4_feedback_comments",
     "v5_search",
     "v6_server_secrets",
+    "v7_memories",
 )
 for _name in _STEPS:
     importlib.import_module(f"{__name__}.{_name}")

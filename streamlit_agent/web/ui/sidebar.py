@@ -312,7 +312,7 @@ def your_data_section(
     with st.expander("🗂️ Your data"):
         st.caption(
             "Everything kept for you: conversations with their messages and tool steps, "
-            "ratings and comments, tool and model choices, usage records."
+            "ratings and comments, tool and model choices, usage records, memories."
         )
         if st.button("📦 Prepare export of all my data", use_container_width=True):
             document = prepare_export()
