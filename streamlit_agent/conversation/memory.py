@@ -51,7 +51,8 @@ def ranked(memories: Sequence[Memory], question: str) -> list[Memory]:
 
 
 def memory_line(memory: Memory) -> str:
-    return f"- [{memory.id}] {memory.text}"
+    """One list line: the store keeps a memory on one line, and this holds it to that."""
+    return f"- [{memory.id}] {' '.join(memory.text.split())}"
 
 
 def memory_block(
