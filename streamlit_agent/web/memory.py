@@ -18,7 +18,7 @@ from streamlit_agent.conversation.memory import MEMORY_TOOLS, TurnMemory
 from streamlit_agent.models.providers import ModelChoice
 from streamlit_agent.store.memories import EVERYWHERE, MemoryRefused
 from streamlit_agent.store.owned import Conversations
-from streamlit_agent.web.page_state import MEMORY_NOTICE_KEY, NEW_MEMORY_KEY
+from streamlit_agent.web.page_state import MEMORY_NOTICE_KEY, MEMORY_PANEL_KEY, NEW_MEMORY_KEY
 
 UNAVAILABLE = "Memory cannot be changed right now: the database is unavailable. Nothing changed."
 
@@ -67,6 +67,13 @@ def offered_tools(enabled: Iterable[str], switch: MemorySwitch) -> tuple[str, ..
 
 def _say(kind: str, text: str) -> None:
     st.session_state[MEMORY_NOTICE_KEY] = (kind, text)
+    # An expander follows its `expanded` argument whenever that changes: once the panel
+    # was used it stays open, rather than closing on the next rerun.
+    st.session_state[MEMORY_PANEL_KEY] = True
+
+
+def panel_used() -> bool:
+    return bool(st.session_state.get(MEMORY_PANEL_KEY))
 
 
 def take_notice() -> tuple[str, str] | None:
@@ -115,8 +122,12 @@ def delete(conversations: Conversations, memory_id: str) -> None:
 
 
 def set_everywhere(conversations: Conversations, key: str) -> None:
-    conversations.set_memory_off(EVERYWHERE, not st.session_state.get(key))
+    on = bool(st.session_state.get(key))
+    conversations.set_memory_off(EVERYWHERE, not on)
+    _say("success", "Memory is on again." if on else "Memory is off in every conversation.")
 
 
 def set_here(conversations: Conversations, thread_id: str, key: str) -> None:
-    conversations.set_memory_off(thread_id, not st.session_state.get(key))
+    on = bool(st.session_state.get(key))
+    conversations.set_memory_off(thread_id, not on)
+    _say("success", "Memory is on again here." if on else "Memory is off in this conversation.")

@@ -42,3 +42,4 @@ MESSAGE_PARAM = "message"  # a search result: the conversation opens at this mes
 # Long-term memory's panel (web/memory.py, web/ui/memory_panel.py).
 MEMORY_NOTICE_KEY = "memory_notice"  # (kind, text) of the panel's last action, shown once
 NEW_MEMORY_KEY = "memory-new"  # the "Add a memory" box
+MEMORY_PANEL_KEY = "memory_panel_used"  # the panel stays open once used in this session

@@ -79,7 +79,7 @@ def memory_section(
     memories: Sequence[Memory] | None,
 ) -> None:
     notice = memory.take_notice()
-    with st.expander("🧠 Memory", expanded=notice is not None):
+    with st.expander("🧠 Memory", expanded=memory.panel_used()):
         st.caption(
             "Facts the assistant keeps about you for later conversations: it saves them "
             "with a tool, and asks you first after reading web pages, documents or other "
