@@ -94,7 +94,7 @@ def test_save_update_and_forget_act_for_the_turns_owner_only(make_store):
     store = make_store()
     theirs = Conversations(store, STRANGER).add_memory("Bob is vegetarian")
     mine = Conversations(store, OWNER)
-    agent, history, model = make(
+    agent, history, _ = make(
         [
             call("save_memory", {"text": "Prefers metric units"}, "c1"),
             call("forget_memory", {"memory_id": theirs.id}, "c2"),
