@@ -1,0 +1,79 @@
+"""The Memory panel and memory notes in the chat under Streamlit's AppTest: adding,
+refusing with a clear message, hostile text shown as text, "delete all" counting them,
+and a store outage said plainly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from streamlit_agent.config import MEMORY_MAX_CHARS
+from streamlit_agent.store.database import ConversationStore, StoreError
+from streamlit_agent.web.page_state import DELETE_CONFIRM_KEY, NEW_MEMORY_KEY
+from tests.apptest_support import ask, shown, start
+from tests.scripted_openai import HTML_PAYLOAD, Reply
+
+ADD = "➕ Add to memory"
+
+
+def _button(at: Any, label: str) -> Any:
+    return next(b for b in at.sidebar.button if b.label == label)
+
+
+def _add(at: Any, text: str) -> Any:
+    at.sidebar.text_area(key=NEW_MEMORY_KEY).set_value(text)
+    _button(at, ADD).click()
+    return at.run()
+
+
+def _memories(at: Any) -> list[str]:
+    return [t.value for t in at.sidebar.text_area if t.label.startswith("Memory ")]
+
+
+def test_adding_refusing_and_deleting_all(app_env: Any) -> None:
+    at = _add(start(), "I prefer metric units")
+    assert not at.exception
+    assert "Saved to memory." in [shown(s.value) for s in at.sidebar.success]
+    assert _memories(at) == ["I prefer metric units"]
+    assert at.sidebar.text_area(key=NEW_MEMORY_KEY).value == ""
+
+    too_long = "y" * (MEMORY_MAX_CHARS + 1)
+    at = _add(at, too_long)
+    [error] = [e.value for e in at.sidebar.error]
+    assert f"at most {MEMORY_MAX_CHARS:,} characters" in shown(error)
+    assert at.sidebar.text_area(key=NEW_MEMORY_KEY).value == too_long  # kept to shorten
+    assert _memories(at) == ["I prefer metric units"]
+
+    at.sidebar.text_input(key=DELETE_CONFIRM_KEY).set_value("DELETE")
+    at = at.run()
+    _button(at, "🗑️ Delete all my data").click()
+    at = at.run()
+    assert any("1 memory" in s.value for s in at.success)
+    assert _memories(at) == []
+
+
+def test_a_hostile_memory_is_text_in_the_panel_and_in_the_chat(app_env: Any) -> None:
+    app_env.enqueue(Reply.tool("save_memory", {"text": HTML_PAYLOAD}), Reply.text("Saved."))
+    at = ask(start(), "remember this")
+    assert not at.exception
+    notes = [c.value for c in at.main.caption if c.value.startswith("🧠")]
+    assert len(notes) == 1
+    # Escaped for Markdown, so it shows as text; a link shows its target.
+    assert shown(notes[0]).startswith("🧠 Saved to memory: <script>alert(1)</script>")
+    assert "\\<script>" in notes[0] and "](javascript" not in notes[0]
+    assert _memories(at) == [HTML_PAYLOAD]  # an edit box holds it as plain text
+
+
+def test_a_store_outage_is_said_and_nothing_breaks(
+    app_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(*args: Any, **kwargs: Any) -> None:
+        raise StoreError("The conversation store at sqlite:///secret/path is unavailable")
+
+    monkeypatch.setattr(ConversationStore, "memories", down)
+    monkeypatch.setattr(ConversationStore, "add_memory", down)
+    at = start()
+    assert not at.exception
+    assert any("Memories cannot be read right now" in e.value for e in at.sidebar.error)
+    assert "secret/path" not in str([e.value for e in at.error])
