@@ -240,3 +240,28 @@ def test_ranking_puts_memories_sharing_more_words_with_the_question_first(texts,
     shared = [len(words_of(m.text) & words_of(question)) for m in order]
     assert shared == sorted(shared, reverse=True)
     assert sorted(m.id for m in order) == sorted(m.id for m in _memories(texts))
+
+
+def test_the_bundled_model_gets_a_short_list_and_memory_off_gets_none(make_store):
+    from streamlit_agent.config import (
+        BUNDLED_MEMORY_CONTEXT_ITEMS,
+        BUNDLED_MEMORY_CONTEXT_TOKENS,
+        MEMORY_CONTEXT_TOKENS,
+    )
+    from streamlit_agent.models.providers import ModelChoice
+    from streamlit_agent.web.memory import turn_memory
+
+    mine = Conversations(make_store(), OWNER)
+    for n in range(20):
+        mine.add_memory(f"Fact {n}")
+    bundled = turn_memory(mine, ModelChoice("bundled", "SmolLM2"), MemorySwitch())
+    assert bundled is not None
+    assert bundled.max_items == BUNDLED_MEMORY_CONTEXT_ITEMS
+    assert bundled.max_tokens == BUNDLED_MEMORY_CONTEXT_TOKENS < MEMORY_CONTEXT_TOKENS
+    block = bundled.block("hi", _words, 10_000)
+    assert len(block.splitlines()) - 1 == BUNDLED_MEMORY_CONTEXT_ITEMS
+    other = turn_memory(mine, ModelChoice("openai", "gpt-4.1-mini"), MemorySwitch())
+    assert other is not None and len(other.block("hi", _words, 10_000).splitlines()) == 21
+    assert turn_memory(mine, ModelChoice("openai", "x"), MemorySwitch(here=False)) is None
+    # The tools reach the store without the page's callbacks, as the same owner.
+    assert other.conversations.owner == OWNER and other.conversations.store is mine.store
