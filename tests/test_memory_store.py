@@ -128,6 +128,13 @@ def test_memory_can_be_switched_off_here_or_everywhere(make_store):
     mine.set_memory_off("t1", False)
     mine.set_memory_off(EVERYWHERE, False)
     assert mine.memory_off_in("t1") == (False, False)
+    # Deleting a conversation deletes its switch (memories belong to the person, and stay).
+    store.save_messages(OWNER, "t3", test_store.a_turn("hello"))
+    mine.set_memory_off("t3", True)
+    mine.add_memory("stays")
+    mine.delete("t3")
+    assert mine.memory_off_in("t3") == (False, False)
+    assert [m.text for m in mine.memories()] == ["stays"]
 
 
 def test_export_all_holds_the_owners_memories_and_delete_all_removes_them(make_store):

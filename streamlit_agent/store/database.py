@@ -441,6 +441,7 @@ class ConversationStore:
             conn.execute(steps.delete().where(steps.c.conversation_id == thread_id))
             conn.execute(messages.delete().where(messages.c.conversation_id == thread_id))
             conn.execute(conversations.delete().where(conversations.c.id == thread_id))
+            memory_rows.set_off(conn, owner, thread_id, False)  # its memory switch goes too
 
         self._run(work)
 
