@@ -4,11 +4,13 @@ model request carrying it, and another person's never."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from tests.e2e_support import (
     AppProcess,
@@ -141,3 +143,51 @@ def test_memory_panel_model_saves_and_a_new_conversation_gets_it_but_nobody_else
     assert "Tom" not in system_text(bobs) and "imperial" not in system_text(bobs)
     assert "Tom" not in open_memory(bob).inner_text()
     assert "0 of 200 memories" in bob.locator(SIDEBAR).inner_text()
+
+
+@pytest.fixture
+def shared_postgres_url() -> Iterator[str]:
+    from tests.pg_support import PG_URL, pg_admin
+
+    admin = pg_admin()
+    schema = f"e2e_{uuid.uuid4().hex[:10]}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_on_postgresql_a_memory_saved_on_one_instance_reaches_another_for_its_owner_only(
+    browser: Any,
+    app_factory: Callable[..., AppProcess],
+    scripted_model: ScriptedOpenAI,
+    shared_postgres_url: str,
+) -> None:
+    env = model_env(scripted_model, STREAMLIT_AGENT_DB_URL=shared_postgres_url)
+    first, second = app_factory(env), app_factory(env)
+    alice, bob = new_page(browser), new_page(browser)
+
+    open_url(alice, first.url)
+    sidebar = open_memory(alice)
+    type_into(alice, sidebar.get_by_role("textbox", name="Add a memory"), "My dog is Rex")
+    click_and_settle(alice, sidebar.get_by_role("button", name="Add to memory"))
+    sidebar.get_by_text("Saved to memory.").wait_for()
+
+    # The same person on the other instance: a new conversation's first request has it.
+    scripted_model.reset()
+    open_url(alice, second.url)
+    send_chat(alice, "hello")
+    wait_for_chat_text(alice, "You said: hello")
+    assert "My dog is Rex" in system_text(scripted_model.requests[0])
+    memory_box = open_memory(alice).get_by_role("textbox", name="Memory 1")
+    assert memory_box.input_value() == "My dog is Rex"
+
+    # Someone else on that instance: never.
+    scripted_model.reset()
+    open_url(bob, second.url)
+    send_chat(bob, "hello")
+    wait_for_chat_text(bob, "You said: hello")
+    assert "Rex" not in system_text(scripted_model.requests[0])
+    assert "0 of 200 memories" in open_memory(bob).inner_text()
