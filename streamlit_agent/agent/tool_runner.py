@@ -144,8 +144,10 @@ def _run_with_timeout(
     # A daemon thread, not a pool: a tool stuck past its limit must not block exit.
     results: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
     # What the turn carries (the memory tools read the person's memories from it); not
-    # its callbacks, which have seen this call already.
-    config: RunnableConfig = {"configurable": dict(turn_config.get("configurable") or {})}
+    # its callbacks, which have seen this call already, nor LangGraph's own "__" entries
+    # for the graph's run, which this call is not part of.
+    carried = (turn_config.get("configurable") or {}).items()
+    config: RunnableConfig = {"configurable": {k: v for k, v in carried if not k.startswith("__")}}
 
     def target() -> None:
         try:
