@@ -59,6 +59,37 @@ def offered(request: dict[str, Any]) -> list[str]:
     return [t["function"]["name"] for t in request.get("tools") or []]
 
 
+def use_the_panel(page: Any, sidebar: Any) -> None:
+    """Add a memory, have one too long refused (the typed text stays), delete one, edit
+    one: what is left is "I prefer imperial units"."""
+    new = sidebar.get_by_role("textbox", name="Add a memory")
+    type_into(page, new, "I prefer metric units")
+    click_and_settle(page, sidebar.get_by_role("button", name="Add to memory"))
+    sidebar.get_by_text("Saved to memory.").wait_for()
+    assert sidebar.get_by_role("textbox", name="Memory 1").input_value() == "I prefer metric units"
+    assert "1 of 200 memories" in sidebar.inner_text()
+
+    type_into(page, new, "x" * 501)
+    click_and_settle(page, sidebar.get_by_role("button", name="Add to memory"))
+    sidebar.get_by_text("at most 500 characters").wait_for()
+    assert new.input_value() == "x" * 501  # nothing typed is lost
+    type_into(page, new, "Temporary fact")
+    click_and_settle(page, sidebar.get_by_role("button", name="Add to memory"))
+    assert "2 of 200 memories" in sidebar.inner_text()
+
+    newest = sidebar.get_by_role("textbox", name="Memory 1")
+    assert newest.input_value() == "Temporary fact"
+    click_and_settle(page, sidebar.get_by_role("button", name="🗑️ Delete", exact=True).first)
+    sidebar.get_by_text("Memory deleted.").wait_for()
+    assert "1 of 200 memories" in sidebar.inner_text()
+
+    type_into(page, sidebar.get_by_role("textbox", name="Memory 1"), "I prefer imperial units")
+    click_and_settle(page, sidebar.get_by_role("button", name="💾 Save", exact=True).first)
+    sidebar.get_by_text("Memory updated.").wait_for()
+    edited = sidebar.get_by_role("textbox", name="Memory 1")
+    assert edited.input_value() == "I prefer imperial units"
+
+
 def test_memory_panel_model_saves_and_a_new_conversation_gets_it_but_nobody_else(
     browser: Any,
     app_factory: Callable[..., AppProcess],
@@ -70,34 +101,8 @@ def test_memory_panel_model_saves_and_a_new_conversation_gets_it_but_nobody_else
     alice, bob = new_page(browser), new_page(browser)
     open_url(alice, app.url)
 
-    # The panel: add one, refuse one too long (the typed text stays), edit, delete.
     sidebar = open_memory(alice)
-    new = sidebar.get_by_role("textbox", name="Add a memory")
-    type_into(alice, new, "I prefer metric units")
-    click_and_settle(alice, sidebar.get_by_role("button", name="Add to memory"))
-    sidebar.get_by_text("Saved to memory.").wait_for()
-    assert sidebar.get_by_role("textbox", name="Memory 1").input_value() == "I prefer metric units"
-    assert "1 of 200 memories" in sidebar.inner_text()
-
-    type_into(alice, new, "x" * 501)
-    click_and_settle(alice, sidebar.get_by_role("button", name="Add to memory"))
-    sidebar.get_by_text("at most 500 characters").wait_for()
-    assert new.input_value() == "x" * 501  # nothing typed is lost
-    type_into(alice, new, "Temporary fact")
-    click_and_settle(alice, sidebar.get_by_role("button", name="Add to memory"))
-    assert "2 of 200 memories" in sidebar.inner_text()
-
-    newest = sidebar.get_by_role("textbox", name="Memory 1")
-    assert newest.input_value() == "Temporary fact"
-    click_and_settle(alice, sidebar.get_by_role("button", name="🗑️ Delete", exact=True).first)
-    sidebar.get_by_text("Memory deleted.").wait_for()
-    assert "1 of 200 memories" in sidebar.inner_text()
-
-    type_into(alice, sidebar.get_by_role("textbox", name="Memory 1"), "I prefer imperial units")
-    click_and_settle(alice, sidebar.get_by_role("button", name="💾 Save", exact=True).first)
-    sidebar.get_by_text("Memory updated.").wait_for()
-    edited = sidebar.get_by_role("textbox", name="Memory 1")
-    assert edited.input_value() == "I prefer imperial units"
+    use_the_panel(alice, sidebar)
 
     # The model saves a memory with its tool; the chat says so.
     scripted_model.reset()

@@ -355,11 +355,9 @@ def run(
     """Answer `question` (already drawn by the page), streaming through `handlers`, each
     step handed to `show_step` as it starts and ends; returns the finished turn as stored,
     for the page to draw in place of the live one. `record_to`: save a replay file;
-    `max_seconds`: the turn's one deadline, however its stream trickles (0: none);
-    `memory`: the person's long-term memory while it is on here (web/memory.py).
-
-    The question is stored first and every result after it, so nothing is lost; a question
-    re-asked after an approval keeps its id. A call waiting for approval reruns the page."""
+    `max_seconds`: the turn's one deadline (0: none); `memory`: long-term memory, while
+    on. The question is stored first and every result after it, so nothing is lost; a
+    question re-asked after an approval keeps its id; one awaiting approval reruns the page."""
     gate = _approval_gate(history.thread_id, question)
     writer = TurnWriter(history, question)
     writer.start()
