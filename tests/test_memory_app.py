@@ -34,6 +34,8 @@ def _memories(at: Any) -> list[str]:
 def test_adding_refusing_and_deleting_all(app_env: Any) -> None:
     at = _add(start(), "I prefer metric units")
     assert not at.exception
+    labels = [shown(t.label) for t in at.sidebar.toggle]
+    assert "save_memory (asks first after outside text)" in labels
     assert "Saved to memory." in [shown(s.value) for s in at.sidebar.success]
     assert _memories(at) == ["I prefer metric units"]
     assert at.sidebar.text_area(key=NEW_MEMORY_KEY).value == ""

@@ -237,6 +237,8 @@ def tools_section(
         key = _toggle_key(thread_id, info.name)
         # MCP servers name their own tools: a name is text, never Markdown.
         label = label_text(info.name, 60) + (" (asks first)" if info.requires_approval else "")
+        if (info.tool.metadata or {}).get("approval_after_untrusted"):
+            label += " (asks first after outside text)"
         starts_on = saved.get(info.name, choice.tool_starts_on(info.name))
         if st.toggle(
             label,
