@@ -94,9 +94,9 @@ from streamlit_agent.conversation.steps import new_message_id
 from streamlit_agent.models.catalog import FIRST_LOOK_S, available_models, pick
 from streamlit_agent.models.providers import choose_model, uses_configured_key
 from streamlit_agent.models.replay import replay_problems
-from streamlit_agent.web import attachments, my_data, resources, turn
+from streamlit_agent.web import attachments, memory, my_data, resources, turn
 from streamlit_agent.web.history import flush_unsaved, issue_thread_id, open_thread
-from streamlit_agent.web.ui import chat
+from streamlit_agent.web.ui import chat, memory_panel
 
 asked = st.session_state.pop(ASKING_KEY, None)  # None: nothing was typed since the last run
 turn.settle_previous_run()  # a Stop or new message: the cut-off turn is saved first
@@ -145,6 +145,8 @@ with st.sidebar:
         conversations.tool_choice(thread_id),
         lambda chosen: conversations.set_tool_choice(thread_id, chosen),
     )
+switch = memory.switch_for(conversations, thread_id)  # memory off: no memories, no memory tools
+offered_tools = memory.offered_tools(enabled_tools, switch)
 
 history = resources.history_for(settings, thread_id, choice.label, conversations)
 with st.sidebar:
@@ -222,7 +224,7 @@ if model_status_slot is not None:
     local = resources.bundled_model(choice.local_path)
     with model_status_slot.container():
         sidebar.model_status(local.status, local.server is None or local.server.calls_tools)
-resources.warm_agent(choice, settings, enabled_tools)
+resources.warm_agent(choice, settings, offered_tools)
 prompt, message_id = retry or (typed, None)
 retry_files = turn.take_retry_files() if retry is not None else {}
 if retry is not None:
@@ -264,7 +266,7 @@ if (prompt is not None and prompt.strip()) or typed_files:
             question, conversations, thread_id, choice, settings
         )
         finished = turn.run(
-            lambda: resources.agent_for_choice(choice, settings, enabled_tools),
+            lambda: resources.agent_for_choice(choice, settings, offered_tools),
             history,
             question,
             live.handlers,
@@ -276,6 +278,7 @@ if (prompt is not None and prompt.strip()) or typed_files:
             max_seconds=settings.max_execution_time_s,
             model_question=model_question,
             answer_note=answer_note,
+            memory=memory.turn_memory(conversations, choice, switch),
         )
         # A new version of a question (Regenerate, Edit & resend) gets its ‹ n / m › now.
         live.finish(finished, replace(actions, branches=conversations.branches(thread_id)))
@@ -287,3 +290,4 @@ with conversations_box:
         lambda: my_data.delete_everything(conversations, settings),
         my_data.CONFIRM_WORD,
     )
+    memory_panel.memory_section(conversations, thread_id, switch, conversations.memories())

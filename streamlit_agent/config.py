@@ -47,6 +47,15 @@ EXPORT_MAX_STORED_CHARS = 8_000_000  # stored message payloads; the document is 
 EXPORT_MAX_USAGE_RECORDS = 10_000
 MB = 1024 * 1024
 MIN_SECRET_CHARS = 32  # STREAMLIT_AGENT_SECRET: a shorter one could be guessed
+# Long-term memory (store/memories.py): a memory is one fact, a person keeps at most so
+# many, and a turn's model is shown at most so many tokens of them (the bundled model,
+# with its small context, a short list).
+MEMORY_MAX_CHARS = 500
+MEMORY_MAX_PER_PERSON = 200
+MEMORY_CONTEXT_TOKENS = 600
+MEMORY_CONTEXT_ITEMS = 40
+BUNDLED_MEMORY_CONTEXT_TOKENS = 120
+BUNDLED_MEMORY_CONTEXT_ITEMS = 5
 
 # USD per 1M (input, output) tokens, from OpenAI's price list; an estimate only. A model
 # name the provider reports with a date suffix (gpt-4.1-mini-2025-04-14) matches its

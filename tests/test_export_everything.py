@@ -33,7 +33,7 @@ def test_the_document_has_a_version_sections_and_every_conversation(tmp_path):
     assert document["format"] == "streamlit-agent-everything"
     assert document["format_version"] == EVERYTHING_FORMAT_VERSION
     assert document["owner"] == ME
-    assert set(document["sections"]) == {"conversations", "usage"}
+    assert set(document["sections"]) == {"conversations", "usage", "memories"}
     section = document["sections"]["conversations"]
     assert section["count"] == 2 and section["complete"] and section["left_out"] == 0
     assert section["conversation_format_version"] == EXPORT_FORMAT_VERSION

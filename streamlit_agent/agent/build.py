@@ -17,7 +17,7 @@ from uuid import uuid4
 
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import (
     ConfigurableFieldSpec,
     Runnable,
@@ -33,13 +33,19 @@ from streamlit_agent.agent.run_state import (
     HISTORY_KEY,
     RECORDER_KEY,
     TRACE_KEY,
+    UNTRUSTED_KEY,
+    UntrustedRead,
     stopped_after,
+    trusts_output,
+    untrusted_in,
 )
 from streamlit_agent.agent.tool_runner import APPROVAL_GATE_KEY, ApprovalGate, guard_tool
 from streamlit_agent.agent.tracing import tracing_enabled
 from streamlit_agent.config import Settings
 from streamlit_agent.conversation.budget import DEFAULT_HISTORY_TOKENS, HistoryBudget, trim_history
+from streamlit_agent.conversation.memory import MEMORY_KEY, TurnMemory, memory_in
 from streamlit_agent.conversation.steps import STATUS_ERROR, StepRecorder
+from streamlit_agent.safety.plain_text import message_text
 
 SYSTEM_PROMPT = (
     "You are a helpful assistant in a chat app. Use a tool when it helps: the calculator "
@@ -68,12 +74,40 @@ def history_for_model(
     ]
 
 
-def _prepare(budget: HistoryBudget) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    def prepare(x: dict[str, Any]) -> dict[str, Any]:
+# Long-term memory's share of what the question leaves of the history budget, at most.
+MEMORY_SHARE = 4
+
+
+def _memory_tokens(memory: TurnMemory, question: list[BaseMessage], budget: HistoryBudget) -> int:
+    """Read the turn's memory block (for the system prompt) within its share of the
+    budget; the tokens it takes from the history."""
+    room = budget.tokens - budget.count(question)
+    text = " ".join(message_text(m.content) for m in question)
+    block = memory.block(
+        text, lambda part: budget.count([SystemMessage(part)]), max(room // MEMORY_SHARE, 0)
+    )
+    return budget.count([SystemMessage(block)]) if block else 0
+
+
+def _prepare(
+    budget: HistoryBudget, trusted: frozenset[str]
+) -> Callable[[dict[str, Any], RunnableConfig], dict[str, Any]]:
+    def prepare(x: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
         question = list(x["messages"])
         earlier = history_for_model(x.get("chat_history", []), question)
+        memory = memory_in(config)
+        remembered = _memory_tokens(memory, question, budget) if memory is not None else 0
         # The question is sent whole; earlier turns get what is left of the budget.
-        kept = trim_history(earlier, budget.tokens - budget.count(question), budget.count)
+        room = budget.tokens - budget.count(question) - remembered
+        kept = trim_history(earlier, room, budget.count)
+        untrusted = untrusted_in(config)
+        if untrusted is not None:
+            # Earlier tool results the model is shown count as read in this turn.
+            untrusted.note(
+                m.name or "an earlier tool"
+                for m in kept
+                if isinstance(m, ToolMessage) and m.name not in trusted
+            )
         return {"messages": [*kept, *question]}
 
     return prepare
@@ -109,7 +143,12 @@ def build_graph(llm: BaseChatModel, tools: Sequence[BaseTool], settings: Setting
     # the first page is drawn before any agent is built.
     from langchain.agents import create_agent
 
-    from streamlit_agent.agent.middleware import RepairToolCalls, TurnLimits, TurnSteps
+    from streamlit_agent.agent.middleware import (
+        MemoryContext,
+        RepairToolCalls,
+        TurnLimits,
+        TurnSteps,
+    )
 
     guarded = [guard_tool(t, settings.tool_timeout_s, settings.tool_output_cap) for t in tools]
     graph = create_agent(
@@ -121,6 +160,7 @@ def build_graph(llm: BaseChatModel, tools: Sequence[BaseTool], settings: Setting
             TurnLimits(settings.max_iterations, settings.max_execution_time_s),
             TurnSteps(),
             RepairToolCalls(),
+            MemoryContext(),
         ],
     )
     # A backstop only: a step is about three graph steps (limits, model, tools), and
@@ -149,8 +189,9 @@ def build_agent(
     conversation id), each run brings its own history (`run_turn(history=...)`): one agent
     then serves every session, and no global state says whose history a run is."""
     budget = budget or HistoryBudget(settings.history_token_budget or DEFAULT_HISTORY_TOKENS)
+    trusted = frozenset(t.name for t in tools if trusts_output(t.metadata))
     chain = (
-        RunnableLambda(_prepare(budget), name="prepare_turn")
+        RunnableLambda(_prepare(budget, trusted), name="prepare_turn")
         | build_graph(llm, tools, settings)
         | RunnableLambda(_finish_turn(settings), name="finish_turn")
     )
@@ -178,10 +219,12 @@ def run_turn(
     history: BaseChatMessageHistory | None = None,
     approval_gate: ApprovalGate | None = None,
     answer_note: str | None = None,
+    memory: TurnMemory | None = None,
 ) -> dict[str, Any]:
     """Run one turn; history is read before and written after by the wrapper: `history`,
     or the agent's own `get_history`. `approval_gate` holds the user's decisions;
-    `answer_note`, a paragraph the answer starts with (the app's words, not the model's).
+    `answer_note`, a paragraph the answer starts with (the app's words, not the model's);
+    `memory` the person's long-term memory, while it is on (conversation/memory.py).
 
     With LangSmith tracing on (its own environment variables), LangChain traces the run;
     the run id is chosen here so the answer can link to its trace.
@@ -192,6 +235,8 @@ def run_turn(
         HISTORY_KEY: history,
         APPROVAL_GATE_KEY: approval_gate,
         ANSWER_NOTE_KEY: answer_note,
+        MEMORY_KEY: memory,
+        UNTRUSTED_KEY: UntrustedRead(),
     }
     config: RunnableConfig = {
         "callbacks": [recorder, *callbacks],

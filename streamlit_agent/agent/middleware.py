@@ -5,7 +5,9 @@
 - `TurnSteps` tells the turn's `StepRecorder` each model reply and tool call (the graph
   has no agent-action events, and unknown or unreadable calls fire no tool events);
 - `RepairToolCalls` keeps a call whose arguments are unreadable JSON as a call the tool
-  runner refuses, so the model is told what was wrong instead of the turn ending empty.
+  runner refuses, so the model is told what was wrong instead of the turn ending empty;
+- `MemoryContext` adds the person's long-term memories (the block `prepare_turn` read,
+  conversation/memory.py) to the system prompt, one system message as before.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from typing import Annotated, Any, NotRequired
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, hook_config
 from langchain.agents.middleware.types import ModelResponse, PrivateStateAttr
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
 from langgraph.channels.untracked_value import UntrackedValue
 from langgraph.config import get_config
 
 from streamlit_agent.agent.run_state import STOPPED_AFTER_KEY, recorder_in, steps_this_turn
+from streamlit_agent.conversation.memory import memory_in
 from streamlit_agent.conversation.steps import UNREADABLE_ARGS_KEY, new_message_id
 
 
@@ -117,3 +120,15 @@ class RepairToolCalls(AgentMiddleware):
 
     def wrap_model_call(self, request: Any, handler: Callable[[Any], Any]) -> Any:
         return _replies(handler(request), keep_unreadable_calls)
+
+
+class MemoryContext(AgentMiddleware):
+    """Appends the turn's memory block to the system prompt of every model call."""
+
+    def wrap_model_call(self, request: Any, handler: Callable[[Any], Any]) -> Any:
+        memory = memory_in(get_config())
+        block = memory.prepared if memory is not None else ""
+        if block:
+            prompt = f"{request.system_prompt or ''}\n\n{block}".strip()
+            request = request.override(system_message=SystemMessage(content=prompt))
+        return handler(request)

@@ -4,7 +4,8 @@ agent package, about a second, before it is drawn)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -16,6 +17,44 @@ HISTORY_KEY = "turn_history"  # the history a run reads and writes, when it brin
 TRACE_KEY = "trace_run_id"  # the turn's root run id, when LangSmith tracing is on
 ANSWER_NOTE_KEY = "answer_note"  # said first in the answer (a text-only model sent images)
 STOPPED_AFTER_KEY = "stopped_after_steps"  # response_metadata of TurnLimits' closing reply
+UNTRUSTED_KEY = "untrusted_read"  # the turn's UntrustedRead, in the run's `configurable`
+
+
+def trusts_output(metadata: Mapping[str, Any] | None) -> bool:
+    """A tool whose result is the app's own text (metadata `trusted_output`): every
+    other tool's result (web pages, documents, MCP servers, plugins) counts as untrusted."""
+    return bool((metadata or {}).get("trusted_output"))
+
+
+@dataclass
+class UntrustedRead:
+    """Which tools' untrusted output the model has seen in this turn: results of this
+    turn's calls, and of earlier turns' calls in the history it is shown. A tool with
+    metadata `approval_after_untrusted` (the memory tools) asks the person first once
+    any is seen, so text from elsewhere cannot make it act unasked."""
+
+    tools: list[str] = field(default_factory=list)
+
+    @property
+    def seen(self) -> bool:
+        return bool(self.tools)
+
+    def note(self, names: Iterable[str]) -> None:
+        for name in names:
+            if name not in self.tools:
+                self.tools.append(name)
+
+    def reason(self) -> str:
+        shown = ", ".join(self.tools[:5])
+        return (
+            f"This conversation's model has read text from elsewhere ({shown}): text "
+            "like that must not change your memory unasked, so this call asks first."
+        )
+
+
+def untrusted_in(config: Mapping[str, Any] | None) -> UntrustedRead | None:
+    found = ((config or {}).get("configurable") or {}).get(UNTRUSTED_KEY)
+    return found if isinstance(found, UntrustedRead) else None
 
 
 def recorder_in(config: Mapping[str, Any] | None) -> StepRecorder | None:

@@ -6,12 +6,15 @@ output longer than the cap is cut for the model (with a note saying so) while th
 step keeps up to `STEP_OUTPUT_CHARS` of it.
 
 A tool with `metadata["requires_approval"]` runs only once the user has approved
-that call. Streamlit cannot wait for a click in the middle of a script run, so an
-undecided call raises `ApprovalRequired`; the page asks, records the decision in an
-`ApprovalGate` (handed to the run in its config, `APPROVAL_GATE_KEY`) and runs the turn
-again. Decisions are per call, not per tool and
-arguments: the second identical call in a turn asks again, and a call approved
-earlier is not run a second time when the turn runs again (its result is kept).
+that call; one with `metadata["approval_after_untrusted"]` (the memory tools) does so
+only in a turn whose model has seen untrusted tool output (`run_state.UntrustedRead`:
+any tool's result unless its metadata says `trusted_output`). Streamlit cannot wait
+for a click in the middle of a script run, so an undecided call raises
+`ApprovalRequired`; the page asks, records the decision in an `ApprovalGate` (handed to
+the run in its config, `APPROVAL_GATE_KEY`) and runs the turn again. Decisions are per
+call, not per tool and arguments: the second identical call in a turn asks again, and
+a call approved earlier is not run a second time when the turn runs again (its result
+is kept).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 
+from streamlit_agent.agent.run_state import UntrustedRead, trusts_output, untrusted_in
 from streamlit_agent.conversation.steps import UNREADABLE_ARGS_KEY, ApprovalRequired
 from streamlit_agent.safety.redact import scrub
 
@@ -77,12 +81,26 @@ def gate_in(config: RunnableConfig | None) -> ApprovalGate | None:
     return gate if isinstance(gate, ApprovalGate) else None
 
 
+def _asks_because(tool: BaseTool, untrusted: UntrustedRead | None) -> str | None:
+    """Why this call needs approval ("" when the tool always asks); None: it need not."""
+    metadata = tool.metadata or {}
+    if metadata.get("requires_approval"):
+        return ""
+    if metadata.get("approval_after_untrusted") and untrusted is not None and untrusted.seen:
+        return untrusted.reason()
+    return None
+
+
 def _check_approval(
-    tool: BaseTool, args: dict[str, Any], gate: ApprovalGate | None
+    tool: BaseTool,
+    args: dict[str, Any],
+    gate: ApprovalGate | None,
+    untrusted: UntrustedRead | None = None,
 ) -> tuple[ToolOutput | None, str]:
     """(None, key) to go ahead, (result, key) to return without running, or
     ApprovalRequired while undecided; `key` is "" for tools that need no approval."""
-    if not (tool.metadata or {}).get("requires_approval"):
+    reason = _asks_because(tool, untrusted)
+    if reason is None:
         return None, ""
     gate = gate or ApprovalGate()
     key = gate.call_key(tool.name, args)
@@ -90,7 +108,7 @@ def _check_approval(
         return gate.results[key], key  # approved and run in an earlier run of this turn
     decision = gate.decisions.get(key)
     if decision is None:
-        raise ApprovalRequired(tool.name, args, key)
+        raise ApprovalRequired(tool.name, args, key, reason)
     if decision:
         return None, key
     denied = ToolOutput.make(
@@ -120,13 +138,20 @@ def cap_output(text: str, limit: int) -> ToolOutput:
     return ToolOutput.make(_cut(text, limit), full_output=shown)
 
 
-def _run_with_timeout(tool: BaseTool, args: dict[str, Any], timeout_s: float) -> Any:
+def _run_with_timeout(
+    tool: BaseTool, args: dict[str, Any], timeout_s: float, turn_config: RunnableConfig
+) -> Any:
     # A daemon thread, not a pool: a tool stuck past its limit must not block exit.
     results: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+    # What the turn carries (the memory tools read the person's memories from it); not
+    # its callbacks, which have seen this call already, nor LangGraph's own "__" entries
+    # for the graph's run, which this call is not part of.
+    carried = (turn_config.get("configurable") or {}).items()
+    config: RunnableConfig = {"configurable": {k: v for k, v in carried if not k.startswith("__")}}
 
     def target() -> None:
         try:
-            results.put((True, tool.invoke(args)))
+            results.put((True, tool.invoke(args, config=config)))
         except BaseException as exc:
             results.put((False, exc))
 
@@ -171,15 +196,21 @@ def guard_tool(tool: BaseTool, timeout_s: float, output_cap: int) -> BaseTool:
 
     def run(turn_config: RunnableConfig, **kwargs: Any) -> tuple[str, dict[str, Any]]:
         # LangChain hands the run's config to the parameter typed RunnableConfig.
-        output = _guarded_run(kwargs, gate_in(turn_config))
+        untrusted = untrusted_in(turn_config)
+        output = _guarded_run(kwargs, turn_config, untrusted)
+        if untrusted is not None and output.status != "denied" and not trusts_output(tool.metadata):
+            untrusted.note([tool.name])
         return str(output), {"step_status": output.status, "full_output": output.full_output}
 
-    def _guarded_run(kwargs: dict[str, Any], gate: ApprovalGate | None) -> ToolOutput:
-        earlier, approved_key = _check_approval(tool, kwargs, gate)
+    def _guarded_run(
+        kwargs: dict[str, Any], turn_config: RunnableConfig, untrusted: UntrustedRead | None
+    ) -> ToolOutput:
+        gate = gate_in(turn_config)
+        earlier, approved_key = _check_approval(tool, kwargs, gate, untrusted)
         if earlier is not None:
             return earlier
         try:
-            result = _run_with_timeout(tool, kwargs, limit)
+            result = _run_with_timeout(tool, kwargs, limit, turn_config)
         except Exception as exc:
             reason = str(exc) if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
             # A library's error text can quote a URL or header with credentials in it.

@@ -14,8 +14,8 @@ and every link shows its target. Tool input, output and reasoning go in code blo
 JSON export is for programs and keeps every message as it was.
 
 "Export all my data" (`export_everything`) is one JSON document of everything the store
-keeps for a person: a `format_version` and named `sections` (conversations, usage), so
-later kinds of data (memories, files) are new sections, not a new shape. Each
+keeps for a person: a `format_version` and named `sections` (conversations, usage,
+memories), so later kinds of data (files) are new sections, not a new shape. Each
 conversation in it is the per-conversation JSON export's document. Its text is data,
 never markup, and every string passes the one scrubber, so no credential leaves in it.
 """
@@ -39,6 +39,7 @@ from streamlit_agent.safety.plain_text import message_text, printable
 from streamlit_agent.safety.redact import scrub
 from streamlit_agent.store.database import OwnerData, ThreadSummary
 from streamlit_agent.store.files import FileInfo
+from streamlit_agent.store.memories import EVERYWHERE
 
 # 2: per-answer meter and feedback, conversation totals; 3: replaced answers are kept
 # as branches (`branches`), no longer deleted.
@@ -223,6 +224,22 @@ def export_everything(data: OwnerData, owner: str, prices: Prices = ()) -> str:
                 "complete": data.usage_left_out == 0,
                 "records": [
                     {"kind": u.kind, "amount": u.amount, "at": _when(u.at)} for u in data.usage
+                ],
+            },
+            # Added in format 1 as a new section: readers of the others are unchanged.
+            "memories": {
+                "count": len(data.memories),
+                "complete": True,  # at most MEMORY_MAX_PER_PERSON: never capped
+                "off_everywhere": EVERYWHERE in data.memory_off,
+                "off_in_conversations": [s for s in data.memory_off if s != EVERYWHERE],
+                "items": [
+                    {
+                        "id": m.id,
+                        "text": m.text,
+                        "created_at": _when(m.created_at),
+                        "updated_at": _when(m.updated_at),
+                    }
+                    for m in data.memories
                 ],
             },
         },

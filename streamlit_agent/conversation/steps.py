@@ -34,11 +34,12 @@ UNREADABLE_ARGS_KEY = "__unreadable_arguments__"
 class ApprovalRequired(Exception):
     """A tool call that needs the user's decision before it may run."""
 
-    def __init__(self, tool_name: str, args: dict[str, Any], key: str) -> None:
+    def __init__(self, tool_name: str, args: dict[str, Any], key: str, reason: str = "") -> None:
         super().__init__(f"{tool_name} needs approval")
         self.tool_name = tool_name
         self.call_args = args
         self.key = key
+        self.reason = reason  # why this call asks, when the tool does not always ask
 
 
 STATUS_COMPLETE = "complete"

@@ -45,6 +45,8 @@ from streamlit_agent.safety.redact import redact_url, scrub, url_password
 from streamlit_agent.store import files
 from streamlit_agent.store.blobs import IN_DATABASE, Blobs, BucketError, object_key
 from streamlit_agent.store.branches import Node, active_path, newest_leaf_under, sibling_groups
+from streamlit_agent.store import memories as memory_rows
+from streamlit_agent.store.memories import Memory
 from streamlit_agent.store.migrations import FRESH_EXTRAS, MIGRATIONS, SCHEMA_VERSION
 from streamlit_agent.store.schema import (
     LEGACY_OWNER,
@@ -151,6 +153,10 @@ class OwnerData:
     usage: list[UsageRecord]
     usage_totals: dict[str, int]
     usage_left_out: int
+    # Long-term memory (memories.py): every memory (there are at most
+    # MEMORY_MAX_PER_PERSON), and where memory is switched off.
+    memories: list[Memory] = field(default_factory=list)
+    memory_off: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,7 @@ class DeletedCounts:
     feedback: int = 0
     usage: int = 0
     files: int = 0
+    memories: int = 0
 
 
 def _read_tree(
@@ -459,6 +466,7 @@ class ConversationStore:
             conn.execute(messages.delete().where(messages.c.conversation_id == thread_id))
             _, keys = files.delete_files(conn, attachments.c.conversation_id == thread_id)
             conn.execute(conversations.delete().where(conversations.c.id == thread_id))
+            memory_rows.set_off(conn, owner, thread_id, False)  # its memory switch goes too
             return keys
 
         # The bucket's objects go once their rows are gone for good (after the commit).
@@ -713,6 +721,8 @@ class ConversationStore:
                 usage=records,
                 usage_totals={kind: int(total) for kind, total, _ in totals},
                 usage_left_out=sum(int(n) for *_, n in totals) - len(records),
+                memories=memory_rows.list_of(conn, owner),
+                memory_off=sorted(memory_rows.switched_off(conn, owner)),
             )
 
         return self._read(work)
@@ -815,9 +825,10 @@ class ConversationStore:
         return found
 
     def delete_all(self, owner: str, *, keep_usage_since: float | None = None) -> DeletedCounts:
-        """Every conversation of `owner` (messages, steps, feedback, choices) and their usage
-        records, in one transaction: all of it goes or, on any failure, none of it. Usage
-        records from `keep_usage_since` on are kept when given (limits still count them).
+        """Every conversation of `owner` (messages, steps, feedback, choices), their usage
+        records and memories, in one transaction: all of it goes or, on any failure, none
+        of it. Usage records from `keep_usage_since` on are kept when given (limits still
+        count them).
         Nobody else's rows are touched: each delete is keyed by this owner."""
         if not owner:
             return DeletedCounts()
@@ -841,6 +852,7 @@ class ConversationStore:
             if keep_usage_since is not None:
                 which = sa.and_(which, usage.c.at < keep_usage_since)
             deleted_usage = conn.execute(usage.delete().where(which)).rowcount
+            deleted_memories = memory_rows.delete_all_of(conn, owner)
             counts = DeletedCounts(
                 conversations=deleted_conversations,
                 messages=deleted_messages,
@@ -848,6 +860,7 @@ class ConversationStore:
                 feedback=int(feedback),
                 usage=deleted_usage,
                 files=deleted_files,
+                memories=deleted_memories,
             )
             return counts, keys
 
@@ -1019,3 +1032,43 @@ class ConversationStore:
     def files_used(self, owner: str, thread_id: str) -> tuple[int, int]:
         """Bytes of files kept: (in this conversation, of this owner in all)."""
         return self._read(lambda conn: files.bytes_used(conn, owner, thread_id))
+    # --- long-term memory (memories.py), every call keyed by the owner ---------
+    def memories(self, owner: str) -> list[Memory]:
+        """The owner's memories, most recently written first."""
+        if not owner:
+            return []
+        return self._read(lambda conn: memory_rows.list_of(conn, owner))
+
+    def add_memory(self, owner: str, text: str) -> Memory:
+        """Keep `text` for `owner`. Raises MemoryRefused (a ValueError saying why) for
+        text that is empty or too long, or when the owner's memory is full."""
+        if not owner:
+            raise ThreadNotFound
+        return self._run(lambda conn: memory_rows.add(conn, owner, text))
+
+    def update_memory(self, owner: str, memory_id: str, text: str) -> Memory | None:
+        """New text for the owner's memory; None when the owner has no such memory
+        (someone else's looks missing). Raises MemoryRefused for unusable text."""
+        if not owner:
+            return None
+        return self._run(lambda conn: memory_rows.update(conn, owner, memory_id, text))
+
+    def delete_memory(self, owner: str, memory_id: str) -> bool:
+        """Forget the owner's memory; False when the owner has no such memory."""
+        if not owner:
+            return False
+        return self._run(lambda conn: memory_rows.delete(conn, owner, memory_id))
+
+    def memory_switched_off(self, owner: str) -> set[str]:
+        """Where the owner switched memory off: conversation ids and/or `EVERYWHERE`."""
+        if not owner:
+            return set()
+        return self._read(lambda conn: memory_rows.switched_off(conn, owner))
+
+    def set_memory_off(self, owner: str, scope: str, off: bool) -> None:
+        """Memory off (or on again) in the owner's conversation `scope`, or everywhere
+        (`memories.EVERYWHERE`). A scope names a conversation only within the owner's
+        rows, so an id of someone else's changes nothing of theirs."""
+        if not owner or not scope or len(scope) > 64:
+            raise ThreadNotFound
+        self._run(lambda conn: memory_rows.set_off(conn, owner, scope, off))

@@ -25,6 +25,7 @@ from streamlit_agent.store.database import (
     ThreadSummary,
 )
 from streamlit_agent.store.files import FileInfo, NewFile
+from streamlit_agent.store.memories import EVERYWHERE, Memory
 from streamlit_agent.store.search import SearchHit
 
 logger = logging.getLogger(__name__)
@@ -203,3 +204,32 @@ class Conversations:
     def files_used(self, thread_id: str) -> tuple[int, int] | None:
         """Bytes kept (in this conversation, in all of this person's); None while down."""
         return self._guarded(None, lambda s: s.files_used(self.owner, thread_id))
+
+    # --- long-term memory ------------------------------------------------------
+    def memories(self) -> list[Memory] | None:
+        """This person's memories, most recently written first; None while the store is down."""
+        return self._guarded(None, lambda s: s.memories(self.owner))
+
+    def add_memory(self, text: str) -> Memory | None:
+        """The memory kept; None when the store is down. Raises MemoryRefused (a
+        ValueError) with a sentence for the person when it cannot be kept."""
+        return self._guarded(None, lambda s: s.add_memory(self.owner, text))
+
+    def update_memory(self, memory_id: str, text: str) -> Memory | None:
+        """The memory with its new text; None when there is no such memory of this
+        person's or the store is down. Raises MemoryRefused for unusable text."""
+        return self._guarded(None, lambda s: s.update_memory(self.owner, memory_id, text))
+
+    def forget_memory(self, memory_id: str) -> bool | None:
+        """True when forgotten, False when there is no such memory of this person's,
+        None when the store is down."""
+        return self._guarded(None, lambda s: s.delete_memory(self.owner, memory_id))
+
+    def memory_off_in(self, thread_id: str) -> tuple[bool, bool] | None:
+        """(off everywhere, off in `thread_id`); None while the store is down."""
+        found = self._guarded(None, lambda s: s.memory_switched_off(self.owner))
+        return None if found is None else (EVERYWHERE in found, thread_id in found)
+
+    def set_memory_off(self, scope: str, off: bool) -> None:
+        """Switch memory off (or on) in conversation `scope`, or everywhere (`EVERYWHERE`)."""
+        self._guarded(None, lambda s: s.set_memory_off(self.owner, scope, off))

@@ -16,6 +16,9 @@
 - `attachments` (schema 9): files attached to a question, keyed in their conversation;
   the bytes in `data`, or in an S3-compatible bucket (`location` "s3", `store/blobs.py`);
   a small PNG `thumbnail` for images; `text`, what was read from the file.
+- `memories` (schema 7): long-term memory, facts kept per owner across conversations
+  (`memories.py`); `memory_off`: where an owner switched memory off, one row per
+  conversation (its id) or for all of them ("*").
 - `schema_version`: applied migrations (`migrations/`); a database written by a newer
   version is refused rather than damaged.
 - Search (schema 5): objects `metadata` cannot describe, see `search.py`.
@@ -152,6 +155,26 @@ attachments = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Index("ix_attachments_owner", "owner"),
     sa.Index("ix_attachments_message", "conversation_id", "message_id"),
+)
+
+memories = sa.Table(
+    "memories",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("owner", sa.String(255), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ix_memories_owner", "owner", "updated_at"),
+)
+
+memory_off = sa.Table(
+    "memory_off",
+    metadata,
+    sa.Column("owner", sa.String(255), primary_key=True),
+    # A conversation id, or "*" for every conversation; the row's presence means off.
+    sa.Column("scope", sa.String(64), primary_key=True),
+    sa.Column("created_at", sa.Float, nullable=False),
 )
 
 

@@ -5,6 +5,11 @@ at module level. Adding one means adding one module here; nothing else is edited
 
 Tools may carry options in `tool.metadata`:
 - `requires_approval` (bool): the user approves each call before it runs;
+- `approval_after_untrusted` (bool): the same, but only in a turn whose model has seen
+  untrusted tool output (agent/tool_runner.py; the memory tools);
+- `trusted_output` (bool): the result is the app's own text, not text from elsewhere
+  (every other tool's result counts as untrusted);
+- `per_person` (bool): acts on one person's data, so it is not served over MCP;
 - `timeout_s` (float): per-call time limit overriding the app-wide default.
 
 Plugin packages expose an entry point in the group `streamlit_agent.tools` that

@@ -317,3 +317,7 @@ def calculator(expression: str) -> str:
         return format_number(evaluate(expression))
     except CalculatorError as exc:
         return f"Error: {exc}"
+
+
+# Its result is the app's own arithmetic, not text from elsewhere (agent/tool_runner.py).
+calculator.metadata = {**(calculator.metadata or {}), "trusted_output": True}

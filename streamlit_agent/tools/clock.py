@@ -102,3 +102,7 @@ def current_datetime(timezone: str = "") -> str:
     the server's local time.
     """
     return describe_now(timezone)
+
+
+# Its result is the app's own clock reading, not text from elsewhere (agent/tool_runner.py).
+current_datetime.metadata = {**(current_datetime.metadata or {}), "trusted_output": True}

@@ -92,6 +92,7 @@ def describe_deleted(deleted: DeletedCounts, kept_usage: bool = False) -> str:
                 _count(deleted.files, "attached file", "attached files"),
                 _count(deleted.feedback, "rating", "ratings"),
                 _count(deleted.usage, "usage record", "usage records"),
+                _count(deleted.memories, "memory", "memories"),
             )
         )
         + ", with their tool and model choices. This is a new, empty chat."

@@ -40,3 +40,8 @@ DATA_NOTICE_KEY = "data_notice"  # (kind, text) of what "Delete all my data" did
 # Query parameters: the open conversation, and the message a search result points at.
 THREAD_PARAM = "thread"
 MESSAGE_PARAM = "message"  # a search result: the conversation opens at this message
+
+# Long-term memory's panel (web/memory.py, web/ui/memory_panel.py).
+MEMORY_NOTICE_KEY = "memory_notice"  # (kind, text) of the panel's last action, shown once
+NEW_MEMORY_KEY = "memory-new"  # the "Add a memory" box
+MEMORY_PANEL_KEY = "memory_panel_used"  # the panel stays open once used in this session

@@ -29,6 +29,7 @@ from streamlit_agent.agent.build import run_turn
 from streamlit_agent.agent.errors import describe_error
 from streamlit_agent.agent.tool_runner import ApprovalGate, ApprovalRequired
 from streamlit_agent.agent.tracing import tracing_secrets
+from streamlit_agent.conversation.memory import TurnMemory
 from streamlit_agent.conversation.steps import (
     STATUS_ERROR,
     STATUS_INTERRUPTED,
@@ -325,6 +326,7 @@ def _conclude(
             "args": error.call_args,
             "key": error.key,
             "thread_id": history.thread_id,
+            "reason": error.reason,
         }
     elif isinstance(error, TurnLimitReached):
         arrived = max(recorder.partial_answer, error.arrived, key=len)[:TURN_OUTPUT_CHARS]
@@ -370,13 +372,15 @@ def run(
     max_seconds: float = 0.0,
     model_question: HumanMessage | None = None,
     answer_note: str | None = None,
+    memory: TurnMemory | None = None,
 ) -> Turn:
     """Answer `question` (already drawn by the page), streaming through `handlers`, each
     step handed to `show_step` as it starts and ends; returns the finished turn as stored,
     for the page to draw in place of the live one. `record_to`: save a replay file;
     `max_seconds`: the turn's one deadline, however its stream trickles (0: none).
     `model_question`: what the model is sent instead of the stored question (same id: its
-    attached images and file text, web/attachments.py); `answer_note`: see run_turn.
+    attached images and file text, web/attachments.py); `answer_note`: see run_turn;
+    `memory`: long-term memory, while on.
 
     The question is stored first and every result after it, so nothing is lost; a question
     re-asked after an approval keeps its id. A call waiting for approval reruns the page."""
@@ -397,6 +401,7 @@ def run(
             run_turn(
                 get_agent(), history.thread_id, model_question or question, recorder,
                 callbacks, history=writer, approval_gate=gate, answer_note=answer_note,
+                memory=memory,
             )  # fmt: skip
         except BaseException as exc:
             result.error = exc

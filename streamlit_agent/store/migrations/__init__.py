@@ -56,7 +56,7 @@ _STEPS = (
     "v4_feedback_comments",
     "v5_search",
     "v6_server_secrets",
-    "v7_reserved",
+    "v7_memories",
     "v8_branches",
     "v9_files",
 )

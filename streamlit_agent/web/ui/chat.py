@@ -26,6 +26,7 @@ from langchain_core.outputs import LLMResult
 
 from streamlit_agent.config import FEEDBACK_COMMENT_MAX_CHARS, MAX_MESSAGE_CHARS
 from streamlit_agent.conversation.export import code_block
+from streamlit_agent.conversation.memory import MEMORY_TOOLS
 from streamlit_agent.conversation.meter import Prices, answer_usage, describe
 from streamlit_agent.conversation.steps import (
     STATUS_ERROR,
@@ -97,9 +98,19 @@ def step_body(step: Step) -> str:
 
 
 def draw_step(step: Step) -> None:
-    """A tool call, collapsed: its title (tool, input, duration) over `step_body`."""
+    """A tool call, collapsed: its title (tool, input, duration) over `step_body`. A
+    memory tool's outcome ("Saved to memory: …") is also said below it, in the open:
+    a person sees every change made to their memory."""
     with st.expander(step_title(step), expanded=False):
         st.markdown(markdown_text(step_body(step)))
+    draw_memory_note(step)
+
+
+def draw_memory_note(step: Step) -> None:
+    """A memory tool's outcome in the open, under its step (it is the app's sentence,
+    quoting the memory's text, which is drawn as text)."""
+    if step.tool in MEMORY_TOOLS and step.status == "ok" and step.output:
+        st.caption("🧠 " + markdown_text(printable(step.output)))
 
 
 FeedbackSaver = Callable[[str, "int | None"], None]
@@ -383,6 +394,8 @@ def draw_pending_approval(
         st.markdown(markdown_text(pending["text"]))
     with st.chat_message("assistant"):
         st.info(f"The agent wants to run **{label_text(pending['tool'])}** with:", icon="🔐")
+        if pending.get("reason"):
+            st.caption(label_text(pending["reason"]))
         st.code(_pretty(pending["args"]), language="json", wrap_lines=True)
         approve, deny = st.columns(2)
         call = (pending["thread_id"], pending["key"])
@@ -461,6 +474,8 @@ class LiveSteps(StreamlitCallbackHandler):
     def _end(self, step: Step) -> None:
         self.labeler.step = step
         self.on_tool_end(_step_body(step))
+        with self.container:
+            draw_memory_note(step)
 
     def on_llm_start(self, serialized: dict[str, Any], prompts: list[str], **kwargs: Any) -> None:
         super().on_llm_start(serialized, prompts, **kwargs)

@@ -238,6 +238,8 @@ def tools_section(
         key = _toggle_key(thread_id, info.name)
         # MCP servers name their own tools: a name is text, never Markdown.
         label = label_text(info.name, 60) + (" (asks first)" if info.requires_approval else "")
+        if (info.tool.metadata or {}).get("approval_after_untrusted"):
+            label += " (asks first after outside text)"
         starts_on = saved.get(info.name, choice.tool_starts_on(info.name))
         if st.toggle(
             label,
@@ -313,7 +315,7 @@ def your_data_section(
     with st.expander("🗂️ Your data"):
         st.caption(
             "Everything kept for you: conversations with their messages and tool steps, "
-            "ratings and comments, tool and model choices, usage records."
+            "ratings and comments, tool and model choices, usage records, memories."
         )
         if st.button("📦 Prepare export of all my data", use_container_width=True):
             document = prepare_export()
