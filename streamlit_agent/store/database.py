@@ -43,9 +43,9 @@ from streamlit_agent.config import (
 from streamlit_agent.safety.plain_text import message_text, storable
 from streamlit_agent.safety.redact import redact_url, scrub, url_password
 from streamlit_agent.store import files
+from streamlit_agent.store import memories as memory_rows
 from streamlit_agent.store.blobs import IN_DATABASE, Blobs, BucketError, object_key
 from streamlit_agent.store.branches import Node, active_path, newest_leaf_under, sibling_groups
-from streamlit_agent.store import memories as memory_rows
 from streamlit_agent.store.memories import Memory
 from streamlit_agent.store.migrations import FRESH_EXTRAS, MIGRATIONS, SCHEMA_VERSION
 from streamlit_agent.store.schema import (
@@ -1032,6 +1032,7 @@ class ConversationStore:
     def files_used(self, owner: str, thread_id: str) -> tuple[int, int]:
         """Bytes of files kept: (in this conversation, of this owner in all)."""
         return self._read(lambda conn: files.bytes_used(conn, owner, thread_id))
+
     # --- long-term memory (memories.py), every call keyed by the owner ---------
     def memories(self, owner: str) -> list[Memory]:
         """The owner's memories, most recently written first."""
