@@ -85,11 +85,12 @@ def make_docx(sections: list[tuple[str, list[str]]], table: list[list[str]] | No
 def zip_bomb_docx(unpacked_mb: int = 200) -> bytes:
     """A zip named like a DOCX whose one part unpacks to `unpacked_mb` MB of zeros."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("word/document.xml", "w", force_zip64=True) as part:
-            block = b"\0" * 2**20
-            for _ in range(unpacked_mb):
-                part.write(block)
+    with (
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("word/document.xml", "w", force_zip64=True) as part,
+    ):
+        for _ in range(unpacked_mb):
+            part.write(b"\0" * 2**20)
     return out.getvalue()
 
 

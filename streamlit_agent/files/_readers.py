@@ -111,7 +111,9 @@ def read_csv(data: bytes) -> list[Section]:
         for number, row in enumerate(rows, start=2):
             if number - 1 > MAX_CSV_ROWS:
                 raise Unreadable(f"it has more than {MAX_CSV_ROWS:,} rows")
-            cells = zip(header, row[:MAX_CSV_COLUMNS]) if header else enumerate(row)
+            row = row[:MAX_CSV_COLUMNS]
+            names = header + [f"column {i}" for i in range(len(header) + 1, len(row) + 1)]
+            cells = zip(names, row, strict=False)  # a short row has its first columns only
             group.append("; ".join(f"{h}: {v}" for h, v in cells if str(v).strip()))
             if len(group) == CSV_ROWS_PER_SECTION:
                 sections.append((f"rows {first}-{number}", "\n".join(group)))
