@@ -11,6 +11,9 @@
   several app instances.
 - `server_secrets` (schema 6): keys this server signs with (the anonymous identity
   cookie), made once by whichever instance asks first and shared by all of them.
+- `passages` (schema 10): the text of the documents attached to a conversation, cut
+  into passages (`files/passages.py`), each with its file and page or section label;
+  searched like messages (`store/passages.py`) and deleted with the conversation.
 - `schema_version`: applied migrations (`migrations/`); a database written by a newer
   version is refused rather than damaged.
 - Search (schema 5): objects `metadata` cannot describe, see `search.py`.
@@ -122,6 +125,26 @@ server_secrets = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+)
+
+passages = sa.Table(
+    "passages",
+    metadata,
+    # An INTEGER PRIMARY KEY: on SQLite the full-text table's rows are keyed by it.
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "conversation_id",
+        sa.String(64),
+        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("file_id", sa.String(64), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),  # the file's name as attached (untrusted)
+    sa.Column("seq", sa.Integer, nullable=False),  # reading order within the file
+    sa.Column("label", sa.Text, nullable=False),  # "page 3", "section: Results", ...
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("conversation_id", "file_id", "seq", name="uq_passages_order"),
 )
 
 
