@@ -120,13 +120,15 @@ def cap_output(text: str, limit: int) -> ToolOutput:
     return ToolOutput.make(_cut(text, limit), full_output=shown)
 
 
-def _run_with_timeout(tool: BaseTool, args: dict[str, Any], timeout_s: float) -> Any:
+def _run_with_timeout(
+    tool: BaseTool, args: dict[str, Any], timeout_s: float, context: RunnableConfig | None = None
+) -> Any:
     # A daemon thread, not a pool: a tool stuck past its limit must not block exit.
     results: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
 
     def target() -> None:
         try:
-            results.put((True, tool.invoke(args)))
+            results.put((True, tool.invoke(args, context)))
         except BaseException as exc:
             results.put((False, exc))
 
@@ -171,15 +173,19 @@ def guard_tool(tool: BaseTool, timeout_s: float, output_cap: int) -> BaseTool:
 
     def run(turn_config: RunnableConfig, **kwargs: Any) -> tuple[str, dict[str, Any]]:
         # LangChain hands the run's config to the parameter typed RunnableConfig.
-        output = _guarded_run(kwargs, gate_in(turn_config))
+        output = _guarded_run(kwargs, turn_config)
         return str(output), {"step_status": output.status, "full_output": output.full_output}
 
-    def _guarded_run(kwargs: dict[str, Any], gate: ApprovalGate | None) -> ToolOutput:
+    def _guarded_run(kwargs: dict[str, Any], turn_config: RunnableConfig) -> ToolOutput:
+        gate = gate_in(turn_config)
         earlier, approved_key = _check_approval(tool, kwargs, gate)
         if earlier is not None:
             return earlier
+        # The tool gets the turn's `configurable` (what the run carries, e.g. the document
+        # tools' conversation), not its callbacks: the guarded call is the step.
+        context: RunnableConfig = {"configurable": dict(turn_config.get("configurable") or {})}
         try:
-            result = _run_with_timeout(tool, kwargs, limit)
+            result = _run_with_timeout(tool, kwargs, limit, context)
         except Exception as exc:
             reason = str(exc) if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
             # A library's error text can quote a URL or header with credentials in it.

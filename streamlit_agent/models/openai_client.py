@@ -22,6 +22,7 @@ from langchain_core.messages import (
     AIMessageChunk,
     BaseMessage,
     HumanMessage,
+    ToolCall,
     ToolMessage,
     UsageMetadata,
 )
@@ -242,6 +243,10 @@ def _last_question(messages: Sequence[BaseMessage]) -> str:
     return ""
 
 
+def _call(name: str, args: dict[str, Any]) -> ToolCall:
+    return {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:24]}", "type": "tool_call"}
+
+
 def _small_model_turn(
     llm: SmallModelChatOpenAI, tools: dict[str, BaseTool]
 ) -> Callable[..., AIMessage]:
@@ -260,6 +265,10 @@ def _small_model_turn(
             return answer.model_copy(update={"content": grounded})
         question = _last_question(messages)
         name = pick_tool(question, set(tools))
+        if name == "search_documents":
+            # The question itself is the search (its filler words are dropped there):
+            # the 135M model would only drop the words that find the passage.
+            return AIMessage("", tool_calls=[_call(name, {"query": question[:400]})])
         if "calculator" in tools and name != "web_search":
             # The grammar's reading, else a word problem's: the call is made with its
             # expression, and the model only words the answer (or the app says what it
@@ -268,12 +277,7 @@ def _small_model_turn(
                 read_word_problem(messages) if name in ("calculator", None) else None
             )
             if reading is not None:
-                call = {
-                    "name": "calculator",
-                    "args": {"expression": reading.expression},
-                    "id": f"call_{uuid.uuid4().hex[:24]}",
-                    "type": "tool_call",
-                }
+                call = _call("calculator", {"expression": reading.expression})
                 return AIMessage("", tool_calls=[call])
         if name is None:
             answer = llm.invoke(reply_prompt(messages), config, stream=True)

@@ -5,7 +5,9 @@ at module level. Adding one means adding one module here; nothing else is edited
 
 Tools may carry options in `tool.metadata`:
 - `requires_approval` (bool): the user approves each call before it runs;
-- `timeout_s` (float): per-call time limit overriding the app-wide default.
+- `timeout_s` (float): per-call time limit overriding the app-wide default;
+- `conversation_only` (bool): it reads the turn's conversation (its run config), so the
+  MCP server (mcp_servers/server.py) does not serve it.
 
 Plugin packages expose an entry point in the group `streamlit_agent.tools` that
 points at a module (its module-level tools are used) or at a callable returning an
