@@ -23,7 +23,8 @@ PASSAGE_QUERY_WORDS = 16
 _FILLER_WORDS = (
     "a an and are as at be by can could did do does for from how i in is it its me my of "
     "on or say says said tell that the their there this to was were what when where which "
-    "who why will with you your about document documents file files page pages"
+    "who why will with you your about document documents file files page pages attached "
+    "attachment uploaded according"
 )
 _FILLER = frozenset(_FILLER_WORDS.split())
 
