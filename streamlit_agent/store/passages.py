@@ -2,10 +2,11 @@
 
 The same machinery as conversation search (`search.py`): on SQLite an FTS5 table
 `passage_text` keyed by `passages.id`, kept in step by triggers; on PostgreSQL a GIN
-index on `to_tsvector('simple', body)`. Typed text never reaches either query syntax:
-only its words (letters and digits) do. Unlike message search, any word may match (a
-question's words are not all in the passage that answers it) and the best-ranked
-passages come first: BM25 on SQLite, `ts_rank` on PostgreSQL.
+index on a generated `tsvector` column (`to_tsvector('simple', body)`). Typed text
+never reaches either query syntax: only its words (letters and digits) do. Unlike
+message search, any word may match (a question's words are not all in the passage that
+answers it) and the best-ranked passages come first: BM25 on SQLite, `ts_rank` on
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -70,8 +71,12 @@ _SQLITE_DDL = (
         DELETE FROM passage_text WHERE rowid = old.id;
     END""",
 )
+# PostgreSQL: the words stored once per passage (a generated column), so neither the
+# match nor the ranking parses a passage again at query time.
 _POSTGRESQL_DDL = (
-    "CREATE INDEX ix_passages_search ON passages USING GIN (to_tsvector('simple', body))",
+    "ALTER TABLE passages ADD COLUMN body_words tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED",
+    "CREATE INDEX ix_passages_search ON passages USING GIN (body_words)",
 )
 
 
@@ -95,9 +100,8 @@ _POSTGRESQL_SEARCH = """
 SELECT p.file_id, p.name, p.seq, p.label, p.body
 FROM passages p JOIN conversations c ON c.id = p.conversation_id
 WHERE p.conversation_id = :thread AND c.owner = :owner
-  AND to_tsvector('simple', p.body) @@ to_tsquery('simple', :match)
-ORDER BY ts_rank(to_tsvector('simple', p.body), to_tsquery('simple', :match)) DESC,
-         p.file_id, p.seq
+  AND p.body_words @@ to_tsquery('simple', :match)
+ORDER BY ts_rank(p.body_words, to_tsquery('simple', :match)) DESC, p.file_id, p.seq
 LIMIT :limit
 """
 
