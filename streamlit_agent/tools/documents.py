@@ -21,7 +21,7 @@ from streamlit_agent.conversation.documents import (
 from streamlit_agent.store.passages import DocumentSummary
 
 MAX_QUERY_CHARS = 400
-SEARCH_RESULTS = 4
+SEARCH_RESULTS = 3  # three passages fit the default 4,000-character output cap
 NO_DOCUMENTS = "No documents are attached to this conversation."
 STORE_DOWN = "The documents cannot be read right now: the conversation store is unavailable."
 
