@@ -59,14 +59,20 @@ def _agent(server: ScriptedOpenAI, history: ListHistory):
     return build_agent(llm, tools, Settings(), lambda _: history)
 
 
-def test_the_scripted_model_searches_the_pdf_and_the_answer_quotes_its_page(report):
-    conversations, thread = report
+def _ask(conversations: Conversations, thread: str) -> tuple[ListHistory, dict]:
+    """QUESTION asked in `thread` by `conversations`' owner; the turn's history and result."""
     history = ListHistory()
     with ScriptedOpenAI() as server:
         result = run_turn(
             _agent(server, history), thread, HumanMessage(QUESTION), StepRecorder(),
             documents=DocumentScope(conversations, thread),
         )  # fmt: skip
+    return history, result
+
+
+def test_the_scripted_model_searches_the_pdf_and_the_answer_quotes_its_page(report):
+    conversations, thread = report
+    history, result = _ask(conversations, thread)
     [call] = [m for m in history.messages if isinstance(m, AIMessage) and m.tool_calls]
     assert call.tool_calls[0]["name"] == "search_documents"
     [found] = [m for m in history.messages if isinstance(m, ToolMessage)]
@@ -78,13 +84,7 @@ def test_the_scripted_model_searches_the_pdf_and_the_answer_quotes_its_page(repo
 
 def test_another_persons_turn_finds_nothing_of_the_pdf(report):
     conversations, thread = report
-    stranger = conversations.for_owner(STRANGER)
-    history = ListHistory()
-    with ScriptedOpenAI() as server:
-        result = run_turn(
-            _agent(server, history), thread, HumanMessage(QUESTION), StepRecorder(),
-            documents=DocumentScope(stranger, thread),
-        )  # fmt: skip
+    history, result = _ask(conversations.for_owner(STRANGER), thread)
     [found] = [m for m in history.messages if isinstance(m, ToolMessage)]
     assert found.content == NO_DOCUMENTS
     assert "81,500" not in result["output"]

@@ -17,6 +17,7 @@ from langchain_community.chat_message_histories import StreamlitChatMessageHisto
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import BaseMessage, HumanMessage
 
+from streamlit_agent.conversation.documents import DocumentScope
 from streamlit_agent.conversation.steps import new_message_id
 from streamlit_agent.store.database import (
     ConversationStore,
@@ -76,6 +77,11 @@ class DurableChatHistory(StreamlitChatMessageHistory):
         messages = ensure_ids(messages)
         self.remember(messages)
         self.persist(messages)
+
+    def document_scope(self) -> DocumentScope:
+        """What the document tools of a turn here may read: this conversation, checked
+        against its owner on every read."""
+        return DocumentScope(self.conversations, self.thread_id)
 
     def remember(self, messages: Sequence[BaseMessage]) -> None:
         """Add `messages` to working memory (session state) only, each id once."""

@@ -29,7 +29,6 @@ from streamlit_agent.agent.build import run_turn
 from streamlit_agent.agent.errors import describe_error
 from streamlit_agent.agent.tool_runner import ApprovalGate, ApprovalRequired
 from streamlit_agent.agent.tracing import tracing_secrets
-from streamlit_agent.conversation.documents import DocumentScope
 from streamlit_agent.conversation.steps import (
     STATUS_ERROR,
     STATUS_INTERRUPTED,
@@ -367,15 +366,13 @@ def run(
     recording = RunRecorder() if record_to else None
     recorder.watch(show_step)
     guard = TurnGuard(writer, max_seconds)
-    # The document tools read this conversation's documents, checked against its owner.
-    documents = DocumentScope(history.conversations, history.thread_id)
 
     def work() -> None:
         callbacks = [guard, *handlers, *([recording] if recording else [])]
         try:
             run_turn(
                 get_agent(), history.thread_id, question, recorder, callbacks,
-                history=writer, approval_gate=gate, documents=documents,
+                history=writer, approval_gate=gate, documents=history.document_scope(),
             )  # fmt: skip
         except BaseException as exc:
             result.error = exc
