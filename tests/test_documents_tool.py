@@ -129,6 +129,20 @@ TOOLS = {"calculator", "current_datetime", "web_search", "search_documents"}
         (QUESTION, "search_documents"),
         ("What does page 3 say about frost?", "search_documents"),
         ("According to the contract, who pays?", "search_documents"),
+        ("Summarise my PDF", "search_documents"),
+        ("What do the attached notes say about frost?", "search_documents"),
+        # Word problems about files and chapters stay arithmetic (the answers benchmark).
+        (
+            "Dave had 11 apps and 3 files on his phone. After deleting some apps and files "
+            "he had 24 files and 2 apps left. How many more files than apps does he have?",
+            "calculator",
+        ),
+        (
+            "A book has 2 chapters. The first chapter is 48 pages long. The second chapter "
+            "is 11 pages long. How many more pages does the first chapter have?",
+            "calculator",
+        ),
+        ("What is a PDF file?", None),
         ("Search the web for the attached report's author", "web_search"),
         ("What is 12 * 7?", "calculator"),
         ("How are you today?", None),
@@ -156,6 +170,21 @@ def test_the_bundled_models_forced_path_gives_it_the_passage_and_its_page(report
     prompt = sent["messages"][-1]["content"]
     assert f"Known fact: {PAGES[1]} (from report.pdf, page 2)." in prompt
     assert "report.pdf, page 2" in str(answer.content)
+
+
+def test_the_bundled_model_says_plainly_when_the_documents_hold_nothing(make_store):
+    conversations = Conversations(make_store(), OWNER)
+    with ScriptedOpenAI() as server:
+        llm = build_chat_model(ModelChoice("bundled", "smollm2"), Settings(), server.base_url)
+        turn = llm.bind_tools([search_documents, read_document])
+        question = HumanMessage(QUESTION)
+        call = turn.invoke(ChatPromptValue(messages=[question]))
+        config = {"configurable": {"documents": DocumentScope(conversations, "empty")}}
+        found = search_documents.invoke(call.tool_calls[0]["args"], config)
+        result = ToolMessage(found, tool_call_id=call.tool_calls[0]["id"])
+        answer = turn.invoke(ChatPromptValue(messages=[question, call, result]))
+        assert server.requests == []  # no model asked to answer about a document it lacks
+    assert answer.content == NO_DOCUMENTS
 
 
 def test_a_bundled_answer_is_cited_or_replaced_by_the_passage():

@@ -35,6 +35,7 @@ from pydantic import Field, model_validator
 from typing_extensions import Self
 
 from streamlit_agent.conversation.budget import message_counter
+from streamlit_agent.conversation.documents import quoted_passages
 from streamlit_agent.conversation.meter import USAGE_ESTIMATED_KEY
 from streamlit_agent.conversation.steps import REASONING_DELTA_KEY
 from streamlit_agent.models.bundled.grounding import (
@@ -247,12 +248,24 @@ def _call(name: str, args: dict[str, Any]) -> ToolCall:
     return {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:24]}", "type": "tool_call"}
 
 
+def _nothing_in_documents(messages: Sequence[BaseMessage]) -> AIMessage | None:
+    """The document search's own words when it found nothing (or there are no documents):
+    not left to a model that would answer about a document it never saw."""
+    last = tool_facts(messages)[-1:]
+    if last and last[0].tool == "search_documents" and not quoted_passages(last[0].result):
+        return AIMessage(last[0].result)
+    return None
+
+
 def _small_model_turn(
     llm: SmallModelChatOpenAI, tools: dict[str, BaseTool]
 ) -> Callable[..., AIMessage]:
     def call(prompt: Any, config: RunnableConfig) -> AIMessage:
         messages = prompt.to_messages() if hasattr(prompt, "to_messages") else list(prompt)
         if messages and isinstance(messages[-1], ToolMessage):
+            nothing = _nothing_in_documents(messages)
+            if nothing is not None:
+                return nothing
             doubt = calculation_doubt(messages)
             if doubt:
                 # Not sure the expression is the question's: no model wording would make

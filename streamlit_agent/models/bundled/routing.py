@@ -47,10 +47,14 @@ _NUMBER = re2.compile(r"\d")
 _SEARCH_REQUEST = re2.compile(
     r"(?i)\b(search|look(?:\s+it)?\s+up|lookup|google|on the (?:web|internet)|online)\b"
 )
-# A question about the attached files: it names one, or a page or section of one.
+# A question about the attached files: "the report", "my PDF", "the attached notes",
+# "page 3", "according to the ...". A bare noun is not enough: word problems count files
+# and chapters ("he had 24 files", "the first chapter is 48 pages").
 _DOCUMENT_REQUEST = re2.compile(
-    r"(?i)\b(?:documents?|files?|attach\w*|pdf|docx|report|paper|article|contract|manual|"
-    r"page\s+\d+|section|chapter|according to)\b"
+    r"(?i)\b(?:(?:the|this|that|my|our|your)\s+(?:attached\s+|uploaded\s+)?"
+    r"(?:documents?|files?|pdfs?|docx|report|paper|article|contract|manual|attachments?|"
+    r"slides|spreadsheet|csv)\b|attached\s+\w+|uploaded\s+\w+|on\s+page\s+\d+|"
+    r"page\s+\d+\s+(?:say|says|of)\b|according\s+to\s+(?:the|my|this)\b)"
 )
 _WEB_REQUEST = re2.compile(r"(?i)\b(?:web|internet|online|google)\b")
 _ARITHMETIC = re2.compile(
