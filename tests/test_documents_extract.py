@@ -4,6 +4,7 @@ with a reason, and the passage splitter and text readers under Hypothesis."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -136,6 +137,16 @@ def test_too_much_text_is_refused(monkeypatch):
 def test_the_worker_is_ended_at_its_deadline():
     with pytest.raises(FileRejected, match="took longer than a document may take"):
         extract("pdf", make_pdf(["x"] * 50), "slow.pdf", timeout_s=0.01)
+
+
+def test_extractions_beyond_the_workers_wait_then_are_refused(monkeypatch):
+    slots = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(extract_module, "_slots", slots)
+    slots.acquire()  # every worker busy
+    with pytest.raises(FileRejected, match="busy reading other documents"):
+        extract("text", b"hello", "a.txt", timeout_s=0.2)
+    slots.release()
+    assert extract("text", b"hello", "a.txt").sections[0].text == "hello"
 
 
 def test_a_worker_out_of_memory_is_a_refusal_not_a_crash(monkeypatch):

@@ -18,6 +18,7 @@ import select
 import struct
 import subprocess
 import sys
+import threading
 import time
 from contextlib import suppress
 from dataclasses import dataclass
@@ -42,6 +43,10 @@ MAX_TEXT_CHARS = 3_000_000  # of extracted text in one document (~1,000 dense pa
 EXTRACT_TIMEOUT_S = 60.0
 EXTRACT_MEMORY_BYTES = 1536 * 2**20
 MAX_ANSWER_BYTES = 4 * MAX_TEXT_CHARS + 2**20  # UTF-8 of the capped text, and JSON's quoting
+# Workers reading at once, for every session of this app together: each may use up to
+# EXTRACT_MEMORY_BYTES, so a crowd attaching files queues instead of exhausting memory.
+EXTRACT_WORKERS = 2
+_slots = threading.BoundedSemaphore(EXTRACT_WORKERS)
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,16 @@ def _check_input(kind: str, data: bytes, name: str) -> None:
 
 def _ask_worker(kind: str, data: bytes, name: str, timeout_s: float) -> tuple[bytes, object]:
     deadline = time.monotonic() + timeout_s
+    if not _slots.acquire(timeout=timeout_s):
+        raise FileRejected(name, "the app is busy reading other documents; try again shortly.")
+    try:
+        return _run_worker(kind, data, name, deadline)
+    finally:
+        _slots.release()
+
+
+def _run_worker(kind: str, data: bytes, name: str, deadline: float) -> tuple[bytes, object]:
+    timeout_s = max(deadline - time.monotonic(), 0.0)
     header = json.dumps(
         {
             "kind": kind,
