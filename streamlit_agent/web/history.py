@@ -80,8 +80,10 @@ class DurableChatHistory(StreamlitChatMessageHistory):
 
     def document_scope(self) -> DocumentScope:
         """What the document tools of a turn here may read: this conversation, checked
-        against its owner on every read."""
-        return DocumentScope(self.conversations, self.thread_id)
+        against its owner on every read. Its store problems are not reported to the page:
+        the tools run on threads of their own, and tell the model the store is down."""
+        owner_bound = Conversations(self.conversations.store, self.conversations.owner)
+        return DocumentScope(owner_bound, self.thread_id)
 
     def remember(self, messages: Sequence[BaseMessage]) -> None:
         """Add `messages` to working memory (session state) only, each id once."""
