@@ -353,6 +353,10 @@ _NUMBER = r"\d+(?:\.\d+)?"
 _OPERAND = rf"(?:\(\s*)*-?{_NUMBER}(?:\s*\))*"
 ARITHMETIC = re.compile(rf"{_OPERAND}(?:\s*[-+*/x×÷^]\s*{_OPERAND})+")
 SEARCH = re.compile(r"\bsearch(?:\s+for)?\s+(.+)", re.IGNORECASE | re.DOTALL)
+DOCUMENT_QUESTION = re.compile(
+    r"\b(?:in|from|according to) (?:the|my) (?:attached )?(?:document|file|report|pdf)\b",
+    re.IGNORECASE,
+)
 TIME_QUESTION = re.compile(r"\bwhat time\b|\bdate\b", re.IGNORECASE)
 NAME_GIVEN = re.compile(r"\bmy name is (\w+)", re.IGNORECASE)
 NAME_QUESTION = re.compile(r"\bwhat(?:'s|’s| is) my name\b", re.IGNORECASE)
@@ -405,6 +409,12 @@ def _search(text: str, messages: list[Message], tools: list[Tool]) -> Reply | No
     return Reply.tool("web_search", {"query": query}) if query else None
 
 
+def _documents(text: str, messages: list[Message], tools: list[Tool]) -> Reply | None:
+    if "search_documents" not in tool_names(tools) or not DOCUMENT_QUESTION.search(text):
+        return None
+    return Reply.tool("search_documents", {"query": text})
+
+
 def _datetime(text: str, messages: list[Message], tools: list[Tool]) -> Reply | None:
     if "current_datetime" not in tool_names(tools) or not TIME_QUESTION.search(text):
         return None
@@ -444,6 +454,7 @@ def _save_note(text: str, messages: list[Message], tools: list[Tool]) -> Reply |
 RULES: list[Rule] = [
     _echo_history,
     _save_note,
+    _documents,
     _arithmetic,
     _search,
     _datetime,

@@ -37,6 +37,8 @@ def build_server(tools_dir: str | None = None) -> FastMCP:
     for info in registry.tools.values():
         if (info.tool.metadata or {}).get("per_person"):
             continue  # acts on one person's data (memory), which an MCP client has none of
+        if (info.tool.metadata or {}).get("conversation_only"):
+            continue  # reads the conversation a turn runs in: a client has none here
         fast = to_fastmcp(_served(info.tool, settings.tool_timeout_s, settings.tool_output_cap))
         fast.annotations = ToolAnnotations(
             readOnlyHint=not info.requires_approval, destructiveHint=info.requires_approval

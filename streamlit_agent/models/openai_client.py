@@ -22,6 +22,7 @@ from langchain_core.messages import (
     AIMessageChunk,
     BaseMessage,
     HumanMessage,
+    ToolCall,
     ToolMessage,
     UsageMetadata,
 )
@@ -34,6 +35,7 @@ from pydantic import Field, model_validator
 from typing_extensions import Self
 
 from streamlit_agent.conversation.budget import message_counter
+from streamlit_agent.conversation.documents import quoted_passages
 from streamlit_agent.conversation.meter import USAGE_ESTIMATED_KEY
 from streamlit_agent.conversation.steps import REASONING_DELTA_KEY
 from streamlit_agent.models.bundled.grounding import (
@@ -242,12 +244,28 @@ def _last_question(messages: Sequence[BaseMessage]) -> str:
     return ""
 
 
+def _call(name: str, args: dict[str, Any]) -> ToolCall:
+    return {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:24]}", "type": "tool_call"}
+
+
+def _nothing_in_documents(messages: Sequence[BaseMessage]) -> AIMessage | None:
+    """The document search's own words when it found nothing (or there are no documents):
+    not left to a model that would answer about a document it never saw."""
+    last = tool_facts(messages)[-1:]
+    if last and last[0].tool == "search_documents" and not quoted_passages(last[0].result):
+        return AIMessage(last[0].result)
+    return None
+
+
 def _small_model_turn(
     llm: SmallModelChatOpenAI, tools: dict[str, BaseTool]
 ) -> Callable[..., AIMessage]:
     def call(prompt: Any, config: RunnableConfig) -> AIMessage:
         messages = prompt.to_messages() if hasattr(prompt, "to_messages") else list(prompt)
         if messages and isinstance(messages[-1], ToolMessage):
+            nothing = _nothing_in_documents(messages)
+            if nothing is not None:
+                return nothing
             doubt = calculation_doubt(messages)
             if doubt:
                 # Not sure the expression is the question's: no model wording would make
@@ -260,6 +278,10 @@ def _small_model_turn(
             return answer.model_copy(update={"content": grounded})
         question = _last_question(messages)
         name = pick_tool(question, set(tools))
+        if name == "search_documents":
+            # The question itself is the search (its filler words are dropped there):
+            # the 135M model would only drop the words that find the passage.
+            return AIMessage("", tool_calls=[_call(name, {"query": question[:400]})])
         if "calculator" in tools and name != "web_search":
             # The grammar's reading, else a word problem's: the call is made with its
             # expression, and the model only words the answer (or the app says what it
@@ -268,12 +290,7 @@ def _small_model_turn(
             # its reading wins over the clock tool too.
             reading = read_arithmetic(messages) or read_word_problem(messages)
             if reading is not None:
-                call = {
-                    "name": "calculator",
-                    "args": {"expression": reading.expression},
-                    "id": f"call_{uuid.uuid4().hex[:24]}",
-                    "type": "tool_call",
-                }
+                call = _call("calculator", {"expression": reading.expression})
                 return AIMessage("", tool_calls=[call])
         if name is None:
             answer = llm.invoke(reply_prompt(messages), config, stream=True)

@@ -39,7 +39,9 @@ NO_KEY_PLACEHOLDER = "not-needed"
 ProviderKind = Literal["openai", "compatible", "bundled", "replay"]
 
 
-BUNDLED_MODEL_TOOLS = frozenset({"calculator", "current_datetime", "web_search"})
+BUNDLED_MODEL_TOOLS = frozenset(
+    {"calculator", "current_datetime", "web_search", "search_documents"}
+)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,13 @@ from streamlit_agent.store.blobs import IN_DATABASE, Blobs, BucketError, object_
 from streamlit_agent.store.branches import Node, active_path, newest_leaf_under, sibling_groups
 from streamlit_agent.store.memories import Memory
 from streamlit_agent.store.migrations import FRESH_EXTRAS, MIGRATIONS, SCHEMA_VERSION
+from streamlit_agent.store.passages import (
+    DocumentSummary,
+    PassageHit,
+    hits,
+    passage_query,
+    passage_words,
+)
 from streamlit_agent.store.schema import (
     LEGACY_OWNER,
     as_json,
@@ -56,6 +63,7 @@ from streamlit_agent.store.schema import (
     message_row,
     messages,
     metadata,
+    passages,
     schema_version,
     server_secrets,
     step_row,
@@ -465,6 +473,7 @@ class ConversationStore:
             conn.execute(steps.delete().where(steps.c.conversation_id == thread_id))
             conn.execute(messages.delete().where(messages.c.conversation_id == thread_id))
             _, keys = files.delete_files(conn, attachments.c.conversation_id == thread_id)
+            conn.execute(passages.delete().where(passages.c.conversation_id == thread_id))
             conn.execute(conversations.delete().where(conversations.c.id == thread_id))
             memory_rows.set_off(conn, owner, thread_id, False)  # its memory switch goes too
             return keys
@@ -843,6 +852,7 @@ class ConversationStore:
             deleted_steps = conn.execute(
                 steps.delete().where(steps.c.conversation_id.in_(mine))
             ).rowcount
+            conn.execute(passages.delete().where(passages.c.conversation_id.in_(mine)))
             deleted_messages = conn.execute(messages.delete().where(in_mine)).rowcount
             deleted_files, keys = files.delete_files(conn, attachments.c.owner == owner)
             deleted_conversations = conn.execute(
@@ -1073,3 +1083,103 @@ class ConversationStore:
         if not owner or not scope or len(scope) > 64:
             raise ThreadNotFound
         self._run(lambda conn: memory_rows.set_off(conn, owner, scope, off))
+
+    # --- the passages of a conversation's documents (store/passages.py) ------------
+    def add_passages(
+        self,
+        owner: str,
+        thread_id: str,
+        file_id: str,
+        name: str,
+        pieces: Sequence[tuple[str, str]],
+    ) -> int:
+        """Index a document's (label, text) passages in `thread_id`, replacing any indexed
+        before under `file_id`. A new `thread_id` becomes the owner's conversation (a file
+        may come before the first question); someone else's is refused. Returns the count."""
+        now = time.time()
+        rows = [
+            {
+                "conversation_id": thread_id,
+                "file_id": file_id,
+                "name": storable(name),
+                "seq": seq,
+                "label": storable(label),
+                "body": storable(text),
+                "created_at": now,
+            }
+            for seq, (label, text) in enumerate(pieces)
+        ]
+
+        def work(conn: Connection) -> int:
+            self._claim(conn, owner, thread_id)
+            mine = sa.and_(passages.c.conversation_id == thread_id, passages.c.file_id == file_id)
+            conn.execute(passages.delete().where(mine))
+            if rows:
+                conn.execute(passages.insert(), rows)
+            return len(rows)
+
+        return int(self._run(work))
+
+    def delete_passages(self, owner: str, thread_id: str, file_id: str) -> None:
+        def work(conn: Connection) -> None:
+            self._require(conn, owner, thread_id)
+            conn.execute(
+                passages.delete().where(
+                    passages.c.conversation_id == thread_id, passages.c.file_id == file_id
+                )
+            )
+
+        self._run(work)
+
+    def search_passages(
+        self, owner: str, thread_id: str, query: str, limit: int = 5
+    ) -> list[PassageHit]:
+        """The passages of `thread_id`'s documents best matching any word of `query`;
+        nothing for a conversation that is not the owner's."""
+        words = passage_words(query)
+        if not owner or not words:
+            return []
+        sql, match = passage_query(self.engine.dialect.name, words)
+        params = {"owner": owner, "thread": thread_id, "match": match, "limit": limit}
+        return hits(self._read(lambda conn: conn.execute(sa.text(sql), params).all()))
+
+    def read_passages(
+        self, owner: str, thread_id: str, file_id: str, label: str, limit: int = 20
+    ) -> list[PassageHit]:
+        """The passages of one page or section (`label`) of one document, in order."""
+
+        def work(conn: Connection) -> list[Any]:
+            self._require(conn, owner, thread_id)
+            query = (
+                sa.select(passages.c.file_id, passages.c.name, passages.c.seq, passages.c.label,
+                          passages.c.body)
+                .where(passages.c.conversation_id == thread_id, passages.c.file_id == file_id,
+                       passages.c.label == label)
+                .order_by(passages.c.seq)
+                .limit(limit)
+            )  # fmt: skip
+            return list(conn.execute(query).all())
+
+        return hits(self._read(work))
+
+    def documents(self, owner: str, thread_id: str) -> list[DocumentSummary]:
+        """The documents indexed in `thread_id`, in the order they were attached."""
+
+        def work(conn: Connection) -> list[Any]:
+            self._require(conn, owner, thread_id)
+            query = (
+                sa.select(passages.c.file_id, passages.c.name, passages.c.label)
+                .where(passages.c.conversation_id == thread_id)
+                .order_by(passages.c.id)
+            )
+            return list(conn.execute(query).all())
+
+        rows = self._read(work)
+        names = {row.file_id: row.name for row in rows}
+        labels: dict[str, list[str]] = {file_id: [] for file_id in names}
+        counts = dict.fromkeys(names, 0)
+        for row in rows:
+            counts[row.file_id] += 1
+            if not labels[row.file_id] or labels[row.file_id][-1] != row.label:
+                labels[row.file_id].append(row.label)
+        return [DocumentSummary(f, names[f], counts[f], tuple(labels[f])) for f in names]

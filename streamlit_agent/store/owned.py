@@ -26,6 +26,7 @@ from streamlit_agent.store.database import (
 )
 from streamlit_agent.store.files import FileInfo, NewFile
 from streamlit_agent.store.memories import EVERYWHERE, Memory
+from streamlit_agent.store.passages import DocumentSummary, PassageHit
 from streamlit_agent.store.search import SearchHit
 
 logger = logging.getLogger(__name__)
@@ -233,3 +234,28 @@ class Conversations:
     def set_memory_off(self, scope: str, off: bool) -> None:
         """Switch memory off (or on) in conversation `scope`, or everywhere (`EVERYWHERE`)."""
         self._guarded(None, lambda s: s.set_memory_off(self.owner, scope, off))
+
+    # --- the passages of a conversation's documents ------------------------------------
+    def add_passages(
+        self, thread_id: str, file_id: str, name: str, pieces: Sequence[tuple[str, str]]
+    ) -> int | None:
+        """Index a document's (label, text) passages; how many, or None when the store
+        is down or the conversation is not this person's."""
+        return self._guarded(
+            None, lambda s: s.add_passages(self.owner, thread_id, file_id, name, pieces)
+        )
+
+    def delete_passages(self, thread_id: str, file_id: str) -> None:
+        self._guarded(None, lambda s: s.delete_passages(self.owner, thread_id, file_id))
+
+    def search_passages(
+        self, thread_id: str, query: str, limit: int = 5
+    ) -> list[PassageHit] | None:
+        """None while the store is down."""
+        return self._guarded(None, lambda s: s.search_passages(self.owner, thread_id, query, limit))
+
+    def read_passages(self, thread_id: str, file_id: str, label: str) -> list[PassageHit]:
+        return self._guarded([], lambda s: s.read_passages(self.owner, thread_id, file_id, label))
+
+    def documents(self, thread_id: str) -> list[DocumentSummary]:
+        return self._guarded([], lambda s: s.documents(self.owner, thread_id))

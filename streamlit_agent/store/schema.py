@@ -19,6 +19,9 @@
 - `memories` (schema 7): long-term memory, facts kept per owner across conversations
   (`memories.py`); `memory_off`: where an owner switched memory off, one row per
   conversation (its id) or for all of them ("*").
+- `passages` (schema 10): the text of the documents attached to a conversation, cut
+  into passages (`files/passages.py`), each with its file and page or section label;
+  searched like messages (`store/passages.py`) and deleted with the conversation.
 - `schema_version`: applied migrations (`migrations/`); a database written by a newer
   version is refused rather than damaged.
 - Search (schema 5): objects `metadata` cannot describe, see `search.py`.
@@ -175,6 +178,26 @@ memory_off = sa.Table(
     # A conversation id, or "*" for every conversation; the row's presence means off.
     sa.Column("scope", sa.String(64), primary_key=True),
     sa.Column("created_at", sa.Float, nullable=False),
+)
+
+passages = sa.Table(
+    "passages",
+    metadata,
+    # An INTEGER PRIMARY KEY: on SQLite the full-text table's rows are keyed by it.
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "conversation_id",
+        sa.String(64),
+        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("file_id", sa.String(64), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),  # the file's name as attached (untrusted)
+    sa.Column("seq", sa.Integer, nullable=False),  # reading order within the file
+    sa.Column("label", sa.Text, nullable=False),  # "page 3", "section: Results", ...
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("conversation_id", "file_id", "seq", name="uq_passages_order"),
 )
 
 

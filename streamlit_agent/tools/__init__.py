@@ -10,7 +10,9 @@ Tools may carry options in `tool.metadata`:
 - `trusted_output` (bool): the result is the app's own text, not text from elsewhere
   (every other tool's result counts as untrusted);
 - `per_person` (bool): acts on one person's data, so it is not served over MCP;
-- `timeout_s` (float): per-call time limit overriding the app-wide default.
+- `timeout_s` (float): per-call time limit overriding the app-wide default;
+- `conversation_only` (bool): it reads the turn's conversation (its run config), so the
+  MCP server (mcp_servers/server.py) does not serve it.
 
 Plugin packages expose an entry point in the group `streamlit_agent.tools` that
 points at a module (its module-level tools are used) or at a callable returning an

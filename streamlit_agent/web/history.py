@@ -17,6 +17,7 @@ from langchain_community.chat_message_histories import StreamlitChatMessageHisto
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import BaseMessage, HumanMessage
 
+from streamlit_agent.conversation.documents import DocumentScope
 from streamlit_agent.conversation.steps import new_message_id
 from streamlit_agent.store.database import (
     ConversationStore,
@@ -77,6 +78,13 @@ class DurableChatHistory(StreamlitChatMessageHistory):
         messages = ensure_ids(messages)
         self.remember(messages)
         self.persist(messages)
+
+    def document_scope(self) -> DocumentScope:
+        """What the document tools of a turn here may read: this conversation, checked
+        against its owner on every read. Its store problems are not reported to the page:
+        the tools run on threads of their own, and tell the model the store is down."""
+        owner_bound = Conversations(self.conversations.store, self.conversations.owner)
+        return DocumentScope(owner_bound, self.thread_id)
 
     def remember(self, messages: Sequence[BaseMessage]) -> None:
         """Add `messages` to working memory (session state) only, each id once; each

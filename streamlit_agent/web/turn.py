@@ -401,7 +401,7 @@ def run(
             run_turn(
                 get_agent(), history.thread_id, model_question or question, recorder,
                 callbacks, history=writer, approval_gate=gate, answer_note=answer_note,
-                memory=memory,
+                memory=memory, documents=history.document_scope(),
             )  # fmt: skip
         except BaseException as exc:
             result.error = exc

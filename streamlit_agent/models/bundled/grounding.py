@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from streamlit_agent.conversation.documents import quoted_passages
+
 # Template tokens a tiny model sometimes writes out, and the format's own prefixes.
 _TEMPLATE_TOKEN = re.compile(r"<\|[a-z_]+\|>|^\s*(?:message|assistant)\s*:\s*", re.I)
 # An apostrophe whose entity lost its number ("Today&s", "don&t").
@@ -175,7 +177,24 @@ def _ground_search(answer: str, fact: ToolFact) -> str | None:
     return _marked(f"{snippet} (web result: {heading})", fact.tool)
 
 
+def _ground_documents(answer: str, fact: ToolFact) -> str | None:
+    """An answer from the documents names its source: kept and cited when it uses the
+    best passage's words, else the passage itself is quoted in its place."""
+    found = quoted_passages(fact.result)
+    if not found:
+        return None  # no documents or no match: the model says so
+    source, passage = found[0]
+    asked = " ".join(str(v) for v in fact.args.values())
+    invented = _numbers(answer) - _numbers(passage) - _numbers(asked)
+    if not invented and (_content_words(answer) - _content_words(asked)) & _content_words(passage):
+        return None if source.lower() in answer.lower() else f"{answer} ({source})"
+    shown = " ".join(passage.split())
+    shown = shown if len(shown) <= 400 else shown[:399].rsplit(" ", 1)[0] + "…"
+    return _marked(f'"{shown}" ({source})', fact.tool)
+
+
 GROUNDERS = {
+    "search_documents": _ground_documents,
     "calculator": _ground_calculation,
     "current_datetime": _ground_clock,
     "web_search": _ground_search,

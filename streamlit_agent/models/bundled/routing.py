@@ -25,6 +25,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from streamlit_agent.conversation.documents import quoted_passages
 from streamlit_agent.models.bundled import arithmetic, word_problems
 from streamlit_agent.models.bundled.grounding import ToolFact, web_snippets
 from streamlit_agent.safety.plain_text import printable
@@ -34,6 +35,8 @@ SMALL_MODEL_PROMPT = (
     "Remember what the user told you earlier in the conversation."
 )
 EARLIER_STATEMENTS = 4  # the user's latest messages restated to the model
+# Of the best passage, what the model is shown: its 4,096-token context holds the prompt too.
+DOCUMENT_FACT_CHARS = 700
 CALL_PROMPT = "Write the {tool} call for the user's last message, like the examples."
 
 # RE2, linear in the question's length: Python's re took 15 s on a question of 20,000
@@ -44,6 +47,16 @@ _NUMBER = re2.compile(r"\d")
 _SEARCH_REQUEST = re2.compile(
     r"(?i)\b(search|look(?:\s+it)?\s+up|lookup|google|on the (?:web|internet)|online)\b"
 )
+# A question about the attached files: "the report", "my PDF", "the attached notes",
+# "page 3", "according to the ...". A bare noun is not enough: word problems count files
+# and chapters ("he had 24 files", "the first chapter is 48 pages").
+_DOCUMENT_REQUEST = re2.compile(
+    r"(?i)\b(?:(?:the|this|that|my|our|your)\s+(?:attached\s+|uploaded\s+)?"
+    r"(?:documents?|files?|pdfs?|docx|report|paper|article|contract|manual|attachments?|"
+    r"slides|spreadsheet|csv)\b|attached\s+\w+|uploaded\s+\w+|on\s+page\s+\d+|"
+    r"page\s+\d+\s+(?:say|says|of)\b|according\s+to\s+(?:the|my|this)\b)"
+)
+_WEB_REQUEST = re2.compile(r"(?i)\b(?:web|internet|online|google)\b")
 _ARITHMETIC = re2.compile(
     r"(?i)\d\s*[-+*/x×÷^%]\s*\(?\s*\d|\d\s*%|\b(?:plus|minus|times|multipl\w*|divid\w*|add|"
     r"subtract|sum|total|product|percent|squared|cubed|power|square root|sqrt|average|"
@@ -94,6 +107,12 @@ EXAMPLES: dict[str, list[tuple[list[tuple[str, str]], str, dict[str, str]]]] = {
 def pick_tool(question: str, offered: set[str]) -> str | None:
     """The one tool this question needs, if it needs one and it is offered."""
     question = printable(question)  # RE2 reads UTF-8, which has no lone surrogates
+    if (
+        "search_documents" in offered
+        and _DOCUMENT_REQUEST.search(question)
+        and not _WEB_REQUEST.search(question)
+    ):
+        return "search_documents"
     if "web_search" in offered and _SEARCH_REQUEST.search(question):
         return "web_search"
     if "calculator" in offered and _NUMBER.search(question) and _ARITHMETIC.search(question):
@@ -237,7 +256,13 @@ def tool_facts(messages: Sequence[BaseMessage]) -> list[ToolFact]:
 
 
 def fact_sentence(fact: ToolFact) -> str:
-    """A tool result as one plain statement: "37 * 41 = 1517", or a search's snippets."""
+    """A tool result as one plain statement: "37 * 41 = 1517", a search's snippets, or
+    the best passage of the documents with its file and page."""
+    if fact.tool == "search_documents":
+        found = quoted_passages(fact.result)
+        if found:
+            source, passage = found[0]
+            return f"{_shortened(passage, DOCUMENT_FACT_CHARS)} (from {source})"
     if fact.tool == "web_search":
         snippets = [snippet for _, snippet in web_snippets(fact.result)[:2]]
         if snippets:
@@ -247,6 +272,11 @@ def fact_sentence(fact: ToolFact) -> str:
         return fact.result
     shown = str(values[0]) if len(values) == 1 else json.dumps(fact.args, ensure_ascii=False)
     return f"{shown} = {fact.result}"
+
+
+def _shortened(text: str, limit: int) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def earlier_text(messages: Sequence[BaseMessage]) -> str:

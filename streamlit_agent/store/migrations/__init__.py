@@ -59,6 +59,7 @@ _STEPS = (
     "v7_memories",
     "v8_branches",
     "v9_files",
+    "v10_passages",
 )
 for _name in _STEPS:
     importlib.import_module(f"{__name__}.{_name}")
