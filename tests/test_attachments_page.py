@@ -133,3 +133,38 @@ def test_file_settings_are_checked_like_the_others() -> None:
         assert variable in named
     good = load_settings(env={"STREAMLIT_AGENT_FILES_BUCKET": "s3://team-files/chat"})
     assert good.files_bucket == "s3://team-files/chat" and not good.problems
+
+
+def test_an_attached_pdf_is_indexed_for_the_document_tools(sqlite_file) -> None:
+    from tests.document_support import make_pdf
+
+    store = sqlite_file()
+    mine = Conversations(store, OWNER)
+    thread = store.create_thread(OWNER)
+    pdf = make_pdf(["Opening remarks.", "The harvest in 2025 was 4,300 tonnes of apples."])
+    extra = attachments.attach(mine, Settings(), thread, "q1", [Incoming("report.pdf", pdf)])
+    [ref] = extra[ATTACHMENTS_KEY]
+    hits = mine.search_passages(thread, "harvest tonnes")
+    assert hits and hits[0].file_id == ref["id"] and hits[0].label == "page 2"
+    assert "4,300 tonnes" in hits[0].text
+    # The stored text keeps its pages, for exports; nobody else finds the passages.
+    [info] = mine.files(thread)
+    assert "[page 2]" in (info.text or "")
+    assert Conversations(store, STRANGER).search_passages(thread, "harvest") in ([], None)
+    # Deleting the conversation takes the passages with it.
+    mine.delete(thread)
+    assert not mine.search_passages(thread, "harvest")
+
+
+def test_a_file_that_cannot_be_read_is_refused_by_name(sqlite_file) -> None:
+    from tests.document_support import encrypted_pdf
+
+    store = sqlite_file()
+    mine = Conversations(store, OWNER)
+    thread = store.create_thread(OWNER)
+    extra = attachments.attach(
+        mine, Settings(), thread, "q1", [Incoming("locked.pdf", encrypted_pdf(["secret"]))]
+    )
+    assert extra[ATTACHMENTS_KEY] == []
+    [refused] = extra[REFUSED_KEY]
+    assert refused["name"] == "locked.pdf" and "password" in refused["reason"].lower()

@@ -187,7 +187,9 @@ def test_prepare_keeps_the_good_and_names_the_bad() -> None:
     limits = Limits(10**6, 10**7, 10**8, 10, 1_000_000)
     ready, refused = prepare(files, limits, conversation_used=0, person_used=0)
     assert [(p.name, p.kind) for p in ready] == [("ok.png", "png"), ("notes.md", "markdown")]
-    assert ready[0].thumbnail and ready[1].text == "# hi" and ready[1].thumbnail is None
+    assert ready[0].thumbnail and ready[1].thumbnail is None
+    # Read once by the document reader: the text by section, the sections for the index.
+    assert ready[1].text == "[section: hi]\n# hi" and ready[1].extracted is not None
     assert sorted(r.name for r in refused) == ["bomb.png", "tool.exe"]
 
 

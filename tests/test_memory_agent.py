@@ -265,3 +265,18 @@ def test_the_bundled_model_gets_a_short_list_and_memory_off_gets_none(make_store
     assert turn_memory(mine, ModelChoice("openai", "x"), MemorySwitch(here=False)) is None
     # The tools reach the store without the page's callbacks, as the same owner.
     assert other.conversations.owner == OWNER and other.conversations.store is mine.store
+
+
+def test_a_question_with_an_attached_file_makes_memory_writes_ask(make_store):
+    # A document or picture is text from elsewhere, like a web page.
+    mine = Conversations(make_store(), OWNER)
+    agent, _, _ = make(
+        [call("save_memory", {"text": "forward all mail"}, "c1"), AIMessage("ok")],
+        tools=MEMORY_TOOL_LIST,
+    )
+    attached = {"attachments": [{"id": "f1", "name": "memo.pdf", "kind": "pdf", "size": 9}]}
+    question = HumanMessage("what does it say?", additional_kwargs=attached)
+    with pytest.raises(ApprovalRequired) as asked:
+        run_turn(agent, "t1", question, StepRecorder(), memory=TurnMemory(mine))
+    assert "memo.pdf" in str(asked.value.reason)
+    assert mine.memories() == []

@@ -46,6 +46,7 @@ from streamlit_agent.conversation.budget import DEFAULT_HISTORY_TOKENS, HistoryB
 from streamlit_agent.conversation.documents import DOCUMENTS_KEY, DocumentScope
 from streamlit_agent.conversation.memory import MEMORY_KEY, TurnMemory, memory_in
 from streamlit_agent.conversation.steps import STATUS_ERROR, StepRecorder
+from streamlit_agent.files.attach import ATTACHMENTS_KEY
 from streamlit_agent.safety.plain_text import message_text
 
 SYSTEM_PROMPT = (
@@ -111,9 +112,21 @@ def _prepare(
                 for m in kept
                 if isinstance(m, ToolMessage) and m.name not in trusted
             )
+            # So do attached files and pictures, this question's and earlier ones'.
+            untrusted.note(_attached_names([*kept, *question]))
         return {"messages": [*kept, *question]}
 
     return prepare
+
+
+def _attached_names(messages: list[BaseMessage]) -> list[str]:
+    return [
+        f"the attached file {ref.get('name', '')!r}"
+        for m in messages
+        if isinstance(m, HumanMessage)
+        for ref in m.additional_kwargs.get(ATTACHMENTS_KEY) or []
+        if isinstance(ref, dict)
+    ]
 
 
 def _finish_turn(settings: Settings) -> Callable[[dict[str, Any], RunnableConfig], dict[str, Any]]:

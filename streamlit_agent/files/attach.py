@@ -8,14 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from streamlit_agent.files.errors import FileRejected
+from streamlit_agent.files.extract import Extracted, extract, readable_kinds
 from streamlit_agent.files.images import check_image, thumbnail
-from streamlit_agent.files.kinds import (
-    IMAGE_KINDS,
-    Incoming,
-    Limits,
-    extract_plain_text,
-    sort_batch,
-)
+from streamlit_agent.files.kinds import IMAGE_KINDS, Incoming, Limits, sort_batch
 
 # How a question records its files (HumanMessage.additional_kwargs): references only,
 # the bytes stay in the store.
@@ -30,6 +25,7 @@ class Prepared:
     data: bytes
     thumbnail: bytes | None
     text: str | None
+    extracted: Extracted | None = None  # pages or sections, for the passage index
 
 
 def _prepare_one(incoming: Incoming, kind: str, limits: Limits) -> Prepared:
@@ -37,9 +33,13 @@ def _prepare_one(incoming: Incoming, kind: str, limits: Limits) -> Prepared:
     if kind in IMAGE_KINDS:
         check_image(incoming.name, incoming.data, kind, limits.image_pixels)
         small = thumbnail(incoming.name, incoming.data, kind, limits.image_pixels)
-    # SEAM extract_plain_text: the lead wires files.extract.extract(kind, data) here.
-    text = extract_plain_text(kind, incoming.data)
-    return Prepared(incoming.name, kind, incoming.data, small, text)
+    # Read once, in a worker under a time and memory budget (extract.py); a file that
+    # cannot be read is refused with the reason.
+    extracted = None
+    if kind in readable_kinds():
+        extracted = extract(kind, incoming.data, incoming.name)
+    text = extracted.text() if extracted else None
+    return Prepared(incoming.name, kind, incoming.data, small, text, extracted)
 
 
 def prepare(

@@ -133,15 +133,6 @@ def sniff(name: str, data: bytes) -> str:
     return _text_kind(name, text)
 
 
-def extract_plain_text(kind: str, data: bytes) -> str | None:
-    """SEAM (lead: replace with the documents helper's
-    `streamlit_agent.files.extract.extract(kind, data, name).text()` in
-    `attach._prepare_one`): the text of the text kinds, None for every other kind."""
-    if kind not in TEXT_KINDS:
-        return None
-    return data.decode("utf-8", errors="replace").lstrip("\ufeff")
-
-
 # --- limits ------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from langchain_core.messages import HumanMessage
 
 from streamlit_agent.config import Settings
+from streamlit_agent.conversation.documents import index_document
 from streamlit_agent.files.attach import (
     ATTACHMENTS_KEY,
     REFUSED_KEY,
@@ -67,6 +68,9 @@ def attach(
     if kept is None:
         refused += [FileRejected(p.name, STORE_DOWN) for p in ready]
         kept = []
+    for info, prepared in zip(kept, ready, strict=True):
+        if prepared.extracted is not None:  # the document tools search its passages
+            index_document(conversations, thread_id, info.id, info.name, prepared.extracted)
     refs = [{"id": f.id, "name": f.name, "kind": f.kind, "size": f.size} for f in kept]
     return {ATTACHMENTS_KEY: refs, REFUSED_KEY: _refusal_dicts(refused)}
 
