@@ -33,5 +33,6 @@ def save_note(title: str, text: str) -> str:
     return f"Saved the note '{title}' to {path.name}."
 
 
-# Writing to disk is a side effect: the user approves each call before it runs.
-save_note.metadata = {"requires_approval": True}
+# Writing to disk is a side effect: the user approves each call before it runs. Its
+# result is the app's own sentence, not text from elsewhere (trusted_output).
+save_note.metadata = {"requires_approval": True, "trusted_output": True}
