@@ -13,8 +13,11 @@ time to the first answer token with a 50-page document searched first.
 4. First token, in process: `run_turn` with the scripted model streaming, from the call
    to the first answer token: a plain question, against a question about a 50-page
    document, which costs a model call with a `search_documents` tool round before it.
-   (Not from the browser's Enter: attaching through the chat box is another branch's
-   work, not wired here yet.)
+5. Enter to first token with a 50-page PDF attached, in process, as the page does it on
+   Enter: `web.attachments.attach` (content check, extraction in the worker, the file
+   and its passages stored), `attachments.for_model` (the question with the document's
+   beginning), then `run_turn` to the first answer token; against the same question with
+   nothing attached. Streamlit's own upload (browser to server) is not in it.
 """
 
 from __future__ import annotations
@@ -172,6 +175,54 @@ def bench_first_token(store: ConversationStore, words: list[str], turns: int) ->
     return {f"{kind}_median_ms": statistics.median(v) for kind, v in results.items()}
 
 
+def bench_attached(store: ConversationStore, words: list[str], turns: int) -> dict[str, float]:
+    from streamlit_agent.files.kinds import Incoming
+    from streamlit_agent.models.openai_client import ReasoningChatOpenAI
+    from streamlit_agent.models.providers import ModelChoice
+    from streamlit_agent.tools.documents import read_document, search_documents
+    from streamlit_agent.web import attachments
+    from tests.test_agent import ListHistory
+
+    rng = random.Random(13)
+    conversations = Conversations(store, OWNER)
+    pdf = make_pdf(pages_of_text(50, words, rng))
+    choice = ModelChoice("compatible", MODEL_ID, "http://127.0.0.1")
+    results: dict[str, list[float]] = {"plain": [], "attached": []}
+    with ScriptedOpenAI(chunk_delay=0.0) as server:
+        llm = ReasoningChatOpenAI(
+            base_url=server.base_url, api_key="sk-x", model=MODEL_ID, streaming=True
+        )
+        for n in range(turns):
+            for kind in ("plain", "attached"):
+                thread = store.create_thread(OWNER)
+                history = ListHistory()
+                agent = build_agent(
+                    llm, [search_documents, read_document], Settings(), lambda _, h=history: h
+                )
+                question = HumanMessage("What is this report about?", id=f"q-{kind}-{n}")
+                server.enqueue(Reply.text("It is about the harvest, page by page."))
+                first = FirstToken()
+                start = time.perf_counter()
+                sent = question
+                if kind == "attached":
+                    extra = attachments.attach(
+                        conversations, Settings(), thread, str(question.id),
+                        [Incoming("fifty.pdf", pdf)],
+                    )  # fmt: skip
+                    question = question.model_copy(update={"additional_kwargs": extra})
+                    sent, _ = attachments.for_model(
+                        question, conversations, thread, choice, Settings()
+                    )
+                    assert sent is not None
+                run_turn(
+                    agent, thread, sent, StepRecorder(), [first],
+                    documents=DocumentScope(conversations, thread),
+                )  # fmt: skip
+                assert first.at is not None
+                results[kind].append((first.at - start) * 1000)
+    return {f"{kind}_median_ms": statistics.median(v) for kind, v in results.items()}
+
+
 def stores(work: Path) -> list[tuple[str, ConversationStore]]:
     found = [("sqlite", ConversationStore(f"sqlite:///{work / 'bench.db'}"))]
     try:
@@ -231,6 +282,12 @@ def main() -> int:
                     f"[{name}] first answer token (in process): plain "
                     f"{got['plain_median_ms']:.0f} ms, after searching a 50-page document "
                     f"{got['document_median_ms']:.0f} ms"
+                )
+                got = bench_attached(store, words, args.turns)
+                print(
+                    f"[{name}] Enter to first answer token (in process): plain "
+                    f"{got['plain_median_ms']:.0f} ms, with a 50-page PDF attached "
+                    f"{got['attached_median_ms']:.0f} ms"
                 )
             store.close()
     return 0
