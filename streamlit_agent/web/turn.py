@@ -374,16 +374,10 @@ def run(
     answer_note: str | None = None,
     memory: TurnMemory | None = None,
 ) -> Turn:
-    """Answer `question` (already drawn by the page), streaming through `handlers`, each
-    step handed to `show_step` as it starts and ends; returns the finished turn as stored,
-    for the page to draw in place of the live one. `record_to`: save a replay file;
-    `max_seconds`: the turn's one deadline, however its stream trickles (0: none).
-    `model_question`: what the model is sent instead of the stored question (same id: its
-    attached images and file text, web/attachments.py); `answer_note`: see run_turn;
-    `memory`: long-term memory, while on.
-
-    The question is stored first and every result after it, so nothing is lost; a question
-    re-asked after an approval keeps its id. A call waiting for approval reruns the page."""
+    """Answer `question` (drawn already) through `handlers`, each step to `show_step`;
+    return the turn as stored. `max_seconds`: one deadline (0: none); `model_question`:
+    sent instead of the stored question (its files, web/attachments.py). The question is
+    stored first, every result after it; a call awaiting approval reruns the page."""
     gate = _approval_gate(history.thread_id, question)
     writer = TurnWriter(history, question)
     writer.start()
