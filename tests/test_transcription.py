@@ -159,7 +159,8 @@ def test_the_question_says_which_part_was_transcribed(scripted_model: ScriptedOp
         20_000,
     )
     assert heard.problem is None
-    assert heard.text == "What time is it in Tokyo\n\n🎤 transcribed from rec.wav:\nand in Paris?"
+    said = "What time is it in Tokyo\n\n🎤 transcribed from the recording:\nand in Paris?"
+    assert heard.text == said
 
 
 def test_a_failed_transcription_keeps_what_was_typed(scripted_model: ScriptedOpenAI) -> None:
@@ -175,12 +176,12 @@ def test_a_failed_transcription_keeps_what_was_typed(scripted_model: ScriptedOpe
 @given(typed=st.text(max_size=300), transcript=st.text(min_size=1, max_size=400))
 def test_the_question_never_passes_the_message_limit(typed: str, transcript: str) -> None:
     limit = 250
-    text = voice.combined(typed, "rec.wav", transcript, limit)
+    text = voice.combined(typed, transcript, limit)
     if len(typed.rstrip()) + 40 <= limit:
         assert len(text) <= limit
     if typed.strip():
         assert text.startswith(typed.rstrip())  # what was typed comes first, whole
-    assert voice.caption("rec.wav") in text
+    assert voice.CAPTION in text
 
 
 LIMITS = Limits(

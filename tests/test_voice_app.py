@@ -65,7 +65,7 @@ def test_a_recording_becomes_the_question_and_is_kept(
     [sent] = microphone.transcriptions
     assert sent["model"] == "whisper-1" and sent["file"]["data"] == RECORDING
     question, answer = texts(at)[-2:]
-    assert "🎤 transcribed from recording.wav:" in question and "What is 37 * 41?" in question
+    assert "🎤 transcribed from the recording:" in question and "What is 37 * 41?" in question
     assert "recording.wav · AUDIO" in _captions(at)[-2]  # kept, shown like other files
     assert "1517" in answer  # the model was asked the transcript
     model_got = last_user_text(microphone.requests[-1]["messages"])

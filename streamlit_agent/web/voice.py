@@ -21,7 +21,9 @@ from streamlit_agent.web.ui.text import markdown_text
 
 MIC = "🎤"
 RECORDING_NAME = "recording.wav"
-NAME_CHARS = 80
+# Without the recording's name: the browser names it by the time (audio-2026-12-04T23-…),
+# which the model would read as part of the question; the name is listed under it.
+CAPTION = f"{MIC} transcribed from the recording:"
 
 
 @dataclass(frozen=True)
@@ -47,17 +49,11 @@ def recording_of(value: Any) -> Incoming | None:
     return Incoming(name, bytes(audio.getvalue()), recording=True)
 
 
-def caption(name: str) -> str:
-    # The name is the browser's: kept short so the caption cannot crowd out the question.
-    short = name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
-    return f"{MIC} transcribed from {short}:"
-
-
-def combined(typed: str, name: str, transcript: str, max_chars: int) -> str:
+def combined(typed: str, transcript: str, max_chars: int) -> str:
     """What was typed, then the transcript under a caption saying it was transcribed; the
     transcript is cut so the whole stays within `max_chars` (the message limit)."""
     head = f"{typed.rstrip()}\n\n" if typed.strip() else ""
-    head += caption(name) + "\n"
+    head += CAPTION + "\n"
     room = max(max_chars - len(head), 0)
     if len(transcript) > room:
         cut = " …(cut: too long)"
@@ -76,7 +72,7 @@ def hear(typed: str, recording: Incoming, transcriber: Transcriber | None, max_c
         transcript = transcribe(transcriber, recording.name, recording.data)
     except TranscriptionFailed as failed:
         return Heard(typed, f"{failed.name} could not be transcribed: {failed.reason}.")
-    return Heard(combined(typed, recording.name, transcript, max_chars))
+    return Heard(combined(typed, transcript, max_chars))
 
 
 def question_text(typed: str, recording: Incoming, settings: Settings) -> tuple[str, str | None]:
