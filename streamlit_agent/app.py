@@ -13,8 +13,9 @@ from streamlit_agent.config import (
     configuration_problems,
     load_settings,
 )
+from streamlit_agent.files.kinds import Incoming
 from streamlit_agent.safety import redact
-from streamlit_agent.web import identity
+from streamlit_agent.web import identity, voice
 from streamlit_agent.web.page_state import (
     ASKING_KEY,
     CHAT_INPUT_KEY,
@@ -35,32 +36,32 @@ def _secrets() -> dict[str, object]:
         return {}
 
 
-def _typed(value: object) -> tuple[str | None, list]:
-    """The chat box's value as (text, files): a str without attaching, else Streamlit's
-    ChatInputValue (text and UploadedFiles)."""
+def _typed(value: object) -> tuple[str | None, list, Incoming | None]:
+    """The chat box's value as (text, files, recording): a str without attaching or a
+    microphone, else Streamlit's ChatInputValue (text, UploadedFiles, a WAV recording)."""
     if value is None or isinstance(value, str):
-        return value, []
-    return str(getattr(value, "text", "") or ""), list(getattr(value, "files", None) or [])
+        return value, [], None
+    text = str(getattr(value, "text", "") or "")
+    return text, list(getattr(value, "files", None) or []), voice.recording_of(value)
 
 
 def _submitted() -> None:
     sidebar.leave_found()  # the new question and its answer show with the newest turns
-    text, files = _typed(st.session_state.get(CHAT_INPUT_KEY))
+    text, files, recording = _typed(st.session_state.get(CHAT_INPUT_KEY))
     text = text or ""
-    st.session_state[ASKING_KEY] = (bool(text.strip()) or bool(files)) and len(
-        text
-    ) <= MAX_MESSAGE_CHARS
+    sent = bool(text.strip()) or bool(files) or recording is not None
+    st.session_state[ASKING_KEY] = sent and len(text) <= MAX_MESSAGE_CHARS
 
 
-def chat_box() -> tuple[str | None, list]:
-    """The chat box, with files when attaching is on. Never a microphone: voice needs a
-    transcription service, which this app does not have yet."""
+def chat_box() -> tuple[str | None, list, Incoming | None]:
+    """The chat box, with files when attaching is on, and a microphone only when a
+    transcription service is configured (voice.py)."""
     value = st.chat_input(
         "Ask a question",
         key=CHAT_INPUT_KEY,
         on_submit=_submitted,
         accept_file="multiple" if settings.files_per_message else False,
-        accept_audio=False,
+        accept_audio=voice.offered(settings),
     )
     return _typed(value)
 
@@ -71,6 +72,7 @@ redact.remember(  # values from secrets.toml are not in the environment scan
     settings.openai_api_key,
     redact.url_password(settings.openai_base_url),
     redact.url_password(settings.db_url),
+    redact.url_password(settings.transcribe_base_url),
 )
 user = identity.current_user(settings)
 if user is None:
@@ -83,7 +85,7 @@ with st.sidebar:
 # (about a second on a fresh start), so the browser loads it meanwhile; a conversation
 # named in the URL gets it only once it is known to be this user's.
 requested = sidebar.requested_thread_id()
-typed, typed_files = (None, []) if requested else chat_box()
+typed, typed_files, typed_audio = (None, [], None) if requested else chat_box()
 
 from langchain_core.messages import HumanMessage
 
@@ -216,7 +218,7 @@ starters_slot = chat.draw_starters(starters, on_pick=turn.ask)
 
 
 if requested:
-    typed, typed_files = chat_box()
+    typed, typed_files, typed_audio = chat_box()
 # Only now, with the page drawn, do the bundled model and the agent's libraries start
 # loading in the background (a question asked meanwhile waits for them): on a first
 # visit they would otherwise compete with drawing that page for the CPU.
@@ -228,8 +230,8 @@ resources.warm_agent(choice, settings, offered_tools)
 prompt, message_id = retry or (typed, None)
 retry_files = turn.take_retry_files() if retry is not None else {}
 if retry is not None:
-    typed_files = []  # a question asked again keeps its stored files (retry_files)
-if (prompt is not None and prompt.strip()) or typed_files:
+    typed_files, typed_audio = [], None  # asked again: its stored files (retry_files)
+if (prompt is not None and prompt.strip()) or typed_files or typed_audio:
     prompt = prompt or ""
     if len(prompt) > MAX_MESSAGE_CHARS:
         st.error(
@@ -250,12 +252,17 @@ if (prompt is not None and prompt.strip()) or typed_files:
         # The files are kept before any limit is applied: a question refused for now is
         # kept with them, and Retry asks it again with the same files.
         message_id = message_id or new_message_id()
+        refusal = limits.refusal(conversations, settings, server_pays, address)
+        # A recording is transcribed only for a question that may be asked now (so the
+        # limits bound the service's cost too); it is kept with the question either way.
+        if typed_audio is not None and refusal is None:
+            prompt, refusal = voice.question_text(prompt, typed_audio, settings)
         files = attachments.incoming(typed_files)
+        files = [typed_audio, *files] if typed_audio is not None else files
         extra = attachments.attach(conversations, settings, thread_id, message_id, files)
         extra = extra or retry_files
         prompt = prompt if prompt.strip() else attachments.placeholder_text(extra)
         question = HumanMessage(content=prompt, id=message_id, additional_kwargs=extra)
-        refusal = limits.refusal(conversations, settings, server_pays, address)
         if refusal is not None:
             turn.refuse(history, question, refusal)
         limits.record_message(conversations, address)

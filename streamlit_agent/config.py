@@ -428,6 +428,17 @@ class Settings(BaseModel):
         "STREAMLIT_AGENT_VISION_MODELS",
         "comma-separated names of OpenAI-compatible models that take images (all: every one)",
     )
+    # Voice input (models/transcription.py): the chat box offers a microphone only then.
+    transcribe_model: str | None = _setting(
+        None,
+        "STREAMLIT_AGENT_TRANSCRIBE_MODEL",
+        "speech-to-text model (whisper-1...); set: the chat box offers a microphone",
+    )
+    transcribe_base_url: str | None = _setting(
+        None,
+        "STREAMLIT_AGENT_TRANSCRIBE_BASE_URL",
+        "a separate OpenAI-compatible Whisper server (sent no key); unset: the model's",
+    )
 
     @property
     def resolved_db_url(self) -> str:
@@ -554,6 +565,23 @@ def configuration_problems(settings: Settings) -> list[str]:
                 "OPENAI_BASE_URL is not an http(s) URL; expected something like "
                 "http://127.0.0.1:11434/v1."
             )
+    if settings.transcribe_base_url:
+        parts = urlsplit(settings.transcribe_base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            problems.append(
+                "STREAMLIT_AGENT_TRANSCRIBE_BASE_URL is not an http(s) URL; expected something "
+                "like http://127.0.0.1:8000/v1."
+            )
+    if (
+        settings.transcribe_model
+        and not settings.transcribe_base_url
+        and not settings.openai_base_url
+        and not settings.openai_api_key
+    ):
+        problems.append(
+            "STREAMLIT_AGENT_TRANSCRIBE_MODEL needs OPENAI_API_KEY or a server's base URL "
+            "(STREAMLIT_AGENT_TRANSCRIBE_BASE_URL); no microphone is offered."
+        )
     if settings.db_url and "://" not in settings.db_url:
         problems.append(
             "STREAMLIT_AGENT_DB_URL is not a database URL; expected e.g. "

@@ -1,12 +1,14 @@
 """A scripted OpenAI-compatible chat server on loopback, for tests.
 
 `ScriptedOpenAI` speaks enough of the OpenAI HTTP API (`GET /v1/models`, `POST
-/v1/chat/completions`, streamed as SSE or not) that the real `openai` client and
+/v1/chat/completions`, streamed as SSE or not; `POST /v1/audio/transcriptions`, a
+multipart form answered with a scripted transcript) that the real `openai` client and
 `langchain_openai.ChatOpenAI` talk to it unchanged. What it answers comes from a
 deterministic "brain" that reads the messages and offered tools it was sent, so a test
 can check that the app sent the right conversation by looking at the answer.
 
-Test-only endpoints: `GET /_log` (every chat request body received), `POST /_reset`
+Test-only endpoints: `GET /_log` (every chat request body received), `GET
+/_transcriptions` (each transcription request's fields, file name and size), `POST /_reset`
 (forget them and any queued replies), `POST /_enqueue` (queue a reply, as JSON).
 
 Also runs on its own, for a test that needs it in another process:
@@ -22,6 +24,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import email.parser
+import email.policy
 import json
 import re
 import signal
@@ -47,6 +51,7 @@ READY_PREFIX = "SCRIPTED_OPENAI_READY"
 # Missing its opening brace: lenient streaming parsers (LangChain's partial-JSON repair
 # included) cannot turn it into a dict, so it stays an invalid tool call on every path.
 BAD_JSON_ARGUMENTS = '"expression": "1 + 1"}'
+DEFAULT_TRANSCRIPT = "What is 37 * 41?"
 HTML_PAYLOAD = "<script>alert(1)</script> <img src=x onerror=alert(2)> [link](javascript:alert(3))"
 
 Message = dict[str, Any]
@@ -155,6 +160,30 @@ Brain = Callable[[list[Message], list[Tool]], Reply]
 
 
 # --------------------------------------------------------------------------- reading requests
+
+
+def parse_form(content_type: str, raw: bytes) -> dict[str, Any] | None:
+    """A multipart/form-data body as {field: text} plus `file` ({name, content_type,
+    data}) for the uploaded part; None when the body is not such a form."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return None
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    if not message.is_multipart():
+        return None
+    form: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            form[str(name)] = {
+                "name": part.get_filename(),
+                "content_type": part.get_content_type(),
+                "data": data,
+            }
+        else:
+            form[str(name)] = data.decode("utf-8", "replace")
+    return form
 
 
 def content_text(content: Any) -> str:
@@ -609,6 +638,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, {"object": "list", "data": [{**model, "owned_by": "tests"}]})
         elif path == "/_log":
             self._send_json(200, self.scripted.requests)
+        elif path == "/_transcriptions":
+            seen = self.scripted.transcriptions
+            for form in seen:
+                if isinstance(form.get("file"), dict):
+                    form["file"]["data"] = len(form["file"]["data"])
+                form.pop("headers", None)
+            self._send_json(200, seen)
         elif path == "/_health":
             self._send_json(200, {"ok": True})
         else:
@@ -619,6 +655,8 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self._read_body()
         if path in ("/v1/chat/completions", "/chat/completions"):
             self._chat(raw)
+        elif path in ("/v1/audio/transcriptions", "/audio/transcriptions"):
+            self._transcription(raw)
         elif path == "/_reset":
             self.scripted.reset()
             self._send_json(200, {"ok": True})
@@ -657,6 +695,23 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(body, reply)
         else:
             self._send_json(200, self.scripted._completion(body, reply))
+
+    def _transcription(self, raw: bytes) -> None:
+        form = parse_form(self.headers.get("Content-Type") or "", raw)
+        if form is None:
+            self._send_error_json(400, "Expected a multipart/form-data body.")
+            return
+        self.scripted._record_transcription(form, self.headers)
+        reply = self.scripted._transcript_for(form)
+        if reply.hang:
+            self.scripted._pause(self.scripted.hang_seconds)
+            self.close_connection = True
+            return
+        if reply.status != 200:
+            error = dict(reply.error or {"message": "error", "type": "server_error"})
+            self._send_json(reply.status, {"error": error})
+            return
+        self._send_json(200, {"text": reply.content or ""})
 
     def _stream(self, body: dict[str, Any], reply: Reply) -> None:
         self.send_response(200)
@@ -715,6 +770,11 @@ class ScriptedOpenAI:
         self._requests: list[dict[str, Any]] = []
         self._headers: list[dict[str, str]] = []
         self._queue: deque[Reply] = deque()
+        # Speech to text: queued replies first (`Reply.text(transcript)`, a failure or a
+        # hang), then `transcript`.
+        self.transcript = DEFAULT_TRANSCRIPT
+        self._transcript_queue: deque[Reply] = deque()
+        self._transcriptions: list[dict[str, Any]] = []
         self._call_ids = 0
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -787,12 +847,26 @@ class ScriptedOpenAI:
         with self._lock:
             self._queue.extend(replies)
 
+    @property
+    def transcriptions(self) -> list[dict[str, Any]]:
+        """Transcription requests received: form fields, the file's name, content type
+        and bytes (`file`), and the request's headers (`headers`, lower-cased names)."""
+        with self._lock:
+            return copy.deepcopy(self._transcriptions)
+
+    def enqueue_transcript(self, *replies: Reply) -> None:
+        """Answer the next transcription requests with these, before `transcript`."""
+        with self._lock:
+            self._transcript_queue.extend(replies)
+
     def reset(self) -> None:
         """Forget received requests and queued replies."""
         with self._lock:
             self._requests.clear()
             self._headers.clear()
             self._queue.clear()
+            self._transcriptions.clear()
+            self._transcript_queue.clear()
             self.errors.clear()
 
     def wait_for_requests(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
@@ -809,6 +883,17 @@ class ScriptedOpenAI:
             self._requests.append(copy.deepcopy(body))
             self._headers.append({k.lower(): v for k, v in headers.items()})
             self._lock.notify_all()
+
+    def _record_transcription(self, form: dict[str, Any], headers: Any) -> None:
+        with self._lock:
+            headers_seen = {k.lower(): v for k, v in headers.items()}
+            self._transcriptions.append({**copy.deepcopy(form), "headers": headers_seen})
+            self._lock.notify_all()
+
+    def _transcript_for(self, form: dict[str, Any]) -> Reply:
+        with self._lock:
+            queued = self._transcript_queue.popleft() if self._transcript_queue else None
+        return queued if queued is not None else Reply.text(self.transcript)
 
     def _reply_for(self, body: dict[str, Any]) -> Reply:
         with self._lock:

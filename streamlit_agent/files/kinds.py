@@ -21,8 +21,8 @@ IMAGE_KINDS = frozenset({"png", "jpeg", "webp", "gif"})
 TEXT_KINDS = frozenset({"text", "markdown", "csv", "json", "html"})
 DOCUMENT_KINDS = frozenset({"pdf", "docx"})
 AUDIO_KIND = "audio"
-# What a person can attach (audio only with a transcription service, which this app does
-# not have yet: see `accepted_kinds`).
+# What a person can attach (audio only as a recording made in the chat box, which is
+# transcribed: see `Incoming.recording`).
 KINDS = IMAGE_KINDS | TEXT_KINDS | DOCUMENT_KINDS | {AUDIO_KIND}
 
 MIME_TYPES = {
@@ -150,10 +150,13 @@ class Limits:
 
 @dataclass(frozen=True)
 class Incoming:
-    """One file as the browser sent it."""
+    """One file as the browser sent it. A `recording` is the chat box's microphone
+    recording: audio is kept only then (its transcript is the question), and it does not
+    count against the files one message may carry."""
 
     name: str
     data: bytes
+    recording: bool = False
 
 
 @dataclass
@@ -185,9 +188,11 @@ def sort_batch(
     person's totals (`*_used`, bytes already stored) stay within theirs."""
     out = Sorted()
     conversation, person = conversation_used, person_used
-    for index, incoming in enumerate(files):
+    counted = 0
+    for incoming in files:
         name, size = incoming.name, len(incoming.data)
-        if index >= limits.files_per_message:
+        counted += not incoming.recording
+        if counted > limits.files_per_message and not incoming.recording:
             out.rejected.append(
                 FileRejected(name, f"at most {limits.files_per_message} files go with one message")
             )
@@ -212,7 +217,9 @@ def _check_one(
         most = describe_size(limits.file_bytes)
         raise FileRejected(name, f"it is {describe_size(size)}; a file may be at most {most}")
     kind = sniff(name, incoming.data)
-    if kind not in accepted:
+    if incoming.recording and kind != AUDIO_KIND:
+        raise FileRejected(name, "the recording is not audio the app recognises")
+    if kind not in accepted and not incoming.recording:
         raise FileRejected(name, _not_accepted(kind))
     if conversation + size > limits.conversation_bytes:
         most = describe_size(limits.conversation_bytes)
@@ -230,5 +237,8 @@ def _check_one(
 
 def _not_accepted(kind: str) -> str:
     if kind == AUDIO_KIND:
-        return "audio is not transcribed here: no transcription service is configured"
+        return (
+            "audio files are not transcribed; with a transcription service configured, "
+            "record your question with the chat box's microphone"
+        )
     return f"this type of file is not supported; the app reads {READABLE}"
