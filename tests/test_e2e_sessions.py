@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e_support import (
     AppProcess,
@@ -96,8 +97,10 @@ def test_a_key_typed_in_one_session_stays_in_that_session(
         key_field = _sidebar(first).locator('input[type="password"]')
         key_field.fill(secret)
         key_field.press("Enter")
+        # The key reaches the server with Enter and the page runs again: wait for that run
+        # (under load it can start after a first idle moment).
+        expect(_sidebar(first)).to_contain_text("OpenAI gpt-", timeout=30_000)
         wait_for_idle(first)
-        assert "OpenAI gpt-" in _sidebar(first).inner_text()
         second.reload()
         wait_for_app(second)
         assert "Bundled local model: SmolLM2-135M-Instruct" in _sidebar(second).inner_text()
