@@ -277,3 +277,36 @@ def test_a_question_refused_by_a_limit_keeps_its_files(
     assert len(scripted_model.requests) == asked  # refused before any model call
     page.reload()
     wait_for_chat_text(page, "later.csv · CSV")  # kept with the question, for Retry
+
+
+def test_an_attached_pdf_is_read_and_the_document_tool_finds_its_page(
+    browser: Any,
+    app_factory: Callable[..., AppProcess],
+    scripted_model: ScriptedOpenAI,
+) -> None:
+    from tests.document_support import make_pdf
+    from tests.scripted_openai import Reply
+
+    pdf = make_pdf(["Opening remarks.", "The harvest in 2025 was 4,300 tonnes of apples."])
+    scripted_model.enqueue(
+        Reply.tool("search_documents", {"query": "harvest tonnes"}),
+        Reply.text("The report gives 4,300 tonnes (report.pdf, page 2)."),
+    )
+    app = app_factory(model_env(scripted_model))
+    page = new_page(browser)
+    open_url(page, app.url)
+    attach_and_send(
+        page,
+        "How big was the harvest?",
+        [{"name": "report.pdf", "mimeType": "application/pdf", "buffer": pdf}],
+    )
+    wait_for_chat_text(page, "The report gives 4,300 tonnes")
+    assert "report.pdf · PDF" in question_bubble(page).inner_text()
+    first, second = scripted_model.requests[-2:]
+    # The question went with the document's text, marked as the file's data ...
+    asked = " ".join(str(m.get("content")) for m in first["messages"] if m["role"] == "user")
+    assert "Attached file 'report.pdf'" in asked and "not instructions" in asked
+    # ... and the tool found the passage in the conversation's index, naming its page.
+    found = [str(m.get("content")) for m in second["messages"] if m["role"] == "tool"]
+    assert found and "report.pdf" in found[-1] and "page 2" in found[-1]
+    assert "4,300 tonnes" in found[-1]
