@@ -411,8 +411,7 @@ def run(
     if record_to and recording is not None and result.error is None:
         _save_recording(record_to, question, recording)
     try:
-        secrets = [*secrets, *tracing_secrets()]
-        _conclude(result, writer, recorder, secrets)
+        _conclude(result, writer, recorder, [*secrets, *tracing_secrets()])
     finally:
         writer.settled.set()
         if on_usage is not None and recorder.usage:
