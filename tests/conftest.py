@@ -151,3 +151,23 @@ def identity_provider(tmp_path: Path, request: pytest.FixtureRequest) -> Iterato
         yield idp
         if getattr(getattr(request.node, "rep_call", None), "failed", False):
             print(idp.log_tail())
+
+
+@pytest.fixture
+def shared_postgres_url() -> Iterator[str]:
+    """A database URL on the local PostgreSQL, in a schema of its own, for tests that run
+    several app processes on one database (several instances)."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from tests.pg_support import PG_URL, pg_admin
+
+    admin = pg_admin()
+    schema = f"e2e_{uuid.uuid4().hex[:10]}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from tests.e2e_support import (
     CHAT_MESSAGE,
@@ -151,20 +150,6 @@ def test_a_crash_mid_answer_keeps_the_finished_steps(
     step.locator("summary").click()
     assert "42" in step.inner_text()
     page.get_by_role("button", name="↻ Retry").wait_for()
-
-
-@pytest.fixture
-def shared_postgres_url() -> Any:
-    from tests.pg_support import PG_URL, pg_admin
-
-    admin = pg_admin()
-    schema = f"e2e_{uuid.uuid4().hex[:10]}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def test_two_app_processes_share_one_postgresql(

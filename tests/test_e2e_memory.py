@@ -4,13 +4,11 @@ model request carrying it, and another person's never."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from tests.e2e_support import (
     AppProcess,
@@ -148,20 +146,6 @@ def test_memory_panel_model_saves_and_a_new_conversation_gets_it_but_nobody_else
     assert "Tom" not in system_text(bobs) and "imperial" not in system_text(bobs)
     assert "Tom" not in open_memory(bob).inner_text()
     assert "0 of 200 memories" in bob.locator(SIDEBAR).inner_text()
-
-
-@pytest.fixture
-def shared_postgres_url() -> Iterator[str]:
-    from tests.pg_support import PG_URL, pg_admin
-
-    admin = pg_admin()
-    schema = f"e2e_{uuid.uuid4().hex[:10]}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def test_on_postgresql_a_memory_saved_on_one_instance_reaches_another_for_its_owner_only(
