@@ -313,18 +313,32 @@ _BUSY_OR_GREW_JS = """
 """
 
 
+def _navigated(error: Exception) -> bool:
+    """True for the error a page's script call gets when the page reloads under it (a tab
+    that lost the first-visit cookie race reloads itself)."""
+    text = str(error)
+    return "context was destroyed" in text or "navigation" in text
+
+
 def wait_for_idle(page: Page, timeout_ms: float = 60_000, settle_ms: float = 200) -> None:
     """Wait until the script is not running, is connected and shows no status widget.
 
     Idle must hold across `settle_ms`, because a finished run may trigger a rerun at once.
+    A reload meanwhile starts the wait over on the new page, within the same deadline.
     """
+    from playwright.sync_api import Error as PlaywrightError
+
     deadline = time.monotonic() + timeout_ms / 1000
     while True:
         remaining = max(1.0, (deadline - time.monotonic()) * 1000)
-        page.wait_for_function(_IDLE_JS, timeout=remaining)
-        page.wait_for_timeout(settle_ms)
-        if page.evaluate(_IDLE_JS):
-            return
+        try:
+            page.wait_for_function(_IDLE_JS, timeout=remaining)
+            page.wait_for_timeout(settle_ms)
+            if page.evaluate(_IDLE_JS):
+                return
+        except PlaywrightError as error:
+            if not _navigated(error) or time.monotonic() > deadline:
+                raise
         if time.monotonic() > deadline:
             raise TimeoutError(f"Streamlit did not settle within {timeout_ms / 1000:.0f}s")
 
@@ -354,9 +368,18 @@ DRAWN_QUIET_MS = 300
 def wait_for_app(page: Page, timeout_ms: float = 60_000) -> None:
     """Wait for the chat input to be visible, the first script run to have finished, and
     the page to be drawn (the chat box is drawn first, the rest may follow it)."""
-    page.locator(CHAT_INPUT).first.wait_for(state="visible", timeout=timeout_ms)
-    wait_for_idle(page, timeout_ms)
-    page.evaluate(DRAWN_JS, [DRAWN_QUIET_MS, timeout_ms])
+    from playwright.sync_api import Error as PlaywrightError
+
+    for _ in range(3):  # a reload meanwhile (see `_navigated`) means waiting again
+        try:
+            page.locator(CHAT_INPUT).first.wait_for(state="visible", timeout=timeout_ms)
+            wait_for_idle(page, timeout_ms)
+            page.evaluate(DRAWN_JS, [DRAWN_QUIET_MS, timeout_ms])
+            return
+        except PlaywrightError as error:
+            if not _navigated(error):
+                raise
+    raise TimeoutError("the page kept reloading")
 
 
 def send_chat(page: Page, text: str, *, wait: bool = True, timeout_ms: float = 60_000) -> None:
