@@ -297,4 +297,4 @@ with conversations_box:
         lambda: my_data.delete_everything(conversations, settings),
         my_data.CONFIRM_WORD,
     )
-    memory_panel.memory_section(conversations, thread_id, switch, conversations.memories())
+    memory_panel.memory_section(conversations, thread_id, switch, conversations.memories)

@@ -37,6 +37,12 @@ def shown(markdown: str) -> str:
     return _ESCAPE.sub(r"\1", markdown)
 
 
+def opened(at: AppTest, key: str) -> AppTest:
+    """Open a panel or popover drawn only while open (what a click on it does)."""
+    at.session_state[key] = True
+    return at.run()
+
+
 def ask(at: AppTest, text: str) -> AppTest:
     at.chat_input[0].set_value(text)
     return at.run()

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from streamlit_agent.web.page_state import DELETE_PANEL_PREFIX, RENAME_PANEL_PREFIX
 from tests.apptest_support import (
     OWNER,
     ask,
+    opened,
     shown,
     start,
     step_labels,
@@ -108,6 +110,7 @@ def test_sidebar_lists_renames_and_deletes_conversations(app_env: Any) -> None:
     # Newest first, titled by the first question; the open one is marked.
     assert labels.index("▶ My name is Ada") < labels.index("What is 2 + 2?")
 
+    at = opened(at, RENAME_PANEL_PREFIX + newer)
     at.sidebar.text_input(key=f"rename-{newer}").set_value("Introductions")
     at.sidebar.button(key=f"rename-save-{newer}").click().run()
     assert "▶ Introductions" in _sidebar_buttons(at)
@@ -116,6 +119,7 @@ def test_sidebar_lists_renames_and_deletes_conversations(app_env: Any) -> None:
     assert at.query_params["thread"] == older
     assert any("The calculator returned: 4." in t for t in texts(at))
 
+    at = opened(at, DELETE_PANEL_PREFIX + older)
     at.sidebar.button(key=f"delete-{older}").click().run()
     labels = _sidebar_buttons(at)
     assert "What is 2 + 2?" not in " ".join(labels)

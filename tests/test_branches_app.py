@@ -8,7 +8,8 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_support import ask, start, step_labels, texts, thread_of
+from streamlit_agent.web.page_state import EDIT_PANEL_PREFIX
+from tests.apptest_support import ask, opened, start, step_labels, texts, thread_of
 from tests.scripted_openai import Reply
 
 TOPIC = "Name a colour"
@@ -70,8 +71,15 @@ def test_regenerate_keeps_the_first_answer_a_click_away(app_env) -> None:
     assert position(again) == ["2 / 2"]
 
 
+def _latest_question_id(at) -> str:
+    """The latest question's id, as its Regenerate button's key names it."""
+    [button] = buttons(at, "regenerate-")
+    return button.key.removeprefix("regenerate-")
+
+
 def test_edit_and_resend_keeps_the_old_question_and_answer(app_env) -> None:
     at = ask(start(), "My name is Ada")
+    at = opened(at, EDIT_PANEL_PREFIX + _latest_question_id(at))
     edit = next(t for t in at.text_area if t.key and t.key.startswith("edit-"))
     edit.set_value("My name is Grace")
     buttons(at, "resend-")[0].click().run()
@@ -83,6 +91,7 @@ def test_edit_and_resend_keeps_the_old_question_and_answer(app_env) -> None:
 
 def test_steps_stay_with_their_answer_on_every_branch(app_env) -> None:
     at = ask(start(), "What is 6 * 7?")
+    at = opened(at, EDIT_PANEL_PREFIX + _latest_question_id(at))
     edit = next(t for t in at.text_area if t.key and t.key.startswith("edit-"))
     edit.set_value("What is 5 * 5?")
     buttons(at, "resend-")[0].click().run()

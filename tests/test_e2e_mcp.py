@@ -86,7 +86,7 @@ def test_tools_of_a_stdio_and_an_http_mcp_server_run_and_their_steps_survive_a_r
     open_url(page, app.url)
     sidebar = sidebar_text(page)
     assert "MCP server: local_fx" in sidebar and "MCP server: remote_fx" in sidebar
-    assert "echo_http" in sidebar
+    assert "echo_http" in sidebar, sidebar
 
     # No text reply queued: the scripted model's default answer repeats the tool's result.
     scripted_model.enqueue(Reply.tool("echo", {"text": "alpha-stdio"}))

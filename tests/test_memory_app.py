@@ -10,8 +10,13 @@ import pytest
 
 from streamlit_agent.config import MEMORY_MAX_CHARS
 from streamlit_agent.store.database import ConversationStore, StoreError
-from streamlit_agent.web.page_state import DELETE_CONFIRM_KEY, NEW_MEMORY_KEY
-from tests.apptest_support import ask, shown, start
+from streamlit_agent.web.page_state import (
+    DATA_PANEL_KEY,
+    DELETE_CONFIRM_KEY,
+    MEMORY_PANEL_OPEN_KEY,
+    NEW_MEMORY_KEY,
+)
+from tests.apptest_support import ask, opened, shown, start
 from tests.scripted_openai import HTML_PAYLOAD, Reply
 
 ADD = "➕ Add to memory"
@@ -19,6 +24,11 @@ ADD = "➕ Add to memory"
 
 def _button(at: Any, label: str) -> Any:
     return next(b for b in at.sidebar.button if b.label == label)
+
+
+def _start() -> Any:
+    """A new session with the Memory panel open (it is drawn only while open)."""
+    return opened(start(), MEMORY_PANEL_OPEN_KEY)
 
 
 def _add(at: Any, text: str) -> Any:
@@ -32,7 +42,7 @@ def _memories(at: Any) -> list[str]:
 
 
 def test_adding_refusing_and_deleting_all(app_env: Any) -> None:
-    at = _add(start(), "I prefer metric units")
+    at = _add(_start(), "I prefer metric units")
     assert not at.exception
     labels = [shown(t.label) for t in at.sidebar.toggle]
     assert "save_memory (asks first after outside text)" in labels
@@ -47,6 +57,7 @@ def test_adding_refusing_and_deleting_all(app_env: Any) -> None:
     assert at.sidebar.text_area(key=NEW_MEMORY_KEY).value == too_long  # kept to shorten
     assert _memories(at) == ["I prefer metric units"]
 
+    at = opened(at, DATA_PANEL_KEY)
     at.sidebar.text_input(key=DELETE_CONFIRM_KEY).set_value("DELETE")
     at = at.run()
     _button(at, "🗑️ Delete all my data").click()
@@ -57,7 +68,7 @@ def test_adding_refusing_and_deleting_all(app_env: Any) -> None:
 
 def test_a_hostile_memory_is_text_in_the_panel_and_in_the_chat(app_env: Any) -> None:
     app_env.enqueue(Reply.tool("save_memory", {"text": HTML_PAYLOAD}), Reply.text("Saved."))
-    at = ask(start(), "remember this")
+    at = ask(_start(), "remember this")
     assert not at.exception
     notes = [c.value for c in at.main.caption if c.value.startswith("🧠")]
     assert len(notes) == 1
@@ -75,7 +86,7 @@ def test_a_store_outage_is_said_and_nothing_breaks(
 
     monkeypatch.setattr(ConversationStore, "memories", down)
     monkeypatch.setattr(ConversationStore, "add_memory", down)
-    at = start()
+    at = _start()
     assert not at.exception
     assert any("Memories cannot be read right now" in e.value for e in at.sidebar.error)
     assert "secret/path" not in str([e.value for e in at.error])
@@ -94,7 +105,7 @@ def test_after_web_results_a_memory_write_waits_for_the_person(
     search = Reply.tool("web_search", {"query": "news"})
     # The turn runs again after the decision, from its start, as the app always does.
     app_env.enqueue(search, planted, search, planted, Reply.text("Done."))
-    at = ask(start(), "search the news")
+    at = ask(_start(), "search the news")
     assert not at.exception
     buttons = _approval_buttons(at)
     assert len(buttons) == 2 and _memories(at) == []  # nothing planted while it waits
@@ -116,7 +127,7 @@ def test_after_web_results_a_memory_write_waits_for_the_person(
 def test_memory_off_everywhere_hides_memories_and_tools_in_every_conversation(
     app_env: Any,
 ) -> None:
-    at = _add(start(), "My dog is Rex")
+    at = _add(_start(), "My dog is Rex")
     at.sidebar.toggle(key="memory-on-everywhere").set_value(False)
     at = at.run()
     assert any("Memory is off" in shown(c.value) for c in at.sidebar.caption)
@@ -130,7 +141,7 @@ def test_memory_off_everywhere_hides_memories_and_tools_in_every_conversation(
     assert _memories(at) == ["My dog is Rex"]  # still listed, to edit or delete
 
     # A new session (a reload) of the same person keeps it off; switched on, it is back.
-    at = start()
+    at = _start()
     assert at.sidebar.toggle(key="memory-on-everywhere").value is False
     at.sidebar.toggle(key="memory-on-everywhere").set_value(True)
     at = at.run()

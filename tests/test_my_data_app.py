@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from streamlit_agent.store.database import ConversationStore, StoreError
-from streamlit_agent.web.page_state import DELETE_CONFIRM_KEY
-from tests.apptest_support import ask, start
+from streamlit_agent.web.page_state import DATA_PANEL_KEY, DELETE_CONFIRM_KEY
+from tests.apptest_support import ask, opened, start
 
 PREPARE = "📦 Prepare export of all my data"
 DELETE = "🗑️ Delete all my data"
@@ -28,7 +28,7 @@ def _listed(at: Any) -> list[str]:
 
 
 def test_delete_needs_the_word_and_then_leaves_a_new_empty_chat(app_env: Any) -> None:
-    at = ask(start(), "My name is Ada")
+    at = ask(opened(start(), DATA_PANEL_KEY), "My name is Ada")
     assert len(_listed(at)) == 1
     assert _button(at, DELETE).disabled
     at = _confirm(at, "delete")  # the word, exactly
@@ -43,6 +43,7 @@ def test_delete_needs_the_word_and_then_leaves_a_new_empty_chat(app_env: Any) ->
     )
     assert _listed(at) == [] and len(at.chat_message) == 0
     assert "thread" not in at.query_params
+    at = opened(at, DATA_PANEL_KEY)  # the new page's panel: the word is not kept
     assert at.sidebar.text_input(key=DELETE_CONFIRM_KEY).value == ""
     at = at.run()  # said once
     assert len(at.success) == 0 and _listed(at) == []
@@ -51,7 +52,7 @@ def test_delete_needs_the_word_and_then_leaves_a_new_empty_chat(app_env: Any) ->
 def test_a_store_outage_says_so_and_deletes_nothing(
     app_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = ask(start(), "My name is Ada")
+    at = ask(opened(start(), DATA_PANEL_KEY), "My name is Ada")
 
     def down(*args: Any, **kwargs: Any) -> None:
         raise StoreError("The conversation store at sqlite:///secret/path is unavailable")

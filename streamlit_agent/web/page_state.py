@@ -36,6 +36,12 @@ USER_API_KEY = "user_openai_api_key"
 SEARCH_KEY = "conversation-search"
 DELETE_CONFIRM_KEY = "delete-all-confirm"  # the word typed to confirm "Delete all my data"
 DATA_NOTICE_KEY = "data_notice"  # (kind, text) of what "Delete all my data" did, shown once
+# Panels and popovers drawn only while open: True in session state opens one.
+DATA_PANEL_KEY = "your-data-panel"
+MEMORY_PANEL_OPEN_KEY = "memory-panel"
+RENAME_PANEL_PREFIX = "rename-panel-"  # + conversation id
+DELETE_PANEL_PREFIX = "delete-panel-"  # + conversation id
+EDIT_PANEL_PREFIX = "edit-panel-"  # + question id
 
 # Query parameters: the open conversation, and the message a search result points at.
 THREAD_PARAM = "thread"

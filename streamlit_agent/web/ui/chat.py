@@ -38,6 +38,7 @@ from streamlit_agent.conversation.steps import (
 )
 from streamlit_agent.safety.plain_text import printable
 from streamlit_agent.web.page_context import on_this_page
+from streamlit_agent.web.page_state import EDIT_PANEL_PREFIX
 from streamlit_agent.web.ui.files import draw_attachments
 from streamlit_agent.web.ui.text import label_text, markdown_text
 
@@ -257,15 +258,20 @@ def _latest_turn_buttons(turn: Turn, user: HumanMessage, on_retry: RetryRequest)
         help="Ask the same question again; this answer stays as an earlier version.",
     )
     key = f"edit-{user_id}"
-    with edit.popover("✏️ Edit & resend"):
-        st.text_area("Your question", value=question, key=key, max_chars=MAX_MESSAGE_CHARS)
-        st.button(
-            "Send edited question",
-            key=f"resend-{user_id}",
-            on_click=_resend,
-            args=(key, ids, on_retry),
-            type="primary",
-        )
+    # Filled only while open (`on_change="rerun"`): a closed one costs the page nothing.
+    editing = edit.popover(
+        "✏️ Edit & resend", key=f"{EDIT_PANEL_PREFIX}{user_id}", on_change="rerun"
+    )
+    if editing.open:
+        with editing:
+            st.text_area("Your question", value=question, key=key, max_chars=MAX_MESSAGE_CHARS)
+            st.button(
+                "Send edited question",
+                key=f"resend-{user_id}",
+                on_click=_resend,
+                args=(key, ids, on_retry),
+                type="primary",
+            )
     # Below the buttons, not in the popover: a reply drawn live and then drawn again with
     # the conversation is a new popover, which opens closed.
     if st.session_state.pop(key + "-empty", False):

@@ -4,7 +4,7 @@ its edit box or as a label, never as Markdown or HTML."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import streamlit as st
 
@@ -12,7 +12,7 @@ from streamlit_agent.config import MEMORY_MAX_CHARS, MEMORY_MAX_PER_PERSON
 from streamlit_agent.store.memories import Memory
 from streamlit_agent.store.owned import Conversations
 from streamlit_agent.web import memory
-from streamlit_agent.web.page_state import NEW_MEMORY_KEY
+from streamlit_agent.web.page_state import MEMORY_PANEL_OPEN_KEY, NEW_MEMORY_KEY
 from streamlit_agent.web.ui.text import label_text
 
 EVERYWHERE_TOGGLE = "memory-on-everywhere"
@@ -76,10 +76,18 @@ def memory_section(
     conversations: Conversations,
     thread_id: str,
     switch: memory.MemorySwitch,
-    memories: Sequence[Memory] | None,
+    read_memories: Callable[[], Sequence[Memory] | None],
 ) -> None:
+    """The Memory panel. Drawn, and the memories read, only while it is open
+    (`on_change="rerun"`): a closed panel costs no store read and no element per rerun."""
+    panel = st.expander(
+        "🧠 Memory", expanded=memory.panel_used(), key=MEMORY_PANEL_OPEN_KEY, on_change="rerun"
+    )
+    if not panel.open:
+        return
     notice = memory.take_notice()
-    with st.expander("🧠 Memory", expanded=memory.panel_used()):
+    memories = read_memories()
+    with panel:
         st.caption(
             "Facts the assistant keeps about you for later conversations: it saves them "
             "with a tool, and asks you first after reading web pages, documents or other "

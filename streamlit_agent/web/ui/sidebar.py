@@ -12,9 +12,12 @@ import streamlit as st
 from streamlit_agent.config import Settings
 from streamlit_agent.conversation.meter import Prices, Usage, describe
 from streamlit_agent.web.page_state import (
+    DATA_PANEL_KEY,
     DELETE_CONFIRM_KEY,
+    DELETE_PANEL_PREFIX,
     DRAFT_THREAD_KEY,
     MESSAGE_PARAM,
+    RENAME_PANEL_PREFIX,
     SEARCH_KEY,
     THREAD_PARAM,
     USER_API_KEY,
@@ -250,7 +253,6 @@ def tools_section(
             args=(registry, thread_id, save) if save else None,
         ):
             enabled.append(info.name)
-        st.caption(label_text(info.summary))
     for problem in registry.problems:
         st.warning(label_text(problem), icon="🧩")
     return tuple(enabled)
@@ -312,7 +314,12 @@ def your_data_section(
     asked for (`prepare_export`: None while the store is down), then offered for
     download; the delete button needs `confirm_word` typed first (`delete_all` is its
     callback, which checks that too)."""
-    with st.expander("🗂️ Your data"):
+    # Drawn only while open (`on_change="rerun"`): a closed panel costs the page nothing
+    # on every other rerun.
+    panel = st.expander("🗂️ Your data", key=DATA_PANEL_KEY, on_change="rerun")
+    if not panel.open:
+        return
+    with panel:
         st.caption(
             "Everything kept for you: conversations with their messages and tool steps, "
             "ratings and comments, tool and model choices, usage records, memories."
@@ -400,20 +407,29 @@ def _actions(
 ) -> None:
     thread_id = current.id
     st.caption(f"Open: {_title(current)}")
-    with st.popover("✏️ Rename", use_container_width=True):
-        new_title = st.text_input("New title", value=current.title, key=f"rename-{thread_id}")
-        if st.button("Save title", key=f"rename-save-{thread_id}"):
-            try:
-                conversations.rename(thread_id, new_title)
+    # Popovers drawn only while open (`on_change="rerun"`), as the panels above.
+    rename = st.popover(
+        "✏️ Rename", use_container_width=True, key=RENAME_PANEL_PREFIX + thread_id, on_change="rerun"
+    )
+    if rename.open:
+        with rename:
+            new_title = st.text_input("New title", value=current.title, key=f"rename-{thread_id}")
+            if st.button("Save title", key=f"rename-save-{thread_id}"):
+                try:
+                    conversations.rename(thread_id, new_title)
+                    st.rerun()
+                except ValueError as exc:
+                    st.error(str(exc))
+    delete = st.popover(
+        "🗑️ Delete", use_container_width=True, key=DELETE_PANEL_PREFIX + thread_id, on_change="rerun"
+    )
+    if delete.open:
+        with delete:
+            st.write("Delete this conversation and its steps? This cannot be undone.")
+            if st.button("Yes, delete it", key=f"delete-{thread_id}", type="primary"):
+                conversations.delete(thread_id)
+                _open(None)
                 st.rerun()
-            except ValueError as exc:
-                st.error(str(exc))
-    with st.popover("🗑️ Delete", use_container_width=True):
-        st.write("Delete this conversation and its steps? This cannot be undone.")
-        if st.button("Yes, delete it", key=f"delete-{thread_id}", type="primary"):
-            conversations.delete(thread_id)
-            _open(None)
-            st.rerun()
 
     # Here, not at the top: this module draws the first page before LangChain is imported.
     from streamlit_agent.conversation.export import AnswerNotes, export_json, export_markdown
