@@ -179,22 +179,29 @@ def test_waiting_approval_shows_the_question_once_and_a_new_question_abandons_it
 def test_a_long_conversation_shows_its_newest_turns_and_earlier_ones_on_request(
     app_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from streamlit_agent.web.ui.chat import SHOWN_TURNS
+    from streamlit_agent.web.ui.chat import SHOWN_STEP, SHOWN_TURNS
 
     monkeypatch.setenv("STREAMLIT_AGENT_MESSAGES_PER_MINUTE", "0")
     at = start()
-    for n in range(SHOWN_TURNS + 2):
+    total = SHOWN_TURNS + SHOWN_STEP + 2
+    first_shown = []  # the first turn drawn, after each answer
+    for n in range(total):
         at = ask(at, f"My name is Person{n}")
-    at.run()  # the next interaction draws from history
+        at.run()  # the next interaction draws from history
+        first_shown.append(texts(at)[0])
+    # Everything until the window moves; then it moves SHOWN_STEP turns at once, so
+    # between moves each turn stays where it was drawn.
+    moved = SHOWN_TURNS + SHOWN_STEP  # turns stored when the window first moves
+    assert set(first_shown[: moved - 1]) == {"My name is Person0"}
+    assert set(first_shown[moved - 1 :]) == {f"My name is Person{SHOWN_STEP}"}
     bubbles = texts(at)
-    assert len(bubbles) == 2 * SHOWN_TURNS
-    assert bubbles[0] == "My name is Person2"
-    assert bubbles[-1] == f"Nice to meet you, Person{SHOWN_TURNS + 1}!"
+    assert len(bubbles) == 2 * (total - SHOWN_STEP)
+    assert bubbles[-1] == f"Nice to meet you, Person{total - 1}!"
     [earlier] = [b for b in at.main.button if b.label.startswith("⬆️ Show")]
-    assert earlier.label == "⬆️ Show 2 earlier turns"
+    assert earlier.label == f"⬆️ Show {SHOWN_STEP} earlier turns"
     earlier.click().run()
     assert texts(at)[0] == "My name is Person0"
-    assert len(texts(at)) == 2 * (SHOWN_TURNS + 2)
+    assert len(texts(at)) == 2 * total
 
 
 def test_a_picked_model_that_is_gone_falls_back_to_the_default_and_says_so(

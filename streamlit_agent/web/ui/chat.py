@@ -300,7 +300,13 @@ def _feedback(answer_id: str, actions: ReplyActions, save_feedback: FeedbackSave
 
 
 _PLAIN_URL = re.compile(r"https?://[\w.:\-]+(/[\w\-./?=&%~+]*)?")
-SHOWN_TURNS = 10  # the newest turns drawn on every rerun; earlier ones on request
+# The newest turns drawn on every rerun (earlier ones on request): at least SHOWN_TURNS,
+# the window moving SHOWN_STEP turns at a time. Between moves every drawn turn keeps its
+# place on the page, so a rerun adds the new turn and the browser reuses the rest; a
+# window sliding by one each turn put a different turn in every place, and the browser
+# rebuilt them all (a talk turn where a turn with a tool step had been, and so on).
+SHOWN_TURNS = 5
+SHOWN_STEP = 10
 
 
 def _show_all(key: str, leave_found: Callable[[], None] | None = None) -> None:
@@ -343,7 +349,7 @@ def draw_conversation(
     elif st.session_state.get(show_all_key):
         hidden = 0
     else:
-        hidden = max(0, len(turns) - SHOWN_TURNS)
+        hidden = max(0, len(turns) - SHOWN_TURNS) // SHOWN_STEP * SHOWN_STEP
     if hidden:
         st.button(
             f"⬆️ Show {hidden} earlier turn{'s' if hidden != 1 else ''}",
