@@ -48,6 +48,8 @@ def test_core_scenario_memory_live_steps_and_streaming(
 
     send_chat(page, "My name is Ada")
     assert "Nice to meet you, Ada!" in bubble(page, 1)
+    # The answer took over a second, so "⏳ Working…" was drawn meanwhile; it went with it.
+    assert "Working" not in bubble(page, 1)
 
     record_chat_text_changes(page)
     send_chat(page, "What is 37 * 41?", wait=False)

@@ -291,13 +291,14 @@ def _wait(worker: threading.Thread, tick: Callable[[float], None], give_up_s: fl
     # Each tick draws, and drawing is where Streamlit can interrupt the page for Stop or
     # a new message, so the wait stays responsive however long a tool or the model takes.
     started = time.monotonic()
-    while worker.is_alive():
+    while True:
         worker.join(0.2)
+        if not worker.is_alive():
+            return True  # no tick now: a finished run's "Working…" would outlive it
         waited = time.monotonic() - started
         if waited > give_up_s:
             return False
         tick(waited)
-    return True
 
 
 def _await_run(

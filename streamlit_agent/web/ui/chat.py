@@ -161,7 +161,10 @@ def draw_turn(turn: Turn, is_last: bool, actions: ReplyActions) -> Any:
         with st.chat_message("user"):
             st.markdown(markdown_text(str(turn.user.content)))
             draw_attachments(turn.user, actions.thumbnails)
-    with st.chat_message("assistant"):
+    # The reply sits in a block of its own, as the live turn's does (`LiveTurn.finish`): a
+    # turn answered live keeps its place in the page tree when the next run redraws it from
+    # history, so the browser updates it instead of building it again.
+    with st.chat_message("assistant"), st.container():
         return draw_reply(turn, is_last, actions)
 
 
@@ -598,10 +601,17 @@ class LiveTurn:
     handlers: list[BaseCallbackHandler]
     tick: Callable[[float], None]
     live: Any
+    slots: Sequence[Any] = ()  # the live block's parts below Stop
 
     def finish(self, turn: Turn, actions: ReplyActions) -> None:
         """Draw the stored turn in place of the live one: the page then shows what a
         reload would, without running the whole script again."""
+        # The parts are emptied one by one: a new block in the live one's place keeps the
+        # old block's children past its own (the browser's rule; emptying the whole slot
+        # first is merged away by Streamlit's message queue), so a short reply would show
+        # the live progress line or streamed text below it until the next run.
+        for slot in self.slots:
+            slot.empty()
         with self.live.container():
             draw_reply(turn, True, actions)
 
@@ -618,18 +628,15 @@ def draw_live_turn(
         live = st.empty()
         with live.container():
             st.button("⏹ Stop", key="stop-run", help="Stop this answer; what arrived is kept.")
-            steps_box = st.container()
-            thinking_slot = st.empty()
-            answer_slot = st.empty()
-            progress_slot = st.empty()
-
+            slots = [st.empty() for _ in range(4)]
+    steps_slot, thinking_slot, answer_slot, progress_slot = slots
     answer = AnswerStream(thinking_slot, answer_slot)
 
     def tick(elapsed_s: float) -> None:
         answer.catch_up()
         progress_slot.caption(f"⏳ Working… {elapsed_s:.0f} s")
 
-    return LiveTurn(LiveSteps(steps_box), [answer], tick, live)
+    return LiveTurn(LiveSteps(steps_slot.container()), [answer], tick, live, slots)
 
 
 def draw_starters(starters: Sequence[str], on_pick: Callable[[str], None]) -> Any:
