@@ -141,7 +141,5 @@ def test_streamed_model_answer_grows_in_the_browser(
     partial = [t for t in seen if t.startswith("You said:") and t != final]
     assert partial, f"no partial answer was ever shown: {seen}"
     assert all(final.startswith(t.strip()) for t in partial)
-    assert scripted_model.requests[-1]["messages"] == [
-        {"role": "user", "content": "one two three"}
-    ]
+    assert scripted_model.requests[-1]["messages"] == [{"role": "user", "content": "one two three"}]
     assert scripted_model.request_headers[-1]["authorization"] == "Bearer test"
