@@ -104,6 +104,22 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "joined?",
             7,
         ),
+        # The whole named first, then a part, and the rest left unsaid.
+        (
+            "A kiosk had a total of 40 bottles, of which 26 were bottles of juice and the rest "
+            "were bottles of water. How many bottles of water did it have?",
+            14,
+        ),
+        (
+            "Tom got a total of 12 letters this week. He got 5 letters on Monday and some more "
+            "on Friday. How many letters did he get on Friday?",
+            7,
+        ),
+        (
+            "Ana read 9 pages of history and yet more pages of poetry. She read 15 pages in "
+            "all. How many pages of poetry did she read?",
+            6,
+        ),
         # What was there at first, named so.
         (
             "Kim used 5 eggs. Then she used 4 more. If she initially had 30 eggs, how many eggs "

@@ -296,6 +296,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     found: list[Quantity] = []
     last_unit = ""
     some_seen = False
+    unsaid = _unsaid(sentences)
     subject = ""
     for sentence in sentences:
         some_seen = some_seen or any(x.word == "some" for x in sentence)
@@ -321,7 +322,8 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 pers = tuple(p for p in (per,) if p and p != unit)
                 verb = _verb_before(sentence, i)
                 side = -1 if _said_less(sentence, i, end) else 0
-                side = 2 if _is_whole(sentence, i, end, some_seen) else side  # see _wholes
+                whole = _is_whole(sentence, i, end, some_seen, unsaid)
+                side = 2 if whole else side  # see _wholes
                 side = 3 if _said_first(sentence, i, end) and not side else side  # see _starts
                 than = _than_object(sentence, i)
                 found.append(
@@ -715,15 +717,29 @@ _WHOLE_BEFORE = frozenset(["total", "then", "now"])
 _WHOLE_AFTER = frozenset(["altogether", "total", "all"])
 
 
-def _is_whole(sentence: Sequence[_Item], i: int, end: int, some_before: bool) -> bool:
+def _is_whole(
+    sentence: Sequence[_Item], i: int, end: int, some_before: bool, unsaid_later: bool = False
+) -> bool:
     """A number said to be the whole after an amount left unsaid ("some more arrived,
-    then he had 8"; "a total of 6 bags")."""
-    if not some_before:
-        return False
+    then he had 8"; "a total of 6 bags"), or, named by its own words as the whole, before
+    one ("a total of 30 bottles, of which 28 ... and the rest")."""
     before = [x.word for x in sentence[max(0, i - 4) : i]]
     after = [x.word for x in sentence[end + 1 : end + 3]]
+    named_whole = bool(_WHOLE_BEFORE & set(before)) or bool(_WHOLE_AFTER & set(after))
+    if not some_before:
+        return unsaid_later and named_whole
     own_some = any(x.word == "some" for x in sentence[:i])
-    return own_some or bool(_WHOLE_BEFORE & set(before)) or bool(_WHOLE_AFTER & set(after))
+    return own_some or named_whole
+
+
+def _unsaid(sentences: Sequence[list[_Item]]) -> bool:
+    """The story leaves an amount unsaid: "some", "the rest", "others", "yet more"."""
+    for sentence in sentences:
+        words = [x.word for x in sentence]
+        pairs = set(itertools.pairwise(words))
+        if "some" in words or "others" in words or {("the", "rest"), ("yet", "more")} & pairs:
+            return True
+    return False
 
 
 # --- the question ------------------------------------------------------------------------
