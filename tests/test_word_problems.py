@@ -138,6 +138,17 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             29,
         ),
         ("Rita has 9 more shells than Sam. Rita has 24 shells. How many shells does Sam have?", 15),
+        # More of one thing or kind than of another, either counted.
+        (
+            "A club has 25 more cats than dogs. There are 60 cats in the club. How many dogs "
+            "are there?",
+            35,
+        ),
+        (
+            "A cafe had 12 cups of green tea. It had 9 more cups of black tea than green tea. "
+            "How many cups of black tea did it have?",
+            21,
+        ),
         # A rate per the "each" thing, and the verb of a number the question itself gives.
         (
             "Each bus in the fleet has 40 seats. Each seat in a bus holds 2 children. How many "

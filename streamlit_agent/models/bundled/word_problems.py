@@ -456,11 +456,48 @@ def _derived(quantities: list[Quantity]) -> list[Quantity]:
         for n, q in enumerate(out):
             if not q.than or q.than == q.subject:
                 continue
+            if kind_counted := _than_kind(out, q):
+                out[n] = kind_counted
+                continue
             base = _last_of(out, q.than, q, from_=False)
             own = None if base else _last_of(out, q.subject, q, from_=True)
             if base or own:
                 out[n] = _counted_from(q, base or own, forward=base is not None)
     return out
+
+
+def _than_kind(quantities: Sequence[Quantity], q: Quantity) -> Quantity | None:
+    """ "402 more girls than boys", "79 more bottles of regular soda than diet soda": said
+    against another thing or kind, not a person. With the other's number, the number
+    of `q`'s own (other + 402); with only a number of `q`'s own kind, the other's (own -
+    402)."""
+    than = _singular(q.than)
+    others = [r for r in quantities if r is not q and not r.than and not r.scaled]
+    story_counts = any(r.unit == than or than in r.marks for r in others)
+    named = any(r.subject == q.than for r in quantities)
+    if named or not (story_counts or _plural(q.than)):
+        return None  # a person ("than zachary"), counted from their own number
+
+    by_kind = any(r.unit == q.unit and than in r.marks for r in others)  # "diet soda"
+
+    def theirs(r: Quantity) -> bool:
+        if by_kind:
+            return r.unit == q.unit and than in r.marks
+        return r.unit == than
+
+    def ours(r: Quantity) -> bool:
+        if by_kind:
+            return r.unit == q.unit and bool(r.marks & q.marks) and than not in r.marks
+        return r.unit == q.unit
+
+    base = next((r for r in reversed(others) if theirs(r)), None)
+    own = None if base else next((r for r in reversed(others) if ours(r)), None)
+    if base is None and own is None:
+        return None
+    counted = _counted_from(q, base or own, forward=base is not None)
+    if by_kind:
+        return replace(counted, subject=q.subject, marks=q.marks if base else frozenset([than]))
+    return replace(counted, subject=q.subject, unit=q.unit if base else than)
 
 
 def _last_of(quantities: Sequence[Quantity], who: str, q: Quantity, from_: bool) -> Quantity | None:
