@@ -138,6 +138,12 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             29,
         ),
         ("Rita has 9 more shells than Sam. Rita has 24 shells. How many shells does Sam have?", 15),
+        # Two kinds asked of three.
+        (
+            "A shop sold 14 cups of apple juice, 9 cups of pear juice and 30 cups of milk tea. "
+            "How many cups of apple juice and pear juice did it sell?",
+            23,
+        ),
         # More of one thing or kind than of another, either counted.
         (
             "A club has 25 more cats than dogs. There are 60 cats in the club. How many dogs "

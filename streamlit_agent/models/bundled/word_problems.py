@@ -214,6 +214,7 @@ def _noun_phrase(sentence: Sequence[_Item], i: int) -> tuple[str, int, frozenset
         of = head + 2 < len(sentence) and sentence[head + 1].word == "of"
         if of and _is_noun(sentence[head + 2].word):  # "cups of flour"
             marks.add(_singular(sentence[head + 2].word))
+            marks |= _also_of(sentence, head + 3)
         return _singular(sentence[head].word), head, frozenset(marks)
     # "30 and 42 stamps": the noun of the number that follows.
     joined = j + 1 < len(sentence) and sentence[j].word in ("and", "or", ",")
@@ -221,6 +222,16 @@ def _noun_phrase(sentence: Sequence[_Item], i: int) -> tuple[str, int, frozenset
         unit, _, marks_after = _noun_phrase(sentence, j + 1)
         return unit, i, marks_after
     return "", i, frozenset(marks)
+
+
+def _also_of(sentence: Sequence[_Item], j: int) -> set[str]:
+    """ "pages of math and reading homework", "bottles of regular soda and diet soda": the
+    second kind joined to the first."""
+    words = [x.word for x in sentence[j : j + 3]]
+    at = 0 if words[:1] == ["and"] else 1 if words[1:2] == ["and"] and _is_noun(words[0]) else -1
+    if at < 0 or len(words) <= at + 1 or not _is_noun(words[at + 1]):
+        return set()
+    return {_singular(words[at + 1])}
 
 
 def _compound_head(sentence: Sequence[_Item], j: int) -> int:
