@@ -306,8 +306,7 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
 def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     found: list[Quantity] = []
     last_unit = ""
-    some_seen = False
-    unsaid = _unsaid(sentences)
+    some_seen, unsaid = False, _unsaid(sentences)
     subject = ""
     for sentence in sentences:
         some_seen = some_seen or any(x.word == "some" for x in sentence)
@@ -333,8 +332,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 pers = tuple(p for p in (per,) if p and p != unit)
                 verb = _verb_before(sentence, i)
                 side = -1 if _said_less(sentence, i, end) else 0
-                whole = _is_whole(sentence, i, end, some_seen, unsaid)
-                side = 2 if whole else side  # see _wholes
+                side = 2 if _is_whole(sentence, i, end, some_seen, unsaid) else side  # _wholes
                 side = 3 if _said_first(sentence, i, end) and not side else side  # see _starts
                 than = _than_object(sentence, i)
                 found.append(
