@@ -65,19 +65,19 @@ def use_the_panel(page: Any, sidebar: Any) -> None:
     type_into(page, new, "I prefer metric units")
     click_and_settle(page, sidebar.get_by_role("button", name="Add to memory"))
     sidebar.get_by_text("Saved to memory.").wait_for()
-    assert sidebar.get_by_role("textbox", name="Memory 1").input_value() == "I prefer metric units"
+    expect(sidebar.get_by_role("textbox", name="Memory 1")).to_have_value("I prefer metric units")
     assert "1 of 200 memories" in sidebar.inner_text()
 
     type_into(page, new, "x" * 501)
     click_and_settle(page, sidebar.get_by_role("button", name="Add to memory"))
     sidebar.get_by_text("at most 500 characters").wait_for()
-    assert new.input_value() == "x" * 501  # nothing typed is lost
+    expect(new).to_have_value("x" * 501)  # nothing typed is lost
     type_into(page, new, "Temporary fact")
     click_and_settle(page, sidebar.get_by_role("button", name="Add to memory"))
     assert "2 of 200 memories" in sidebar.inner_text()
 
     newest = sidebar.get_by_role("textbox", name="Memory 1")
-    assert newest.input_value() == "Temporary fact"
+    expect(newest).to_have_value("Temporary fact")
     click_and_settle(page, sidebar.get_by_role("button", name="🗑️ Delete", exact=True).first)
     sidebar.get_by_text("Memory deleted.").wait_for()
     assert "1 of 200 memories" in sidebar.inner_text()
@@ -86,7 +86,7 @@ def use_the_panel(page: Any, sidebar: Any) -> None:
     click_and_settle(page, sidebar.get_by_role("button", name="💾 Save", exact=True).first)
     sidebar.get_by_text("Memory updated.").wait_for()
     edited = sidebar.get_by_role("textbox", name="Memory 1")
-    assert edited.input_value() == "I prefer imperial units"
+    expect(edited).to_have_value("I prefer imperial units")
 
 
 def test_memory_panel_model_saves_and_a_new_conversation_gets_it_but_nobody_else(
@@ -115,7 +115,7 @@ def test_memory_panel_model_saves_and_a_new_conversation_gets_it_but_nobody_else
     assert "save_memory" in offered(first)
     # The panel, drawn after the turn, lists it already (newest first).
     saved = sidebar.get_by_role("textbox", name="Memory 1")
-    assert saved.input_value() == "My cat is called Tom"
+    expect(saved).to_have_value("My cat is called Tom")
 
     # A new conversation: its first model request carries both memories.
     click_and_settle(alice, alice.get_by_role("button", name="➕ New chat"))
