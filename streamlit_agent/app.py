@@ -3,13 +3,16 @@
 # ruff: noqa: E402 - LangChain and SQLAlchemy are imported below the chat box on purpose.
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from streamlit_agent.config import (
     MAX_MESSAGE_CHARS,
     MAX_STARTERS,
+    Settings,
     configuration_problems,
     load_settings,
 )
@@ -20,6 +23,7 @@ from streamlit_agent.web.page_state import (
     ASKING_KEY,
     CHAT_INPUT_KEY,
     DRAFT_THREAD_KEY,
+    PAGE_DRAWN_KEY,
     STORE_PROBLEM_KEY,
     UNREADABLE_KEY,
     USER_API_KEY,
@@ -81,26 +85,37 @@ if user is None:
 with st.sidebar:
     st.title("🦜 streamlit-agent")
     sidebar.user_section(user.name, user.id, signed_in=user.mode == "oidc")
-# A new chat's box is drawn before the rest of the page imports LangChain and SQLAlchemy
-# (about a second on a fresh start), so the browser loads it meanwhile; a conversation
-# named in the URL gets it only once it is known to be this user's.
+# A new chat's first page draws its box before the rest of the page imports LangChain and
+# SQLAlchemy (about a second on a fresh start), so the browser loads it meanwhile; a
+# conversation named in the URL gets it only once it is known to be this user's.
 requested = sidebar.requested_thread_id()
-typed, typed_files, typed_audio = (None, [], None) if requested else chat_box()
+# Every later run draws the box inside the conversation's fragment (below), so that asking
+# reruns the conversation alone, not the sidebar.
+early_box = not requested and not st.session_state.get(PAGE_DRAWN_KEY)
+if early_box:
+    chat_box()
 
 from langchain_core.messages import HumanMessage
 
 from streamlit_agent.agent.tracing import trace_url
 from streamlit_agent.conversation import limits
+from streamlit_agent.conversation.memory import MEMORY_TOOLS
 from streamlit_agent.conversation.meter import conversation_usage
 from streamlit_agent.conversation.steps import new_message_id
 from streamlit_agent.models.catalog import FIRST_LOOK_S, available_models, pick
-from streamlit_agent.models.providers import choose_model, uses_configured_key
+from streamlit_agent.models.providers import ModelChoice, choose_model, uses_configured_key
 from streamlit_agent.models.replay import replay_problems
+from streamlit_agent.store.owned import Conversations
 from streamlit_agent.web import attachments, memory, my_data, resources, turn
-from streamlit_agent.web.history import flush_unsaved, issue_thread_id, open_thread
+from streamlit_agent.web.history import (
+    DurableChatHistory,
+    flush_unsaved,
+    issue_thread_id,
+    open_thread,
+)
+from streamlit_agent.web.page_context import rerunning_alone
 from streamlit_agent.web.ui import chat, memory_panel
 
-asked = st.session_state.pop(ASKING_KEY, None)  # None: nothing was typed since the last run
 turn.settle_previous_run()  # a Stop or new message: the cut-off turn is saved first
 # An anonymous cookie is checked (or a new one signed) with the store's key, so only now.
 conversations = identity.confirmed(resources.conversations_for(settings, user.id), settings)
@@ -112,12 +127,10 @@ thread_id = requested or st.session_state.get(DRAFT_THREAD_KEY) or issue_thread_
 st.session_state[DRAFT_THREAD_KEY] = None if requested else thread_id
 if requested and not conversations.may_open(requested):
     with st.sidebar:
-        sidebar.conversations_section(conversations, None, [])
+        sidebar.conversations_section(conversations, None, list)
     sidebar.not_found_page(store_down=not conversations.available)
     st.stop()
 open_thread(settings.history_key, thread_id, conversations)
-if asked is not None:
-    turn.forget_pending_approval(thread_id)  # a new question instead of Approve/Deny
 registry = resources.tool_registry(settings.tools_dir, settings.mcp_config)
 
 with st.sidebar:
@@ -148,90 +161,115 @@ with st.sidebar:
         lambda chosen: conversations.set_tool_choice(thread_id, chosen),
     )
 switch = memory.switch_for(conversations, thread_id)  # memory off: no memories, no memory tools
-offered_tools = memory.offered_tools(enabled_tools, switch)
 
 history = resources.history_for(settings, thread_id, choice.label, conversations)
 with st.sidebar:
-    usage_slot = st.empty()
-    sidebar.usage_total(usage_slot, conversation_usage(history.messages, settings.prices))
+    usage_slot = st.empty()  # filled by the conversation, which changes it
     # Filled last, so a new conversation is listed (with its actions) as soon as its first
     # answer is stored, without running the page again; meanwhile the browser keeps the
     # previous run's list in this box.
     conversations_box = st.container()
 
-if st.session_state.get(STORE_PROBLEM_KEY):
-    st.warning(
-        "Conversations are not being saved right now: the database is unavailable. "
-        "Chatting continues; unsaved messages are written as soon as it is back.",
-        icon="💾",
+
+@st.fragment
+def conversation(
+    settings: Settings,
+    conversations: Conversations,
+    thread_id: str,
+    history: DurableChatHistory,
+    choice: ModelChoice,
+    enabled_tools: Sequence[str],
+    switch: memory.MemorySwitch,
+    usage_slot: DeltaGenerator,
+    model_status_slot: DeltaGenerator | None,
+    draws_box: bool,
+) -> None:
+    """The conversation, its chat box and the turn being answered. A question, a click
+    on a turn or an approval reruns this alone (a Streamlit fragment): the sidebar is
+    neither run nor sent again. Its arguments are the last whole run's."""
+    asked = st.session_state.pop(ASKING_KEY, None)  # None: nothing was typed since the last run
+    turn.settle_previous_run()  # a Stop or new message: the cut-off turn is saved first
+    flush_unsaved(conversations)
+    if asked is not None:
+        turn.forget_pending_approval(thread_id)  # a new question instead of Approve/Deny
+    offered_tools = memory.offered_tools(enabled_tools, switch)
+    if st.session_state.get(STORE_PROBLEM_KEY):
+        st.warning(
+            "Conversations are not being saved right now: the database is unavailable. "
+            "Chatting continues; unsaved messages are written as soon as it is back.",
+            icon="💾",
+        )
+    if unreadable := st.session_state.get(UNREADABLE_KEY):
+        st.warning(
+            f"Stored messages of this conversation that could not be read: {unreadable}. "
+            "They are left out; the rest is shown and new messages are saved as usual.",
+            icon="🩹",
+        )
+    sidebar.data_notice(my_data.take_notice())  # what "Delete all my data" just did
+
+    retry = turn.take_retry_request(history)  # before drawing: Retry drops the turn it replaces
+    pending = turn.pending_approval(thread_id)
+
+    def save_feedback(message_id: str, value: int | None) -> None:
+        conversations.set_feedback(thread_id, message_id, value)
+
+    def save_comment(message_id: str, comment: str) -> None:
+        conversations.set_feedback(thread_id, message_id, 0, comment)
+
+    feedback = conversations.feedback(thread_id)
+    actions = chat.ReplyActions(
+        feedback,
+        save_feedback,
+        turn.request_retry,
+        comments=conversations.feedback_comments(thread_id) if 0 in feedback.values() else {},
+        save_comment=save_comment,
+        prices=settings.prices,
+        trace_link=trace_url,
+        branches=conversations.branches(thread_id),
+        on_switch=lambda chosen: turn.choose_branch(
+            settings.history_key, thread_id, conversations, chosen
+        ),
+        thumbnails=attachments.thumbnails(conversations, thread_id),
     )
-if unreadable := st.session_state.get(UNREADABLE_KEY):
-    st.warning(
-        f"Stored messages of this conversation that could not be read: {unreadable}. "
-        "They are left out; the rest is shown and new messages are saved as usual.",
-        icon="🩹",
+    asking = bool(asked) or retry is not None
+    latest_buttons = chat.draw_conversation(
+        history.messages,
+        actions,
+        offer_latest=not asking,
+        # A question waiting for approval, or re-asked after one, is drawn below it, not here.
+        waiting_id=(pending or {}).get("message_id") or (retry[1] if retry else None),
+        thread_id=thread_id,
+        found_id=sidebar.requested_message_id(),
+        leave_found=sidebar.leave_found,
     )
-sidebar.data_notice(my_data.take_notice())  # what "Delete all my data" just did
+    chat.draw_pending_approval(pending, on_decide=turn.decide)
+    empty = not history.messages and not pending and retry is None
+    starters = turn.starters_for(settings.starters, enabled_tools, MAX_STARTERS) if empty else []
+    starters_slot = chat.draw_starters(starters, on_pick=turn.ask)
+    typed, typed_files, typed_audio = None, [], None
+    if draws_box:
+        with st.bottom:
+            typed, typed_files, typed_audio = chat_box()
 
-retry = turn.take_retry_request(history)  # before drawing: Retry drops the turn it replaces
-pending = turn.pending_approval(thread_id)
+    def show_model_status() -> None:
+        if model_status_slot is not None:
+            local = resources.bundled_model(choice.local_path)
+            calls_tools = local.server is None or local.server.calls_tools
+            with model_status_slot.container():
+                sidebar.model_status(local.status, calls_tools)
 
-
-def save_feedback(message_id: str, value: int | None) -> None:
-    conversations.set_feedback(thread_id, message_id, value)
-
-
-def save_comment(message_id: str, comment: str) -> None:
-    conversations.set_feedback(thread_id, message_id, 0, comment)
-
-
-feedback = conversations.feedback(thread_id)
-actions = chat.ReplyActions(
-    feedback,
-    save_feedback,
-    turn.request_retry,
-    comments=conversations.feedback_comments(thread_id) if 0 in feedback.values() else {},
-    save_comment=save_comment,
-    prices=settings.prices,
-    trace_link=trace_url,
-    branches=conversations.branches(thread_id),
-    on_switch=lambda chosen: turn.choose_branch(
-        settings.history_key, thread_id, conversations, chosen
-    ),
-    thumbnails=attachments.thumbnails(conversations, thread_id),
-)
-asking = bool(asked) or retry is not None
-latest_buttons = chat.draw_conversation(
-    history.messages,
-    actions,
-    offer_latest=not asking,
-    # A question waiting for approval, or re-asked after one, is drawn below it, not here.
-    waiting_id=(pending or {}).get("message_id") or (retry[1] if retry else None),
-    thread_id=thread_id,
-    found_id=sidebar.requested_message_id(),
-    leave_found=sidebar.leave_found,
-)
-chat.draw_pending_approval(pending, on_decide=turn.decide)
-empty = not history.messages and not pending and retry is None
-starters = turn.starters_for(settings.starters, enabled_tools, MAX_STARTERS) if empty else []
-starters_slot = chat.draw_starters(starters, on_pick=turn.ask)
-
-
-if requested:
-    typed, typed_files, typed_audio = chat_box()
-# Only now, with the page drawn, do the bundled model and the agent's libraries start
-# loading in the background (a question asked meanwhile waits for them): on a first
-# visit they would otherwise compete with drawing that page for the CPU.
-if model_status_slot is not None:
-    local = resources.bundled_model(choice.local_path)
-    with model_status_slot.container():
-        sidebar.model_status(local.status, local.server is None or local.server.calls_tools)
-resources.warm_agent(choice, settings, offered_tools)
-prompt, message_id = retry or (typed, None)
-retry_files = turn.take_retry_files() if retry is not None else {}
-if retry is not None:
-    typed_files, typed_audio = [], None  # asked again: its stored files (retry_files)
-if (prompt is not None and prompt.strip()) or typed_files or typed_audio:
+    # Only now, with the page drawn, do the bundled model and the agent's libraries start
+    # loading in the background (a question asked meanwhile waits for them): on a first
+    # visit they would otherwise compete with drawing that page for the CPU.
+    show_model_status()
+    resources.warm_agent(choice, settings, offered_tools)
+    sidebar.usage_total(usage_slot, conversation_usage(history.messages, settings.prices))
+    prompt, message_id = retry or (typed, None)
+    retry_files = turn.take_retry_files() if retry is not None else {}
+    if retry is not None:
+        typed_files, typed_audio = [], None  # asked again: its stored files (retry_files)
+    if not ((prompt is not None and prompt.strip()) or typed_files or typed_audio):
+        return
     prompt = prompt or ""
     if len(prompt) > MAX_MESSAGE_CHARS:
         st.error(
@@ -239,59 +277,81 @@ if (prompt is not None and prompt.strip()) or typed_files or typed_audio:
             f"{MAX_MESSAGE_CHARS:,}. Shorten it or send it in parts.",
             icon="✂️",
         )
-    else:
-        if starters_slot is not None:
-            starters_slot.empty()
-        if latest_buttons is not None:
-            latest_buttons.empty()  # the turn drawn above is no longer the latest
-        sidebar.show_in_url(thread_id)
-        server_pays = uses_configured_key(choice, settings) and not st.session_state.get(
-            USER_API_KEY
-        )
-        address = identity.client_address()
-        # The files are kept before any limit is applied: a question refused for now is
-        # kept with them, and Retry asks it again with the same files.
-        message_id = message_id or new_message_id()
-        refusal = limits.refusal(conversations, settings, server_pays, address)
-        # A recording is transcribed only for a question that may be asked now (so the
-        # limits bound the service's cost too); it is kept with the question either way.
-        if typed_audio is not None and refusal is None:
-            prompt, refusal = voice.question_text(prompt, typed_audio, settings)
-        files = attachments.incoming(typed_files)
-        files = [typed_audio, *files] if typed_audio is not None else files
-        extra = attachments.attach(conversations, settings, thread_id, message_id, files)
-        extra = extra or retry_files
-        prompt = prompt if prompt.strip() else attachments.placeholder_text(extra)
-        question = HumanMessage(content=prompt, id=message_id, additional_kwargs=extra)
-        if refusal is not None:
-            turn.refuse(history, question, refusal)
-        limits.record_message(conversations, address)
-        live = chat.draw_live_turn(
-            prompt, question, attachments.thumbnails(conversations, thread_id) if extra else {}
-        )
-        model_question, answer_note = attachments.for_model(
-            question, conversations, thread_id, choice, settings
-        )
-        finished = turn.run(
-            lambda: resources.agent_for_choice(choice, settings, offered_tools),
-            history,
-            question,
-            live.handlers,
-            live.steps.show,
-            live.tick,
-            secrets=[settings.openai_api_key],
-            on_usage=lambda used: limits.record_tokens(conversations, used),
-            record_to=settings.record_dir,
-            max_seconds=settings.max_execution_time_s,
-            model_question=model_question,
-            answer_note=answer_note,
-            memory=memory.turn_memory(conversations, choice, switch),
-        )
-        # A new version of a question (Regenerate, Edit & resend) gets its ‹ n / m › now.
-        live.finish(finished, replace(actions, branches=conversations.branches(thread_id)))
-        sidebar.usage_total(usage_slot, conversation_usage(history.messages, settings.prices))
+        return
+    if starters_slot is not None:
+        starters_slot.empty()
+    if latest_buttons is not None:
+        latest_buttons.empty()  # the turn drawn above is no longer the latest
+    sidebar.show_in_url(thread_id)
+    server_pays = uses_configured_key(choice, settings) and not st.session_state.get(USER_API_KEY)
+    address = identity.client_address()
+    # The files are kept before any limit is applied: a question refused for now is
+    # kept with them, and Retry asks it again with the same files.
+    message_id = message_id or new_message_id()
+    refusal = limits.refusal(conversations, settings, server_pays, address)
+    # A recording is transcribed only for a question that may be asked now (so the
+    # limits bound the service's cost too); it is kept with the question either way.
+    if typed_audio is not None and refusal is None:
+        prompt, refusal = voice.question_text(prompt, typed_audio, settings)
+    files = attachments.incoming(typed_files)
+    files = [typed_audio, *files] if typed_audio is not None else files
+    extra = attachments.attach(conversations, settings, thread_id, message_id, files)
+    extra = extra or retry_files
+    prompt = prompt if prompt.strip() else attachments.placeholder_text(extra)
+    question = HumanMessage(content=prompt, id=message_id, additional_kwargs=extra)
+    if refusal is not None:
+        turn.refuse(history, question, refusal)
+    limits.record_message(conversations, address)
+    was_new = not history.messages
+    live = chat.draw_live_turn(
+        prompt, question, attachments.thumbnails(conversations, thread_id) if extra else {}
+    )
+    model_question, answer_note = attachments.for_model(
+        question, conversations, thread_id, choice, settings
+    )
+    finished = turn.run(
+        lambda: resources.agent_for_choice(choice, settings, offered_tools),
+        history,
+        question,
+        live.handlers,
+        live.steps.show,
+        live.tick,
+        secrets=[settings.openai_api_key],
+        on_usage=lambda used: limits.record_tokens(conversations, used),
+        record_to=settings.record_dir,
+        max_seconds=settings.max_execution_time_s,
+        model_question=model_question,
+        answer_note=answer_note,
+        memory=memory.turn_memory(conversations, choice, switch),
+    )
+    # A new version of a question (Regenerate, Edit & resend) gets its ‹ n / m › now.
+    live.finish(finished, replace(actions, branches=conversations.branches(thread_id)))
+    sidebar.usage_total(usage_slot, conversation_usage(history.messages, settings.prices))
+    show_model_status()  # loaded by now, or failed
+    # Run alone, this turn left the rest of the sidebar as it was: a new conversation is
+    # listed, and a changed memory shown, by running the whole page once more.
+    changed_memory = any(step.tool in MEMORY_TOOLS for step in finished.steps)
+    if rerunning_alone() and (was_new or changed_memory):
+        st.rerun()
+
+
+conversation(
+    settings,
+    conversations,
+    thread_id,
+    history,
+    choice,
+    enabled_tools,
+    switch,
+    usage_slot,
+    model_status_slot,
+    draws_box=not early_box,
+)
+st.session_state[PAGE_DRAWN_KEY] = True
 with conversations_box:
-    sidebar.conversations_section(conversations, thread_id, history.messages, settings.prices)
+    sidebar.conversations_section(
+        conversations, thread_id, lambda: history.messages, settings.prices
+    )
     sidebar.your_data_section(
         lambda: my_data.export_document(conversations, settings),
         lambda: my_data.delete_everything(conversations, settings),

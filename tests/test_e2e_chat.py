@@ -293,6 +293,33 @@ def test_stop_saves_the_partial_answer_marked_stopped(
     assert "The calculator returned: 5." in chat_messages(page)[-1]
 
 
+def test_stop_and_a_new_message_interrupt_a_later_turn_too(
+    page: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI
+) -> None:
+    """After the first answer a question reruns only the conversation (a fragment), whose
+    clicks Streamlit would otherwise hold until the run ends: Stop and a new message must
+    still cut the running turn short, keeping what arrived."""
+    app = app_factory(model_env(scripted_model))
+    open_app(page, app)
+    send_chat(page, "What is 2 + 3?")
+    send_chat(page, "Tell me a story [fault:stall]", wait=False)
+    page.locator(CHAT_MESSAGE).nth(3).filter(has_text="This answer starts").wait_for()
+    page.get_by_role("button", name="⏹ Stop").click()
+    page.locator(CHAT_MESSAGE).nth(3).filter(has_text="Stopped").wait_for(timeout=5_000)
+    send_chat(page, "Another one [fault:stall]", wait=False)
+    page.locator(CHAT_MESSAGE).nth(5).filter(has_text="This answer starts").wait_for()
+    send_chat(page, "What is 3 + 4?", wait=False)
+    wait_for_chat_text(page, "The calculator returned: 7.", timeout_ms=5_000)
+    wait_for_idle(page)
+    page.reload()
+    wait_for_app(page)
+    texts = chat_messages(page)
+    assert chat_roles(page) == ["user", "assistant"] * 4, texts
+    assert "stopped" in texts[3].lower() and "stopped" in texts[5].lower(), texts
+    assert "This answer starts" in texts[5]
+    assert "The calculator returned: 7." in texts[7]
+
+
 def test_new_message_while_running_stops_the_old_run_without_losing_either(
     page: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI
 ) -> None:

@@ -12,7 +12,9 @@ import threading
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -30,3 +32,25 @@ def on_this_page(work: Callable[P, R]) -> Callable[P, R]:
         return work(*args, **kwargs)
 
     return run
+
+
+def rerunning_alone() -> bool:
+    """Whether this run is a fragment's alone (the rest of the page was not run)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
+def yield_to_a_click() -> None:
+    """End this run now if the person clicked or sent something meanwhile.
+
+    A widget inside a fragment (the conversation: its chat box, Stop) asks for a rerun
+    of that fragment, and Streamlit lets such a request wait for the run in progress to
+    end rather than interrupt it. A turn waiting for its agent calls this between ticks,
+    so Stop and a new message interrupt it as they do a whole page's run: `st.rerun`
+    joins the waiting request (its widget values kept) and ends this run at once.
+    Reads the request queue's state, which Streamlit keeps private (pinned version)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    requests = getattr(ctx, "script_requests", None)
+    if requests is None or getattr(requests, "_state", None) != ScriptRequestType.RERUN:
+        return
+    st.rerun(scope="fragment" if ctx.fragment_ids_this_run else "app")

@@ -31,6 +31,7 @@ APPROVED_RESULTS_KEY = "approved_results"  # {user message id: {call key: its re
 # The page itself (app.py, web/ui/sidebar.py).
 DRAFT_THREAD_KEY = "draft_thread_id"
 CHAT_INPUT_KEY = "chat-input"
+PAGE_DRAWN_KEY = "page_drawn"  # this session's page was drawn whole once: its box is too
 ASKING_KEY = "asking"  # a question was just sent: the turn above is no longer the latest
 USER_API_KEY = "user_openai_api_key"
 SEARCH_KEY = "conversation-search"

@@ -44,7 +44,7 @@ from streamlit_agent.files.attach import file_references
 from streamlit_agent.models.replay import RunRecorder
 from streamlit_agent.store.owned import Conversations
 from streamlit_agent.web.history import DurableChatHistory, TurnWriter, show_branch
-from streamlit_agent.web.page_context import on_this_page
+from streamlit_agent.web.page_context import on_this_page, yield_to_a_click
 from streamlit_agent.web.page_state import (
     ACTIVE_RUN_KEY,
     APPROVED_RESULTS_KEY,
@@ -298,6 +298,7 @@ def _wait(worker: threading.Thread, tick: Callable[[float], None], give_up_s: fl
         waited = time.monotonic() - started
         if waited > give_up_s:
             return False
+        yield_to_a_click()
         tick(waited)
 
 

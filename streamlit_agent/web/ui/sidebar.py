@@ -278,10 +278,12 @@ def usage_total(slot: Any, used: Usage) -> None:
 def conversations_section(
     conversations: ConversationList,
     thread_id: str | None,
-    messages: list[BaseMessage],
+    messages: Callable[[], list[BaseMessage]],
     prices: Prices = (),
 ) -> None:
-    """New chat, the user's past conversations, and actions on the open one."""
+    """New chat, the user's past conversations, and actions on the open one. `messages`
+    gives the open conversation as it is when an export is asked for: turns answered
+    since this list was drawn are in it."""
     st.subheader("Conversations")
     st.button("➕ New chat", on_click=_open, args=(None,), use_container_width=True)
     search_section(conversations)
@@ -403,7 +405,10 @@ def search_section(conversations: ConversationList) -> None:
 
 
 def _actions(
-    conversations: ConversationList, current: Any, messages: list[BaseMessage], prices: Prices
+    conversations: ConversationList,
+    current: Any,
+    messages: Callable[[], list[BaseMessage]],
+    prices: Prices,
 ) -> None:
     thread_id = current.id
     st.caption(f"Open: {_title(current)}")
@@ -453,7 +458,7 @@ def _actions(
     ):
         st.download_button(
             f"⬇️ Export {label}",
-            lambda build=build: build(current, messages, notes()),
+            lambda build=build: build(current, messages(), notes()),
             file_name=f"conversation-{thread_id}.{suffix}",
             mime=mime,
             on_click="ignore",
