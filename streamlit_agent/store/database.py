@@ -244,6 +244,11 @@ class ConversationStore:
                 dbapi_connection.isolation_level = None
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA journal_mode=WAL")
+                # In WAL mode NORMAL syncs at checkpoints, not at every commit: a commit
+                # survives the app's crash or restart, and only a power cut or an OS crash
+                # can roll back the last ones (never corrupting the file). A turn commits
+                # three to five times, and under load each FULL commit's fsync took ~7 ms.
+                cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.execute("PRAGMA busy_timeout=15000")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.close()
