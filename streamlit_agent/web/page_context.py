@@ -48,9 +48,14 @@ def yield_to_a_click() -> None:
     end rather than interrupt it. A turn waiting for its agent calls this between ticks,
     so Stop and a new message interrupt it as they do a whole page's run: `st.rerun`
     joins the waiting request (its widget values kept) and ends this run at once.
-    Reads the request queue's state, which Streamlit keeps private (pinned version)."""
+    Reads the request queue's state, which Streamlit keeps private (the version is
+    pinned; the browser tests of Stop and of a new message on a later turn fail if it
+    changes)."""
     ctx = get_script_run_ctx(suppress_warning=True)
     requests = getattr(ctx, "script_requests", None)
     if requests is None or getattr(requests, "_state", None) != ScriptRequestType.RERUN:
+        return
+    # A timer's rerun (a fragment's `run_every`, such as the model watcher) waits.
+    if getattr(getattr(requests, "_rerun_data", None), "is_auto_rerun", True):
         return
     st.rerun(scope="fragment" if ctx.fragment_ids_this_run else "app")
