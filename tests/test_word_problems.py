@@ -161,6 +161,33 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "children can ride 3 buses?",
             240,
         ),
+        # More done one way than another: each side named by its own clause's words,
+        # an amount that is neither left out, a verb shared across "and" and commas.
+        (
+            "Nora had 40 stickers. She gave 12 stickers to her sister and traded 5 stickers "
+            "at school. How many more stickers did she give to her sister than she traded?",
+            7,
+        ),
+        (
+            "Leo owns 80 bricks. He uses 15 bricks to build a wall and 35 bricks to build a "
+            "bridge. How many more bricks did he use to build the bridge than the wall?",
+            20,
+        ),
+        (
+            "A bakery baked 30 rolls on friday, 25 rolls on saturday and 12 rolls on sunday. "
+            "How many more rolls did it bake on friday and saturday than on sunday?",
+            43,
+        ),
+        (
+            "Omar picked 50 apples. Then he picked 20 more apples. He sold 45 of them. How "
+            "many more apples did Omar pick than he sold?",
+            25,
+        ),
+        (
+            "Ivy ran 12 laps on monday, 20 laps on tuesday and 9 laps on friday. How many "
+            "fewer laps did she run on monday than on tuesday?",
+            8,
+        ),
     ],
 )
 def test_the_question_picks_the_numbers_it_is_about(problem: str, value: int) -> None:

@@ -104,6 +104,8 @@ class Quantity:
     side: int = 0  # +1 / -1 where the words fix its sign in the answer's sum; 0: not
     subject: str = ""  # who has or does it: the sentence's first noun ("zachary")
     than: str = ""  # "39 more push-ups than zachary": whom it is counted from
+    # The stems of the words of its own clause: "gave 30 cookies to his friend" for 30.
+    clause: frozenset[str] = frozenset()
 
     def units(self) -> Counter[str]:
         found: Counter[str] = Counter()
@@ -335,6 +337,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 side = 2 if _is_whole(sentence, i, end, some_seen, unsaid) else side  # _wholes
                 side = 3 if _said_first(sentence, i, end) and not side else side  # see _starts
                 than = _than_object(sentence, i)
+                clause = _clause_words(sentence, i)
                 found.append(
                     Quantity(
                         item.value,
@@ -349,6 +352,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                         side,
                         subject,
                         than,
+                        clause,
                     )
                 )
             last_unit = unit or last_unit
@@ -662,6 +666,8 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     kind, than = focus.kind, focus.than
     if kind and than and kind != than and (compared := _compared(quantities, kind, than, units)):
         return compared
+    if contrasted := _contrasted(quantities, question, kind):
+        return contrasted
     if kind and kind.marks and kind.unit in units:
         # "cups of sugar": not the cups of flour.
         quantities = _kept(
@@ -687,6 +693,112 @@ def _compared(
         for n, q in enumerate(quantities)
         if ours[n] or theirs[n]
     ]
+
+
+# Where a number's clause ends: "gave 30 cookies to his friend | and ate 23".
+_CLAUSE_ENDS = frozenset(["#", "and", ",", "but", "while", "whereas"])
+
+
+def _content(items: Sequence[_Item]) -> frozenset[str]:
+    """The stems of the words that say what happens or to what: not pronouns, articles,
+    prepositions or the light verbs ("did he give to his friend" -> give, friend)."""
+    stems = set()
+    for item in items:
+        word = item.word
+        if not word.isalpha():
+            continue
+        verb = _verb_stem(word)
+        if verb in _LIGHT_STEMS or (word in _NOT_NOUNS and not verb):
+            continue
+        stems.add(verb or _singular(word))
+    return frozenset(stems)
+
+
+def _clause_start(sentence: Sequence[_Item], i: int) -> int:
+    start = i
+    while start > 0 and sentence[start - 1].word not in _CLAUSE_ENDS:
+        start -= 1
+    # Words between two numbers are the first one's: "6 hours on english 3 hours".
+    return i if start > 0 and sentence[start - 1].word == "#" else start
+
+
+def _leading_words(sentence: Sequence[_Item], i: int) -> list[_Item]:
+    """The words of the clause before the number at `i`; a number with no verb of its own
+    after another, "and" or a comma shares the one before it ("uses 20 blocks to build a
+    house and 50 blocks to build a tower": both are used)."""
+    start = _clause_start(sentence, i)
+    left = list(sentence[start:i])
+    if any(_verb_stem(x.word) for x in left) or start < 1:
+        return left
+    k = start - 1
+    while k >= 0 and sentence[k].word != "#":
+        k -= 1
+    return [*_leading_words(sentence, k), *left] if k >= 0 else left
+
+
+def _clause_words(sentence: Sequence[_Item], i: int) -> frozenset[str]:
+    end = i + 1
+    while end < len(sentence) and sentence[end].word not in _CLAUSE_ENDS:
+        end += 1
+    return _content([*_leading_words(sentence, i), *sentence[i + 1 : end]])
+
+
+def _contrasted(
+    quantities: list[Quantity], question: Sequence[_Item], kind: _Kind | None
+) -> list[Quantity]:
+    """ "How many more cookies did he give to his friend than those he ate": the numbers
+    whose clauses say what comes before "than", less those whose clauses say what comes
+    after (the other way round for "fewer"). A word picks a number when it is in no other
+    number's clause, or when the numbers it picked that way all share it ("Baker made 81
+    cakes. Then he made 92 more"); a number both sides name leaves it undecided here."""
+    words = [x.word for x in question]
+    more = next((k for k, w in enumerate(words) if w in _FEWER or w == "more"), None)
+    if more is None or "than" not in words[more:]:
+        return []
+    than = words.index("than", more)
+    asked = {kind.unit, *kind.marks} if kind else set()
+    ours = _content(question[more + 1 : than]) - asked
+    theirs = _content(question[than + 1 :]) - asked
+    ours, theirs = ours - theirs, theirs - ours
+    seen = Counter(w for q in quantities for w in q.clause)
+    sides: list[int] = []
+    for q in quantities:  # first by the words of one number's clause only
+        own = {w for w in q.clause if seen[w] == 1}
+        lean = len(own & ours) - len(own & theirs)
+        if lean == 0 and own & (ours | theirs):
+            return []  # said of both sides
+        sides.append((lean > 0) - (lean < 0))
+    first = tuple(sides)  # then by a word it shares with the numbers of one side
+    sides = [
+        side or _side_shared(q, quantities, first, ours, theirs)
+        for q, side in zip(quantities, first, strict=True)
+    ]
+    if 1 not in sides or -1 not in sides:
+        return []
+    sign = -1 if words[more] in _FEWER else 1
+    unit = next(q.unit for q, side in zip(quantities, sides, strict=True) if side == 1)
+    return [
+        replace(q, unit=unit, side=side * sign)
+        for q, side in zip(quantities, sides, strict=True)
+        if side
+    ]
+
+
+def _side_shared(
+    q: Quantity,
+    quantities: Sequence[Quantity],
+    sides: Sequence[int],
+    ours: set[str],
+    theirs: set[str],
+) -> int:
+    """The side of the numbers decided already that share a word of that side with `q`."""
+    votes: set[int] = set()
+    for words, side in ((ours, 1), (theirs, -1)):
+        for w in q.clause & words:
+            decided = {sides[n] for n, other in enumerate(quantities) if w in other.clause}
+            if decided - {0} == {side}:
+                votes.add(side)
+    return votes.pop() if len(votes) == 1 else 0
 
 
 def _counts_asked(
