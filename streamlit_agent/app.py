@@ -92,6 +92,7 @@ requested = sidebar.requested_thread_id()
 # Every later run draws the box inside the conversation's fragment (below), so that asking
 # reruns the conversation alone, not the sidebar.
 early_box = not requested and not st.session_state.get(PAGE_DRAWN_KEY)
+st.session_state[PAGE_DRAWN_KEY] = True
 if early_box:
     chat_box()
 
@@ -347,7 +348,6 @@ conversation(
     model_status_slot,
     draws_box=not early_box,
 )
-st.session_state[PAGE_DRAWN_KEY] = True
 with conversations_box:
     sidebar.conversations_section(
         conversations, thread_id, lambda: history.messages, settings.prices
