@@ -188,6 +188,17 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "fewer laps did she run on monday than on tuesday?",
             8,
         ),
+        # What was done, asked of two numbers: not what there was to begin with.
+        (
+            "Mia has 70 beads. She uses 18 beads to make a ring and 25 beads to make a "
+            "bracelet. How many beads did she use to make the ring and the bracelet?",
+            43,
+        ),
+        (
+            "Tom had 12 dollars. He spent 5 dollars on lunch and 4 dollars on a book. How many "
+            "dollars did he spend on lunch and the book?",
+            9,
+        ),
     ],
 )
 def test_the_question_picks_the_numbers_it_is_about(problem: str, value: int) -> None:

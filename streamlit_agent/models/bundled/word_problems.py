@@ -663,6 +663,13 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
         quantities = _kept(
             quantities, lambda q: not q.verb or q.verb in focus.verbs or q.verb in _LIGHT_STEMS
         )
+    # "did he use to build the tower and the house": not the 58 blocks he had (a question
+    # that gives numbers of its own asks about those).
+    done = [q for q in quantities if q.verb in focus.verbs or q.clause & focus.verbs]
+    others = [q for q in quantities if q not in done]
+    only_had = others and all(q.verb in _LIGHT_STEMS for q in others)
+    if len(done) >= 2 and only_had and all(x.word != "#" for x in question):
+        quantities = done
     kind, than = focus.kind, focus.than
     if kind and than and kind != than and (compared := _compared(quantities, kind, than, units)):
         return compared
