@@ -199,6 +199,14 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "dollars did he spend on lunch and the book?",
             9,
         ),
+        # Asked of now: the numbers said of now, not the ones there were.
+        (
+            "There were 6 cats and 9 dogs at the shelter. More pets came in. There are now 14 "
+            "cats and 25 dogs at the shelter. How many more dogs than cats are there now?",
+            11,
+        ),
+        # What is left, with what there was said after what was taken.
+        ("Lucy uses 12 eggs to bake bread. If she had 40 eggs. How many eggs are left?", 28),
     ],
 )
 def test_the_question_picks_the_numbers_it_is_about(problem: str, value: int) -> None:

@@ -106,6 +106,7 @@ class Quantity:
     than: str = ""  # "39 more push-ups than zachary": whom it is counted from
     # The stems of the words of its own clause: "gave 30 cookies to his friend" for 30.
     clause: frozenset[str] = frozenset()
+    now: bool = False  # said of the present: "There are now 11 roses"
 
     def units(self) -> Counter[str]:
         found: Counter[str] = Counter()
@@ -353,6 +354,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                         subject,
                         than,
                         clause,
+                        any(x.word == "now" for x in sentence),
                     )
                 )
             last_unit = unit or last_unit
@@ -657,6 +659,9 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     if compares_people and named and any(q.subject not in named for q in quantities if q.subject):
         # "David did 39 more than Zachary ... How many did David do": not John's.
         quantities = _kept(quantities, lambda q: not q.subject or q.subject in named)
+    if any(x.word == "now" for x in question):
+        # "How many more orchids than roses are there now": not the ones there were.
+        quantities = _kept(quantities, lambda q: q.now)
     units = {q.unit for q in quantities}
     if focus.verbs and any(q.verb in focus.verbs for q in quantities):
         # "did baker make": not what he sold.
@@ -1041,7 +1046,9 @@ def _wanted_signs(quantities: Sequence[Quantity], asked: _Asked) -> list[int | N
             wanted[k] = 1  # what was there first was not taken from anything said
     if asked.left and asked.units:
         target = next(iter(asked.units))
-        start = first_of_unit.get(target)
+        # What there was: the first not taken ("Randy uses 36 blocks. If he had 59 blocks").
+        kept = [k for k in counts if quantities[k].unit == target and quantities[k].sign > 0]
+        start = kept[0] if kept else first_of_unit.get(target)
         for k in counts:
             if k != start and not quantities[k].more:
                 wanted[k] = -1
