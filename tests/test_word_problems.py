@@ -207,6 +207,17 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
         ),
         # What is left, with what there was said after what was taken.
         ("Lucy uses 12 eggs to bake bread. If she had 40 eggs. How many eggs are left?", 28),
+        # A whole the story names ("together", "the total number"), one part asked.
+        (
+            "Ana and her mum picked plums. Together their plums weighed 30 pounds. Her mum's "
+            "plums weighed 12 pounds. How much did Ana's plums weigh?",
+            18,
+        ),
+        (
+            "At the fair 120 people rode the wheel and the rest went home. The total number "
+            "of people at the fair was 300. How many people went home?",
+            180,
+        ),
     ],
 )
 def test_the_question_picks_the_numbers_it_is_about(problem: str, value: int) -> None:

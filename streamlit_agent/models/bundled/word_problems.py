@@ -309,7 +309,7 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
 def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     found: list[Quantity] = []
     last_unit = ""
-    some_seen, unsaid = False, _unsaid(sentences)
+    some_seen, unsaid = False, _unsaid(sentences) or _asks_a_part(sentences)
     subject = ""
     for sentence in sentences:
         some_seen = some_seen or any(x.word == "some" for x in sentence)
@@ -883,7 +883,7 @@ def _said_first(sentence: Sequence[_Item], i: int, end: int) -> bool:
 
 
 _STARTS = frozenset([("at", "first"), ("at", "start"), ("in", "beginning"), ("at", "beginning")])
-_WHOLE_BEFORE = frozenset(["total", "then", "now"])
+_WHOLE_BEFORE = frozenset(["total", "then", "now", "together"])
 _WHOLE_AFTER = frozenset(["altogether", "total", "all"])
 
 
@@ -896,10 +896,21 @@ def _is_whole(
     before = [x.word for x in sentence[max(0, i - 4) : i]]
     after = [x.word for x in sentence[end + 1 : end + 3]]
     named_whole = bool(_WHOLE_BEFORE & set(before)) or bool(_WHOLE_AFTER & set(after))
+    # "The total number of kids in the county is 91676": said of the sentence's subject.
+    leading = [x.word for x in sentence[_clause_start(sentence, i) : i]]
+    named_whole = named_whole or "total" in leading[:3]
     if not some_before:
         return unsaid_later and named_whole
     own_some = any(x.word == "some" for x in sentence[:i])
     return own_some or named_whole
+
+
+def _asks_a_part(sentences: Sequence[list[_Item]]) -> bool:
+    """The question asks for one part of a whole the story names: "Together their
+    strawberries weighed 20 pounds ... How much did Marco's weigh?" (not "in all")."""
+    words = {x.word for x in sentences[-1]} if sentences else set()
+    said = {x.word for sentence in sentences[:-1] for x in sentence}
+    return "together" in said and not words & (_WHOLE_AFTER | {"together", "both"})
 
 
 def _unsaid(sentences: Sequence[list[_Item]]) -> bool:
