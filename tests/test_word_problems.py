@@ -218,6 +218,12 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "of people at the fair was 300. How many people went home?",
             180,
         ),
+        # "less than" after a hyphenated unit, in a chain of people.
+        (
+            "Ava did 30 sit-ups. Ben did 12 more sit-ups than Ava. Cal did 5 sit-ups less "
+            "than Ben. How many sit-ups did Cal do?",
+            37,
+        ),
     ],
 )
 def test_the_question_picks_the_numbers_it_is_about(problem: str, value: int) -> None:

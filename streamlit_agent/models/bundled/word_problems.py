@@ -598,11 +598,9 @@ def _verb_before(sentence: Sequence[_Item], i: int) -> str:
 
 
 def _said_less(sentence: Sequence[_Item], i: int, end: int) -> bool:
-    """ "17 less crunches than", "13 push-ups fewer than": taken from what it compares to."""
-    near = [x.word for x in sentence[i + 1 : end + 3]]
-    return any(w in ("less", "fewer") for w in near) and "than" in near + [
-        x.word for x in sentence[end + 3 : end + 5]
-    ]
+    """ "17 less crunches than", "4 push-ups less than": taken from what it compares to."""
+    words = [x.word for x in sentence[i + 1 : max(end, i) + 8]]
+    return "than" in words and bool(_FEWER & set(words[: words.index("than")]))
 
 
 @dataclass(frozen=True)
