@@ -172,6 +172,27 @@ with st.sidebar:
     conversations_box = st.container()
 
 
+def store_notices(slot: DeltaGenerator) -> None:
+    """Whether the store is saving, and what of this conversation it could not read."""
+    problem, unreadable = (st.session_state.get(k) for k in (STORE_PROBLEM_KEY, UNREADABLE_KEY))
+    if not (problem or unreadable):
+        slot.empty()
+        return
+    with slot.container():
+        if problem:
+            st.warning(
+                "Conversations are not being saved right now: the database is unavailable. "
+                "Chatting continues; unsaved messages are written as soon as it is back.",
+                icon="💾",
+            )
+        if unreadable:
+            st.warning(
+                f"Stored messages of this conversation that could not be read: {unreadable}. "
+                "They are left out; the rest is shown and new messages are saved as usual.",
+                icon="🩹",
+            )
+
+
 @st.fragment
 def conversation(
     settings: Settings,
@@ -189,23 +210,16 @@ def conversation(
     on a turn or an approval reruns this alone (a Streamlit fragment): the sidebar is
     neither run nor sent again. Its arguments are the last whole run's."""
     asked = st.session_state.pop(ASKING_KEY, None)  # None: nothing was typed since the last run
-    turn.settle_previous_run()  # a Stop or new message: the cut-off turn is saved first
-    flush_unsaved(conversations)
+    if rerunning_alone():  # as the whole page's run does first
+        turn.settle_previous_run()  # a Stop or new message: the cut-off turn is saved first
+        flush_unsaved(conversations)
+        open_thread(settings.history_key, thread_id, conversations)  # a branch switched to
+        # The history holds the list it was made with; a switched branch is a new list.
+        history = resources.history_for(settings, thread_id, choice.label, conversations)
     if asked is not None:
         turn.forget_pending_approval(thread_id)  # a new question instead of Approve/Deny
     offered_tools = memory.offered_tools(enabled_tools, switch)
-    if st.session_state.get(STORE_PROBLEM_KEY):
-        st.warning(
-            "Conversations are not being saved right now: the database is unavailable. "
-            "Chatting continues; unsaved messages are written as soon as it is back.",
-            icon="💾",
-        )
-    if unreadable := st.session_state.get(UNREADABLE_KEY):
-        st.warning(
-            f"Stored messages of this conversation that could not be read: {unreadable}. "
-            "They are left out; the rest is shown and new messages are saved as usual.",
-            icon="🩹",
-        )
+    notices = st.empty()  # the store's warnings, once this run has used it
     sidebar.data_notice(my_data.take_notice())  # what "Delete all my data" just did
 
     retry = turn.take_retry_request(history)  # before drawing: Retry drops the turn it replaces
@@ -247,10 +261,12 @@ def conversation(
     empty = not history.messages and not pending and retry is None
     starters = turn.starters_for(settings.starters, enabled_tools, MAX_STARTERS) if empty else []
     starters_slot = chat.draw_starters(starters, on_pick=turn.ask)
-    typed, typed_files, typed_audio = None, [], None
+    store_notices(notices)
     if draws_box:
         with st.bottom:
             typed, typed_files, typed_audio = chat_box()
+    else:  # the box drawn before the imports: its value, in the run it was sent in only
+        typed, typed_files, typed_audio = _typed(st.session_state.get(CHAT_INPUT_KEY))
 
     def show_model_status() -> None:
         if model_status_slot is not None:
@@ -329,6 +345,7 @@ def conversation(
     live.finish(finished, replace(actions, branches=conversations.branches(thread_id)))
     sidebar.usage_total(usage_slot, conversation_usage(history.messages, settings.prices))
     show_model_status()  # loaded by now, or failed
+    store_notices(notices)
     # Run alone, this turn left the rest of the sidebar as it was: a new conversation is
     # listed, and a changed memory shown, by running the whole page once more.
     changed_memory = any(step.tool in MEMORY_TOOLS for step in finished.steps)
