@@ -224,6 +224,12 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "than Ben. How many sit-ups did Cal do?",
             37,
         ),
+        # What "the others" did, asked: the first number less what the rest did.
+        (
+            "The club asked 90 members to vote. 55 members voted for a picnic while others "
+            "voted for a hike. How many members voted for a hike?",
+            35,
+        ),
     ],
 )
 def test_the_question_picks_the_numbers_it_is_about(problem: str, value: int) -> None:

@@ -1092,7 +1092,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 statements = [*told, *statements]
                 quantities = _quantities([*statements, asked_part])
                 break
-    quantities = _relevant(quantities, asked_part)
+    quantities = _the_rest_asked(_relevant(quantities, asked_part), statements, asked_part)
     quantities += _conversions(asked_part, quantities)
     derived = len(quantities) == 1 and quantities[0].scaled
     if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
@@ -1112,6 +1112,32 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     if best is None:
         raise NotAWordProblem("no combination of the numbers has the unit asked for")
     return Reading(best[1].text, _explain(quantities), tuple(q.text for q in quantities))
+
+
+def _the_rest_asked(
+    quantities: list[Quantity], statements: Sequence[list[_Item]], question: Sequence[_Item]
+) -> list[Quantity]:
+    """ "Sofia asked 310 students. 185 suggested potatoes while others suggested bacon. How
+    many suggested bacon?": the question says what "the others" did, not what a number's
+    clause says, so it asks for what is left of the first number once the rest are taken."""
+    if any(q.side for q in quantities) or len(quantities) < 2:
+        return quantities
+    rest: frozenset[str] = frozenset()
+    for sentence in statements:
+        words = [x.word for x in sentence]
+        for k, word in enumerate(words):
+            if word == "others" or (word == "rest" and words[k - 1 : k] == ["the"]):
+                rest = _clause_words(sentence, k)
+    asked = _content(question) - {q.unit for q in quantities}
+    if not rest & asked:
+        return quantities
+    if any(len(q.clause & asked) >= len(rest & asked) for q in quantities):
+        return quantities  # a number's own clause says it as well
+    unit = quantities[0].unit
+    return [
+        replace(q, side=1 if n == 0 else -1) if q.unit == unit else q
+        for n, q in enumerate(quantities)
+    ]
 
 
 def _counted_pers(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
