@@ -230,6 +230,17 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "voted for a hike. How many members voted for a hike?",
             35,
         ),
+        # Of numbers said alike, the one the question names by its own words.
+        (
+            "A printer prints 5 pages a minute. It ran for 4 minutes in the morning and for 7 "
+            "minutes in the evening. How many pages did it print in the evening?",
+            35,
+        ),
+        (
+            "A baker made 20 buns on monday and 16 buns on tuesday. She can make 4 buns an "
+            "hour. How many hours did she bake on tuesday?",
+            4,
+        ),
     ],
 )
 def test_the_question_picks_the_numbers_it_is_about(problem: str, value: int) -> None:

@@ -685,7 +685,30 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
         )
     if kind and kind.unit in units:
         quantities = _kept(quantities, _counts_asked(quantities, kind.unit, question))
-    return _starts(_wholes(quantities), question)
+    return _starts(_wholes(_the_one_named(quantities, question)), question)
+
+
+def _the_one_named(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "It worked for 5 minutes yesterday and for 12 minutes today. How many shirts did it
+    make today?": of numbers said alike (one unit, one sign, words in common), each with
+    words of its own, the one whose own words the question repeats."""
+    asked = _content(question)
+    dropped: list[Quantity] = []
+    for unit in {q.unit for q in quantities}:
+        # Not a rate the question counts by ("2 shirts a minute ... how many minutes").
+        alike = [q for q in quantities if q.unit == unit and not q.scaled]
+        alike = [q for q in alike if _a_count_of(q, unit, quantities) and not asked & set(q.per)]
+        if len(alike) < 2 or len({q.sign for q in alike}) > 1:
+            continue
+        if not frozenset.intersection(*(q.clause for q in alike)) - {unit}:
+            continue  # not said alike
+        own = [
+            q.clause - frozenset().union(*(r.clause for r in alike if r is not q)) for q in alike
+        ]
+        named = [n for n, words in enumerate(own) if words & asked]
+        if len(named) == 1 and all(own):
+            dropped += [q for n, q in enumerate(alike) if n != named[0]]
+    return _kept(quantities, lambda q: q not in dropped)
 
 
 def _compared(
