@@ -241,6 +241,12 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "hour. How many hours did she bake on tuesday?",
             4,
         ),
+        # "ones": the thing said before.
+        (
+            "Mia had 14 shells. She lost 6 shells and found 3 new ones. How many shells does "
+            "she have now?",
+            11,
+        ),
     ],
 )
 def test_the_question_picks_the_numbers_it_is_about(problem: str, value: int) -> None:

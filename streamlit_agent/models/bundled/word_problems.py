@@ -322,7 +322,8 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             if i and sentence[i - 1].word in ("$", "€", "£"):
                 unit = _singular(sentence[i - 1].word)
             per = _per_of(sentence, i, end, found)
-            unit = unit or last_unit
+            # "found 5 new ones": the thing said before.
+            unit = last_unit if unit == "one" and last_unit else unit or last_unit
             sign, more = _sign(sentence, i, end)
             following = [x.word for x in sentence[end + 1 : end + 4]]
             base = _base(found)
