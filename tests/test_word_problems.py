@@ -247,6 +247,12 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "she have now?",
             11,
         ),
+        # What there was before: the amount now, with each change undone.
+        (
+            "Zoe spent $ 12. Then she earned $ 5 at work. Now she has $ 9. How much did Zoe "
+            "have before she spent her money?",
+            16,
+        ),
     ],
 )
 def test_the_question_picks_the_numbers_it_is_about(problem: str, value: int) -> None:

@@ -917,7 +917,14 @@ def _is_whole(
     one ("a total of 30 bottles, of which 28 ... and the rest")."""
     before = [x.word for x in sentence[max(0, i - 4) : i]]
     after = [x.word for x in sentence[end + 1 : end + 3]]
-    named_whole = bool(_WHOLE_BEFORE & set(before)) or bool(_WHOLE_AFTER & set(after))
+    marker = max((k for k, w in enumerate(before) if w in _WHOLE_BEFORE), default=None)
+    # "Then there were 41", "now he has 7": not "then he received 10", a change.
+    acts = (
+        marker is not None
+        and before[marker] in ("then", "now")
+        and any(_verb_stem(w) not in ("", *_LIGHT_STEMS) for w in before[marker + 1 :])
+    )
+    named_whole = (marker is not None and not acts) or bool(_WHOLE_AFTER & set(after))
     # "The total number of kids in the county is 91676": said of the sentence's subject.
     leading = [x.word for x in sentence[_clause_start(sentence, i) : i]]
     named_whole = named_whole or "total" in leading[:3]
@@ -928,10 +935,13 @@ def _is_whole(
 
 
 def _asks_a_part(sentences: Sequence[list[_Item]]) -> bool:
-    """The question asks for one part of a whole the story names: "Together their
-    strawberries weighed 20 pounds ... How much did Marco's weigh?" (not "in all")."""
+    """The question asks for an amount the story leaves out: what there was at first, or
+    one part of a whole it names ("Together their strawberries weighed 20 pounds ... How
+    much did Marco's weigh?", not "in all")."""
     words = {x.word for x in sentences[-1]} if sentences else set()
     said = {x.word for sentence in sentences[:-1] for x in sentence}
+    if words & {"before", "initially", "originally", "begin"} or {"at", "first"} <= words:
+        return True  # what there was at first: "How much did Edward have before he spent?"
     return "together" in said and not words & (_WHOLE_AFTER | {"together", "both"})
 
 
