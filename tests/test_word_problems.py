@@ -253,6 +253,12 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "have before she spent her money?",
             16,
         ),
+        # A bound is not an amount.
+        (
+            "There were 20 guests in the hall. Then 7 more guests came in. The hall can not "
+            "hold more than 50 guests. How many guests are in the hall now?",
+            27,
+        ),
     ],
 )
 def test_the_question_picks_the_numbers_it_is_about(problem: str, value: int) -> None:

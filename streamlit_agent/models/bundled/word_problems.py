@@ -318,6 +318,8 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
         for i, item in enumerate(sentence):
             if item.word != "#" or item.value is None or i in skip:
                 continue
+            if i and sentence[i - 1].word == "than" and sentence is not sentences[-1]:
+                continue  # a bound, not an amount: "can not have more than 36 people"
             unit, end, marks = _noun_phrase(sentence, i)
             if i and sentence[i - 1].word in ("$", "€", "£"):
                 unit = _singular(sentence[i - 1].word)
