@@ -259,6 +259,11 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "hold more than 50 guests. How many guests are in the hall now?",
             27,
         ),
+        (
+            "Lily had 15 pens and 9 pencils. After giving some away she had 8 pencils and 3 "
+            "pens left. How many more pencils than pens does she have left?",
+            5,
+        ),
     ],
 )
 def test_the_question_picks_the_numbers_it_is_about(problem: str, value: int) -> None:

@@ -106,7 +106,7 @@ class Quantity:
     than: str = ""  # "39 more push-ups than zachary": whom it is counted from
     # The stems of the words of its own clause: "gave 30 cookies to his friend" for 30.
     clause: frozenset[str] = frozenset()
-    now: bool = False  # said of the present: "There are now 11 roses"
+    now: bool = False  # said of the present: "There are now 11 roses", "2 apps left"
 
     def units(self) -> Counter[str]:
         found: Counter[str] = Counter()
@@ -357,7 +357,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                         subject,
                         than,
                         clause,
-                        any(x.word == "now" for x in sentence),
+                        any(x.word in ("now", "left") for x in sentence),
                     )
                 )
             last_unit = unit or last_unit
@@ -660,8 +660,10 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     if compares_people and named and any(q.subject not in named for q in quantities if q.subject):
         # "David did 39 more than Zachary ... How many did David do": not John's.
         quantities = _kept(quantities, lambda q: not q.subject or q.subject in named)
-    if any(x.word == "now" for x in question):
-        # "How many more orchids than roses are there now": not the ones there were.
+    asked_words = {x.word for x in question}
+    if "now" in asked_words or {"left", "than"} <= asked_words:
+        # "How many more orchids than roses are there now", "... than apps does he have
+        # left": not the ones there were.
         quantities = _kept(quantities, lambda q: q.now)
     units = {q.unit for q in quantities}
     if focus.verbs and any(q.verb in focus.verbs for q in quantities):
