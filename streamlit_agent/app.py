@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -102,7 +103,7 @@ from streamlit_agent.agent.tracing import trace_url
 from streamlit_agent.conversation import limits
 from streamlit_agent.conversation.memory import MEMORY_TOOLS
 from streamlit_agent.conversation.meter import conversation_usage
-from streamlit_agent.conversation.steps import new_message_id
+from streamlit_agent.conversation.steps import Turn, new_message_id
 from streamlit_agent.models.catalog import FIRST_LOOK_S, available_models, pick
 from streamlit_agent.models.providers import ModelChoice, choose_model, uses_configured_key
 from streamlit_agent.models.replay import replay_problems
@@ -161,15 +162,31 @@ with st.sidebar:
         conversations.tool_choice(thread_id),
         lambda chosen: conversations.set_tool_choice(thread_id, chosen),
     )
-switch = memory.switch_for(conversations, thread_id)  # memory off: no memories, no memory tools
-
-history = resources.history_for(settings, thread_id, choice.label, conversations)
 with st.sidebar:
     usage_slot = st.empty()  # filled by the conversation, which changes it
     # Filled last, so a new conversation is listed (with its actions) as soon as its first
     # answer is stored, without running the page again; meanwhile the browser keeps the
     # previous run's list in this box.
     conversations_box = st.container()
+
+
+@dataclass
+class Page:
+    """What the whole page's run settled, for the conversation's fragment to use."""
+
+    settings: Settings
+    conversations: Conversations
+    thread_id: str
+    history: DurableChatHistory  # made again when the fragment reopens the thread
+    choice: ModelChoice
+    enabled_tools: Sequence[str]
+    switch: memory.MemorySwitch
+    usage_slot: DeltaGenerator
+    model_status_slot: DeltaGenerator | None
+
+    @property
+    def offered_tools(self) -> tuple[str, ...]:
+        return memory.offered_tools(self.enabled_tools, self.switch)
 
 
 def store_notices(slot: DeltaGenerator) -> None:
@@ -193,37 +210,21 @@ def store_notices(slot: DeltaGenerator) -> None:
             )
 
 
-@st.fragment
-def conversation(
-    settings: Settings,
-    conversations: Conversations,
-    thread_id: str,
-    history: DurableChatHistory,
-    choice: ModelChoice,
-    enabled_tools: Sequence[str],
-    switch: memory.MemorySwitch,
-    usage_slot: DeltaGenerator,
-    model_status_slot: DeltaGenerator | None,
-    draws_box: bool,
-) -> None:
-    """The conversation, its chat box and the turn being answered. A question, a click
-    on a turn or an approval reruns this alone (a Streamlit fragment): the sidebar is
-    neither run nor sent again. Its arguments are the last whole run's."""
-    asked = st.session_state.pop(ASKING_KEY, None)  # None: nothing was typed since the last run
-    if rerunning_alone():  # as the whole page's run does first
-        turn.settle_previous_run()  # a Stop or new message: the cut-off turn is saved first
-        flush_unsaved(conversations)
-        open_thread(settings.history_key, thread_id, conversations)  # a branch switched to
-        # The history holds the list it was made with; a switched branch is a new list.
-        history = resources.history_for(settings, thread_id, choice.label, conversations)
-    if asked is not None:
-        turn.forget_pending_approval(thread_id)  # a new question instead of Approve/Deny
-    offered_tools = memory.offered_tools(enabled_tools, switch)
-    notices = st.empty()  # the store's warnings, once this run has used it
-    sidebar.data_notice(my_data.take_notice())  # what "Delete all my data" just did
+def sidebar_status(page: Page) -> None:
+    """The open conversation's usage, and the bundled model's loading state (which starts
+    it loading), in the sidebar's slots."""
+    usage = conversation_usage(page.history.messages, page.settings.prices)
+    sidebar.usage_total(page.usage_slot, usage)
+    if page.model_status_slot is not None:
+        local = resources.bundled_model(page.choice.local_path)
+        calls_tools = local.server is None or local.server.calls_tools
+        with page.model_status_slot.container():
+            sidebar.model_status(local.status, calls_tools)
 
-    retry = turn.take_retry_request(history)  # before drawing: Retry drops the turn it replaces
-    pending = turn.pending_approval(thread_id)
+
+def reply_actions(page: Page) -> chat.ReplyActions:
+    """What the drawn replies offer, bound to this conversation."""
+    conversations, thread_id = page.conversations, page.thread_id
 
     def save_feedback(message_id: str, value: int | None) -> None:
         conversations.set_feedback(thread_id, message_id, value)
@@ -232,61 +233,47 @@ def conversation(
         conversations.set_feedback(thread_id, message_id, 0, comment)
 
     feedback = conversations.feedback(thread_id)
-    actions = chat.ReplyActions(
+    return chat.ReplyActions(
         feedback,
         save_feedback,
         turn.request_retry,
         comments=conversations.feedback_comments(thread_id) if 0 in feedback.values() else {},
         save_comment=save_comment,
-        prices=settings.prices,
+        prices=page.settings.prices,
         trace_link=trace_url,
         branches=conversations.branches(thread_id),
         on_switch=lambda chosen: turn.choose_branch(
-            settings.history_key, thread_id, conversations, chosen
+            page.settings.history_key, thread_id, conversations, chosen
         ),
         thumbnails=attachments.thumbnails(conversations, thread_id),
     )
-    asking = bool(asked) or retry is not None
-    latest_buttons = chat.draw_conversation(
-        history.messages,
-        actions,
-        offer_latest=not asking,
-        # A question waiting for approval, or re-asked after one, is drawn below it, not here.
-        waiting_id=(pending or {}).get("message_id") or (retry[1] if retry else None),
-        thread_id=thread_id,
-        found_id=sidebar.requested_message_id(),
-        leave_found=sidebar.leave_found,
+
+
+def catch_up(page: Page) -> None:
+    """Run alone, the fragment first does what the whole page's run does first."""
+    turn.settle_previous_run()  # a Stop or new message: the cut-off turn is saved first
+    flush_unsaved(page.conversations)
+    open_thread(page.settings.history_key, page.thread_id, page.conversations)
+    # The history holds the list it was made with; a switched branch is a new list.
+    page.history = resources.history_for(
+        page.settings, page.thread_id, page.choice.label, page.conversations
     )
-    chat.draw_pending_approval(pending, on_decide=turn.decide)
-    empty = not history.messages and not pending and retry is None
-    starters = turn.starters_for(settings.starters, enabled_tools, MAX_STARTERS) if empty else []
-    starters_slot = chat.draw_starters(starters, on_pick=turn.ask)
-    store_notices(notices)
+
+
+def sent_in_box(draws_box: bool) -> tuple[str | None, list, Incoming | None]:
+    """The chat box (in `st.bottom`) and what was sent in it in this run."""
     if draws_box:
         with st.bottom:
-            typed, typed_files, typed_audio = chat_box()
-    else:  # the box drawn before the imports: its value, in the run it was sent in only
-        typed, typed_files, typed_audio = _typed(st.session_state.get(CHAT_INPUT_KEY))
+            return chat_box()
+    # The box drawn before the imports: its value, in the run it was sent in only.
+    return _typed(st.session_state.get(CHAT_INPUT_KEY))
 
-    def show_model_status() -> None:
-        if model_status_slot is not None:
-            local = resources.bundled_model(choice.local_path)
-            calls_tools = local.server is None or local.server.calls_tools
-            with model_status_slot.container():
-                sidebar.model_status(local.status, calls_tools)
 
-    # Only now, with the page drawn, do the bundled model and the agent's libraries start
-    # loading in the background (a question asked meanwhile waits for them): on a first
-    # visit they would otherwise compete with drawing that page for the CPU.
-    show_model_status()
-    resources.warm_agent(choice, settings, offered_tools)
-    sidebar.usage_total(usage_slot, conversation_usage(history.messages, settings.prices))
-    prompt, message_id = retry or (typed, None)
-    retry_files = turn.take_retry_files() if retry is not None else {}
-    if retry is not None:
-        typed_files, typed_audio = [], None  # asked again: its stored files (retry_files)
-    if not ((prompt is not None and prompt.strip()) or typed_files or typed_audio):
-        return
+def askable(prompt: str | None, sent_files: bool) -> str | None:
+    """The question to ask; None when nothing was sent, or when the message is over the
+    limit (said on the page)."""
+    if not ((prompt is not None and prompt.strip()) or sent_files):
+        return None
     prompt = prompt or ""
     if len(prompt) > MAX_MESSAGE_CHARS:
         st.error(
@@ -294,13 +281,86 @@ def conversation(
             f"{MAX_MESSAGE_CHARS:,}. Shorten it or send it in parts.",
             icon="✂️",
         )
+        return None
+    return prompt
+
+
+@st.fragment
+def conversation(page: Page, draws_box: bool) -> None:
+    """The conversation, its chat box and the turn being answered. A question, a click
+    on a turn or an approval reruns this alone (a Streamlit fragment): the sidebar is
+    neither run nor sent again. `page` is the last whole run's."""
+    asked = st.session_state.pop(ASKING_KEY, None)  # None: nothing was typed since the last run
+    if rerunning_alone():
+        catch_up(page)
+    if asked is not None:
+        turn.forget_pending_approval(page.thread_id)  # a new question instead of Approve/Deny
+    notices = st.empty()  # the store's warnings, once this run has used it
+    sidebar.data_notice(my_data.take_notice())  # what "Delete all my data" just did
+
+    history = page.history
+    retry = turn.take_retry_request(history)  # before drawing: Retry drops the turn it replaces
+    pending = turn.pending_approval(page.thread_id)
+    actions = reply_actions(page)
+    latest_buttons = chat.draw_conversation(
+        history.messages,
+        actions,
+        offer_latest=not (asked or retry),
+        # A question waiting for approval, or re-asked after one, is drawn below it, not here.
+        waiting_id=(pending or {}).get("message_id") or (retry[1] if retry else None),
+        thread_id=page.thread_id,
+        found_id=sidebar.requested_message_id(),
+        leave_found=sidebar.leave_found,
+    )
+    chat.draw_pending_approval(pending, on_decide=turn.decide)
+    empty = not history.messages and not pending and retry is None
+    starters = turn.starters_for(page.settings.starters, page.enabled_tools, MAX_STARTERS)
+    starters_slot = chat.draw_starters(starters if empty else [], on_pick=turn.ask)
+    store_notices(notices)
+    typed, typed_files, typed_audio = sent_in_box(draws_box)
+    # Only now, with the page drawn, do the bundled model and the agent's libraries start
+    # loading in the background (a question asked meanwhile waits for them): on a first
+    # visit they would otherwise compete with drawing that page for the CPU.
+    sidebar_status(page)
+    resources.warm_agent(page.choice, page.settings, page.offered_tools)
+    prompt, message_id = retry or (typed, None)
+    retry_files = turn.take_retry_files() if retry is not None else {}
+    if retry is not None:
+        typed_files, typed_audio = [], None  # asked again: its stored files (retry_files)
+    prompt = askable(prompt, bool(typed_files) or typed_audio is not None)
+    if prompt is None:
         return
     if starters_slot is not None:
         starters_slot.empty()
     if latest_buttons is not None:
         latest_buttons.empty()  # the turn drawn above is no longer the latest
+    was_new = not history.messages
+    finished = answer(page, actions, prompt, message_id, (typed_files, typed_audio), retry_files)
+    sidebar_status(page)  # the model loaded by now, or failed
+    store_notices(notices)
+    # Run alone, this turn left the rest of the sidebar as it was: a new conversation is
+    # listed, and a changed memory shown, by running the whole page once more.
+    changed_memory = any(step.tool in MEMORY_TOOLS for step in finished.steps)
+    if rerunning_alone() and (was_new or changed_memory):
+        st.rerun()
+
+
+def answer(
+    page: Page,
+    actions: chat.ReplyActions,
+    prompt: str,
+    message_id: str | None,
+    sent: tuple[list, Incoming | None],
+    retry_files: dict[str, Any],
+) -> Turn:
+    """Ask `prompt` with what was `sent` beside it (the chat box's files and recording)
+    and draw the turn as it runs; the stored turn."""
+    typed_files, recording = sent
+    settings, conversations, thread_id = page.settings, page.conversations, page.thread_id
     sidebar.show_in_url(thread_id)
-    server_pays = uses_configured_key(choice, settings) and not st.session_state.get(USER_API_KEY)
+    server_pays = uses_configured_key(page.choice, settings) and not st.session_state.get(
+        USER_API_KEY
+    )
     address = identity.client_address()
     # The files are kept before any limit is applied: a question refused for now is
     # kept with them, and Retry asks it again with the same files.
@@ -308,27 +368,26 @@ def conversation(
     refusal = limits.refusal(conversations, settings, server_pays, address)
     # A recording is transcribed only for a question that may be asked now (so the
     # limits bound the service's cost too); it is kept with the question either way.
-    if typed_audio is not None and refusal is None:
-        prompt, refusal = voice.question_text(prompt, typed_audio, settings)
+    if recording is not None and refusal is None:
+        prompt, refusal = voice.question_text(prompt, recording, settings)
     files = attachments.incoming(typed_files)
-    files = [typed_audio, *files] if typed_audio is not None else files
+    files = [recording, *files] if recording is not None else files
     extra = attachments.attach(conversations, settings, thread_id, message_id, files)
     extra = extra or retry_files
     prompt = prompt if prompt.strip() else attachments.placeholder_text(extra)
     question = HumanMessage(content=prompt, id=message_id, additional_kwargs=extra)
     if refusal is not None:
-        turn.refuse(history, question, refusal)
+        turn.refuse(page.history, question, refusal)
     limits.record_message(conversations, address)
-    was_new = not history.messages
     live = chat.draw_live_turn(
         prompt, question, attachments.thumbnails(conversations, thread_id) if extra else {}
     )
     model_question, answer_note = attachments.for_model(
-        question, conversations, thread_id, choice, settings
+        question, conversations, thread_id, page.choice, settings
     )
     finished = turn.run(
-        lambda: resources.agent_for_choice(choice, settings, offered_tools),
-        history,
+        lambda: resources.agent_for_choice(page.choice, settings, page.offered_tools),
+        page.history,
         question,
         live.handlers,
         live.steps.show,
@@ -339,39 +398,32 @@ def conversation(
         max_seconds=settings.max_execution_time_s,
         model_question=model_question,
         answer_note=answer_note,
-        memory=memory.turn_memory(conversations, choice, switch),
+        memory=memory.turn_memory(conversations, page.choice, page.switch),
     )
     # A new version of a question (Regenerate, Edit & resend) gets its ‹ n / m › now.
     live.finish(finished, replace(actions, branches=conversations.branches(thread_id)))
-    sidebar.usage_total(usage_slot, conversation_usage(history.messages, settings.prices))
-    show_model_status()  # loaded by now, or failed
-    store_notices(notices)
-    # Run alone, this turn left the rest of the sidebar as it was: a new conversation is
-    # listed, and a changed memory shown, by running the whole page once more.
-    changed_memory = any(step.tool in MEMORY_TOOLS for step in finished.steps)
-    if rerunning_alone() and (was_new or changed_memory):
-        st.rerun()
+    return finished
 
 
-conversation(
+page = Page(
     settings,
     conversations,
     thread_id,
-    history,
+    resources.history_for(settings, thread_id, choice.label, conversations),
     choice,
     enabled_tools,
-    switch,
+    memory.switch_for(conversations, thread_id),  # memory off: no memories, no memory tools
     usage_slot,
     model_status_slot,
-    draws_box=not early_box,
 )
+conversation(page, draws_box=not early_box)
 with conversations_box:
     sidebar.conversations_section(
-        conversations, thread_id, lambda: history.messages, settings.prices
+        conversations, thread_id, lambda: page.history.messages, settings.prices
     )
     sidebar.your_data_section(
         lambda: my_data.export_document(conversations, settings),
         lambda: my_data.delete_everything(conversations, settings),
         my_data.CONFIRM_WORD,
     )
-    memory_panel.memory_section(conversations, thread_id, switch, conversations.memories)
+    memory_panel.memory_section(conversations, thread_id, page.switch, conversations.memories)
