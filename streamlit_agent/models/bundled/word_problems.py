@@ -361,17 +361,22 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                     )
                 )
             last_unit = unit or last_unit
-        for k, item in enumerate(sentence):
-            base = _base(found)
-            if base is None:
-                continue
-            words = [x.word for x in sentence[k + 1 : k + 3]]
-            if item.word == "twice" and "as" in words:
-                found.append(_scaled(found[base], "*", "2", Fraction(2), 1))
-            elif item.word == "half" and words[:1] == ["of"]:
-                taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, k - 3) : k])
-                found.append(_scaled(found[base], "/", "2", Fraction(2), -1 if taken else 1))
+        _twice_and_half(sentence, found)
     return _each_subject(found, sentences)
+
+
+def _twice_and_half(sentence: Sequence[_Item], found: list[Quantity]) -> None:
+    """ "twice as many", "half of them": the number before, scaled, added to `found`."""
+    for k, item in enumerate(sentence):
+        base = _base(found)
+        if base is None:
+            continue
+        words = [x.word for x in sentence[k + 1 : k + 3]]
+        if item.word == "twice" and "as" in words:
+            found.append(_scaled(found[base], "*", "2", Fraction(2), 1))
+        elif item.word == "half" and words[:1] == ["of"]:
+            taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, k - 3) : k])
+            found.append(_scaled(found[base], "/", "2", Fraction(2), -1 if taken else 1))
 
 
 def _base(found: Sequence[Quantity]) -> int | None:
