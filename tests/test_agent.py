@@ -360,3 +360,26 @@ def test_each_turn_is_stored_once_and_the_next_turn_sees_its_tool_call() -> None
         "SystemMessage", "HumanMessage", "AIMessage", "ToolMessage", "AIMessage", "HumanMessage"
     ]  # fmt: skip
     assert shown[2].tool_calls[0]["id"] == shown[3].tool_call_id == "c1"
+
+
+def test_history_listener_sees_the_turn_not_each_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The history wrapper's listener stores the turn at its end; it is kept away from the
+    graph's model calls, where as a tracer it would serialise every prompt."""
+    from langchain_core.tracers.root_listeners import RootListenersTracer
+
+    prompts_seen: list[object] = []
+    original = RootListenersTracer.on_chat_model_start
+
+    def counting(self: RootListenersTracer, *args: Any, **kwargs: Any) -> Any:
+        prompts_seen.append(args)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(RootListenersTracer, "on_chat_model_start", counting)
+    agent, history, model = make([call("multiply", {"a": 2, "b": 3}, "c1"), AIMessage("6.")])
+    run_turn(agent, "t1", HumanMessage("2*3?", id="q1"), StepRecorder())
+
+    assert len(model.seen) == 2  # both model calls ran
+    assert prompts_seen == []
+    assert [type(m).__name__ for m in history.messages] == [
+        "HumanMessage", "AIMessage", "ToolMessage", "AIMessage"
+    ]  # fmt: skip

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import uuid4
 
+from langchain_core.callbacks.base import BaseCallbackManager
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
@@ -24,9 +25,10 @@ from langchain_core.runnables import (
     RunnableConfig,
     RunnableLambda,
 )
-from langchain_core.runnables.config import patch_config
+from langchain_core.runnables.config import patch_config, set_config_context
 from langchain_core.runnables.history import RunnableWithMessageHistory
 from langchain_core.tools import BaseTool
+from langchain_core.tracers.root_listeners import RootListenersTracer
 
 from streamlit_agent.agent.run_state import (
     ANSWER_NOTE_KEY,
@@ -185,9 +187,28 @@ def build_graph(llm: BaseChatModel, tools: Sequence[BaseTool], settings: Setting
     backstop = 4 * settings.max_iterations + 20
 
     def run_graph(state: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
-        return graph.invoke(state, patch_config(config, recursion_limit=backstop))
+        callbacks = _without_root_listeners(config.get("callbacks"))
+        config = patch_config(config, callbacks=callbacks, recursion_limit=backstop)
+        # LangGraph merges in the callbacks of the config around it: that one goes too.
+        with set_config_context(config) as context:
+            return context.run(graph.invoke, state, config)
 
     return RunnableLambda(run_graph, name="agent")
+
+
+def _without_root_listeners(callbacks: Any) -> Any:
+    """The run's callbacks without the history wrapper's listener. It needs only the
+    whole turn's end, yet as a tracer it would serialise every prompt the graph sends
+    (py-spy: ~4 ms of each turn in `dumpd`, more as the history grows)."""
+    if not isinstance(callbacks, BaseCallbackManager):
+        return callbacks
+    listeners = [h for h in callbacks.handlers if isinstance(h, RootListenersTracer)]
+    if not listeners:
+        return callbacks
+    kept = callbacks.copy()
+    for listener in listeners:
+        kept.remove_handler(listener)
+    return kept
 
 
 def _turn_history(turn_history: BaseChatMessageHistory) -> BaseChatMessageHistory:
