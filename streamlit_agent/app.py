@@ -3,6 +3,7 @@
 # ruff: noqa: E402 - LangChain and SQLAlchemy are imported below the chat box on purpose.
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -86,13 +87,18 @@ if user is None:
 with st.sidebar:
     st.title("🦜 streamlit-agent")
     sidebar.user_section(user.name, user.id, signed_in=user.mode == "oidc")
-# A new chat's first page draws its box before the rest of the page imports LangChain and
-# SQLAlchemy (about a second on a fresh start), so the browser loads it meanwhile; a
+# The first page after the server starts draws its box before the rest of the page imports
+# LangChain and SQLAlchemy (about a second), so the browser loads it meanwhile; a
 # conversation named in the URL gets it only once it is known to be this user's.
 requested = sidebar.requested_thread_id()
-# Every later run draws the box inside the conversation's fragment (below), so that asking
-# reruns the conversation alone, not the sidebar.
-early_box = not requested and not st.session_state.get(PAGE_DRAWN_KEY)
+# Every other run draws the box inside the conversation's fragment (below), so that asking
+# reruns the conversation alone, not the sidebar: a question sent in the early box costs a
+# whole-page run, worth it only while the imports would keep the page without a box.
+early_box = (
+    not requested
+    and not st.session_state.get(PAGE_DRAWN_KEY)
+    and "langchain_core.messages" not in sys.modules
+)
 st.session_state[PAGE_DRAWN_KEY] = True
 if early_box:
     chat_box()
@@ -107,6 +113,7 @@ from streamlit_agent.conversation.steps import Turn, new_message_id
 from streamlit_agent.models.catalog import FIRST_LOOK_S, available_models, pick
 from streamlit_agent.models.providers import ModelChoice, choose_model, uses_configured_key
 from streamlit_agent.models.replay import replay_problems
+from streamlit_agent.store.database import ThreadSummary
 from streamlit_agent.store.owned import Conversations
 from streamlit_agent.web import attachments, memory, my_data, resources, turn
 from streamlit_agent.web.history import (
@@ -163,11 +170,12 @@ with st.sidebar:
         lambda chosen: conversations.set_tool_choice(thread_id, chosen),
     )
 with st.sidebar:
-    usage_slot = st.empty()  # filled by the conversation, which changes it
-    # Filled last, so a new conversation is listed (with its actions) as soon as its first
-    # answer is stored, without running the page again; meanwhile the browser keeps the
-    # previous run's list in this box.
-    conversations_box = st.container()
+    # Filled last, so a conversation asked in this run is listed; meanwhile the browser
+    # keeps the previous run's list in this box. One asked in a later run of the
+    # conversation alone is named above the actions (open_slot) until the next.
+    list_box = st.container()
+    open_slot = st.empty()  # filled by the conversation, which changes it
+    actions_box = st.container()
 
 
 @dataclass
@@ -181,7 +189,8 @@ class Page:
     choice: ModelChoice
     enabled_tools: Sequence[str]
     switch: memory.MemorySwitch
-    usage_slot: DeltaGenerator
+    open_slot: DeltaGenerator
+    current: ThreadSummary | None  # the open conversation as stored (None: a new chat)
     model_status_slot: DeltaGenerator | None
 
     @property
@@ -211,10 +220,10 @@ def store_notices(slot: DeltaGenerator) -> None:
 
 
 def sidebar_status(page: Page) -> None:
-    """The open conversation's usage, and the bundled model's loading state (which starts
-    it loading), in the sidebar's slots."""
+    """The open conversation's title and usage, and the bundled model's loading state
+    (which starts it loading), in the sidebar's slots."""
     usage = conversation_usage(page.history.messages, page.settings.prices)
-    sidebar.usage_total(page.usage_slot, usage)
+    sidebar.open_conversation(page.open_slot, page.current, page.conversations.available, usage)
     if page.model_status_slot is not None:
         local = resources.bundled_model(page.choice.local_path)
         calls_tools = local.server is None or local.server.calls_tools
@@ -336,12 +345,13 @@ def conversation(page: Page, draws_box: bool) -> None:
         latest_buttons.empty()  # the turn drawn above is no longer the latest
     was_new = not history.messages
     finished = answer(page, actions, prompt, message_id, (typed_files, typed_audio), retry_files)
+    if was_new:
+        page.current = page.conversations.get(page.thread_id)
     sidebar_status(page)  # the model loaded by now, or failed
     store_notices(notices)
-    # Run alone, this turn left the rest of the sidebar as it was: a new conversation is
-    # listed, and a changed memory shown, by running the whole page once more.
-    changed_memory = any(step.tool in MEMORY_TOOLS for step in finished.steps)
-    if rerunning_alone() and (was_new or changed_memory):
+    # Run alone, this turn left the rest of the sidebar as it was: a changed memory is
+    # shown in the memory panel by running the whole page once more.
+    if rerunning_alone() and any(step.tool in MEMORY_TOOLS for step in finished.steps):
         st.rerun()
 
 
@@ -413,14 +423,19 @@ page = Page(
     choice,
     enabled_tools,
     memory.switch_for(conversations, thread_id),  # memory off: no memories, no memory tools
-    usage_slot,
+    open_slot,
+    conversations.get(thread_id),
     model_status_slot,
 )
 conversation(page, draws_box=not early_box)
-with conversations_box:
-    sidebar.conversations_section(
-        conversations, thread_id, lambda: page.history.messages, settings.prices
-    )
+with list_box:
+    listed = sidebar.conversation_list(conversations, thread_id)
+if listed:
+    with actions_box:
+        sidebar.open_conversation_actions(
+            conversations, thread_id, lambda: page.history.messages, settings.prices
+        )
+with st.sidebar:
     sidebar.your_data_section(
         lambda: my_data.export_document(conversations, settings),
         lambda: my_data.delete_everything(conversations, settings),

@@ -360,3 +360,43 @@ def test_api_key_never_reaches_the_page_logs_or_exports(
     db = tmp_path / "app-0" / "app.db"
     assert secret.encode() not in db.read_bytes()
     assert os.environ.get("OPENAI_API_KEY") != secret
+
+
+def _deltas(frames: list[Any]) -> list[Any]:
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    deltas = []
+    for frame in frames:
+        if isinstance(frame, bytes | bytearray):
+            message = ForwardMsg()
+            message.ParseFromString(bytes(frame))
+            if message.WhichOneof("type") == "delta":
+                deltas.append(message.delta)
+    return deltas
+
+
+def test_a_new_chats_first_answer_runs_the_conversation_alone(
+    page: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI, tmp_path
+) -> None:
+    """On a server that has started, a new chat's first question reruns only the
+    conversation's fragment (the sidebar is neither run nor sent), yet the sidebar names
+    the new conversation and exports it."""
+    app = app_factory(model_env(scripted_model))
+    open_app(page, app)  # the server's first page: its box came before the imports
+    frames: list[Any] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(f)))
+    page.reload()  # a new session on a warm server
+    wait_for_app(page)
+
+    start = len(frames)
+    send_chat(page, "What is 12 * 12?")
+    assert "The calculator returned: 144." in bubble(page, 1)
+    deltas = _deltas(frames[start:])
+    assert deltas and all(delta.fragment_id for delta in deltas)  # no whole-page run
+
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    wait_for_idle(page)
+    assert "Open: What is 12 * 12?" in sidebar.inner_text()
+    with page.expect_download() as download:
+        sidebar.get_by_role("button", name="Export Markdown").click()
+    assert "The calculator returned: 144." in Path(download.value.path()).read_text("utf-8")

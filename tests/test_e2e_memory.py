@@ -78,12 +78,14 @@ def use_the_panel(page: Any, sidebar: Any) -> None:
 
     newest = sidebar.get_by_role("textbox", name="Memory 1")
     expect(newest).to_have_value("Temporary fact")
-    click_and_settle(page, sidebar.get_by_role("button", name="🗑️ Delete", exact=True).first)
+    # The panel's own Delete (the open conversation has one too, above it).
+    panel = sidebar.locator('[data-testid="stExpander"]').filter(has_text="🧠 Memory")
+    click_and_settle(page, panel.get_by_role("button", name="🗑️ Delete", exact=True).first)
     sidebar.get_by_text("Memory deleted.").wait_for()
     assert "1 of 200 memories" in sidebar.inner_text()
 
     type_into(page, sidebar.get_by_role("textbox", name="Memory 1"), "I prefer imperial units")
-    click_and_settle(page, sidebar.get_by_role("button", name="💾 Save", exact=True).first)
+    click_and_settle(page, panel.get_by_role("button", name="💾 Save", exact=True).first)
     sidebar.get_by_text("Memory updated.").wait_for()
     edited = sidebar.get_by_role("textbox", name="Memory 1")
     expect(edited).to_have_value("I prefer imperial units")

@@ -262,35 +262,27 @@ def _title(thread: Any, limit: int | None = None) -> str:
     return label_text(thread.title or "New conversation", limit)
 
 
-def usage_total(slot: Any, used: Usage) -> None:
-    """The open conversation's running token (and, for priced models, cost) total, in
-    `slot` so the page can redraw it when an answer arrives."""
-    if not used.total_tokens:
-        slot.empty()
-        return
-    slot.caption(
-        f"🧮 This conversation: {describe(used)}",
-        help="Summed over every model call of the answers it holds; cost is an estimate "
-        "from the price table, for known OpenAI models only.",
-    )
-
-
 def conversations_section(
     conversations: ConversationList,
     thread_id: str | None,
     messages: Callable[[], list[BaseMessage]],
     prices: Prices = (),
 ) -> None:
-    """New chat, the user's past conversations, and actions on the open one. `messages`
-    gives the open conversation as it is when an export is asked for: turns answered
-    since this list was drawn are in it."""
+    """The conversation list, and actions on the open one (see the two below)."""
+    if conversation_list(conversations, thread_id) and thread_id is not None:
+        st.divider()
+        open_conversation_actions(conversations, thread_id, messages, prices)
+
+
+def conversation_list(conversations: ConversationList, thread_id: str | None) -> bool:
+    """New chat and the user's past conversations; False while the store is down."""
     st.subheader("Conversations")
     st.button("➕ New chat", on_click=_open, args=(None,), use_container_width=True)
     search_section(conversations)
     threads = conversations.list()
     if threads is None:
         st.caption("Conversation history is unavailable while the store is down.")
-        return
+        return False
     for thread in threads:
         is_open = thread.id == thread_id
         st.button(
@@ -301,10 +293,26 @@ def conversations_section(
             disabled=is_open,
             use_container_width=True,
         )
-    current = conversations.get(thread_id) if thread_id else None
-    if current is not None:
-        st.divider()
-        _actions(conversations, current, messages, prices)
+    return True
+
+
+def open_conversation(slot: Any, current: Any, store_up: bool, used: Usage) -> None:
+    """The open conversation's title (what the actions below act on) and its running
+    token (and, for priced models, cost) total, in `slot`: the conversation's part redraws
+    it, so a new chat is named, and an answer counted, as soon as it is stored."""
+    if not store_up and not used.total_tokens:
+        slot.empty()
+        return
+    with slot.container():
+        if store_up:  # no actions are offered otherwise
+            st.divider()
+            st.caption(f"Open: {_title(current) if current is not None else 'New chat'}")
+        if used.total_tokens:
+            st.caption(
+                f"🧮 This conversation: {describe(used)}",
+                help="Summed over every model call of the answers it holds; cost is an "
+                "estimate from the price table, for known OpenAI models only.",
+            )
 
 
 def your_data_section(
@@ -404,38 +412,60 @@ def search_section(conversations: ConversationList) -> None:
     st.divider()
 
 
-def _actions(
+def open_conversation_actions(
     conversations: ConversationList,
-    current: Any,
+    thread_id: str,
     messages: Callable[[], list[BaseMessage]],
     prices: Prices,
 ) -> None:
-    thread_id = current.id
-    st.caption(f"Open: {_title(current)}")
+    """Rename, delete and export the open conversation; offered on a new chat too, whose
+    first answer comes without another page run. Each looks the conversation up when
+    used: a new chat is stored with its first question."""
+    nothing_yet = "Nothing to {} yet: a new chat is saved with its first question."
     # Popovers drawn only while open (`on_change="rerun"`), as the panels above.
     rename = st.popover(
         "✏️ Rename", use_container_width=True, key=RENAME_PANEL_PREFIX + thread_id, on_change="rerun"
     )
     if rename.open:
         with rename:
-            new_title = st.text_input("New title", value=current.title, key=f"rename-{thread_id}")
-            if st.button("Save title", key=f"rename-save-{thread_id}"):
-                try:
-                    conversations.rename(thread_id, new_title)
-                    st.rerun()
-                except ValueError as exc:
-                    st.error(str(exc))
+            current = conversations.get(thread_id)
+            if current is None:
+                st.caption(nothing_yet.format("rename"))
+            else:
+                _rename_form(conversations, current)
     delete = st.popover(
         "🗑️ Delete", use_container_width=True, key=DELETE_PANEL_PREFIX + thread_id, on_change="rerun"
     )
     if delete.open:
         with delete:
-            st.write("Delete this conversation and its steps? This cannot be undone.")
-            if st.button("Yes, delete it", key=f"delete-{thread_id}", type="primary"):
-                conversations.delete(thread_id)
-                _open(None)
-                st.rerun()
+            if conversations.get(thread_id) is None:
+                st.caption(nothing_yet.format("delete"))
+            else:
+                st.write("Delete this conversation and its steps? This cannot be undone.")
+                if st.button("Yes, delete it", key=f"delete-{thread_id}", type="primary"):
+                    conversations.delete(thread_id)
+                    _open(None)
+                    st.rerun()
+    _export_buttons(conversations, thread_id, messages, prices)
 
+
+def _rename_form(conversations: ConversationList, current: Any) -> None:
+    thread_id = current.id
+    new_title = st.text_input("New title", value=current.title, key=f"rename-{thread_id}")
+    if st.button("Save title", key=f"rename-save-{thread_id}"):
+        try:
+            conversations.rename(thread_id, new_title)
+            st.rerun()
+        except ValueError as exc:
+            st.error(str(exc))
+
+
+def _export_buttons(
+    conversations: ConversationList,
+    thread_id: str,
+    messages: Callable[[], list[BaseMessage]],
+    prices: Prices,
+) -> None:
     # Here, not at the top: this module draws the first page before LangChain is imported.
     from streamlit_agent.conversation.export import AnswerNotes, export_json, export_markdown
 
@@ -458,7 +488,7 @@ def _actions(
     ):
         st.download_button(
             f"⬇️ Export {label}",
-            lambda build=build: build(current, messages(), notes()),
+            lambda build=build: build(conversations.get(thread_id), messages(), notes()),
             file_name=f"conversation-{thread_id}.{suffix}",
             mime=mime,
             on_click="ignore",
