@@ -174,6 +174,7 @@ with st.sidebar:
     # keeps the previous run's list in this box. One asked in a later run of the
     # conversation alone is named above the actions (open_slot) until the next.
     list_box = st.container()
+    st.divider()
     open_slot = st.empty()  # filled by the conversation, which changes it
     actions_box = st.container()
 

@@ -299,20 +299,22 @@ def conversation_list(conversations: ConversationList, thread_id: str | None) ->
 def open_conversation(slot: Any, current: Any, store_up: bool, used: Usage) -> None:
     """The open conversation's title (what the actions below act on) and its running
     token (and, for priced models, cost) total, in `slot`: the conversation's part redraws
-    it, so a new chat is named, and an answer counted, as soon as it is stored."""
-    if not store_up and not used.total_tokens:
+    it on every run, so a new chat is named, and an answer counted, as soon as it is
+    stored. One element, so that redrawing it costs a turn next to nothing."""
+    lines = []
+    if store_up:  # no actions are offered otherwise
+        lines.append(f"Open: {_title(current) if current is not None else 'New chat'}")
+    if used.total_tokens:
+        lines.append(f"🧮 This conversation: {describe(used)}")
+    if not lines:
         slot.empty()
         return
-    with slot.container():
-        if store_up:  # no actions are offered otherwise
-            st.divider()
-            st.caption(f"Open: {_title(current) if current is not None else 'New chat'}")
-        if used.total_tokens:
-            st.caption(
-                f"🧮 This conversation: {describe(used)}",
-                help="Summed over every model call of the answers it holds; cost is an "
-                "estimate from the price table, for known OpenAI models only.",
-            )
+    slot.caption(
+        "  \n".join(lines),
+        help="The token total is summed over every model call of the answers the "
+        "conversation holds; cost is an estimate from the price table, for known OpenAI "
+        "models only.",
+    )
 
 
 def your_data_section(
