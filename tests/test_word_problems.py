@@ -264,6 +264,27 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "pens left. How many more pencils than pens does she have left?",
             5,
         ),
+        # Things put into groups: a group's size, their number, and how big each one is.
+        (
+            "A teacher wants to divide a box of crayons into sets of 4. She has 28 crayons "
+            "and 15 rulers. How many sets will she make?",
+            7,
+        ),
+        (
+            "Nia keeps some shells in her shell box. She arranged the shells into 12 rows of "
+            "size 9. How many shells does she have?",
+            108,
+        ),
+        (
+            "A shop has 45 pears and 120 plums. The plums are packed into 8 boxes and the "
+            "pears are packed into 5 boxes. How big is each box of plums?",
+            15,
+        ),
+        (
+            "Omar has 64 cards and 30 coins. If the cards are sorted into 16 piles. How big "
+            "is each pile?",
+            4,
+        ),
     ],
 )
 def test_the_question_picks_the_numbers_it_is_about(problem: str, value: int) -> None:

@@ -254,9 +254,11 @@ def _plural(word: str) -> bool:
 def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quantity]) -> str:
     """What the number at `i` (its noun ending at `end`) is per, if it is a rate."""
     after = [x.word for x in sentence[end + 1 : end + 4]]
-    before = [x.word for x in sentence[max(0, i - 2) : i]]
-    if before[-1:] == ["of"] and i >= 2 and _is_noun(sentence[i - 2].word):
-        return _singular(sentence[i - 2].word)  # "bags of 6", "classes of 25 pupils"
+    # "groups of size 187": the size is what a group holds, as "groups of 187" is.
+    at = i - 1 if i >= 2 and sentence[i - 1].word == "size" else i
+    before = [x.word for x in sentence[max(0, at - 2) : at]]
+    if before[-1:] == ["of"] and at >= 2 and _is_noun(sentence[at - 2].word):
+        return _singular(sentence[at - 2].word)  # "bags of 6", "classes of 25 pupils"
     if after[:1] and after[0] in _EACH:
         return _container(sentence, i, counted)  # "6 bags with 14 apples each"
     if len(after) >= 2 and after[0] in _PER and _is_noun(after[1]):
@@ -288,6 +290,22 @@ def _container(sentence: Sequence[_Item], i: int, counted: Sequence[Quantity]) -
         if _is_noun(item.word):
             return _singular(item.word)
     return counted[-1].unit if counted else ""
+
+
+_GROUPING = frozenset(["into", "in"])
+
+
+def _grouped(sentence: Sequence[_Item], i: int) -> str:
+    """ "split the eggs into groups of 6", "the plums are packed into 8 boxes": what is
+    put into the groups, the last thing named before "into" in the clause; "" if none."""
+    into = next((k for k in range(i - 1, max(-1, i - 6), -1) if sentence[k].word in _GROUPING), -1)
+    for k in range(into - 1, -1, -1):
+        word = sentence[k].word
+        if word in _CLAUSE_ENDS:
+            break
+        if _is_noun(word) and _plural(word):
+            return _singular(word)
+    return ""
 
 
 def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
@@ -325,6 +343,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 unit = _singular(sentence[i - 1].word)
             per = _per_of(sentence, i, end, found)
             # "found 5 new ones": the thing said before.
+            unit = unit or (_grouped(sentence, i) if per else "")
             unit = last_unit if unit == "one" and last_unit else unit or last_unit
             sign, more = _sign(sentence, i, end)
             following = [x.word for x in sentence[end + 1 : end + 4]]
@@ -695,6 +714,9 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
         )
     if kind and kind.unit in units:
         quantities = _kept(quantities, _counts_asked(quantities, kind.unit, question))
+    elif kind and (rated := {q.unit for q in quantities if kind.unit in q.per}):
+        # "How many sets", crayons put in "sets of 4": the crayons, not the rulers.
+        quantities = _kept(quantities, lambda q: q.unit in rated)
     return _starts(_wholes(_the_one_named(quantities, question)), question)
 
 
@@ -1127,6 +1149,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     if not sentences:
         raise NotAWordProblem("no words")
     statements, asked_part = _split_question(sentences)
+    asked_part = _size_asked(asked_part, statements)
     quantities = _quantities([*statements, asked_part])
     if len(quantities) + len(_conversions(asked_part, quantities)) < 2:
         for said in reversed(earlier):
@@ -1204,6 +1227,31 @@ def _split_question(sentences: list[list[_Item]]) -> tuple[list[list[_Item]], li
     if start > 0:
         statements = [*statements, last[:start]]
     return statements, last[start:]
+
+
+def _size_asked(question: list[_Item], statements: Sequence[list[_Item]]) -> list[_Item]:
+    """ "How big is each group (of bananas)?" asks how many of the things put into the
+    groups each one holds: read as "how many bananas are in each group"."""
+    words = [x.word for x in question]
+    at = next((k for k, w in enumerate(words[:-4]) if w == "how" and words[k + 1] in _SIZES), -1)
+    if at < 0 or words[at + 2] not in ("is", "are") or words[at + 3] != "each":
+        return question
+    group = _singular(words[at + 4])
+    of = words[at + 5 : at + 7]
+    thing = _singular(of[1]) if len(of) == 2 and of[0] == "of" else ""
+    rest = at + 7 if thing else at + 5
+    for sentence in statements:
+        for k, item in enumerate(sentence[:-1]):
+            into = k > 0 and sentence[k - 1].word in _GROUPING and item.word == "#"
+            if not thing and into and _noun_after(sentence, k)[0] == group:
+                thing = _grouped(sentence, k)
+    if not thing or not _is_noun(thing):
+        return question
+    asked = ["how", "many", thing, "are", "in", "each", group]
+    return [*question[:at], *(_Item(w) for w in asked), *question[rest:]]
+
+
+_SIZES = frozenset(["big", "large"])
 
 
 def _explain(quantities: Sequence[Quantity]) -> str:
