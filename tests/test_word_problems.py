@@ -264,6 +264,17 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "pens left. How many more pencils than pens does she have left?",
             5,
         ),
+        # Two kinds said more and fewer than one person's, in one sentence.
+        (
+            "Mila has 6 fewer pencils and 4 more erasers than Omar. Omar has 15 pencils and 7 "
+            "erasers. How many erasers does Mila have?",
+            11,
+        ),
+        (
+            "Tariq has 20 more stamps and 3 fewer coins than Lena. Lena has 9 coins and 30 "
+            "stamps. How many coins does Tariq have?",
+            6,
+        ),
         # Things put into groups: a group's size, their number, and how big each one is.
         (
             "A teacher wants to divide a box of crayons into sets of 4. She has 28 crayons "

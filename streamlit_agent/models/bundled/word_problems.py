@@ -627,6 +627,8 @@ def _verb_before(sentence: Sequence[_Item], i: int) -> str:
 def _said_less(sentence: Sequence[_Item], i: int, end: int) -> bool:
     """ "17 less crunches than", "4 push-ups less than": taken from what it compares to."""
     words = [x.word for x in sentence[i + 1 : max(end, i) + 8]]
+    # "84 more apples and 10 fewer peaches than": the "fewer" is the 10's.
+    words = words[: words.index("#")] if "#" in words else words
     return "than" in words and bool(_FEWER & set(words[: words.index("than")]))
 
 
@@ -883,7 +885,7 @@ def _counts_asked(
 
     pers = {p for q in quantities if rate(q) for p in q.per}
     needed = {unit, ""} | shared | pers | {q.unit for q in quantities if rate(q)}
-    return lambda q: q.unit in needed or rate(q) or q.scaled
+    return lambda q: q.unit in needed or rate(q) or (q.scaled and not q.unit)
 
 
 def _wholes(quantities: list[Quantity]) -> list[Quantity]:
