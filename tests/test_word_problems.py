@@ -264,6 +264,17 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "pens left. How many more pencils than pens does she have left?",
             5,
         ),
+        # A chain of people: a "who" clause is said of the one it follows.
+        (
+            "Rosa has 30 beads. Ivan has 7 fewer beads than Rosa who has 12 more beads than "
+            "Kim. How many beads does Kim have?",
+            18,
+        ),
+        (
+            "Ivan has 5 more cards than Nora who has 9 fewer cards than Paul. Paul has 40 "
+            "cards. How many cards does Ivan have?",
+            36,
+        ),
         # Two kinds said more and fewer than one person's, in one sentence.
         (
             "Mila has 6 fewer pencils and 4 more erasers than Omar. Omar has 15 pencils and 7 "

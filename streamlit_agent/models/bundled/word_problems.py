@@ -373,7 +373,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                         marks,
                         verb,
                         side,
-                        subject,
+                        _relative_subject(sentence, i) or subject,
                         than,
                         clause,
                         any(x.word in ("now", "left") for x in sentence),
@@ -478,6 +478,18 @@ def _subject(sentence: Sequence[_Item], previous: str) -> str:
         if item.word in _SUBJECT_SKIP:
             continue
         return item.word if _is_noun(item.word) else ""
+    return ""
+
+
+def _relative_subject(sentence: Sequence[_Item], i: int) -> str:
+    """ "fewer than Steven who has 8 more": the number of a clause that "who" opens is
+    said of the one named before "who", not of the sentence's subject."""
+    for k in range(i - 1, 0, -1):
+        word = sentence[k].word
+        if word in _CLAUSE_ENDS:
+            return ""
+        if word == "who":
+            return sentence[k - 1].word if _is_noun(sentence[k - 1].word) else ""
     return ""
 
 
