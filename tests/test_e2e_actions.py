@@ -239,3 +239,27 @@ def test_thumbs_down_comment_survives_a_reload_and_reaches_the_export(
     document = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert document["turns"][0]["feedback"] == {"value": 0, "comment": comment}
     assert document["turns"][0]["meter"]["input_tokens"] > 0
+
+
+def test_a_new_chats_actions_say_there_is_nothing_yet_then_act_once_it_is_asked(
+    page: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI
+) -> None:
+    """Rename and Delete are offered on a new chat (its first answer comes without a
+    whole-page run); before a question they say so instead of acting."""
+    app = app_factory(model_env(scripted_model))
+    open_app(page, app)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert "Open: New chat" in sidebar.inner_text()
+    for action in ("Rename", "Delete"):
+        click_and_settle(page, sidebar.get_by_role("button", name=action))
+        expect_text = f"Nothing to {action.lower()} yet"
+        page.get_by_text(expect_text).wait_for()
+        page.keyboard.press("Escape")
+        wait_for_idle(page)
+
+    send_chat(page, "My name is Ada")
+    assert "Open: My name is Ada" in sidebar.inner_text()
+    click_and_settle(page, sidebar.get_by_role("button", name="Delete"))
+    click_and_settle(page, page.get_by_role("button", name="Yes, delete it"))
+    assert chat_messages(page) == []
+    assert "My name is Ada" not in sidebar.inner_text()
