@@ -264,6 +264,22 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "pens left. How many more pencils than pens does she have left?",
             5,
         ),
+        # Two kinds asked as one count, and what is left of both.
+        (
+            "A shop had 60 pens and 45 pencils. It sold 38 pencils. How many pens and pencils "
+            "does it have left?",
+            67,
+        ),
+        (
+            "Lia keeps 12 cats and 9 dogs on her farm. She adopts 4 more dogs. How many cats "
+            "and dogs are there on her farm?",
+            25,
+        ),
+        (
+            "Ben had 30 nails and 25 screws in his box. He used 8 nails and 6 screws. How many "
+            "nails and screws are left?",
+            41,
+        ),
         # A chain of people: a "who" clause is said of the one it follows.
         (
             "Rosa has 30 beads. Ivan has 7 fewer beads than Rosa who has 12 more beads than "

@@ -1172,6 +1172,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 statements = [*told, *statements]
                 quantities = _quantities([*statements, asked_part])
                 break
+    quantities = _joined_kinds(quantities, asked_part)
     quantities = _the_rest_asked(_relevant(quantities, asked_part), statements, asked_part)
     quantities += _conversions(asked_part, quantities)
     derived = len(quantities) == 1 and quantities[0].scaled
@@ -1218,6 +1219,37 @@ def _the_rest_asked(
         replace(q, side=1 if n == 0 else -1) if q.unit == unit else q
         for n, q in enumerate(quantities)
     ]
+
+
+def _joined_kinds(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "How many tomatoes and potatoes are left?": both kinds the story counts, asked as
+    one count, so counted as one unit (the first named)."""
+    words = [x.word for x in question]
+    units = {q.unit for q in quantities}
+    for k, word in enumerate(words[:-4]):
+        if word != "how" or words[k + 1] != "many" or words[k + 3] != "and":
+            continue
+        a, b = _singular(words[k + 2]), _singular(words[k + 4])
+        nouns = _is_noun(words[k + 2]) and _is_noun(words[k + 4])
+        if a == b or not {a, b} <= units or not nouns:
+            continue
+        firsts = {next(n for n, q in enumerate(quantities) if q.unit == u) for u in (a, b)}
+        left = {"left", "remain", "remaining"} & set(words)
+        return [
+            # What is left of both: what there was of each kind, less all the rest.
+            replace(
+                q,
+                unit=a if q.unit == b else q.unit,
+                per=_renamed(q.per, b, a),
+                side=(1 if n in firsts or q.more else -1) if left and q.unit in (a, b) else q.side,
+            )
+            for n, q in enumerate(quantities)
+        ]
+    return quantities
+
+
+def _renamed(units: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
+    return tuple(new if u == old else u for u in units)
 
 
 def _counted_pers(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
