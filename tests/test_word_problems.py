@@ -264,6 +264,19 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "pens left. How many more pencils than pens does she have left?",
             5,
         ),
+        # "in each of the 4 rooms": a rate, shared by the numbers joined before it; the
+        # things a rate of another kind counts are no part of the answer.
+        (
+            "There are 36 shelves in each of the 4 rooms. Each shelf holds 20 jars. How many "
+            "jars are there in all?",
+            2880,
+        ),
+        (
+            "Kai has 15 stamps and 8 coins in each of his 6 albums. How many stamps and coins "
+            "does he have?",
+            138,
+        ),
+        ("A farm has 12 hens and 5 ducks in each pen. There are 7 pens. How many hens?", 84),
         # Two kinds asked as one count, and what is left of both.
         (
             "A shop had 60 pens and 45 pencils. It sold 38 pencils. How many pens and pencils "

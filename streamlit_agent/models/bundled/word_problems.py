@@ -173,6 +173,8 @@ def _singular(word: str) -> str:
         return word
     if word.endswith("ies") and len(word) > 4 and word not in _IE_NOUNS:
         word = word[:-3] + "y"
+    elif word.endswith("lves"):  # shelves, halves, wolves
+        word = word[:-3] + "f"
     elif word.endswith(("ches", "shes", "xes", "sses")):
         word = word[:-2]
     elif word.endswith("s") and not word.endswith("ss"):
@@ -263,8 +265,16 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
         return _container(sentence, i, counted)  # "6 bags with 14 apples each"
     if len(after) >= 2 and after[0] in _PER and _is_noun(after[1]):
         return _singular(after[1])  # "45 pages a day", "16 litres per minute"
+    if len(after) >= 3 and after[0] == "in" and after[1] in ("each", "every") and after[2] == "of":
+        return _each_of(sentence, end + 4)  # "544 pots in each of the 10 gardens"
     if len(after) >= 3 and after[0] == "in" and after[1] in ("a", "an", "each", "every"):
         return _singular(after[2])  # "7 days in a week"
+    if len(after) >= 2 and after[0] in ("and", ",") and after[1] == "#":
+        # "23 books and 61 magazines in each of his shelves": a rate shared by both.
+        unit, nxt_end = _noun_after(sentence, end + 2)
+        shared = [x.word for x in sentence[nxt_end + 1 : nxt_end + 4]]
+        if unit and shared[:2] == ["in", "each"]:
+            return _per_of(sentence, end + 2, nxt_end, counted)
     # "each row has 14 chairs", "A crate holds 36 bottles", "and a pie costs 7 dollars":
     # an "a"/"each" noun before the number, in its clause; an "each" one first ("Each
     # seat in a wheel holds 15 people": per seat).
@@ -278,6 +288,16 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
                 return _singular(sentence[k + 1].word)
             found = found or _singular(sentence[k + 1].word)
     return found
+
+
+def _each_of(sentence: Sequence[_Item], j: int) -> str:
+    """The thing after "each of" ("the 10 gardens", "his shelves"), singular."""
+    for item in sentence[j : j + 4]:
+        if _is_noun(item.word):
+            return _singular(item.word)
+        if item.word not in ("#", "the", "his", "her", "their", "its", "my", "our", "your"):
+            break
+    return ""
 
 
 def _container(sentence: Sequence[_Item], i: int, counted: Sequence[Quantity]) -> str:
@@ -895,9 +915,10 @@ def _counts_asked(
     def rate(q: Quantity) -> bool:  # per something counted: "a book has 2 chapters" is not
         return any(p in counted for p in q.per)
 
-    pers = {p for q in quantities if rate(q) for p in q.per}
-    needed = {unit, ""} | shared | pers | {q.unit for q in quantities if rate(q)}
-    return lambda q: q.unit in needed or rate(q) or (q.scaled and not q.unit)
+    needed = {unit, ""} | shared
+    for _ in range(MAX_QUANTITIES):  # "jars a shelf, 36 shelves a room": what each is per
+        needed |= {p for q in quantities if q.unit in needed and rate(q) for p in q.per}
+    return lambda q: q.unit in needed or (q.scaled and not q.unit)
 
 
 def _wholes(quantities: list[Quantity]) -> list[Quantity]:
