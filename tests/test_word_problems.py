@@ -264,6 +264,17 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "pens left. How many more pencils than pens does she have left?",
             5,
         ),
+        # "Each box has 12 blue pens and 5 black pens": both numbers per box.
+        (
+            "There are 6 boxes of pens. Each box has 12 blue pens and 5 black pens. How many "
+            "black pens are in the boxes altogether?",
+            30,
+        ),
+        (
+            "Each shelf holds 8 big jars and 14 small jars. There are 3 shelves. How many "
+            "small jars are there?",
+            42,
+        ),
         # "in each of the 4 rooms": a rate, shared by the numbers joined before it; the
         # things a rate of another kind counts are no part of the answer.
         (

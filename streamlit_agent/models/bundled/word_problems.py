@@ -275,19 +275,37 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
         shared = [x.word for x in sentence[nxt_end + 1 : nxt_end + 4]]
         if unit and shared[:2] == ["in", "each"]:
             return _per_of(sentence, end + 2, nxt_end, counted)
-    # "each row has 14 chairs", "A crate holds 36 bottles", "and a pie costs 7 dollars":
-    # an "a"/"each" noun before the number, in its clause; an "each" one first ("Each
-    # seat in a wheel holds 15 people": per seat).
+    return _per_before(sentence, i)
+
+
+def _per_before(sentence: Sequence[_Item], i: int, joined: int = 0) -> str:
+    """ "each row has 14 chairs", "A crate holds 36 bottles", "and a pie costs 7 dollars":
+    an "a"/"each" noun before the number, in its clause; an "each" one first ("Each
+    seat in a wheel holds 15 people": per seat). "Each basket has 10 red peaches and 2
+    green peaches": the "each" of the number joined before it, too."""
     found = ""
     for k in range(i - 1, -1, -1):
         word = sentence[k].word
+        sibling = _joined_number(sentence, k) if word in ("and", ",") else None
+        if sibling is not None and joined < MAX_QUANTITIES:  # a bounded chain of them
+            return found or _per_before(sentence, sibling, joined + 1)
         if word in ("#", "and", ",", "but", "then"):
             break  # another number or another clause
         if word in ("a", "an", "each", "every") and k + 1 < i and _is_noun(sentence[k + 1].word):
             if word in ("each", "every"):
                 return _singular(sentence[k + 1].word)
             found = found or _singular(sentence[k + 1].word)
-    return found
+    return "" if joined else found
+
+
+def _joined_number(sentence: Sequence[_Item], k: int) -> int | None:
+    """The number whose noun ends just before the "and" at `k` ("10 red peaches and")."""
+    if k < 2 or not _is_noun(sentence[k - 1].word):
+        return None
+    for j in range(k - 2, max(-1, k - 5), -1):
+        if sentence[j].word == "#":
+            return j if _noun_after(sentence, j)[1] == k - 1 else None
+    return None
 
 
 def _each_of(sentence: Sequence[_Item], j: int) -> str:
