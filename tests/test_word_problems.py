@@ -264,6 +264,22 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "pens left. How many more pencils than pens does she have left?",
             5,
         ),
+        # "14 of the cows": the noun after "of the" is what the number counts.
+        (
+            "There are 30 songs and 12 films on the list. If you heard 18 of the songs and "
+            "saw 5 of the films. How many more songs do you still have to hear?",
+            12,
+        ),
+        (
+            "A farm has 50 cows and 20 goats. The farmer sold 14 of the cows and 3 of the "
+            "goats. How many cows are left on the farm?",
+            36,
+        ),
+        (
+            "Lily was told by 40 of the gardeners that they plant 96 trees in 8 days. How "
+            "many trees are planted in each day?",
+            12,
+        ),
         # "Each box has 12 blue pens and 5 black pens": both numbers per box.
         (
             "There are 6 boxes of pens. Each box has 12 blue pens and 5 black pens. How many "

@@ -221,12 +221,19 @@ def _noun_phrase(sentence: Sequence[_Item], i: int) -> tuple[str, int, frozenset
             marks.add(_singular(sentence[head + 2].word))
             marks |= _also_of(sentence, head + 3)
         return _singular(sentence[head].word), head, frozenset(marks)
+    if j + 1 < len(sentence) and sentence[j].word == "of" and sentence[j + 1].word in _OWNERS:
+        unit, head, of_marks = _noun_phrase(sentence, j + 1)  # "12 of the books": books
+        if unit:
+            return unit, head, of_marks | marks
     # "30 and 42 stamps": the noun of the number that follows.
     joined = j + 1 < len(sentence) and sentence[j].word in ("and", "or", ",")
     if joined and sentence[j + 1].word == "#":
         unit, _, marks_after = _noun_phrase(sentence, j + 1)
         return unit, i, marks_after
     return "", i, frozenset(marks)
+
+
+_OWNERS = frozenset(["the", "those", "these", "his", "her", "their", "my", "our", "your", "its"])
 
 
 def _also_of(sentence: Sequence[_Item], j: int) -> set[str]:
