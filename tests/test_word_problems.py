@@ -264,6 +264,24 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "pens left. How many more pencils than pens does she have left?",
             5,
         ),
+        # A number that names no noun ("5 died", "12 of them", "the old ones") counts what
+        # was counted or named before it; thrown away, deleted and died are taken away.
+        (
+            "Omar planted some roses in his yard. During the frost 7 died. If 15 roses were "
+            "left. How many roses did he plant?",
+            22,
+        ),
+        (
+            "Tina had 30 photos on her tablet. She deleted 12 of them and downloaded 5 new "
+            "ones. How many photos does she have now?",
+            23,
+        ),
+        (
+            "Sam collects toy cars. He threw away 8 of the broken ones while he bought 6 toy "
+            "cars. Now he has 20 toy cars. How many more toy cars did he throw away than he "
+            "bought?",
+            2,
+        ),
         # "14 of the cows": the noun after "of the" is what the number counts.
         (
             "There are 30 songs and 12 films on the list. If you heard 18 of the songs and "

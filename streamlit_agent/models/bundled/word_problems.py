@@ -63,10 +63,10 @@ _WORD_LISTS = {
     # A number after one of these verbs is taken away from what was there.
     "taken_before": "gave give gives sold sell sells spent spend spends lost lose loses ate "
     "eat eats used use uses took take takes borrowed borrow borrows donated donates removed "
-    "remove paid pay pays minus subtract subtracts",
+    "remove paid pay pays minus subtract subtracts threw throw throws deleted delete deletes",
     # ... and after one of these, once it was counted ("27 were caught").
     "taken_after": "caught eaten sold used lost broken absent missing left borrowed away "
-    "off removed donated",
+    "off removed donated died deleted",
     "objects": "him her me us them",
 }
 _MODIFIERS = frozenset(_WORD_LISTS["modifiers"].split())
@@ -213,7 +213,7 @@ def _noun_phrase(sentence: Sequence[_Item], i: int) -> tuple[str, int, frozenset
         if sentence[j].word not in _GENERIC:
             marks.add(sentence[j].word)
         j += 1
-    if j < len(sentence) and _is_noun(sentence[j].word):
+    if j < len(sentence) and _is_noun(sentence[j].word) and not _past_verb(sentence[j].word):
         head = _compound_head(sentence, j)
         marks |= {_singular(x.word) for x in sentence[j:head]}
         of = head + 2 < len(sentence) and sentence[head + 1].word == "of"
@@ -373,13 +373,12 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     found: list[Quantity] = []
     last_unit = ""
     some_seen, unsaid = False, _unsaid(sentences) or _asks_a_part(sentences)
-    subject = ""
+    subject = said = ""
     for sentence in sentences:
         some_seen = some_seen or any(x.word == "some" for x in sentence)
         subject = _subject(sentence, subject)
-        skip: set[int] = set()
         for i, item in enumerate(sentence):
-            if item.word != "#" or item.value is None or i in skip:
+            if item.word != "#" or item.value is None:
                 continue
             if i and sentence[i - 1].word == "than" and sentence is not sentences[-1]:
                 continue  # a bound, not an amount: "can not have more than 36 people"
@@ -387,9 +386,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             if i and sentence[i - 1].word in ("$", "€", "£"):
                 unit = _singular(sentence[i - 1].word)
             per = _per_of(sentence, i, end, found)
-            # "found 5 new ones": the thing said before.
-            unit = unit or (_grouped(sentence, i) if per else "")
-            unit = last_unit if unit == "one" and last_unit else unit or last_unit
+            unit = _unit_from_context(sentence, i, unit, per, last_unit or said)
             sign, more = _sign(sentence, i, end)
             following = [x.word for x in sentence[end + 1 : end + 4]]
             base = _base(found)
@@ -426,7 +423,25 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 )
             last_unit = unit or last_unit
         _twice_and_half(sentence, found)
+        said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
     return _each_subject(found, sentences)
+
+
+def _unit_from_context(sentence: Sequence[_Item], i: int, unit: str, per: str, before: str) -> str:
+    """The noun of a number that names none: of the groups it sizes ("split the eggs into
+    groups of 6"), else what was counted or named before ("found 5 new ones", "Sam
+    collects toy cars. He threw away 8 of the broken ones", "some roses ... 7 died")."""
+    unit = unit or (_grouped(sentence, i) if per else "")
+    return before if unit in ("one", "") and before else unit
+
+
+def _counted_noun(item: _Item) -> bool:
+    return _is_noun(item.word) and _plural(item.word) and not _past_verb(item.word)
+
+
+def _past_verb(word: str) -> bool:
+    """ "5 died", "3 joined": a verb, not what the number counts ("seed" is a noun)."""
+    return word.endswith("ied") or (word.endswith("ed") and len(word) > 4 and word[-3] != "e")
 
 
 def _twice_and_half(sentence: Sequence[_Item], found: list[Quantity]) -> None:
