@@ -282,6 +282,13 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # Marks of different sorts do not tell kinds apart: "small" ones may be sea shells.
+        (
+            "Maya collects sea shells. She gave away 15 of the small ones at school while she "
+            "found 9 new sea shells. Now she has 40 sea shells. How many sea shells did Maya "
+            "have at first?",
+            46,
+        ),
         # "14 of the cows": the noun after "of the" is what the number counts.
         (
             "There are 30 songs and 12 films on the list. If you heard 18 of the songs and "

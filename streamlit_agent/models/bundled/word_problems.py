@@ -783,15 +783,24 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
         return contrasted
     if kind and kind.marks and kind.unit in units:
         # "cups of sugar": not the cups of flour.
-        quantities = _kept(
-            quantities, lambda q: q.unit != kind.unit or not q.marks or bool(q.marks & kind.marks)
-        )
+        quantities = _kept(quantities, lambda q: q.unit != kind.unit or _same_kind(q, kind))
     if kind and kind.unit in units:
         quantities = _kept(quantities, _counts_asked(quantities, kind.unit, question))
     elif kind and (rated := {q.unit for q in quantities if kind.unit in q.per}):
         # "How many sets", crayons put in "sets of 4": the crayons, not the rulers.
         quantities = _kept(quantities, lambda q: q.unit in rated)
     return _starts(_wholes(_the_one_named(quantities, question)), question)
+
+
+def _same_kind(q: Quantity, kind: _Kind) -> bool:
+    """Whether `q` may be of `kind`: it shares a mark, or has none of the same sort (a
+    colour against a colour, a noun against a noun): "15 of the small ones" may be "sea
+    shells", "16 red peaches" are not green ones."""
+
+    def sorts(marks: frozenset[str]) -> set[bool]:
+        return {w in _MODIFIERS or w in _FEWER for w in marks}
+
+    return bool(q.marks & kind.marks) or not sorts(q.marks) & sorts(kind.marks)
 
 
 def _the_one_named(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
