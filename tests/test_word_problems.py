@@ -282,6 +282,22 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # What was done to "some", compared: what there was less what is left now.
+        (
+            "Ivy had 40 songs on her phone. She added 25 new songs. After deleting some she "
+            "had 50 songs left. How many more songs did she add than she deleted?",
+            10,
+        ),
+        (
+            "A bus had 32 riders. After some got off it still had 12 riders. How many more "
+            "riders got off than those that stayed on?",
+            8,
+        ),
+        (
+            "A shop had 50 cakes. After selling some it had 20 cakes left. How many more cakes "
+            "did it sell than it has left?",
+            10,
+        ),
         # Marks of different sorts do not tell kinds apart: "small" ones may be sea shells.
         (
             "Maya collects sea shells. She gave away 15 of the small ones at school while she "

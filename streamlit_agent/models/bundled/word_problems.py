@@ -418,7 +418,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                         _relative_subject(sentence, i) or subject,
                         than,
                         clause,
-                        any(x.word in ("now", "left") for x in sentence),
+                        any(x.word in ("now", "left", "still") for x in sentence),
                     )
                 )
             last_unit = unit or last_unit
@@ -1243,7 +1243,9 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 quantities = _quantities([*statements, asked_part])
                 break
     quantities = _joined_kinds(quantities, asked_part)
-    quantities = _the_rest_asked(_relevant(quantities, asked_part), statements, asked_part)
+    quantities = _unsaid_compared(quantities, statements, asked_part) or _the_rest_asked(
+        _relevant(quantities, asked_part), statements, asked_part
+    )
     quantities += _conversions(asked_part, quantities)
     derived = len(quantities) == 1 and quantities[0].scaled
     if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
@@ -1289,6 +1291,55 @@ def _the_rest_asked(
         replace(q, side=1 if n == 0 else -1) if q.unit == unit else q
         for n, q in enumerate(quantities)
     ]
+
+
+def _unsaid_compared(
+    quantities: list[Quantity], statements: Sequence[list[_Item]], question: Sequence[_Item]
+) -> list[Quantity]:
+    """ "Ivy had 40 songs and added 25. After deleting some she had 30 left. How many more
+    did she add than she deleted?": the amount done "some" of is what there was less what
+    is left now (40 + 25 - 30), compared with the number the other side names (the 25),
+    or with what is left ("than those that stayed")."""
+    words = [x.word for x in question]
+    more = next((k for k, w in enumerate(words) if w in _FEWER or w == "more"), None)
+    if more is None or "than" not in words[more:] or len({q.unit for q in quantities}) != 1:
+        return []
+    than = words.index("than", more)
+    ours, theirs = (_stems(part) for part in (words[more:than], words[than:]))
+    done = _some_done(statements)
+    side = 1 if done & ours else -1 if done & theirs else 0
+    before = [q for q in quantities if not q.now]
+    after = [q for q in quantities if q.now]
+    if not side or not before or len(after) != 1 or any(q.scaled for q in quantities):
+        return []
+    other_words = theirs if side == 1 else ours
+    named = [q for q in before if {q.verb} & other_words]
+    other = named[0] if len(named) == 1 else after[0]
+    text = " ".join(f"{'-' if q.sign < 0 else '+'} {q.text}" for q in before)
+    value = sum(q.sign * q.value for q in before) - after[0].value
+    text = f"({text.lstrip('+ ')} - {after[0].text})"
+    unsaid = replace(after[0], value=value, text=text, scaled=True, sign=1, more=False)
+    return [replace(unsaid, side=side), replace(other, side=-side, sign=1)]
+
+
+def _some_done(statements: Sequence[list[_Item]]) -> set[str]:
+    """The stems of the verbs said with an amount left unsaid: "after deleting some",
+    "after some left"."""
+    stems: set[str] = set()
+    for sentence in statements:
+        words = [x.word for x in sentence]
+        for k, word in enumerate(words):
+            if word == "some" and not (k + 1 < len(words) and _is_noun(words[k + 1])):
+                stems |= _stems(words[max(0, k - 1) : k + 3])
+    return stems
+
+
+def _stems(words: Sequence[str]) -> set[str]:
+    """The stems of the words that say what is done: verbs but the light ones, and other
+    words but function words ("got off" -> off, "deleting" -> delet)."""
+    said = {w for w in words if w.isalpha() and w not in _NOT_NOUNS - {"left"}}
+    said |= {w for w in words if _verb_stem(w) not in ("", *_LIGHT_STEMS)}
+    return {_stem(w) for w in said}
 
 
 def _joined_kinds(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
