@@ -282,6 +282,22 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # Of numbers of one thing, the ones sharing a word the question repeats.
+        (
+            "12 kids went swimming and 30 kids went cycling on saturday. 9 kids went swimming "
+            "on sunday. How many kids went swimming in all?",
+            21,
+        ),
+        (
+            "Ali had 14 old coins and 20 new coins. His brother had 11 new coins. How many new "
+            "coins do they have altogether?",
+            31,
+        ),
+        (
+            "A baker made 20 buns in the morning, 16 buns at noon and 30 cakes in the morning. "
+            "How many buns and cakes did she make in the morning?",
+            50,
+        ),
         # What was done to "some", compared: what there was less what is left now.
         (
             "Ivy had 40 songs on her phone. She added 25 new songs. After deleting some she "

@@ -807,7 +807,7 @@ def _the_one_named(quantities: list[Quantity], question: Sequence[_Item]) -> lis
     """ "It worked for 5 minutes yesterday and for 12 minutes today. How many shirts did it
     make today?": of numbers said alike (one unit, one sign, words in common), each with
     words of its own, the one whose own words the question repeats."""
-    asked = _content(question)
+    asked, kinds = _content(question), _asked_nouns(question)
     dropped: list[Quantity] = []
     for unit in {q.unit for q in quantities}:
         # Not a rate the question counts by ("2 shirts a minute ... how many minutes").
@@ -815,15 +815,30 @@ def _the_one_named(quantities: list[Quantity], question: Sequence[_Item]) -> lis
         alike = [q for q in alike if _a_count_of(q, unit, quantities) and not asked & set(q.per)]
         if len(alike) < 2 or len({q.sign for q in alike}) > 1:
             continue
-        if not frozenset.intersection(*(q.clause for q in alike)) - {unit}:
-            continue  # not said alike
+        common = frozenset.intersection(*(q.clause for q in alike))
         own = [
             q.clause - frozenset().union(*(r.clause for r in alike if r is not q)) for q in alike
         ]
         named = [n for n, words in enumerate(own) if words & asked]
-        if len(named) == 1 and all(own):
+        # "13 went rowing and 59 went hiking ... 21 went rowing later. How many went
+        # rowing?": a word the question repeats that some of them share, the others not.
+        picked = [q for q in alike if (q.clause - common) & (asked - kinds)]
+        if common - {unit} and len(named) == 1 and all(own):  # said alike, one named
             dropped += [q for n, q in enumerate(alike) if n != named[0]]
+        elif 2 <= len(picked) < len(alike):
+            dropped += [q for q in alike if q not in picked]
     return _kept(quantities, lambda q: q not in dropped)
+
+
+def _asked_nouns(question: Sequence[_Item]) -> set[str]:
+    """The things "how many" counts: "how many tomatoes and potatoes" -> both."""
+    words = [x.word for x in question]
+    at = next((k for k, w in enumerate(words[:-1]) if w == "how" and words[k + 1] == "many"), -1)
+    if at < 0:
+        return set()
+    unit, end, _ = _noun_phrase(question, at + 1)
+    joined = words[end + 1 : end + 3]
+    return {unit, _singular(joined[1]) if joined[:1] == ["and"] and len(joined) == 2 else ""}
 
 
 def _compared(
