@@ -282,6 +282,29 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # "crates of red apples per day": the rate after the "of" phrase, shared by a
+        # number joined before it; the phrase's words say which kind.
+        (
+            "A farm packs 30 crates of red apples per day and 12 crates of pears per day. "
+            "There are 40 workers on the farm. How many crates of red apples are packed in 7 "
+            "days?",
+            210,
+        ),
+        (
+            "A mill grinds 15 bags of white flour and 9 bags of brown flour per hour. How many "
+            "bags of flour does it grind in 4 hours?",
+            96,
+        ),
+        (
+            "They packed 60 boxes of figs. How many days did it take to pack them if they "
+            "packed 12 boxes of figs per day?",
+            5,
+        ),
+        (
+            "A kiosk had 6 cans of diet cola. It had 15 more cans of plain cola than diet "
+            "cola. How many cans of plain cola did it have?",
+            21,
+        ),
         # Of numbers of one thing, the ones sharing a word the question repeats.
         (
             "12 kids went swimming and 30 kids went cycling on saturday. 9 kids went swimming "

@@ -216,10 +216,10 @@ def _noun_phrase(sentence: Sequence[_Item], i: int) -> tuple[str, int, frozenset
     if j < len(sentence) and _is_noun(sentence[j].word) and not _past_verb(sentence[j].word):
         head = _compound_head(sentence, j)
         marks |= {_singular(x.word) for x in sentence[j:head]}
-        of = head + 2 < len(sentence) and sentence[head + 1].word == "of"
-        if of and _is_noun(sentence[head + 2].word):  # "cups of flour"
-            marks.add(_singular(sentence[head + 2].word))
-            marks |= _also_of(sentence, head + 3)
+        of_end = _of_phrase_end(sentence, head)
+        if of_end > head:  # "cups of flour", "sacks of ripe oranges"
+            marks |= {_singular(x.word) for x in sentence[head + 2 : of_end + 1]} - _GENERIC
+            marks |= _also_of(sentence, of_end + 1)
         return _singular(sentence[head].word), head, frozenset(marks)
     if j + 1 < len(sentence) and sentence[j].word == "of" and sentence[j + 1].word in _OWNERS:
         unit, head, of_marks = _noun_phrase(sentence, j + 1)  # "12 of the books": books
@@ -231,6 +231,23 @@ def _noun_phrase(sentence: Sequence[_Item], i: int) -> tuple[str, int, frozenset
         unit, _, marks_after = _noun_phrase(sentence, j + 1)
         return unit, i, marks_after
     return "", i, frozenset(marks)
+
+
+def _of_phrase_end(sentence: Sequence[_Item], head: int) -> int:
+    """Where "of (ripe) oranges" after the noun at `head` ends; `head` if none follows."""
+    k = head + 2
+    if k >= len(sentence) or sentence[head + 1].word != "of":
+        return head
+    while k < len(sentence) - 1 and sentence[k].word in _MODIFIERS:
+        k += 1
+    if not _is_noun(sentence[k].word):
+        return head
+    start = k  # "of brown flour", "of diet soda": nouns up to a plural one
+    while k + 1 < len(sentence) and k - start < 2 and not _plural(sentence[k].word):
+        if not _is_noun(sentence[k + 1].word):
+            break
+        k += 1
+    return k
 
 
 _OWNERS = frozenset(["the", "those", "these", "his", "her", "their", "my", "our", "your", "its"])
@@ -262,6 +279,7 @@ def _plural(word: str) -> bool:
 
 def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quantity]) -> str:
     """What the number at `i` (its noun ending at `end`) is per, if it is a rate."""
+    end = _of_phrase_end(sentence, end)  # "244 drums of grapes per day"
     after = [x.word for x in sentence[end + 1 : end + 4]]
     # "groups of size 187": the size is what a group holds, as "groups of 187" is.
     at = i - 1 if i >= 2 and sentence[i - 1].word == "size" else i
@@ -279,8 +297,10 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     if len(after) >= 2 and after[0] in ("and", ",") and after[1] == "#":
         # "23 books and 61 magazines in each of his shelves": a rate shared by both.
         unit, nxt_end = _noun_after(sentence, end + 2)
+        nxt_end = _of_phrase_end(sentence, nxt_end)
         shared = [x.word for x in sentence[nxt_end + 1 : nxt_end + 4]]
-        if unit and shared[:2] == ["in", "each"]:
+        rate = shared[:2] == ["in", "each"] or (shared[:1] == ["per"] and len(shared) > 1)
+        if unit and rate:  # "... and 52 sacks of pears per day": both per day
             return _per_of(sentence, end + 2, nxt_end, counted)
     return _per_before(sentence, i)
 
@@ -793,14 +813,16 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
 
 
 def _same_kind(q: Quantity, kind: _Kind) -> bool:
-    """Whether `q` may be of `kind`: it shares a mark, or has none of the same sort (a
-    colour against a colour, a noun against a noun): "15 of the small ones" may be "sea
-    shells", "16 red peaches" are not green ones."""
-
-    def sorts(marks: frozenset[str]) -> set[bool]:
-        return {w in _MODIFIERS or w in _FEWER for w in marks}
-
-    return bool(q.marks & kind.marks) or not sorts(q.marks) & sorts(kind.marks)
+    """Whether `q` may be of `kind`: no mark of one sort (a colour against a colour, a
+    noun against a noun) that the other lacks, both ways: "15 of the small ones" may be
+    "sea shells", "16 red peaches" are not green ones, "soda" is not "regular soda" when
+    it is "diet soda"."""
+    for sort in (True, False):
+        ours = {w for w in q.marks if (w in _MODIFIERS or w in _FEWER) == sort}
+        theirs = {w for w in kind.marks if (w in _MODIFIERS or w in _FEWER) == sort}
+        if ours - theirs and theirs - ours:
+            return False
+    return True
 
 
 def _the_one_named(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
