@@ -282,6 +282,18 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # "$ 5 off each mug": a rate; of rates per different things, the one the question
+        # names, and the count of that thing.
+        (
+            "A stall makes $ 5 off each mug and $ 8 off each vase. On Sunday it sold 40 mugs "
+            "and 12 vases. How much money did it make from selling the mugs?",
+            200,
+        ),
+        (
+            "A school earns $ 3 on each ticket and $ 2 on each poster. It sold 50 tickets and "
+            "30 posters. How much money did it earn from the posters?",
+            60,
+        ),
         # "crates of red apples per day": the rate after the "of" phrase, shared by a
         # number joined before it; the phrase's words say which kind.
         (

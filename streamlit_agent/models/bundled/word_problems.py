@@ -59,7 +59,8 @@ _WORD_LISTS = {
     "got need needs make makes made pay pays cost costs spend spends earn earns collect "
     "collects collected sell sells sold buy buys bought take takes took go goes went walk "
     "walks run runs read reads pick picks picked save saves fill fills now still remain "
-    "remaining there here if after before once also another some all both equally percent",
+    "remaining there here if after before once also another some all both equally percent off "
+    "away",
     # A number after one of these verbs is taken away from what was there.
     "taken_before": "gave give gives sold sell sells spent spend spends lost lose loses ate "
     "eat eats used use uses took take takes borrowed borrow borrows donated donates removed "
@@ -277,6 +278,9 @@ def _plural(word: str) -> bool:
     return len(word) > 3 and word.endswith("s") and not word.endswith("ss")
 
 
+_ON = frozenset(["off", "on", "for", "from"])
+
+
 def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quantity]) -> str:
     """What the number at `i` (its noun ending at `end`) is per, if it is a rate."""
     end = _of_phrase_end(sentence, end)  # "244 drums of grapes per day"
@@ -290,6 +294,8 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
         return _container(sentence, i, counted)  # "6 bags with 14 apples each"
     if len(after) >= 2 and after[0] in _PER and _is_noun(after[1]):
         return _singular(after[1])  # "45 pages a day", "16 litres per minute"
+    if len(after) >= 3 and after[0] in _ON and after[1] in ("each", "every"):
+        return _singular(after[2]) if _is_noun(after[2]) else ""  # "$ 6 off each shirt"
     if len(after) >= 3 and after[0] == "in" and after[1] in ("each", "every") and after[2] == "of":
         return _each_of(sentence, end + 4)  # "544 pots in each of the 10 gardens"
     if len(after) >= 3 and after[0] == "in" and after[1] in ("a", "an", "each", "every"):
@@ -384,7 +390,8 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
         if word in _TAKEN_BEFORE:
             received = k + 1 < len(before) and before[k + 1] in _OBJECTS and "away" not in after
             return (1 if received or more else -1), more
-    if not more and any(w in _TAKEN_AFTER for w in after[:3]):
+    per_each = after[:1] == ["off"] and after[1:2] in (["each"], ["every"])  # a rate
+    if not more and not per_each and any(w in _TAKEN_AFTER for w in after[:3]):
         return -1, more
     return 1, more
 
@@ -797,6 +804,9 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     if len(done) >= 2 and only_had and all(x.word != "#" for x in question):
         quantities = done
     kind, than = focus.kind, focus.than
+    money = next((u for u in units if u in _MONEY), "")
+    if kind and kind.unit == "money" and money:  # "how much money": the story's dollars
+        kind = _Kind(money, kind.marks)
     if kind and than and kind != than and (compared := _compared(quantities, kind, than, units)):
         return compared
     if contrasted := _contrasted(quantities, question, kind):
@@ -1002,9 +1012,16 @@ def _counts_asked(
         return any(p in counted for p in q.per)
 
     needed = {unit, ""} | shared
+    named = {_singular(w) for w in words}
     for _ in range(MAX_QUANTITIES):  # "jars a shelf, 36 shelves a room": what each is per
-        needed |= {p for q in quantities if q.unit in needed and rate(q) for p in q.per}
-    return lambda q: q.unit in needed or (q.scaled and not q.unit)
+        rates = [q for q in quantities if q.unit in needed and rate(q)]
+        # "$ 6 a shirt and $ 9 a cap ... made from the shirts": the rates the question names.
+        rates = [q for q in rates if named & set(q.per)] or rates
+        needed |= {p for q in rates for p in q.per}
+    return lambda q: (
+        (q.unit in needed and (not rate(q) or bool(needed & set(q.per))))
+        or (q.scaled and not q.unit)
+    )
 
 
 def _wholes(quantities: list[Quantity]) -> list[Quantity]:
@@ -1371,10 +1388,13 @@ def _some_done(statements: Sequence[list[_Item]]) -> set[str]:
     return stems
 
 
+_PARTICLES = frozenset(["left", "off", "away"])  # "got off", "gave away": the verb's own
+
+
 def _stems(words: Sequence[str]) -> set[str]:
     """The stems of the words that say what is done: verbs but the light ones, and other
     words but function words ("got off" -> off, "deleting" -> delet)."""
-    said = {w for w in words if w.isalpha() and w not in _NOT_NOUNS - {"left"}}
+    said = {w for w in words if w.isalpha() and w not in _NOT_NOUNS - _PARTICLES}
     said |= {w for w in words if _verb_stem(w) not in ("", *_LIGHT_STEMS)}
     return {_stem(w) for w in said}
 
