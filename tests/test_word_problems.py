@@ -282,6 +282,18 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # "Every day ..." is said of each number of its clauses; asked per day, no count of
+        # days is needed.
+        (
+            "Every week Lee spends 3 hours on piano and 2 hours on guitar. If he practises for "
+            "30 weeks. How many hours does he spend on piano and guitar each week?",
+            5,
+        ),
+        (
+            "Every day a farm collects 40 eggs in the barn and 25 eggs in the yard. How many "
+            "eggs does it collect in 6 days?",
+            390,
+        ),
         # "$ 5 off each mug": a rate; of rates per different things, the one the question
         # names, and the count of that thing.
         (

@@ -332,12 +332,15 @@ def _per_before(sentence: Sequence[_Item], i: int, joined: int = 0) -> str:
 
 
 def _joined_number(sentence: Sequence[_Item], k: int) -> int | None:
-    """The number whose noun ends just before the "and" at `k` ("10 red peaches and")."""
+    """The number of the clause that ends at the "and" at `k` ("10 red peaches and", "4
+    hours on english and")."""
     if k < 2 or not _is_noun(sentence[k - 1].word):
         return None
-    for j in range(k - 2, max(-1, k - 5), -1):
+    for j in range(k - 2, -1, -1):
         if sentence[j].word == "#":
-            return j if _noun_after(sentence, j)[1] == k - 1 else None
+            return j
+        if sentence[j].word in _CLAUSE_ENDS:
+            return None
     return None
 
 
@@ -1011,15 +1014,18 @@ def _counts_asked(
     def rate(q: Quantity) -> bool:  # per something counted: "a book has 2 chapters" is not
         return any(p in counted for p in q.per)
 
-    needed = {unit, ""} | shared
+    # "hours does he spend each day" with hours a day already: no count of days.
+    already = {s for s in shared if any(s in q.per for q in quantities)}
+    needed = {unit, ""} | shared - already
     named = {_singular(w) for w in words}
     for _ in range(MAX_QUANTITIES):  # "jars a shelf, 36 shelves a room": what each is per
         rates = [q for q in quantities if q.unit in needed and rate(q)]
         # "$ 6 a shirt and $ 9 a cap ... made from the shirts": the rates the question names.
         rates = [q for q in rates if named & set(q.per)] or rates
-        needed |= {p for q in rates for p in q.per}
+        needed |= {p for q in rates for p in q.per} - already
+    per_needed = needed | already
     return lambda q: (
-        (q.unit in needed and (not rate(q) or bool(needed & set(q.per))))
+        (q.unit in needed and (not rate(q) or bool(per_needed & set(q.per))))
         or (q.scaled and not q.unit)
     )
 
