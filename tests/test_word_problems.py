@@ -282,6 +282,18 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # "has $ 5" has a verb; the question's verb (not one of a "before ..." clause)
+        # picks what was done.
+        (
+            "Mia has $ 5. She bought a pen for $ 3 and a notebook for $ 4. How much money did "
+            "she spend buying the pen and notebook?",
+            7,
+        ),
+        (
+            "Omar earns $ 200 every month during the 6 months of summer. If he has to pay $ 50 "
+            "rent every month. How much money does he earn during the summer?",
+            1200,
+        ),
         # "Every day ..." is said of each number of its clauses; asked per day, no count of
         # days is needed.
         (

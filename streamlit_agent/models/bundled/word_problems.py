@@ -691,7 +691,7 @@ _VERBS = frozenset(_WORD_LISTS["verbs"].split())
 # Verbs that say nothing of which numbers a question means.
 _LIGHT_VERBS = frozenset(["have", "do", "be", "get", "need", "want"])
 # Words between a verb and its number: "made 134 pastries and 11 cakes".
-_BETWEEN = frozenset(["a", "an", "the", "some", "more", "and", ",", "#", "of"])
+_BETWEEN = frozenset(["a", "an", "the", "some", "more", "and", ",", "#", "of", "$", "€", "£"])
 
 
 def _stem(word: str) -> str:
@@ -770,8 +770,13 @@ def _focus(question: Sequence[_Item]) -> _Focus:
         than = None
     # The verb of a number given in the question ("can ride 20 wheels") picks nothing.
     own = {_verb_before(question, k) for k, w in enumerate(words) if w == "#"}
-    verbs = frozenset(_verb_stem(w) for w in words) - {""} - _LIGHT_STEMS - own
+    # Not the verb of a clause that says when: "have before he spent his money".
+    main = words[: next((k for k, w in enumerate(words) if w in _WHEN), len(words))]
+    verbs = frozenset(_verb_stem(w) for w in main) - {""} - _LIGHT_STEMS - own
     return _Focus(kind, than, verbs)
+
+
+_WHEN = frozenset(["before", "after", "when", "until", "since", "once"])
 
 
 def _kept(quantities: list[Quantity], keep: Callable[[Quantity], bool]) -> list[Quantity]:
