@@ -800,10 +800,11 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
         quantities = _kept(quantities, lambda q: q.now)
     units = {q.unit for q in quantities}
     if focus.verbs and any(q.verb in focus.verbs for q in quantities):
-        # "did baker make": not what he sold.
-        quantities = _kept(
-            quantities, lambda q: not q.verb or q.verb in focus.verbs or q.verb in _LIGHT_STEMS
-        )
+        # "did baker make": not what he sold; but "earns $ 2 on each poster ... sold 30
+        # posters": the count a rate it keeps is per.
+        chosen = [q for q in quantities if q.verb in (focus.verbs | _LIGHT_STEMS | {""})]
+        pers = {p for q in chosen for p in q.per}
+        quantities = _kept(quantities, lambda q: q in chosen or q.unit in pers)
     # "did he use to build the tower and the house": not the 58 blocks he had (a question
     # that gives numbers of its own asks about those).
     done = [q for q in quantities if q.verb in focus.verbs or q.clause & focus.verbs]
