@@ -282,6 +282,17 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # "compared to" says "than"; "fewer ... than" takes the asked kind away.
+        (
+            "There were 35 teachers at the fair and 210 children too. How many more children "
+            "were at the fair compared to teachers?",
+            175,
+        ),
+        ("A farm has 48 sheep and 19 goats. How many fewer goats are there than sheep?", 29),
+        (
+            "A farm has 48 sheep and 19 goats. How many fewer goats are there compared with sheep?",
+            29,
+        ),
         # "has $ 5" has a verb; the question's verb (not one of a "before ..." clause)
         # picks what was done.
         (

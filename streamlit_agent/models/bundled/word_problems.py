@@ -816,7 +816,9 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     money = next((u for u in units if u in _MONEY), "")
     if kind and kind.unit == "money" and money:  # "how much money": the story's dollars
         kind = _Kind(money, kind.marks)
-    if kind and than and kind != than and (compared := _compared(quantities, kind, than, units)):
+    fewer = bool(_FEWER & set(asked_words))  # "how many fewer goats than sheep"
+    compared = _compared(quantities, kind, than, units, -1 if fewer else 1) if kind and than else []
+    if kind != than and compared:
         return compared
     if contrasted := _contrasted(quantities, question, kind):
         return contrasted
@@ -883,17 +885,17 @@ def _asked_nouns(question: Sequence[_Item]) -> set[str]:
 
 
 def _compared(
-    quantities: list[Quantity], kind: _Kind, than: _Kind, units: set[str]
+    quantities: list[Quantity], kind: _Kind, than: _Kind, units: set[str], sign: int = 1
 ) -> list[Quantity]:
     """ "How many more pastries than cakes": the pastries added, the cakes taken away,
-    as one unit."""
+    as one unit; the other way round for "fewer" (`sign` -1)."""
     ours = [kind.fits(q, units) for q in quantities]
     theirs = [than.fits(q, units) and not ours[n] for n, q in enumerate(quantities)]
     if not any(ours) or not any(theirs) or (than.unit not in units and not than.marks):
         return []  # not two kinds of the story
     unit = next(q.unit for n, q in enumerate(quantities) if ours[n])
     return [
-        replace(q, unit=unit, side=1 if ours[n] else -1)
+        replace(q, unit=unit, side=sign if ours[n] else -sign)
         for n, q in enumerate(quantities)
         if ours[n] or theirs[n]
     ]
@@ -1299,7 +1301,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     if not sentences:
         raise NotAWordProblem("no words")
     statements, asked_part = _split_question(sentences)
-    asked_part = _size_asked(asked_part, statements)
+    asked_part = _size_asked(_compared_to(asked_part), statements)
     quantities = _quantities([*statements, asked_part])
     if len(quantities) + len(_conversions(asked_part, quantities)) < 2:
         for said in reversed(earlier):
@@ -1463,6 +1465,18 @@ def _split_question(sentences: list[list[_Item]]) -> tuple[list[list[_Item]], li
     if start > 0:
         statements = [*statements, last[:start]]
     return statements, last[start:]
+
+
+def _compared_to(question: list[_Item]) -> list[_Item]:
+    """ "How many more pupils were there compared to parents?": "compared to" (or "with")
+    says what "than" does."""
+    out: list[_Item] = []
+    for item in question:
+        if item.word in ("to", "with") and out and out[-1].word == "compared":
+            out[-1] = _Item("than")
+        else:
+            out.append(item)
+    return out
 
 
 def _size_asked(question: list[_Item], statements: Sequence[list[_Item]]) -> list[_Item]:
