@@ -282,6 +282,13 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # What is "yet to" be done is not done.
+        (
+            "A box set has 24 comics. If you are yet to read 9 of the comics. How many comics "
+            "have you already read?",
+            15,
+        ),
+        ("Ivy planted 30 bulbs. She has yet to water 12 of them. How many has she watered?", 18),
         # "compared to" says "than"; "fewer ... than" takes the asked kind away.
         (
             "There were 35 teachers at the fair and 210 children too. How many more children "

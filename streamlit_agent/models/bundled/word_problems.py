@@ -61,10 +61,10 @@ _WORD_LISTS = {
     "walks run runs read reads pick picks picked save saves fill fills now still remain "
     "remaining there here if after before once also another some all both equally percent off "
     "away",
-    # A number after one of these verbs is taken away from what was there.
+    # A number after one of these words is taken away from what was there ("yet to read 5").
     "taken_before": "gave give gives sold sell sells spent spend spends lost lose loses ate "
     "eat eats used use uses took take takes borrowed borrow borrows donated donates removed "
-    "remove paid pay pays minus subtract subtracts threw throw throws deleted delete deletes",
+    "remove paid pay pays minus subtract subtracts threw throw throws deleted delete deletes yet",
     # ... and after one of these, once it was counted ("27 were caught").
     "taken_after": "caught eaten sold used lost broken absent missing left borrowed away "
     "off removed donated died deleted",
