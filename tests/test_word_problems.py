@@ -282,6 +282,18 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # Asked in the present ("does she have", "are there"): the numbers said of now.
+        (
+            "Rosa had 40 glass beads and 25 wood beads. She traded some of her beads and now "
+            "has 18 glass beads and 33 wood beads. How many more wood beads than glass beads "
+            "does Rosa have?",
+            15,
+        ),
+        (
+            "A zoo had 12 lions and 30 zebras. Some animals were moved and now it has 9 lions "
+            "and 14 zebras. How many more zebras than lions are at the zoo?",
+            5,
+        ),
         # What is "yet to" be done is not done.
         (
             "A box set has 24 comics. If you are yet to read 9 of the comics. How many comics "

@@ -794,9 +794,10 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
         # "David did 39 more than Zachary ... How many did David do": not John's.
         quantities = _kept(quantities, lambda q: not q.subject or q.subject in named)
     asked_words = {x.word for x in question}
-    if "now" in asked_words or {"left", "than"} <= asked_words:
+    present = "than" in asked_words and bool({"does", "do", "is", "are"} & asked_words)
+    if "now" in asked_words or {"left", "than"} <= asked_words or present:
         # "How many more orchids than roses are there now", "... than apps does he have
-        # left": not the ones there were.
+        # left", "... than baseball cards does she have": not the ones there were.
         quantities = _kept(quantities, lambda q: q.now)
     units = {q.unit for q in quantities}
     if focus.verbs and any(q.verb in focus.verbs for q in quantities):
