@@ -282,6 +282,17 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # "while Ben had 14": a clause's own subject; the question's subject picks whose.
+        (
+            "Lara had 60 stickers while Ben had 14 stickers. Lara gave some of her stickers to "
+            "Ben and now has 35 stickers left. How many stickers did Lara give to Ben?",
+            25,
+        ),
+        (
+            "Kim picked 9 plums and Raj picked 6 plums. Kim then picked 4 more plums. How many "
+            "plums did Kim and Raj pick?",
+            19,
+        ),
         # Asked in the present ("does she have", "are there"): the numbers said of now.
         (
             "Rosa had 40 glass beads and 25 wood beads. She traded some of her beads and now "

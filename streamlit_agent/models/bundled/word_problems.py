@@ -445,7 +445,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                         marks,
                         verb,
                         side,
-                        _relative_subject(sentence, i) or subject,
+                        _relative_subject(sentence, i) or _clause_subject(sentence, i) or subject,
                         than,
                         clause,
                         any(x.word in ("now", "left", "still") for x in sentence),
@@ -581,6 +581,16 @@ def _relative_subject(sentence: Sequence[_Item], i: int) -> str:
         if word == "who":
             return sentence[k - 1].word if _is_noun(sentence[k - 1].word) else ""
     return ""
+
+
+def _clause_subject(sentence: Sequence[_Item], i: int) -> str:
+    """ "She had 528 cards while Jeff had 11": a clause after the first that opens with a
+    name and its verb is said of that name."""
+    start = _clause_start(sentence, i)
+    if start == 0 or start + 1 >= i or sentence[start - 1].word == "#":
+        return ""
+    name, verb = sentence[start].word, sentence[start + 1].word
+    return name if _is_noun(name) and _verb_stem(verb) else ""
 
 
 def _than_object(sentence: Sequence[_Item], i: int) -> str:
@@ -793,6 +803,8 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     if compares_people and named and any(q.subject not in named for q in quantities if q.subject):
         # "David did 39 more than Zachary ... How many did David do": not John's.
         quantities = _kept(quantities, lambda q: not q.subject or q.subject in named)
+    elif not compares_people:
+        quantities = _whose(quantities, question)
     asked_words = {x.word for x in question}
     present = "than" in asked_words and bool({"does", "do", "is", "are"} & asked_words)
     if "now" in asked_words or {"left", "than"} <= asked_words or present:
@@ -845,6 +857,21 @@ def _same_kind(q: Quantity, kind: _Kind) -> bool:
         if ours - theirs and theirs - ours:
             return False
     return True
+
+
+def _whose(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "She had 528 cards while Jeff had 11 ... How many cards did Nell give to Jeff?": the
+    numbers of the one the question asks about ("did Nell"), when others have some too."""
+    words = [x.word for x in question]
+    at = next((k + 1 for k, w in enumerate(words) if w in _AUX), len(words))
+    who = set(itertools.takewhile(lambda w: _is_noun(w) or w in ("and", ","), words[at : at + 5]))
+    subjects = {q.subject for q in quantities} - {""}
+    if not who & subjects or len(subjects) < 2 or subjects <= who:
+        return quantities  # "did Allan and Jake have": both
+    return _kept(quantities, lambda q: q.subject in who | {""})
+
+
+_AUX = frozenset(["did", "does", "do", "has", "have", "will", "would", "can", "could"])
 
 
 def _the_one_named(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
