@@ -282,6 +282,19 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # A number with no verb of its own shares the taking away of the one before it;
+        # when all of a thing is taken, the question asks for all of it.
+        (
+            "Ravi weighed 90 kilograms. On his diet he lost 6 kilograms in May and 4 kilograms "
+            "in June. How much does he weigh now?",
+            80,
+        ),
+        (
+            "Ana had 20 apples. She gave 3 apples to Tom and 4 apples to Lia. How many apples "
+            "does she have now?",
+            13,
+        ),
+        ("A stall sold 40 pears on friday and 35 on saturday. How many did it sell in all?", 75),
         # "while Ben had 14": a clause's own subject; the question's subject picks whose.
         (
             "Lara had 60 stickers while Ben had 14 stickers. Lara gave some of her stickers to "

@@ -396,7 +396,17 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
     per_each = after[:1] == ["off"] and after[1:2] in (["each"], ["every"])  # a rate
     if not more and not per_each and any(w in _TAKEN_AFTER for w in after[:3]):
         return -1, more
-    return 1, more
+    return (-1 if not more and _shares_taking(sentence, i) else 1), more
+
+
+def _shares_taking(sentence: Sequence[_Item], i: int) -> bool:
+    """ "lost 50 kilograms in the first week and 60 in the second": a number with no verb
+    of its own shares the one before it, a taking-away one too."""
+    own = sentence[_clause_start(sentence, i) : i]
+    if any(_verb_stem(x.word) for x in own):
+        return False
+    k = next((j for j in range(i - 1, -1, -1) if sentence[j].word == "#"), -1)
+    return k >= 0 and any(x.word in _TAKEN_BEFORE for x in _leading_words(sentence, k))
 
 
 def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
@@ -1298,6 +1308,10 @@ def _wanted_signs(quantities: Sequence[Quantity], asked: _Asked) -> list[int | N
         if unit not in first_of_unit and all(q.unit != unit for q in quantities[:k]):
             first_of_unit[unit] = k
             wanted[k] = 1  # what was there first was not taken from anything said
+    for unit in first_of_unit:  # "sold 128 on monday and 97 on tuesday": all of it taken
+        same = [k for k in counts if quantities[k].unit == unit]
+        if all(quantities[k].sign < 0 for k in same):
+            wanted = [1 if k in same else w for k, w in enumerate(wanted)]
     if asked.left and asked.units:
         target = next(iter(asked.units))
         # What there was: the first not taken ("Randy uses 36 blocks. If he had 59 blocks").
