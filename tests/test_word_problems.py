@@ -282,6 +282,13 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # What is "already" done is taken from what is still needed on its side.
+        (
+            "Leo is making soup. The recipe calls for 10 cups of water 3 cups of rice and 5 "
+            "cups of beans. He already poured in 4 cups of water. How many more cups of water "
+            "than cups of rice does he need to add now?",
+            3,
+        ),
         # A number with no verb of its own shares the taking away of the one before it;
         # when all of a thing is taken, the question asks for all of it.
         (

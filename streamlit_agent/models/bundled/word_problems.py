@@ -842,7 +842,7 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     fewer = bool(_FEWER & set(asked_words))  # "how many fewer goats than sheep"
     compared = _compared(quantities, kind, than, units, -1 if fewer else 1) if kind and than else []
     if kind != than and compared:
-        return compared
+        return _still_needed(compared, asked_words)
     if contrasted := _contrasted(quantities, question, kind):
         return contrasted
     if kind and kind.marks and kind.unit in units:
@@ -920,6 +920,14 @@ def _asked_nouns(question: Sequence[_Item]) -> set[str]:
     unit, end, _ = _noun_phrase(question, at + 1)
     joined = words[end + 1 : end + 3]
     return {unit, _singular(joined[1]) if joined[:1] == ["and"] and len(joined) == 2 else ""}
+
+
+def _still_needed(quantities: list[Quantity], asked: set[str]) -> list[Quantity]:
+    """ "How many more cups of flour than of salt does she need to add?": what she has
+    "already" put in is taken from what is needed on its side."""
+    if not {"need", "needs"} & asked:
+        return quantities
+    return [replace(q, side=-q.side) if "already" in q.clause else q for q in quantities]
 
 
 def _compared(
