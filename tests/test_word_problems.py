@@ -282,6 +282,18 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # "each one holding 20 cards": per the thing counted before; asked how many groups,
+        # what they hold and what it comes in.
+        (
+            "Omar was stacking his cards into piles with 12 cards in each pile. He had 9 boxes "
+            "of cards each one holding 20 cards. How many piles could he make?",
+            15,
+        ),
+        # "grams" and "g" are one unit.
+        (
+            "A jar holds 500 grams of jam. Lia used 120 g of jam. How many grams of jam are left?",
+            380,
+        ),
         # What is "already" done is taken from what is still needed on its side.
         (
             "Leo is making soup. The recipe calls for 10 cups of water 3 cups of rice and 5 "

@@ -35,7 +35,7 @@ _SYNONYMS = {
     "$": "dollar", "buck": "dollar", "usd": "dollar", "€": "euro", "£": "pound",
     "kilometre": "km", "kilometer": "km", "metre": "m", "meter": "m",
     "centimetre": "cm", "centimeter": "cm", "millilitre": "ml", "milliliter": "ml",
-    "litre": "l", "liter": "l", "min": "minute", "hr": "hour", "kilogram": "kg",
+    "litre": "l", "liter": "l", "min": "minute", "hr": "hour", "kilogram": "kg", "gram": "g",
     "person": "people", "child": "children", "kid": "children", "pupil": "student",
     "buse": "bus",
 }  # fmt: skip
@@ -165,7 +165,9 @@ def _items(text: str) -> list[_Item]:
 
 
 def _before_noun(words: Sequence[arithmetic.Word], i: int) -> bool:
-    return i + 1 < len(words) and words[i + 1].text not in _NOT_NOUNS
+    # "each one having 24 pencils": a pronoun, as in "one of them".
+    after_each = i > 0 and words[i - 1].text in ("each", "every")
+    return i + 1 < len(words) and words[i + 1].text not in _NOT_NOUNS and not after_each
 
 
 def _singular(word: str) -> str:
@@ -290,7 +292,7 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     before = [x.word for x in sentence[max(0, at - 2) : at]]
     if before[-1:] == ["of"] and at >= 2 and _is_noun(sentence[at - 2].word):
         return _singular(sentence[at - 2].word)  # "bags of 6", "classes of 25 pupils"
-    if after[:1] and after[0] in _EACH:
+    if after[:1] and after[0] in _EACH and after[1:2] != ["one"]:  # not "each one having"
         return _container(sentence, i, counted)  # "6 bags with 14 apples each"
     if len(after) >= 2 and after[0] in _PER and _is_noun(after[1]):
         return _singular(after[1])  # "45 pages a day", "16 litres per minute"
@@ -308,7 +310,9 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
         rate = shared[:2] == ["in", "each"] or (shared[:1] == ["per"] and len(shared) > 1)
         if unit and rate:  # "... and 52 sacks of pears per day": both per day
             return _per_of(sentence, end + 2, nxt_end, counted)
-    return _per_before(sentence, i)
+    per = _per_before(sentence, i)
+    # "28 packs of pencils each one having 24": "one" is the thing counted before.
+    return counted[-1].unit if per == "one" and counted else per
 
 
 def _per_before(sentence: Sequence[_Item], i: int, joined: int = 0) -> str:
@@ -851,7 +855,9 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     if kind and kind.unit in units:
         quantities = _kept(quantities, _counts_asked(quantities, kind.unit, question))
     elif kind and (rated := {q.unit for q in quantities if kind.unit in q.per}):
-        # "How many sets", crayons put in "sets of 4": the crayons, not the rulers.
+        # "How many sets", crayons put in "sets of 4": the crayons, not the rulers (and
+        # the packs the crayons come in).
+        rated |= {p for q in quantities if q.unit in rated for p in q.per}
         quantities = _kept(quantities, lambda q: q.unit in rated)
     return _starts(_wholes(_the_one_named(quantities, question)), question)
 
