@@ -282,6 +282,19 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # "5 days to knit each scarf": a rate per scarf; of rates per the asked thing, the
+        # one whose thing the story also counts.
+        (
+            "Nia was knitting some scarves. Each scarf took 40 metres of wool and it took Nia 5 "
+            "days to knit each scarf. If she took 35 days to knit all the scarves. How many "
+            "scarves did she knit?",
+            7,
+        ),
+        (
+            "It takes 15 minutes to wash each car. Sam washed cars for 90 minutes. How many "
+            "cars did he wash?",
+            6,
+        ),
         # "each one holding 20 cards": per the thing counted before; asked how many groups,
         # what they hold and what it comes in.
         (

@@ -176,7 +176,7 @@ def _singular(word: str) -> str:
         return word
     if word.endswith("ies") and len(word) > 4 and word not in _IE_NOUNS:
         word = word[:-3] + "y"
-    elif word.endswith("lves"):  # shelves, halves, wolves
+    elif word.endswith(("lves", "rves")):  # shelves, halves, wolves, scarves
         word = word[:-3] + "f"
     elif word.endswith(("ches", "shes", "xes", "sses")):
         word = word[:-2]
@@ -292,10 +292,15 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     before = [x.word for x in sentence[max(0, at - 2) : at]]
     if before[-1:] == ["of"] and at >= 2 and _is_noun(sentence[at - 2].word):
         return _singular(sentence[at - 2].word)  # "bags of 6", "classes of 25 pupils"
-    if after[:1] and after[0] in _EACH and after[1:2] != ["one"]:  # not "each one having"
+    if after[1:2] == ["one"]:  # "9 boxes each one holding 20": said of the 20
+        return _per_before(sentence, i)
+    if after[:1] and after[0] in _EACH:
         return _container(sentence, i, counted)  # "6 bags with 14 apples each"
     if len(after) >= 2 and after[0] in _PER and _is_noun(after[1]):
         return _singular(after[1])  # "45 pages a day", "16 litres per minute"
+    to_each = [x.word for x in sentence[end + 1 : end + 5]]  # "12 days to read each book"
+    if len(to_each) == 4 and to_each[0] == "to" and to_each[2] in ("each", "every"):
+        return _singular(to_each[3]) if _is_noun(to_each[3]) else ""
     if len(after) >= 3 and after[0] in _ON and after[1] in ("each", "every"):
         return _singular(after[2]) if _is_noun(after[2]) else ""  # "$ 6 off each shirt"
     if len(after) >= 3 and after[0] == "in" and after[1] in ("each", "every") and after[2] == "of":
@@ -857,6 +862,8 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     elif kind and (rated := {q.unit for q in quantities if kind.unit in q.per}):
         # "How many sets", crayons put in "sets of 4": the crayons, not the rulers (and
         # the packs the crayons come in).
+        # "66 pages a book ... 12 days a book ... 492 days in all": the rate with a count.
+        rated = rated & {q.unit for q in quantities if not q.per} or rated
         rated |= {p for q in quantities if q.unit in rated for p in q.per}
         quantities = _kept(quantities, lambda q: q.unit in rated)
     return _starts(_wholes(_the_one_named(quantities, question)), question)
