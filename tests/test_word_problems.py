@@ -282,6 +282,25 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # "pieces of screws", "sets of benches": what the pieces or sets are of is counted,
+        # and a bare "pieces" after them too.
+        (
+            "For the fence he would use 10 long boards of pine. If each board of pine needs 6 "
+            "pieces of screws to be fixed and in addition 5 screws are needed for the gate. How "
+            "many screws does he need for the fence?",
+            65,
+        ),
+        (
+            "They put out 3 sets of benches, each having the same number of cushions. If there "
+            "are a total of 18 cushions in the hall. How many cushions are there for each "
+            "bench?",
+            6,
+        ),
+        (
+            "Mo bought 40 pieces of fudge. He ate 4 of them and put the remaining pieces into "
+            "boxes with 6 pieces in each box. How many boxes did he fill?",
+            6,
+        ),
         # "5 days to knit each scarf": a rate per scarf; of rates per the asked thing, the
         # one whose thing the story also counts.
         (

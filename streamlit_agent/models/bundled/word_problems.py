@@ -164,6 +164,31 @@ def _items(text: str) -> list[_Item]:
     return out
 
 
+_MEASURES = frozenset(["piece", "pieces", "set", "sets"])
+
+
+def _measured(items: list[_Item]) -> list[_Item]:
+    """ "33 pieces of candy ... 9 pieces in each bag", "2 sets of tables": a piece or a
+    set counts the thing it is of, and so does a bare "pieces" after it (of the first kind
+    named so; pieces of another kind are left as they are)."""
+    thing: _Item | None = None
+    out: list[_Item] = []
+    k = 0
+    while k < len(items):
+        item = items[k]
+        of = item.word in _MEASURES and k + 2 < len(items) and items[k + 1].word == "of"
+        end = _of_phrase_end(items, k) if of else k
+        if end > k and (thing is None or items[end].word == thing.word):
+            thing = items[end]
+            out += [x for x in items[k + 2 : end] if x.word in _MODIFIERS]
+            out.append(thing)
+            k = end + 1
+            continue
+        out.append(thing if thing and item.word in _MEASURES and end == k else item)
+        k += 1
+    return out
+
+
 def _before_noun(words: Sequence[arithmetic.Word], i: int) -> bool:
     # "each one having 24 pencils": a pronoun, as in "one of them".
     after_each = i > 0 and words[i - 1].text in ("each", "every")
@@ -343,7 +368,7 @@ def _per_before(sentence: Sequence[_Item], i: int, joined: int = 0) -> str:
 def _joined_number(sentence: Sequence[_Item], k: int) -> int | None:
     """The number of the clause that ends at the "and" at `k` ("10 red peaches and", "4
     hours on english and")."""
-    if k < 2 or not _is_noun(sentence[k - 1].word):
+    if k < 2 or not _is_noun(sentence[k - 1].word) or _past_verb(sentence[k - 1].word):
         return None
     for j in range(k - 2, -1, -1):
         if sentence[j].word == "#":
@@ -1360,7 +1385,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     `earlier` is what the user said before, newest last: a question about one of their
     own numbers ("How old will I be in 15 years?" after "I am 34 years old") uses it.
     """
-    sentences = _sentences(_items(question))
+    sentences = _sentences(_measured(_items(question)))
     if not sentences:
         raise NotAWordProblem("no words")
     statements, asked_part = _split_question(sentences)
