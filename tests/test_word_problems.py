@@ -282,6 +282,13 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # "to each street" is per street; asked "in a street", per street too.
+        (
+            "A courier has to deliver 36 parcels to each street. If she delivers 4 parcels to "
+            "each shop on a street. How many shops are there in a street?",
+            9,
+        ),
+        ("A farmer gives 12 apples to each basket. How many apples are in 5 baskets?", 60),
         # "pieces of screws", "sets of benches": what the pieces or sets are of is counted,
         # and a bare "pieces" after them too.
         (

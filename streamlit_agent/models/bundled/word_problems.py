@@ -305,7 +305,7 @@ def _plural(word: str) -> bool:
     return len(word) > 3 and word.endswith("s") and not word.endswith("ss")
 
 
-_ON = frozenset(["off", "on", "for", "from"])
+_ON = frozenset(["off", "on", "for", "from", "to"])
 
 
 def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quantity]) -> str:
@@ -1278,8 +1278,11 @@ def _asked(question: Sequence[_Item], quantities: Sequence[Quantity], named: str
     groups = [q.unit for q in quantities if q.unit and q.unit != unit and not q.per]
     for k, word in enumerate(words):
         nxt = words[k + 1] if k + 1 < len(words) else ""
-        if word in ("each", "per") and _is_noun(nxt) and _singular(nxt) != unit:
-            units[_singular(nxt)] -= 1  # "does each friend get", "in each row"
+        # "in a block", not "in a year": a span of time is counted by a conversion.
+        in_a = word == "a" and words[k - 1 : k] == ["in"] and _singular(nxt) not in _DURATIONS
+        each = word in ("each", "per") or in_a
+        if each and _is_noun(nxt) and _singular(nxt) != unit:
+            units[_singular(nxt)] -= 1  # "does each friend get", "in each row", "in a block"
         elif word == "each" and groups and not _is_noun(nxt):
             units[groups[-1]] -= 1  # "does each get": each of the group counted
     return _Asked(_clean(units), compare, left)
@@ -1539,6 +1542,8 @@ def _counted_pers(quantities: list[Quantity], question: Sequence[_Item]) -> list
     counted = {q.unit for q in quantities}
     counted |= {p for q in quantities for p in q.per if sum(p in r.per for r in quantities) > 1}
     counted |= {_singular(n) for w, n in itertools.pairwise(words) if w in ("each", "per", "many")}
+    in_a = zip(words, words[1:], words[2:], strict=False)  # "are there in a block"
+    counted |= {_singular(n) for i, w, n in in_a if (i, w) == ("in", "a")}
     if "long" in words:
         counted |= _DURATIONS
     return [replace(q, per=tuple(p for p in q.per if p in counted)) for q in quantities]
