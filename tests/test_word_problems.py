@@ -282,6 +282,17 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # "picked 5 plums from the tree" takes them from it; "cut 4 more from" adds.
+        (
+            "Tom has 30 plum trees. He picked 5 plums from 1 of his trees. Now the tree has 12 "
+            "plums still on it. How many plums did the tree have to begin with?",
+            17,
+        ),
+        (
+            "There were 6 lilies in the pot. Ana cut 4 more lilies from her garden and put them "
+            "in the pot. How many lilies are in the pot now?",
+            10,
+        ),
         # "to each street" is per street; asked "in a street", per street too.
         (
             "A courier has to deliver 36 parcels to each street. If she delivers 4 parcels to "

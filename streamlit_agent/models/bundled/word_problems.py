@@ -69,6 +69,8 @@ _WORD_LISTS = {
     "taken_after": "caught eaten sold used lost broken absent missing left borrowed away "
     "off removed donated died deleted",
     "objects": "him her me us them",
+    # ... and after one of these, when said "from" something ("picked 2 from the tree").
+    "taken_from": "pick picks picked pull pulls pulled pluck plucks plucked cut cuts",
 }
 _MODIFIERS = frozenset(_WORD_LISTS["modifiers"].split())
 _NOT_NOUNS = frozenset(_WORD_LISTS["not_nouns"].split())
@@ -427,10 +429,16 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
         if word in _TAKEN_BEFORE:
             received = k + 1 < len(before) and before[k + 1] in _OBJECTS and "away" not in after
             return (1 if received or more else -1), more
+    # "picked 2 apples from her tree": taken from what the tree has.
+    if not more and after[:1] == ["from"] and _TAKEN_FROM & set(before):
+        return -1, more
     per_each = after[:1] == ["off"] and after[1:2] in (["each"], ["every"])  # a rate
     if not more and not per_each and any(w in _TAKEN_AFTER for w in after[:3]):
         return -1, more
     return (-1 if not more and _shares_taking(sentence, i) else 1), more
+
+
+_TAKEN_FROM = frozenset(_WORD_LISTS["taken_from"].split())
 
 
 def _shares_taking(sentence: Sequence[_Item], i: int) -> bool:
