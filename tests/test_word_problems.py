@@ -282,6 +282,17 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # "till last night": not what was done this morning.
+        (
+            "Sam ran 5 km yesterday, 3 km this morning and 4 km the day before yesterday. How "
+            "many km did Sam run till last night?",
+            9,
+        ),
+        (
+            "Lea read 20 pages this afternoon, 15 pages yesterday and 12 pages yesterday "
+            "evening. How many pages did she read until yesterday?",
+            27,
+        ),
         # "picked 5 plums from the tree" takes them from it; "cut 4 more from" adds.
         (
             "Tom has 30 plum trees. He picked 5 plums from 1 of his trees. Now the tree has 12 "

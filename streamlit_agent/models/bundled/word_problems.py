@@ -1409,7 +1409,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 statements = [*told, *statements]
                 quantities = _quantities([*statements, asked_part])
                 break
-    quantities = _joined_kinds(quantities, asked_part)
+    quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
     quantities = _unsaid_compared(quantities, statements, asked_part) or _the_rest_asked(
         _relevant(quantities, asked_part), statements, asked_part
     )
@@ -1458,6 +1458,19 @@ def _the_rest_asked(
         replace(q, side=1 if n == 0 else -1) if q.unit == unit else q
         for n, q in enumerate(quantities)
     ]
+
+
+_TODAY = frozenset(["today", "tonight", "morning", "afternoon", "evening"])
+
+
+def _before_today(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "How many did she bake till last night?": not what she baked this morning (a part
+    of the day said without "yesterday")."""
+    words = [x.word for x in question]
+    pairs = itertools.pairwise(words)
+    if not any(a in ("till", "until") and b in ("last", "yesterday") for a, b in pairs):
+        return quantities
+    return _kept(quantities, lambda q: not q.clause & _TODAY or "yesterday" in q.clause)
 
 
 def _unsaid_compared(
