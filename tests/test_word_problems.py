@@ -282,6 +282,12 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # What "some more" did, asked: the first number less the others.
+        (
+            "50 kids went skating on a day. 32 kids went skating in the morning and some more "
+            "kids went skating in the evening. How many kids went skating in the evening?",
+            18,
+        ),
         # "till last night": not what was done this morning.
         (
             "Sam ran 5 km yesterday, 3 km this morning and 4 km the day before yesterday. How "

@@ -1438,15 +1438,18 @@ def _the_rest_asked(
     quantities: list[Quantity], statements: Sequence[list[_Item]], question: Sequence[_Item]
 ) -> list[Quantity]:
     """ "Sofia asked 310 students. 185 suggested potatoes while others suggested bacon. How
-    many suggested bacon?": the question says what "the others" did, not what a number's
-    clause says, so it asks for what is left of the first number once the rest are taken."""
+    many suggested bacon?": the question says what "the others" (or "some more") did, not
+    what a number's clause says, so it asks for what is left of the first number once the
+    rest are taken."""
     if any(q.side for q in quantities) or len(quantities) < 2:
         return quantities
     rest: frozenset[str] = frozenset()
     for sentence in statements:
         words = [x.word for x in sentence]
         for k, word in enumerate(words):
-            if word == "others" or (word == "rest" and words[k - 1 : k] == ["the"]):
+            the_rest = word == "rest" and words[k - 1 : k] == ["the"]
+            some_more = word == "some" and words[k + 1 : k + 2] == ["more"]  # "and some more"
+            if word == "others" or the_rest or some_more:
                 rest = _clause_words(sentence, k)
     asked = _content(question) - {q.unit for q in quantities}
     if not rest & asked:
