@@ -282,6 +282,14 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # "for 6" with no noun: for 6 people, who share what is left; a taking away after
+        # "but" is the next clause's.
+        (
+            "Dad made pancakes for 6. He cooked 40 pancakes but gave away 4 pancakes. If each "
+            "of them had the same number of pancakes. How many did each of them have?",
+            6,
+        ),
+        ("Mia set the table for 8. She has 24 forks. How many forks does each of them get?", 3),
         # What "some more" did, asked: the first number less the others.
         (
             "50 kids went skating on a day. 32 kids went skating in the morning and some more "

@@ -433,7 +433,8 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
     if not more and after[:1] == ["from"] and _TAKEN_FROM & set(before):
         return -1, more
     per_each = after[:1] == ["off"] and after[1:2] in (["each"], ["every"])  # a rate
-    if not more and not per_each and any(w in _TAKEN_AFTER for w in after[:3]):
+    own = list(itertools.takewhile(lambda w: w not in _CLAUSE_ENDS, after))  # not "but gave away"
+    if not more and not per_each and any(w in _TAKEN_AFTER for w in own):
         return -1, more
     return (-1 if not more and _shares_taking(sentence, i) else 1), more
 
@@ -514,6 +515,9 @@ def _unit_from_context(sentence: Sequence[_Item], i: int, unit: str, per: str, b
     groups of 6"), else what was counted or named before ("found 5 new ones", "Sam
     collects toy cars. He threw away 8 of the broken ones", "some roses ... 7 died")."""
     unit = unit or (_grouped(sentence, i) if per else "")
+    ends = i + 1 == len(sentence) or sentence[i + 1].word in _CLAUSE_ENDS
+    if not unit and ends and i > 0 and sentence[i - 1].word == "for":
+        return "people"  # "made cookies for 5": for 5 people
     return before if unit in ("one", "") and before else unit
 
 
@@ -1249,8 +1253,11 @@ def _asked_unit(words: Sequence[str], quantities: Sequence[Quantity]) -> str:
         if nxt == "many":
             if rest and _is_noun(rest[0]):
                 return _singular(rest[0])
-            # "How many does each child get?": of what the story counted first.
-            return next((q.unit for q in quantities if q.unit and not q.per), "")
+            # "How many does each child get?": of what the story counted first (not the
+            # people it is shared by: "made cookies for 5 ... each of them").
+            counted = [q.unit for q in quantities if q.unit and not q.per]
+            sharers = {"people"} if "each" in words else set()
+            return next((u for u in counted if u not in sharers), "")
         if nxt == "far":
             return next((u for u in seen if u in _LENGTHS), "")
         if nxt == "long":
