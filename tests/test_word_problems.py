@@ -282,6 +282,17 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "bought?",
             2,
         ),
+        # "How much more does a vase cost than a mug?": the rates, not what was sold.
+        (
+            "A stall makes $ 4 off each mug and $ 9 off each vase. It sold 30 mugs and 12 "
+            "vases. How much more does a vase cost than a mug?",
+            5,
+        ),
+        (
+            "Pens cost 3 dollars each and a notebook costs 7 dollars. Ada bought 5 pens and 2 "
+            "notebooks. How much more does a notebook cost than a pen?",
+            4,
+        ),
         # "for 6" with no noun: for 6 people, who share what is left; a taking away after
         # "but" is the next clause's.
         (

@@ -1417,8 +1417,11 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 quantities = _quantities([*statements, asked_part])
                 break
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
-    quantities = _unsaid_compared(quantities, statements, asked_part) or _the_rest_asked(
-        _relevant(quantities, asked_part), statements, asked_part
+    compared = _rates_compared(quantities, asked_part)
+    quantities = (
+        compared
+        or _unsaid_compared(quantities, statements, asked_part)
+        or _the_rest_asked(_relevant(quantities, asked_part), statements, asked_part)
     )
     quantities += _conversions(asked_part, quantities)
     derived = len(quantities) == 1 and quantities[0].scaled
@@ -1481,6 +1484,23 @@ def _before_today(quantities: list[Quantity], question: Sequence[_Item]) -> list
     if not any(a in ("till", "until") and b in ("last", "yesterday") for a, b in pairs):
         return quantities
     return _kept(quantities, lambda q: not q.clause & _TODAY or "yesterday" in q.clause)
+
+
+def _rates_compared(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "How much more does a jersey cost than a t-shirt?": the rate per one thing less the
+    rate per the other, whatever numbers of them were sold."""
+    words = [x.word for x in question]
+    if "than" not in words:
+        return []
+    than = words.index("than")
+    ones = [
+        next((_singular(b) for a, b in itertools.pairwise(part) if a in ("a", "an")), "")
+        for part in (words[:than], words[than:])
+    ]
+    rates = [[q for q in quantities if one and q.per == (one,)] for one in ones]
+    if any(len(r) != 1 for r in rates) or rates[0][0].unit != rates[1][0].unit:
+        return []
+    return [replace(rates[0][0], per=(), side=1), replace(rates[1][0], per=(), side=-1)]
 
 
 def _unsaid_compared(
