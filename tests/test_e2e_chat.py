@@ -375,34 +375,6 @@ def _deltas(frames: list[Any]) -> list[Any]:
     return deltas
 
 
-def test_a_finished_reply_is_not_drawn_a_second_time(
-    page: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI
-) -> None:
-    """Once the stream has shown a reply's steps and answer as they are stored, the end
-    of the turn adds what follows them (thumbs) and removes Stop, without sending the
-    answer again; the page then reads as a reload shows it."""
-    app = app_factory(model_env(scripted_model))
-    open_app(page, app)
-    frames: list[Any] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(f)))
-    page.reload()  # its WebSocket is watched from the start
-    wait_for_app(page)
-    send_chat(page, "What is 12 * 12?")
-    assert "The calculator returned: 144." in bubble(page, 1)
-    wait_for_idle(page)
-    bodies = [d.new_element.markdown.body for d in _deltas(frames)]
-    assert bodies.count("The calculator returned: 144.") == 1  # drawn once, no cursor
-    reply = page.locator(CHAT_MESSAGE).nth(1)
-    assert reply.get_by_role("button", name="Stop").count() == 0
-    assert reply.locator('[data-testid="stFeedback"]').count() == 1
-    assert reply.get_by_text("calculator: 12 * 12").count() == 1  # the step, once
-    live_text = reply.inner_text()
-    page.reload()
-    wait_for_app(page)
-    wait_for_idle(page)
-    assert page.locator(CHAT_MESSAGE).nth(1).inner_text() == live_text
-
-
 def test_a_new_chats_first_answer_runs_the_conversation_alone(
     page: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI, tmp_path
 ) -> None:

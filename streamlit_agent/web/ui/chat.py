@@ -181,14 +181,6 @@ def draw_reply(turn: Turn, is_last: bool, actions: ReplyActions) -> Any:
         draw_thinking(turn.reasoning)
     if answer is not None and status != STATUS_ERROR and answer.content:
         st.markdown(markdown_text(str(answer.content)))
-    return _draw_reply_end(turn, is_last, actions)
-
-
-def _draw_reply_end(turn: Turn, is_last: bool, actions: ReplyActions) -> Any:
-    """What follows a reply's answer: its error or stop note, meter, trace link, version
-    switch, the latest turn's buttons and thumbs. Returns the buttons' slot (or None)."""
-    status = turn.status
-    answer = turn.answer
     if status == STATUS_ERROR and answer is not None:
         st.error(markdown_text(str(answer.content)), icon="⚠️")
     elif status == STATUS_INTERRUPTED:
@@ -479,8 +471,6 @@ class LiveSteps(StreamlitCallbackHandler):
         )
         self.container = container
         self.open_step: Step | None = None  # the call whose thought is open, if any
-        self.opened: list[str] = []  # the calls drawn, in order, and those drawn finished
-        self.ended: list[str] = []
         self.show = on_this_page(self.show)  # type: ignore[method-assign]  # tools' threads
 
     def show(self, step: Step) -> None:
@@ -492,7 +482,6 @@ class LiveSteps(StreamlitCallbackHandler):
             self._end(self.open_step)
         with self.container:
             draw_lead_in(step)
-        self.opened.append(step.call_id)
         self.labeler.step = step
         self.on_llm_start({}, [])
         self.on_tool_start({"name": step.tool}, _one_line(step.input))
@@ -500,7 +489,6 @@ class LiveSteps(StreamlitCallbackHandler):
     def _end(self, step: Step) -> None:
         self.labeler.step = step
         self.on_tool_end(_step_body(step))
-        self.ended.append(step.call_id)
         with self.container:
             draw_memory_note(step)
 
@@ -548,7 +536,6 @@ class AnswerStream(BaseCallbackHandler):
         self.reasoning = ""
         self._thinking_shown = ""
         self._text_shown = ""
-        self._cursor_shown = False
         self._next_draw_at = 0.0
         # Tokens arrive on the run's thread and catch_up comes from the page's: one drawer
         # at a time keeps the slot's last delta the latest text.
@@ -557,7 +544,6 @@ class AnswerStream(BaseCallbackHandler):
     def on_llm_start(self, *args: Any, **kwargs: Any) -> None:
         with self._lock:
             self.text = self.reasoning = self._thinking_shown = self._text_shown = ""
-            self._cursor_shown = False
             self._next_draw_at = 0.0
 
     on_chat_model_start = on_llm_start
@@ -567,13 +553,6 @@ class AnswerStream(BaseCallbackHandler):
             self.text += token
             self.reasoning += reasoning_of(getattr(kwargs.get("chunk"), "message", None))
             self._draw_when_due()
-
-    @property
-    def shown(self) -> tuple[str, str] | None:
-        """The answer and reasoning on the page, as last drawn; None while the answer
-        still ends in the typing cursor."""
-        with self._lock:
-            return None if self._cursor_shown else (self._text_shown, self._thinking_shown)
 
     def catch_up(self) -> None:
         """Draw what the pace held back, once it is due (the page calls this while it waits)."""
@@ -594,7 +573,7 @@ class AnswerStream(BaseCallbackHandler):
             with self.thinking_slot.container():
                 draw_thinking(self.reasoning)
         if self.text:
-            self._text_shown, self._cursor_shown = self.text, bool(cursor)
+            self._text_shown = self.text
             self.slot.markdown(markdown_text(self.text) + cursor)
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
@@ -608,7 +587,6 @@ class AnswerStream(BaseCallbackHandler):
                 self.slot.empty()
                 self.thinking_slot.empty()
                 self.text = self.reasoning = self._thinking_shown = self._text_shown = ""
-                self._cursor_shown = False
             else:
                 self._draw()
 
@@ -623,44 +601,19 @@ class LiveTurn:
     handlers: list[BaseCallbackHandler]
     tick: Callable[[float], None]
     live: Any
-    stop: Any  # the Stop button's slot
     slots: Sequence[Any] = ()  # the live block's parts below Stop
 
     def finish(self, turn: Turn, actions: ReplyActions) -> None:
-        """Make the live reply the stored turn's, as a reload would show it, without
-        running the whole script again."""
-        if self._shows(turn):
-            # Steps and answer on the page are the stored ones: only Stop goes, and the
-            # progress line makes way for what follows an answer (meter, buttons, thumbs).
-            # Drawing them again would have the browser build the reply a second time.
-            self.stop.empty()
-            with self.slots[-1].container():
-                _draw_reply_end(turn, True, actions)
-            return
+        """Draw the stored turn in place of the live one: the page then shows what a
+        reload would, without running the whole script again."""
         # The parts are emptied one by one: a new block in the live one's place keeps the
         # old block's children past its own (the browser's rule; emptying the whole slot
         # first is merged away by Streamlit's message queue), so a short reply would show
         # the live progress line or streamed text below it until the next run.
-        for slot in (self.stop, *self.slots):
+        for slot in self.slots:
             slot.empty()
         with self.live.container():
             draw_reply(turn, True, actions)
-
-    def _shows(self, turn: Turn) -> bool:
-        """Whether the live reply already reads as `turn`'s steps and answer: every
-        step drawn to its end, the answer and reasoning as stored (not an error, a
-        stop, or an answer the app changed after the stream, such as a note before it)."""
-        answer = turn.answer
-        if answer is None or turn.status in (STATUS_ERROR, STATUS_INTERRUPTED):
-            return False
-        calls = [step.call_id for step in turn.steps]
-        if self.steps.opened != calls or self.steps.ended != calls:
-            return False
-        stream = self.handlers[0] if self.handlers else None
-        return isinstance(stream, AnswerStream) and stream.shown == (
-            str(answer.content),
-            turn.reasoning or "",
-        )
 
 
 def draw_live_turn(
@@ -674,8 +627,7 @@ def draw_live_turn(
     with st.chat_message("assistant"):
         live = st.empty()
         with live.container():
-            stop = st.empty()
-            stop.button("⏹ Stop", key="stop-run", help="Stop this answer; what arrived is kept.")
+            st.button("⏹ Stop", key="stop-run", help="Stop this answer; what arrived is kept.")
             slots = [st.empty() for _ in range(4)]
     steps_slot, thinking_slot, answer_slot, progress_slot = slots
     answer = AnswerStream(thinking_slot, answer_slot)
@@ -684,7 +636,7 @@ def draw_live_turn(
         answer.catch_up()
         progress_slot.caption(f"⏳ Working… {elapsed_s:.0f} s")
 
-    return LiveTurn(LiveSteps(steps_slot.container()), [answer], tick, live, stop, slots)
+    return LiveTurn(LiveSteps(steps_slot.container()), [answer], tick, live, slots)
 
 
 def draw_starters(starters: Sequence[str], on_pick: Callable[[str], None]) -> Any:
