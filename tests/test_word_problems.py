@@ -645,6 +645,33 @@ def test_the_question_picks_the_numbers_it_is_about(problem: str, value: int) ->
     assert evaluate(reading.expression) == value, reading
 
 
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # A mark every number has ("of pears") tells none apart; "unripe" is not "ripe".
+        (
+            "The orchard fills 30 crates of ripe pears and 12 crates of unripe pears a "
+            "week. How many crates of ripe pears does it fill in 4 weeks?",
+            120,
+        ),
+        (
+            "A bakery sells 70 loaves of white bread and 25 loaves of rye bread per day. "
+            "How many more loaves of white bread than rye bread does it sell per day?",
+            45,
+        ),
+        # "than rye" names the kind of the loaves, not a thing of its own.
+        (
+            "A kiosk had 16 cans of cold tea, 40 cans of lemon tea and 9 mugs. How many "
+            "fewer cans of cold tea than lemon tea did it have?",
+            24,
+        ),
+    ],
+)
+def test_kinds_are_told_apart_by_the_marks_they_do_not_share(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
 def test_a_number_said_earlier_completes_the_question() -> None:
     assert read("How old will I be in 15 years?", ["I am 34 years old."]).expression == "34 + 15"
     earned = read("How much do I earn in a year?", ["I earn 3200 euros a month."])

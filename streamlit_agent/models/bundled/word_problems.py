@@ -339,8 +339,12 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
         unit, nxt_end = _noun_after(sentence, end + 2)
         nxt_end = _of_phrase_end(sentence, nxt_end)
         shared = [x.word for x in sentence[nxt_end + 1 : nxt_end + 4]]
-        rate = shared[:2] == ["in", "each"] or (shared[:1] == ["per"] and len(shared) > 1)
-        if unit and rate:  # "... and 52 sacks of pears per day": both per day
+        rate = shared[:2] == ["in", "each"] or (
+            shared[:1] in (["per"], ["a"], ["an"], ["every"])
+            and len(shared) > 1
+            and _is_noun(shared[1])
+        )
+        if unit and rate:  # "... and 52 sacks of pears per day" (or "a day"): both per day
             return _per_of(sentence, end + 2, nxt_end, counted)
     per = _per_before(sentence, i)
     # "28 packs of pencils each one having 24": "one" is the thing counted before.
@@ -881,7 +885,7 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     only_had = others and all(q.verb in _LIGHT_STEMS for q in others)
     if len(done) >= 2 and only_had and all(x.word != "#" for x in question):
         quantities = done
-    kind, than = focus.kind, focus.than
+    kind, than = _told_apart(focus.kind, quantities), _told_apart(focus.than, quantities)
     money = next((u for u in units if u in _MONEY), "")
     if kind and kind.unit == "money" and money:  # "how much money": the story's dollars
         kind = _Kind(money, kind.marks)
@@ -906,17 +910,39 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     return _starts(_wholes(_the_one_named(quantities, question)), question)
 
 
+def _told_apart(kind: _Kind | None, quantities: Sequence[Quantity]) -> _Kind | None:
+    """ "sacks of unripe oranges" against "sacks of ripe oranges": a mark every number of
+    the unit has ("oranges") tells none of them apart, so it picks nothing; only the
+    others ("unripe") do."""
+    if kind is None:
+        return None
+    units = {q.unit for q in quantities}
+    marked = {q.unit for q in quantities if kind.unit in q.marks}
+    if kind.unit not in units and len(marked) == 1:
+        # "than diet soda" after "bottles of diet soda": the bottles of that kind.
+        kind = _Kind(marked.pop(), kind.marks | {kind.unit})
+    alike = [q.marks for q in quantities if q.unit == kind.unit]
+    if len(alike) < 2:
+        return kind
+    return replace(kind, marks=kind.marks - frozenset.intersection(*alike))
+
+
 def _same_kind(q: Quantity, kind: _Kind) -> bool:
     """Whether `q` may be of `kind`: no mark of one sort (a colour against a colour, a
     noun against a noun) that the other lacks, both ways: "15 of the small ones" may be
     "sea shells", "16 red peaches" are not green ones, "soda" is not "regular soda" when
     it is "diet soda"."""
     for sort in (True, False):
-        ours = {w for w in q.marks if (w in _MODIFIERS or w in _FEWER) == sort}
-        theirs = {w for w in kind.marks if (w in _MODIFIERS or w in _FEWER) == sort}
+        ours = {w for w in q.marks if _adjective(w) == sort}
+        theirs = {w for w in kind.marks if _adjective(w) == sort}
         if ours - theirs and theirs - ours:
             return False
     return True
+
+
+def _adjective(word: str) -> bool:
+    """A word that says which sort, as a colour does: "ripe", and "unripe" its opposite."""
+    return word in _MODIFIERS or word in _FEWER or (word[:2] == "un" and word[2:] in _MODIFIERS)
 
 
 def _whose(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
@@ -1360,7 +1386,11 @@ def _wanted_signs(quantities: Sequence[Quantity], asked: _Asked) -> list[int | N
     counts = [k for k, q in enumerate(quantities) if not q.per]
     wanted: list[int | None] = [None if q.per else q.sign for q in quantities]
     if any(q.side for q in quantities):
-        return [None if q.per else (q.side or q.sign) for q in quantities]
+        # A rate compared ("more sacks of ripe oranges per day than") has its side too.
+        return [
+            q.side if q.side and asked.compare else None if q.per else (q.side or q.sign)
+            for q in quantities
+        ]
     if asked.compare and counts:
         biggest = max(counts, key=lambda k: quantities[k].value)
         return [
