@@ -672,6 +672,43 @@ def test_kinds_are_told_apart_by_the_marks_they_do_not_share(problem: str, value
     assert evaluate(reading.expression) == value, reading
 
 
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # What there is now = what there was + the changes: the change asked, or the start.
+        (
+            "Lena had 40 stickers. She gave away some stickers. Now she has 26 stickers. "
+            "How many stickers did she give away?",
+            14,
+        ),
+        (
+            "Omar has 15 coins in a jar. He found some more coins under the sofa. If he has "
+            "38 coins now. How many coins did he find?",
+            23,
+        ),
+        (
+            "Ben had some toy cars. He bought 5 more toy cars and sold 9 of them. Now he has "
+            "12 toy cars. How many toy cars did he have at first?",
+            16,
+        ),
+        (
+            "Last month Ana had 50 dollars and Tom had 35 dollars. They sold lemonade and now "
+            "Ana has 80 dollars and Tom has 61 dollars. How much money did Tom earn?",
+            26,
+        ),
+        # A whole after an unsaid amount the question's verb takes away.
+        (
+            "Kim had 32 beads. She used some beads for a necklace. Then there were 11 beads. "
+            "How many beads did she use?",
+            21,
+        ),
+    ],
+)
+def test_a_change_is_solved_from_what_there_was_and_is(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
 def test_a_number_said_earlier_completes_the_question() -> None:
     assert read("How old will I be in 15 years?", ["I am 34 years old."]).expression == "34 + 15"
     earned = read("How much do I earn in a year?", ["I earn 3200 euros a month."])

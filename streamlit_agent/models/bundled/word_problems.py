@@ -755,7 +755,8 @@ _IRREGULAR = {
 _WORD_LISTS["verbs"] = (
     "make sell buy eat give find have do get take win lose catch grow spend run draw write "
     "throw bring pay keep see build send feed hold be bake pick collect plant score need "
-    "use add want cost earn save walk travel drive ride watch play read put"
+    "use add want cost earn save walk travel drive ride watch play read put remove cut "
+    "delete donate borrow receive"
 )
 _VERBS = frozenset(_WORD_LISTS["verbs"].split())
 # Verbs that say nothing of which numbers a question means.
@@ -907,7 +908,7 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
         rated = rated & {q.unit for q in quantities if not q.per} or rated
         rated |= {p for q in quantities if q.unit in rated for p in q.per}
         quantities = _kept(quantities, lambda q: q.unit in rated)
-    return _starts(_wholes(_the_one_named(quantities, question)), question)
+    return _starts(_wholes(_the_one_named(quantities, question), question), question)
 
 
 def _told_apart(kind: _Kind | None, quantities: Sequence[Quantity]) -> _Kind | None:
@@ -1160,13 +1161,15 @@ def _counts_asked(
     )
 
 
-def _wholes(quantities: list[Quantity]) -> list[Quantity]:
+def _wholes(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
     """ "Some children were on the bus. 2 more got on. Then there were 41": the 41 is
     the whole, the rest taken from it."""
     wholes = [n for n, q in enumerate(quantities) if q.side == 2]
     if len(wholes) != 1:
         return [replace(q, side=0) if q.side == 2 else q for q in quantities]
     unit, sign = quantities[wholes[0]].unit, quantities[wholes[0]].sign
+    if sign > 0 and _focus(question).verbs & _TAKING_STEMS:
+        sign = -1  # "How much did he cut (lose, sell)?": the unsaid amount was taken away
     # whole = what was there + what came and went + the amount unsaid, so the unsaid
     # amount is the whole less each of the others, as signed; a whole that is what was
     # "left" ("picked some, now 2 are left") is the other way round.
@@ -1451,7 +1454,9 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities = (
         compared
         or _unsaid_compared(quantities, statements, asked_part)
-        or _the_rest_asked(_relevant(quantities, asked_part), statements, asked_part)
+        or _the_rest_asked(
+            _change_asked(_relevant(quantities, asked_part), asked_part), statements, asked_part
+        )
     )
     quantities += _conversions(asked_part, quantities)
     derived = len(quantities) == 1 and quantities[0].scaled
@@ -1500,6 +1505,52 @@ def _the_rest_asked(
     return [
         replace(q, side=1 if n == 0 else -1) if q.unit == unit else q
         for n, q in enumerate(quantities)
+    ]
+
+
+# Verbs that take away from what the story counts. Not "cut" or "pick": cut from the
+# garden, the roses are added to the vase, so their way depends on whose amount it is.
+_TAKING_STEMS = frozenset(
+    _stem(w) for name in ("taken_before", "taken_after") for w in _WORD_LISTS[name].split()
+) - {"yet", "left", "away", "off", "minus", "missing", "absent"} | {"cost"}  # paid out
+_FIRST_WORDS = frozenset(["initially", "originally", "before", "first", "begin", "beginning"])
+
+
+def _change_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "Josh had 9 marbles. He lost some. Now he has 4. How many did he lose?": a story of
+    one thing's amount, from what there was, through changes, to what there is "now"; the
+    question asks the change no number is said of (its verb is none of theirs), or what
+    there was at first. What is now = what there was + each change (as signed) + the one
+    asked (its sign its verb's: "lose" takes away, "find" adds), solved for the one asked.
+    Left as it is when the story is not one such line (two amounts now, or none)."""
+    units = {q.unit for q in quantities}
+    # A rate per something the story counts is no amount of one line ("in a jar" is not).
+    if any(q.side or q.scaled or set(q.per) & units for q in quantities):
+        return quantities
+    words = [x.word for x in question]
+    if {"now", "left", "still", "remain", "remaining"} & set(words):
+        return quantities  # asks what there is now
+    after = [q for q in quantities if q.now]
+    before = [q for q in quantities if not q.now]
+    if len(units) != 1 or len(after) != 1 or not before:
+        return quantities
+    at_first = bool(_FIRST_WORDS & set(words))
+    verbs = _focus(question).verbs
+    if at_first:
+        if any(q.verb in _LIGHT_STEMS or not q.verb for q in before):
+            return quantities  # what there was is said: not asked
+        # now = first + changes: first = now - each change.
+        return [replace(q, side=1 if q.now else -q.sign) for q in quantities]
+    said = any(q.verb in verbs or q.clause & verbs for q in quantities)
+    if len(verbs) != 1 or said:
+        return quantities
+    first = before[0]
+    if first.verb not in (*_LIGHT_STEMS, "") or first.sign < 0:
+        return quantities  # what there was first is not said
+    way = -1 if verbs & _TAKING_STEMS else 1
+    # now = first + changes + way * asked: asked = way * (now - first - changes).
+    return [
+        replace(q, side=way if q.now else -way * (1 if q is first else q.sign)) for q in quantities
     ]
 
 
