@@ -709,6 +709,27 @@ def test_a_change_is_solved_from_what_there_was_and_is(problem: str, value: int)
     assert evaluate(reading.expression) == value, reading
 
 
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # "N more ... than ...", the question naming what comes after "than".
+        (
+            "Tara read 30 pages on saturday. She read 8 more pages on saturday than on "
+            "sunday. How many pages did she read on sunday?",
+            22,
+        ),
+        (
+            "A farm sold 45 eggs to the bakery and some to the cafe. It sold 6 fewer eggs to "
+            "the bakery than to the cafe. How many eggs did it sell to the cafe?",
+            51,
+        ),
+    ],
+)
+def test_the_side_after_than_is_the_other_less_the_difference(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
 def test_a_number_said_earlier_completes_the_question() -> None:
     assert read("How old will I be in 15 years?", ["I am 34 years old."]).expression == "34 + 15"
     earned = read("How much do I earn in a year?", ["I earn 3200 euros a month."])

@@ -1455,7 +1455,12 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
         compared
         or _unsaid_compared(quantities, statements, asked_part)
         or _the_rest_asked(
-            _change_asked(_relevant(quantities, asked_part), asked_part), statements, asked_part
+            _change_asked(
+                _other_side_asked(_relevant(quantities, asked_part), statements, asked_part),
+                asked_part,
+            ),
+            statements,
+            asked_part,
         )
     )
     quantities += _conversions(asked_part, quantities)
@@ -1552,6 +1557,44 @@ def _change_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list
     return [
         replace(q, side=way if q.now else -way * (1 if q is first else q.sign)) for q in quantities
     ]
+
+
+def _other_side_asked(
+    quantities: list[Quantity], statements: Sequence[list[_Item]], question: Sequence[_Item]
+) -> list[Quantity]:
+    """ "She played with 16 kids on monday. She played with 12 more kids on monday than on
+    tuesday. How many on tuesday?": a difference said "N more ... than ...", and the
+    question names what comes after "than" (and not what comes before): that side is
+    the other number less N (plus N for "fewer")."""
+    units = {q.unit for q in quantities}
+    if len(quantities) != 2 or len(units) != 1:
+        return quantities
+    # A side so far only of "N fewer ... than" (`_said_less`), which is read again here.
+    if any(q.side not in (0, -1) or q.scaled or set(q.per) & units for q in quantities):
+        return quantities
+    asked = _content(question) - units  # the thing counted is on both sides
+    for sentence in statements:
+        words = [x.word for x in sentence]
+        for k, word in enumerate(words):
+            if word != "#":
+                continue
+            rest = words[k + 1 : k + 9]
+            if "than" not in rest:
+                continue
+            than = k + 1 + rest.index("than")
+            said = set(words[k + 1 : than])
+            way = -1 if said & _FEWER else 1 if "more" in said else 0
+            ours = _content(sentence[k + 1 : than])
+            end = next((j for j in range(than + 1, len(words)) if words[j] in ("#", ",")), None)
+            theirs = _content(sentence[than + 1 : end])
+            if not way or not (theirs - ours) & asked or (ours - theirs) & asked:
+                continue
+            value = sentence[k].value
+            diff = [q for q in quantities if q.value == value]
+            if len(diff) != 1 or any(q.side for q in quantities if q is not diff[0]):
+                return quantities
+            return [replace(q, side=-way if q is diff[0] else way) for q in quantities]
+    return quantities
 
 
 _TODAY = frozenset(["today", "tonight", "morning", "afternoon", "evening"])
