@@ -730,6 +730,30 @@ def test_the_side_after_than_is_the_other_less_the_difference(problem: str, valu
     assert evaluate(reading.expression) == value, reading
 
 
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # "and we have 42": a clause with its own verb does not share "each box".
+        ("If each box holds 6 eggs and we have 42 eggs in all. How many boxes do we have?", 7),
+        # "how many total mugs": all of the mugs, not a kind named "total".
+        (
+            "A shop can put 9 mugs on each shelf. The shop has 5 shelves and 12 tables. How "
+            "many total mugs can its shelves hold?",
+            45,
+        ),
+        # "25 doors on a street": per street.
+        (
+            "A courier leaves 3 leaflets at each door on each street. If there are 25 doors "
+            "on a street. How many leaflets does he leave on each street?",
+            75,
+        ),
+    ],
+)
+def test_what_a_rate_is_per_is_read_by_its_clause(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
 def test_a_number_said_earlier_completes_the_question() -> None:
     assert read("How old will I be in 15 years?", ["I am 34 years old."]).expression == "34 + 15"
     earned = read("How much do I earn in a year?", ["I earn 3200 euros a month."])

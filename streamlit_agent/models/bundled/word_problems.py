@@ -307,7 +307,7 @@ def _plural(word: str) -> bool:
     return len(word) > 3 and word.endswith("s") and not word.endswith("ss")
 
 
-_ON = frozenset(["off", "on", "for", "from", "to"])
+_ON = frozenset(["off", "on", "for", "from", "to", "at"])  # "3 leaflets at each door"
 
 
 def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quantity]) -> str:
@@ -330,6 +330,8 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
         return _singular(to_each[3]) if _is_noun(to_each[3]) else ""
     if len(after) >= 3 and after[0] in _ON and after[1] in ("each", "every"):
         return _singular(after[2]) if _is_noun(after[2]) else ""  # "$ 6 off each shirt"
+    if len(after) >= 3 and after[:2] in (["on", "a"], ["on", "an"]) and _is_noun(after[2]):
+        return _singular(after[2])  # "20 houses on a block": per block
     if len(after) >= 3 and after[0] == "in" and after[1] in ("each", "every") and after[2] == "of":
         return _each_of(sentence, end + 4)  # "544 pots in each of the 10 gardens"
     if len(after) >= 3 and after[0] == "in" and after[1] in ("a", "an", "each", "every"):
@@ -356,10 +358,12 @@ def _per_before(sentence: Sequence[_Item], i: int, joined: int = 0) -> str:
     an "a"/"each" noun before the number, in its clause; an "each" one first ("Each
     seat in a wheel holds 15 people": per seat). "Each basket has 10 red peaches and 2
     green peaches": the "each" of the number joined before it, too."""
-    found = ""
+    found, own_verb = "", False
     for k in range(i - 1, -1, -1):
         word = sentence[k].word
-        sibling = _joined_number(sentence, k) if word in ("and", ",") else None
+        # "each bag has 3 cookies and you had 21": a clause with a verb of its own.
+        sibling = _joined_number(sentence, k) if word in ("and", ",") and not own_verb else None
+        own_verb = own_verb or bool(_verb_stem(word))
         if sibling is not None and joined < MAX_QUANTITIES:  # a bounded chain of them
             return found or _per_before(sentence, sibling, joined + 1)
         if word in ("#", "and", ",", "but", "then"):
@@ -823,7 +827,8 @@ class _Focus:
 
 
 def _kind_at(question: Sequence[_Item], k: int) -> _Kind | None:
-    while k + 1 < len(question) and question[k + 1].word in _COMPARE | {"the", "of"}:
+    # "how many total action figures": "total" says all of them, not which kind.
+    while k + 1 < len(question) and question[k + 1].word in _COMPARE | {"the", "of", "total"}:
         k += 1
     unit, _, marks = _noun_phrase(question, k)
     return _Kind(unit, marks) if unit else None
@@ -1278,7 +1283,7 @@ def _asked_unit(words: Sequence[str], quantities: Sequence[Quantity]) -> str:
         if word != "how":
             continue
         nxt = words[k + 1]
-        rest = [w for w in words[k + 2 :] if w not in _COMPARE]
+        rest = [w for w in words[k + 2 :] if w not in _COMPARE and w != "total"]
         if nxt == "many":
             if rest and _is_noun(rest[0]):
                 return _singular(rest[0])
