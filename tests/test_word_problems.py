@@ -754,6 +754,33 @@ def test_what_a_rate_is_per_is_read_by_its_clause(problem: str, value: int) -> N
     assert evaluate(reading.expression) == value, reading
 
 
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # A total said, one part asked: the total less the parts said.
+        (
+            "Mia picked 12 plums. If Mia and Leo picked a total of 30 plums. How many plums "
+            "did Leo pick?",
+            18,
+        ),
+        (
+            "Sam got 4 letters on monday, 7 letters on tuesday and some more on friday. If he "
+            "got a total of 20 letters in the week. How many letters did he get on friday?",
+            9,
+        ),
+        # "people" counts every sort of person.
+        (
+            "There were 40 teachers at the concert and 515 people in total. How many students "
+            "were at the concert?",
+            475,
+        ),
+    ],
+)
+def test_a_part_is_the_total_less_the_other_parts(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
 def test_a_number_said_earlier_completes_the_question() -> None:
     assert read("How old will I be in 15 years?", ["I am 34 years old."]).expression == "34 + 15"
     earned = read("How much do I earn in a year?", ["I earn 3200 euros a month."])

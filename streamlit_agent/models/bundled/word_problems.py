@@ -990,7 +990,8 @@ def _the_one_named(quantities: list[Quantity], question: Sequence[_Item]) -> lis
             dropped += [q for n, q in enumerate(alike) if n != named[0]]
         elif 2 <= len(picked) < len(alike):
             dropped += [q for q in alike if q not in picked]
-    return _kept(quantities, lambda q: q not in dropped)
+    # Never a whole: "a total of 10 emails in the day" is of every part, named or not.
+    return _kept(quantities, lambda q: q not in dropped or q.side == 2)
 
 
 def _asked_nouns(question: Sequence[_Item]) -> set[str]:
@@ -1255,7 +1256,12 @@ def _asks_a_part(sentences: Sequence[list[_Item]]) -> bool:
     said = {x.word for sentence in sentences[:-1] for x in sentence}
     if words & {"before", "initially", "originally", "begin"} or {"at", "first"} <= words:
         return True  # what there was at first: "How much did Edward have before he spent?"
-    return "together" in said and not words & (_WHOLE_AFTER | {"together", "both"})
+    if "together" in said and not words & (_WHOLE_AFTER | {"together", "both"}):
+        return True
+    # "Allan and Jake brought a total of 6 balloons. How many did Jake bring?", not "For a
+    # total of $ 3 he bought 10 candy bars. How much money is left?"
+    left = {"left", "remain", "remaining", "remains", "now", "still"}
+    return "total" in said and not words & (_WHOLE_AFTER | left | {"together", "both"})
 
 
 def _unsaid(sentences: Sequence[list[_Item]]) -> bool:
@@ -1455,6 +1461,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 quantities = _quantities([*statements, asked_part])
                 break
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
+    quantities, asked_part = _people(quantities, asked_part)
     compared = _rates_compared(quantities, asked_part)
     quantities = (
         compared
@@ -1600,6 +1607,31 @@ def _other_side_asked(
                 return quantities
             return [replace(q, side=-way if q is diff[0] else way) for q in quantities]
     return quantities
+
+
+_WORD_LISTS["persons"] = (
+    "student parent visitor children boy girl adult man men woman women guest player "
+    "teacher customer passenger worker friend member fan"
+)
+_PERSONS = frozenset(_WORD_LISTS["persons"].split())
+
+
+def _people(
+    quantities: list[Quantity], question: list[_Item]
+) -> tuple[list[Quantity], list[_Item]]:
+    """ "22 parents and 676 people in total. How many pupils?": "people" counts persons
+    of every sort, so when the question asks for a sort of person the story does not
+    count, every count of persons is read as people, the question's too."""
+    words = [x.word for x in question]
+    pairs = enumerate(itertools.pairwise(words[:-1]))
+    at = next((k + 2 for k, (a, b) in pairs if (a, b) == ("how", "many")), -1)
+    if at < 0 or _singular(words[at]) not in _PERSONS:
+        return quantities, question
+    units = {q.unit for q in quantities}
+    if _singular(words[at]) in units or "people" not in units:
+        return quantities, question
+    people = [replace(q, unit="people") if q.unit in _PERSONS else q for q in quantities]
+    return people, [*question[:at], _Item("people"), *question[at + 1 :]]
 
 
 _TODAY = frozenset(["today", "tonight", "morning", "afternoon", "evening"])
