@@ -781,6 +781,28 @@ def test_a_part_is_the_total_less_the_other_parts(problem: str, value: int) -> N
     assert evaluate(reading.expression) == value, reading
 
 
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # "giving 14": a taking verb in its -ing form takes away too.
+        (
+            "Nora had 90 cards. After selling some cards at a fair and giving 14 cards to her "
+            "cousin she had 50 cards left. How many cards did she sell at the fair?",
+            26,
+        ),
+        # "each person": each of the guests, the one sort of person counted.
+        (
+            "Leo had 18 apples and 24 pears. If Leo gave equal numbers of apples and pears to "
+            "his 6 guests. How many pears did each person get?",
+            4,
+        ),
+    ],
+)
+def test_verb_forms_and_persons_are_read_alike(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
 def test_a_number_said_earlier_completes_the_question() -> None:
     assert read("How old will I be in 15 years?", ["I am 34 years old."]).expression == "34 + 15"
     earned = read("How much do I earn in a year?", ["I earn 3200 euros a month."])

@@ -434,7 +434,7 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
         end > i and after[:1] == ["more"]
     )
     for k, word in enumerate(before):
-        if word in _TAKEN_BEFORE:
+        if word in _TAKEN_BEFORE or _taking_ing(word):
             received = k + 1 < len(before) and before[k + 1] in _OBJECTS and "away" not in after
             return (1 if received or more else -1), more
     # "picked 2 apples from her tree": taken from what the tree has.
@@ -448,6 +448,11 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
 
 
 _TAKEN_FROM = frozenset(_WORD_LISTS["taken_from"].split())
+
+
+def _taking_ing(word: str) -> bool:
+    """ "after giving 35 books", "selling 12": a taking verb in its -ing form."""
+    return word.endswith("ing") and _stem(word) in _TAKEN_BEFORE_STEMS
 
 
 def _shares_taking(sentence: Sequence[_Item], i: int) -> bool:
@@ -779,6 +784,7 @@ def _stem(word: str) -> str:
 
 
 _VERB_STEMS = frozenset(_stem(v) for v in _VERBS)
+_TAKEN_BEFORE_STEMS = frozenset(_stem(w) for w in _TAKEN_BEFORE)
 _LIGHT_STEMS = frozenset(_stem(v) for v in _LIGHT_VERBS)
 
 
@@ -1621,13 +1627,24 @@ def _people(
 ) -> tuple[list[Quantity], list[_Item]]:
     """ "22 parents and 676 people in total. How many pupils?": "people" counts persons
     of every sort, so when the question asks for a sort of person the story does not
-    count, every count of persons is read as people, the question's too."""
+    count, every count of persons is read as people, the question's too; and "each
+    person" is each of the one sort of person the story counts."""
     words = [x.word for x in question]
+    units = {q.unit for q in quantities}
+    # "gave them to his 7 friends. How many did each person eat?": each of the friends.
+    sorts = {u for u in units if u in _PERSONS}
+    each = next((k + 1 for k, w in enumerate(words[:-1]) if w == "each"), -1)
+    if (
+        each > 0
+        and _singular(words[each]) == "people"
+        and len(sorts) == 1
+        and "people" not in units
+    ):
+        return quantities, [*question[:each], _Item(sorts.pop()), *question[each + 1 :]]
     pairs = enumerate(itertools.pairwise(words[:-1]))
     at = next((k + 2 for k, (a, b) in pairs if (a, b) == ("how", "many")), -1)
     if at < 0 or _singular(words[at]) not in _PERSONS:
         return quantities, question
-    units = {q.unit for q in quantities}
     if _singular(words[at]) in units or "people" not in units:
         return quantities, question
     people = [replace(q, unit="people") if q.unit in _PERSONS else q for q in quantities]
