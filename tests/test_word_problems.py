@@ -803,6 +803,34 @@ def test_verb_forms_and_persons_are_read_alike(problem: str, value: int) -> None
     assert evaluate(reading.expression) == value, reading
 
 
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # Two colours joined mark one noun: the pens of either, not the red ones.
+        (
+            "There are 9 blue pens, 6 black pens and 4 red pens in the cup. How many blue and "
+            "black pens are in the cup?",
+            15,
+        ),
+        # "before starting": what there was at first.
+        (
+            "Tom lost 12 kilograms. He weighed 80 kilograms before starting to swim. How much "
+            "does he weigh now?",
+            68,
+        ),
+        # "cut off 7 metres": taken away.
+        (
+            "A rope was 30 metres long. Sam cut off 7 metres. Then he tied on 4 more metres. "
+            "How long is the rope now?",
+            27,
+        ),
+    ],
+)
+def test_marks_starts_and_particles(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
 def test_a_number_said_earlier_completes_the_question() -> None:
     assert read("How old will I be in 15 years?", ["I am 34 years old."]).expression == "34 + 15"
     earned = read("How much do I earn in a year?", ["I earn 3200 euros a month."])

@@ -243,6 +243,10 @@ def _noun_phrase(sentence: Sequence[_Item], i: int) -> tuple[str, int, frozenset
         if sentence[j].word not in _GENERIC:
             marks.add(sentence[j].word)
         j += 1
+        # "how many red and yellow peaches": both colours mark the one noun.
+        joined = j + 1 < len(sentence) and sentence[j].word in ("and", "or", ",")
+        if joined and marks and sentence[j + 1].word in _MODIFIERS - _GENERIC:
+            j += 1
     if j < len(sentence) and _is_noun(sentence[j].word) and not _past_verb(sentence[j].word):
         head = _compound_head(sentence, j)
         marks |= {_singular(x.word) for x in sentence[j:head]}
@@ -439,6 +443,9 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
             return (1 if received or more else -1), more
     # "picked 2 apples from her tree": taken from what the tree has.
     if not more and after[:1] == ["from"] and _TAKEN_FROM & set(before):
+        return -1, more
+    # "cut off 11 inches", "sold off 40": a verb with "off" takes the number away.
+    if not more and before[-1:] == ["off"] and len(before) > 1 and _verb_stem(before[-2]):
         return -1, more
     per_each = after[:1] == ["off"] and after[1:2] in (["each"], ["every"])  # a rate
     own = list(itertools.takewhile(lambda w: w not in _CLAUSE_ENDS, after))  # not "but gave away"
@@ -1221,7 +1228,9 @@ def _said_first(sentence: Sequence[_Item], i: int, end: int) -> bool:
     near = [x.word for x in sentence[max(0, i - 4) : end + 4]]
     skipping = {(a, c) for a, _, c in zip(near, near[1:], near[2:], strict=False)}
     pairs = set(itertools.pairwise(near)) | skipping  # "at first", "at the start"
-    return bool({"initially", "originally"} & set(near)) or bool(_STARTS & pairs)
+    # "weighed 69 kg before beginning jogging": before anything else was done.
+    before_doing = any(a == "before" and b.endswith("ing") for a, b in itertools.pairwise(near))
+    return bool({"initially", "originally"} & set(near)) or bool(_STARTS & pairs) or before_doing
 
 
 _STARTS = frozenset([("at", "first"), ("at", "start"), ("in", "beginning"), ("at", "beginning")])
