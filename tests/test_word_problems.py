@@ -831,6 +831,27 @@ def test_marks_starts_and_particles(problem: str, value: int) -> None:
     assert evaluate(reading.expression) == value, reading
 
 
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # What was there at first, said at the clause's end; what went is asked by its verb.
+        (
+            "Some birds ate the seeds in the feeder leaving 9 seeds. Ana had put 40 seeds in "
+            "the feeder initially. How many seeds disappeared?",
+            31,
+        ),
+        (
+            "Max kept 25 stamps in his album originally. Now he has 18 stamps. How many stamps "
+            "did he lose?",
+            7,
+        ),
+    ],
+)
+def test_what_went_is_the_start_less_the_rest(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
 def test_a_number_said_earlier_completes_the_question() -> None:
     assert read("How old will I be in 15 years?", ["I am 34 years old."]).expression == "34 + 15"
     earned = read("How much do I earn in a year?", ["I earn 3200 euros a month."])

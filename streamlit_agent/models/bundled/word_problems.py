@@ -67,7 +67,7 @@ _WORD_LISTS = {
     "remove paid pay pays minus subtract subtracts threw throw throws deleted delete deletes yet",
     # ... and after one of these, once it was counted ("27 were caught").
     "taken_after": "caught eaten sold used lost broken absent missing left borrowed away "
-    "off removed donated died deleted",
+    "off removed donated died deleted disappeared vanished",
     "objects": "him her me us them",
     # ... and after one of these, when said "from" something ("picked 2 from the tree").
     "taken_from": "pick picks picked pull pulls pulled pluck plucks plucked cut cuts",
@@ -1215,6 +1215,8 @@ def _starts(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quant
         return [replace(q, side=0) if q.side == 3 else q for q in quantities]
     unit = quantities[starts[0]].unit
     left = any(x.word in ("left", "remain", "remaining", "still", "now") for x in question)
+    # "had 8 initially ... how many disappeared?": what went is the start less the rest.
+    left = left or bool(_focus(question).verbs & _TAKING_STEMS)
     return [
         replace(q, side=1 if n == starts[0] else (-1 if left else 0))
         if _a_count_of(q, unit, quantities)
@@ -1228,6 +1230,9 @@ def _said_first(sentence: Sequence[_Item], i: int, end: int) -> bool:
     near = [x.word for x in sentence[max(0, i - 4) : end + 4]]
     skipping = {(a, c) for a, _, c in zip(near, near[1:], near[2:], strict=False)}
     pairs = set(itertools.pairwise(near)) | skipping  # "at first", "at the start"
+    # "raised 8 goldfish in the pond initially": said anywhere in the number's clause.
+    rest = itertools.takewhile(lambda x: x.word not in _CLAUSE_ENDS, sentence[end + 1 : end + 9])
+    near += [x.word for x in rest if x.word in ("initially", "originally")]
     # "weighed 69 kg before beginning jogging": before anything else was done.
     before_doing = any(a == "before" and b.endswith("ing") for a, b in itertools.pairwise(near))
     return bool({"initially", "originally"} & set(near)) or bool(_STARTS & pairs) or before_doing
