@@ -852,6 +852,15 @@ def test_what_went_is_the_start_less_the_rest(problem: str, value: int) -> None:
     assert evaluate(reading.expression) == value, reading
 
 
+def test_what_is_still_needed_is_what_is_left_to_do() -> None:
+    problem = (
+        "Ella is making soup. The recipe calls for 10 cups of water and 3 cups of rice. She "
+        "already added some cups of water. If she still needs 4 more cups of water. How many "
+        "cups of water did she add?"
+    )
+    assert evaluate(read(problem).expression) == 6
+
+
 def test_a_number_said_earlier_completes_the_question() -> None:
     assert read("How old will I be in 15 years?", ["I am 34 years old."]).expression == "34 + 15"
     earned = read("How much do I earn in a year?", ["I earn 3200 euros a month."])

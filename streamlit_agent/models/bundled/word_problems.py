@@ -1585,6 +1585,8 @@ def _change_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list
     if first.verb not in (*_LIGHT_STEMS, "") or first.sign < 0:
         return quantities  # what there was first is not said
     way = -1 if verbs & _TAKING_STEMS else 1
+    if after[0].verb == "need":
+        way = -way  # "still needs 2 more": what is left to do, the other way round
     # now = first + changes + way * asked: asked = way * (now - first - changes).
     return [
         replace(q, side=way if q.now else -way * (1 if q is first else q.sign)) for q in quantities
