@@ -924,3 +924,12 @@ def test_its_result_is_always_said_as_a_guess() -> None:
     messages = [question, AIMessage("", tool_calls=[call]), ToolMessage("324", tool_call_id="c")]
     doubt = calculation_doubt(messages)
     assert doubt is not None and "36 bottle per crate; 9 crate" in doubt
+
+
+def test_a_purpose_clause_does_not_take_the_verb_of_the_next_number() -> None:
+    # "to buy paint and $ 9 to buy brushes": the 9 is spent, as the 6 is.
+    problem = (
+        "Nina spent $ 6 to buy paint and $ 9 to buy brushes. Now she has $ 20. How much did "
+        "Nina spend on paint and brushes?"
+    )
+    assert evaluate(read(problem).expression) == 15

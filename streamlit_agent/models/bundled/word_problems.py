@@ -805,9 +805,17 @@ def _verb_stem(word: str) -> str:
 def _verb_before(sentence: Sequence[_Item], i: int) -> str:
     """The verb the number at `i` is the object of: "made" in "made 134 pastries and
     11 cakes" for both numbers; "" when none comes first."""
+    purpose = False
     for k in range(i - 1, -1, -1):
         word = sentence[k].word
-        if stem := _verb_stem(word):
+        if purpose:  # the "to" of "to buy books": what a number before was for
+            purpose = False
+            continue
+        if (stem := _verb_stem(word)) and k and sentence[k - 1].word == "to" and k + 1 < i:
+            # "spent $ 4 to buy books and $ 3 to buy pens": the 3 is spent too.
+            purpose = True
+            continue
+        if stem:
             return stem
         if word not in _BETWEEN and not _is_noun(word) and word not in _MODIFIERS:
             return ""
