@@ -933,3 +933,24 @@ def test_a_purpose_clause_does_not_take_the_verb_of_the_next_number() -> None:
         "Nina spend on paint and brushes?"
     )
     assert evaluate(read(problem).expression) == 15
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # One side of "more ... than" is a number's own words, the other names the rest.
+        (
+            "There were 70 geese on the lake. If 25 geese flew away for the winter. How many "
+            "more geese stayed on the lake than those that flew away?",
+            20,
+        ),
+        (
+            "A shelf held 50 jars. 32 jars were sold at the market. How many more jars were "
+            "sold than those that remained on the shelf?",
+            14,
+        ),
+    ],
+)
+def test_the_rest_unsaid_is_compared_with_what_was_taken(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

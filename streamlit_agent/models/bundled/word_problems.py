@@ -1494,6 +1494,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities = (
         compared
         or _unsaid_compared(quantities, statements, asked_part)
+        or _rest_compared(quantities, asked_part)
         or _the_rest_asked(
             _change_asked(
                 _other_side_asked(_relevant(quantities, asked_part), statements, asked_part),
@@ -1703,6 +1704,41 @@ def _rates_compared(quantities: list[Quantity], question: Sequence[_Item]) -> li
     if any(len(r) != 1 for r in rates) or rates[0][0].unit != rates[1][0].unit:
         return []
     return [replace(rates[0][0], per=(), side=1), replace(rates[1][0], per=(), side=-1)]
+
+
+def _rest_compared(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "There were 89 bird families. 60 flew away. How many more flew away than stayed
+    behind?": one side of the comparison is a number's own words (the 60), the other
+    names no number, so it is what was there less that number (89 - 60)."""
+    words = [x.word for x in question]
+    more = next((k for k, w in enumerate(words) if w in _FEWER or w == "more"), None)
+    if more is None or "than" not in words[more:] or len(quantities) != 2:
+        return []
+    start, taken = sorted(quantities, key=lambda q: q.sign, reverse=True)
+    # Two numbers of one unit: what either is "per" ("a shelf held 50") counts nothing.
+    if start.unit != taken.unit or start.sign < 0 or taken.sign > 0:
+        return []
+    start, taken = replace(start, per=()), replace(taken, per=())
+    than = words.index("than", more)
+    named = {start.unit, *start.marks}
+    ours = _content(question[more + 1 : than]) - named
+    theirs = _content(question[than + 1 :]) - named
+    ours, theirs = ours - theirs, theirs - ours
+    own = taken.clause - start.clause
+    if bool(own & ours) == bool(own & theirs):
+        return []  # not one side the taken number's
+    side = 1 if own & ours else -1
+    if not (theirs if side == 1 else ours) - start.clause - taken.clause:
+        return []  # the other side says what a number says: not the rest unsaid
+    side = -side if words[more] in _FEWER else side
+    rest = replace(
+        start,
+        value=start.value - taken.value,
+        text=f"({start.text} - {taken.text})",
+        scaled=True,
+        side=-side,
+    )
+    return [replace(taken, sign=1, side=side), rest]
 
 
 def _unsaid_compared(
