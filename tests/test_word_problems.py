@@ -916,6 +916,18 @@ def test_a_what_does_it_cost_question_is_a_word_problem_too() -> None:
     assert read_word_problem([HumanMessage("What is your name?")]) is None
 
 
+def test_how_big_or_how_tall_asks_for_a_quantity_as_how_many_does() -> None:
+    question = HumanMessage(
+        "The 144 stickers are put into 12 equal piles. How big is each pile of stickers?"
+    )
+    reading = read_word_problem([question])
+    assert reading is not None and evaluate(reading.expression) == 12
+    tall = HumanMessage("A tower has 9 floors of 4 metres each. How tall is the tower in metres?")
+    reading = read_word_problem([tall])
+    assert reading is not None and evaluate(reading.expression) == 36
+    assert read_word_problem([HumanMessage("How big is the moon?")]) is None
+
+
 def test_its_result_is_always_said_as_a_guess() -> None:
     question = HumanMessage("A crate holds 36 bottles. How many bottles are in 9 crates?")
     reading = read_word_problem([question])
