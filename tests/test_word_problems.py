@@ -747,6 +747,12 @@ def test_the_side_after_than_is_the_other_less_the_difference(problem: str, valu
             "on a street. How many leaflets does he leave on each street?",
             75,
         ),
+        # "a discount of 9 dollars on every crate": per crate, and taken off its price.
+        (
+            "Each crate of melons costs 40 dollars. The grocer gives a discount of 9 "
+            "dollars on every crate. How much do you pay for each crate?",
+            31,
+        ),
     ],
 )
 def test_what_a_rate_is_per_is_read_by_its_clause(problem: str, value: int) -> None:

@@ -64,7 +64,8 @@ _WORD_LISTS = {
     # A number after one of these words is taken away from what was there ("yet to read 5").
     "taken_before": "gave give gives sold sell sells spent spend spends lost lose loses ate "
     "eat eats used use uses took take takes borrowed borrow borrows donated donates removed "
-    "remove paid pay pays minus subtract subtracts threw throw throws deleted delete deletes yet",
+    "remove paid pay pays minus subtract subtracts threw throw throws deleted delete deletes yet "
+    "discount",  # "a discount of $ 4": taken off the price
     # ... and after one of these, once it was counted ("27 were caught").
     "taken_after": "caught eaten sold used lost broken absent missing left borrowed away "
     "off removed donated died deleted disappeared vanished",
@@ -321,7 +322,8 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     # "groups of size 187": the size is what a group holds, as "groups of 187" is.
     at = i - 1 if i >= 2 and sentence[i - 1].word == "size" else i
     before = [x.word for x in sentence[max(0, at - 2) : at]]
-    if before[-1:] == ["of"] and at >= 2 and _is_noun(sentence[at - 2].word):
+    said_each = len(after) >= 3 and after[0] in _ON and after[1] in ("each", "every")
+    if before[-1:] == ["of"] and at >= 2 and _is_noun(sentence[at - 2].word) and not said_each:
         return _singular(sentence[at - 2].word)  # "bags of 6", "classes of 25 pupils"
     if after[1:2] == ["one"]:  # "9 boxes each one holding 20": said of the 20
         return _per_before(sentence, i)
@@ -332,7 +334,7 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     to_each = [x.word for x in sentence[end + 1 : end + 5]]  # "12 days to read each book"
     if len(to_each) == 4 and to_each[0] == "to" and to_each[2] in ("each", "every"):
         return _singular(to_each[3]) if _is_noun(to_each[3]) else ""
-    if len(after) >= 3 and after[0] in _ON and after[1] in ("each", "every"):
+    if said_each:  # "a discount of $ 4 on each box": per box, not per discount
         return _singular(after[2]) if _is_noun(after[2]) else ""  # "$ 6 off each shirt"
     if len(after) >= 3 and after[:2] in (["on", "a"], ["on", "an"]) and _is_noun(after[2]):
         return _singular(after[2])  # "20 houses on a block": per block
@@ -1426,7 +1428,16 @@ def _wanted_signs(quantities: Sequence[Quantity], asked: _Asked) -> list[int | N
     """The sign each number should have in the sum; None where the words say nothing
     (a rate: its sign is its product's)."""
     counts = [k for k, q in enumerate(quantities) if not q.per]
-    wanted: list[int | None] = [None if q.per else q.sign for q in quantities]
+    # A rate taken away from a rate of its units ("costs $ 20 a box ... a discount of $ 4
+    # on each box") is subtracted; another rate's sign is its product's.
+    from_rate = [
+        q.per and q.sign < 0 and any(r.sign > 0 and r.units() == q.units() for r in quantities)
+        for q in quantities
+    ]
+    wanted: list[int | None] = [
+        -1 if taken else None if q.per else q.sign
+        for q, taken in zip(quantities, from_rate, strict=True)
+    ]
     if any(q.side for q in quantities):
         # A rate compared ("more sacks of ripe oranges per day than") has its side too.
         return [
