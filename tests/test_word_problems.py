@@ -753,6 +753,17 @@ def test_the_side_after_than_is_the_other_less_the_difference(problem: str, valu
             "dollars on every crate. How much do you pay for each crate?",
             31,
         ),
+        # "6 muffins and 9 rolls on each tray": both per tray; "items" are of any kind.
+        (
+            "A baker puts 6 muffins and 9 rolls on each tray. She fills 5 trays. How many "
+            "items are on the trays?",
+            75,
+        ),
+        (
+            "Lena packs 3 pens and 7 pencils in every box. She packs 4 boxes. How many things "
+            "did she pack in all?",
+            40,
+        ),
     ],
 )
 def test_what_a_rate_is_per_is_read_by_its_clause(problem: str, value: int) -> None:

@@ -347,7 +347,9 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
         unit, nxt_end = _noun_after(sentence, end + 2)
         nxt_end = _of_phrase_end(sentence, nxt_end)
         shared = [x.word for x in sentence[nxt_end + 1 : nxt_end + 4]]
-        rate = shared[:2] == ["in", "each"] or (
+        # "... and 10 cups on each shelf", "... in every box": both per shelf, per box
+        each = shared[:1] in (["in"], ["on"]) and shared[1:2] in (["each"], ["every"])
+        rate = each or (
             shared[:1] in (["per"], ["a"], ["an"], ["every"])
             and len(shared) > 1
             and _is_noun(shared[1])
@@ -1519,7 +1521,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     derived = len(quantities) == 1 and quantities[0].scaled
     if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
         raise NotAWordProblem(f"{len(quantities)} numbers")
-    quantities = _counted_pers(quantities, asked_part)
+    quantities = _counted_pers(_any_kind_asked(quantities, asked_part), asked_part)
     focus = _focus(asked_part)
     asked = _asked(asked_part, quantities, focus.kind.unit if focus.kind else "")
     wanted = _wanted_signs(quantities, asked)
@@ -1829,6 +1831,20 @@ def _joined_kinds(quantities: list[Quantity], question: Sequence[_Item]) -> list
             for n, q in enumerate(quantities)
         ]
     return quantities
+
+
+_ANY_KIND = frozenset(["item", "thing", "object"])
+
+
+def _any_kind_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "How many items (things) ...", when the story counts no items: every kind it
+    counts is one, so "8 cups and 10 plates on each shelf" are 18 items on a shelf. What a
+    rate is per (the shelf) is no item."""
+    kind = _focus(question).kind
+    if kind is None or kind.unit not in _ANY_KIND or any(q.unit == kind.unit for q in quantities):
+        return quantities
+    item, pers = kind.unit, {p for q in quantities for p in q.per}
+    return [q if not q.unit or q.unit in pers else replace(q, unit=item) for q in quantities]
 
 
 def _renamed(units: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
