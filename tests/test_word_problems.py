@@ -841,6 +841,12 @@ def test_verb_forms_and_persons_are_read_alike(problem: str, value: int) -> None
             "How long is the rope now?",
             27,
         ),
+        # "12 pieces" said before "pieces of toffee": pieces of the thing asked about.
+        (
+            "Mia has 7 boxes of chocolate and 5 boxes of toffee. Every box contains 12 "
+            "pieces. How many pieces of toffee does Mia have?",
+            60,
+        ),
     ],
 )
 def test_marks_starts_and_particles(problem: str, value: int) -> None:

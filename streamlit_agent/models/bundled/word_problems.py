@@ -173,8 +173,13 @@ _MEASURES = frozenset(["piece", "pieces", "set", "sets"])
 def _measured(items: list[_Item]) -> list[_Item]:
     """ "33 pieces of candy ... 9 pieces in each bag", "2 sets of tables": a piece or a
     set counts the thing it is of, and so does a bare "pieces" after it (of the first kind
-    named so; pieces of another kind are left as they are)."""
+    named so; pieces of another kind are left as they are). "4 pieces in each package ...
+    How many pieces of gum": a bare "pieces" said before that is of the same thing."""
     thing: _Item | None = None
+    for k, item in enumerate(items[:-2]):
+        if item.word in _MEASURES and items[k + 1].word == "of" and _of_phrase_end(items, k) > k:
+            thing = items[_of_phrase_end(items, k)]
+            break
     out: list[_Item] = []
     k = 0
     while k < len(items):
