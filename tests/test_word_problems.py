@@ -847,6 +847,17 @@ def test_verb_forms_and_persons_are_read_alike(problem: str, value: int) -> None
             "pieces. How many pieces of toffee does Mia have?",
             60,
         ),
+        # "name-tags", "tank - tops": a hyphened noun is one noun, however it is spaced.
+        (
+            "Name-tags come in sheets of 24. A school orders 15 sheets of name-tags and 9 "
+            "markers. How many name-tags will the school get?",
+            360,
+        ),
+        (
+            "Ana has 14 tank - tops and 9 t-shirts. She gives away 5 tank-tops. How many "
+            "tank - tops does she have left?",
+            9,
+        ),
     ],
 )
 def test_marks_starts_and_particles(problem: str, value: int) -> None:

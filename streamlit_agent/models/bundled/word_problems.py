@@ -162,6 +162,11 @@ def _items(text: str) -> list[_Item]:
             out.append(_Item("#", Fraction(spelled[0]), spelled[0]))
             i = spelled[1]
             continue
+        nxt = words[i + 1].text if i + 1 < len(words) else ""
+        if word.text == "-" and out and out[-1].word.isalpha() and nxt.isalpha():
+            out[-1] = _Item(out[-1].word + nxt)  # "t-shirts", "t - shirts": one noun
+            i += 2
+            continue
         out.append(_Item("percent" if word.text in ("%", "percent") else word.text))
         i += 1
     return out
