@@ -638,6 +638,17 @@ def test_word_problems_are_read_by_their_units(problem: str, value: int) -> None
             "is each pile?",
             4,
         ),
+        # "in the last 2 hours" said again: the part of the story it names.
+        (
+            "A cyclist rode 90 km in the first 3 hours and 40 km in the last 2 hours. How "
+            "many km did she ride per hour in the last 2 hours?",
+            20,
+        ),
+        (
+            "A cyclist rode 90 km in the first 3 hours and 40 km in the last 2 hours. How "
+            "many km did she ride per hour in the first 3 hours?",
+            30,
+        ),
     ],
 )
 def test_the_question_picks_the_numbers_it_is_about(problem: str, value: int) -> None:

@@ -1503,6 +1503,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
         raise NotAWordProblem("no words")
     statements, asked_part = _split_question(sentences)
     asked_part = _size_asked(_compared_to(asked_part), statements)
+    statements, asked_part = _said_again(statements, asked_part)
     quantities = _quantities([*statements, asked_part])
     if len(quantities) + len(_conversions(asked_part, quantities)) < 2:
         for said in reversed(earlier):
@@ -1884,6 +1885,41 @@ def _split_question(sentences: list[list[_Item]]) -> tuple[list[list[_Item]], li
     if start > 0:
         statements = [*statements, last[:start]]
     return statements, last[start:]
+
+
+_PARTS = frozenset(["and", ",", "but", "while", "whereas"])
+
+
+def _said_again(
+    statements: list[list[_Item]], question: list[_Item]
+) -> tuple[list[list[_Item]], list[_Item]]:
+    """ "made $ 120 in the first 20 days and $ 66 in the other 16 days. How much per day in
+    the first 20 days?": a number the question repeats, with its noun, names the part of
+    the story it is about (the clause that said it), and is no number of its own."""
+    for k, item in enumerate(question):
+        if item.word != "#" or k + 1 >= len(question) or not _is_noun(question[k + 1].word):
+            continue
+        for n, sentence in enumerate(statements):
+            said = [
+                j
+                for j, x in enumerate(sentence[:-1])
+                if x.word == "#"
+                and x.value == item.value
+                and _singular(sentence[j + 1].word) == _singular(question[k + 1].word)
+            ]
+            if len(said) != 1:
+                continue
+            j = said[0]
+            start = max((m + 1 for m in range(j) if sentence[m].word in _PARTS), default=0)
+            end = next((m for m in range(j, len(sentence)) if sentence[m].word in _PARTS), None)
+            if start == 0 and end is None:
+                continue  # the sentence is one part: nothing to choose
+            # The subject and verb the first part gives the others ("made $ 120 ...").
+            first = next((m for m, x in enumerate(sentence) if x.word == "#"), 0)
+            part = [*sentence[:first], *sentence[max(start, first) : end]]
+            statements = [*statements[:n], part, *statements[n + 1 :]]
+            return statements, [*question[:k], *question[k + 1 :]]
+    return statements, question
 
 
 def _compared_to(question: list[_Item]) -> list[_Item]:
