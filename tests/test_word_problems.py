@@ -775,6 +775,18 @@ def test_the_side_after_than_is_the_other_less_the_difference(problem: str, valu
             "did she pack in all?",
             40,
         ),
+        # "postcards to 24 cousins": one each, so 24 postcards; a packet is a pack.
+        (
+            "Omar is mailing postcards to 24 cousins. Each packet of postcards has 6 "
+            "postcards. How many packs must he buy?",
+            4,
+        ),
+        # ... but not when the story says how many each one gets.
+        (
+            "Ella gave stickers to 4 friends. Each friend got 5 stickers. How many stickers did "
+            "Ella give?",
+            20,
+        ),
     ],
 )
 def test_what_a_rate_is_per_is_read_by_its_clause(problem: str, value: int) -> None:

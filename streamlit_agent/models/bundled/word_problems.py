@@ -37,7 +37,7 @@ _SYNONYMS = {
     "centimetre": "cm", "centimeter": "cm", "millilitre": "ml", "milliliter": "ml",
     "litre": "l", "liter": "l", "min": "minute", "hr": "hour", "kilogram": "kg", "gram": "g",
     "person": "people", "child": "children", "kid": "children", "pupil": "student",
-    "buse": "bus",
+    "buse": "bus", "package": "pack", "packet": "pack",
 }  # fmt: skip
 # Plurals in -ies of nouns in -ie, not -y.
 _IE_NOUNS = frozenset(["cookies", "movies", "brownies", "calories", "pies", "ties", "smoothies"])
@@ -504,6 +504,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 unit = _singular(sentence[i - 1].word)
             per = _per_of(sentence, i, end, found)
             unit = _unit_from_context(sentence, i, unit, per, last_unit or said)
+            unit = _one_each(sentences, sentence, i, unit)
             sign, more = _sign(sentence, i, end)
             following = [x.word for x in sentence[end + 1 : end + 4]]
             base = _base(found)
@@ -542,6 +543,23 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
         _twice_and_half(sentence, found)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
     return _each_subject(found, sentences)
+
+
+def _one_each(
+    sentences: Sequence[list[_Item]], sentence: Sequence[_Item], i: int, unit: str
+) -> str:
+    """ "sending invitations to 10 friends": things no number counts, sent to N people, are
+    N things, one each; unless the story says how many each one gets ("each friend")."""
+    if i < 3 or sentence[i - 1].word != "to" or not _counted_noun(sentence[i - 2]):
+        return unit
+    if sentence[i - 3].word in ("#", "of", "the", "these", "those") or not unit:
+        return unit
+    rated = any(
+        a.word in _PER and _singular(b.word) == unit
+        for s in sentences
+        for a, b in itertools.pairwise(s)
+    )
+    return unit if rated else _singular(sentence[i - 2].word)
 
 
 def _unit_from_context(sentence: Sequence[_Item], i: int, unit: str, per: str, before: str) -> str:
