@@ -96,3 +96,22 @@ def test_versions_of_a_turn_are_kept_switched_and_followed(
     click_and_settle(page, back.nth(1))
     texts = chat_messages(page)
     assert len(texts) == 4 and "echo history" in texts[2] and "I received 2 earlier" in texts[3]
+
+
+def test_an_export_right_after_a_switch_holds_the_branch_on_screen(
+    page: Any, app_factory: Callable[..., AppProcess], scripted_model: ScriptedOpenAI
+) -> None:
+    """‹ and › rerun the conversation alone (the sidebar's export is not drawn again):
+    the Markdown taken at once is still the branch on the page, not the one left."""
+    open_app(page, app_factory(model_env(scripted_model)))
+    scripted_model.enqueue(Reply.text(FIRST))
+    send_chat(page, "Name a colour")
+    scripted_model.enqueue(Reply.text(SECOND))
+    click_and_settle(page, page.get_by_role("button", name="🔄 Regenerate"))
+    for shown, left, arrow in ((FIRST, SECOND, "‹"), (SECOND, FIRST, "›")):
+        click_and_settle(page, page.get_by_role("button", name=arrow))
+        assert shown in chat_messages(page)[1]
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Export Markdown").click()
+        markdown = Path(download.value.path()).read_text(encoding="utf-8")
+        assert shown in markdown and left not in markdown, markdown
