@@ -11,6 +11,7 @@ requirements.txt keeps out); this is the one module that uses it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import uuid4
@@ -29,6 +30,7 @@ from langchain_core.runnables.config import patch_config, set_config_context
 from langchain_core.runnables.history import RunnableWithMessageHistory
 from langchain_core.tools import BaseTool
 from langchain_core.tracers.root_listeners import RootListenersTracer
+from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from streamlit_agent.agent.run_state import (
     ANSWER_NOTE_KEY,
@@ -155,10 +157,25 @@ def _finish_turn(settings: Settings) -> Callable[[dict[str, Any], RunnableConfig
     return finish
 
 
+def _prepare_tool_schemas(tools: Sequence[BaseTool]) -> None:
+    """Each tool's schema as the model is sent it, made once while the agent is built
+    (in the background, web/resources.warm_agent): LangChain binds the tools on every
+    model call, and the first binding of a process builds each schema with pydantic
+    (~20 ms for eleven tools), which the first answer then waited for. Later bindings
+    reuse what pydantic built."""
+    for tool in tools:
+        # A schema that cannot be made fails the model call, which says so on the page.
+        with contextlib.suppress(Exception):
+            convert_to_openai_tool(tool)
+
+
 def build_graph(llm: BaseChatModel, tools: Sequence[BaseTool], settings: Settings) -> Runnable:
     """`create_agent` with the app's middleware; every tool guarded (tool_runner)."""
     # Imported here, not at the top: LangGraph's agent package costs the page ~1 s, and
     # the first page is drawn before any agent is built.
+    # Imported by LangChain when a run first sets up its callbacks (~3 ms): here, while
+    # the agent is built, rather than in the first answer.
+    import langchain_core.tracers.context  # noqa: F401
     from langchain.agents import create_agent
 
     from streamlit_agent.agent.middleware import (
@@ -169,6 +186,7 @@ def build_graph(llm: BaseChatModel, tools: Sequence[BaseTool], settings: Setting
     )
 
     guarded = [guard_tool(t, settings.tool_timeout_s, settings.tool_output_cap) for t in tools]
+    _prepare_tool_schemas(guarded)
     graph = create_agent(
         llm,
         guarded,
