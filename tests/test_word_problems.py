@@ -1023,3 +1023,40 @@ def test_a_purpose_clause_does_not_take_the_verb_of_the_next_number() -> None:
 def test_the_rest_unsaid_is_compared_with_what_was_taken(problem: str, value: int) -> None:
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # A length times a width is an area; an area over a rate per tile, a count of tiles.
+        (
+            "A hall is 30 metres long and 8 metres wide. Each mat covers 2 square metres. "
+            "How many mats are needed to cover the hall?",
+            120,
+        ),
+        ("A rug is 6 feet long and 4 feet wide. How many square feet of floor does it cover?", 24),
+        # A rate per square foot, with the lengths in feet.
+        (
+            "A plot is 20 feet long and 15 feet wide. Grass seed costs 2 dollars per square "
+            "foot. How much does seeding the plot cost?",
+            600,
+        ),
+    ],
+)
+def test_a_length_times_a_width_is_an_area(problem: str, value: int) -> None:
+    reading = read_word_problem([HumanMessage(problem)])
+    assert reading is not None and evaluate(reading.expression) == value, reading
+
+
+def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
+    # Asked how much longer, or a length cut off: a difference of lengths, no product.
+    longer = "A lawn is 12 yards long and 10 yards wide. How much longer is it than it is wide?"
+    reading = read_word_problem([HumanMessage(longer)])
+    assert reading is not None and evaluate(reading.expression) == 2, reading
+    cut = "A plank is 9 feet long. Lee cuts 4 feet off it. How long is the plank now?"
+    reading = read_word_problem([HumanMessage(cut)])
+    assert reading is not None and evaluate(reading.expression) == 5, reading
+    # A perimeter is not read (no rule says it), nor a length with none to compute it from.
+    perimeter = "A lawn is 12 yards long and 10 yards wide. What is its perimeter?"
+    assert read_word_problem([HumanMessage(perimeter)]) is None
+    assert read_word_problem([HumanMessage("What is the length of the Nile?")]) is None

@@ -37,12 +37,14 @@ _SYNONYMS = {
     "centimetre": "cm", "centimeter": "cm", "millilitre": "ml", "milliliter": "ml",
     "litre": "l", "liter": "l", "min": "minute", "hr": "hour", "kilogram": "kg", "gram": "g",
     "person": "people", "child": "children", "kid": "children", "pupil": "student",
-    "buse": "bus", "package": "pack", "packet": "pack",
+    "buse": "bus", "package": "pack", "packet": "pack", "feet": "foot", "ft": "foot",
+    "yd": "yard", "millimetre": "mm", "millimeter": "mm",
 }  # fmt: skip
 # Plurals in -ies of nouns in -ie, not -y.
 _IE_NOUNS = frozenset(["cookies", "movies", "brownies", "calories", "pies", "ties", "smoothies"])
 _MONEY = frozenset(["dollar", "euro", "pound", "cent"])
-_LENGTHS = frozenset(["km", "mile", "m", "cm"])
+_LENGTHS = frozenset(["km", "mile", "m", "cm", "mm", "foot", "inch", "yard"])
+_SQUARE = "square "  # "square foot": a length, twice over (`_unit_counts`)
 _DURATIONS = frozenset(["second", "minute", "hour", "day", "week", "month", "year"])
 # "in a year" with a monthly amount: the year is 12 months.
 _CONVERSIONS = {"year": ("month", 12), "week": ("day", 7), "day": ("hour", 24)}
@@ -113,12 +115,18 @@ class Quantity:
     now: bool = False  # said of the present: "There are now 11 roses", "2 apps left"
 
     def units(self) -> Counter[str]:
-        found: Counter[str] = Counter()
-        if self.unit:
-            found[self.unit] += 1
+        found = _unit_counts(self.unit)
         for unit in self.per:
-            found[unit] -= 1
+            found.subtract(_unit_counts(unit))
         return _clean(found)
+
+
+def _unit_counts(unit: str) -> Counter[str]:
+    """The units a unit is made of: "square foot" is foot times foot, so that a length
+    times a width is an area, and an area over a length a width."""
+    if unit.startswith(_SQUARE):
+        return Counter({unit[len(_SQUARE) :]: 2})
+    return Counter({unit: 1}) if unit else Counter()
 
 
 def _clean(units: Counter[str]) -> Counter[str]:
@@ -163,6 +171,10 @@ def _items(text: str) -> list[_Item]:
             i = spelled[1]
             continue
         nxt = words[i + 1].text if i + 1 < len(words) else ""
+        if word.text in ("square", "sq") and _singular(nxt) in _LENGTHS:
+            out.append(_Item("square" + nxt))  # "square feet": one noun, an area's unit
+            i += 2
+            continue
         if word.text == "-" and out and out[-1].word.isalpha() and nxt.isalpha():
             out[-1] = _Item(out[-1].word + nxt)  # "t-shirts", "t - shirts": one noun
             i += 2
@@ -209,6 +221,8 @@ def _before_noun(words: Sequence[arithmetic.Word], i: int) -> bool:
 
 
 def _singular(word: str) -> str:
+    if word.startswith("square") and _singular(word[6:]) in _LENGTHS:  # see `_items`
+        return _SQUARE + _singular(word[6:])
     word = _SYNONYMS.get(word, word)
     if len(word) <= 3 or word in _SYNONYMS.values():
         return word
@@ -1389,7 +1403,7 @@ def _asked(question: Sequence[_Item], quantities: Sequence[Quantity], named: str
     left = any(w in ("left", "remain", "remaining", "remains", "still") for w in words)
     if not unit:
         return _Asked(None, compare, left)
-    units = Counter({unit: 1})
+    units = _unit_counts(unit)
     groups = [q.unit for q in quantities if q.unit and q.unit != unit and not q.per]
     for k, word in enumerate(words):
         nxt = words[k + 1] if k + 1 < len(words) else ""
@@ -1491,6 +1505,7 @@ def _wanted_signs(quantities: Sequence[Quantity], asked: _Asked) -> list[int | N
             wanted = [1 if k in same else w for k, w in enumerate(wanted)]
     if asked.left and asked.units:
         target = next(iter(asked.units))
+        target = _SQUARE + target if asked.units[target] == 2 else target  # an area left
         # What there was: the first not taken ("Randy uses 36 blocks. If he had 59 blocks").
         kept = [k for k in counts if quantities[k].unit == target and quantities[k].sign > 0]
         start = kept[0] if kept else first_of_unit.get(target)
@@ -1530,6 +1545,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 statements = [*told, *statements]
                 quantities = _quantities([*statements, asked_part])
                 break
+    quantities = _areas(quantities, asked_part)
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
     quantities, asked_part = _people(quantities, asked_part)
     compared = _rates_compared(quantities, asked_part)
@@ -1565,6 +1581,37 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     if best is None:
         raise NotAWordProblem("no combination of the numbers has the unit asked for")
     return Reading(best[1].text, _explain(quantities), tuple(q.text for q in quantities))
+
+
+_LONG = frozenset(["long", "length"])
+_WIDE = frozenset(["wide", "width", "broad", "breadth"])
+
+
+def _areas(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "The room is 4 feet long and 20 feet wide", in a story that measures an area ("18
+    square feet of carpet", "tiles of 4 square feet", "what is its area"): the room's area,
+    4 * 20 square feet, one amount, to be compared or covered as a whole."""
+    named = [_unit_counts(u) for q in quantities for u in (q.unit, *q.per)]
+    named += [_unit_counts(_singular(x.word)) for x in question]
+    if not any(2 in units.values() for units in named) and all(x.word != "area" for x in question):
+        return quantities
+    out = list(quantities)
+    for k in range(len(out) - 1):
+        a, b = out[k], out[k + 1]
+        alike = a.unit == b.unit and a.unit in _LENGTHS and not a.per and not b.per
+        if not alike or a.scaled or b.scaled or a.sign < 0 or b.sign < 0:
+            continue
+        if (a.clause & _LONG and b.clause & _WIDE) or (a.clause & _WIDE and b.clause & _LONG):
+            area = replace(
+                a,
+                value=a.value * b.value,
+                text=f"{a.text} * {b.text}",
+                unit=_SQUARE + a.unit,
+                scaled=True,
+                side=0,
+            )
+            return [*out[:k], area, *out[k + 2 :]]
+    return out
 
 
 def _the_rest_asked(
@@ -1891,6 +1938,8 @@ def _counted_pers(quantities: list[Quantity], question: Sequence[_Item]) -> list
     counted |= {_singular(n) for i, w, n in in_a if (i, w) == ("in", "a")}
     if "long" in words:
         counted |= _DURATIONS
+    # "$ 2 per square foot" with lengths in feet: a rate per area the lengths make.
+    counted |= {p for q in quantities for p in q.per if _unit_counts(p).keys() <= counted}
     return [replace(q, per=tuple(p for p in q.per if p in counted)) for q in quantities]
 
 
