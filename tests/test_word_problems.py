@@ -1035,12 +1035,16 @@ def test_the_rest_unsaid_is_compared_with_what_was_taken(problem: str, value: in
             120,
         ),
         ("A rug is 6 feet long and 4 feet wide. How many square feet of floor does it cover?", 24),
+        # An area over a length is the other side.
+        ("A pool covers 45 square metres and is 9 metres long. What is the width of the pool?", 5),
+        ("A pool covers 45 square metres and is 9 metres long. How wide is the pool?", 5),
         # A rate per square foot, with the lengths in feet.
         (
             "A plot is 20 feet long and 15 feet wide. Grass seed costs 2 dollars per square "
             "foot. How much does seeding the plot cost?",
             600,
         ),
+        ("A garden is 9 metres long and 6 metres wide. What is its area?", 54),
     ],
 )
 def test_a_length_times_a_width_is_an_area(problem: str, value: int) -> None:

@@ -326,7 +326,7 @@ def read_arithmetic(messages: Sequence[BaseMessage]) -> arithmetic.Reading | Non
 # A question a word problem ends with: "how many ...", or "what does it cost".
 _HOW_MUCH = re2.compile(
     r"(?i)\bhow\s+(?:much|many|old|far|long|big|tall|wide|high|deep|heavy)\b"
-    r"|\bwhat\b[^.?!]*\b(?:cost|costs|price|pay|total|earn|spend|left)\b"
+    r"|\bwhat\b[^.?!]*\b(?:cost|costs|price|pay|total|earn|spend|left|area|width|length|breadth)\b"
 )
 
 

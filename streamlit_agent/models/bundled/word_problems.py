@@ -1372,7 +1372,7 @@ def _asked_unit(words: Sequence[str], quantities: Sequence[Quantity]) -> str:
             counted = [q.unit for q in quantities if q.unit and not q.per]
             sharers = {"people"} if "each" in words else set()
             return next((u for u in counted if u not in sharers), "")
-        if nxt == "far":
+        if nxt in ("far", "wide", "tall", "high", "deep"):
             return next((u for u in seen if u in _LENGTHS), "")
         if nxt == "long":
             return next((u for u in seen if u in _LENGTHS), "") or next(
@@ -1387,7 +1387,22 @@ def _asked_unit(words: Sequence[str], quantities: Sequence[Quantity]) -> str:
             return money
     if any(w in ("cost", "price", "pay", "earn", "spend", "money") for w in words):
         return money
-    return ""
+    return _measure_asked(words, seen)
+
+
+_SIDES = frozenset(["length", "width", "breadth", "height", "depth"])
+
+
+def _measure_asked(words: Sequence[str], seen: set[str]) -> str:
+    """ "What is the width of the room?": a length of the story's; "what is its area?": a
+    square of one (an area the story gives: "14 square feet")."""
+    length = next((u for u in seen if u in _LENGTHS), "")
+    length = length or next((u[len(_SQUARE) :] for u in seen if u.startswith(_SQUARE)), "")
+    if not length:
+        return ""
+    if "area" in words:
+        return _SQUARE + length
+    return length if _SIDES & set(words) else ""
 
 
 def _asked(question: Sequence[_Item], quantities: Sequence[Quantity], named: str = "") -> _Asked:
