@@ -48,7 +48,7 @@ def open_step(page: Any, tool_input: str) -> str:
     )
     assert step.count() == 1, f"one step for {tool_input!r}"
     step.locator("summary").click()
-    step.locator('[data-testid="stCode"]').last.wait_for(state="visible")
+    step.locator("code").last.wait_for(state="visible")  # a code span or block
     return step.inner_text()
 
 

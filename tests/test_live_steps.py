@@ -9,6 +9,7 @@ import pytest
 from langchain_community.callbacks.streamlit.streamlit_callback_handler import (
     StreamlitCallbackHandler,
 )
+from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from streamlit_agent.web.ui.chat import LiveSteps
@@ -111,10 +112,14 @@ def test_a_failed_live_step_is_marked_and_shows_its_text_as_code_never_as_markdo
     assert step.label.startswith("⚠️ fetch\\_page: ")
     body = "\n".join(m.value for m in step.markdown)
     assert "**Error**" in body and "RuntimeError" in body
-    # The input and the error that repeats it sit inside code blocks, not live Markdown.
-    outside_code = body.split("```")[::2]
-    assert not any("attacker.invalid" in part for part in outside_code), body
-    assert body.count("attacker.invalid") == 2  # input and error
+    # The input and the error that repeats it sit inside code (a span or a block), not
+    # live Markdown.
+    tokens = MarkdownIt("commonmark").parse(body)
+    code = [t.content for t in tokens if t.type == "fence"]
+    code += [c.content for t in tokens for c in t.children or [] if c.type == "code_inline"]
+    live = [c.content for t in tokens for c in t.children or [] if c.type == "text"]
+    assert not any("attacker.invalid" in part for part in live), body
+    assert sum(part.count("attacker.invalid") for part in code) == 2  # input and error
     assert "Traceback" not in body
 
 

@@ -314,3 +314,36 @@ def test_raw_html_is_text_even_where_html_is_rendered() -> None:
     assert "<img" not in html and "<b>" not in html and "<script" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert '<a href="https://x.example/a">' in html
+
+
+def _code_spans(markdown: str) -> list[str]:
+    return [
+        child.content
+        for token in MarkdownIt("commonmark").parse(markdown)
+        for child in token.children or []
+        if child.type == "code_inline"
+    ]
+
+
+def test_a_code_span_holds_backticks_and_edge_spaces_as_typed() -> None:
+    from streamlit_agent.conversation.export import code_span
+
+    for line in ["1 + 1", "a `b` c", "``", "` x", " lead", "trail ", "   ", "![x](u) $y$ <b>"]:
+        assert _code_spans(f"Input: {code_span(line)} done") == [line], line
+
+
+def test_hypothesis_a_code_span_is_one_span_whatever_the_line() -> None:
+    hypothesis = pytest.importorskip("hypothesis")
+    strategies = pytest.importorskip("hypothesis.strategies")
+    from streamlit_agent.conversation.export import code_span
+
+    pieces = [c.replace("\n", "") for c in _ALPHABET if c.strip("\n")] + ["a", "é"]
+    line = strategies.lists(strategies.sampled_from(pieces), min_size=1, max_size=30)
+
+    @hypothesis.settings(max_examples=1000, deadline=None, database=None)
+    @hypothesis.given(line.map("".join))
+    def check(line: str) -> None:
+        assert _code_spans(f"**Input**\n\n{code_span(line)}") == [line]
+        assert _problems(markdown_text(code_span(line))) == []
+
+    check()

@@ -247,19 +247,28 @@ def export_everything(data: OwnerData, owner: str, prices: Prices = ()) -> str:
     return _dumps(_scrubbed(document))
 
 
-def _fence(text: str) -> str:
-    """A code fence longer than any run of backticks inside `text`."""
+def _longest_backtick_run(text: str) -> int:
     longest = run = 0
     for ch in text:
         run = run + 1 if ch == "`" else 0
         longest = max(longest, run)
-    return "`" * max(3, longest + 1)
+    return longest
 
 
 def code_block(text: str) -> str:
     """`text` as a Markdown code block, whatever backticks it holds."""
-    fence = _fence(text)
+    fence = "`" * max(3, _longest_backtick_run(text) + 1)
     return f"{fence}\n{text}\n{fence}"
+
+
+def code_span(line: str) -> str:
+    """`line` (not empty, no line break) as a Markdown code span, whatever backticks it
+    holds: its delimiters are longer than any run inside, and a space pads an edge that
+    is a backtick or a space (CommonMark strips one from each side, unless all is space)."""
+    ticks = "`" * (_longest_backtick_run(line) + 1)
+    edges = line[:1] + line[-1:]
+    pad = " " if line.strip(" ") and ("`" in edges or " " in edges) else ""
+    return f"{ticks}{pad}{line}{pad}{ticks}"
 
 
 def _input_text(value: Any) -> str:
