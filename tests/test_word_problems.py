@@ -1064,3 +1064,24 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
     perimeter = "A lawn is 12 yards long and 10 yards wide. What is its perimeter?"
     assert read_word_problem([HumanMessage(perimeter)]) is None
     assert read_word_problem([HumanMessage("What is the length of the Nile?")]) is None
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # A past participle is its verb: "given away or lost" asks of both takings.
+        (
+            "Mia had a jar of marbles. She gave 14 marbles to her sister and lost 9 marbles. "
+            "She still has 30 marbles. How many marbles were given away or lost?",
+            23,
+        ),
+        (
+            "Tom baked 40 muffins. His kids ate 12 muffins and he sold 20 muffins. "
+            "How many muffins have been eaten or sold?",
+            32,
+        ),
+    ],
+)
+def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
+    reading = read_word_problem([HumanMessage(problem)])
+    assert reading is not None and evaluate(reading.expression) == value, reading

@@ -813,6 +813,9 @@ _IRREGULAR = {
     "brought": "bring", "paid": "pay", "kept": "keep", "saw": "see", "built": "build",
     "sent": "send", "fed": "feed", "held": "hold", "is": "be", "are": "be", "was": "be",
     "were": "be",
+    # Past participles: "had been lost or given away" asks of the giving too.
+    "given": "give", "taken": "take", "eaten": "eat", "written": "write", "seen": "see",
+    "drawn": "draw", "grown": "grow", "thrown": "throw", "ridden": "ride", "driven": "drive",
 }  # fmt: skip
 _WORD_LISTS["verbs"] = (
     "make sell buy eat give find have do get take win lose catch grow spend run draw write "
