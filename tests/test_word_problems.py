@@ -1080,6 +1080,17 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             "How many muffins have been eaten or sold?",
             32,
         ),
+        # A speed is a distance per a time: no distance of the story's.
+        (
+            "A trail is 30 miles long and Kim has hiked 12 miles. She walks at a speed of 3. "
+            "How much farther does she have to hike?",
+            18,
+        ),
+        (
+            "A well is 90 feet deep and the bucket is at 35 feet. It is lowered at a pace of "
+            "5. How much deeper must the bucket go?",
+            55,
+        ),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

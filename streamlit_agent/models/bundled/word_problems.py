@@ -82,7 +82,7 @@ _TAKEN_AFTER = frozenset(_WORD_LISTS["taken_after"].split())
 _OBJECTS = frozenset(_WORD_LISTS["objects"].split())
 _WORD_LISTS["compare"] = (
     "more fewer less taller older longer heavier shorter younger lighter farther further "
-    "higher lower bigger smaller difference"
+    "higher lower bigger smaller deeper wider difference"
 )
 _COMPARE = frozenset(_WORD_LISTS["compare"].split())
 _EACH = frozenset(["each", "apiece"])
@@ -1383,6 +1383,9 @@ def _asked_unit(words: Sequence[str], quantities: Sequence[Quantity]) -> str:
             )
         if nxt == "old":
             return "year"
+        if nxt == "much" and words[k + 2 : k + 3] and words[k + 2] in _FARTHER:
+            # "how much farther (deeper, longer)": a length, as "how far" asks.
+            return _asked_unit([*words[:k], "how", _FARTHER[words[k + 2]]], quantities)
         if nxt == "much":
             noun = next((w for w in rest[:2] if _is_noun(w)), "")
             if noun and _singular(noun) in seen and _singular(noun) not in _MONEY:
@@ -1393,6 +1396,10 @@ def _asked_unit(words: Sequence[str], quantities: Sequence[Quantity]) -> str:
     return _measure_asked(words, seen)
 
 
+_FARTHER = {
+    "farther": "far", "further": "far", "deeper": "deep", "higher": "high", "taller": "tall",
+    "longer": "long", "wider": "wide",
+}  # fmt: skip
 _SIDES = frozenset(["length", "width", "breadth", "height", "depth"])
 
 
@@ -1584,7 +1591,8 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     derived = len(quantities) == 1 and quantities[0].scaled
     if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
         raise NotAWordProblem(f"{len(quantities)} numbers")
-    quantities = _counted_pers(_any_kind_asked(quantities, asked_part), asked_part)
+    quantities = _speeds_unasked(_any_kind_asked(quantities, asked_part), asked_part)
+    quantities = _counted_pers(quantities, asked_part)
     focus = _focus(asked_part)
     asked = _asked(asked_part, quantities, focus.kind.unit if focus.kind else "")
     wanted = _wanted_signs(quantities, asked)
@@ -1943,6 +1951,18 @@ def _any_kind_asked(quantities: list[Quantity], question: Sequence[_Item]) -> li
 
 def _renamed(units: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
     return tuple(new if u == old else u for u in units)
+
+
+_SPEEDS = frozenset(["speed", "pace"])
+
+
+def _speeds_unasked(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "travelling at a speed of 17. How much farther ...?": a speed is a distance per a
+    time, no distance of the story's, so it has no part in an answer that asks no time."""
+    words = [x.word for x in question]
+    if "long" in words or any(_singular(w) in _DURATIONS for w in words):
+        return quantities
+    return _kept(quantities, lambda q: not _SPEEDS & set(q.per))
 
 
 def _counted_pers(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
