@@ -1091,6 +1091,17 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             "5. How much deeper must the bucket go?",
             55,
         ),
+        # The size of groups ("boxes of 8") is no amount anyone has, to compare.
+        (
+            "Omar packs his pencils into boxes of 8. Omar has 30 pencils and 12 erasers. "
+            "How many more pencils than erasers does Omar have?",
+            18,
+        ),
+        (
+            "Lena puts her plums in bags of 4. She has 25 plums and 9 pears. "
+            "How many fewer pears than plums does she have?",
+            16,
+        ),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

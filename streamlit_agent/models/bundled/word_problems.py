@@ -113,6 +113,7 @@ class Quantity:
     # The stems of the words of its own clause: "gave 30 cookies to his friend" for 30.
     clause: frozenset[str] = frozenset()
     now: bool = False  # said of the present: "There are now 11 roses", "2 apps left"
+    size: bool = False  # the size of each of some groups: "groups of 5", "bags of 6"
 
     def units(self) -> Counter[str]:
         found = _unit_counts(self.unit)
@@ -551,12 +552,18 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                         than,
                         clause,
                         any(x.word in ("now", "left", "still") for x in sentence),
+                        bool(pers) and _sized(sentence, i),
                     )
                 )
             last_unit = unit or last_unit
         _twice_and_half(sentence, found)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
     return _each_subject(found, sentences)
+
+
+def _sized(sentence: Sequence[_Item], i: int) -> bool:
+    """ "groups of 5", "bags of 6 apples": the number sizes each of the things before."""
+    return i >= 2 and sentence[i - 1].word == "of" and _counted_noun(sentence[i - 2])
 
 
 def _one_each(
@@ -966,7 +973,11 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     if kind and kind.unit == "money" and money:  # "how much money": the story's dollars
         kind = _Kind(money, kind.marks)
     fewer = bool(_FEWER & set(asked_words))  # "how many fewer goats than sheep"
-    compared = _compared(quantities, kind, than, units, -1 if fewer else 1) if kind and than else []
+    named_words = {_singular(w) for w in asked_words}
+    # "split the eggs into groups of 5 ... has 20 eggs": a size of groups is no amount
+    # anyone has, so amounts compared leave it out, unless the question names the groups.
+    amounts = _kept(quantities, lambda q: not q.size or bool(set(q.per) & named_words))
+    compared = _compared(amounts, kind, than, units, -1 if fewer else 1) if kind and than else []
     if kind != than and compared:
         return _still_needed(compared, asked_words)
     if contrasted := _contrasted(quantities, question, kind):
