@@ -1102,6 +1102,17 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             "How many fewer pears than plums does she have?",
             16,
         ),
+        # "trimmed off some", "wiped some away": the amount unsaid was taken away.
+        (
+            "Dev's beard was 9 cm long. The barber trimmed off some of it and now it is 4 cm "
+            "long. How much did the barber trim?",
+            5,
+        ),
+        (
+            "Zoe had 45 songs on her phone. She wiped some songs away and now has 28 songs. "
+            "How many songs did she wipe?",
+            17,
+        ),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

@@ -505,9 +505,11 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     found: list[Quantity] = []
     last_unit = ""
     some_seen, unsaid = False, _unsaid(sentences) or _asks_a_part(sentences)
+    some_taken = False  # the last "some" said was taken away: `_some_taken`
     subject = said = ""
     for sentence in sentences:
         some_seen = some_seen or any(x.word == "some" for x in sentence)
+        some_taken = _some_taken(sentence, some_taken)
         subject = _subject(sentence, subject)
         for i, item in enumerate(sentence):
             if item.word != "#" or item.value is None:
@@ -534,6 +536,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 side = -1 if _said_less(sentence, i, end) else 0
                 side = 2 if _is_whole(sentence, i, end, some_seen, unsaid) else side  # _wholes
                 side = 3 if _said_first(sentence, i, end) and not side else side  # see _starts
+                sign = -1 if side == 2 and some_taken else sign  # "now 13": what is left
                 than = _than_object(sentence, i)
                 clause = _clause_words(sentence, i)
                 found.append(
@@ -559,6 +562,21 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
         _twice_and_half(sentence, found)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
     return _each_subject(found, sentences)
+
+
+def _some_taken(sentence: Sequence[_Item], before: bool) -> bool:
+    """ "He cut off some", "gave some away": a verb with "off" or "away" takes the amount
+    left unsaid away, whatever the verb (as it does a number: `_sign`). `before`: what the
+    last sentence with a "some" said, for a sentence with none."""
+    words = [x.word for x in sentence]
+    somes = [k for k, word in enumerate(words) if word == "some"]
+    if not somes:
+        return before
+    for k in somes:
+        said = words[max(0, k - 1) : k] + words[k + 1 : k + 3]
+        if {"off", "away"} & set(said):
+            return True
+    return False
 
 
 def _sized(sentence: Sequence[_Item], i: int) -> bool:
