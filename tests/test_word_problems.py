@@ -1113,6 +1113,17 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             "How many songs did she wipe?",
             17,
         ),
+        # "How many more ... can": the room a rate makes, less what is there.
+        (
+            "A bus has 12 rows. Each row can seat 4 children. There are 30 children on the "
+            "bus now. How many more children can get on the bus?",
+            18,
+        ),
+        (
+            "A van has 3 benches. Each bench can fit 5 adults. If 9 adults are already in "
+            "the van. How many more adults could fit in the van?",
+            6,
+        ),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

@@ -1621,7 +1621,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
         raise NotAWordProblem(f"{len(quantities)} numbers")
     quantities = _speeds_unasked(_any_kind_asked(quantities, asked_part), asked_part)
-    quantities = _counted_pers(quantities, asked_part)
+    quantities = _room_left(_counted_pers(quantities, asked_part), asked_part)
     focus = _focus(asked_part)
     asked = _asked(asked_part, quantities, focus.kind.unit if focus.kind else "")
     wanted = _wanted_signs(quantities, asked)
@@ -1983,6 +1983,23 @@ def _renamed(units: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
 
 
 _SPEEDS = frozenset(["speed", "pace"])
+_CAN = frozenset(["can", "could"])
+
+
+def _room_left(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "6 seats, each can hold 14 people; 16 people are on it. How many more people can
+    join?": "how many more ... can", with no "than", asks the room left: what the rate
+    makes room for, less the count there is (6 * 14 - 16)."""
+    words = [x.word for x in question]
+    more = any(a in ("many", "much") and b == "more" for a, b in itertools.pairwise(words))
+    kind = _focus(question).kind
+    if not more or "than" in words or not _CAN & set(words) or kind is None:
+        return quantities
+    rated = any(q.unit == kind.unit and q.per for q in quantities)
+    if not rated or any(q.side for q in quantities):
+        return quantities  # no room a rate makes: "can hold 40", counted as the others are
+    there = [q.unit == kind.unit and not q.per and not q.scaled for q in quantities]
+    return [replace(q, side=-1) if t else q for q, t in zip(quantities, there, strict=True)]
 
 
 def _speeds_unasked(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
