@@ -1124,6 +1124,13 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             "the van. How many more adults could fit in the van?",
             6,
         ),
+        # "N things each day" is per day; "N mugs each mug costing": no rate.
+        ("She reads 45 pages each day. How many pages does she read in 6 days?", 270),
+        ("A hen lays 3 eggs each week. How many eggs does it lay in 4 weeks?", 12),
+        (
+            "Kai paid 20 dollars for 4 mugs each mug costing the same. How much did each mug cost?",
+            5,
+        ),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

@@ -352,6 +352,12 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
         return _singular(sentence[at - 2].word)  # "bags of 6", "classes of 25 pupils"
     if after[1:2] == ["one"]:  # "9 boxes each one holding 20": said of the 20
         return _per_before(sentence, i)
+    each_noun = len(after) > 1 and after[0] in _EACH and _is_noun(after[1])
+    if each_noun and not _past_verb(after[1]):
+        # "45 pages each day": per day; "92 books each book costing him ...": a phrase of
+        # its own about each of them, no rate of the number's.
+        own = end > i and _singular(after[1]) == _singular(sentence[end].word)
+        return "" if own else _singular(after[1])
     if after[:1] and after[0] in _EACH:
         return _container(sentence, i, counted)  # "6 bags with 14 apples each"
     if len(after) >= 2 and after[0] in _PER and _is_noun(after[1]):
