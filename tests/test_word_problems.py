@@ -1131,6 +1131,13 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             "Kai paid 20 dollars for 4 mugs each mug costing the same. How much did each mug cost?",
             5,
         ),
+        # "How much does he have" asks money: not the things the money bought.
+        (
+            "Rita spent $ 12 on 8 notebooks. Now she has $ 5. How much did Rita have before "
+            "she went shopping?",
+            17,
+        ),
+        ("Jay sold 6 cakes and earned $ 30. He had $ 14 before. How much does Jay have now?", 44),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

@@ -996,6 +996,8 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     money = next((u for u in units if u in _MONEY), "")
     if kind and kind.unit == "money" and money:  # "how much money": the story's dollars
         kind = _Kind(money, kind.marks)
+    elif kind is None and money and _asked_unit([x.word for x in question], quantities) == money:
+        kind = _Kind(money, frozenset())  # "How much did he have": money, not the books
     fewer = bool(_FEWER & set(asked_words))  # "how many fewer goats than sheep"
     named_words = {_singular(w) for w in asked_words}
     # "split the eggs into groups of 5 ... has 20 eggs": a size of groups is no amount
