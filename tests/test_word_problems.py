@@ -1138,6 +1138,17 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             17,
         ),
         ("Jay sold 6 cakes and earned $ 30. He had $ 14 before. How much does Jay have now?", 44),
+        # "N of them" after a rate is of those, so per the same; "discard" takes away.
+        (
+            "A bakery bakes 60 rolls per day and throws away 8 of them. How many rolls does it "
+            "keep in 5 days?",
+            260,
+        ),
+        (
+            "A farm picks 40 apples a day and discards 6 of them. How many apples are kept "
+            "after 3 days?",
+            102,
+        ),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

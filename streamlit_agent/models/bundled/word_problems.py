@@ -67,10 +67,10 @@ _WORD_LISTS = {
     "taken_before": "gave give gives sold sell sells spent spend spends lost lose loses ate "
     "eat eats used use uses took take takes borrowed borrow borrows donated donates removed "
     "remove paid pay pays minus subtract subtracts threw throw throws deleted delete deletes yet "
-    "discount",  # "a discount of $ 4": taken off the price
+    "discount discard discards",  # "a discount of $ 4": taken off the price
     # ... and after one of these, once it was counted ("27 were caught").
     "taken_after": "caught eaten sold used lost broken absent missing left borrowed away "
-    "off removed donated died deleted disappeared vanished",
+    "off removed donated died deleted disappeared vanished discarded",
     "objects": "him her me us them",
     # ... and after one of these, when said "from" something ("picked 2 from the tree").
     "taken_from": "pick picks picked pull pulls pulled pluck plucks plucked cut cuts",
@@ -350,6 +350,10 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     said_each = len(after) >= 3 and after[0] in _ON and after[1] in ("each", "every")
     if before[-1:] == ["of"] and at >= 2 and _is_noun(sentence[at - 2].word) and not said_each:
         return _singular(sentence[at - 2].word)  # "bags of 6", "classes of 25 pupils"
+    of_them = end == i and after[:2] == ["of", "them"] and counted and counted[-1].per
+    if of_them and any(x.word == "#" for x in sentence[:i]):
+        # "harvest 74 sacks per day and discard 71 of them": of those, so per day too.
+        return counted[-1].per[0]
     if after[1:2] == ["one"]:  # "9 boxes each one holding 20": said of the 20
         return _per_before(sentence, i)
     each_noun = len(after) > 1 and after[0] in _EACH and _is_noun(after[1])
