@@ -1149,6 +1149,16 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             "after 3 days?",
             102,
         ),
+        # What is done and what is yet to do, by one verb, are two parts of the whole.
+        (
+            "Mo has watched 12 of the episodes and is yet to watch 9 episodes. How many "
+            "episodes are there in the show?",
+            21,
+        ),
+        (
+            "Ana has planted 11 trees and is yet to plant 4 trees. How many trees are in the plan?",
+            15,
+        ),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

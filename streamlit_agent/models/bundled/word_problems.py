@@ -571,7 +571,17 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             last_unit = unit or last_unit
         _twice_and_half(sentence, found)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
-    return _each_subject(found, sentences)
+    return _each_subject(_done_and_yet(found), sentences)
+
+
+def _done_and_yet(found: list[Quantity]) -> list[Quantity]:
+    """ "have read 13 of the books and are yet to read 8": what is done and what is yet
+    to be done, by one verb, are two parts of the whole, so the one yet to do is no
+    amount taken away ("24 comics ... yet to read 9" still is: nothing done is said)."""
+    done = {(q.unit, q.verb) for q in found if q.verb and q.sign > 0 and "yet" not in q.clause}
+    return [
+        replace(q, sign=1) if "yet" in q.clause and (q.unit, q.verb) in done else q for q in found
+    ]
 
 
 def _some_taken(sentence: Sequence[_Item], before: bool) -> bool:
