@@ -1159,6 +1159,16 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             "Ana has planted 11 trees and is yet to plant 4 trees. How many trees are in the plan?",
             15,
         ),
+        # A sort of person the story does not count, of two sorts it does: all of them.
+        (
+            "A club has 35 men. There are 12 more women than men. How many members are in it?",
+            82,
+        ),
+        ("At the fair there were 120 adults and 45 children. How many people were there?", 165),
+        (
+            "A choir has 26 boys. There are 9 fewer girls than boys. How many students sing in it?",
+            43,
+        ),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

@@ -1642,7 +1642,8 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     derived = len(quantities) == 1 and quantities[0].scaled
     if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
         raise NotAWordProblem(f"{len(quantities)} numbers")
-    quantities = _speeds_unasked(_any_kind_asked(quantities, asked_part), asked_part)
+    quantities = _any_kind_asked(_persons_asked(quantities, asked_part), asked_part)
+    quantities = _speeds_unasked(quantities, asked_part)
     quantities = _room_left(_counted_pers(quantities, asked_part), asked_part)
     focus = _focus(asked_part)
     asked = _asked(asked_part, quantities, focus.kind.unit if focus.kind else "")
@@ -1998,6 +1999,20 @@ def _any_kind_asked(quantities: list[Quantity], question: Sequence[_Item]) -> li
         return quantities
     item, pers = kind.unit, {p for q in quantities for p in q.per}
     return [q if not q.unit or q.unit in pers else replace(q, unit=item) for q in quantities]
+
+
+def _persons_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "692 girls, 458 more girls than boys. How many pupils?": a sort of person the
+    story does not count, asked of a story that counts two sorts or more and nothing
+    else (girls and boys), is every one of them."""
+    kind = _focus(question).kind
+    if kind is None or kind.unit not in _PERSONS | {"people"}:
+        return quantities
+    units = {q.unit for q in quantities} - {""}
+    sorts = units & _PERSONS
+    if kind.unit in units or len(sorts) < 2 or units - sorts:
+        return quantities
+    return [replace(q, unit=kind.unit) if q.unit in sorts else q for q in quantities]
 
 
 def _renamed(units: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
