@@ -1169,6 +1169,18 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             "A choir has 26 boys. There are 9 fewer girls than boys. How many students sing in it?",
             43,
         ),
+        # "N inches long" ends what is said of a number, as a comma would.
+        (
+            "A shelf holds 3 boards. The top board is 40 inches long the middle board is 26 "
+            "inches long and the bottom board is 11 inches long. How many more inches does the "
+            "middle board have than the bottom board?",
+            15,
+        ),
+        (
+            "The oak is 30 feet tall the pine is 22 feet tall and the elm is 17 feet tall. How "
+            "many feet taller is the pine than the elm?",
+            5,
+        ),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

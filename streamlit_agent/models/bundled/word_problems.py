@@ -1170,9 +1170,21 @@ def _content(items: Sequence[_Item]) -> frozenset[str]:
     return frozenset(stems)
 
 
+_MEASURED = frozenset(["long", "tall", "wide", "deep", "high", "old", "thick", "heavy"])
+
+
+def _closes(sentence: Sequence[_Item], k: int) -> bool:
+    """ "is 35 pages long | the second is 18": "long" after a number and its noun ends
+    what is said of it, as a comma would."""
+    near = [x.word for x in sentence[max(0, k - 2) : k]]
+    return sentence[k].word in _MEASURED and "#" in near
+
+
 def _clause_start(sentence: Sequence[_Item], i: int) -> int:
     start = i
     while start > 0 and sentence[start - 1].word not in _CLAUSE_ENDS:
+        if _closes(sentence, start - 1):
+            return start
         start -= 1
     # Words between two numbers are the first one's: "6 hours on english 3 hours".
     return i if start > 0 and sentence[start - 1].word == "#" else start
@@ -1196,6 +1208,8 @@ def _clause_words(sentence: Sequence[_Item], i: int) -> frozenset[str]:
     end = i + 1
     while end < len(sentence) and sentence[end].word not in _CLAUSE_ENDS:
         end += 1
+        if _closes(sentence, end - 1):
+            break
     return _content([*_leading_words(sentence, i), *sentence[i + 1 : end]])
 
 
