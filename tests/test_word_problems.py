@@ -1181,6 +1181,17 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             "many feet taller is the pine than the elm?",
             5,
         ),
+        # "The number of cars ... was 64": the 64 counts the cars.
+        (
+            "The number of cars in the lot was 64. Then 19 cars drove away. How many cars are "
+            "left?",
+            45,
+        ),
+        (
+            "The total number of kids in the county is 500. 120 kids went to camp. How many "
+            "kids stayed home?",
+            380,
+        ),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

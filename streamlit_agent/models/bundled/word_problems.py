@@ -625,11 +625,20 @@ def _unit_from_context(sentence: Sequence[_Item], i: int, unit: str, per: str, b
     """The noun of a number that names none: of the groups it sizes ("split the eggs into
     groups of 6"), else what was counted or named before ("found 5 new ones", "Sam
     collects toy cars. He threw away 8 of the broken ones", "some roses ... 7 died")."""
-    unit = unit or (_grouped(sentence, i) if per else "")
+    unit = unit or (_grouped(sentence, i) if per else "") or _number_of(sentence, i)
     ends = i + 1 == len(sentence) or sentence[i + 1].word in _CLAUSE_ENDS
     if not unit and ends and i > 0 and sentence[i - 1].word == "for":
         return "people"  # "made cookies for 5": for 5 people
     return before if unit in ("one", "") and before else unit
+
+
+def _number_of(sentence: Sequence[_Item], i: int) -> str:
+    """ "The total number of animals in the cage was 79": the number counts the animals."""
+    for k in range(_clause_start(sentence, i), i - 2):
+        words = [x.word for x in sentence[k : k + 3]]
+        if words[:2] == ["number", "of"] and _is_noun(words[2]):
+            return _singular(words[2])
+    return ""
 
 
 def _counted_noun(item: _Item) -> bool:
