@@ -1192,6 +1192,16 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             "kids stayed home?",
             380,
         ),
+        # "How many animals were not sleeping": the whole less those said to sleep.
+        (
+            "A pond had frogs and ducks. The total number of animals at the pond was 40. If 12 "
+            "frogs and 9 ducks were sleeping. How many animals were not sleeping?",
+            19,
+        ),
+        (
+            "A box has 30 fruits. 8 apples and 5 pears are rotten. How many fruits are not rotten?",
+            17,
+        ),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

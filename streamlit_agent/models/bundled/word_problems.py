@@ -1651,6 +1651,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities = (
         compared
         or _unsaid_compared(quantities, statements, asked_part)
+        or _not_done_asked(quantities, statements, asked_part)
         or _rest_compared(quantities, asked_part)
         or _the_rest_asked(
             _change_asked(
@@ -1958,6 +1959,30 @@ def _unsaid_compared(
     text = f"({text.lstrip('+ ')} - {after[0].text})"
     unsaid = replace(after[0], value=value, text=text, scaled=True, sign=1, more=False)
     return [replace(unsaid, side=side), replace(other, side=-side, sign=1)]
+
+
+def _not_done_asked(
+    quantities: list[Quantity], statements: Sequence[list[_Item]], question: Sequence[_Item]
+) -> list[Quantity]:
+    """ "79 animals in the cage. 24 snakes and 51 alligators were hiding. How many animals
+    were not hiding?": the one count of what the question counts, less every number of a
+    statement that says what the question says was not done (the snakes are animals)."""
+    words = [x.word for x in question]
+    at = next((k + 1 for k, w in enumerate(words[:-1]) if w == "not"), None)
+    kind = _focus(question).kind
+    if at is None or kind is None or not words[at].isalpha():
+        return []
+    doing = [s for s in statements if any(x.word == words[at] for x in s)]
+    values = {x.value for s in doing for x in s if x.word == "#"}
+    whole = [q for q in quantities if q.unit == kind.unit and q.value not in values]
+    parts = [q for q in quantities if q.unit != kind.unit and q.value in values]
+    if len(whole) != 1 or not parts or len(parts) + 1 != len(quantities):
+        return []
+    units = {q.unit for q in quantities}  # a rate per something counted: no one line
+    if any(q.scaled or set(q.per) & units for q in quantities):
+        return []
+    taken = [replace(q, unit=kind.unit, marks=frozenset(), sign=1, side=-1) for q in parts]
+    return [replace(whole[0], side=1), *taken]
 
 
 def _some_done(statements: Sequence[list[_Item]]) -> set[str]:
