@@ -1202,6 +1202,20 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             "A box has 30 fruits. 8 apples and 5 pears are rotten. How many fruits are not rotten?",
             17,
         ),
+        # A whole said first, a change to it, then a part as it is now: the rest is the
+        # whole, changed, less that part.
+        (
+            "Tom and his aunt gathered apples. Together the apples they gathered weighed 50 "
+            "kg. Tom's aunt gave away 7 kg of apples. Tom's basket now holds 18 kg of apples. "
+            "How much do his aunt's apples weigh?",
+            25,
+        ),
+        (
+            "Sue and Max filled jugs with water. Together the jugs they filled held 45 litres. "
+            "Max used 5 litres of water. Sue's jugs now hold 16 litres. How much water do "
+            "Max's jugs hold?",
+            24,
+        ),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

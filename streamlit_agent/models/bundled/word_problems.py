@@ -1323,12 +1323,25 @@ def _wholes(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quant
     # whole = what was there + what came and went + the amount unsaid, so the unsaid
     # amount is the whole less each of the others, as signed; a whole that is what was
     # "left" ("picked some, now 2 are left") is the other way round.
+    # A change said after the whole and before a part as it is now ("Together 24 pounds.
+    # Marco lost 9. Marco's now weigh 3") is made to the whole: what it takes (or adds, "N
+    # more") comes off (or on); the parts come off.
+    now = max((n for n, q in enumerate(quantities) if q.now and n > wholes[0]), default=-1)
     return [
-        replace(q, side=sign if n == wholes[0] else -q.sign * sign)
+        replace(
+            q, side=sign if n == wholes[0] else _side_after_whole(q, wholes[0] < n < now) * sign
+        )
         if _a_count_of(q, unit, quantities)
         else q
         for n, q in enumerate(quantities)
     ]
+
+
+def _side_after_whole(q: Quantity, after: bool) -> int:
+    """The side in the whole's sum of `q`, a change to the whole when `after` it."""
+    if after and (q.sign < 0 or q.more):
+        return q.sign
+    return -q.sign
 
 
 def _a_count_of(q: Quantity, unit: str, quantities: Sequence[Quantity]) -> bool:
@@ -1392,7 +1405,8 @@ def _is_whole(
     named_whole = (marker is not None and not acts) or bool(_WHOLE_AFTER & set(after))
     # "The total number of kids in the county is 91676": said of the sentence's subject.
     leading = [x.word for x in sentence[_clause_start(sentence, i) : i]]
-    named_whole = named_whole or "total" in leading[:3]
+    # "Together they collected strawberries that weighed 24 pounds": the clause says it.
+    named_whole = named_whole or "total" in leading[:3] or leading[:1] == ["together"]
     if not some_before:
         return unsaid_later and named_whole
     own_some = any(x.word == "some" for x in sentence[:i])
