@@ -1216,6 +1216,17 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             "Max's jugs hold?",
             24,
         ),
+        # A whole and one part of two, compared: the other part less the one said.
+        (
+            "Ana and Ben picked plums. Together their plums weighed 40 pounds. Ana's plums "
+            "weighed 15 pounds. How much more did Ben's plums weigh than Ana's?",
+            10,
+        ),
+        (
+            "Kim and Lou sold lemonade. Together their sales came to 60 dollars. Kim's sales "
+            "came to 22 dollars. How much more did Lou's sales come to than Kim's?",
+            16,
+        ),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

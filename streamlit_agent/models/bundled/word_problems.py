@@ -1667,6 +1667,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
         or _unsaid_compared(quantities, statements, asked_part)
         or _not_done_asked(quantities, statements, asked_part)
         or _rest_compared(quantities, asked_part)
+        or _whole_compared(quantities, asked_part)
         or _the_rest_asked(
             _change_asked(
                 _other_side_asked(_relevant(quantities, asked_part), statements, asked_part),
@@ -1944,6 +1945,33 @@ def _rest_compared(quantities: list[Quantity], question: Sequence[_Item]) -> lis
         side=-side,
     )
     return [replace(taken, sign=1, side=side), rest]
+
+
+def _whole_compared(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "Together their strawberries weighed 35 pounds. Marco's weighed 13. How much more
+    did his dad's weigh than his?": a whole and one part of two, compared: the other
+    part is the whole less the one said, and the difference the larger less the smaller."""
+    words = [x.word for x in question]
+    more = next((k for k, w in enumerate(words) if w in _FEWER or w == "more"), None)
+    if more is None or "than" not in words[more:] or len(quantities) != 2:
+        return []
+    # Not "How many more are on the bus now than before?": what there is after a change,
+    # compared with what there was.
+    if {"now", "before", "after"} & set(words):
+        return []
+    whole, part = sorted(quantities, key=lambda q: q.side != 2)
+    if whole.side != 2 or part.side or whole.unit != part.unit or whole.value < part.value:
+        return []
+    if any(q.per or q.scaled or q.sign < 0 for q in quantities):
+        return []
+    rest = replace(
+        whole,
+        value=whole.value - part.value,
+        text=f"({whole.text} - {part.text})",
+        scaled=True,
+    )
+    way = 1 if rest.value >= part.value else -1
+    return [replace(rest, side=way), replace(part, side=-way)]
 
 
 def _unsaid_compared(
