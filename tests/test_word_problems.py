@@ -1227,6 +1227,18 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             "came to 22 dollars. How much more did Lou's sales come to than Kim's?",
             16,
         ),
+        # "N times Mia's height", the height said later: that number times N.
+        (
+            "The tower is 6 times Mia's height and she is 5 feet tall. How much taller is the "
+            "tower than Mia?",
+            25,
+        ),
+        (
+            "A whale weighs 8 times the boat's weight and the boat weighs 3 tons. How much "
+            "heavier is the whale than the boat?",
+            21,
+        ),
+        ("Ty swims 3 times a day and each swim is 20 minutes. How many minutes a day?", 60),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

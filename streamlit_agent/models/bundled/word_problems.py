@@ -571,7 +571,31 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             last_unit = unit or last_unit
         _twice_and_half(sentence, found)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
-    return _each_subject(_done_and_yet(found), sentences)
+    return _each_subject(_done_and_yet(_times_later(found, sentences)), sentences)
+
+
+_NOT_OF = frozenset(["as", "a", "an", "per", "each", "every", "more", "less", "fewer"])
+
+
+def _times_later(found: list[Quantity], sentences: Sequence[list[_Item]]) -> list[Quantity]:
+    """ "The water is 10 times Dean's height and he stands at 9 feet": "N times" something
+    whose number is said later in the sentence is that number times N ("3 times a day"
+    and "3 times as many" are not)."""
+    out = list(found)
+    for sentence in sentences:
+        words = [x.word for x in sentence]
+        for k in range(len(words) - 2):
+            if words[k] != "#" or words[k + 1] != "times" or words[k + 2] in _NOT_OF:
+                continue
+            nxt = next((j for j in range(k + 2, len(words)) if words[j] == "#"), None)
+            if nxt is None:
+                continue
+            factor, base = sentence[k], sentence[nxt]
+            at = [n for n, q in enumerate(out) if q.text == factor.text and not q.unit]
+            of = [q for q in out if q.text == base.text and q.unit and not q.scaled]
+            if len(at) == 1 and len(of) == 1 and factor.value is not None:
+                out[at[0]] = _scaled(of[0], "*", factor.text, factor.value, 1)
+    return out
 
 
 def _done_and_yet(found: list[Quantity]) -> list[Quantity]:
