@@ -1239,6 +1239,17 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             21,
         ),
         ("Ty swims 3 times a day and each swim is 20 minutes. How many minutes a day?", 60),
+        # "already have": what is required less what is still needed now.
+        (
+            "A recipe calls for 500 g of flour. Now she needs only 120 g more. How much flour "
+            "does she already have?",
+            380,
+        ),
+        (
+            "The wall takes 40 bricks in all. Right now Bo needs 15 bricks. How many bricks "
+            "does Bo already have?",
+            25,
+        ),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

@@ -1159,6 +1159,28 @@ def _asked_nouns(question: Sequence[_Item]) -> set[str]:
     return {unit, _singular(joined[1]) if joined[:1] == ["and"] and len(joined) == 2 else ""}
 
 
+def _already_done(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "The feathers require 288 g of wax and right now he just needs 260 g. How many
+    grams of wax does he already have?": what is had already is what is required less
+    what is still needed now."""
+    words = {x.word for x in question}
+    if "already" not in words or words & {"need", "needs"}:
+        return quantities
+    units = {q.unit for q in quantities}  # a rate per a thing counted is no amount
+    amounts = [q for q in quantities if not set(q.per) & units]
+    needed = [q for q in amounts if q.verb == "need" and q.now]
+    if len(needed) != 1:
+        return quantities
+    unit = needed[0].unit
+    required = [q for q in amounts if q.unit == unit and q is not needed[0]]
+    if len(required) != 1 or required[0].value < needed[0].value:
+        return quantities
+    return [
+        replace(q, side=-1 if q is needed[0] else 1, sign=1) if q.unit == unit else q
+        for q in quantities
+    ]
+
+
 def _still_needed(quantities: list[Quantity], asked: set[str]) -> list[Quantity]:
     """ "How many more cups of flour than of salt does she need to add?": what she has
     "already" put in is taken from what is needed on its side."""
@@ -1694,7 +1716,11 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
         or _whole_compared(quantities, asked_part)
         or _the_rest_asked(
             _change_asked(
-                _other_side_asked(_relevant(quantities, asked_part), statements, asked_part),
+                _other_side_asked(
+                    _already_done(_relevant(quantities, asked_part), asked_part),
+                    statements,
+                    asked_part,
+                ),
                 asked_part,
             ),
             statements,
