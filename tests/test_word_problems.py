@@ -1250,6 +1250,18 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
             "does Bo already have?",
             25,
         ),
+        # Compared with what a verb no number is said with did: the amount unsaid.
+        (
+            "Ray had 10 dollars in his pocket. He earned 25 more dollars mowing lawns. After "
+            "he went to the fair there were 20 dollars left. How much more money did he earn "
+            "mowing than he spent at the fair?",
+            10,
+        ),
+        (
+            "A tank had 40 litres of water. Jo added 15 litres. After a leak there were 48 "
+            "litres left. How many more litres did Jo add than the tank lost?",
+            8,
+        ),
     ],
 )
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:

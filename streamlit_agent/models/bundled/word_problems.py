@@ -2039,6 +2039,7 @@ def _unsaid_compared(
     ours, theirs = (_stems(part) for part in (words[more:than], words[than:]))
     done = _some_done(statements)
     side = 1 if done & ours else -1 if done & theirs else 0
+    side = side or _unsaid_side(quantities, words[more:than], words[than:])
     before = [q for q in quantities if not q.now]
     after = [q for q in quantities if q.now]
     if not side or not before or len(after) != 1 or any(q.scaled for q in quantities):
@@ -2075,6 +2076,18 @@ def _not_done_asked(
         return []
     taken = [replace(q, unit=kind.unit, marks=frozenset(), sign=1, side=-1) for q in parts]
     return [replace(whole[0], side=1), *taken]
+
+
+def _unsaid_side(quantities: Sequence[Quantity], ours: list[str], theirs: list[str]) -> int:
+    """ "How much more did she collect at the atm than she spent at the supermarket?",
+    where a number is said "collected" and none "spent": the side whose verb no number is
+    said with is the amount unsaid (1 before "than", -1 after); 0 when not so."""
+    said = {q.verb for q in quantities} | {w for q in quantities for w in q.clause}
+    verbs = [{_verb_stem(w) for w in part} - {""} - _LIGHT_STEMS for part in (ours, theirs)]
+    if not verbs[0] or not verbs[1]:
+        return 0
+    unsaid = [not v & said for v in verbs]
+    return 0 if unsaid[0] == unsaid[1] else 1 if unsaid[0] else -1
 
 
 def _some_done(statements: Sequence[list[_Item]]) -> set[str]:
