@@ -513,9 +513,8 @@ def _shares_taking(sentence: Sequence[_Item], i: int) -> bool:
 
 def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     found: list[Quantity] = []
-    last_unit = ""
+    last_unit, some_taken = "", False  # some_taken: the last "some" was (`_some_taken`)
     some_seen, unsaid = False, _unsaid(sentences) or _asks_a_part(sentences)
-    some_taken = False  # the last "some" said was taken away: `_some_taken`
     subject = said = ""
     for sentence in sentences:
         some_seen = some_seen or any(x.word == "some" for x in sentence)
@@ -1707,26 +1706,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities = _areas(quantities, asked_part)
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
     quantities, asked_part = _people(quantities, asked_part)
-    compared = _rates_compared(quantities, asked_part)
-    quantities = (
-        compared
-        or _unsaid_compared(quantities, statements, asked_part)
-        or _not_done_asked(quantities, statements, asked_part)
-        or _rest_compared(quantities, asked_part)
-        or _whole_compared(quantities, asked_part)
-        or _the_rest_asked(
-            _change_asked(
-                _other_side_asked(
-                    _already_done(_relevant(quantities, asked_part), asked_part),
-                    statements,
-                    asked_part,
-                ),
-                asked_part,
-            ),
-            statements,
-            asked_part,
-        )
-    )
+    quantities = _sides(quantities, statements, asked_part)
     quantities += _conversions(asked_part, quantities)
     derived = len(quantities) == 1 and quantities[0].scaled
     if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
@@ -1748,6 +1728,25 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     if best is None:
         raise NotAWordProblem("no combination of the numbers has the unit asked for")
     return Reading(best[1].text, _explain(quantities), tuple(q.text for q in quantities))
+
+
+def _sides(
+    quantities: list[Quantity], statements: Sequence[list[_Item]], question: Sequence[_Item]
+) -> list[Quantity]:
+    """The numbers the question is about, with the sides the words give them: the first
+    reading of a comparison or an amount left unsaid that fits, else the relevant ones."""
+    compared = (
+        _rates_compared(quantities, question)
+        or _unsaid_compared(quantities, statements, question)
+        or _not_done_asked(quantities, statements, question)
+        or _rest_compared(quantities, question)
+        or _whole_compared(quantities, question)
+    )
+    if compared:
+        return compared
+    quantities = _already_done(_relevant(quantities, question), question)
+    quantities = _other_side_asked(quantities, statements, question)
+    return _the_rest_asked(_change_asked(quantities, question), statements, question)
 
 
 _LONG = frozenset(["long", "length"])
