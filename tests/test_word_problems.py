@@ -1267,3 +1267,24 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
 def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
     reading = read_word_problem([HumanMessage(problem)])
     assert reading is not None and evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # "Then she spent 4 more": another 4 taken, as the first were, not 4 added.
+        (
+            "Mina had 30 stickers. She gave away 6 stickers. Later she gave away 7 more. How "
+            "many stickers does Mina have left?",
+            17,
+        ),
+        (
+            "Zoe had 40 dollars. She spent some dollars on lunch. Then she spent 12 more. If "
+            "she still has 9 dollars left, how many dollars had she spent at the start?",
+            19,
+        ),
+    ],
+)
+def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
+    reading = read_word_problem([HumanMessage(problem)])
+    assert reading is not None and evaluate(reading.expression) == value, reading

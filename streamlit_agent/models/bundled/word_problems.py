@@ -479,6 +479,8 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
     for k, word in enumerate(before):
         if word in _TAKEN_BEFORE or _taking_ing(word):
             received = k + 1 < len(before) and before[k + 1] in _OBJECTS and "away" not in after
+            if more and not received and "than" not in after:
+                return -1, False  # "then he ate 9 more": another 9 taken, as the first were
             return (1 if received or more else -1), more
     # "picked 2 apples from her tree": taken from what the tree has.
     if not more and after[:1] == ["from"] and _TAKEN_FROM & set(before):
