@@ -1283,6 +1283,17 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "she still has 9 dollars left, how many dollars had she spent at the start?",
             19,
         ),
+        # "12 fewer peaches and 79 more apples than Steven": one "than" for both numbers.
+        (
+            "Ana has 5 fewer pens and 8 more pencils than Tom. Tom has 20 pens and 3 pencils. "
+            "How many pens does Ana have?",
+            15,
+        ),
+        (
+            "Mia baked 6 less pies and 10 more cakes than Sam. Sam baked 15 pies and 4 cakes. "
+            "How many pies did Mia bake?",
+            9,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -954,8 +954,11 @@ def _said_less(sentence: Sequence[_Item], i: int, end: int) -> bool:
     """ "17 less crunches than", "4 push-ups less than": taken from what it compares to."""
     words = [x.word for x in sentence[i + 1 : max(end, i) + 8]]
     # "84 more apples and 10 fewer peaches than": the "fewer" is the 10's.
-    words = words[: words.index("#")] if "#" in words else words
-    return "than" in words and bool(_FEWER & set(words[: words.index("than")]))
+    own = words[: words.index("#")] if "#" in words else words
+    if "than" in own:
+        return bool(_FEWER & set(own[: own.index("than")]))
+    # "12 fewer peaches and 79 more apples than Steven": one "than" for both numbers.
+    return "than" in words and bool(_FEWER & set(own))
 
 
 @dataclass(frozen=True)
