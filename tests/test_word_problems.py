@@ -1294,6 +1294,17 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "How many pies did Mia bake?",
             9,
         ),
+        # What was there first is the first count not taken, wherever it is said.
+        (
+            "Nia spent 7 dollars. She had 25 dollars in her purse before. How many dollars "
+            "does she have now?",
+            18,
+        ),
+        (
+            "The club lost 4 players. In spring it had 22 players. How many players does the "
+            "club have now?",
+            18,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -1660,8 +1660,16 @@ def _wanted_signs(quantities: Sequence[Quantity], asked: _Asked) -> list[int | N
     for k in counts:
         unit = quantities[k].unit
         if unit not in first_of_unit and all(q.unit != unit for q in quantities[:k]):
-            first_of_unit[unit] = k
-            wanted[k] = 1  # what was there first was not taken from anything said
+            # "Josh lost 11 marbles. If he had 19 earlier": what was there is the first
+            # count not taken, wherever it is said.
+            # Not what is there now ("gave 5 away. Now he has 7"): that is what is left.
+            kept = [
+                n
+                for n in counts
+                if quantities[n].unit == unit and quantities[n].sign > 0 and not quantities[n].now
+            ]
+            first_of_unit[unit] = kept[0] if kept else k
+            wanted[first_of_unit[unit]] = 1  # what was there first was not taken from anything
     for unit in first_of_unit:  # "sold 128 on monday and 97 on tuesday": all of it taken
         same = [k for k in counts if quantities[k].unit == unit]
         if all(quantities[k].sign < 0 for k in same):
