@@ -1305,6 +1305,17 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "club have now?",
             18,
         ),
+        # "Still have", "left": what was bought or received since is added, not taken.
+        (
+            "A shop had 80 chairs. It sold 30 of them and bought 25 new chairs. How many "
+            "chairs does the shop still have?",
+            75,
+        ),
+        (
+            "Lia had 12 stamps. She used 5 stamps and received 9 stamps from her aunt. How "
+            "many stamps does she have left?",
+            16,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

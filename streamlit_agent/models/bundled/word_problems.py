@@ -1681,9 +1681,20 @@ def _wanted_signs(quantities: Sequence[Quantity], asked: _Asked) -> list[int | N
         kept = [k for k in counts if quantities[k].unit == target and quantities[k].sign > 0]
         start = kept[0] if kept else first_of_unit.get(target)
         for k in counts:
-            if k != start and not quantities[k].more:
+            # Not "bought 3 shirts at $ 25 each ... money left": the shirts are no money.
+            gained = _gained(quantities[k]) and quantities[k].unit == target
+            if k != start and not quantities[k].more and not gained:
                 wanted[k] = -1
     return wanted
+
+
+# Verbs that bring more of a thing: "bought 170 new cakes" is added to what is left.
+_GAINING_STEMS = frozenset(_stem(v) for v in ["buy", "receive", "find", "earn", "collect", "win"])
+_GAINING_STEMS |= frozenset(_stem(v) for v in ["gain", "add", "get"])
+
+
+def _gained(q: Quantity) -> bool:
+    return q.sign > 0 and q.verb in _GAINING_STEMS
 
 
 def _score(tree: _Tree, wanted: Sequence[int | None]) -> tuple[int, int, int]:
