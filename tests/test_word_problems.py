@@ -1316,6 +1316,17 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "many stamps does she have left?",
             16,
         ),
+        # Every number of the unit asked per one span, compared: the difference is per it.
+        (
+            "Every week Omar spends 9 hours on painting and 4 hours on singing. How many more "
+            "hours does he spend on painting than on singing?",
+            5,
+        ),
+        (
+            "A farm sends 30 kg of carrots a day and 45 kg of onions a day to the market. How "
+            "many more kg of onions than carrots does it send?",
+            15,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
