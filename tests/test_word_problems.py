@@ -1327,6 +1327,18 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "many more kg of onions than carrots does it send?",
             15,
         ),
+        # "8 roses and 5 tulips on Monday": the phrase after the last number is said of both.
+        (
+            "Mia picked 8 roses and 5 tulips on Monday. She picked 3 roses and 9 tulips on "
+            "Tuesday. How many more roses did Mia pick on Monday than on Tuesday?",
+            5,
+        ),
+        (
+            "A cafe sold 20 muffins and 14 pies in the morning. It sold 6 muffins and 30 pies "
+            "in the evening. How many more muffins did it sell in the morning than in the "
+            "evening?",
+            14,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

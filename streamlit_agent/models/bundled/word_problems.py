@@ -114,6 +114,9 @@ class Quantity:
     clause: frozenset[str] = frozenset()
     now: bool = False  # said of the present: "There are now 11 roses", "2 apps left"
     size: bool = False  # the size of each of some groups: "groups of 5", "bags of 6"
+    # The stems of a phrase of when or where said after the last of numbers joined by
+    # "and" ("10 emails and 12 letters in the morning"), for the 10 too (`_shared_tail`).
+    tail: frozenset[str] = frozenset()
 
     def units(self) -> Counter[str]:
         found = _unit_counts(self.unit)
@@ -567,6 +570,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                         clause,
                         any(x.word in ("now", "left", "still") for x in sentence),
                         bool(pers) and _sized(sentence, i),
+                        _content(_shared_tail(sentence, i, _clause_end(sentence, i))),
                     )
                 )
             last_unit = unit or last_unit
@@ -1263,13 +1267,39 @@ def _leading_words(sentence: Sequence[_Item], i: int) -> list[_Item]:
     return [*_leading_words(sentence, k), *left] if k >= 0 else left
 
 
-def _clause_words(sentence: Sequence[_Item], i: int) -> frozenset[str]:
+def _clause_end(sentence: Sequence[_Item], i: int) -> int:
     end = i + 1
     while end < len(sentence) and sentence[end].word not in _CLAUSE_ENDS:
         end += 1
         if _closes(sentence, end - 1):
             break
+    return end
+
+
+def _clause_words(sentence: Sequence[_Item], i: int) -> frozenset[str]:
+    end = _clause_end(sentence, i)
     return _content([*_leading_words(sentence, i), *sentence[i + 1 : end]])
+
+
+# Prepositions that open a phrase saying when or where: "in the morning", "on Monday"
+# (not "to", "for": a receiver, a purpose or a price may be the last number's own).
+_ADJUNCTS = frozenset(["in", "on", "at", "during"])
+
+
+def _shared_tail(sentence: Sequence[_Item], i: int, end: int) -> list[_Item]:
+    """ "received 10 emails and 12 letters in the morning": the words after the last of
+    numbers joined by "and", each with nothing but its noun, are said of every one."""
+    while True:
+        head = _noun_phrase(sentence, i)[1]
+        joined = end + 1 < len(sentence) and sentence[end].word in ("and", ",")
+        if head + 1 != end or not joined or sentence[end + 1].word != "#":
+            return []
+        i = end + 1
+        end = _clause_end(sentence, i)
+        head = _noun_phrase(sentence, i)[1]
+        if head + 1 < end:
+            tail = list(sentence[head + 1 : end])
+            return tail if tail[0].word in _ADJUNCTS else []
 
 
 def _contrasted(
@@ -1286,6 +1316,8 @@ def _contrasted(
         return []
     than = words.index("than", more)
     asked = {kind.unit, *kind.marks} if kind else set()
+    # "than in the afternoon": a phrase of when said of several numbers is each one's.
+    quantities = [replace(q, clause=q.clause | q.tail) for q in quantities]
     ours = _content(question[more + 1 : than]) - asked
     theirs = _content(question[than + 1 :]) - asked
     ours, theirs = ours - theirs, theirs - ours
