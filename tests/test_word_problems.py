@@ -1339,6 +1339,17 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "evening?",
             14,
         ),
+        # What came since the start said later ("initially there were 11") is added to it.
+        (
+            "At noon 7 more cars came into the lot. Originally there were 20 cars in the lot. "
+            "How many cars are in the lot now?",
+            27,
+        ),
+        (
+            "Ana received 6 pens from her aunt. Initially she had 10 pens. How many pens does "
+            "she have now?",
+            16,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -1443,8 +1443,10 @@ def _starts(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quant
     left = any(x.word in ("left", "remain", "remaining", "still", "now") for x in question)
     # "had 8 initially ... how many disappeared?": what went is the start less the rest.
     left = left or bool(_focus(question).verbs & _TAKING_STEMS)
+    # "8 more people got on. Initially there were 11": what came since is added to it.
+    added = [q.more or _gained(q) for q in quantities]
     return [
-        replace(q, side=1 if n == starts[0] else (-1 if left else 0))
+        replace(q, side=1 if n == starts[0] or added[n] else (-1 if left else 0))
         if _a_count_of(q, unit, quantities)
         else q
         for n, q in enumerate(quantities)
