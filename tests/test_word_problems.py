@@ -1350,6 +1350,16 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "she have now?",
             16,
         ),
+        # "How many snakes were not hiding?": the snakes less those said hiding, whatever
+        # else the story counts.
+        (
+            "A box had 30 pens and 8 pencils. If 12 pens were red, how many pens were not red?",
+            18,
+        ),
+        (
+            "Lily has 50 beads and 20 buttons. If 35 beads are blue, how many beads are not blue?",
+            15,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

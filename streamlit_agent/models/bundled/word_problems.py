@@ -2143,6 +2143,11 @@ def _not_done_asked(
     values = {x.value for s in doing for x in s if x.word == "#"}
     whole = [q for q in quantities if q.unit == kind.unit and q.value not in values]
     parts = [q for q in quantities if q.unit != kind.unit and q.value in values]
+    # "95 snakes and 61 alligators. 64 snakes were hiding. How many snakes were not
+    # hiding?": the snakes said hiding, of the snakes; the alligators are not asked of.
+    alike = [q for q in quantities if q.unit == kind.unit and q.value in values]
+    if alike and len(whole) == 1:
+        quantities, parts = [*whole, *alike], alike
     if len(whole) != 1 or not parts or len(parts) + 1 != len(quantities):
         return []
     units = {q.unit for q in quantities}  # a rate per something counted: no one line
