@@ -1360,6 +1360,17 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "Lily has 50 beads and 20 buttons. If 35 beads are blue, how many beads are not blue?",
             15,
         ),
+        # "How many days would the water bottles last?": of the kind the question names.
+        (
+            "Kim bought 60 apple juices and 40 orange juices. If she drinks 5 apple juices "
+            "and 2 orange juices a day, how many days will the apple juices last?",
+            12,
+        ),
+        (
+            "A farm stored 90 kg of hay and 50 kg of oats. The horses eat 6 kg of hay and 5 kg "
+            "of oats a day. How many days will the oats last?",
+            10,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

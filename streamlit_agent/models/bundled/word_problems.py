@@ -1075,6 +1075,11 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
         rated = rated & {q.unit for q in quantities if not q.per} or rated
         rated |= {p for q in quantities if q.unit in rated for p in q.per}
         quantities = _kept(quantities, lambda q: q.unit in rated)
+        # "How many days would the water bottles last?": the water bottles, those it
+        # drank a day and those it bought, not the soda bottles.
+        named = {_singular(w) for w in asked_words} - {kind.unit}
+        if any(q.marks & named for q in quantities):
+            quantities = _kept(quantities, lambda q: not q.marks or bool(q.marks & named))
     return _starts(_wholes(_the_one_named(quantities, question), question), question)
 
 
