@@ -1371,6 +1371,17 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "of oats a day. How many days will the oats last?",
             10,
         ),
+        # "has to pay $ 388 rent": the verb after "has to" (needs to) is the number's own.
+        (
+            "Ava earns $ 20 every day during the 6 days of the fair. She has to spend $ 5 every "
+            "day on lunch. How much money does she spend on lunch during the fair?",
+            30,
+        ),
+        (
+            "Tom makes $ 40 a week during the 10 weeks of summer. He needs to pay $ 15 a week "
+            "as rent. How much money does he pay as rent during the summer?",
+            150,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

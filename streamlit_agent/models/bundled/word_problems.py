@@ -934,6 +934,9 @@ def _verb_stem(word: str) -> str:
     return _stem(word) if word.endswith("ed") and len(word) > 4 else ""
 
 
+_MUST_STEMS = frozenset(_stem(v) for v in ["have", "need"])
+
+
 def _verb_before(sentence: Sequence[_Item], i: int) -> str:
     """The verb the number at `i` is the object of: "made" in "made 134 pastries and
     11 cakes" for both numbers; "" when none comes first."""
@@ -943,7 +946,11 @@ def _verb_before(sentence: Sequence[_Item], i: int) -> str:
         if purpose:  # the "to" of "to buy books": what a number before was for
             purpose = False
             continue
+        # "has to pay $ 388": the verb after "has to" (needs to, had to) is the number's own.
+        must = k >= 2 and _verb_stem(sentence[k - 2].word) in _MUST_STEMS
         if (stem := _verb_stem(word)) and k and sentence[k - 1].word == "to" and k + 1 < i:
+            if must:
+                return stem
             # "spent $ 4 to buy books and $ 3 to buy pens": the 3 is spent too.
             purpose = True
             continue
