@@ -1382,6 +1382,18 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "as rent. How much money does he pay as rent during the summer?",
             150,
         ),
+        # "After adding some he had 18 left. How many did he add?": "left" is what there is
+        # now; what was added is that less what there was.
+        (
+            "Rosa had 25 songs on her list. After adding some she had 41 left. How many songs "
+            "did she add?",
+            16,
+        ),
+        (
+            "A shop had 12 bikes. After buying some it had 30 bikes left. How many bikes did "
+            "the shop buy?",
+            18,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

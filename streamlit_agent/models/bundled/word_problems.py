@@ -1414,6 +1414,8 @@ def _wholes(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quant
     unit, sign = quantities[wholes[0]].unit, quantities[wholes[0]].sign
     if sign > 0 and _focus(question).verbs & _TAKING_STEMS:
         sign = -1  # "How much did he cut (lose, sell)?": the unsaid amount was taken away
+    if sign < 0 and _focus(question).verbs & _GAINING_STEMS:
+        sign = 1  # "After adding some he had 18 left. How many did he add?": it came in
     # whole = what was there + what came and went + the amount unsaid, so the unsaid
     # amount is the whole less each of the others, as signed; a whole that is what was
     # "left" ("picked some, now 2 are left") is the other way round.
