@@ -1394,6 +1394,17 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "the shop buy?",
             18,
         ),
+        # "Allan and Jake brought 3 balloons": the two together, the whole of their parts.
+        (
+            "Sara and Ben found 15 shells on the beach. Sara found 6 shells. How many shells "
+            "did Ben find?",
+            9,
+        ),
+        (
+            "Mia and Leo baked 20 cookies for the party. If Mia baked 8 cookies, how many "
+            "cookies did Leo bake?",
+            12,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -1505,6 +1505,8 @@ def _is_whole(
     leading = [x.word for x in sentence[_clause_start(sentence, i) : i]]
     # "Together they collected strawberries that weighed 24 pounds": the clause says it.
     named_whole = named_whole or "total" in leading[:3] or leading[:1] == ["together"]
+    # "Allan and Jake brought 3 balloons": what the two did together is the whole.
+    named_whole = named_whole or _joint_names(sentence) is not None
     if not some_before:
         return unsaid_later and named_whole
     own_some = any(x.word == "some" for x in sentence[:i])
@@ -1524,7 +1526,23 @@ def _asks_a_part(sentences: Sequence[list[_Item]]) -> bool:
     # "Allan and Jake brought a total of 6 balloons. How many did Jake bring?", not "For a
     # total of $ 3 he bought 10 candy bars. How much money is left?"
     left = {"left", "remain", "remaining", "remains", "now", "still"}
-    return "total" in said and not words & (_WHOLE_AFTER | left | {"together", "both"})
+    if "total" in said and not words & (_WHOLE_AFTER | left | {"together", "both"}):
+        return True
+    # "Allan and Jake brought 3 balloons ... How many did Jake bring?": one of the two.
+    joint = [_joint_names(sentence) for sentence in sentences[:-1]]
+    return any(pair and len(words & set(pair)) == 1 for pair in joint)
+
+
+def _joint_names(sentence: Sequence[_Item]) -> tuple[str, str] | None:
+    """ "Allan and Jake brought 3 balloons": the two nouns a sentence opens with, joined
+    by "and" as one subject of the verb of its first number; None if it opens otherwise."""
+    words = [x.word for x in itertools.takewhile(lambda x: x.word != "#", sentence)]
+    words = list(itertools.dropwhile(lambda w: w in _SUBJECT_SKIP, words))
+    if len(words) != 4 or words[1] != "and" or not _verb_stem(words[3]):
+        return None
+    if not (_is_noun(words[0]) and _is_noun(words[2])) or words[0] in _NOT_NOUNS:
+        return None
+    return words[0], words[2]
 
 
 def _unsaid(sentences: Sequence[list[_Item]]) -> bool:
