@@ -1405,6 +1405,18 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "cookies did Leo bake?",
             12,
         ),
+        # "How many pieces of candy and chocolate", "14 pieces of chocolate" counted as
+        # pieces: the chocolate is the second kind asked.
+        (
+            "Ned ate 5 pieces of cake. Later he ate 7 pieces of pie. How many pieces of cake "
+            "and pie did Ned eat?",
+            12,
+        ),
+        (
+            "Gia sold 8 pieces of fudge. Then she sold 3 more. She also sold 6 pieces of "
+            "toffee. How many pieces of fudge and toffee did she sell in all?",
+            17,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

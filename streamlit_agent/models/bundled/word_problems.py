@@ -2234,8 +2234,10 @@ def _joined_kinds(quantities: list[Quantity], question: Sequence[_Item]) -> list
             continue
         a, b = _singular(words[k + 2]), _singular(words[k + 4])
         nouns = _is_noun(words[k + 2]) and _is_noun(words[k + 4])
-        if a == b or not {a, b} <= units or not nouns:
+        marked = _kind_as_unit(quantities, b, units)  # "14 pieces of chocolate"
+        if a == b or not {a, b} <= {q.unit for q in marked} or not nouns:
             continue
+        quantities = marked
         firsts = {next(n for n, q in enumerate(quantities) if q.unit == u) for u in (a, b)}
         left = {"left", "remain", "remaining"} & set(words)
         return [
@@ -2249,6 +2251,18 @@ def _joined_kinds(quantities: list[Quantity], question: Sequence[_Item]) -> list
             for n, q in enumerate(quantities)
         ]
     return quantities
+
+
+def _kind_as_unit(quantities: list[Quantity], kind: str, units: set[str]) -> list[Quantity]:
+    """ "How many pieces of candy and chocolate", the story's "14 pieces of chocolate"
+    counted as pieces: a kind no number counts but numbers of one unit are marked with
+    counts those numbers."""
+    if kind in units:
+        return quantities
+    marked = {q.unit for q in quantities if kind in q.marks}
+    if len(marked) != 1:
+        return quantities
+    return [replace(q, unit=kind) if kind in q.marks else q for q in quantities]
 
 
 _ANY_KIND = frozenset(["item", "thing", "object"])
