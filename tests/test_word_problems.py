@@ -1417,6 +1417,17 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "toffee. How many pieces of fudge and toffee did she sell in all?",
             17,
         ),
+        # "8 students do n't want to go": not among those who do, so taken from them all.
+        (
+            "A club has 30 members. If 7 members do n't want to join the hike, how many "
+            "members are going on the hike?",
+            23,
+        ),
+        (
+            "There are 25 kids in the class. 6 kids did not bring lunch. How many kids brought "
+            "lunch?",
+            19,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -495,10 +495,14 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
     own = list(itertools.takewhile(lambda w: w not in _CLAUSE_ENDS, after))  # not "but gave away"
     if not more and not per_each and any(w in _TAKEN_AFTER for w in own):
         return -1, more
+    # "8 students do n't want to go": not among those who do, so taken from them all.
+    if not more and any(w in _NEGATIONS for w in own[:2]):
+        return -1, more
     return (-1 if not more and _shares_taking(sentence, i) else 1), more
 
 
 _TAKEN_FROM = frozenset(_WORD_LISTS["taken_from"].split())
+_NEGATIONS = frozenset(["not", "n't", "don't", "didn't", "doesn't", "won't", "can't", "cannot"])
 
 
 def _taking_ing(word: str) -> bool:
