@@ -1428,6 +1428,17 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "lunch?",
             19,
         ),
+        # "Now the tree has 2 ripe apples and 4 unripe apples": one amount now, in parts.
+        (
+            "Ben took 5 eggs from the basket. Now the basket has 3 brown eggs and 7 white eggs. "
+            "How many eggs did the basket have at first?",
+            15,
+        ),
+        (
+            "A farmer sold 9 cows. Now the farm has 12 black cows and 5 brown cows. How many "
+            "cows did the farm have initially?",
+            26,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -1427,14 +1427,28 @@ def _wholes(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quant
     # Marco lost 9. Marco's now weigh 3") is made to the whole: what it takes (or adds, "N
     # more") comes off (or on); the parts come off.
     now = max((n for n, q in enumerate(quantities) if q.now and n > wholes[0]), default=-1)
+    parts = _whole_parts(quantities, wholes[0])
     return [
         replace(
-            q, side=sign if n == wholes[0] else _side_after_whole(q, wholes[0] < n < now) * sign
+            q,
+            side=sign if n in parts else _side_after_whole(q, wholes[0] < n < now) * sign,
         )
         if _a_count_of(q, unit, quantities)
         else q
         for n, q in enumerate(quantities)
     ]
+
+
+def _whole_parts(quantities: Sequence[Quantity], whole: int) -> set[int]:
+    """ "Now the tree has 2 ripe apples and 4 unripe apples": the whole at `whole` and
+    the numbers said with it, of its verb and subject, right after it: one amount now."""
+    parts, w = {whole}, quantities[whole]
+    for n in range(whole + 1, len(quantities)):
+        q = quantities[n]
+        if not (q.now and q.verb == w.verb and q.subject == w.subject and q.sign == w.sign):
+            break
+        parts.add(n)
+    return parts
 
 
 def _side_after_whole(q: Quantity, after: bool) -> int:
