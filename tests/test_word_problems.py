@@ -1439,6 +1439,17 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "cows did the farm have initially?",
             26,
         ),
+        # The numbers taken, said alike, one of them named by the question.
+        (
+            "Omar had 50 dollars. He spent 12 dollars on Monday and 9 dollars on Tuesday. How "
+            "much money did he have after Monday?",
+            38,
+        ),
+        (
+            "Kai had 300 litres of water. He used 40 litres in the first hour and 25 litres in "
+            "the second hour. How many litres did he have after the first hour?",
+            260,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -1150,17 +1150,23 @@ def _the_one_named(quantities: list[Quantity], question: Sequence[_Item]) -> lis
     words of its own, the one whose own words the question repeats."""
     asked, kinds = _content(question), _asked_nouns(question)
     dropped: list[Quantity] = []
-    for unit in {q.unit for q in quantities}:
+    # "weighed 92 kg ... lost 56 in the first week and 99 in the second": the ones
+    # taken are said alike among themselves, whatever there was first.
+    for unit, sign in {(q.unit, q.sign) for q in quantities}:
         # Not a rate the question counts by ("2 shirts a minute ... how many minutes").
-        alike = [q for q in quantities if q.unit == unit and not q.scaled]
+        alike = [q for q in quantities if q.unit == unit and not q.scaled and q.sign == sign]
         alike = [q for q in alike if _a_count_of(q, unit, quantities) and not asked & set(q.per)]
-        if len(alike) < 2 or len({q.sign for q in alike}) > 1:
+        mixed = any(q.unit == unit and q.sign != sign for q in quantities)
+        if len(alike) < 2 or (mixed and sign > 0):
             continue
         common = frozenset.intersection(*(q.clause for q in alike))
         own = [
             q.clause - frozenset().union(*(r.clause for r in alike if r is not q)) for q in alike
         ]
-        named = [n for n, words in enumerate(own) if words & asked]
+        # Of the ones taken, the things asked name none ("gave away 6 stickers ... 7 more":
+        # both are given; "used 8 nails and 6 screws ... nails and screws left").
+        naming = asked - kinds - {unit} if mixed else asked
+        named = [n for n, words in enumerate(own) if words & naming]
         # "13 went rowing and 59 went hiking ... 21 went rowing later. How many went
         # rowing?": a word the question repeats that some of them share, the others not.
         picked = [q for q in alike if (q.clause - common) & (asked - kinds)]
