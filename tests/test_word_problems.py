@@ -1450,6 +1450,18 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "the second hour. How many litres did he have after the first hour?",
             260,
         ),
+        # "N times Ron's height", Ron's said in another sentence, or counted from another's
+        # ("8 feet shorter than").
+        (
+            "The tower is 5 times Sam's height. Kim is 2 feet taller than Sam. If Sam stands "
+            "at 6 feet. How tall is the tower?",
+            30,
+        ),
+        (
+            "The pole is 3 times Ana's height. Ana is 2 feet shorter than Leo. If Leo is 7 "
+            "feet tall. How tall is the pole?",
+            15,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -88,6 +88,8 @@ _COMPARE = frozenset(_WORD_LISTS["compare"].split())
 _EACH = frozenset(["each", "apiece"])
 # Modifiers that say nothing of which kind of thing is counted ("16 red peaches" does).
 _FEWER = frozenset(["less", "fewer"])
+# "8 feet shorter than Ron": Ron's less 8, as "8 fewer" is.
+_LESS = _FEWER | frozenset(["shorter", "younger", "lighter", "lower", "smaller", "lesser"])
 _GENERIC = frozenset(["equal", "new", "more", "extra", "full", "other", "different", "same"])
 _PER = frozenset(["per", "a", "an", "every", "each"])
 
@@ -117,6 +119,7 @@ class Quantity:
     # The stems of a phrase of when or where said after the last of numbers joined by
     # "and" ("10 emails and 12 letters in the morning"), for the 10 too (`_shared_tail`).
     tail: frozenset[str] = frozenset()
+    of: str = ""  # "16 times Ron's height": whose number it multiplies ("ron"), said apart
 
     def units(self) -> Counter[str]:
         found = _unit_counts(self.unit)
@@ -577,6 +580,8 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                         _content(_shared_tail(sentence, i, _clause_end(sentence, i))),
                     )
                 )
+            if following[:1] == ["times"] and found and found[-1].text == item.text:
+                found[-1] = replace(found[-1], of=_owner(following[1:2]))
             last_unit = unit or last_unit
         _twice_and_half(sentence, found)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
@@ -584,6 +589,26 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
 
 
 _NOT_OF = frozenset(["as", "a", "an", "per", "each", "every", "more", "less", "fewer"])
+
+
+def _owner(words: Sequence[str]) -> str:
+    """ "ron's": "ron"; "" for a word that is no one's."""
+    word = words[0] if words else ""
+    return word[:-2] if word.endswith("'s") and len(word) > 2 else ""
+
+
+def _times_of(quantities: list[Quantity], question: Sequence[_Item]) -> Quantity | None:
+    """ "The depth of the water is 16 times Ron's height ... Ron stands at 13 feet. How
+    deep was the water?": Ron's number (or one counted from another's) times 16, when the
+    question asks of what the "times" is said of."""
+    asked = _content(question)
+    for q in quantities:
+        if not q.of or q.unit or not q.clause & asked:
+            continue
+        theirs = [r for r in quantities if r.subject == q.of and r.unit and not r.than]
+        if theirs:
+            return replace(_scaled(theirs[-1], "*", q.text, q.value, 1), subject=q.subject)
+    return None
 
 
 def _times_later(found: list[Quantity], sentences: Sequence[list[_Item]]) -> list[Quantity]:
@@ -805,7 +830,8 @@ def _clause_subject(sentence: Sequence[_Item], i: int) -> str:
 def _than_object(sentence: Sequence[_Item], i: int) -> str:
     """ "39 more push-ups than zachary": "zachary"; "" when not said so."""
     words = [x.word for x in sentence[i + 1 : i + 9]]
-    if "than" not in words or not {"more", "less", "fewer"} & set(words[: words.index("than")]):
+    # "9 feet taller than Ron", "4 years younger than": measured against Ron's.
+    if "than" not in words or not _COMPARE & set(words[: words.index("than")]):
         return ""
     after = words[words.index("than") + 1 :]
     return after[0] if after and _is_noun(after[0]) else ""
@@ -971,7 +997,7 @@ def _said_less(sentence: Sequence[_Item], i: int, end: int) -> bool:
     # "84 more apples and 10 fewer peaches than": the "fewer" is the 10's.
     own = words[: words.index("#")] if "#" in words else words
     if "than" in own:
-        return bool(_FEWER & set(own[: own.index("than")]))
+        return bool(_LESS & set(own[: own.index("than")]))
     # "12 fewer peaches and 79 more apples than Steven": one "than" for both numbers.
     return "than" in words and bool(_FEWER & set(own))
 
@@ -1032,6 +1058,8 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     focus = _focus(question)
     compares_people = any(q.than for q in quantities)
     quantities = _derived(quantities)
+    if (times := _times_of(quantities, question)) is not None:
+        return [times]
     named = {x.word for x in question} & {q.subject for q in quantities} - {""}
     if compares_people and named and any(q.subject not in named for q in quantities if q.subject):
         # "David did 39 more than Zachary ... How many did David do": not John's.
