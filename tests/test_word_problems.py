@@ -1462,6 +1462,19 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "feet tall. How tall is the pole?",
             15,
         ),
+        # "than the frog", "and the mouse jumped 20 inches": the frog's, the mouse's;
+        # "lesser than" compares as "less than" does.
+        (
+            "The rabbit jumped 25 inches. The cat jumped 8 inches farther than the rabbit and "
+            "the dog jumped 6 inches farther than the cat. How much farther did the dog jump "
+            "than the rabbit?",
+            14,
+        ),
+        (
+            "The fox ran 40 feet. The fox ran 7 feet farther than the deer and the bear ran 10 "
+            "feet lesser than the deer. How far did the bear run?",
+            23,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -82,7 +82,7 @@ _TAKEN_AFTER = frozenset(_WORD_LISTS["taken_after"].split())
 _OBJECTS = frozenset(_WORD_LISTS["objects"].split())
 _WORD_LISTS["compare"] = (
     "more fewer less taller older longer heavier shorter younger lighter farther further "
-    "higher lower bigger smaller deeper wider difference"
+    "higher lower bigger smaller deeper wider lesser difference"
 )
 _COMPARE = frozenset(_WORD_LISTS["compare"].split())
 _EACH = frozenset(["each", "apiece"])
@@ -823,6 +823,8 @@ def _clause_subject(sentence: Sequence[_Item], i: int) -> str:
     start = _clause_start(sentence, i)
     if start == 0 or start + 1 >= i or sentence[start - 1].word == "#":
         return ""
+    if sentence[start].word == "the" and start + 2 < i:
+        start += 1  # "and the mouse jumped 20 inches": the mouse
     name, verb = sentence[start].word, sentence[start + 1].word
     return name if _is_noun(name) and _verb_stem(verb) else ""
 
@@ -834,6 +836,7 @@ def _than_object(sentence: Sequence[_Item], i: int) -> str:
     if "than" not in words or not _COMPARE & set(words[: words.index("than")]):
         return ""
     after = words[words.index("than") + 1 :]
+    after = after[1:] if after[:1] == ["the"] else after  # "than the frog"
     return after[0] if after and _is_noun(after[0]) else ""
 
 
