@@ -1475,6 +1475,18 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "feet lesser than the deer. How far did the bear run?",
             23,
         ),
+        # "Doug lost 7": a change to Doug's number, not the number "6 more than Doug" is
+        # counted from.
+        (
+            "Amy had 5 more stamps than Bea. Bea lost 3 of her stamps at school. If Amy had 20 "
+            "stamps, how many stamps does Bea have now?",
+            12,
+        ),
+        (
+            "Jon has 4 more coins than Kai. Kai spent 2 of his coins. If Jon has 15 coins, how "
+            "many coins does Kai have now?",
+            9,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

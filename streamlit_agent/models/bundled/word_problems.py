@@ -851,8 +851,8 @@ def _derived(quantities: list[Quantity]) -> list[Quantity]:
             if kind_counted := _than_kind(out, q):
                 out[n] = kind_counted
                 continue
-            base = _last_of(out, q.than, q, from_=False)
-            own = None if base else _last_of(out, q.subject, q, from_=True)
+            base = _last_of(out, q.than, q)
+            own = None if base else _last_of(out, q.subject, q)
             if base or own:
                 out[n] = _counted_from(q, base or own, forward=base is not None)
     return out
@@ -892,11 +892,11 @@ def _than_kind(quantities: Sequence[Quantity], q: Quantity) -> Quantity | None:
     return replace(counted, subject=q.subject, unit=q.unit if base else than)
 
 
-def _last_of(quantities: Sequence[Quantity], who: str, q: Quantity, from_: bool) -> Quantity | None:
+def _last_of(quantities: Sequence[Quantity], who: str, q: Quantity) -> Quantity | None:
     found = [
         r for r in quantities
         if r is not q and r.subject == who and r.unit == q.unit and not r.than
-        and (not from_ or r.sign > 0)
+        and r.sign > 0  # "Doug lost 7": a change to Doug's, not what Doug had
     ]  # fmt: skip
     return found[-1] if found else None
 
