@@ -1487,6 +1487,18 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "many coins does Kai have now?",
             9,
         ),
+        # "to each house in each of the 16 blocks": all the blocks, no rate; the houses in
+        # each block are what the rate given is per.
+        (
+            "A baker has to put 6 cherries on each cake in each of the 5 boxes. If there are 4 "
+            "cakes in each box. How many cherries should he put in total?",
+            120,
+        ),
+        (
+            "A teacher has to give 3 stickers to each child in each of the 4 classes. If there "
+            "are 10 children in each class, how many stickers should she give in each class?",
+            30,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

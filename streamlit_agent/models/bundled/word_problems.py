@@ -354,6 +354,12 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     at = i - 1 if i >= 2 and sentence[i - 1].word == "size" else i
     before = [x.word for x in sentence[max(0, at - 2) : at]]
     said_each = len(after) >= 3 and after[0] in _ON and after[1] in ("each", "every")
+    # "to each house in each of the 81 blocks": all the blocks there are, per nothing.
+    if [x.word for x in sentence[max(0, i - 3) : i]] in (
+        ["each", "of", "the"],
+        ["all", "of", "the"],
+    ):
+        return ""
     if before[-1:] == ["of"] and at >= 2 and _is_noun(sentence[at - 2].word) and not said_each:
         return _singular(sentence[at - 2].word)  # "bags of 6", "classes of 25 pupils"
     of_them = end == i and after[:2] == ["of", "them"] and counted and counted[-1].per
@@ -1087,6 +1093,9 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     done = [q for q in quantities if q.verb in focus.verbs or q.clause & focus.verbs]
     others = [q for q in quantities if q not in done]
     only_had = others and all(q.verb in _LIGHT_STEMS for q in others)
+    # Not "4 pieces to each house ... there are 12 houses in each block": the houses a
+    # rate done is per.
+    only_had = only_had and not any(set(q.per) & {r.unit for r in others} for q in done)
     if len(done) >= 2 and only_had and all(x.word != "#" for x in question):
         quantities = done
     kind, than = _told_apart(focus.kind, quantities), _told_apart(focus.than, quantities)
