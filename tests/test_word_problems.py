@@ -1499,6 +1499,15 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "are 10 children in each class, how many stickers should she give in each class?",
             30,
         ),
+        # "picked 8 apples from each of her trees": per tree.
+        (
+            "Ida has 5 boxes. She took 6 pens from each of her boxes. How many pens did she take?",
+            30,
+        ),
+        (
+            "Ned has 3 jars. He ate 4 candies from each of the jars. How many candies did he eat?",
+            12,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -381,6 +381,8 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     to_each = [x.word for x in sentence[end + 1 : end + 5]]  # "12 days to read each book"
     if len(to_each) == 4 and to_each[0] == "to" and to_each[2] in ("each", "every"):
         return _singular(to_each[3]) if _is_noun(to_each[3]) else ""
+    if said_each and after[2] == "of":  # "picked 8 apples from each of her trees"
+        return _each_of(sentence, end + 4)
     if said_each:  # "a discount of $ 4 on each box": per box, not per discount
         return _singular(after[2]) if _is_noun(after[2]) else ""  # "$ 6 off each shirt"
     if len(after) >= 3 and after[:2] in (["on", "a"], ["on", "an"]) and _is_noun(after[2]):
