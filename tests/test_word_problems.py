@@ -1508,6 +1508,19 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "Ned has 3 jars. He ate 4 candies from each of the jars. How many candies did he eat?",
             12,
         ),
+        # "cut some more new roses ... now 17": the amount unsaid came in.
+        (
+            "There were 10 apples in the bowl. Tim ate 4 apples from the bowl and picked some "
+            "more new apples from the tree to put in the bowl. There are now 12 apples in the "
+            "bowl. How many more apples did he pick than those he ate?",
+            2,
+        ),
+        (
+            "There were 20 pens in the cup. Mo took 9 pens from the cup and bought some more "
+            "new pens to put in the cup. There are now 15 pens in the cup. How many more pens "
+            "did he take than those he bought?",
+            5,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -2218,12 +2218,28 @@ def _unsaid_compared(
         return []
     other_words = theirs if side == 1 else ours
     named = [q for q in before if {q.verb} & other_words]
+    named = named or [q for q in before if q.clause & other_words & _TAKING_STEMS]
     other = named[0] if len(named) == 1 else after[0]
     text = " ".join(f"{'-' if q.sign < 0 else '+'} {q.text}" for q in before)
     value = sum(q.sign * q.value for q in before) - after[0].value
     text = f"({text.lstrip('+ ')} - {after[0].text})"
+    if _some_more(statements):
+        # "cut some more new roses ... now 17": the amount unsaid came in, so it is what
+        # there is now less what there was and what came and went before.
+        value = -value
+        signed = " ".join(f"{'+' if q.sign < 0 else '-'} {q.text}" for q in before)
+        text = f"({after[0].text} {signed})"
     unsaid = replace(after[0], value=value, text=text, scaled=True, sign=1, more=False)
     return [replace(unsaid, side=side), replace(other, side=-side, sign=1)]
+
+
+def _some_more(statements: Sequence[list[_Item]]) -> bool:
+    """ "cut some more new roses": an amount left unsaid that was added."""
+    return any(
+        (a.word, b.word) == ("some", "more")
+        for sentence in statements
+        for a, b in itertools.pairwise(sentence)
+    )
 
 
 def _not_done_asked(
