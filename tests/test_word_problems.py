@@ -1521,6 +1521,18 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "did he take than those he bought?",
             5,
         ),
+        # "How much did he spend ... than ...": a "than" with nothing that compares says
+        # "more".
+        (
+            "Eva has $ 9. She bought a pen for $ 3 and a book for $ 8. How much money did she "
+            "spend to buy the book than she did to buy the pen?",
+            5,
+        ),
+        (
+            "Jo ran 12 miles on Monday and 7 miles on Tuesday. How many miles did he run on "
+            "Monday than on Tuesday?",
+            5,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

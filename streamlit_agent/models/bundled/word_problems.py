@@ -2479,7 +2479,22 @@ def _compared_to(question: list[_Item]) -> list[_Item]:
             out[-1] = _Item("than")
         else:
             out.append(item)
-    return out
+    return _more_unsaid(out)
+
+
+def _more_unsaid(question: list[_Item]) -> list[_Item]:
+    """ "How much money did he spend to buy chocolate than he did to buy candy bar?": a
+    "than" with no word that compares before it says "more" after "much" (or "many")."""
+    words = [x.word for x in question]
+    if "than" not in words or _COMPARE & set(words[: words.index("than")]):
+        return question
+    at = next(
+        (k for k, w in enumerate(words[:-1]) if w == "how" and words[k + 1] in ("much", "many")),
+        None,
+    )
+    if at is None or at + 2 > words.index("than"):
+        return question
+    return [*question[: at + 2], _Item("more"), *question[at + 2 :]]
 
 
 def _size_asked(question: list[_Item], statements: Sequence[list[_Item]]) -> list[_Item]:
