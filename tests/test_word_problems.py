@@ -1533,6 +1533,19 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "Monday than on Tuesday?",
             5,
         ),
+        # "Each small seat can hold 14 people and large seat can hold 54": each of both
+        # sorts; a question that names one sort asks of its numbers only.
+        (
+            "The bus has 3 small rows and 5 large rows. Each small row can hold 4 people and "
+            "large row can hold 6 people. How many people can ride the bus on small rows?",
+            12,
+        ),
+        (
+            "The boat has 4 small cabins and 2 large cabins. Each small cabin can hold 3 "
+            "people and large cabin can hold 8 people. How many people can stay on the boat "
+            "in large cabins?",
+            16,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

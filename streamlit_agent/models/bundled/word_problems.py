@@ -423,13 +423,39 @@ def _per_before(sentence: Sequence[_Item], i: int, joined: int = 0) -> str:
         own_verb = own_verb or bool(_verb_stem(word))
         if sibling is not None and joined < MAX_QUANTITIES:  # a bounded chain of them
             return found or _per_before(sentence, sibling, joined + 1)
+        again = word in ("and", ",") and own_verb and joined < MAX_QUANTITIES
+        if again and (per := _each_again(sentence, k, i, joined)):
+            return per
         if word in ("#", "and", ",", "but", "then"):
             break  # another number or another clause
-        if word in ("a", "an", "each", "every") and k + 1 < i and _is_noun(sentence[k + 1].word):
+        # "each small seat": the noun after the words that say which kind.
+        noun = k + 1
+        while noun + 1 < i and sentence[noun].word in _MODIFIERS - _GENERIC:
+            noun += 1
+        if word in ("a", "an", "each", "every") and noun < i and _is_noun(sentence[noun].word):
             if word in ("each", "every"):
-                return _singular(sentence[k + 1].word)
-            found = found or _singular(sentence[k + 1].word)
+                return _singular(sentence[noun].word)
+            found = found or _singular(sentence[noun].word)
     return "" if joined else found
+
+
+def _each_again(sentence: Sequence[_Item], k: int, i: int, joined: int) -> str:
+    """ "Each small seat can hold 14 people and large seat can hold 54": a clause after
+    "and" (at `k`) that opens with a bare singular noun says "each" of it again, when
+    the clause before said "each" of that noun."""
+    j = k + 1
+    while j < i and sentence[j].word in _MODIFIERS - _GENERIC:
+        j += 1
+    noun = sentence[j].word if j < i else ""
+    if not _is_noun(noun) or _singular(noun) != noun or j + 1 >= i:
+        return ""
+    if not (_verb_stem(sentence[j + 1].word) or sentence[j + 1].word in _AUX):
+        return ""
+    sibling = _joined_number(sentence, k)
+    if sibling is None:
+        return ""
+    per = _per_before(sentence, sibling, joined + 1)
+    return per if per == noun else ""
 
 
 def _joined_number(sentence: Sequence[_Item], k: int) -> int | None:
@@ -1071,6 +1097,7 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     quantities = _derived(quantities)
     if (times := _times_of(quantities, question)) is not None:
         return [times]
+    quantities = _sort_named(quantities, question)
     named = {x.word for x in question} & {q.subject for q in quantities} - {""}
     if compares_people and named and any(q.subject not in named for q in quantities if q.subject):
         # "David did 39 more than Zachary ... How many did David do": not John's.
@@ -1134,6 +1161,19 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
         if any(q.marks & named for q in quantities):
             quantities = _kept(quantities, lambda q: not q.marks or bool(q.marks & named))
     return _starts(_wholes(_the_one_named(quantities, question), question), question)
+
+
+def _sort_named(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "How many people can ride on small seats?", the story's seats small and large:
+    not the numbers said only of another sort ("23 large seats", "large seat can hold
+    54"), whatever they count."""
+    sorts = _MODIFIERS - _GENERIC
+    named = {x.word for x in question} & sorts
+    said = [(q.marks | q.clause) & sorts for q in quantities]
+    if not named or not any(s - named for s in said):
+        return quantities
+    kept = [q for q, s in zip(quantities, said, strict=True) if not s or s & named]
+    return kept if len(kept) >= 2 else quantities
 
 
 def _told_apart(kind: _Kind | None, quantities: Sequence[Quantity]) -> _Kind | None:
