@@ -1546,6 +1546,18 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "in large cabins?",
             16,
         ),
+        # "survived the storm than those that died": the taking verb picks the side, not
+        # the storm both sides speak of.
+        (
+            "Lee planted 20 roses in his garden. After a storm 8 died. How many more roses "
+            "survived the storm than those that died?",
+            4,
+        ),
+        (
+            "A farm had 30 chicks. During a flood 12 were lost. How many more chicks survived "
+            "the flood than those that were lost?",
+            6,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -2194,6 +2194,10 @@ def _rest_compared(quantities: list[Quantity], question: Sequence[_Item]) -> lis
     ours, theirs = ours - theirs, theirs - ours
     own = taken.clause - start.clause
     if bool(own & ours) == bool(own & theirs):
+        # "After a typhoon 6 died ... survived the typhoon than those that died": the
+        # taking verb decides, not what both sides speak of.
+        own = own & _TAKING_STEMS
+    if bool(own & ours) == bool(own & theirs):
         return []  # not one side the taken number's
     side = 1 if own & ours else -1
     if not (theirs if side == 1 else ours) - start.clause - taken.clause:
