@@ -1558,6 +1558,18 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "the flood than those that were lost?",
             6,
         ),
+        # "... than erasers did he have left", only crayons said left: the erasers are
+        # still what there were.
+        (
+            "Kim got 30 pens and 45 pencils for school. By June she had 20 pencils left while "
+            "not losing a single pen. How many more pens than pencils did she have left?",
+            10,
+        ),
+        (
+            "A shop had 50 hats and 80 caps. By noon it had 35 caps left and had sold no hats. "
+            "How many more hats than caps does the shop have now?",
+            15,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -1108,8 +1108,13 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     present = "than" in asked_words and bool({"does", "do", "is", "are"} & asked_words)
     if "now" in asked_words or {"left", "than"} <= asked_words or present:
         # "How many more orchids than roses are there now", "... than apps does he have
-        # left", "... than baseball cards does she have": not the ones there were.
-        quantities = _kept(quantities, lambda q: q.now)
+        # left", "... than baseball cards does she have": not the ones there were; but a
+        # thing nothing is said of now still has what it had ("not lost a single eraser").
+        changed = {q.unit for q in quantities if q.now}
+        named = {_singular(w) for w in asked_words} - changed
+        unchanged = {q.unit: q for q in quantities if q.unit in named}
+        unchanged = unchanged if changed and "than" in asked_words else {}
+        quantities = _kept(quantities, lambda q: q.now or unchanged.get(q.unit) is q)
     units = {q.unit for q in quantities}
     if focus.verbs and any(q.verb in focus.verbs for q in quantities):
         # "did baker make": not what he sold; but "earns $ 2 on each poster ... sold 30
