@@ -1570,6 +1570,13 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "How many more hats than caps does the shop have now?",
             15,
         ),
+        # "How much did each cost?": the price paid, not the money someone has.
+        (
+            "Eli has $ 10. He bought 3 pens for $ 6, each one costing the same. How much did "
+            "each pen cost?",
+            2,
+        ),
+        ("Amy has $ 20. She bought 4 books for $ 12. How much did each book cost?", 3),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -1098,6 +1098,12 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     if (times := _times_of(quantities, question)) is not None:
         return [times]
     quantities = _sort_named(quantities, question)
+    if "each" in {x.word for x in question} and focus.verbs & _PRICE_STEMS:
+        # "Dan has $ 3. He bought 2 candy bars for $ 4. How much did each cost?": the money
+        # he has pays for nothing said; the price is what was paid.
+        quantities = _kept(
+            quantities, lambda q: not (q.unit in _MONEY and q.verb in _LIGHT_STEMS and not q.per)
+        )
     named = {x.word for x in question} & {q.subject for q in quantities} - {""}
     if compares_people and named and any(q.subject not in named for q in quantities if q.subject):
         # "David did 39 more than Zachary ... How many did David do": not John's.
@@ -1166,6 +1172,9 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
         if any(q.marks & named for q in quantities):
             quantities = _kept(quantities, lambda q: not q.marks or bool(q.marks & named))
     return _starts(_wholes(_the_one_named(quantities, question), question), question)
+
+
+_PRICE_STEMS = frozenset(_stem(v) for v in ["cost", "costs"])
 
 
 def _sort_named(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
