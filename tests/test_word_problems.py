@@ -1577,6 +1577,17 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             2,
         ),
         ("Amy has $ 20. She bought 4 books for $ 12. How much did each book cost?", 3),
+        # "At the first stop" is no "at first": what was there is said before it.
+        (
+            "A train had 60 passengers. At the first stop 14 got off and 9 got on. How many "
+            "passengers are on the train now?",
+            55,
+        ),
+        (
+            "A bus had 40 people. At the first stop 10 people got off and 6 people got on. How "
+            "many people are on the bus now?",
+            36,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

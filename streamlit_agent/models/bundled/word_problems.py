@@ -1590,7 +1590,10 @@ def _starts(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quant
 def _said_first(sentence: Sequence[_Item], i: int, end: int) -> bool:
     """ "initially", "originally", "at first", "at the start": not "the first chapter"."""
     near = [x.word for x in sentence[max(0, i - 4) : end + 4]]
-    skipping = {(a, c) for a, _, c in zip(near, near[1:], near[2:], strict=False)}
+    # Not "at the first stop": "at first" is never said with "the".
+    skipping = {(a, c) for a, _, c in zip(near, near[1:], near[2:], strict=False)} - {
+        ("at", "first")
+    }
     pairs = set(itertools.pairwise(near)) | skipping  # "at first", "at the start"
     # "raised 8 goldfish in the pond initially": said anywhere in the number's clause.
     rest = itertools.takewhile(lambda x: x.word not in _CLAUSE_ENDS, sentence[end + 1 : end + 9])
