@@ -1588,6 +1588,17 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "many people are on the bus now?",
             36,
         ),
+        # "some kids got off", "some ducks flew away": the noun may come between.
+        (
+            "There were 35 kids on the bus. At the stop some kids got off. Now there are 19 "
+            "kids on the bus. How many kids got off?",
+            16,
+        ),
+        (
+            "There were 28 ducks in the pond. Then some ducks flew away. Now there are 11 "
+            "ducks in the pond. How many ducks flew away?",
+            17,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -685,7 +685,8 @@ def _some_taken(sentence: Sequence[_Item], before: bool) -> bool:
     if not somes:
         return before
     for k in somes:
-        said = words[max(0, k - 1) : k] + words[k + 1 : k + 3]
+        # "some kids got off": the noun counted may come between.
+        said = words[max(0, k - 1) : k] + words[k + 1 : k + 4]
         if {"off", "away"} & set(said):
             return True
     return False
