@@ -1599,6 +1599,18 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "ducks in the pond. How many ducks flew away?",
             17,
         ),
+        # "Each pack has 9 pieces ... chewed 11 pieces. How many are left?": what there was
+        # is the rate's product, said before any count of the thing left.
+        (
+            "Nina has 5 packs of gum. Each pack has 9 pieces. She chewed 11 pieces. How many "
+            "pieces of gum are left?",
+            34,
+        ),
+        (
+            "Leo has 6 boxes. Each box has 10 crayons. He broke 7 crayons. How many crayons "
+            "are left?",
+            53,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

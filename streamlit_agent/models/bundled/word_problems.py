@@ -1887,6 +1887,11 @@ def _wanted_signs(quantities: Sequence[Quantity], asked: _Asked) -> list[int | N
         # What there was: the first not taken ("Randy uses 36 blocks. If he had 59 blocks").
         kept = [k for k in counts if quantities[k].unit == target and quantities[k].sign > 0]
         start = kept[0] if kept else first_of_unit.get(target)
+        # "5 packs. Each pack has 9 pieces. She chewed 11 pieces": what there was is the
+        # rate's product, said before any count of the thing left.
+        rated = [k for k, q in enumerate(quantities) if q.unit == target and q.per]
+        if rated and start is not None and rated[0] < start:
+            start = None
         for k in counts:
             # Not "bought 3 shirts at $ 25 each ... money left": the shirts are no money.
             gained = _gained(quantities[k]) and quantities[k].unit == target
