@@ -1611,6 +1611,18 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "are left?",
             53,
         ),
+        # "had some ... now has 30 left. How many at first?": the amount unsaid is what
+        # there was, the 30 what is left of it.
+        (
+            "Mike had some marbles. He gave 12 to Joe and now has 30 left. How many marbles "
+            "did Mike have at first?",
+            42,
+        ),
+        (
+            "Rosa had some stamps. She used 7 stamps and now has 15 stamps left. How many "
+            "stamps did she have initially?",
+            22,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

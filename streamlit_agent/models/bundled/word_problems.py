@@ -1523,6 +1523,13 @@ def _wholes(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quant
         sign = -1  # "How much did he cut (lose, sell)?": the unsaid amount was taken away
     if sign < 0 and _focus(question).verbs & _GAINING_STEMS:
         sign = 1  # "After adding some he had 18 left. How many did he add?": it came in
+    words = {x.word for x in question}
+    said = [q for n, q in enumerate(quantities) if n != wholes[0] and q.unit == unit]
+    unsaid_first = not any(q.sign > 0 and not q.more for q in said)  # "41 were riding"
+    if sign < 0 and unsaid_first and (words & _FIRST_WORDS or {"at", "first"} <= words):
+        # "had some. He gave 12 and now has 30 left. How many at first?": the amount unsaid
+        # is what there was, the 30 what is left of it after the changes.
+        sign = 1
     # whole = what was there + what came and went + the amount unsaid, so the unsaid
     # amount is the whole less each of the others, as signed; a whole that is what was
     # "left" ("picked some, now 2 are left") is the other way round.
