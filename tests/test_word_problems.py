@@ -1623,6 +1623,13 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "stamps did she have initially?",
             22,
         ),
+        # "8 fly away": the word "away" follows is the verb, not what the 8 count.
+        (
+            "There are 14 birds on the fence. 5 more birds land on the fence and then 8 fly "
+            "away. How many birds are on the fence?",
+            11,
+        ),
+        ("There were 20 bees in the hive. 9 fly away. How many bees are in the hive now?", 11),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

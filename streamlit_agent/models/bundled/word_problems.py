@@ -279,7 +279,10 @@ def _noun_phrase(sentence: Sequence[_Item], i: int) -> tuple[str, int, frozenset
         joined = j + 1 < len(sentence) and sentence[j].word in ("and", "or", ",")
         if joined and marks and sentence[j + 1].word in _MODIFIERS - _GENERIC:
             j += 1
-    if j < len(sentence) and _is_noun(sentence[j].word) and not _past_verb(sentence[j].word):
+    # "8 fly away": a word "away" follows is the verb, not the noun ("$ 6 off each" is not).
+    particle = j + 1 < len(sentence) and sentence[j + 1].word == "away"
+    noun = j < len(sentence) and _is_noun(sentence[j].word) and not particle
+    if noun and not _past_verb(sentence[j].word):
         head = _compound_head(sentence, j)
         marks |= {_singular(x.word) for x in sentence[j:head]}
         of_end = _of_phrase_end(sentence, head)
