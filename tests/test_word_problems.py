@@ -1630,6 +1630,18 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             11,
         ),
         ("There were 20 bees in the hive. 9 fly away. How many bees are in the hive now?", 11),
+        # "Dan gave her 41": hers, the one the pronoun stands for, though her name is not
+        # said with it.
+        (
+            "Sally had 27 cards. Dan gave her 41 new cards. Sally bought 20 cards. How many "
+            "cards does Sally have now?",
+            88,
+        ),
+        (
+            "Omar had 15 pens. Lia gave him 6 new pens. Omar bought 4 pens. How many pens does "
+            "Omar have now?",
+            25,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -568,7 +568,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     for sentence in sentences:
         some_seen = some_seen or any(x.word == "some" for x in sentence)
         some_taken = _some_taken(sentence, some_taken)
-        subject = _subject(sentence, subject)
+        before, subject = subject, _subject(sentence, subject)
         for i, item in enumerate(sentence):
             if item.word != "#" or item.value is None:
                 continue
@@ -609,7 +609,9 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                         marks,
                         verb,
                         side,
-                        _relative_subject(sentence, i) or _clause_subject(sentence, i) or subject,
+                        _relative_subject(sentence, i)
+                        or _clause_subject(sentence, i)
+                        or (before if _given_her(sentence, i) else subject),
                         than,
                         clause,
                         any(x.word in ("now", "left", "still") for x in sentence),
@@ -623,6 +625,15 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
         _twice_and_half(sentence, found)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
     return _each_subject(_done_and_yet(_times_later(found, sentences)), sentences)
+
+
+def _given_her(sentence: Sequence[_Item], i: int) -> bool:
+    """ "Sally had 27 cards. Dan gave her 41": given to the one a pronoun after the verb
+    stands for (the one before), not to the one who gave."""
+    before = [x.word for x in sentence[max(0, i - 3) : i]]
+    return any(
+        a in _TAKEN_BEFORE and b in _OBJECTS - {"me", "us"} for a, b in itertools.pairwise(before)
+    )
 
 
 _NOT_OF = frozenset(["as", "a", "an", "per", "each", "every", "more", "less", "fewer"])
@@ -1269,7 +1280,10 @@ def _the_one_named(quantities: list[Quantity], question: Sequence[_Item]) -> lis
         named = [n for n, words in enumerate(own) if words & naming]
         # "13 went rowing and 59 went hiking ... 21 went rowing later. How many went
         # rowing?": a word the question repeats that some of them share, the others not.
-        picked = [q for q in alike if (q.clause - common) & (asked - kinds)]
+        # Not the name of one given some by another ("Sally had 27. Dan gave her 41"): the
+        # 41 is Sally's too, though her name is not in its clause.
+        names = {q.subject for q in alike if q.subject and q.subject not in q.clause}
+        picked = [q for q in alike if (q.clause - common) & (asked - kinds - names)]
         if common - {unit} and len(named) == 1 and all(own):  # said alike, one named
             dropped += [q for n, q in enumerate(alike) if n != named[0]]
         elif 2 <= len(picked) < len(alike):
