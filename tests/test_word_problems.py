@@ -1642,6 +1642,18 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "Omar have now?",
             25,
         ),
+        # "A shop sold 26 bikes": the story's one shop, not a rate, unless it counts shops.
+        (
+            "A shop sold 26 bikes on Friday and 3 times as many on Saturday. How many bikes "
+            "did it sell in all?",
+            104,
+        ),
+        (
+            "A stall sold 12 mugs on Monday and 4 times as many on Tuesday. How many mugs did "
+            "it sell in all?",
+            60,
+        ),
+        ("A box had 6 pens. Sam bought 5 boxes. How many pens did Sam buy?", 30),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

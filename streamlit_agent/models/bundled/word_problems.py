@@ -564,6 +564,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     found: list[Quantity] = []
     last_unit, some_taken = "", False  # some_taken: the last "some" was (`_some_taken`)
     some_seen, unsaid = False, _unsaid(sentences) or _asks_a_part(sentences)
+    ones: list[int] = []  # said of "a shop" that sold them (`_ones_of_the_story`)
     subject = said = ""
     for sentence in sentences:
         some_seen = some_seen or any(x.word == "some" for x in sentence)
@@ -621,10 +622,38 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 )
             if following[:1] == ["times"] and found and found[-1].text == item.text:
                 found[-1] = replace(found[-1], of=_owner(following[1:2]))
+            if per and per == _one_past(sentence, i):
+                ones.append(len(found) - 1)
             last_unit = unit or last_unit
         _twice_and_half(sentence, found)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
+    found = _ones_of_the_story(found, ones)
     return _each_subject(_done_and_yet(_times_later(found, sentences)), sentences)
+
+
+def _one_past(sentence: Sequence[_Item], i: int) -> str:
+    """ "A shop sold 26 bikes", "a cage had 95 snakes": the noun of an "a" that opens
+    the sentence, of a verb in the past; "" when the number is not said so."""
+    words = [x.word for x in sentence[:i]]
+    if len(words) != 3 or words[0] not in ("a", "an") or not _is_noun(words[1]):
+        return ""
+    verb = words[2]
+    past = (verb in _IRREGULAR and verb not in _PRESENT) or verb.endswith("ed")
+    return _singular(words[1]) if past else ""
+
+
+_PRESENT = frozenset(["has", "is", "are", "does"])
+
+
+def _ones_of_the_story(found: list[Quantity], ones: Sequence[int]) -> list[Quantity]:
+    """ "A shop sold 26 bikes on Friday": one shop, the story's, not what any shop sells,
+    unless the story counts shops ("A box had 6 pens. Sam bought 5 boxes")."""
+    counted = {q.unit for q in found}
+    out = list(found)
+    for n in ones:
+        if n < len(out) and not set(out[n].per) & counted:
+            out[n] = replace(out[n], per=())
+    return out
 
 
 def _given_her(sentence: Sequence[_Item], i: int) -> bool:
