@@ -1654,6 +1654,17 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             60,
         ),
         ("A box had 6 pens. Sam bought 5 boxes. How many pens did Sam buy?", 30),
+        # ... and so is their sum.
+        (
+            "Every day Ryan spends 4 hours on learning english and 2 hours on learning "
+            "chinese. How many hours does he spend on learning english and chinese in all?",
+            6,
+        ),
+        (
+            "Each week a shop sells 30 kg of rice and 12 kg of beans. How many kg of rice and "
+            "beans does it sell altogether?",
+            42,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -1820,19 +1820,21 @@ def _asked(question: Sequence[_Item], quantities: Sequence[Quantity], named: str
             units[_singular(nxt)] -= 1  # "does each friend get", "in each row", "in a block"
         elif word == "each" and groups and not _is_noun(nxt):
             units[groups[-1]] -= 1  # "does each get": each of the group counted
-    if compare and units == _unit_counts(unit):
-        units.subtract(_rate_compared(unit, quantities))
+    if units == _unit_counts(unit):
+        units.subtract(_rate_asked(unit, quantities))
     return _Asked(_clean(units), compare, left)
 
 
-def _rate_compared(unit: str, quantities: Sequence[Quantity]) -> Counter[str]:
+def _rate_asked(unit: str, quantities: Sequence[Quantity]) -> Counter[str]:
     """ "Every day he spends 6 hours on English and 7 on Chinese. How many more hours on
-    Chinese?": every number of the unit asked is per one span, and nothing counts those
-    spans, so the difference asked is per it too."""
+    Chinese?" ("... on both in all?"): every number of the unit asked is per one span, and
+    nothing counts those spans, so the difference (or sum) asked is per it too."""
     pers = {q.per for q in quantities if q.unit == unit}
     if len(pers) != 1 or not (per := next(iter(pers))):
         return Counter()
-    if any(q.unit in per for q in quantities):
+    # Not "$ 2 per square foot" with a plot in feet: the feet count the squares.
+    spans = {u for p in per for u in _unit_counts(p)}
+    if any(set(_unit_counts(q.unit)) & spans for q in quantities):
         return Counter()
     found: Counter[str] = Counter()
     for p in per:
