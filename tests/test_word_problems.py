@@ -1665,6 +1665,18 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "beans does it sell altogether?",
             42,
         ),
+        # "3 hours on painting and 2 hours on singing every week": each per week, said
+        # alike, and the question names one.
+        (
+            "Mia spends 3 hours on painting and 2 hours on singing every week. How many hours "
+            "does she spend on singing in 5 weeks?",
+            10,
+        ),
+        (
+            "Leo walks 4 km to school and 6 km to the park every day. How many km does he walk "
+            "to the park in 3 days?",
+            18,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

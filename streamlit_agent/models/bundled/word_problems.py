@@ -408,9 +408,33 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
         )
         if unit and rate:  # "... and 52 sacks of pears per day" (or "a day"): both per day
             return _per_of(sentence, end + 2, nxt_end, counted)
+    if span := _span_after(sentence, end):
+        return span
     per = _per_before(sentence, i)
     # "28 packs of pencils each one having 24": "one" is the thing counted before.
     return counted[-1].unit if per == "one" and counted else per
+
+
+_PHRASE_OPENERS = frozenset(["on", "for", "at", "to", "from", "with"])
+
+
+def _span_after(sentence: Sequence[_Item], end: int) -> str:
+    """ "5 hours on English and 3 hours on Chinese every day": a span of time said with
+    "every" (each, per, a) after a phrase of the numbers' own, at the end of numbers
+    joined by "and", is what each of them is per."""
+    for _ in range(MAX_QUANTITIES):
+        if end + 1 >= len(sentence) or sentence[end + 1].word not in _PHRASE_OPENERS:
+            return ""
+        k = end + 2
+        while k < len(sentence) and sentence[k].word not in _CLAUSE_ENDS:
+            nxt = sentence[k + 1].word if k + 1 < len(sentence) else ""
+            if sentence[k].word in _PER and _singular(nxt) in _DURATIONS:
+                return _singular(nxt)
+            k += 1
+        if k + 1 >= len(sentence) or sentence[k].word != "and" or sentence[k + 1].word != "#":
+            return ""
+        end = _noun_after(sentence, k + 1)[1]  # the next number's own phrase, then
+    return ""
 
 
 def _per_before(sentence: Sequence[_Item], i: int, joined: int = 0) -> str:
@@ -1295,7 +1319,14 @@ def _the_one_named(quantities: list[Quantity], question: Sequence[_Item]) -> lis
     for unit, sign in {(q.unit, q.sign) for q in quantities}:
         # Not a rate the question counts by ("2 shirts a minute ... how many minutes").
         alike = [q for q in quantities if q.unit == unit and not q.scaled and q.sign == sign]
-        alike = [q for q in alike if _a_count_of(q, unit, quantities) and not asked & set(q.per)]
+        # "spends 5 hours on English and 3 on Chinese every day": rates of one verb, alike.
+        rates = {q.per for q in alike}
+        shared = frozenset.intersection(*(q.clause for q in alike)) if alike else frozenset()
+        one_verb = any(_verb_stem(w) for w in shared)
+        if len(rates) != 1 or not next(iter(rates)) or not one_verb:
+            alike = [
+                q for q in alike if _a_count_of(q, unit, quantities) and not asked & set(q.per)
+            ]
         mixed = any(q.unit == unit and q.sign != sign for q in quantities)
         if len(alike) < 2 or (mixed and sign > 0):
             continue
@@ -1306,13 +1337,14 @@ def _the_one_named(quantities: list[Quantity], question: Sequence[_Item]) -> lis
         # Of the ones taken, the things asked name none ("gave away 6 stickers ... 7 more":
         # both are given; "used 8 nails and 6 screws ... nails and screws left").
         naming = asked - kinds - {unit} if mixed else asked
+        naming = naming - {p for q in alike for p in q.per}  # "per day ... after 26 days"
         named = [n for n, words in enumerate(own) if words & naming]
         # "13 went rowing and 59 went hiking ... 21 went rowing later. How many went
         # rowing?": a word the question repeats that some of them share, the others not.
         # Not the name of one given some by another ("Sally had 27. Dan gave her 41"): the
         # 41 is Sally's too, though her name is not in its clause.
         names = {q.subject for q in alike if q.subject and q.subject not in q.clause}
-        picked = [q for q in alike if (q.clause - common) & (asked - kinds - names)]
+        picked = [q for q in alike if (q.clause - common) & (naming - kinds - names)]
         if common - {unit} and len(named) == 1 and all(own):  # said alike, one named
             dropped += [q for n, q in enumerate(alike) if n != named[0]]
         elif 2 <= len(picked) < len(alike):
