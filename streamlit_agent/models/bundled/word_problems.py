@@ -394,25 +394,32 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
         return _each_of(sentence, end + 4)  # "544 pots in each of the 10 gardens"
     if len(after) >= 3 and after[0] == "in" and after[1] in ("a", "an", "each", "every"):
         return _singular(after[2])  # "7 days in a week"
-    if len(after) >= 2 and after[0] in ("and", ",") and after[1] == "#":
-        # "23 books and 61 magazines in each of his shelves": a rate shared by both.
-        unit, nxt_end = _noun_after(sentence, end + 2)
-        nxt_end = _of_phrase_end(sentence, nxt_end)
-        shared = [x.word for x in sentence[nxt_end + 1 : nxt_end + 4]]
-        # "... and 10 cups on each shelf", "... in every box": both per shelf, per box
-        each = shared[:1] in (["in"], ["on"]) and shared[1:2] in (["each"], ["every"])
-        rate = each or (
-            shared[:1] in (["per"], ["a"], ["an"], ["every"])
-            and len(shared) > 1
-            and _is_noun(shared[1])
-        )
-        if unit and rate:  # "... and 52 sacks of pears per day" (or "a day"): both per day
-            return _per_of(sentence, end + 2, nxt_end, counted)
+    joined = len(after) >= 2 and after[0] in ("and", ",") and after[1] == "#"
+    if joined and (shared := _shared_rate(sentence, end, counted)):
+        return shared
     if span := _span_after(sentence, end):
         return span
     per = _per_before(sentence, i)
     # "28 packs of pencils each one having 24": "one" is the thing counted before.
     return counted[-1].unit if per == "one" and counted else per
+
+
+def _shared_rate(sentence: Sequence[_Item], end: int, counted: Sequence[Quantity]) -> str:
+    """ "23 books and 61 magazines in each of his shelves": a rate shared by both (the
+    number whose noun ends at `end`, and the one after its "and")."""
+    unit, nxt_end = _noun_after(sentence, end + 2)
+    nxt_end = _of_phrase_end(sentence, nxt_end)
+    shared = [x.word for x in sentence[nxt_end + 1 : nxt_end + 4]]
+    # "... and 10 cups on each shelf", "... in every box": both per shelf, per box
+    each = shared[:1] in (["in"], ["on"]) and shared[1:2] in (["each"], ["every"])
+    rate = each or (
+        shared[:1] in (["per"], ["a"], ["an"], ["every"])
+        and len(shared) > 1
+        and _is_noun(shared[1])
+    )
+    if unit and rate:  # "... and 52 sacks of pears per day" (or "a day"): both per day
+        return _per_of(sentence, end + 2, nxt_end, counted)
+    return ""
 
 
 _PHRASE_OPENERS = frozenset(["on", "for", "at", "to", "from", "with"])
@@ -634,9 +641,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                         marks,
                         verb,
                         side,
-                        _relative_subject(sentence, i)
-                        or _clause_subject(sentence, i)
-                        or (before if _given_her(sentence, i) else subject),
+                        _subject_at(sentence, i, subject, before),
                         than,
                         clause,
                         any(x.word in ("now", "left", "still") for x in sentence),
@@ -678,6 +683,16 @@ def _ones_of_the_story(found: list[Quantity], ones: Sequence[int]) -> list[Quant
         if n < len(out) and not set(out[n].per) & counted:
             out[n] = replace(out[n], per=())
     return out
+
+
+def _subject_at(sentence: Sequence[_Item], i: int, subject: str, before: str) -> str:
+    """Who has or does the number at `i`: of a "who" clause, of a clause's own name, of the
+    one "her" stands for (`before`, the last sentence's), else the sentence's subject."""
+    return (
+        _relative_subject(sentence, i)
+        or _clause_subject(sentence, i)
+        or (before if _given_her(sentence, i) else subject)
+    )
 
 
 def _given_her(sentence: Sequence[_Item], i: int) -> bool:
@@ -1165,13 +1180,7 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     quantities = _derived(quantities)
     if (times := _times_of(quantities, question)) is not None:
         return [times]
-    quantities = _sort_named(quantities, question)
-    if "each" in {x.word for x in question} and focus.verbs & _PRICE_STEMS:
-        # "Dan has $ 3. He bought 2 candy bars for $ 4. How much did each cost?": the money
-        # he has pays for nothing said; the price is what was paid.
-        quantities = _kept(
-            quantities, lambda q: not (q.unit in _MONEY and q.verb in _LIGHT_STEMS and not q.per)
-        )
+    quantities = _price_asked(_sort_named(quantities, question), question)
     named = {x.word for x in question} & {q.subject for q in quantities} - {""}
     if compares_people and named and any(q.subject not in named for q in quantities if q.subject):
         # "David did 39 more than Zachary ... How many did David do": not John's.
@@ -1181,14 +1190,7 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     asked_words = {x.word for x in question}
     present = "than" in asked_words and bool({"does", "do", "is", "are"} & asked_words)
     if "now" in asked_words or {"left", "than"} <= asked_words or present:
-        # "How many more orchids than roses are there now", "... than apps does he have
-        # left", "... than baseball cards does she have": not the ones there were; but a
-        # thing nothing is said of now still has what it had ("not lost a single eraser").
-        changed = {q.unit for q in quantities if q.now}
-        named = {_singular(w) for w in asked_words} - changed
-        unchanged = {q.unit: q for q in quantities if q.unit in named}
-        unchanged = unchanged if changed and "than" in asked_words else {}
-        quantities = _kept(quantities, lambda q: q.now or unchanged.get(q.unit) is q)
+        quantities = _there_now(quantities, asked_words)
     units = {q.unit for q in quantities}
     if focus.verbs and any(q.verb in focus.verbs for q in quantities):
         # "did baker make": not what he sold; but "earns $ 2 on each poster ... sold 30
@@ -1196,16 +1198,7 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
         chosen = [q for q in quantities if q.verb in (focus.verbs | _LIGHT_STEMS | {""})]
         pers = {p for q in chosen for p in q.per}
         quantities = _kept(quantities, lambda q: q in chosen or q.unit in pers)
-    # "did he use to build the tower and the house": not the 58 blocks he had (a question
-    # that gives numbers of its own asks about those).
-    done = [q for q in quantities if q.verb in focus.verbs or q.clause & focus.verbs]
-    others = [q for q in quantities if q not in done]
-    only_had = others and all(q.verb in _LIGHT_STEMS for q in others)
-    # Not "4 pieces to each house ... there are 12 houses in each block": the houses a
-    # rate done is per.
-    only_had = only_had and not any(set(q.per) & {r.unit for r in others} for q in done)
-    if len(done) >= 2 and only_had and all(x.word != "#" for x in question):
-        quantities = done
+    quantities = _done_asked(quantities, question, focus.verbs)
     kind, than = _told_apart(focus.kind, quantities), _told_apart(focus.than, quantities)
     money = next((u for u in units if u in _MONEY), "")
     if kind and kind.unit == "money" and money:  # "how much money": the story's dollars
@@ -1227,22 +1220,68 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
         quantities = _kept(quantities, lambda q: q.unit != kind.unit or _same_kind(q, kind))
     if kind and kind.unit in units:
         quantities = _kept(quantities, _counts_asked(quantities, kind.unit, question))
-    elif kind and (rated := {q.unit for q in quantities if kind.unit in q.per}):
-        # "How many sets", crayons put in "sets of 4": the crayons, not the rulers (and
-        # the packs the crayons come in).
-        # "66 pages a book ... 12 days a book ... 492 days in all": the rate with a count.
-        rated = rated & {q.unit for q in quantities if not q.per} or rated
-        rated |= {p for q in quantities if q.unit in rated for p in q.per}
-        quantities = _kept(quantities, lambda q: q.unit in rated)
-        # "How many days would the water bottles last?": the water bottles, those it
-        # drank a day and those it bought, not the soda bottles.
-        named = {_singular(w) for w in asked_words} - {kind.unit}
-        if any(q.marks & named for q in quantities):
-            quantities = _kept(quantities, lambda q: not q.marks or bool(q.marks & named))
+    elif kind:
+        quantities = _rated(quantities, kind.unit, asked_words)
     return _starts(_wholes(_the_one_named(quantities, question), question), question)
 
 
+def _done_asked(
+    quantities: list[Quantity], question: Sequence[_Item], verbs: set[str]
+) -> list[Quantity]:
+    """ "did he use to build the tower and the house": not the 58 blocks he had (a question
+    that gives numbers of its own asks about those)."""
+    done = [q for q in quantities if q.verb in verbs or q.clause & verbs]
+    others = [q for q in quantities if q not in done]
+    only_had = others and all(q.verb in _LIGHT_STEMS for q in others)
+    # Not "4 pieces to each house ... there are 12 houses in each block": the houses a
+    # rate done is per.
+    only_had = only_had and not any(set(q.per) & {r.unit for r in others} for q in done)
+    if len(done) >= 2 and only_had and all(x.word != "#" for x in question):
+        return done
+    return quantities
+
+
+def _rated(quantities: list[Quantity], unit: str, asked_words: set[str]) -> list[Quantity]:
+    """ "How many sets", crayons put in "sets of 4": the crayons, not the rulers (and the
+    packs the crayons come in); "66 pages a book ... 12 days a book ... 492 days in all":
+    the rate with a count."""
+    rated = {q.unit for q in quantities if unit in q.per}
+    if not rated:
+        return quantities
+    rated = rated & {q.unit for q in quantities if not q.per} or rated
+    rated |= {p for q in quantities if q.unit in rated for p in q.per}
+    quantities = _kept(quantities, lambda q: q.unit in rated)
+    # "How many days would the water bottles last?": the water bottles, those it drank a
+    # day and those it bought, not the soda bottles.
+    named = {_singular(w) for w in asked_words} - {unit}
+    if any(q.marks & named for q in quantities):
+        quantities = _kept(quantities, lambda q: not q.marks or bool(q.marks & named))
+    return quantities
+
+
 _PRICE_STEMS = frozenset(_stem(v) for v in ["cost", "costs"])
+
+
+def _price_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "Dan has $ 3. He bought 2 candy bars for $ 4. How much did each cost?": the money
+    he has pays for nothing said; the price is what was paid."""
+    if "each" not in {x.word for x in question} or not _focus(question).verbs & _PRICE_STEMS:
+        return quantities
+    return _kept(
+        quantities, lambda q: not (q.unit in _MONEY and q.verb in _LIGHT_STEMS and not q.per)
+    )
+
+
+def _there_now(quantities: list[Quantity], asked_words: set[str]) -> list[Quantity]:
+    """ "How many more orchids than roses are there now", "... than apps does he have
+    left", "... than baseball cards does she have": not the ones there were; but a thing
+    the question compares that nothing is said of now still has what it had last ("not
+    lost a single eraser")."""
+    changed = {q.unit for q in quantities if q.now}
+    named = {_singular(w) for w in asked_words} - changed
+    unchanged = {q.unit: q for q in quantities if q.unit in named}
+    unchanged = unchanged if changed and "than" in asked_words else {}
+    return _kept(quantities, lambda q: q.now or unchanged.get(q.unit) is q)
 
 
 def _sort_named(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
@@ -1969,22 +2008,36 @@ def _wanted_signs(quantities: Sequence[Quantity], asked: _Asked) -> list[int | N
         if all(quantities[k].sign < 0 for k in same):
             wanted = [1 if k in same else w for k, w in enumerate(wanted)]
     if asked.left and asked.units:
-        target = next(iter(asked.units))
-        target = _SQUARE + target if asked.units[target] == 2 else target  # an area left
-        # What there was: the first not taken ("Randy uses 36 blocks. If he had 59 blocks").
-        kept = [k for k in counts if quantities[k].unit == target and quantities[k].sign > 0]
-        start = kept[0] if kept else first_of_unit.get(target)
-        # "5 packs. Each pack has 9 pieces. She chewed 11 pieces": what there was is the
-        # rate's product, said before any count of the thing left.
-        rated = [k for k, q in enumerate(quantities) if q.unit == target and q.per]
-        if rated and start is not None and rated[0] < start:
-            start = None
-        for k in counts:
-            # Not "bought 3 shirts at $ 25 each ... money left": the shirts are no money.
-            gained = _gained(quantities[k]) and quantities[k].unit == target
-            if k != start and not quantities[k].more and not gained:
-                wanted[k] = -1
+        return _left_signs(quantities, counts, first_of_unit, wanted, asked.units)
     return wanted
+
+
+def _left_signs(
+    quantities: Sequence[Quantity],
+    counts: Sequence[int],
+    first_of_unit: dict[str, int],
+    wanted: list[int | None],
+    units: Counter[str],
+) -> list[int | None]:
+    """ "How many are left": every amount but what there was is taken away, unless said
+    as "N more" or brought by a verb ("bought", "received")."""
+    target = next(iter(units))
+    target = _SQUARE + target if units[target] == 2 else target  # an area left
+    # What there was: the first not taken ("Randy uses 36 blocks. If he had 59 blocks").
+    kept = [k for k in counts if quantities[k].unit == target and quantities[k].sign > 0]
+    start = kept[0] if kept else first_of_unit.get(target)
+    # "5 packs. Each pack has 9 pieces. She chewed 11 pieces": what there was is the
+    # rate's product, said before any count of the thing left.
+    rated = [k for k, q in enumerate(quantities) if q.unit == target and q.per]
+    if rated and start is not None and rated[0] < start:
+        start = None
+    out = list(wanted)
+    for k in counts:
+        # Not "bought 3 shirts at $ 25 each ... money left": the shirts are no money.
+        gained = _gained(quantities[k]) and quantities[k].unit == target
+        if k != start and not quantities[k].more and not gained:
+            out[k] = -1
+    return out
 
 
 # Verbs that bring more of a thing: "bought 170 new cakes" is added to what is left.
