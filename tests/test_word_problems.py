@@ -1677,6 +1677,17 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
             "to the park in 3 days?",
             18,
         ),
+        # "made cookies for guests ... each of them had 19": per guest.
+        (
+            "Ann baked muffins for her neighbours. If she baked 24 muffins and each of them "
+            "got 6 muffins. How many neighbours did she bake muffins for?",
+            4,
+        ),
+        (
+            "Tom packed pencils for students. If he packed 30 pencils and each of them got 5 "
+            "pencils. How many students did he pack pencils for?",
+            6,
+        ),
     ],
 )
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:

@@ -609,7 +609,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             unit, end, marks = _noun_phrase(sentence, i)
             if i and sentence[i - 1].word in ("$", "€", "£"):
                 unit = _singular(sentence[i - 1].word)
-            per = _per_of(sentence, i, end, found)
+            per = _per_of(sentence, i, end, found) or _each_of_them(sentence, i, said, unit)
             unit = _unit_from_context(sentence, i, unit, per, last_unit or said)
             unit = _one_each(sentences, sentence, i, unit)
             sign, more = _sign(sentence, i, end)
@@ -683,6 +683,14 @@ def _ones_of_the_story(found: list[Quantity], ones: Sequence[int]) -> list[Quant
         if n < len(out) and not set(out[n].per) & counted:
             out[n] = replace(out[n], per=())
     return out
+
+
+def _each_of_them(sentence: Sequence[_Item], i: int, said: str, unit: str) -> str:
+    """ "made cookies for guests. If ... each of them had 19 cookies": per one of those
+    the last sentence counted last (`said`), not what the number counts."""
+    words = [x.word for x in sentence[_clause_start(sentence, i) : i]]
+    each = any(words[k : k + 3] == ["each", "of", "them"] for k in range(len(words)))
+    return said if each and said and said != unit else ""
 
 
 def _subject_at(sentence: Sequence[_Item], i: int, subject: str, before: str) -> str:
