@@ -1064,3 +1064,632 @@ def test_lengths_are_not_an_area_unless_one_is_asked() -> None:
     perimeter = "A lawn is 12 yards long and 10 yards wide. What is its perimeter?"
     assert read_word_problem([HumanMessage(perimeter)]) is None
     assert read_word_problem([HumanMessage("What is the length of the Nile?")]) is None
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # A past participle is its verb: "given away or lost" asks of both takings.
+        (
+            "Mia had a jar of marbles. She gave 14 marbles to her sister and lost 9 marbles. "
+            "She still has 30 marbles. How many marbles were given away or lost?",
+            23,
+        ),
+        (
+            "Tom baked 40 muffins. His kids ate 12 muffins and he sold 20 muffins. "
+            "How many muffins have been eaten or sold?",
+            32,
+        ),
+        # A speed is a distance per a time: no distance of the story's.
+        (
+            "A trail is 30 miles long and Kim has hiked 12 miles. She walks at a speed of 3. "
+            "How much farther does she have to hike?",
+            18,
+        ),
+        (
+            "A well is 90 feet deep and the bucket is at 35 feet. It is lowered at a pace of "
+            "5. How much deeper must the bucket go?",
+            55,
+        ),
+        # The size of groups ("boxes of 8") is no amount anyone has, to compare.
+        (
+            "Omar packs his pencils into boxes of 8. Omar has 30 pencils and 12 erasers. "
+            "How many more pencils than erasers does Omar have?",
+            18,
+        ),
+        (
+            "Lena puts her plums in bags of 4. She has 25 plums and 9 pears. "
+            "How many fewer pears than plums does she have?",
+            16,
+        ),
+        # "trimmed off some", "wiped some away": the amount unsaid was taken away.
+        (
+            "Dev's beard was 9 cm long. The barber trimmed off some of it and now it is 4 cm "
+            "long. How much did the barber trim?",
+            5,
+        ),
+        (
+            "Zoe had 45 songs on her phone. She wiped some songs away and now has 28 songs. "
+            "How many songs did she wipe?",
+            17,
+        ),
+        # "How many more ... can": the room a rate makes, less what is there.
+        (
+            "A bus has 12 rows. Each row can seat 4 children. There are 30 children on the "
+            "bus now. How many more children can get on the bus?",
+            18,
+        ),
+        (
+            "A van has 3 benches. Each bench can fit 5 adults. If 9 adults are already in "
+            "the van. How many more adults could fit in the van?",
+            6,
+        ),
+        # "N things each day" is per day; "N mugs each mug costing": no rate.
+        ("She reads 45 pages each day. How many pages does she read in 6 days?", 270),
+        ("A hen lays 3 eggs each week. How many eggs does it lay in 4 weeks?", 12),
+        (
+            "Kai paid 20 dollars for 4 mugs each mug costing the same. How much did each mug cost?",
+            5,
+        ),
+        # "How much does he have" asks money: not the things the money bought.
+        (
+            "Rita spent $ 12 on 8 notebooks. Now she has $ 5. How much did Rita have before "
+            "she went shopping?",
+            17,
+        ),
+        ("Jay sold 6 cakes and earned $ 30. He had $ 14 before. How much does Jay have now?", 44),
+        # "N of them" after a rate is of those, so per the same; "discard" takes away.
+        (
+            "A bakery bakes 60 rolls per day and throws away 8 of them. How many rolls does it "
+            "keep in 5 days?",
+            260,
+        ),
+        (
+            "A farm picks 40 apples a day and discards 6 of them. How many apples are kept "
+            "after 3 days?",
+            102,
+        ),
+        # What is done and what is yet to do, by one verb, are two parts of the whole.
+        (
+            "Mo has watched 12 of the episodes and is yet to watch 9 episodes. How many "
+            "episodes are there in the show?",
+            21,
+        ),
+        (
+            "Ana has planted 11 trees and is yet to plant 4 trees. How many trees are in the plan?",
+            15,
+        ),
+        # A sort of person the story does not count, of two sorts it does: all of them.
+        (
+            "A club has 35 men. There are 12 more women than men. How many members are in it?",
+            82,
+        ),
+        ("At the fair there were 120 adults and 45 children. How many people were there?", 165),
+        (
+            "A choir has 26 boys. There are 9 fewer girls than boys. How many students sing in it?",
+            43,
+        ),
+        # "N inches long" ends what is said of a number, as a comma would.
+        (
+            "A shelf holds 3 boards. The top board is 40 inches long the middle board is 26 "
+            "inches long and the bottom board is 11 inches long. How many more inches does the "
+            "middle board have than the bottom board?",
+            15,
+        ),
+        (
+            "The oak is 30 feet tall the pine is 22 feet tall and the elm is 17 feet tall. How "
+            "many feet taller is the pine than the elm?",
+            5,
+        ),
+        # "The number of cars ... was 64": the 64 counts the cars.
+        (
+            "The number of cars in the lot was 64. Then 19 cars drove away. How many cars are "
+            "left?",
+            45,
+        ),
+        (
+            "The total number of kids in the county is 500. 120 kids went to camp. How many "
+            "kids stayed home?",
+            380,
+        ),
+        # "How many animals were not sleeping": the whole less those said to sleep.
+        (
+            "A pond had frogs and ducks. The total number of animals at the pond was 40. If 12 "
+            "frogs and 9 ducks were sleeping. How many animals were not sleeping?",
+            19,
+        ),
+        (
+            "A box has 30 fruits. 8 apples and 5 pears are rotten. How many fruits are not rotten?",
+            17,
+        ),
+        # A whole said first, a change to it, then a part as it is now: the rest is the
+        # whole, changed, less that part.
+        (
+            "Tom and his aunt gathered apples. Together the apples they gathered weighed 50 "
+            "kg. Tom's aunt gave away 7 kg of apples. Tom's basket now holds 18 kg of apples. "
+            "How much do his aunt's apples weigh?",
+            25,
+        ),
+        (
+            "Sue and Max filled jugs with water. Together the jugs they filled held 45 litres. "
+            "Max used 5 litres of water. Sue's jugs now hold 16 litres. How much water do "
+            "Max's jugs hold?",
+            24,
+        ),
+        # A whole and one part of two, compared: the other part less the one said.
+        (
+            "Ana and Ben picked plums. Together their plums weighed 40 pounds. Ana's plums "
+            "weighed 15 pounds. How much more did Ben's plums weigh than Ana's?",
+            10,
+        ),
+        (
+            "Kim and Lou sold lemonade. Together their sales came to 60 dollars. Kim's sales "
+            "came to 22 dollars. How much more did Lou's sales come to than Kim's?",
+            16,
+        ),
+        # "N times Mia's height", the height said later: that number times N.
+        (
+            "The tower is 6 times Mia's height and she is 5 feet tall. How much taller is the "
+            "tower than Mia?",
+            25,
+        ),
+        (
+            "A whale weighs 8 times the boat's weight and the boat weighs 3 tons. How much "
+            "heavier is the whale than the boat?",
+            21,
+        ),
+        ("Ty swims 3 times a day and each swim is 20 minutes. How many minutes a day?", 60),
+        # "already have": what is required less what is still needed now.
+        (
+            "A recipe calls for 500 g of flour. Now she needs only 120 g more. How much flour "
+            "does she already have?",
+            380,
+        ),
+        (
+            "The wall takes 40 bricks in all. Right now Bo needs 15 bricks. How many bricks "
+            "does Bo already have?",
+            25,
+        ),
+        # Compared with what a verb no number is said with did: the amount unsaid.
+        (
+            "Ray had 10 dollars in his pocket. He earned 25 more dollars mowing lawns. After "
+            "he went to the fair there were 20 dollars left. How much more money did he earn "
+            "mowing than he spent at the fair?",
+            10,
+        ),
+        (
+            "A tank had 40 litres of water. Jo added 15 litres. After a leak there were 48 "
+            "litres left. How many more litres did Jo add than the tank lost?",
+            8,
+        ),
+    ],
+)
+def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
+    reading = read_word_problem([HumanMessage(problem)])
+    assert reading is not None and evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # "Then she spent 4 more": another 4 taken, as the first were, not 4 added.
+        (
+            "Mina had 30 stickers. She gave away 6 stickers. Later she gave away 7 more. How "
+            "many stickers does Mina have left?",
+            17,
+        ),
+        (
+            "Zoe had 40 dollars. She spent some dollars on lunch. Then she spent 12 more. If "
+            "she still has 9 dollars left, how many dollars had she spent at the start?",
+            19,
+        ),
+        # "12 fewer peaches and 79 more apples than Steven": one "than" for both numbers.
+        (
+            "Ana has 5 fewer pens and 8 more pencils than Tom. Tom has 20 pens and 3 pencils. "
+            "How many pens does Ana have?",
+            15,
+        ),
+        (
+            "Mia baked 6 less pies and 10 more cakes than Sam. Sam baked 15 pies and 4 cakes. "
+            "How many pies did Mia bake?",
+            9,
+        ),
+        # What was there first is the first count not taken, wherever it is said.
+        (
+            "Nia spent 7 dollars. She had 25 dollars in her purse before. How many dollars "
+            "does she have now?",
+            18,
+        ),
+        (
+            "The club lost 4 players. In spring it had 22 players. How many players does the "
+            "club have now?",
+            18,
+        ),
+        # "Still have", "left": what was bought or received since is added, not taken.
+        (
+            "A shop had 80 chairs. It sold 30 of them and bought 25 new chairs. How many "
+            "chairs does the shop still have?",
+            75,
+        ),
+        (
+            "Lia had 12 stamps. She used 5 stamps and received 9 stamps from her aunt. How "
+            "many stamps does she have left?",
+            16,
+        ),
+        # Every number of the unit asked per one span, compared: the difference is per it.
+        (
+            "Every week Omar spends 9 hours on painting and 4 hours on singing. How many more "
+            "hours does he spend on painting than on singing?",
+            5,
+        ),
+        (
+            "A farm sends 30 kg of carrots a day and 45 kg of onions a day to the market. How "
+            "many more kg of onions than carrots does it send?",
+            15,
+        ),
+        # "8 roses and 5 tulips on Monday": the phrase after the last number is said of both.
+        (
+            "Mia picked 8 roses and 5 tulips on Monday. She picked 3 roses and 9 tulips on "
+            "Tuesday. How many more roses did Mia pick on Monday than on Tuesday?",
+            5,
+        ),
+        (
+            "A cafe sold 20 muffins and 14 pies in the morning. It sold 6 muffins and 30 pies "
+            "in the evening. How many more muffins did it sell in the morning than in the "
+            "evening?",
+            14,
+        ),
+        # What came since the start said later ("initially there were 11") is added to it.
+        (
+            "At noon 7 more cars came into the lot. Originally there were 20 cars in the lot. "
+            "How many cars are in the lot now?",
+            27,
+        ),
+        (
+            "Ana received 6 pens from her aunt. Initially she had 10 pens. How many pens does "
+            "she have now?",
+            16,
+        ),
+        # "How many snakes were not hiding?": the snakes less those said hiding, whatever
+        # else the story counts.
+        (
+            "A box had 30 pens and 8 pencils. If 12 pens were red, how many pens were not red?",
+            18,
+        ),
+        (
+            "Lily has 50 beads and 20 buttons. If 35 beads are blue, how many beads are not blue?",
+            15,
+        ),
+        # "How many days would the water bottles last?": of the kind the question names.
+        (
+            "Kim bought 60 apple juices and 40 orange juices. If she drinks 5 apple juices "
+            "and 2 orange juices a day, how many days will the apple juices last?",
+            12,
+        ),
+        (
+            "A farm stored 90 kg of hay and 50 kg of oats. The horses eat 6 kg of hay and 5 kg "
+            "of oats a day. How many days will the oats last?",
+            10,
+        ),
+        # "has to pay $ 388 rent": the verb after "has to" (needs to) is the number's own.
+        (
+            "Ava earns $ 20 every day during the 6 days of the fair. She has to spend $ 5 every "
+            "day on lunch. How much money does she spend on lunch during the fair?",
+            30,
+        ),
+        (
+            "Tom makes $ 40 a week during the 10 weeks of summer. He needs to pay $ 15 a week "
+            "as rent. How much money does he pay as rent during the summer?",
+            150,
+        ),
+        # "After adding some he had 18 left. How many did he add?": "left" is what there is
+        # now; what was added is that less what there was.
+        (
+            "Rosa had 25 songs on her list. After adding some she had 41 left. How many songs "
+            "did she add?",
+            16,
+        ),
+        (
+            "A shop had 12 bikes. After buying some it had 30 bikes left. How many bikes did "
+            "the shop buy?",
+            18,
+        ),
+        # "Allan and Jake brought 3 balloons": the two together, the whole of their parts.
+        (
+            "Sara and Ben found 15 shells on the beach. Sara found 6 shells. How many shells "
+            "did Ben find?",
+            9,
+        ),
+        (
+            "Mia and Leo baked 20 cookies for the party. If Mia baked 8 cookies, how many "
+            "cookies did Leo bake?",
+            12,
+        ),
+        # "How many pieces of candy and chocolate", "14 pieces of chocolate" counted as
+        # pieces: the chocolate is the second kind asked.
+        (
+            "Ned ate 5 pieces of cake. Later he ate 7 pieces of pie. How many pieces of cake "
+            "and pie did Ned eat?",
+            12,
+        ),
+        (
+            "Gia sold 8 pieces of fudge. Then she sold 3 more. She also sold 6 pieces of "
+            "toffee. How many pieces of fudge and toffee did she sell in all?",
+            17,
+        ),
+        # "8 students do n't want to go": not among those who do, so taken from them all.
+        (
+            "A club has 30 members. If 7 members do n't want to join the hike, how many "
+            "members are going on the hike?",
+            23,
+        ),
+        (
+            "There are 25 kids in the class. 6 kids did not bring lunch. How many kids brought "
+            "lunch?",
+            19,
+        ),
+        # "Now the tree has 2 ripe apples and 4 unripe apples": one amount now, in parts.
+        (
+            "Ben took 5 eggs from the basket. Now the basket has 3 brown eggs and 7 white eggs. "
+            "How many eggs did the basket have at first?",
+            15,
+        ),
+        (
+            "A farmer sold 9 cows. Now the farm has 12 black cows and 5 brown cows. How many "
+            "cows did the farm have initially?",
+            26,
+        ),
+        # The numbers taken, said alike, one of them named by the question.
+        (
+            "Omar had 50 dollars. He spent 12 dollars on Monday and 9 dollars on Tuesday. How "
+            "much money did he have after Monday?",
+            38,
+        ),
+        (
+            "Kai had 300 litres of water. He used 40 litres in the first hour and 25 litres in "
+            "the second hour. How many litres did he have after the first hour?",
+            260,
+        ),
+        # "N times Ron's height", Ron's said in another sentence, or counted from another's
+        # ("8 feet shorter than").
+        (
+            "The tower is 5 times Sam's height. Kim is 2 feet taller than Sam. If Sam stands "
+            "at 6 feet. How tall is the tower?",
+            30,
+        ),
+        (
+            "The pole is 3 times Ana's height. Ana is 2 feet shorter than Leo. If Leo is 7 "
+            "feet tall. How tall is the pole?",
+            15,
+        ),
+        # "than the frog", "and the mouse jumped 20 inches": the frog's, the mouse's;
+        # "lesser than" compares as "less than" does.
+        (
+            "The rabbit jumped 25 inches. The cat jumped 8 inches farther than the rabbit and "
+            "the dog jumped 6 inches farther than the cat. How much farther did the dog jump "
+            "than the rabbit?",
+            14,
+        ),
+        (
+            "The fox ran 40 feet. The fox ran 7 feet farther than the deer and the bear ran 10 "
+            "feet lesser than the deer. How far did the bear run?",
+            23,
+        ),
+        # "Doug lost 7": a change to Doug's number, not the number "6 more than Doug" is
+        # counted from.
+        (
+            "Amy had 5 more stamps than Bea. Bea lost 3 of her stamps at school. If Amy had 20 "
+            "stamps, how many stamps does Bea have now?",
+            12,
+        ),
+        (
+            "Jon has 4 more coins than Kai. Kai spent 2 of his coins. If Jon has 15 coins, how "
+            "many coins does Kai have now?",
+            9,
+        ),
+        # "to each house in each of the 16 blocks": all the blocks, no rate; the houses in
+        # each block are what the rate given is per.
+        (
+            "A baker has to put 6 cherries on each cake in each of the 5 boxes. If there are 4 "
+            "cakes in each box. How many cherries should he put in total?",
+            120,
+        ),
+        (
+            "A teacher has to give 3 stickers to each child in each of the 4 classes. If there "
+            "are 10 children in each class, how many stickers should she give in each class?",
+            30,
+        ),
+        # "picked 8 apples from each of her trees": per tree.
+        (
+            "Ida has 5 boxes. She took 6 pens from each of her boxes. How many pens did she take?",
+            30,
+        ),
+        (
+            "Ned has 3 jars. He ate 4 candies from each of the jars. How many candies did he eat?",
+            12,
+        ),
+        # "cut some more new roses ... now 17": the amount unsaid came in.
+        (
+            "There were 10 apples in the bowl. Tim ate 4 apples from the bowl and picked some "
+            "more new apples from the tree to put in the bowl. There are now 12 apples in the "
+            "bowl. How many more apples did he pick than those he ate?",
+            2,
+        ),
+        (
+            "There were 20 pens in the cup. Mo took 9 pens from the cup and bought some more "
+            "new pens to put in the cup. There are now 15 pens in the cup. How many more pens "
+            "did he take than those he bought?",
+            5,
+        ),
+        # "How much did he spend ... than ...": a "than" with nothing that compares says
+        # "more".
+        (
+            "Eva has $ 9. She bought a pen for $ 3 and a book for $ 8. How much money did she "
+            "spend to buy the book than she did to buy the pen?",
+            5,
+        ),
+        (
+            "Jo ran 12 miles on Monday and 7 miles on Tuesday. How many miles did he run on "
+            "Monday than on Tuesday?",
+            5,
+        ),
+        # "Each small seat can hold 14 people and large seat can hold 54": each of both
+        # sorts; a question that names one sort asks of its numbers only.
+        (
+            "The bus has 3 small rows and 5 large rows. Each small row can hold 4 people and "
+            "large row can hold 6 people. How many people can ride the bus on small rows?",
+            12,
+        ),
+        (
+            "The boat has 4 small cabins and 2 large cabins. Each small cabin can hold 3 "
+            "people and large cabin can hold 8 people. How many people can stay on the boat "
+            "in large cabins?",
+            16,
+        ),
+        # "survived the storm than those that died": the taking verb picks the side, not
+        # the storm both sides speak of.
+        (
+            "Lee planted 20 roses in his garden. After a storm 8 died. How many more roses "
+            "survived the storm than those that died?",
+            4,
+        ),
+        (
+            "A farm had 30 chicks. During a flood 12 were lost. How many more chicks survived "
+            "the flood than those that were lost?",
+            6,
+        ),
+        # "... than erasers did he have left", only crayons said left: the erasers are
+        # still what there were.
+        (
+            "Kim got 30 pens and 45 pencils for school. By June she had 20 pencils left while "
+            "not losing a single pen. How many more pens than pencils did she have left?",
+            10,
+        ),
+        (
+            "A shop had 50 hats and 80 caps. By noon it had 35 caps left and had sold no hats. "
+            "How many more hats than caps does the shop have now?",
+            15,
+        ),
+        # "How much did each cost?": the price paid, not the money someone has.
+        (
+            "Eli has $ 10. He bought 3 pens for $ 6, each one costing the same. How much did "
+            "each pen cost?",
+            2,
+        ),
+        ("Amy has $ 20. She bought 4 books for $ 12. How much did each book cost?", 3),
+        # "At the first stop" is no "at first": what was there is said before it.
+        (
+            "A train had 60 passengers. At the first stop 14 got off and 9 got on. How many "
+            "passengers are on the train now?",
+            55,
+        ),
+        (
+            "A bus had 40 people. At the first stop 10 people got off and 6 people got on. How "
+            "many people are on the bus now?",
+            36,
+        ),
+        # "some kids got off", "some ducks flew away": the noun may come between.
+        (
+            "There were 35 kids on the bus. At the stop some kids got off. Now there are 19 "
+            "kids on the bus. How many kids got off?",
+            16,
+        ),
+        (
+            "There were 28 ducks in the pond. Then some ducks flew away. Now there are 11 "
+            "ducks in the pond. How many ducks flew away?",
+            17,
+        ),
+        # "Each pack has 9 pieces ... chewed 11 pieces. How many are left?": what there was
+        # is the rate's product, said before any count of the thing left.
+        (
+            "Nina has 5 packs of gum. Each pack has 9 pieces. She chewed 11 pieces. How many "
+            "pieces of gum are left?",
+            34,
+        ),
+        (
+            "Leo has 6 boxes. Each box has 10 crayons. He broke 7 crayons. How many crayons "
+            "are left?",
+            53,
+        ),
+        # "had some ... now has 30 left. How many at first?": the amount unsaid is what
+        # there was, the 30 what is left of it.
+        (
+            "Mike had some marbles. He gave 12 to Joe and now has 30 left. How many marbles "
+            "did Mike have at first?",
+            42,
+        ),
+        (
+            "Rosa had some stamps. She used 7 stamps and now has 15 stamps left. How many "
+            "stamps did she have initially?",
+            22,
+        ),
+        # "8 fly away": the word "away" follows is the verb, not what the 8 count.
+        (
+            "There are 14 birds on the fence. 5 more birds land on the fence and then 8 fly "
+            "away. How many birds are on the fence?",
+            11,
+        ),
+        ("There were 20 bees in the hive. 9 fly away. How many bees are in the hive now?", 11),
+        # "Dan gave her 41": hers, the one the pronoun stands for, though her name is not
+        # said with it.
+        (
+            "Sally had 27 cards. Dan gave her 41 new cards. Sally bought 20 cards. How many "
+            "cards does Sally have now?",
+            88,
+        ),
+        (
+            "Omar had 15 pens. Lia gave him 6 new pens. Omar bought 4 pens. How many pens does "
+            "Omar have now?",
+            25,
+        ),
+        # "A shop sold 26 bikes": the story's one shop, not a rate, unless it counts shops.
+        (
+            "A shop sold 26 bikes on Friday and 3 times as many on Saturday. How many bikes "
+            "did it sell in all?",
+            104,
+        ),
+        (
+            "A stall sold 12 mugs on Monday and 4 times as many on Tuesday. How many mugs did "
+            "it sell in all?",
+            60,
+        ),
+        ("A box had 6 pens. Sam bought 5 boxes. How many pens did Sam buy?", 30),
+        # ... and so is their sum.
+        (
+            "Every day Ryan spends 4 hours on learning english and 2 hours on learning "
+            "chinese. How many hours does he spend on learning english and chinese in all?",
+            6,
+        ),
+        (
+            "Each week a shop sells 30 kg of rice and 12 kg of beans. How many kg of rice and "
+            "beans does it sell altogether?",
+            42,
+        ),
+        # "3 hours on painting and 2 hours on singing every week": each per week, said
+        # alike, and the question names one.
+        (
+            "Mia spends 3 hours on painting and 2 hours on singing every week. How many hours "
+            "does she spend on singing in 5 weeks?",
+            10,
+        ),
+        (
+            "Leo walks 4 km to school and 6 km to the park every day. How many km does he walk "
+            "to the park in 3 days?",
+            18,
+        ),
+        # "made cookies for guests ... each of them had 19": per guest.
+        (
+            "Ann baked muffins for her neighbours. If she baked 24 muffins and each of them "
+            "got 6 muffins. How many neighbours did she bake muffins for?",
+            4,
+        ),
+        (
+            "Tom packed pencils for students. If he packed 30 pencils and each of them got 5 "
+            "pencils. How many students did he pack pencils for?",
+            6,
+        ),
+    ],
+)
+def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
+    reading = read_word_problem([HumanMessage(problem)])
+    assert reading is not None and evaluate(reading.expression) == value, reading

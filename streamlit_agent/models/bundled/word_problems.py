@@ -67,10 +67,10 @@ _WORD_LISTS = {
     "taken_before": "gave give gives sold sell sells spent spend spends lost lose loses ate "
     "eat eats used use uses took take takes borrowed borrow borrows donated donates removed "
     "remove paid pay pays minus subtract subtracts threw throw throws deleted delete deletes yet "
-    "discount",  # "a discount of $ 4": taken off the price
+    "discount discard discards",  # "a discount of $ 4": taken off the price
     # ... and after one of these, once it was counted ("27 were caught").
     "taken_after": "caught eaten sold used lost broken absent missing left borrowed away "
-    "off removed donated died deleted disappeared vanished",
+    "off removed donated died deleted disappeared vanished discarded",
     "objects": "him her me us them",
     # ... and after one of these, when said "from" something ("picked 2 from the tree").
     "taken_from": "pick picks picked pull pulls pulled pluck plucks plucked cut cuts",
@@ -82,12 +82,14 @@ _TAKEN_AFTER = frozenset(_WORD_LISTS["taken_after"].split())
 _OBJECTS = frozenset(_WORD_LISTS["objects"].split())
 _WORD_LISTS["compare"] = (
     "more fewer less taller older longer heavier shorter younger lighter farther further "
-    "higher lower bigger smaller difference"
+    "higher lower bigger smaller deeper wider lesser difference"
 )
 _COMPARE = frozenset(_WORD_LISTS["compare"].split())
 _EACH = frozenset(["each", "apiece"])
 # Modifiers that say nothing of which kind of thing is counted ("16 red peaches" does).
 _FEWER = frozenset(["less", "fewer"])
+# "8 feet shorter than Ron": Ron's less 8, as "8 fewer" is.
+_LESS = _FEWER | frozenset(["shorter", "younger", "lighter", "lower", "smaller", "lesser"])
 _GENERIC = frozenset(["equal", "new", "more", "extra", "full", "other", "different", "same"])
 _PER = frozenset(["per", "a", "an", "every", "each"])
 
@@ -113,6 +115,11 @@ class Quantity:
     # The stems of the words of its own clause: "gave 30 cookies to his friend" for 30.
     clause: frozenset[str] = frozenset()
     now: bool = False  # said of the present: "There are now 11 roses", "2 apps left"
+    size: bool = False  # the size of each of some groups: "groups of 5", "bags of 6"
+    # The stems of a phrase of when or where said after the last of numbers joined by
+    # "and" ("10 emails and 12 letters in the morning"), for the 10 too (`_shared_tail`).
+    tail: frozenset[str] = frozenset()
+    of: str = ""  # "16 times Ron's height": whose number it multiplies ("ron"), said apart
 
     def units(self) -> Counter[str]:
         found = _unit_counts(self.unit)
@@ -272,7 +279,10 @@ def _noun_phrase(sentence: Sequence[_Item], i: int) -> tuple[str, int, frozenset
         joined = j + 1 < len(sentence) and sentence[j].word in ("and", "or", ",")
         if joined and marks and sentence[j + 1].word in _MODIFIERS - _GENERIC:
             j += 1
-    if j < len(sentence) and _is_noun(sentence[j].word) and not _past_verb(sentence[j].word):
+    # "8 fly away": a word "away" follows is the verb, not the noun ("$ 6 off each" is not).
+    particle = j + 1 < len(sentence) and sentence[j + 1].word == "away"
+    noun = j < len(sentence) and _is_noun(sentence[j].word) and not particle
+    if noun and not _past_verb(sentence[j].word):
         head = _compound_head(sentence, j)
         marks |= {_singular(x.word) for x in sentence[j:head]}
         of_end = _of_phrase_end(sentence, head)
@@ -347,10 +357,26 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     at = i - 1 if i >= 2 and sentence[i - 1].word == "size" else i
     before = [x.word for x in sentence[max(0, at - 2) : at]]
     said_each = len(after) >= 3 and after[0] in _ON and after[1] in ("each", "every")
+    # "to each house in each of the 81 blocks": all the blocks there are, per nothing.
+    if [x.word for x in sentence[max(0, i - 3) : i]] in (
+        ["each", "of", "the"],
+        ["all", "of", "the"],
+    ):
+        return ""
     if before[-1:] == ["of"] and at >= 2 and _is_noun(sentence[at - 2].word) and not said_each:
         return _singular(sentence[at - 2].word)  # "bags of 6", "classes of 25 pupils"
+    of_them = end == i and after[:2] == ["of", "them"] and counted and counted[-1].per
+    if of_them and any(x.word == "#" for x in sentence[:i]):
+        # "harvest 74 sacks per day and discard 71 of them": of those, so per day too.
+        return counted[-1].per[0]
     if after[1:2] == ["one"]:  # "9 boxes each one holding 20": said of the 20
         return _per_before(sentence, i)
+    each_noun = len(after) > 1 and after[0] in _EACH and _is_noun(after[1])
+    if each_noun and not _past_verb(after[1]):
+        # "45 pages each day": per day; "92 books each book costing him ...": a phrase of
+        # its own about each of them, no rate of the number's.
+        own = end > i and _singular(after[1]) == _singular(sentence[end].word)
+        return "" if own else _singular(after[1])
     if after[:1] and after[0] in _EACH:
         return _container(sentence, i, counted)  # "6 bags with 14 apples each"
     if len(after) >= 2 and after[0] in _PER and _is_noun(after[1]):
@@ -358,6 +384,8 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     to_each = [x.word for x in sentence[end + 1 : end + 5]]  # "12 days to read each book"
     if len(to_each) == 4 and to_each[0] == "to" and to_each[2] in ("each", "every"):
         return _singular(to_each[3]) if _is_noun(to_each[3]) else ""
+    if said_each and after[2] == "of":  # "picked 8 apples from each of her trees"
+        return _each_of(sentence, end + 4)
     if said_each:  # "a discount of $ 4 on each box": per box, not per discount
         return _singular(after[2]) if _is_noun(after[2]) else ""  # "$ 6 off each shirt"
     if len(after) >= 3 and after[:2] in (["on", "a"], ["on", "an"]) and _is_noun(after[2]):
@@ -366,23 +394,54 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
         return _each_of(sentence, end + 4)  # "544 pots in each of the 10 gardens"
     if len(after) >= 3 and after[0] == "in" and after[1] in ("a", "an", "each", "every"):
         return _singular(after[2])  # "7 days in a week"
-    if len(after) >= 2 and after[0] in ("and", ",") and after[1] == "#":
-        # "23 books and 61 magazines in each of his shelves": a rate shared by both.
-        unit, nxt_end = _noun_after(sentence, end + 2)
-        nxt_end = _of_phrase_end(sentence, nxt_end)
-        shared = [x.word for x in sentence[nxt_end + 1 : nxt_end + 4]]
-        # "... and 10 cups on each shelf", "... in every box": both per shelf, per box
-        each = shared[:1] in (["in"], ["on"]) and shared[1:2] in (["each"], ["every"])
-        rate = each or (
-            shared[:1] in (["per"], ["a"], ["an"], ["every"])
-            and len(shared) > 1
-            and _is_noun(shared[1])
-        )
-        if unit and rate:  # "... and 52 sacks of pears per day" (or "a day"): both per day
-            return _per_of(sentence, end + 2, nxt_end, counted)
+    joined = len(after) >= 2 and after[0] in ("and", ",") and after[1] == "#"
+    if joined and (shared := _shared_rate(sentence, end, counted)):
+        return shared
+    if span := _span_after(sentence, end):
+        return span
     per = _per_before(sentence, i)
     # "28 packs of pencils each one having 24": "one" is the thing counted before.
     return counted[-1].unit if per == "one" and counted else per
+
+
+def _shared_rate(sentence: Sequence[_Item], end: int, counted: Sequence[Quantity]) -> str:
+    """ "23 books and 61 magazines in each of his shelves": a rate shared by both (the
+    number whose noun ends at `end`, and the one after its "and")."""
+    unit, nxt_end = _noun_after(sentence, end + 2)
+    nxt_end = _of_phrase_end(sentence, nxt_end)
+    shared = [x.word for x in sentence[nxt_end + 1 : nxt_end + 4]]
+    # "... and 10 cups on each shelf", "... in every box": both per shelf, per box
+    each = shared[:1] in (["in"], ["on"]) and shared[1:2] in (["each"], ["every"])
+    rate = each or (
+        shared[:1] in (["per"], ["a"], ["an"], ["every"])
+        and len(shared) > 1
+        and _is_noun(shared[1])
+    )
+    if unit and rate:  # "... and 52 sacks of pears per day" (or "a day"): both per day
+        return _per_of(sentence, end + 2, nxt_end, counted)
+    return ""
+
+
+_PHRASE_OPENERS = frozenset(["on", "for", "at", "to", "from", "with"])
+
+
+def _span_after(sentence: Sequence[_Item], end: int) -> str:
+    """ "5 hours on English and 3 hours on Chinese every day": a span of time said with
+    "every" (each, per, a) after a phrase of the numbers' own, at the end of numbers
+    joined by "and", is what each of them is per."""
+    for _ in range(MAX_QUANTITIES):
+        if end + 1 >= len(sentence) or sentence[end + 1].word not in _PHRASE_OPENERS:
+            return ""
+        k = end + 2
+        while k < len(sentence) and sentence[k].word not in _CLAUSE_ENDS:
+            nxt = sentence[k + 1].word if k + 1 < len(sentence) else ""
+            if sentence[k].word in _PER and _singular(nxt) in _DURATIONS:
+                return _singular(nxt)
+            k += 1
+        if k + 1 >= len(sentence) or sentence[k].word != "and" or sentence[k + 1].word != "#":
+            return ""
+        end = _noun_after(sentence, k + 1)[1]  # the next number's own phrase, then
+    return ""
 
 
 def _per_before(sentence: Sequence[_Item], i: int, joined: int = 0) -> str:
@@ -398,13 +457,39 @@ def _per_before(sentence: Sequence[_Item], i: int, joined: int = 0) -> str:
         own_verb = own_verb or bool(_verb_stem(word))
         if sibling is not None and joined < MAX_QUANTITIES:  # a bounded chain of them
             return found or _per_before(sentence, sibling, joined + 1)
+        again = word in ("and", ",") and own_verb and joined < MAX_QUANTITIES
+        if again and (per := _each_again(sentence, k, i, joined)):
+            return per
         if word in ("#", "and", ",", "but", "then"):
             break  # another number or another clause
-        if word in ("a", "an", "each", "every") and k + 1 < i and _is_noun(sentence[k + 1].word):
+        # "each small seat": the noun after the words that say which kind.
+        noun = k + 1
+        while noun + 1 < i and sentence[noun].word in _MODIFIERS - _GENERIC:
+            noun += 1
+        if word in ("a", "an", "each", "every") and noun < i and _is_noun(sentence[noun].word):
             if word in ("each", "every"):
-                return _singular(sentence[k + 1].word)
-            found = found or _singular(sentence[k + 1].word)
+                return _singular(sentence[noun].word)
+            found = found or _singular(sentence[noun].word)
     return "" if joined else found
+
+
+def _each_again(sentence: Sequence[_Item], k: int, i: int, joined: int) -> str:
+    """ "Each small seat can hold 14 people and large seat can hold 54": a clause after
+    "and" (at `k`) that opens with a bare singular noun says "each" of it again, when
+    the clause before said "each" of that noun."""
+    j = k + 1
+    while j < i and sentence[j].word in _MODIFIERS - _GENERIC:
+        j += 1
+    noun = sentence[j].word if j < i else ""
+    if not _is_noun(noun) or _singular(noun) != noun or j + 1 >= i:
+        return ""
+    if not (_verb_stem(sentence[j + 1].word) or sentence[j + 1].word in _AUX):
+        return ""
+    sibling = _joined_number(sentence, k)
+    if sibling is None:
+        return ""
+    per = _per_before(sentence, sibling, joined + 1)
+    return per if per == noun else ""
 
 
 def _joined_number(sentence: Sequence[_Item], k: int) -> int | None:
@@ -468,6 +553,8 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
     for k, word in enumerate(before):
         if word in _TAKEN_BEFORE or _taking_ing(word):
             received = k + 1 < len(before) and before[k + 1] in _OBJECTS and "away" not in after
+            if more and not received and "than" not in after:
+                return -1, False  # "then he ate 9 more": another 9 taken, as the first were
             return (1 if received or more else -1), more
     # "picked 2 apples from her tree": taken from what the tree has.
     if not more and after[:1] == ["from"] and _TAKEN_FROM & set(before):
@@ -479,10 +566,14 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
     own = list(itertools.takewhile(lambda w: w not in _CLAUSE_ENDS, after))  # not "but gave away"
     if not more and not per_each and any(w in _TAKEN_AFTER for w in own):
         return -1, more
+    # "8 students do n't want to go": not among those who do, so taken from them all.
+    if not more and any(w in _NEGATIONS for w in own[:2]):
+        return -1, more
     return (-1 if not more and _shares_taking(sentence, i) else 1), more
 
 
 _TAKEN_FROM = frozenset(_WORD_LISTS["taken_from"].split())
+_NEGATIONS = frozenset(["not", "n't", "don't", "didn't", "doesn't", "won't", "can't", "cannot"])
 
 
 def _taking_ing(word: str) -> bool:
@@ -502,12 +593,14 @@ def _shares_taking(sentence: Sequence[_Item], i: int) -> bool:
 
 def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     found: list[Quantity] = []
-    last_unit = ""
+    last_unit, some_taken = "", False  # some_taken: the last "some" was (`_some_taken`)
     some_seen, unsaid = False, _unsaid(sentences) or _asks_a_part(sentences)
+    ones: list[int] = []  # said of "a shop" that sold them (`_ones_of_the_story`)
     subject = said = ""
     for sentence in sentences:
         some_seen = some_seen or any(x.word == "some" for x in sentence)
-        subject = _subject(sentence, subject)
+        some_taken = _some_taken(sentence, some_taken)
+        before, subject = subject, _subject(sentence, subject)
         for i, item in enumerate(sentence):
             if item.word != "#" or item.value is None:
                 continue
@@ -516,7 +609,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             unit, end, marks = _noun_phrase(sentence, i)
             if i and sentence[i - 1].word in ("$", "€", "£"):
                 unit = _singular(sentence[i - 1].word)
-            per = _per_of(sentence, i, end, found)
+            per = _per_of(sentence, i, end, found) or _each_of_them(sentence, i, said, unit)
             unit = _unit_from_context(sentence, i, unit, per, last_unit or said)
             unit = _one_each(sentences, sentence, i, unit)
             sign, more = _sign(sentence, i, end)
@@ -533,6 +626,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 side = -1 if _said_less(sentence, i, end) else 0
                 side = 2 if _is_whole(sentence, i, end, some_seen, unsaid) else side  # _wholes
                 side = 3 if _said_first(sentence, i, end) and not side else side  # see _starts
+                sign = -1 if side == 2 and some_taken else sign  # "now 13": what is left
                 than = _than_object(sentence, i)
                 clause = _clause_words(sentence, i)
                 found.append(
@@ -547,16 +641,150 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                         marks,
                         verb,
                         side,
-                        _relative_subject(sentence, i) or _clause_subject(sentence, i) or subject,
+                        _subject_at(sentence, i, subject, before),
                         than,
                         clause,
                         any(x.word in ("now", "left", "still") for x in sentence),
+                        bool(pers) and _sized(sentence, i),
+                        _content(_shared_tail(sentence, i, _clause_end(sentence, i))),
                     )
                 )
+            if following[:1] == ["times"] and found and found[-1].text == item.text:
+                found[-1] = replace(found[-1], of=_owner(following[1:2]))
+            if per and per == _one_past(sentence, i):
+                ones.append(len(found) - 1)
             last_unit = unit or last_unit
         _twice_and_half(sentence, found)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
-    return _each_subject(found, sentences)
+    found = _ones_of_the_story(found, ones)
+    return _each_subject(_done_and_yet(_times_later(found, sentences)), sentences)
+
+
+def _one_past(sentence: Sequence[_Item], i: int) -> str:
+    """ "A shop sold 26 bikes", "a cage had 95 snakes": the noun of an "a" that opens
+    the sentence, of a verb in the past; "" when the number is not said so."""
+    words = [x.word for x in sentence[:i]]
+    if len(words) != 3 or words[0] not in ("a", "an") or not _is_noun(words[1]):
+        return ""
+    verb = words[2]
+    past = (verb in _IRREGULAR and verb not in _PRESENT) or verb.endswith("ed")
+    return _singular(words[1]) if past else ""
+
+
+_PRESENT = frozenset(["has", "is", "are", "does"])
+
+
+def _ones_of_the_story(found: list[Quantity], ones: Sequence[int]) -> list[Quantity]:
+    """ "A shop sold 26 bikes on Friday": one shop, the story's, not what any shop sells,
+    unless the story counts shops ("A box had 6 pens. Sam bought 5 boxes")."""
+    counted = {q.unit for q in found}
+    out = list(found)
+    for n in ones:
+        if n < len(out) and not set(out[n].per) & counted:
+            out[n] = replace(out[n], per=())
+    return out
+
+
+def _each_of_them(sentence: Sequence[_Item], i: int, said: str, unit: str) -> str:
+    """ "made cookies for guests. If ... each of them had 19 cookies": per one of those
+    the last sentence counted last (`said`), not what the number counts."""
+    words = [x.word for x in sentence[_clause_start(sentence, i) : i]]
+    each = any(words[k : k + 3] == ["each", "of", "them"] for k in range(len(words)))
+    return said if each and said and said != unit else ""
+
+
+def _subject_at(sentence: Sequence[_Item], i: int, subject: str, before: str) -> str:
+    """Who has or does the number at `i`: of a "who" clause, of a clause's own name, of the
+    one "her" stands for (`before`, the last sentence's), else the sentence's subject."""
+    return (
+        _relative_subject(sentence, i)
+        or _clause_subject(sentence, i)
+        or (before if _given_her(sentence, i) else subject)
+    )
+
+
+def _given_her(sentence: Sequence[_Item], i: int) -> bool:
+    """ "Sally had 27 cards. Dan gave her 41": given to the one a pronoun after the verb
+    stands for (the one before), not to the one who gave."""
+    before = [x.word for x in sentence[max(0, i - 3) : i]]
+    return any(
+        a in _TAKEN_BEFORE and b in _OBJECTS - {"me", "us"} for a, b in itertools.pairwise(before)
+    )
+
+
+_NOT_OF = frozenset(["as", "a", "an", "per", "each", "every", "more", "less", "fewer"])
+
+
+def _owner(words: Sequence[str]) -> str:
+    """ "ron's": "ron"; "" for a word that is no one's."""
+    word = words[0] if words else ""
+    return word[:-2] if word.endswith("'s") and len(word) > 2 else ""
+
+
+def _times_of(quantities: list[Quantity], question: Sequence[_Item]) -> Quantity | None:
+    """ "The depth of the water is 16 times Ron's height ... Ron stands at 13 feet. How
+    deep was the water?": Ron's number (or one counted from another's) times 16, when the
+    question asks of what the "times" is said of."""
+    asked = _content(question)
+    for q in quantities:
+        if not q.of or q.unit or not q.clause & asked:
+            continue
+        theirs = [r for r in quantities if r.subject == q.of and r.unit and not r.than]
+        if theirs:
+            return replace(_scaled(theirs[-1], "*", q.text, q.value, 1), subject=q.subject)
+    return None
+
+
+def _times_later(found: list[Quantity], sentences: Sequence[list[_Item]]) -> list[Quantity]:
+    """ "The water is 10 times Dean's height and he stands at 9 feet": "N times" something
+    whose number is said later in the sentence is that number times N ("3 times a day"
+    and "3 times as many" are not)."""
+    out = list(found)
+    for sentence in sentences:
+        words = [x.word for x in sentence]
+        for k in range(len(words) - 2):
+            if words[k] != "#" or words[k + 1] != "times" or words[k + 2] in _NOT_OF:
+                continue
+            nxt = next((j for j in range(k + 2, len(words)) if words[j] == "#"), None)
+            if nxt is None:
+                continue
+            factor, base = sentence[k], sentence[nxt]
+            at = [n for n, q in enumerate(out) if q.text == factor.text and not q.unit]
+            of = [q for q in out if q.text == base.text and q.unit and not q.scaled]
+            if len(at) == 1 and len(of) == 1 and factor.value is not None:
+                out[at[0]] = _scaled(of[0], "*", factor.text, factor.value, 1)
+    return out
+
+
+def _done_and_yet(found: list[Quantity]) -> list[Quantity]:
+    """ "have read 13 of the books and are yet to read 8": what is done and what is yet
+    to be done, by one verb, are two parts of the whole, so the one yet to do is no
+    amount taken away ("24 comics ... yet to read 9" still is: nothing done is said)."""
+    done = {(q.unit, q.verb) for q in found if q.verb and q.sign > 0 and "yet" not in q.clause}
+    return [
+        replace(q, sign=1) if "yet" in q.clause and (q.unit, q.verb) in done else q for q in found
+    ]
+
+
+def _some_taken(sentence: Sequence[_Item], before: bool) -> bool:
+    """ "He cut off some", "gave some away": a verb with "off" or "away" takes the amount
+    left unsaid away, whatever the verb (as it does a number: `_sign`). `before`: what the
+    last sentence with a "some" said, for a sentence with none."""
+    words = [x.word for x in sentence]
+    somes = [k for k, word in enumerate(words) if word == "some"]
+    if not somes:
+        return before
+    for k in somes:
+        # "some kids got off": the noun counted may come between.
+        said = words[max(0, k - 1) : k] + words[k + 1 : k + 4]
+        if {"off", "away"} & set(said):
+            return True
+    return False
+
+
+def _sized(sentence: Sequence[_Item], i: int) -> bool:
+    """ "groups of 5", "bags of 6 apples": the number sizes each of the things before."""
+    return i >= 2 and sentence[i - 1].word == "of" and _counted_noun(sentence[i - 2])
 
 
 def _one_each(
@@ -580,11 +808,20 @@ def _unit_from_context(sentence: Sequence[_Item], i: int, unit: str, per: str, b
     """The noun of a number that names none: of the groups it sizes ("split the eggs into
     groups of 6"), else what was counted or named before ("found 5 new ones", "Sam
     collects toy cars. He threw away 8 of the broken ones", "some roses ... 7 died")."""
-    unit = unit or (_grouped(sentence, i) if per else "")
+    unit = unit or (_grouped(sentence, i) if per else "") or _number_of(sentence, i)
     ends = i + 1 == len(sentence) or sentence[i + 1].word in _CLAUSE_ENDS
     if not unit and ends and i > 0 and sentence[i - 1].word == "for":
         return "people"  # "made cookies for 5": for 5 people
     return before if unit in ("one", "") and before else unit
+
+
+def _number_of(sentence: Sequence[_Item], i: int) -> str:
+    """ "The total number of animals in the cage was 79": the number counts the animals."""
+    for k in range(_clause_start(sentence, i), i - 2):
+        words = [x.word for x in sentence[k : k + 3]]
+        if words[:2] == ["number", "of"] and _is_noun(words[2]):
+            return _singular(words[2])
+    return ""
 
 
 def _counted_noun(item: _Item) -> bool:
@@ -711,6 +948,8 @@ def _clause_subject(sentence: Sequence[_Item], i: int) -> str:
     start = _clause_start(sentence, i)
     if start == 0 or start + 1 >= i or sentence[start - 1].word == "#":
         return ""
+    if sentence[start].word == "the" and start + 2 < i:
+        start += 1  # "and the mouse jumped 20 inches": the mouse
     name, verb = sentence[start].word, sentence[start + 1].word
     return name if _is_noun(name) and _verb_stem(verb) else ""
 
@@ -718,9 +957,11 @@ def _clause_subject(sentence: Sequence[_Item], i: int) -> str:
 def _than_object(sentence: Sequence[_Item], i: int) -> str:
     """ "39 more push-ups than zachary": "zachary"; "" when not said so."""
     words = [x.word for x in sentence[i + 1 : i + 9]]
-    if "than" not in words or not {"more", "less", "fewer"} & set(words[: words.index("than")]):
+    # "9 feet taller than Ron", "4 years younger than": measured against Ron's.
+    if "than" not in words or not _COMPARE & set(words[: words.index("than")]):
         return ""
     after = words[words.index("than") + 1 :]
+    after = after[1:] if after[:1] == ["the"] else after  # "than the frog"
     return after[0] if after and _is_noun(after[0]) else ""
 
 
@@ -735,8 +976,8 @@ def _derived(quantities: list[Quantity]) -> list[Quantity]:
             if kind_counted := _than_kind(out, q):
                 out[n] = kind_counted
                 continue
-            base = _last_of(out, q.than, q, from_=False)
-            own = None if base else _last_of(out, q.subject, q, from_=True)
+            base = _last_of(out, q.than, q)
+            own = None if base else _last_of(out, q.subject, q)
             if base or own:
                 out[n] = _counted_from(q, base or own, forward=base is not None)
     return out
@@ -776,11 +1017,11 @@ def _than_kind(quantities: Sequence[Quantity], q: Quantity) -> Quantity | None:
     return replace(counted, subject=q.subject, unit=q.unit if base else than)
 
 
-def _last_of(quantities: Sequence[Quantity], who: str, q: Quantity, from_: bool) -> Quantity | None:
+def _last_of(quantities: Sequence[Quantity], who: str, q: Quantity) -> Quantity | None:
     found = [
         r for r in quantities
         if r is not q and r.subject == who and r.unit == q.unit and not r.than
-        and (not from_ or r.sign > 0)
+        and r.sign > 0  # "Doug lost 7": a change to Doug's, not what Doug had
     ]  # fmt: skip
     return found[-1] if found else None
 
@@ -813,6 +1054,9 @@ _IRREGULAR = {
     "brought": "bring", "paid": "pay", "kept": "keep", "saw": "see", "built": "build",
     "sent": "send", "fed": "feed", "held": "hold", "is": "be", "are": "be", "was": "be",
     "were": "be",
+    # Past participles: "had been lost or given away" asks of the giving too.
+    "given": "give", "taken": "take", "eaten": "eat", "written": "write", "seen": "see",
+    "drawn": "draw", "grown": "grow", "thrown": "throw", "ridden": "ride", "driven": "drive",
 }  # fmt: skip
 _WORD_LISTS["verbs"] = (
     "make sell buy eat give find have do get take win lose catch grow spend run draw write "
@@ -848,6 +1092,9 @@ def _verb_stem(word: str) -> str:
     return _stem(word) if word.endswith("ed") and len(word) > 4 else ""
 
 
+_MUST_STEMS = frozenset(_stem(v) for v in ["have", "need"])
+
+
 def _verb_before(sentence: Sequence[_Item], i: int) -> str:
     """The verb the number at `i` is the object of: "made" in "made 134 pastries and
     11 cakes" for both numbers; "" when none comes first."""
@@ -857,7 +1104,11 @@ def _verb_before(sentence: Sequence[_Item], i: int) -> str:
         if purpose:  # the "to" of "to buy books": what a number before was for
             purpose = False
             continue
+        # "has to pay $ 388": the verb after "has to" (needs to, had to) is the number's own.
+        must = k >= 2 and _verb_stem(sentence[k - 2].word) in _MUST_STEMS
         if (stem := _verb_stem(word)) and k and sentence[k - 1].word == "to" and k + 1 < i:
+            if must:
+                return stem
             # "spent $ 4 to buy books and $ 3 to buy pens": the 3 is spent too.
             purpose = True
             continue
@@ -872,8 +1123,11 @@ def _said_less(sentence: Sequence[_Item], i: int, end: int) -> bool:
     """ "17 less crunches than", "4 push-ups less than": taken from what it compares to."""
     words = [x.word for x in sentence[i + 1 : max(end, i) + 8]]
     # "84 more apples and 10 fewer peaches than": the "fewer" is the 10's.
-    words = words[: words.index("#")] if "#" in words else words
-    return "than" in words and bool(_FEWER & set(words[: words.index("than")]))
+    own = words[: words.index("#")] if "#" in words else words
+    if "than" in own:
+        return bool(_LESS & set(own[: own.index("than")]))
+    # "12 fewer peaches and 79 more apples than Steven": one "than" for both numbers.
+    return "than" in words and bool(_FEWER & set(own))
 
 
 @dataclass(frozen=True)
@@ -932,6 +1186,9 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     focus = _focus(question)
     compares_people = any(q.than for q in quantities)
     quantities = _derived(quantities)
+    if (times := _times_of(quantities, question)) is not None:
+        return [times]
+    quantities = _price_asked(_sort_named(quantities, question), question)
     named = {x.word for x in question} & {q.subject for q in quantities} - {""}
     if compares_people and named and any(q.subject not in named for q in quantities if q.subject):
         # "David did 39 more than Zachary ... How many did David do": not John's.
@@ -941,9 +1198,7 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     asked_words = {x.word for x in question}
     present = "than" in asked_words and bool({"does", "do", "is", "are"} & asked_words)
     if "now" in asked_words or {"left", "than"} <= asked_words or present:
-        # "How many more orchids than roses are there now", "... than apps does he have
-        # left", "... than baseball cards does she have": not the ones there were.
-        quantities = _kept(quantities, lambda q: q.now)
+        quantities = _there_now(quantities, asked_words)
     units = {q.unit for q in quantities}
     if focus.verbs and any(q.verb in focus.verbs for q in quantities):
         # "did baker make": not what he sold; but "earns $ 2 on each poster ... sold 30
@@ -951,19 +1206,19 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
         chosen = [q for q in quantities if q.verb in (focus.verbs | _LIGHT_STEMS | {""})]
         pers = {p for q in chosen for p in q.per}
         quantities = _kept(quantities, lambda q: q in chosen or q.unit in pers)
-    # "did he use to build the tower and the house": not the 58 blocks he had (a question
-    # that gives numbers of its own asks about those).
-    done = [q for q in quantities if q.verb in focus.verbs or q.clause & focus.verbs]
-    others = [q for q in quantities if q not in done]
-    only_had = others and all(q.verb in _LIGHT_STEMS for q in others)
-    if len(done) >= 2 and only_had and all(x.word != "#" for x in question):
-        quantities = done
+    quantities = _done_asked(quantities, question, focus.verbs)
     kind, than = _told_apart(focus.kind, quantities), _told_apart(focus.than, quantities)
     money = next((u for u in units if u in _MONEY), "")
     if kind and kind.unit == "money" and money:  # "how much money": the story's dollars
         kind = _Kind(money, kind.marks)
+    elif kind is None and money and _asked_unit([x.word for x in question], quantities) == money:
+        kind = _Kind(money, frozenset())  # "How much did he have": money, not the books
     fewer = bool(_FEWER & set(asked_words))  # "how many fewer goats than sheep"
-    compared = _compared(quantities, kind, than, units, -1 if fewer else 1) if kind and than else []
+    named_words = {_singular(w) for w in asked_words}
+    # "split the eggs into groups of 5 ... has 20 eggs": a size of groups is no amount
+    # anyone has, so amounts compared leave it out, unless the question names the groups.
+    amounts = _kept(quantities, lambda q: not q.size or bool(set(q.per) & named_words))
+    compared = _compared(amounts, kind, than, units, -1 if fewer else 1) if kind and than else []
     if kind != than and compared:
         return _still_needed(compared, asked_words)
     if contrasted := _contrasted(quantities, question, kind):
@@ -973,14 +1228,81 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
         quantities = _kept(quantities, lambda q: q.unit != kind.unit or _same_kind(q, kind))
     if kind and kind.unit in units:
         quantities = _kept(quantities, _counts_asked(quantities, kind.unit, question))
-    elif kind and (rated := {q.unit for q in quantities if kind.unit in q.per}):
-        # "How many sets", crayons put in "sets of 4": the crayons, not the rulers (and
-        # the packs the crayons come in).
-        # "66 pages a book ... 12 days a book ... 492 days in all": the rate with a count.
-        rated = rated & {q.unit for q in quantities if not q.per} or rated
-        rated |= {p for q in quantities if q.unit in rated for p in q.per}
-        quantities = _kept(quantities, lambda q: q.unit in rated)
+    elif kind:
+        quantities = _rated(quantities, kind.unit, asked_words)
     return _starts(_wholes(_the_one_named(quantities, question), question), question)
+
+
+def _done_asked(
+    quantities: list[Quantity], question: Sequence[_Item], verbs: set[str]
+) -> list[Quantity]:
+    """ "did he use to build the tower and the house": not the 58 blocks he had (a question
+    that gives numbers of its own asks about those)."""
+    done = [q for q in quantities if q.verb in verbs or q.clause & verbs]
+    others = [q for q in quantities if q not in done]
+    only_had = others and all(q.verb in _LIGHT_STEMS for q in others)
+    # Not "4 pieces to each house ... there are 12 houses in each block": the houses a
+    # rate done is per.
+    only_had = only_had and not any(set(q.per) & {r.unit for r in others} for q in done)
+    if len(done) >= 2 and only_had and all(x.word != "#" for x in question):
+        return done
+    return quantities
+
+
+def _rated(quantities: list[Quantity], unit: str, asked_words: set[str]) -> list[Quantity]:
+    """ "How many sets", crayons put in "sets of 4": the crayons, not the rulers (and the
+    packs the crayons come in); "66 pages a book ... 12 days a book ... 492 days in all":
+    the rate with a count."""
+    rated = {q.unit for q in quantities if unit in q.per}
+    if not rated:
+        return quantities
+    rated = rated & {q.unit for q in quantities if not q.per} or rated
+    rated |= {p for q in quantities if q.unit in rated for p in q.per}
+    quantities = _kept(quantities, lambda q: q.unit in rated)
+    # "How many days would the water bottles last?": the water bottles, those it drank a
+    # day and those it bought, not the soda bottles.
+    named = {_singular(w) for w in asked_words} - {unit}
+    if any(q.marks & named for q in quantities):
+        quantities = _kept(quantities, lambda q: not q.marks or bool(q.marks & named))
+    return quantities
+
+
+_PRICE_STEMS = frozenset(_stem(v) for v in ["cost", "costs"])
+
+
+def _price_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "Dan has $ 3. He bought 2 candy bars for $ 4. How much did each cost?": the money
+    he has pays for nothing said; the price is what was paid."""
+    if "each" not in {x.word for x in question} or not _focus(question).verbs & _PRICE_STEMS:
+        return quantities
+    return _kept(
+        quantities, lambda q: not (q.unit in _MONEY and q.verb in _LIGHT_STEMS and not q.per)
+    )
+
+
+def _there_now(quantities: list[Quantity], asked_words: set[str]) -> list[Quantity]:
+    """ "How many more orchids than roses are there now", "... than apps does he have
+    left", "... than baseball cards does she have": not the ones there were; but a thing
+    the question compares that nothing is said of now still has what it had last ("not
+    lost a single eraser")."""
+    changed = {q.unit for q in quantities if q.now}
+    named = {_singular(w) for w in asked_words} - changed
+    unchanged = {q.unit: q for q in quantities if q.unit in named}
+    unchanged = unchanged if changed and "than" in asked_words else {}
+    return _kept(quantities, lambda q: q.now or unchanged.get(q.unit) is q)
+
+
+def _sort_named(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "How many people can ride on small seats?", the story's seats small and large:
+    not the numbers said only of another sort ("23 large seats", "large seat can hold
+    54"), whatever they count."""
+    sorts = _MODIFIERS - _GENERIC
+    named = {x.word for x in question} & sorts
+    said = [(q.marks | q.clause) & sorts for q in quantities]
+    if not named or not any(s - named for s in said):
+        return quantities
+    kept = [q for q, s in zip(quantities, said, strict=True) if not s or s & named]
+    return kept if len(kept) >= 2 else quantities
 
 
 def _told_apart(kind: _Kind | None, quantities: Sequence[Quantity]) -> _Kind | None:
@@ -1039,20 +1361,37 @@ def _the_one_named(quantities: list[Quantity], question: Sequence[_Item]) -> lis
     words of its own, the one whose own words the question repeats."""
     asked, kinds = _content(question), _asked_nouns(question)
     dropped: list[Quantity] = []
-    for unit in {q.unit for q in quantities}:
+    # "weighed 92 kg ... lost 56 in the first week and 99 in the second": the ones
+    # taken are said alike among themselves, whatever there was first.
+    for unit, sign in {(q.unit, q.sign) for q in quantities}:
         # Not a rate the question counts by ("2 shirts a minute ... how many minutes").
-        alike = [q for q in quantities if q.unit == unit and not q.scaled]
-        alike = [q for q in alike if _a_count_of(q, unit, quantities) and not asked & set(q.per)]
-        if len(alike) < 2 or len({q.sign for q in alike}) > 1:
+        alike = [q for q in quantities if q.unit == unit and not q.scaled and q.sign == sign]
+        # "spends 5 hours on English and 3 on Chinese every day": rates of one verb, alike.
+        rates = {q.per for q in alike}
+        shared = frozenset.intersection(*(q.clause for q in alike)) if alike else frozenset()
+        one_verb = any(_verb_stem(w) for w in shared)
+        if len(rates) != 1 or not next(iter(rates)) or not one_verb:
+            alike = [
+                q for q in alike if _a_count_of(q, unit, quantities) and not asked & set(q.per)
+            ]
+        mixed = any(q.unit == unit and q.sign != sign for q in quantities)
+        if len(alike) < 2 or (mixed and sign > 0):
             continue
         common = frozenset.intersection(*(q.clause for q in alike))
         own = [
             q.clause - frozenset().union(*(r.clause for r in alike if r is not q)) for q in alike
         ]
-        named = [n for n, words in enumerate(own) if words & asked]
+        # Of the ones taken, the things asked name none ("gave away 6 stickers ... 7 more":
+        # both are given; "used 8 nails and 6 screws ... nails and screws left").
+        naming = asked - kinds - {unit} if mixed else asked
+        naming = naming - {p for q in alike for p in q.per}  # "per day ... after 26 days"
+        named = [n for n, words in enumerate(own) if words & naming]
         # "13 went rowing and 59 went hiking ... 21 went rowing later. How many went
         # rowing?": a word the question repeats that some of them share, the others not.
-        picked = [q for q in alike if (q.clause - common) & (asked - kinds)]
+        # Not the name of one given some by another ("Sally had 27. Dan gave her 41"): the
+        # 41 is Sally's too, though her name is not in its clause.
+        names = {q.subject for q in alike if q.subject and q.subject not in q.clause}
+        picked = [q for q in alike if (q.clause - common) & (naming - kinds - names)]
         if common - {unit} and len(named) == 1 and all(own):  # said alike, one named
             dropped += [q for n, q in enumerate(alike) if n != named[0]]
         elif 2 <= len(picked) < len(alike):
@@ -1070,6 +1409,28 @@ def _asked_nouns(question: Sequence[_Item]) -> set[str]:
     unit, end, _ = _noun_phrase(question, at + 1)
     joined = words[end + 1 : end + 3]
     return {unit, _singular(joined[1]) if joined[:1] == ["and"] and len(joined) == 2 else ""}
+
+
+def _already_done(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "The feathers require 288 g of wax and right now he just needs 260 g. How many
+    grams of wax does he already have?": what is had already is what is required less
+    what is still needed now."""
+    words = {x.word for x in question}
+    if "already" not in words or words & {"need", "needs"}:
+        return quantities
+    units = {q.unit for q in quantities}  # a rate per a thing counted is no amount
+    amounts = [q for q in quantities if not set(q.per) & units]
+    needed = [q for q in amounts if q.verb == "need" and q.now]
+    if len(needed) != 1:
+        return quantities
+    unit = needed[0].unit
+    required = [q for q in amounts if q.unit == unit and q is not needed[0]]
+    if len(required) != 1 or required[0].value < needed[0].value:
+        return quantities
+    return [
+        replace(q, side=-1 if q is needed[0] else 1, sign=1) if q.unit == unit else q
+        for q in quantities
+    ]
 
 
 def _still_needed(quantities: list[Quantity], asked: set[str]) -> list[Quantity]:
@@ -1116,9 +1477,21 @@ def _content(items: Sequence[_Item]) -> frozenset[str]:
     return frozenset(stems)
 
 
+_MEASURED = frozenset(["long", "tall", "wide", "deep", "high", "old", "thick", "heavy"])
+
+
+def _closes(sentence: Sequence[_Item], k: int) -> bool:
+    """ "is 35 pages long | the second is 18": "long" after a number and its noun ends
+    what is said of it, as a comma would."""
+    near = [x.word for x in sentence[max(0, k - 2) : k]]
+    return sentence[k].word in _MEASURED and "#" in near
+
+
 def _clause_start(sentence: Sequence[_Item], i: int) -> int:
     start = i
     while start > 0 and sentence[start - 1].word not in _CLAUSE_ENDS:
+        if _closes(sentence, start - 1):
+            return start
         start -= 1
     # Words between two numbers are the first one's: "6 hours on english 3 hours".
     return i if start > 0 and sentence[start - 1].word == "#" else start
@@ -1138,11 +1511,39 @@ def _leading_words(sentence: Sequence[_Item], i: int) -> list[_Item]:
     return [*_leading_words(sentence, k), *left] if k >= 0 else left
 
 
-def _clause_words(sentence: Sequence[_Item], i: int) -> frozenset[str]:
+def _clause_end(sentence: Sequence[_Item], i: int) -> int:
     end = i + 1
     while end < len(sentence) and sentence[end].word not in _CLAUSE_ENDS:
         end += 1
+        if _closes(sentence, end - 1):
+            break
+    return end
+
+
+def _clause_words(sentence: Sequence[_Item], i: int) -> frozenset[str]:
+    end = _clause_end(sentence, i)
     return _content([*_leading_words(sentence, i), *sentence[i + 1 : end]])
+
+
+# Prepositions that open a phrase saying when or where: "in the morning", "on Monday"
+# (not "to", "for": a receiver, a purpose or a price may be the last number's own).
+_ADJUNCTS = frozenset(["in", "on", "at", "during"])
+
+
+def _shared_tail(sentence: Sequence[_Item], i: int, end: int) -> list[_Item]:
+    """ "received 10 emails and 12 letters in the morning": the words after the last of
+    numbers joined by "and", each with nothing but its noun, are said of every one."""
+    while True:
+        head = _noun_phrase(sentence, i)[1]
+        joined = end + 1 < len(sentence) and sentence[end].word in ("and", ",")
+        if head + 1 != end or not joined or sentence[end + 1].word != "#":
+            return []
+        i = end + 1
+        end = _clause_end(sentence, i)
+        head = _noun_phrase(sentence, i)[1]
+        if head + 1 < end:
+            tail = list(sentence[head + 1 : end])
+            return tail if tail[0].word in _ADJUNCTS else []
 
 
 def _contrasted(
@@ -1159,6 +1560,8 @@ def _contrasted(
         return []
     than = words.index("than", more)
     asked = {kind.unit, *kind.marks} if kind else set()
+    # "than in the afternoon": a phrase of when said of several numbers is each one's.
+    quantities = [replace(q, clause=q.clause | q.tail) for q in quantities]
     ours = _content(question[more + 1 : than]) - asked
     theirs = _content(question[than + 1 :]) - asked
     ours, theirs = ours - theirs, theirs - ours
@@ -1243,15 +1646,51 @@ def _wholes(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quant
     unit, sign = quantities[wholes[0]].unit, quantities[wholes[0]].sign
     if sign > 0 and _focus(question).verbs & _TAKING_STEMS:
         sign = -1  # "How much did he cut (lose, sell)?": the unsaid amount was taken away
+    if sign < 0 and _focus(question).verbs & _GAINING_STEMS:
+        sign = 1  # "After adding some he had 18 left. How many did he add?": it came in
+    words = {x.word for x in question}
+    said = [q for n, q in enumerate(quantities) if n != wholes[0] and q.unit == unit]
+    unsaid_first = not any(q.sign > 0 and not q.more for q in said)  # "41 were riding"
+    if sign < 0 and unsaid_first and (words & _FIRST_WORDS or {"at", "first"} <= words):
+        # "had some. He gave 12 and now has 30 left. How many at first?": the amount unsaid
+        # is what there was, the 30 what is left of it after the changes.
+        sign = 1
     # whole = what was there + what came and went + the amount unsaid, so the unsaid
     # amount is the whole less each of the others, as signed; a whole that is what was
     # "left" ("picked some, now 2 are left") is the other way round.
+    # A change said after the whole and before a part as it is now ("Together 24 pounds.
+    # Marco lost 9. Marco's now weigh 3") is made to the whole: what it takes (or adds, "N
+    # more") comes off (or on); the parts come off.
+    now = max((n for n, q in enumerate(quantities) if q.now and n > wholes[0]), default=-1)
+    parts = _whole_parts(quantities, wholes[0])
     return [
-        replace(q, side=sign if n == wholes[0] else -q.sign * sign)
+        replace(
+            q,
+            side=sign if n in parts else _side_after_whole(q, wholes[0] < n < now) * sign,
+        )
         if _a_count_of(q, unit, quantities)
         else q
         for n, q in enumerate(quantities)
     ]
+
+
+def _whole_parts(quantities: Sequence[Quantity], whole: int) -> set[int]:
+    """ "Now the tree has 2 ripe apples and 4 unripe apples": the whole at `whole` and
+    the numbers said with it, of its verb and subject, right after it: one amount now."""
+    parts, w = {whole}, quantities[whole]
+    for n in range(whole + 1, len(quantities)):
+        q = quantities[n]
+        if not (q.now and q.verb == w.verb and q.subject == w.subject and q.sign == w.sign):
+            break
+        parts.add(n)
+    return parts
+
+
+def _side_after_whole(q: Quantity, after: bool) -> int:
+    """The side in the whole's sum of `q`, a change to the whole when `after` it."""
+    if after and (q.sign < 0 or q.more):
+        return q.sign
+    return -q.sign
 
 
 def _a_count_of(q: Quantity, unit: str, quantities: Sequence[Quantity]) -> bool:
@@ -1271,8 +1710,10 @@ def _starts(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quant
     left = any(x.word in ("left", "remain", "remaining", "still", "now") for x in question)
     # "had 8 initially ... how many disappeared?": what went is the start less the rest.
     left = left or bool(_focus(question).verbs & _TAKING_STEMS)
+    # "8 more people got on. Initially there were 11": what came since is added to it.
+    added = [q.more or _gained(q) for q in quantities]
     return [
-        replace(q, side=1 if n == starts[0] else (-1 if left else 0))
+        replace(q, side=1 if n == starts[0] or added[n] else (-1 if left else 0))
         if _a_count_of(q, unit, quantities)
         else q
         for n, q in enumerate(quantities)
@@ -1282,7 +1723,10 @@ def _starts(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quant
 def _said_first(sentence: Sequence[_Item], i: int, end: int) -> bool:
     """ "initially", "originally", "at first", "at the start": not "the first chapter"."""
     near = [x.word for x in sentence[max(0, i - 4) : end + 4]]
-    skipping = {(a, c) for a, _, c in zip(near, near[1:], near[2:], strict=False)}
+    # Not "at the first stop": "at first" is never said with "the".
+    skipping = {(a, c) for a, _, c in zip(near, near[1:], near[2:], strict=False)} - {
+        ("at", "first")
+    }
     pairs = set(itertools.pairwise(near)) | skipping  # "at first", "at the start"
     # "raised 8 goldfish in the pond initially": said anywhere in the number's clause.
     rest = itertools.takewhile(lambda x: x.word not in _CLAUSE_ENDS, sentence[end + 1 : end + 9])
@@ -1315,7 +1759,10 @@ def _is_whole(
     named_whole = (marker is not None and not acts) or bool(_WHOLE_AFTER & set(after))
     # "The total number of kids in the county is 91676": said of the sentence's subject.
     leading = [x.word for x in sentence[_clause_start(sentence, i) : i]]
-    named_whole = named_whole or "total" in leading[:3]
+    # "Together they collected strawberries that weighed 24 pounds": the clause says it.
+    named_whole = named_whole or "total" in leading[:3] or leading[:1] == ["together"]
+    # "Allan and Jake brought 3 balloons": what the two did together is the whole.
+    named_whole = named_whole or _joint_names(sentence) is not None
     if not some_before:
         return unsaid_later and named_whole
     own_some = any(x.word == "some" for x in sentence[:i])
@@ -1335,7 +1782,23 @@ def _asks_a_part(sentences: Sequence[list[_Item]]) -> bool:
     # "Allan and Jake brought a total of 6 balloons. How many did Jake bring?", not "For a
     # total of $ 3 he bought 10 candy bars. How much money is left?"
     left = {"left", "remain", "remaining", "remains", "now", "still"}
-    return "total" in said and not words & (_WHOLE_AFTER | left | {"together", "both"})
+    if "total" in said and not words & (_WHOLE_AFTER | left | {"together", "both"}):
+        return True
+    # "Allan and Jake brought 3 balloons ... How many did Jake bring?": one of the two.
+    joint = [_joint_names(sentence) for sentence in sentences[:-1]]
+    return any(pair and len(words & set(pair)) == 1 for pair in joint)
+
+
+def _joint_names(sentence: Sequence[_Item]) -> tuple[str, str] | None:
+    """ "Allan and Jake brought 3 balloons": the two nouns a sentence opens with, joined
+    by "and" as one subject of the verb of its first number; None if it opens otherwise."""
+    words = [x.word for x in itertools.takewhile(lambda x: x.word != "#", sentence)]
+    words = list(itertools.dropwhile(lambda w: w in _SUBJECT_SKIP, words))
+    if len(words) != 4 or words[1] != "and" or not _verb_stem(words[3]):
+        return None
+    if not (_is_noun(words[0]) and _is_noun(words[2])) or words[0] in _NOT_NOUNS:
+        return None
+    return words[0], words[2]
 
 
 def _unsaid(sentences: Sequence[list[_Item]]) -> bool:
@@ -1380,6 +1843,9 @@ def _asked_unit(words: Sequence[str], quantities: Sequence[Quantity]) -> str:
             )
         if nxt == "old":
             return "year"
+        if nxt == "much" and words[k + 2 : k + 3] and words[k + 2] in _FARTHER:
+            # "how much farther (deeper, longer)": a length, as "how far" asks.
+            return _asked_unit([*words[:k], "how", _FARTHER[words[k + 2]]], quantities)
         if nxt == "much":
             noun = next((w for w in rest[:2] if _is_noun(w)), "")
             if noun and _singular(noun) in seen and _singular(noun) not in _MONEY:
@@ -1390,6 +1856,10 @@ def _asked_unit(words: Sequence[str], quantities: Sequence[Quantity]) -> str:
     return _measure_asked(words, seen)
 
 
+_FARTHER = {
+    "farther": "far", "further": "far", "deeper": "deep", "higher": "high", "taller": "tall",
+    "longer": "long", "wider": "wide",
+}  # fmt: skip
 _SIDES = frozenset(["length", "width", "breadth", "height", "depth"])
 
 
@@ -1429,7 +1899,26 @@ def _asked(question: Sequence[_Item], quantities: Sequence[Quantity], named: str
             units[_singular(nxt)] -= 1  # "does each friend get", "in each row", "in a block"
         elif word == "each" and groups and not _is_noun(nxt):
             units[groups[-1]] -= 1  # "does each get": each of the group counted
+    if units == _unit_counts(unit):
+        units.subtract(_rate_asked(unit, quantities))
     return _Asked(_clean(units), compare, left)
+
+
+def _rate_asked(unit: str, quantities: Sequence[Quantity]) -> Counter[str]:
+    """ "Every day he spends 6 hours on English and 7 on Chinese. How many more hours on
+    Chinese?" ("... on both in all?"): every number of the unit asked is per one span, and
+    nothing counts those spans, so the difference (or sum) asked is per it too."""
+    pers = {q.per for q in quantities if q.unit == unit}
+    if len(pers) != 1 or not (per := next(iter(pers))):
+        return Counter()
+    # Not "$ 2 per square foot" with a plot in feet: the feet count the squares.
+    spans = {u for p in per for u in _unit_counts(p)}
+    if any(set(_unit_counts(q.unit)) & spans for q in quantities):
+        return Counter()
+    found: Counter[str] = Counter()
+    for p in per:
+        found.update(_unit_counts(p))
+    return found
 
 
 # --- combining ---------------------------------------------------------------------------
@@ -1512,22 +2001,60 @@ def _wanted_signs(quantities: Sequence[Quantity], asked: _Asked) -> list[int | N
     for k in counts:
         unit = quantities[k].unit
         if unit not in first_of_unit and all(q.unit != unit for q in quantities[:k]):
-            first_of_unit[unit] = k
-            wanted[k] = 1  # what was there first was not taken from anything said
+            # "Josh lost 11 marbles. If he had 19 earlier": what was there is the first
+            # count not taken, wherever it is said.
+            # Not what is there now ("gave 5 away. Now he has 7"): that is what is left.
+            kept = [
+                n
+                for n in counts
+                if quantities[n].unit == unit and quantities[n].sign > 0 and not quantities[n].now
+            ]
+            first_of_unit[unit] = kept[0] if kept else k
+            wanted[first_of_unit[unit]] = 1  # what was there first was not taken from anything
     for unit in first_of_unit:  # "sold 128 on monday and 97 on tuesday": all of it taken
         same = [k for k in counts if quantities[k].unit == unit]
         if all(quantities[k].sign < 0 for k in same):
             wanted = [1 if k in same else w for k, w in enumerate(wanted)]
     if asked.left and asked.units:
-        target = next(iter(asked.units))
-        target = _SQUARE + target if asked.units[target] == 2 else target  # an area left
-        # What there was: the first not taken ("Randy uses 36 blocks. If he had 59 blocks").
-        kept = [k for k in counts if quantities[k].unit == target and quantities[k].sign > 0]
-        start = kept[0] if kept else first_of_unit.get(target)
-        for k in counts:
-            if k != start and not quantities[k].more:
-                wanted[k] = -1
+        return _left_signs(quantities, counts, first_of_unit, wanted, asked.units)
     return wanted
+
+
+def _left_signs(
+    quantities: Sequence[Quantity],
+    counts: Sequence[int],
+    first_of_unit: dict[str, int],
+    wanted: list[int | None],
+    units: Counter[str],
+) -> list[int | None]:
+    """ "How many are left": every amount but what there was is taken away, unless said
+    as "N more" or brought by a verb ("bought", "received")."""
+    target = next(iter(units))
+    target = _SQUARE + target if units[target] == 2 else target  # an area left
+    # What there was: the first not taken ("Randy uses 36 blocks. If he had 59 blocks").
+    kept = [k for k in counts if quantities[k].unit == target and quantities[k].sign > 0]
+    start = kept[0] if kept else first_of_unit.get(target)
+    # "5 packs. Each pack has 9 pieces. She chewed 11 pieces": what there was is the
+    # rate's product, said before any count of the thing left.
+    rated = [k for k, q in enumerate(quantities) if q.unit == target and q.per]
+    if rated and start is not None and rated[0] < start:
+        start = None
+    out = list(wanted)
+    for k in counts:
+        # Not "bought 3 shirts at $ 25 each ... money left": the shirts are no money.
+        gained = _gained(quantities[k]) and quantities[k].unit == target
+        if k != start and not quantities[k].more and not gained:
+            out[k] = -1
+    return out
+
+
+# Verbs that bring more of a thing: "bought 170 new cakes" is added to what is left.
+_GAINING_STEMS = frozenset(_stem(v) for v in ["buy", "receive", "find", "earn", "collect", "win"])
+_GAINING_STEMS |= frozenset(_stem(v) for v in ["gain", "add", "get"])
+
+
+def _gained(q: Quantity) -> bool:
+    return q.sign > 0 and q.verb in _GAINING_STEMS
 
 
 def _score(tree: _Tree, wanted: Sequence[int | None]) -> tuple[int, int, int]:
@@ -1563,25 +2090,14 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities = _areas(quantities, asked_part)
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
     quantities, asked_part = _people(quantities, asked_part)
-    compared = _rates_compared(quantities, asked_part)
-    quantities = (
-        compared
-        or _unsaid_compared(quantities, statements, asked_part)
-        or _rest_compared(quantities, asked_part)
-        or _the_rest_asked(
-            _change_asked(
-                _other_side_asked(_relevant(quantities, asked_part), statements, asked_part),
-                asked_part,
-            ),
-            statements,
-            asked_part,
-        )
-    )
+    quantities = _sides(quantities, statements, asked_part)
     quantities += _conversions(asked_part, quantities)
     derived = len(quantities) == 1 and quantities[0].scaled
     if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
         raise NotAWordProblem(f"{len(quantities)} numbers")
-    quantities = _counted_pers(_any_kind_asked(quantities, asked_part), asked_part)
+    quantities = _any_kind_asked(_persons_asked(quantities, asked_part), asked_part)
+    quantities = _speeds_unasked(quantities, asked_part)
+    quantities = _room_left(_counted_pers(quantities, asked_part), asked_part)
     focus = _focus(asked_part)
     asked = _asked(asked_part, quantities, focus.kind.unit if focus.kind else "")
     wanted = _wanted_signs(quantities, asked)
@@ -1596,6 +2112,25 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     if best is None:
         raise NotAWordProblem("no combination of the numbers has the unit asked for")
     return Reading(best[1].text, _explain(quantities), tuple(q.text for q in quantities))
+
+
+def _sides(
+    quantities: list[Quantity], statements: Sequence[list[_Item]], question: Sequence[_Item]
+) -> list[Quantity]:
+    """The numbers the question is about, with the sides the words give them: the first
+    reading of a comparison or an amount left unsaid that fits, else the relevant ones."""
+    compared = (
+        _rates_compared(quantities, question)
+        or _unsaid_compared(quantities, statements, question)
+        or _not_done_asked(quantities, statements, question)
+        or _rest_compared(quantities, question)
+        or _whole_compared(quantities, question)
+    )
+    if compared:
+        return compared
+    quantities = _already_done(_relevant(quantities, question), question)
+    quantities = _other_side_asked(quantities, statements, question)
+    return _the_rest_asked(_change_asked(quantities, question), statements, question)
 
 
 _LONG = frozenset(["long", "length"])
@@ -1830,6 +2365,10 @@ def _rest_compared(quantities: list[Quantity], question: Sequence[_Item]) -> lis
     ours, theirs = ours - theirs, theirs - ours
     own = taken.clause - start.clause
     if bool(own & ours) == bool(own & theirs):
+        # "After a typhoon 6 died ... survived the typhoon than those that died": the
+        # taking verb decides, not what both sides speak of.
+        own = own & _TAKING_STEMS
+    if bool(own & ours) == bool(own & theirs):
         return []  # not one side the taken number's
     side = 1 if own & ours else -1
     if not (theirs if side == 1 else ours) - start.clause - taken.clause:
@@ -1843,6 +2382,33 @@ def _rest_compared(quantities: list[Quantity], question: Sequence[_Item]) -> lis
         side=-side,
     )
     return [replace(taken, sign=1, side=side), rest]
+
+
+def _whole_compared(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "Together their strawberries weighed 35 pounds. Marco's weighed 13. How much more
+    did his dad's weigh than his?": a whole and one part of two, compared: the other
+    part is the whole less the one said, and the difference the larger less the smaller."""
+    words = [x.word for x in question]
+    more = next((k for k, w in enumerate(words) if w in _FEWER or w == "more"), None)
+    if more is None or "than" not in words[more:] or len(quantities) != 2:
+        return []
+    # Not "How many more are on the bus now than before?": what there is after a change,
+    # compared with what there was.
+    if {"now", "before", "after"} & set(words):
+        return []
+    whole, part = sorted(quantities, key=lambda q: q.side != 2)
+    if whole.side != 2 or part.side or whole.unit != part.unit or whole.value < part.value:
+        return []
+    if any(q.per or q.scaled or q.sign < 0 for q in quantities):
+        return []
+    rest = replace(
+        whole,
+        value=whole.value - part.value,
+        text=f"({whole.text} - {part.text})",
+        scaled=True,
+    )
+    way = 1 if rest.value >= part.value else -1
+    return [replace(rest, side=way), replace(part, side=-way)]
 
 
 def _unsaid_compared(
@@ -1860,18 +2426,76 @@ def _unsaid_compared(
     ours, theirs = (_stems(part) for part in (words[more:than], words[than:]))
     done = _some_done(statements)
     side = 1 if done & ours else -1 if done & theirs else 0
+    side = side or _unsaid_side(quantities, words[more:than], words[than:])
     before = [q for q in quantities if not q.now]
     after = [q for q in quantities if q.now]
     if not side or not before or len(after) != 1 or any(q.scaled for q in quantities):
         return []
     other_words = theirs if side == 1 else ours
     named = [q for q in before if {q.verb} & other_words]
+    named = named or [q for q in before if q.clause & other_words & _TAKING_STEMS]
     other = named[0] if len(named) == 1 else after[0]
     text = " ".join(f"{'-' if q.sign < 0 else '+'} {q.text}" for q in before)
     value = sum(q.sign * q.value for q in before) - after[0].value
     text = f"({text.lstrip('+ ')} - {after[0].text})"
+    if _some_more(statements):
+        # "cut some more new roses ... now 17": the amount unsaid came in, so it is what
+        # there is now less what there was and what came and went before.
+        value = -value
+        signed = " ".join(f"{'+' if q.sign < 0 else '-'} {q.text}" for q in before)
+        text = f"({after[0].text} {signed})"
     unsaid = replace(after[0], value=value, text=text, scaled=True, sign=1, more=False)
     return [replace(unsaid, side=side), replace(other, side=-side, sign=1)]
+
+
+def _some_more(statements: Sequence[list[_Item]]) -> bool:
+    """ "cut some more new roses": an amount left unsaid that was added."""
+    return any(
+        (a.word, b.word) == ("some", "more")
+        for sentence in statements
+        for a, b in itertools.pairwise(sentence)
+    )
+
+
+def _not_done_asked(
+    quantities: list[Quantity], statements: Sequence[list[_Item]], question: Sequence[_Item]
+) -> list[Quantity]:
+    """ "79 animals in the cage. 24 snakes and 51 alligators were hiding. How many animals
+    were not hiding?": the one count of what the question counts, less every number of a
+    statement that says what the question says was not done (the snakes are animals)."""
+    words = [x.word for x in question]
+    at = next((k + 1 for k, w in enumerate(words[:-1]) if w == "not"), None)
+    kind = _focus(question).kind
+    if at is None or kind is None or not words[at].isalpha():
+        return []
+    doing = [s for s in statements if any(x.word == words[at] for x in s)]
+    values = {x.value for s in doing for x in s if x.word == "#"}
+    whole = [q for q in quantities if q.unit == kind.unit and q.value not in values]
+    parts = [q for q in quantities if q.unit != kind.unit and q.value in values]
+    # "95 snakes and 61 alligators. 64 snakes were hiding. How many snakes were not
+    # hiding?": the snakes said hiding, of the snakes; the alligators are not asked of.
+    alike = [q for q in quantities if q.unit == kind.unit and q.value in values]
+    if alike and len(whole) == 1:
+        quantities, parts = [*whole, *alike], alike
+    if len(whole) != 1 or not parts or len(parts) + 1 != len(quantities):
+        return []
+    units = {q.unit for q in quantities}  # a rate per something counted: no one line
+    if any(q.scaled or set(q.per) & units for q in quantities):
+        return []
+    taken = [replace(q, unit=kind.unit, marks=frozenset(), sign=1, side=-1) for q in parts]
+    return [replace(whole[0], side=1), *taken]
+
+
+def _unsaid_side(quantities: Sequence[Quantity], ours: list[str], theirs: list[str]) -> int:
+    """ "How much more did she collect at the atm than she spent at the supermarket?",
+    where a number is said "collected" and none "spent": the side whose verb no number is
+    said with is the amount unsaid (1 before "than", -1 after); 0 when not so."""
+    said = {q.verb for q in quantities} | {w for q in quantities for w in q.clause}
+    verbs = [{_verb_stem(w) for w in part} - {""} - _LIGHT_STEMS for part in (ours, theirs)]
+    if not verbs[0] or not verbs[1]:
+        return 0
+    unsaid = [not v & said for v in verbs]
+    return 0 if unsaid[0] == unsaid[1] else 1 if unsaid[0] else -1
 
 
 def _some_done(statements: Sequence[list[_Item]]) -> set[str]:
@@ -1907,8 +2531,10 @@ def _joined_kinds(quantities: list[Quantity], question: Sequence[_Item]) -> list
             continue
         a, b = _singular(words[k + 2]), _singular(words[k + 4])
         nouns = _is_noun(words[k + 2]) and _is_noun(words[k + 4])
-        if a == b or not {a, b} <= units or not nouns:
+        marked = _kind_as_unit(quantities, b, units)  # "14 pieces of chocolate"
+        if a == b or not {a, b} <= {q.unit for q in marked} or not nouns:
             continue
+        quantities = marked
         firsts = {next(n for n, q in enumerate(quantities) if q.unit == u) for u in (a, b)}
         left = {"left", "remain", "remaining"} & set(words)
         return [
@@ -1922,6 +2548,18 @@ def _joined_kinds(quantities: list[Quantity], question: Sequence[_Item]) -> list
             for n, q in enumerate(quantities)
         ]
     return quantities
+
+
+def _kind_as_unit(quantities: list[Quantity], kind: str, units: set[str]) -> list[Quantity]:
+    """ "How many pieces of candy and chocolate", the story's "14 pieces of chocolate"
+    counted as pieces: a kind no number counts but numbers of one unit are marked with
+    counts those numbers."""
+    if kind in units:
+        return quantities
+    marked = {q.unit for q in quantities if kind in q.marks}
+    if len(marked) != 1:
+        return quantities
+    return [replace(q, unit=kind) if kind in q.marks else q for q in quantities]
 
 
 _ANY_KIND = frozenset(["item", "thing", "object"])
@@ -1938,8 +2576,51 @@ def _any_kind_asked(quantities: list[Quantity], question: Sequence[_Item]) -> li
     return [q if not q.unit or q.unit in pers else replace(q, unit=item) for q in quantities]
 
 
+def _persons_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "692 girls, 458 more girls than boys. How many pupils?": a sort of person the
+    story does not count, asked of a story that counts two sorts or more and nothing
+    else (girls and boys), is every one of them."""
+    kind = _focus(question).kind
+    if kind is None or kind.unit not in _PERSONS | {"people"}:
+        return quantities
+    units = {q.unit for q in quantities} - {""}
+    sorts = units & _PERSONS
+    if kind.unit in units or len(sorts) < 2 or units - sorts:
+        return quantities
+    return [replace(q, unit=kind.unit) if q.unit in sorts else q for q in quantities]
+
+
 def _renamed(units: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
     return tuple(new if u == old else u for u in units)
+
+
+_SPEEDS = frozenset(["speed", "pace"])
+_CAN = frozenset(["can", "could"])
+
+
+def _room_left(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "6 seats, each can hold 14 people; 16 people are on it. How many more people can
+    join?": "how many more ... can", with no "than", asks the room left: what the rate
+    makes room for, less the count there is (6 * 14 - 16)."""
+    words = [x.word for x in question]
+    more = any(a in ("many", "much") and b == "more" for a, b in itertools.pairwise(words))
+    kind = _focus(question).kind
+    if not more or "than" in words or not _CAN & set(words) or kind is None:
+        return quantities
+    rated = any(q.unit == kind.unit and q.per for q in quantities)
+    if not rated or any(q.side for q in quantities):
+        return quantities  # no room a rate makes: "can hold 40", counted as the others are
+    there = [q.unit == kind.unit and not q.per and not q.scaled for q in quantities]
+    return [replace(q, side=-1) if t else q for q, t in zip(quantities, there, strict=True)]
+
+
+def _speeds_unasked(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "travelling at a speed of 17. How much farther ...?": a speed is a distance per a
+    time, no distance of the story's, so it has no part in an answer that asks no time."""
+    words = [x.word for x in question]
+    if "long" in words or any(_singular(w) in _DURATIONS for w in words):
+        return quantities
+    return _kept(quantities, lambda q: not _SPEEDS & set(q.per))
 
 
 def _counted_pers(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
@@ -2013,7 +2694,22 @@ def _compared_to(question: list[_Item]) -> list[_Item]:
             out[-1] = _Item("than")
         else:
             out.append(item)
-    return out
+    return _more_unsaid(out)
+
+
+def _more_unsaid(question: list[_Item]) -> list[_Item]:
+    """ "How much money did he spend to buy chocolate than he did to buy candy bar?": a
+    "than" with no word that compares before it says "more" after "much" (or "many")."""
+    words = [x.word for x in question]
+    if "than" not in words or _COMPARE & set(words[: words.index("than")]):
+        return question
+    at = next(
+        (k for k, w in enumerate(words[:-1]) if w == "how" and words[k + 1] in ("much", "many")),
+        None,
+    )
+    if at is None or at + 2 > words.index("than"):
+        return question
+    return [*question[: at + 2], _Item("more"), *question[at + 2 :]]
 
 
 def _size_asked(question: list[_Item], statements: Sequence[list[_Item]]) -> list[_Item]:
