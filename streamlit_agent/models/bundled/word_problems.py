@@ -591,9 +591,20 @@ def _shares_taking(sentence: Sequence[_Item], i: int) -> bool:
     return k >= 0 and any(x.word in _TAKEN_BEFORE for x in _leading_words(sentence, k))
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What the story says up to a number that the reading of that number needs."""
+
+    subject: str  # the sentence's subject (`_subject`)
+    before: str  # the last sentence's subject: whom "her" stands for (`_given_her`)
+    some_seen: bool  # a "some" said so far
+    some_taken: bool  # the last "some" was taken away (`_some_taken`)
+    unsaid: bool  # the story leaves its whole unsaid (`_unsaid`, `_asks_a_part`)
+
+
 def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     found: list[Quantity] = []
-    last_unit, some_taken = "", False  # some_taken: the last "some" was (`_some_taken`)
+    last_unit, some_taken = "", False
     some_seen, unsaid = False, _unsaid(sentences) or _asks_a_part(sentences)
     ones: list[int] = []  # said of "a shop" that sold them (`_ones_of_the_story`)
     subject = said = ""
@@ -601,17 +612,13 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
         some_seen = some_seen or any(x.word == "some" for x in sentence)
         some_taken = _some_taken(sentence, some_taken)
         before, subject = subject, _subject(sentence, subject)
+        context = _Context(subject, before, some_seen, some_taken, unsaid)
         for i, item in enumerate(sentence):
             if item.word != "#" or item.value is None:
                 continue
             if i and sentence[i - 1].word == "than" and sentence is not sentences[-1]:
                 continue  # a bound, not an amount: "can not have more than 36 people"
-            unit, end, marks = _noun_phrase(sentence, i)
-            if i and sentence[i - 1].word in ("$", "€", "£"):
-                unit = _singular(sentence[i - 1].word)
-            per = _per_of(sentence, i, end, found) or _each_of_them(sentence, i, said, unit)
-            unit = _unit_from_context(sentence, i, unit, per, last_unit or said)
-            unit = _one_each(sentences, sentence, i, unit)
+            unit, end, marks, per = _unit_and_per(sentences, sentence, i, found, (last_unit, said))
             sign, more = _sign(sentence, i, end)
             following = [x.word for x in sentence[end + 1 : end + 4]]
             base = _base(found)
@@ -621,34 +628,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             elif following[:1] == ["percent"] and base is not None:
                 found.append(_percent(found, base, item, sentence, i))
             else:
-                pers = tuple(p for p in (per,) if p and p != unit)
-                verb = _verb_before(sentence, i)
-                side = -1 if _said_less(sentence, i, end) else 0
-                side = 2 if _is_whole(sentence, i, end, some_seen, unsaid) else side  # _wholes
-                side = 3 if _said_first(sentence, i, end) and not side else side  # see _starts
-                sign = -1 if side == 2 and some_taken else sign  # "now 13": what is left
-                than = _than_object(sentence, i)
-                clause = _clause_words(sentence, i)
-                found.append(
-                    Quantity(
-                        item.value,
-                        item.text,
-                        unit,
-                        pers,
-                        sign,
-                        more,
-                        False,
-                        marks,
-                        verb,
-                        side,
-                        _subject_at(sentence, i, subject, before),
-                        than,
-                        clause,
-                        any(x.word in ("now", "left", "still") for x in sentence),
-                        bool(pers) and _sized(sentence, i),
-                        _content(_shared_tail(sentence, i, _clause_end(sentence, i))),
-                    )
-                )
+                found.append(_plain(sentence, i, (unit, end, marks, per), (sign, more), context))
             if following[:1] == ["times"] and found and found[-1].text == item.text:
                 found[-1] = replace(found[-1], of=_owner(following[1:2]))
             if per and per == _one_past(sentence, i):
@@ -658,6 +638,64 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
     found = _ones_of_the_story(found, ones)
     return _each_subject(_done_and_yet(_times_later(found, sentences)), sentences)
+
+
+def _unit_and_per(
+    sentences: Sequence[list[_Item]],
+    sentence: Sequence[_Item],
+    i: int,
+    found: Sequence[Quantity],
+    last: tuple[str, str],
+) -> tuple[str, int, frozenset[str], str]:
+    """The noun the number at `i` counts, its index, the words that say which kind, and
+    what the number is per. `last`: the unit of the last number, and the noun the last
+    sentence counted last, for a number that names none ("found 5 new ones")."""
+    last_unit, said = last
+    unit, end, marks = _noun_phrase(sentence, i)
+    if i and sentence[i - 1].word in ("$", "€", "£"):
+        unit = _singular(sentence[i - 1].word)
+    per = _per_of(sentence, i, end, found) or _each_of_them(sentence, i, said, unit)
+    unit = _unit_from_context(sentence, i, unit, per, last_unit or said)
+    return _one_each(sentences, sentence, i, unit), end, marks, per
+
+
+def _plain(
+    sentence: Sequence[_Item],
+    i: int,
+    noun: tuple[str, int, frozenset[str], str],
+    signed: tuple[int, bool],
+    context: _Context,
+) -> Quantity:
+    """The number at `i` as said, neither scaled nor a percent: `noun` its unit, the
+    index its noun ends at, its kind and what it is per (`_unit_and_per`); `signed` its
+    sign and whether it was said as "N more" (`_sign`)."""
+    unit, end, marks, per = noun
+    sign, more = signed
+    pers = tuple(p for p in (per,) if p and p != unit)
+    side = -1 if _said_less(sentence, i, end) else 0
+    side = 2 if _is_whole(sentence, i, end, context.some_seen, context.unsaid) else side
+    side = 3 if _said_first(sentence, i, end) and not side else side  # see _starts
+    sign = -1 if side == 2 and context.some_taken else sign  # "now 13": what is left
+    value = sentence[i].value
+    assert value is not None  # `_quantities` reads only numbers
+    return Quantity(
+        value,
+        sentence[i].text,
+        unit,
+        pers,
+        sign,
+        more,
+        False,
+        marks,
+        _verb_before(sentence, i),
+        side,  # 2: a whole (`_wholes`)
+        _subject_at(sentence, i, context.subject, context.before),
+        _than_object(sentence, i),
+        _clause_words(sentence, i),
+        any(x.word in ("now", "left", "still") for x in sentence),
+        bool(pers) and _sized(sentence, i),
+        _content(_shared_tail(sentence, i, _clause_end(sentence, i))),
+    )
 
 
 def _one_past(sentence: Sequence[_Item], i: int) -> str:
