@@ -1693,3 +1693,25 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
     reading = read_word_problem([HumanMessage(problem)])
     assert reading is not None and evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # "How many visited": a verb in the past after "how many" asks of those who did
+        # it, not of a thing named "visited"; a span the question gives is no amount.
+        (
+            "The guide said that 58 tourists arrived at the castle in the morning. If 37 "
+            "tourists arrived in the afternoon. How many arrived at the castle within 9 hours?",
+            95,
+        ),
+        (
+            "412 fans came to the stadium on Saturday and 385 fans came on Sunday. How many "
+            "watched the games in those 2 days?",
+            797,
+        ),
+    ],
+)
+def test_readings_of_verbs_asked(problem: str, value: int) -> None:
+    reading = read_word_problem([HumanMessage(problem)])
+    assert reading is not None and evaluate(reading.expression) == value, reading

@@ -1251,6 +1251,8 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
         kind = _Kind(money, kind.marks)
     elif kind is None and money and _asked_unit([x.word for x in question], quantities) == money:
         kind = _Kind(money, frozenset())  # "How much did he have": money, not the books
+    elif kind is None and _did_asked([x.word for x in question]):
+        kind = _Kind(_asked_unit([x.word for x in question], quantities), frozenset())
     fewer = bool(_FEWER & set(asked_words))  # "how many fewer goats than sheep"
     named_words = {_singular(w) for w in asked_words}
     # "split the eggs into groups of 5 ... has 20 eggs": a size of groups is no amount
@@ -1866,7 +1868,7 @@ def _asked_unit(words: Sequence[str], quantities: Sequence[Quantity]) -> str:
         nxt = words[k + 1]
         rest = [w for w in words[k + 2 :] if w not in _COMPARE and w != "total"]
         if nxt == "many":
-            if rest and _is_noun(rest[0]):
+            if rest and _is_noun(rest[0]) and not _did_asked(words):
                 return _singular(rest[0])
             # "How many does each child get?": of what the story counted first (not the
             # people it is shared by: "made cookies for 5 ... each of them").
@@ -1892,6 +1894,14 @@ def _asked_unit(words: Sequence[str], quantities: Sequence[Quantity]) -> str:
     if any(w in ("cost", "price", "pay", "earn", "spend", "money") for w in words):
         return money
     return _measure_asked(words, seen)
+
+
+def _did_asked(words: Sequence[str]) -> bool:
+    """ "How many visited the zoo?", "how many went": a verb in the past after "how many"
+    asks of those who did it, the things the story counted first, not a noun."""
+    k = next((k for k in range(len(words) - 2) if words[k : k + 2] == ["how", "many"]), -1)
+    verb = words[k + 2] if k >= 0 else ""
+    return _past_verb(verb) or (verb in _IRREGULAR and verb not in _PRESENT)
 
 
 _FARTHER = {
