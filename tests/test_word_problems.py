@@ -1710,8 +1710,22 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
             "watched the games in those 2 days?",
             797,
         ),
+        # "Last week Fred had ...", "Over the weekend Fred delivered ...": a phrase of when
+        # opening a sentence is not its subject; the name after it is.
+        (
+            "Last month Nora had 25 dollars and Ben had 40 dollars. Over the summer Nora "
+            "walked dogs earning 12 dollars and painted fences earning 8 dollars. How much "
+            "money does Nora have now?",
+            45,
+        ),
+        (
+            "On Monday Omar had 14 marbles and Lily had 30 marbles. Yesterday Omar won games "
+            "getting 6 marbles and traded cards getting 5 marbles. How many marbles does Omar "
+            "have now?",
+            25,
+        ),
     ],
 )
-def test_readings_of_verbs_asked(problem: str, value: int) -> None:
+def test_readings_of_who_did_it(problem: str, value: int) -> None:
     reading = read_word_problem([HumanMessage(problem)])
     assert reading is not None and evaluate(reading.expression) == value, reading

@@ -955,9 +955,10 @@ _PRONOUNS = frozenset(["he", "she", "they", "it", "his", "her", "their", "its"])
 
 
 def _subject(sentence: Sequence[_Item], previous: str) -> str:
-    """The sentence's first noun before its first number ("David did 39 more"); a
-    pronoun is the previous sentence's subject."""
-    for item in sentence:
+    """The sentence's first noun before its first number ("David did 39 more"), after a
+    phrase of when that opens it ("Last week Fred had 47"); a pronoun is the previous
+    sentence's subject."""
+    for item in sentence[_when_said(sentence) :]:
         if item.word == "#":
             break
         if item.word in _PRONOUNS:
@@ -966,6 +967,24 @@ def _subject(sentence: Sequence[_Item], previous: str) -> str:
             continue
         return item.word if _is_noun(item.word) else ""
     return ""
+
+
+# Words of a time a sentence may open with: "Last week", "Over the weekend", "On Monday".
+_TIMES = _DURATIONS | frozenset(["weekend", "morning", "afternoon", "evening", "night"])
+_TIMES |= frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday"])
+_TIMES |= frozenset(["sunday", "summer", "winter", "spring", "autumn", "fall"])
+
+
+def _when_said(sentence: Sequence[_Item]) -> int:
+    """Where a sentence's subject may start, after a phrase of when that opens it ("last
+    week", "this morning", "over the weekend", "on monday", "yesterday"); 0 if none."""
+    words = [x.word for x in sentence[:4]]
+    if words[:1] in (["yesterday"], ["today"], ["tonight"]):
+        return 1
+    k = 1 if words[:1] and words[0] in ("over", "on", "in", "during", "at") else 0
+    determiners = ("last", "this", "next", "that", "the") if k else ("last", "this", "next", "that")
+    k += 1 if words[k : k + 1] and words[k] in determiners else 0
+    return k + 1 if 0 < k < len(words) and _singular(words[k]) in _TIMES else 0
 
 
 def _relative_subject(sentence: Sequence[_Item], i: int) -> str:
