@@ -1724,8 +1724,22 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
             "have now?",
             25,
         ),
+        # "still needs 3 more cups of flour than sugar": the flour still needed is the
+        # sugar's number and 3, an amount of one line, as "still needs 7 cups" is.
+        (
+            "A soup calls for 9 cups of water and 2 cups of milk. Tom already added some cups of "
+            "water. If he still needs 4 more cups of water than milk. How many cups of water "
+            "did he add?",
+            3,
+        ),
+        (
+            "The wall calls for 30 bricks of clay and 8 bricks of stone. Ava already put in "
+            "some bricks of clay. If she still needs 5 more bricks of clay than stone. How "
+            "many bricks of clay did she put in?",
+            17,
+        ),
     ],
 )
-def test_readings_of_who_did_it(problem: str, value: int) -> None:
+def test_readings_of_who_did_what(problem: str, value: int) -> None:
     reading = read_word_problem([HumanMessage(problem)])
     assert reading is not None and evaluate(reading.expression) == value, reading

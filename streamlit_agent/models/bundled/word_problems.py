@@ -2277,7 +2277,7 @@ def _change_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list
     Left as it is when the story is not one such line (two amounts now, or none)."""
     units = {q.unit for q in quantities}
     # A rate per something the story counts is no amount of one line ("in a jar" is not).
-    if any(q.side or q.scaled or set(q.per) & units for q in quantities):
+    if any(q.side or _scaled_again(q, quantities) or set(q.per) & units for q in quantities):
         return quantities
     words = [x.word for x in question]
     if {"now", "left", "still", "remain", "remaining"} & set(words):
@@ -2306,6 +2306,14 @@ def _change_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list
     return [
         replace(q, side=way if q.now else -way * (1 if q is first else q.sign)) for q in quantities
     ]
+
+
+def _scaled_again(q: Quantity, quantities: Sequence[Quantity]) -> bool:
+    """ "half of them", "(4 + 3)": a number scaled from one still in `quantities`, so no
+    amount of its own; one from numbers set aside ("still needs 3 more cups of flour than
+    sugar", the sugar not asked of) is the amount it stands for."""
+    said = {r.text for r in quantities if not r.scaled}
+    return q.scaled and bool(said & set(q.text.replace("(", " ").replace(")", " ").split()))
 
 
 def _other_side_asked(
