@@ -1738,6 +1738,17 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
             "many bricks of clay did she put in?",
             17,
         ),
+        # A gap said once, then changes to one side: the gap now, changed by them.
+        (
+            "Nina had 40 more shells than Owen. Nina gave away 15 of her shells at the beach. "
+            "How many more shells does Nina have than Owen now?",
+            25,
+        ),
+        (
+            "Kim had 15 more stamps than Joe. Joe bought 6 stamps at the fair. How many more "
+            "stamps does Kim have than Joe now?",
+            9,
+        ),
     ],
 )
 def test_readings_of_who_did_what(problem: str, value: int) -> None:

@@ -2187,7 +2187,8 @@ def _sides(
     """The numbers the question is about, with the sides the words give them: the first
     reading of a comparison or an amount left unsaid that fits, else the relevant ones."""
     compared = (
-        _rates_compared(quantities, question)
+        _gap_changed(quantities, question)
+        or _rates_compared(quantities, question)
         or _unsaid_compared(quantities, statements, question)
         or _not_done_asked(quantities, statements, question)
         or _rest_compared(quantities, question)
@@ -2198,6 +2199,32 @@ def _sides(
     quantities = _already_done(_relevant(quantities, question), question)
     quantities = _other_side_asked(quantities, statements, question)
     return _the_rest_asked(_change_asked(quantities, question), statements, question)
+
+
+def _gap_changed(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "Ed had 29 more marbles than Doug. Ed lost 17 of his marbles. How many more marbles
+    did Ed have than Doug then?": a gap said once, then only changes to one side's amount
+    or the other's: the gap asked is the gap, plus what the first side gained (less what
+    it lost), less what the other side gained (plus what it lost)."""
+    words = [x.word for x in question]
+    gaps = [q for q in quantities if q.than and q.subject and not q.side]
+    if len(gaps) != 1 or "than" not in words or "more" not in words:
+        return []
+    gap = gaps[0]
+    if not {gap.subject, gap.than} <= set(words):
+        return []  # the question asks of another pair
+    out = [replace(gap, side=1)]
+    for q in quantities:
+        if q is gap:
+            continue
+        # An amount had ("Doug has 5"), not a change ("bought 6", "gave away 15").
+        light = q.sign > 0 and (not q.verb or q.verb in _LIGHT_STEMS)
+        if light or q.unit != gap.unit or q.than or q.per or q.scaled:
+            return []
+        if q.subject not in (gap.subject, gap.than):
+            return []
+        out.append(replace(q, side=q.sign if q.subject == gap.subject else -q.sign))
+    return out if len(out) > 1 else []
 
 
 _LONG = frozenset(["long", "length"])
