@@ -1749,6 +1749,17 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
             "stamps does Kim have than Joe now?",
             9,
         ),
+        # A gap before and one now, and one side's change asked.
+        (
+            "Lea had 4 more pens than Tim. Tim gave away some of his pens. Now Lea has 9 more "
+            "pens than Tim. How many pens did Tim give away?",
+            5,
+        ),
+        (
+            "Sue had 3 more coins than Max. Max spent some of his coins. Now Sue has 11 more "
+            "coins than Max. How many coins did Max spend?",
+            8,
+        ),
     ],
 )
 def test_readings_of_who_did_what(problem: str, value: int) -> None:

@@ -2188,6 +2188,7 @@ def _sides(
     reading of a comparison or an amount left unsaid that fits, else the relevant ones."""
     compared = (
         _gap_changed(quantities, question)
+        or _gap_change_asked(quantities, question)
         or _rates_compared(quantities, question)
         or _unsaid_compared(quantities, statements, question)
         or _not_done_asked(quantities, statements, question)
@@ -2225,6 +2226,28 @@ def _gap_changed(quantities: list[Quantity], question: Sequence[_Item]) -> list[
             return []
         out.append(replace(q, side=q.sign if q.subject == gap.subject else -q.sign))
     return out if len(out) > 1 else []
+
+
+def _gap_change_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "Ed had 2 more marbles than Doug. Doug lost some. Now Ed has 19 more marbles than
+    Doug. How many did Doug lose?": one gap before and one now, between the same two, and
+    the question asks one side's change: now = before + the first side's change - the
+    other's, solved for the change asked (its way its verb's: "lose" takes away)."""
+    if len(quantities) != 2 or "than" in {x.word for x in question}:
+        return []
+    before, now = quantities
+    pair = (before.subject, before.than)
+    if not all(pair) or (now.subject, now.than) != pair or before.unit != now.unit:
+        return []
+    if before.now or not now.now or before.side == -1 or now.side == -1:
+        return []  # "fewer": not read here
+    names = [x.word for x in question if x.word in pair]
+    verbs = _focus(question).verbs
+    if len(set(names)) != 1 or len(verbs) != 1:
+        return []
+    way = -1 if verbs & _TAKING_STEMS else 1
+    way = way if names[0] == before.subject else -way  # the other side's change, the other way
+    return [replace(now, side=way, than=""), replace(before, side=-way, than="")]
 
 
 _LONG = frozenset(["long", "length"])
