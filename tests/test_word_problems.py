@@ -1760,6 +1760,17 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
             "coins than Max. How many coins did Max spend?",
             8,
         ),
+        # A discount per item on the price each item is sold for lowers that price.
+        (
+            "A bakery sells each cake for $ 15. On Sunday it gave a discount of $ 4 per cake "
+            "and sold 20 cakes. How much money did it make from selling the cakes?",
+            220,
+        ),
+        (
+            "The stall sells each lamp for $ 30. During the fair they offered a discount of "
+            "$ 5 per lamp and sold 12 lamps. How much money did they make from selling lamps?",
+            300,
+        ),
     ],
 )
 def test_readings_of_who_did_what(problem: str, value: int) -> None:

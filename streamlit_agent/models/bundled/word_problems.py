@@ -1262,7 +1262,14 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
         # posters": the count a rate it keeps is per.
         chosen = [q for q in quantities if q.verb in (focus.verbs | _LIGHT_STEMS | {""})]
         pers = {p for q in chosen for p in q.per}
-        quantities = _kept(quantities, lambda q: q in chosen or q.unit in pers)
+        # "sells each hat for $ 20 ... a discount of $ 3 per hat and sold 40 hats": a
+        # discount on a price kept, per the same thing, lowers that price ("pays $ 49 rent
+        # every week" is money of its own, not taken off what is earned).
+        prices = {(q.unit, q.per) for q in chosen if q.per}
+        quantities = _kept(
+            quantities,
+            lambda q: q in chosen or q.unit in pers or _discount_of(q, prices),
+        )
     quantities = _done_asked(quantities, question, focus.verbs)
     kind, than = _told_apart(focus.kind, quantities), _told_apart(focus.than, quantities)
     money = next((u for u in units if u in _MONEY), "")
@@ -1290,6 +1297,11 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     elif kind:
         quantities = _rated(quantities, kind.unit, asked_words)
     return _starts(_wholes(_the_one_named(quantities, question), question), question)
+
+
+def _discount_of(q: Quantity, prices: set[tuple[str, tuple[str, ...]]]) -> bool:
+    """Whether `q` is a discount ("a discount of $ 3 per hat") on one of `prices`."""
+    return q.sign < 0 and "discount" in q.clause | q.marks and (q.unit, q.per) in prices
 
 
 def _done_asked(
