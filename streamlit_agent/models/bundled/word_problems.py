@@ -1257,20 +1257,7 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     if "now" in asked_words or {"left", "than"} <= asked_words or present:
         quantities = _there_now(quantities, asked_words)
     units = {q.unit for q in quantities}
-    if focus.verbs and any(q.verb in focus.verbs for q in quantities):
-        # "did baker make": not what he sold; but "earns $ 2 on each poster ... sold 30
-        # posters": the count a rate it keeps is per.
-        chosen = [q for q in quantities if q.verb in (focus.verbs | _LIGHT_STEMS | {""})]
-        pers = {p for q in chosen for p in q.per}
-        # "sells each hat for $ 20 ... a discount of $ 3 per hat and sold 40 hats": a
-        # discount on a price kept, per the same thing, lowers that price ("pays $ 49 rent
-        # every week" is money of its own, not taken off what is earned).
-        prices = {(q.unit, q.per) for q in chosen if q.per}
-        quantities = _kept(
-            quantities,
-            lambda q: q in chosen or q.unit in pers or _discount_of(q, prices),
-        )
-    quantities = _done_asked(quantities, question, focus.verbs)
+    quantities = _done_asked(_of_the_verb(quantities, focus.verbs), question, focus.verbs)
     kind, than = _told_apart(focus.kind, quantities), _told_apart(focus.than, quantities)
     money = next((u for u in units if u in _MONEY), "")
     if kind and kind.unit == "money" and money:  # "how much money": the story's dollars
@@ -1297,6 +1284,20 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     elif kind:
         quantities = _rated(quantities, kind.unit, asked_words)
     return _starts(_wholes(_the_one_named(quantities, question), question), question)
+
+
+def _of_the_verb(quantities: list[Quantity], verbs: frozenset[str]) -> list[Quantity]:
+    """ "did baker make": not what he sold; but "earns $ 2 on each poster ... sold 30
+    posters": the count a rate it keeps is per."""
+    if not verbs or not any(q.verb in verbs for q in quantities):
+        return quantities
+    chosen = [q for q in quantities if q.verb in (verbs | _LIGHT_STEMS | {""})]
+    pers = {p for q in chosen for p in q.per}
+    # "sells each hat for $ 20 ... a discount of $ 3 per hat and sold 40 hats": a discount
+    # on a price kept, per the same thing, lowers that price ("pays $ 49 rent every week"
+    # is money of its own, not taken off what is earned).
+    prices = {(q.unit, q.per) for q in chosen if q.per}
+    return _kept(quantities, lambda q: q in chosen or q.unit in pers or _discount_of(q, prices))
 
 
 def _discount_of(q: Quantity, prices: set[tuple[str, tuple[str, ...]]]) -> bool:
