@@ -1771,6 +1771,17 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
             "$ 5 per lamp and sold 12 lamps. How much money did they make from selling lamps?",
             300,
         ),
+        # "than the number of apples that Zoe picked": than Zoe.
+        (
+            "Mia picked 20 apples. Mia picked 7 more apples than the number of apples that "
+            "Zoe picked. How many apples did Zoe pick?",
+            13,
+        ),
+        (
+            "Raj baked 30 pies. If Raj baked 12 more pies than the number of pies that Eve "
+            "baked. How many pies did Eve bake?",
+            18,
+        ),
     ],
 )
 def test_readings_of_who_did_what(problem: str, value: int) -> None:

@@ -1019,6 +1019,9 @@ def _than_object(sentence: Sequence[_Item], i: int) -> str:
         return ""
     after = words[words.index("than") + 1 :]
     after = after[1:] if after[:1] == ["the"] else after  # "than the frog"
+    # "than the number of balloons that Allan brought": than Allan.
+    if after[:2] == ["number", "of"] and after[3:4] in (["that"], ["which"]):
+        after = after[4:]
     return after[0] if after and _is_noun(after[0]) else ""
 
 
