@@ -1782,6 +1782,18 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
             "baked. How many pies did Eve bake?",
             18,
         ),
+        # "How many did each of them have?": of the things shared, not the guests.
+        (
+            "Leo baked muffins for 8 friends but 2 friends did not come. If he baked 30 "
+            "muffins and each friend got the same number of muffins. How many did each of "
+            "them get?",
+            5,
+        ),
+        (
+            "A coach bought 6 students 24 stickers. If each student got the same number of "
+            "stickers. How many did each of them get?",
+            4,
+        ),
     ],
 )
 def test_readings_of_who_did_what(problem: str, value: int) -> None:

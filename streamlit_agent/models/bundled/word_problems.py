@@ -1908,7 +1908,8 @@ def _asked_unit(words: Sequence[str], quantities: Sequence[Quantity]) -> str:
             # "How many does each child get?": of what the story counted first (not the
             # people it is shared by: "made cookies for 5 ... each of them").
             counted = [q.unit for q in quantities if q.unit and not q.per]
-            sharers = {"people"} if "each" in words else set()
+            # ... nor the guests, friends or students it is shared by.
+            sharers = {"people", *_PERSONS} if "each" in words else set()
             return next((u for u in counted if u not in sharers), "")
         if nxt in ("far", "wide", "tall", "high", "deep"):
             return next((u for u in seen if u in _LENGTHS), "")
