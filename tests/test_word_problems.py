@@ -1794,6 +1794,17 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
             "stickers. How many did each of them get?",
             4,
         ),
+        # "keep 6 for himself": set aside from what is shared.
+        (
+            "Sam has 30 stickers and wants to keep 6 stickers for himself. He shares the rest "
+            "among 4 friends. How many stickers will each friend get?",
+            6,
+        ),
+        (
+            "Ana has 50 beads and keeps 10 beads for herself. She gives the rest equally to 5 "
+            "cousins. How many beads does each cousin get?",
+            8,
+        ),
     ],
 )
 def test_readings_of_who_did_what(problem: str, value: int) -> None:

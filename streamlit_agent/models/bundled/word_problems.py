@@ -636,8 +636,20 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             last_unit = unit or last_unit
         _twice_and_half(sentence, found)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
-    found = _ones_of_the_story(found, ones)
+    found = _kept_aside(_ones_of_the_story(found, ones), sentences[-1])
     return _each_subject(_done_and_yet(_times_later(found, sentences)), sentences)
+
+
+_SELVES = frozenset(["himself", "herself", "themselves", "myself", "yourself", "ourselves"])
+
+
+def _kept_aside(found: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "has 30 stickers and wants to keep 6 for himself ... How many will each friend
+    get?": what one keeps for oneself is set aside from what is shared, so taken away
+    when the question asks of a share."""
+    if not any(x.word in ("each", "equally") for x in question):
+        return found
+    return [replace(q, sign=-1) if "keep" in q.clause and q.clause & _SELVES else q for q in found]
 
 
 def _unit_and_per(
