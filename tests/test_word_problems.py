@@ -1805,6 +1805,17 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
             "cousins. How many beads does each cousin get?",
             8,
         ),
+        # "4 are boys who ...": the number counts what it is said to be.
+        (
+            "In the club 6 are girls who like to paint. If Rosa has 40 brushes and wants to "
+            "keep 4 brushes for herself. How many will each of the girls receive?",
+            6,
+        ),
+        (
+            "On the team 5 are players who need shirts. If the coach has 35 shirts. How many "
+            "will each of the players get?",
+            7,
+        ),
     ],
 )
 def test_readings_of_who_did_what(problem: str, value: int) -> None:

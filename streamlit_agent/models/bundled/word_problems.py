@@ -859,10 +859,20 @@ def _unit_from_context(sentence: Sequence[_Item], i: int, unit: str, per: str, b
     groups of 6"), else what was counted or named before ("found 5 new ones", "Sam
     collects toy cars. He threw away 8 of the broken ones", "some roses ... 7 died")."""
     unit = unit or (_grouped(sentence, i) if per else "") or _number_of(sentence, i)
+    unit = unit or _are_nouns(sentence, i)
     ends = i + 1 == len(sentence) or sentence[i + 1].word in _CLAUSE_ENDS
     if not unit and ends and i > 0 and sentence[i - 1].word == "for":
         return "people"  # "made cookies for 5": for 5 people
     return before if unit in ("one", "") and before else unit
+
+
+def _are_nouns(sentence: Sequence[_Item], i: int) -> str:
+    """ "In her class 4 are boys who play": the number counts the plural noun it is said
+    to be."""
+    words = [x.word for x in sentence[i + 1 : i + 3]]
+    if len(words) == 2 and words[0] in ("are", "were") and _counted_noun(sentence[i + 2]):
+        return _singular(words[1])
+    return ""
 
 
 def _number_of(sentence: Sequence[_Item], i: int) -> str:
