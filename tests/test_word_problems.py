@@ -1816,6 +1816,18 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
             "will each of the players get?",
             7,
         ),
+        # "from outside the town": not in the town the question asks of.
+        (
+            "In the town 300 people go to work by car and the other 120 people walk. Another "
+            "40 people from outside the town work there too. How many people are in the town?",
+            420,
+        ),
+        (
+            "At the fair 85 kids from Elm village rode the wheel and the other 60 kids ate "
+            "pies. Then 30 kids from outside the village joined them. How many kids are in "
+            "Elm village?",
+            145,
+        ),
     ],
 )
 def test_readings_of_who_did_what(problem: str, value: int) -> None:

@@ -1270,7 +1270,7 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     quantities = _derived(quantities)
     if (times := _times_of(quantities, question)) is not None:
         return [times]
-    quantities = _price_asked(_sort_named(quantities, question), question)
+    quantities = _price_asked(_sort_named(_outside(quantities, question), question), question)
     named = {x.word for x in question} & {q.subject for q in quantities} - {""}
     if compares_people and named and any(q.subject not in named for q in quantities if q.subject):
         # "David did 39 more than Zachary ... How many did David do": not John's.
@@ -1309,6 +1309,18 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     elif kind:
         quantities = _rated(quantities, kind.unit, asked_words)
     return _starts(_wholes(_the_one_named(quantities, question), question), question)
+
+
+def _outside(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "22 kids from outside the county ... How many kids are in the county?": a number
+    said to be outside a place the question asks what is in is not in it."""
+    words = [x.word for x in question]
+    places = {_singular(w) for k, w in enumerate(words[1:], 1) if words[k - 1] == "in"}
+    places |= {_singular(w) for k, w in enumerate(words[2:], 2) if words[k - 2] == "in"}
+    places = {w for w in places if _is_noun(w)}
+    if not places:
+        return quantities
+    return _kept(quantities, lambda q: "outside" not in q.clause or not q.clause & places)
 
 
 def _of_the_verb(quantities: list[Quantity], verbs: frozenset[str]) -> list[Quantity]:
