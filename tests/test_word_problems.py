@@ -1828,6 +1828,17 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
             "Elm village?",
             145,
         ),
+        # "there are 4 of us": 4 people, each of whom gets a share.
+        (
+            "We bought 3 boxes of cookies. Each box has 12 cookies. There are 4 of us. How "
+            "many cookies does each of us get?",
+            9,
+        ),
+        (
+            "You picked 5 baskets of plums. Each basket holds 8 plums. If there are 10 of "
+            "you. How many plums does each of you get if shared equally?",
+            4,
+        ),
     ],
 )
 def test_readings_of_who_did_what(problem: str, value: int) -> None:

@@ -863,6 +863,8 @@ def _unit_from_context(sentence: Sequence[_Item], i: int, unit: str, per: str, b
     ends = i + 1 == len(sentence) or sentence[i + 1].word in _CLAUSE_ENDS
     if not unit and ends and i > 0 and sentence[i - 1].word == "for":
         return "people"  # "made cookies for 5": for 5 people
+    if [x.word for x in sentence[i + 1 : i + 3]] in (["of", "us"], ["of", "you"]):
+        return "people"  # "there are 4 of us": 4 people
     return before if unit in ("one", "") and before else unit
 
 
