@@ -1839,6 +1839,17 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
             "you. How many plums does each of you get if shared equally?",
             4,
         ),
+        # "each of the boys": of the boys said with the thing shared.
+        (
+            "In the club 8 kids collect stamps and 20 kids collect coins. If Tom has 40 "
+            "stamps. How many will each of the kids get?",
+            5,
+        ),
+        (
+            "At the camp 6 girls love to read books and 15 girls love to play chess. If the "
+            "library has 42 books. How many will each of the girls receive?",
+            7,
+        ),
     ],
 )
 def test_readings_of_who_did_what(problem: str, value: int) -> None:

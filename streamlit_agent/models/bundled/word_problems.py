@@ -1272,7 +1272,8 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     quantities = _derived(quantities)
     if (times := _times_of(quantities, question)) is not None:
         return [times]
-    quantities = _price_asked(_sort_named(_outside(quantities, question), question), question)
+    quantities = _sort_named(_sharers_of(_outside(quantities, question), question), question)
+    quantities = _price_asked(quantities, question)
     named = {x.word for x in question} & {q.subject for q in quantities} - {""}
     if compares_people and named and any(q.subject not in named for q in quantities if q.subject):
         # "David did 39 more than Zachary ... How many did David do": not John's.
@@ -1311,6 +1312,24 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     elif kind:
         quantities = _rated(quantities, kind.unit, asked_words)
     return _starts(_wholes(_the_one_named(quantities, question), question), question)
+
+
+def _sharers_of(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "13 boys love to play marbles and 50 boys love to play cards. Haley has 26 marbles.
+    How many will each of the boys receive?": of the ones a share is per ("each of the
+    boys"), those said with the thing shared, not those said with another thing."""
+    words = [x.word for x in question]
+    at = next((k for k, w in enumerate(words) if w == "each"), -1)
+    after = [w for w in words[at + 1 : at + 4] if w not in ("of", "the")] if at >= 0 else []
+    each = _singular(after[0]) if after and _is_noun(after[0]) else ""
+    sharers = [q for q in quantities if q.unit == each and not q.per]
+    shared = {q.unit for q in quantities if q.unit != each}
+    if len(sharers) < 2 or not shared:
+        return quantities
+    ours = [q for q in sharers if q.clause & shared]
+    if not ours or len(ours) == len(sharers):
+        return quantities
+    return _kept(quantities, lambda q: q.unit != each or q in ours)
 
 
 def _outside(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
