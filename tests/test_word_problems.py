@@ -1850,6 +1850,19 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
             "library has 42 books. How many will each of the girls receive?",
             7,
         ),
+        # "How many visited": those who did it, the people counted, not the rides.
+        (
+            "There were 12 rides at the fair. Tom heard that 300 guests visited the fair that "
+            "day. If there were 250 guests the day before. How many visited the fair within "
+            "20 days?",
+            550,
+        ),
+        (
+            "The museum had 45 statues. Ivy learned that 80 students visited the museum on "
+            "Monday. If there were 65 students on Tuesday. How many visited the museum in "
+            "those 7 days?",
+            145,
+        ),
     ],
 )
 def test_readings_of_who_did_what(problem: str, value: int) -> None:

@@ -1965,6 +1965,8 @@ def _asked_unit(words: Sequence[str], quantities: Sequence[Quantity]) -> str:
             counted = [q.unit for q in quantities if q.unit and not q.per]
             # ... nor the guests, friends or students it is shared by.
             sharers = {"people", *_PERSONS} if "each" in words else set()
+            if _did_asked(words):  # "How many visited?": the visitors, not the paintings
+                counted = sorted(counted, key=lambda u: u not in _PERSONS | {"people"})
             return next((u for u in counted if u not in sharers), "")
         if nxt in ("far", "wide", "tall", "high", "deep"):
             return next((u for u in seen if u in _LENGTHS), "")
