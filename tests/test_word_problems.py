@@ -1863,6 +1863,17 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
             "those 7 days?",
             145,
         ),
+        # "he only had 30 left": of the thing the question names, not the last one named.
+        (
+            "Nora got a bag of 90 marbles and 25 stickers for her birthday. By summer she "
+            "only had 30 left. How many marbles had been lost?",
+            60,
+        ),
+        (
+            "Omar planted 40 tulips and 15 roses in the yard but rabbits ate some of them. "
+            "Now he has 12 left. How many tulips were eaten?",
+            28,
+        ),
     ],
 )
 def test_readings_of_who_did_what(problem: str, value: int) -> None:

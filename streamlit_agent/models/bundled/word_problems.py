@@ -607,6 +607,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     last_unit, some_taken = "", False
     some_seen, unsaid = False, _unsaid(sentences) or _asks_a_part(sentences)
     ones: list[int] = []  # said of "a shop" that sold them (`_ones_of_the_story`)
+    bare: list[int] = []  # naming no noun: "he only had 154 left" (`_bare_asked`)
     subject = said = ""
     for sentence in sentences:
         some_seen = some_seen or any(x.word == "some" for x in sentence)
@@ -633,11 +634,33 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 found[-1] = replace(found[-1], of=_owner(following[1:2]))
             if per and per == _one_past(sentence, i):
                 ones.append(len(found) - 1)
+            if not _noun_phrase(sentence, i)[0] and not per and sentence is not sentences[-1]:
+                bare.append(len(found) - 1)
             last_unit = unit or last_unit
         _twice_and_half(sentence, found)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
     found = _kept_aside(_ones_of_the_story(found, ones), sentences[-1])
+    found = _bare_asked(found, bare, sentences[-1])
     return _each_subject(_done_and_yet(_times_later(found, sentences)), sentences)
+
+
+def _bare_asked(
+    found: list[Quantity], bare: Sequence[int], question: Sequence[_Item]
+) -> list[Quantity]:
+    """ "got 521 crayons and 66 erasers ... he only had 154 left ... How many crayons had
+    been lost?": a number that names no noun, after numbers of several things, counts the
+    one the question names, not the last one named."""
+    words = [x.word for x in question]
+    at = next((k + 2 for k in range(len(words) - 2) if words[k : k + 2] == ["how", "many"]), 0)
+    asked = _singular(words[at]) if at and _is_noun(words[at]) else ""
+    out = list(found)
+    for n in bare:
+        if n >= len(out) or out[n].scaled:
+            continue
+        earlier = {q.unit for q in out[:n]}
+        if asked in earlier and out[n].unit in earlier and out[n].unit != asked:
+            out[n] = replace(out[n], unit=asked)
+    return out
 
 
 _SELVES = frozenset(["himself", "herself", "themselves", "myself", "yourself", "ourselves"])
