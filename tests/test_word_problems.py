@@ -1874,6 +1874,17 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
             "Now he has 12 left. How many tulips were eaten?",
             28,
         ),
+        # A person takes one seat: persons counted are the seats asked for.
+        (
+            "The club is going on a trip. There are 60 members and 4 vans. If all vans are "
+            "full. How many seats are in each van?",
+            15,
+        ),
+        (
+            "There are 24 guests and 6 tables at the dinner. If all tables are full. How many "
+            "chairs are at each table?",
+            4,
+        ),
     ],
 )
 def test_readings_of_who_did_what(problem: str, value: int) -> None:

@@ -2254,6 +2254,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities = _areas(quantities, asked_part)
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
     quantities, asked_part = _people(quantities, asked_part)
+    quantities = _seated(quantities, asked_part)
     quantities = _sides(quantities, statements, asked_part)
     quantities += _conversions(asked_part, quantities)
     derived = len(quantities) == 1 and quantities[0].scaled
@@ -2535,6 +2536,24 @@ def _people(
         return quantities, question
     people = [replace(q, unit="people") if q.unit in _PERSONS else q for q in quantities]
     return people, [*question[:at], _Item("people"), *question[at + 1 :]]
+
+
+_SEATS = frozenset(["seat", "chair"])
+
+
+def _seated(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "14 people will attend. How many more chairs will they have to buy?", "98 students
+    ... all buses are full. How many seats are in each bus?": a person takes one seat, so
+    when the question asks for seats, the persons the story counts are seats too."""
+    words = [x.word for x in question]
+    at = next((k + 2 for k in range(len(words) - 2) if words[k : k + 2] == ["how", "many"]), 0)
+    while at and at < len(words) and words[at] in _COMPARE:
+        at += 1  # "how many more chairs"
+    seat = _singular(words[at]) if at and at < len(words) else ""
+    persons = _PERSONS | {"people"}
+    if seat not in _SEATS or any(q.unit in persons and seat in q.per for q in quantities):
+        return quantities  # "Each seat can hold 9 people": the story says how many sit
+    return [replace(q, unit=seat) if q.unit in persons and not q.per else q for q in quantities]
 
 
 _TODAY = frozenset(["today", "tonight", "morning", "afternoon", "evening"])
