@@ -1885,6 +1885,17 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
             "chairs are at each table?",
             4,
         ),
+        # "6 tables and each table has 4 chairs": the tables count chairs, part of the whole.
+        (
+            "The hall has 6 tables and each table has 4 chairs. If a total of 35 guests will "
+            "come. How many more chairs will they have to rent?",
+            11,
+        ),
+        (
+            "The room has 7 desks and each desk has 2 chairs. If a total of 20 students will "
+            "take the test. How many more chairs will the school have to bring?",
+            6,
+        ),
     ],
 )
 def test_readings_of_who_did_what(problem: str, value: int) -> None:

@@ -1821,10 +1821,16 @@ def _wholes(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quant
             q,
             side=sign if n in parts else _side_after_whole(q, wholes[0] < n < now) * sign,
         )
-        if _a_count_of(q, unit, quantities)
+        if _a_count_of(q, unit, quantities) or _counts_of_rated(q, unit, quantities)
         else q
         for n, q in enumerate(quantities)
     ]
+
+
+def _counts_of_rated(q: Quantity, unit: str, quantities: Sequence[Quantity]) -> bool:
+    """ "4 tables and each has 3 chairs ... 14 people will come. How many more chairs":
+    the 4 tables count chairs too, 3 to each, so they are a part of the whole as well."""
+    return not q.per and any(r.unit == unit and r.per == (q.unit,) for r in quantities)
 
 
 def _whole_parts(quantities: Sequence[Quantity], whole: int) -> set[int]:
