@@ -1693,3 +1693,211 @@ def test_readings_of_verbs_amounts_and_rates(problem: str, value: int) -> None:
 def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
     reading = read_word_problem([HumanMessage(problem)])
     assert reading is not None and evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # "How many visited": a verb in the past after "how many" asks of those who did
+        # it, not of a thing named "visited"; a span the question gives is no amount.
+        (
+            "The guide said that 58 tourists arrived at the castle in the morning. If 37 "
+            "tourists arrived in the afternoon. How many arrived at the castle within 9 hours?",
+            95,
+        ),
+        (
+            "412 fans came to the stadium on Saturday and 385 fans came on Sunday. How many "
+            "watched the games in those 2 days?",
+            797,
+        ),
+        # "Last week Fred had ...", "Over the weekend Fred delivered ...": a phrase of when
+        # opening a sentence is not its subject; the name after it is.
+        (
+            "Last month Nora had 25 dollars and Ben had 40 dollars. Over the summer Nora "
+            "walked dogs earning 12 dollars and painted fences earning 8 dollars. How much "
+            "money does Nora have now?",
+            45,
+        ),
+        (
+            "On Monday Omar had 14 marbles and Lily had 30 marbles. Yesterday Omar won games "
+            "getting 6 marbles and traded cards getting 5 marbles. How many marbles does Omar "
+            "have now?",
+            25,
+        ),
+        # "still needs 3 more cups of flour than sugar": the flour still needed is the
+        # sugar's number and 3, an amount of one line, as "still needs 7 cups" is.
+        (
+            "A soup calls for 9 cups of water and 2 cups of milk. Tom already added some cups of "
+            "water. If he still needs 4 more cups of water than milk. How many cups of water "
+            "did he add?",
+            3,
+        ),
+        (
+            "The wall calls for 30 bricks of clay and 8 bricks of stone. Ava already put in "
+            "some bricks of clay. If she still needs 5 more bricks of clay than stone. How "
+            "many bricks of clay did she put in?",
+            17,
+        ),
+        # A gap said once, then changes to one side: the gap now, changed by them.
+        (
+            "Nina had 40 more shells than Owen. Nina gave away 15 of her shells at the beach. "
+            "How many more shells does Nina have than Owen now?",
+            25,
+        ),
+        (
+            "Kim had 15 more stamps than Joe. Joe bought 6 stamps at the fair. How many more "
+            "stamps does Kim have than Joe now?",
+            9,
+        ),
+        # A gap before and one now, and one side's change asked.
+        (
+            "Lea had 4 more pens than Tim. Tim gave away some of his pens. Now Lea has 9 more "
+            "pens than Tim. How many pens did Tim give away?",
+            5,
+        ),
+        (
+            "Sue had 3 more coins than Max. Max spent some of his coins. Now Sue has 11 more "
+            "coins than Max. How many coins did Max spend?",
+            8,
+        ),
+        # A discount per item on the price each item is sold for lowers that price.
+        (
+            "A bakery sells each cake for $ 15. On Sunday it gave a discount of $ 4 per cake "
+            "and sold 20 cakes. How much money did it make from selling the cakes?",
+            220,
+        ),
+        (
+            "The stall sells each lamp for $ 30. During the fair they offered a discount of "
+            "$ 5 per lamp and sold 12 lamps. How much money did they make from selling lamps?",
+            300,
+        ),
+        # "than the number of apples that Zoe picked": than Zoe.
+        (
+            "Mia picked 20 apples. Mia picked 7 more apples than the number of apples that "
+            "Zoe picked. How many apples did Zoe pick?",
+            13,
+        ),
+        (
+            "Raj baked 30 pies. If Raj baked 12 more pies than the number of pies that Eve "
+            "baked. How many pies did Eve bake?",
+            18,
+        ),
+        # "How many did each of them have?": of the things shared, not the guests.
+        (
+            "Leo baked muffins for 8 friends but 2 friends did not come. If he baked 30 "
+            "muffins and each friend got the same number of muffins. How many did each of "
+            "them get?",
+            5,
+        ),
+        (
+            "A coach bought 6 students 24 stickers. If each student got the same number of "
+            "stickers. How many did each of them get?",
+            4,
+        ),
+        # "keep 6 for himself": set aside from what is shared.
+        (
+            "Sam has 30 stickers and wants to keep 6 stickers for himself. He shares the rest "
+            "among 4 friends. How many stickers will each friend get?",
+            6,
+        ),
+        (
+            "Ana has 50 beads and keeps 10 beads for herself. She gives the rest equally to 5 "
+            "cousins. How many beads does each cousin get?",
+            8,
+        ),
+        # "4 are boys who ...": the number counts what it is said to be.
+        (
+            "In the club 6 are girls who like to paint. If Rosa has 40 brushes and wants to "
+            "keep 4 brushes for herself. How many will each of the girls receive?",
+            6,
+        ),
+        (
+            "On the team 5 are players who need shirts. If the coach has 35 shirts. How many "
+            "will each of the players get?",
+            7,
+        ),
+        # "from outside the town": not in the town the question asks of.
+        (
+            "In the town 300 people go to work by car and the other 120 people walk. Another "
+            "40 people from outside the town work there too. How many people are in the town?",
+            420,
+        ),
+        (
+            "At the fair 85 kids from Elm village rode the wheel and the other 60 kids ate "
+            "pies. Then 30 kids from outside the village joined them. How many kids are in "
+            "Elm village?",
+            145,
+        ),
+        # "there are 4 of us": 4 people, each of whom gets a share.
+        (
+            "We bought 3 boxes of cookies. Each box has 12 cookies. There are 4 of us. How "
+            "many cookies does each of us get?",
+            9,
+        ),
+        (
+            "You picked 5 baskets of plums. Each basket holds 8 plums. If there are 10 of "
+            "you. How many plums does each of you get if shared equally?",
+            4,
+        ),
+        # "each of the boys": of the boys said with the thing shared.
+        (
+            "In the club 8 kids collect stamps and 20 kids collect coins. If Tom has 40 "
+            "stamps. How many will each of the kids get?",
+            5,
+        ),
+        (
+            "At the camp 6 girls love to read books and 15 girls love to play chess. If the "
+            "library has 42 books. How many will each of the girls receive?",
+            7,
+        ),
+        # "How many visited": those who did it, the people counted, not the rides.
+        (
+            "There were 12 rides at the fair. Tom heard that 300 guests visited the fair that "
+            "day. If there were 250 guests the day before. How many visited the fair within "
+            "20 days?",
+            550,
+        ),
+        (
+            "The museum had 45 statues. Ivy learned that 80 students visited the museum on "
+            "Monday. If there were 65 students on Tuesday. How many visited the museum in "
+            "those 7 days?",
+            145,
+        ),
+        # "he only had 30 left": of the thing the question names, not the last one named.
+        (
+            "Nora got a bag of 90 marbles and 25 stickers for her birthday. By summer she "
+            "only had 30 left. How many marbles had been lost?",
+            60,
+        ),
+        (
+            "Omar planted 40 tulips and 15 roses in the yard but rabbits ate some of them. "
+            "Now he has 12 left. How many tulips were eaten?",
+            28,
+        ),
+        # A person takes one seat: persons counted are the seats asked for.
+        (
+            "The club is going on a trip. There are 60 members and 4 vans. If all vans are "
+            "full. How many seats are in each van?",
+            15,
+        ),
+        (
+            "There are 24 guests and 6 tables at the dinner. If all tables are full. How many "
+            "chairs are at each table?",
+            4,
+        ),
+        # "6 tables and each table has 4 chairs": the tables count chairs, part of the whole.
+        (
+            "The hall has 6 tables and each table has 4 chairs. If a total of 35 guests will "
+            "come. How many more chairs will they have to rent?",
+            11,
+        ),
+        (
+            "The room has 7 desks and each desk has 2 chairs. If a total of 20 students will "
+            "take the test. How many more chairs will the school have to bring?",
+            6,
+        ),
+    ],
+)
+def test_readings_of_who_did_what(problem: str, value: int) -> None:
+    reading = read_word_problem([HumanMessage(problem)])
+    assert reading is not None and evaluate(reading.expression) == value, reading

@@ -591,27 +591,35 @@ def _shares_taking(sentence: Sequence[_Item], i: int) -> bool:
     return k >= 0 and any(x.word in _TAKEN_BEFORE for x in _leading_words(sentence, k))
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What the story says up to a number that the reading of that number needs."""
+
+    subject: str  # the sentence's subject (`_subject`)
+    before: str  # the last sentence's subject: whom "her" stands for (`_given_her`)
+    some_seen: bool  # a "some" said so far
+    some_taken: bool  # the last "some" was taken away (`_some_taken`)
+    unsaid: bool  # the story leaves its whole unsaid (`_unsaid`, `_asks_a_part`)
+
+
 def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     found: list[Quantity] = []
-    last_unit, some_taken = "", False  # some_taken: the last "some" was (`_some_taken`)
+    last_unit, some_taken = "", False
     some_seen, unsaid = False, _unsaid(sentences) or _asks_a_part(sentences)
     ones: list[int] = []  # said of "a shop" that sold them (`_ones_of_the_story`)
+    bare: list[int] = []  # naming no noun: "he only had 154 left" (`_bare_asked`)
     subject = said = ""
     for sentence in sentences:
         some_seen = some_seen or any(x.word == "some" for x in sentence)
         some_taken = _some_taken(sentence, some_taken)
         before, subject = subject, _subject(sentence, subject)
+        context = _Context(subject, before, some_seen, some_taken, unsaid)
         for i, item in enumerate(sentence):
             if item.word != "#" or item.value is None:
                 continue
             if i and sentence[i - 1].word == "than" and sentence is not sentences[-1]:
                 continue  # a bound, not an amount: "can not have more than 36 people"
-            unit, end, marks = _noun_phrase(sentence, i)
-            if i and sentence[i - 1].word in ("$", "€", "£"):
-                unit = _singular(sentence[i - 1].word)
-            per = _per_of(sentence, i, end, found) or _each_of_them(sentence, i, said, unit)
-            unit = _unit_from_context(sentence, i, unit, per, last_unit or said)
-            unit = _one_each(sentences, sentence, i, unit)
+            unit, end, marks, per = _unit_and_per(sentences, sentence, i, found, (last_unit, said))
             sign, more = _sign(sentence, i, end)
             following = [x.word for x in sentence[end + 1 : end + 4]]
             base = _base(found)
@@ -621,43 +629,108 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             elif following[:1] == ["percent"] and base is not None:
                 found.append(_percent(found, base, item, sentence, i))
             else:
-                pers = tuple(p for p in (per,) if p and p != unit)
-                verb = _verb_before(sentence, i)
-                side = -1 if _said_less(sentence, i, end) else 0
-                side = 2 if _is_whole(sentence, i, end, some_seen, unsaid) else side  # _wholes
-                side = 3 if _said_first(sentence, i, end) and not side else side  # see _starts
-                sign = -1 if side == 2 and some_taken else sign  # "now 13": what is left
-                than = _than_object(sentence, i)
-                clause = _clause_words(sentence, i)
-                found.append(
-                    Quantity(
-                        item.value,
-                        item.text,
-                        unit,
-                        pers,
-                        sign,
-                        more,
-                        False,
-                        marks,
-                        verb,
-                        side,
-                        _subject_at(sentence, i, subject, before),
-                        than,
-                        clause,
-                        any(x.word in ("now", "left", "still") for x in sentence),
-                        bool(pers) and _sized(sentence, i),
-                        _content(_shared_tail(sentence, i, _clause_end(sentence, i))),
-                    )
-                )
+                found.append(_plain(sentence, i, (unit, end, marks, per), (sign, more), context))
             if following[:1] == ["times"] and found and found[-1].text == item.text:
                 found[-1] = replace(found[-1], of=_owner(following[1:2]))
             if per and per == _one_past(sentence, i):
                 ones.append(len(found) - 1)
+            if not _noun_phrase(sentence, i)[0] and not per and sentence is not sentences[-1]:
+                bare.append(len(found) - 1)
             last_unit = unit or last_unit
         _twice_and_half(sentence, found)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
-    found = _ones_of_the_story(found, ones)
+    found = _kept_aside(_ones_of_the_story(found, ones), sentences[-1])
+    found = _bare_asked(found, bare, sentences[-1])
     return _each_subject(_done_and_yet(_times_later(found, sentences)), sentences)
+
+
+def _bare_asked(
+    found: list[Quantity], bare: Sequence[int], question: Sequence[_Item]
+) -> list[Quantity]:
+    """ "got 521 crayons and 66 erasers ... he only had 154 left ... How many crayons had
+    been lost?": a number that names no noun, after numbers of several things, counts the
+    one the question names, not the last one named."""
+    words = [x.word for x in question]
+    at = next((k + 2 for k in range(len(words) - 2) if words[k : k + 2] == ["how", "many"]), 0)
+    asked = _singular(words[at]) if at and _is_noun(words[at]) else ""
+    out = list(found)
+    for n in bare:
+        if n >= len(out) or out[n].scaled:
+            continue
+        earlier = {q.unit for q in out[:n]}
+        if asked in earlier and out[n].unit in earlier and out[n].unit != asked:
+            out[n] = replace(out[n], unit=asked)
+    return out
+
+
+_SELVES = frozenset(["himself", "herself", "themselves", "myself", "yourself", "ourselves"])
+
+
+def _kept_aside(found: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "has 30 stickers and wants to keep 6 for himself ... How many will each friend
+    get?": what one keeps for oneself is set aside from what is shared, so taken away
+    when the question asks of a share."""
+    if not any(x.word in ("each", "equally") for x in question):
+        return found
+    return [replace(q, sign=-1) if "keep" in q.clause and q.clause & _SELVES else q for q in found]
+
+
+def _unit_and_per(
+    sentences: Sequence[list[_Item]],
+    sentence: Sequence[_Item],
+    i: int,
+    found: Sequence[Quantity],
+    last: tuple[str, str],
+) -> tuple[str, int, frozenset[str], str]:
+    """The noun the number at `i` counts, its index, the words that say which kind, and
+    what the number is per. `last`: the unit of the last number, and the noun the last
+    sentence counted last, for a number that names none ("found 5 new ones")."""
+    last_unit, said = last
+    unit, end, marks = _noun_phrase(sentence, i)
+    if i and sentence[i - 1].word in ("$", "€", "£"):
+        unit = _singular(sentence[i - 1].word)
+    per = _per_of(sentence, i, end, found) or _each_of_them(sentence, i, said, unit)
+    unit = _unit_from_context(sentence, i, unit, per, last_unit or said)
+    return _one_each(sentences, sentence, i, unit), end, marks, per
+
+
+def _plain(
+    sentence: Sequence[_Item],
+    i: int,
+    noun: tuple[str, int, frozenset[str], str],
+    signed: tuple[int, bool],
+    context: _Context,
+) -> Quantity:
+    """The number at `i` as said, neither scaled nor a percent: `noun` its unit, the
+    index its noun ends at, its kind and what it is per (`_unit_and_per`); `signed` its
+    sign and whether it was said as "N more" (`_sign`)."""
+    unit, end, marks, per = noun
+    sign, more = signed
+    pers = tuple(p for p in (per,) if p and p != unit)
+    side = -1 if _said_less(sentence, i, end) else 0
+    side = 2 if _is_whole(sentence, i, end, context.some_seen, context.unsaid) else side
+    side = 3 if _said_first(sentence, i, end) and not side else side  # see _starts
+    sign = -1 if side == 2 and context.some_taken else sign  # "now 13": what is left
+    value = sentence[i].value
+    assert value is not None  # `_quantities` reads only numbers
+    return Quantity(
+        value,
+        sentence[i].text,
+        unit,
+        pers,
+        sign,
+        more,
+        False,
+        marks,
+        _verb_before(sentence, i),
+        side,  # 2: a whole (`_wholes`)
+        _subject_at(sentence, i, context.subject, context.before),
+        _than_object(sentence, i),
+        _clause_words(sentence, i),
+        any(x.word in ("now", "left", "still") for x in sentence),
+        bool(pers) and _sized(sentence, i),
+        _content(_shared_tail(sentence, i, _clause_end(sentence, i))),
+    )
 
 
 def _one_past(sentence: Sequence[_Item], i: int) -> str:
@@ -809,10 +882,22 @@ def _unit_from_context(sentence: Sequence[_Item], i: int, unit: str, per: str, b
     groups of 6"), else what was counted or named before ("found 5 new ones", "Sam
     collects toy cars. He threw away 8 of the broken ones", "some roses ... 7 died")."""
     unit = unit or (_grouped(sentence, i) if per else "") or _number_of(sentence, i)
+    unit = unit or _are_nouns(sentence, i)
     ends = i + 1 == len(sentence) or sentence[i + 1].word in _CLAUSE_ENDS
     if not unit and ends and i > 0 and sentence[i - 1].word == "for":
         return "people"  # "made cookies for 5": for 5 people
+    if [x.word for x in sentence[i + 1 : i + 3]] in (["of", "us"], ["of", "you"]):
+        return "people"  # "there are 4 of us": 4 people
     return before if unit in ("one", "") and before else unit
+
+
+def _are_nouns(sentence: Sequence[_Item], i: int) -> str:
+    """ "In her class 4 are boys who play": the number counts the plural noun it is said
+    to be."""
+    words = [x.word for x in sentence[i + 1 : i + 3]]
+    if len(words) == 2 and words[0] in ("are", "were") and _counted_noun(sentence[i + 2]):
+        return _singular(words[1])
+    return ""
 
 
 def _number_of(sentence: Sequence[_Item], i: int) -> str:
@@ -917,9 +1002,10 @@ _PRONOUNS = frozenset(["he", "she", "they", "it", "his", "her", "their", "its"])
 
 
 def _subject(sentence: Sequence[_Item], previous: str) -> str:
-    """The sentence's first noun before its first number ("David did 39 more"); a
-    pronoun is the previous sentence's subject."""
-    for item in sentence:
+    """The sentence's first noun before its first number ("David did 39 more"), after a
+    phrase of when that opens it ("Last week Fred had 47"); a pronoun is the previous
+    sentence's subject."""
+    for item in sentence[_when_said(sentence) :]:
         if item.word == "#":
             break
         if item.word in _PRONOUNS:
@@ -928,6 +1014,24 @@ def _subject(sentence: Sequence[_Item], previous: str) -> str:
             continue
         return item.word if _is_noun(item.word) else ""
     return ""
+
+
+# Words of a time a sentence may open with: "Last week", "Over the weekend", "On Monday".
+_TIMES = _DURATIONS | frozenset(["weekend", "morning", "afternoon", "evening", "night"])
+_TIMES |= frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday"])
+_TIMES |= frozenset(["sunday", "summer", "winter", "spring", "autumn", "fall"])
+
+
+def _when_said(sentence: Sequence[_Item]) -> int:
+    """Where a sentence's subject may start, after a phrase of when that opens it ("last
+    week", "this morning", "over the weekend", "on monday", "yesterday"); 0 if none."""
+    words = [x.word for x in sentence[:4]]
+    if words[:1] in (["yesterday"], ["today"], ["tonight"]):
+        return 1
+    k = 1 if words[:1] and words[0] in ("over", "on", "in", "during", "at") else 0
+    determiners = ("last", "this", "next", "that", "the") if k else ("last", "this", "next", "that")
+    k += 1 if words[k : k + 1] and words[k] in determiners else 0
+    return k + 1 if 0 < k < len(words) and _singular(words[k]) in _TIMES else 0
 
 
 def _relative_subject(sentence: Sequence[_Item], i: int) -> str:
@@ -962,6 +1066,9 @@ def _than_object(sentence: Sequence[_Item], i: int) -> str:
         return ""
     after = words[words.index("than") + 1 :]
     after = after[1:] if after[:1] == ["the"] else after  # "than the frog"
+    # "than the number of balloons that Allan brought": than Allan.
+    if after[:2] == ["number", "of"] and after[3:4] in (["that"], ["which"]):
+        after = after[4:]
     return after[0] if after and _is_noun(after[0]) else ""
 
 
@@ -1188,7 +1295,8 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     quantities = _derived(quantities)
     if (times := _times_of(quantities, question)) is not None:
         return [times]
-    quantities = _price_asked(_sort_named(quantities, question), question)
+    quantities = _sort_named(_sharers_of(_outside(quantities, question), question), question)
+    quantities = _price_asked(quantities, question)
     named = {x.word for x in question} & {q.subject for q in quantities} - {""}
     if compares_people and named and any(q.subject not in named for q in quantities if q.subject):
         # "David did 39 more than Zachary ... How many did David do": not John's.
@@ -1200,19 +1308,15 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     if "now" in asked_words or {"left", "than"} <= asked_words or present:
         quantities = _there_now(quantities, asked_words)
     units = {q.unit for q in quantities}
-    if focus.verbs and any(q.verb in focus.verbs for q in quantities):
-        # "did baker make": not what he sold; but "earns $ 2 on each poster ... sold 30
-        # posters": the count a rate it keeps is per.
-        chosen = [q for q in quantities if q.verb in (focus.verbs | _LIGHT_STEMS | {""})]
-        pers = {p for q in chosen for p in q.per}
-        quantities = _kept(quantities, lambda q: q in chosen or q.unit in pers)
-    quantities = _done_asked(quantities, question, focus.verbs)
+    quantities = _done_asked(_of_the_verb(quantities, focus.verbs), question, focus.verbs)
     kind, than = _told_apart(focus.kind, quantities), _told_apart(focus.than, quantities)
     money = next((u for u in units if u in _MONEY), "")
     if kind and kind.unit == "money" and money:  # "how much money": the story's dollars
         kind = _Kind(money, kind.marks)
     elif kind is None and money and _asked_unit([x.word for x in question], quantities) == money:
         kind = _Kind(money, frozenset())  # "How much did he have": money, not the books
+    elif kind is None and _did_asked([x.word for x in question]):
+        kind = _Kind(_asked_unit([x.word for x in question], quantities), frozenset())
     fewer = bool(_FEWER & set(asked_words))  # "how many fewer goats than sheep"
     named_words = {_singular(w) for w in asked_words}
     # "split the eggs into groups of 5 ... has 20 eggs": a size of groups is no amount
@@ -1231,6 +1335,55 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     elif kind:
         quantities = _rated(quantities, kind.unit, asked_words)
     return _starts(_wholes(_the_one_named(quantities, question), question), question)
+
+
+def _sharers_of(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "13 boys love to play marbles and 50 boys love to play cards. Haley has 26 marbles.
+    How many will each of the boys receive?": of the ones a share is per ("each of the
+    boys"), those said with the thing shared, not those said with another thing."""
+    words = [x.word for x in question]
+    at = next((k for k, w in enumerate(words) if w == "each"), -1)
+    after = [w for w in words[at + 1 : at + 4] if w not in ("of", "the")] if at >= 0 else []
+    each = _singular(after[0]) if after and _is_noun(after[0]) else ""
+    sharers = [q for q in quantities if q.unit == each and not q.per]
+    shared = {q.unit for q in quantities if q.unit != each}
+    if len(sharers) < 2 or not shared:
+        return quantities
+    ours = [q for q in sharers if q.clause & shared]
+    if not ours or len(ours) == len(sharers):
+        return quantities
+    return _kept(quantities, lambda q: q.unit != each or q in ours)
+
+
+def _outside(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "22 kids from outside the county ... How many kids are in the county?": a number
+    said to be outside a place the question asks what is in is not in it."""
+    words = [x.word for x in question]
+    places = {_singular(w) for k, w in enumerate(words[1:], 1) if words[k - 1] == "in"}
+    places |= {_singular(w) for k, w in enumerate(words[2:], 2) if words[k - 2] == "in"}
+    places = {w for w in places if _is_noun(w)}
+    if not places:
+        return quantities
+    return _kept(quantities, lambda q: "outside" not in q.clause or not q.clause & places)
+
+
+def _of_the_verb(quantities: list[Quantity], verbs: frozenset[str]) -> list[Quantity]:
+    """ "did baker make": not what he sold; but "earns $ 2 on each poster ... sold 30
+    posters": the count a rate it keeps is per."""
+    if not verbs or not any(q.verb in verbs for q in quantities):
+        return quantities
+    chosen = [q for q in quantities if q.verb in (verbs | _LIGHT_STEMS | {""})]
+    pers = {p for q in chosen for p in q.per}
+    # "sells each hat for $ 20 ... a discount of $ 3 per hat and sold 40 hats": a discount
+    # on a price kept, per the same thing, lowers that price ("pays $ 49 rent every week"
+    # is money of its own, not taken off what is earned).
+    prices = {(q.unit, q.per) for q in chosen if q.per}
+    return _kept(quantities, lambda q: q in chosen or q.unit in pers or _discount_of(q, prices))
+
+
+def _discount_of(q: Quantity, prices: set[tuple[str, tuple[str, ...]]]) -> bool:
+    """Whether `q` is a discount ("a discount of $ 3 per hat") on one of `prices`."""
+    return q.sign < 0 and "discount" in q.clause | q.marks and (q.unit, q.per) in prices
 
 
 def _done_asked(
@@ -1668,10 +1821,16 @@ def _wholes(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quant
             q,
             side=sign if n in parts else _side_after_whole(q, wholes[0] < n < now) * sign,
         )
-        if _a_count_of(q, unit, quantities)
+        if _a_count_of(q, unit, quantities) or _counts_of_rated(q, unit, quantities)
         else q
         for n, q in enumerate(quantities)
     ]
+
+
+def _counts_of_rated(q: Quantity, unit: str, quantities: Sequence[Quantity]) -> bool:
+    """ "4 tables and each has 3 chairs ... 14 people will come. How many more chairs":
+    the 4 tables count chairs too, 3 to each, so they are a part of the whole as well."""
+    return not q.per and any(r.unit == unit and r.per == (q.unit,) for r in quantities)
 
 
 def _whole_parts(quantities: Sequence[Quantity], whole: int) -> set[int]:
@@ -1828,12 +1987,15 @@ def _asked_unit(words: Sequence[str], quantities: Sequence[Quantity]) -> str:
         nxt = words[k + 1]
         rest = [w for w in words[k + 2 :] if w not in _COMPARE and w != "total"]
         if nxt == "many":
-            if rest and _is_noun(rest[0]):
+            if rest and _is_noun(rest[0]) and not _did_asked(words):
                 return _singular(rest[0])
             # "How many does each child get?": of what the story counted first (not the
             # people it is shared by: "made cookies for 5 ... each of them").
             counted = [q.unit for q in quantities if q.unit and not q.per]
-            sharers = {"people"} if "each" in words else set()
+            # ... nor the guests, friends or students it is shared by.
+            sharers = {"people", *_PERSONS} if "each" in words else set()
+            if _did_asked(words):  # "How many visited?": the visitors, not the paintings
+                counted = sorted(counted, key=lambda u: u not in _PERSONS | {"people"})
             return next((u for u in counted if u not in sharers), "")
         if nxt in ("far", "wide", "tall", "high", "deep"):
             return next((u for u in seen if u in _LENGTHS), "")
@@ -1854,6 +2016,14 @@ def _asked_unit(words: Sequence[str], quantities: Sequence[Quantity]) -> str:
     if any(w in ("cost", "price", "pay", "earn", "spend", "money") for w in words):
         return money
     return _measure_asked(words, seen)
+
+
+def _did_asked(words: Sequence[str]) -> bool:
+    """ "How many visited the zoo?", "how many went": a verb in the past after "how many"
+    asks of those who did it, the things the story counted first, not a noun."""
+    k = next((k for k in range(len(words) - 2) if words[k : k + 2] == ["how", "many"]), -1)
+    verb = words[k + 2] if k >= 0 else ""
+    return _past_verb(verb) or (verb in _IRREGULAR and verb not in _PRESENT)
 
 
 _FARTHER = {
@@ -2090,6 +2260,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities = _areas(quantities, asked_part)
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
     quantities, asked_part = _people(quantities, asked_part)
+    quantities = _seated(quantities, asked_part)
     quantities = _sides(quantities, statements, asked_part)
     quantities += _conversions(asked_part, quantities)
     derived = len(quantities) == 1 and quantities[0].scaled
@@ -2120,7 +2291,9 @@ def _sides(
     """The numbers the question is about, with the sides the words give them: the first
     reading of a comparison or an amount left unsaid that fits, else the relevant ones."""
     compared = (
-        _rates_compared(quantities, question)
+        _gap_changed(quantities, question)
+        or _gap_change_asked(quantities, question)
+        or _rates_compared(quantities, question)
         or _unsaid_compared(quantities, statements, question)
         or _not_done_asked(quantities, statements, question)
         or _rest_compared(quantities, question)
@@ -2131,6 +2304,54 @@ def _sides(
     quantities = _already_done(_relevant(quantities, question), question)
     quantities = _other_side_asked(quantities, statements, question)
     return _the_rest_asked(_change_asked(quantities, question), statements, question)
+
+
+def _gap_changed(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "Ed had 29 more marbles than Doug. Ed lost 17 of his marbles. How many more marbles
+    did Ed have than Doug then?": a gap said once, then only changes to one side's amount
+    or the other's: the gap asked is the gap, plus what the first side gained (less what
+    it lost), less what the other side gained (plus what it lost)."""
+    words = [x.word for x in question]
+    gaps = [q for q in quantities if q.than and q.subject and not q.side]
+    if len(gaps) != 1 or "than" not in words or "more" not in words:
+        return []
+    gap = gaps[0]
+    if not {gap.subject, gap.than} <= set(words):
+        return []  # the question asks of another pair
+    out = [replace(gap, side=1)]
+    for q in quantities:
+        if q is gap:
+            continue
+        # An amount had ("Doug has 5"), not a change ("bought 6", "gave away 15").
+        light = q.sign > 0 and (not q.verb or q.verb in _LIGHT_STEMS)
+        if light or q.unit != gap.unit or q.than or q.per or q.scaled:
+            return []
+        if q.subject not in (gap.subject, gap.than):
+            return []
+        out.append(replace(q, side=q.sign if q.subject == gap.subject else -q.sign))
+    return out if len(out) > 1 else []
+
+
+def _gap_change_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "Ed had 2 more marbles than Doug. Doug lost some. Now Ed has 19 more marbles than
+    Doug. How many did Doug lose?": one gap before and one now, between the same two, and
+    the question asks one side's change: now = before + the first side's change - the
+    other's, solved for the change asked (its way its verb's: "lose" takes away)."""
+    if len(quantities) != 2 or "than" in {x.word for x in question}:
+        return []
+    before, now = quantities
+    pair = (before.subject, before.than)
+    if not all(pair) or (now.subject, now.than) != pair or before.unit != now.unit:
+        return []
+    if before.now or not now.now or before.side == -1 or now.side == -1:
+        return []  # "fewer": not read here
+    names = [x.word for x in question if x.word in pair]
+    verbs = _focus(question).verbs
+    if len(set(names)) != 1 or len(verbs) != 1:
+        return []
+    way = -1 if verbs & _TAKING_STEMS else 1
+    way = way if names[0] == before.subject else -way  # the other side's change, the other way
+    return [replace(now, side=way, than=""), replace(before, side=-way, than="")]
 
 
 _LONG = frozenset(["long", "length"])
@@ -2210,7 +2431,7 @@ def _change_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list
     Left as it is when the story is not one such line (two amounts now, or none)."""
     units = {q.unit for q in quantities}
     # A rate per something the story counts is no amount of one line ("in a jar" is not).
-    if any(q.side or q.scaled or set(q.per) & units for q in quantities):
+    if any(q.side or _scaled_again(q, quantities) or set(q.per) & units for q in quantities):
         return quantities
     words = [x.word for x in question]
     if {"now", "left", "still", "remain", "remaining"} & set(words):
@@ -2239,6 +2460,14 @@ def _change_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list
     return [
         replace(q, side=way if q.now else -way * (1 if q is first else q.sign)) for q in quantities
     ]
+
+
+def _scaled_again(q: Quantity, quantities: Sequence[Quantity]) -> bool:
+    """ "half of them", "(4 + 3)": a number scaled from one still in `quantities`, so no
+    amount of its own; one from numbers set aside ("still needs 3 more cups of flour than
+    sugar", the sugar not asked of) is the amount it stands for."""
+    said = {r.text for r in quantities if not r.scaled}
+    return q.scaled and bool(said & set(q.text.replace("(", " ").replace(")", " ").split()))
 
 
 def _other_side_asked(
@@ -2313,6 +2542,24 @@ def _people(
         return quantities, question
     people = [replace(q, unit="people") if q.unit in _PERSONS else q for q in quantities]
     return people, [*question[:at], _Item("people"), *question[at + 1 :]]
+
+
+_SEATS = frozenset(["seat", "chair"])
+
+
+def _seated(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "14 people will attend. How many more chairs will they have to buy?", "98 students
+    ... all buses are full. How many seats are in each bus?": a person takes one seat, so
+    when the question asks for seats, the persons the story counts are seats too."""
+    words = [x.word for x in question]
+    at = next((k + 2 for k in range(len(words) - 2) if words[k : k + 2] == ["how", "many"]), 0)
+    while at and at < len(words) and words[at] in _COMPARE:
+        at += 1  # "how many more chairs"
+    seat = _singular(words[at]) if at and at < len(words) else ""
+    persons = _PERSONS | {"people"}
+    if seat not in _SEATS or any(q.unit in persons and seat in q.per for q in quantities):
+        return quantities  # "Each seat can hold 9 people": the story says how many sit
+    return [replace(q, unit=seat) if q.unit in persons and not q.per else q for q in quantities]
 
 
 _TODAY = frozenset(["today", "tonight", "morning", "afternoon", "evening"])
