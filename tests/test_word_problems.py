@@ -1901,3 +1901,35 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
 def test_readings_of_who_did_what(problem: str, value: int) -> None:
     reading = read_word_problem([HumanMessage(problem)])
     assert reading is not None and evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # "N more than K times as many as" the one other number: that number times K, plus N.
+        (
+            "The bakery baked 7 more than four times the number of muffins as it did "
+            "scones. If the bakery baked 12 scones, how many muffins did it bake?",
+            55,
+        ),
+        (
+            "Lena saved $30 in May. In June she saved $5 less than three times as much as "
+            "Lena saved in May. How much did she save in June?",
+            85,
+        ),
+        (
+            "The club sold 5 more than three times the number of raffle cards as it sold "
+            "cards for the dance. If 8 raffle cards were sold, how many dance cards did the "
+            "club sell?",
+            29,
+        ),
+        (
+            "Omar planted 9 trees. Priya planted 4 fewer trees than twice the number Omar "
+            "planted. How many trees did Priya plant?",
+            14,
+        ),
+    ],
+)
+def test_two_step_readings(problem: str, value: int) -> None:
+    reading = read_word_problem([HumanMessage(problem)])
+    assert reading is not None and evaluate(reading.expression) == value, reading
