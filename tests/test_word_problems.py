@@ -1928,6 +1928,17 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "planted. How many trees did Priya plant?",
             14,
         ),
+        # "the two kites" with "combined"/"together": the things whose amounts are summed.
+        (
+            "A red kite flies 80 feet high. A blue kite flies twice as high. How many feet "
+            "high do the two kites fly combined?",
+            240,
+        ),
+        (
+            "Nora weighs 40 kilograms. Ben weighs 9 kilograms less than Nora. How much do "
+            "the two friends weigh together?",
+            71,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

@@ -642,6 +642,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     found = _kept_aside(_ones_of_the_story(found, ones), sentences[-1])
     found = _bare_asked(found, bare, sentences[-1])
     found = _more_than_times(_times_later(found, sentences), sentences)
+    found = _the_ones_summed(found, sentences[-1])
     return _each_subject(_done_and_yet(found), sentences)
 
 
@@ -888,6 +889,24 @@ def _more_than_times(found: list[Quantity], sentences: Sequence[list[_Item]]) ->
             unit = plus.unit or _number_of_noun(words, j, sentences[-1]) or base.unit
             derived = replace(base, value=value, text=text, unit=unit, sign=1, scaled=True)
             return [replace(derived, more=False, side=0)]
+    return found
+
+
+_SUMMED = frozenset(["together", "combined", "total", "altogether", "both"])
+
+
+def _the_ones_summed(found: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "What is the combined height of the two rockets?": "the two" names things the
+    story has told of, whose amounts are summed; it is no amount of its own."""
+    words = [x.word for x in question]
+    if not _SUMMED & set(words):
+        return found
+    for k in range(1, len(words) - 1):
+        if words[k] != "#" or words[k - 1] != "the" or not _plural(words[k + 1]):
+            continue
+        at = [n for n, q in enumerate(found) if q.text == question[k].text and not q.scaled]
+        if at and len(found) > 2:
+            return found[: at[-1]] + found[at[-1] + 1 :]
     return found
 
 
