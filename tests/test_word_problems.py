@@ -1939,6 +1939,17 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "the two friends weigh together?",
             71,
         ),
+        # "N times longer" with no "than" after it: the number before, times N.
+        (
+            "Ravi read a story that was 12 pages long, and then read a second story that "
+            "was 3 times longer. How many pages did he read in total?",
+            48,
+        ),
+        (
+            "A small box weighs 5 pounds. A crate weighs 6 times heavier. How many pounds "
+            "do the box and the crate weigh together?",
+            35,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

@@ -623,8 +623,8 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             sign, more = _sign(sentence, i, end)
             following = [x.word for x in sentence[end + 1 : end + 4]]
             base = _base(found)
-            if following[:2] in (["times", "as"], ["time", "as"]) and base is not None:
-                # "3 times as many": the number before, times three.
+            if _times_as(following, sentence[end + 1 :]) and base is not None:
+                # "3 times as many", "4 times longer": the number before, times three.
                 found.append(_scaled(found[base], "*", item.text, item.value, sign))
             elif following[:1] == ["percent"] and base is not None:
                 found.append(_percent(found, base, item, sentence, i))
@@ -644,6 +644,18 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     found = _more_than_times(_times_later(found, sentences), sentences)
     found = _the_ones_summed(found, sentences[-1])
     return _each_subject(_done_and_yet(found), sentences)
+
+
+_TIMES_MORE = _COMPARE - _LESS - {"difference", "farther", "further"}
+
+
+def _times_as(following: Sequence[str], rest: Sequence[_Item]) -> bool:
+    """ "3 times as many", or "4 times longer" with no "than" after it: its base is the
+    number before ("5 times more than Connor's" is said of a number maybe yet to come)."""
+    if following[:2] in (["times", "as"], ["time", "as"]):
+        return True
+    more = following[:1] == ["times"] and following[1:2] and following[1] in _TIMES_MORE
+    return bool(more) and all(x.word != "than" for x in rest)
 
 
 def _bare_asked(
