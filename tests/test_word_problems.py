@@ -1950,6 +1950,16 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "do the box and the crate weigh together?",
             35,
         ),
+        # "3 dozen cookies": one number, 3 * 12 cookies.
+        (
+            "A tray holds 3 dozen cookies. If the kids ate 10 cookies, how many cookies are left?",
+            26,
+        ),
+        (
+            "A crate holds 4 dozen apples. The shop sold 15 apples. How many apples are "
+            "left in the crate?",
+            33,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

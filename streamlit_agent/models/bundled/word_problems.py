@@ -164,10 +164,17 @@ class _Item:
 def _items(text: str) -> list[_Item]:
     words = arithmetic.split_words(text[: arithmetic.MAX_CHARS].lower().replace("\u2019", "'"))
     out: list[_Item] = []
+    # "2 dozen eggs": one number, 2 * 12 eggs, unless the story also prices or counts by
+    # the dozen ("$3 a dozen"), where the 2 counts dozens.
+    dozens = sum(w.text in ("dozen", "dozens") for w in words) == 1
     i = 0
     while i < len(words) and len(out) < arithmetic.MAX_TOKENS * 2:
         word = words[i]
         if word.kind == "num":
+            if dozens and i + 1 < len(words) and words[i + 1].text in ("dozen", "dozens"):
+                out.append(_Item("#", Fraction(word.text) * 12, f"({word.text} * 12)"))
+                i += 2
+                continue
             out.append(_Item("#", Fraction(word.text), word.text))
             i += 1
             continue
