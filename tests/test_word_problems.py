@@ -1960,6 +1960,17 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "left in the crate?",
             33,
         ),
+        # "In 2019 the ..." names when, not an amount.
+        (
+            "In 2019 the Hawks scored 40 goals. The Owls scored 6 more goals than the "
+            "Hawks. How many goals did the Hawks and the Owls score together?",
+            86,
+        ),
+        (
+            "In 1998, Mia grew 300 pumpkins. Leo grew 50 fewer pumpkins than Mia. How many "
+            "pumpkins did Mia and Leo grow together?",
+            550,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

@@ -161,6 +161,19 @@ class _Item:
     text: str = ""
 
 
+_YEAR_BEFORE = frozenset(["in", "since", "until", "of"])
+_YEAR_AFTER = frozenset(["the", ",", ".", "and", "he", "she", "they", "it", "there", "a"])
+
+
+def _a_year(words: Sequence[arithmetic.Word], i: int) -> bool:
+    """ "in 2010, ..." / "since 1998 the": a year, said of when, naming no thing counted."""
+    text = words[i].text
+    if not (text.isdigit() and len(text) == 4 and 1800 <= int(text) <= 2100) or not i:
+        return False
+    nxt = words[i + 1].text if i + 1 < len(words) else "."
+    return words[i - 1].text in _YEAR_BEFORE and nxt in _YEAR_AFTER
+
+
 def _items(text: str) -> list[_Item]:
     words = arithmetic.split_words(text[: arithmetic.MAX_CHARS].lower().replace("\u2019", "'"))
     out: list[_Item] = []
@@ -170,6 +183,10 @@ def _items(text: str) -> list[_Item]:
     i = 0
     while i < len(words) and len(out) < arithmetic.MAX_TOKENS * 2:
         word = words[i]
+        if word.kind == "num" and _a_year(words, i):
+            out.append(_Item("year"))  # "In 2010 the Bulls won 70 games": when, no amount
+            i += 1
+            continue
         if word.kind == "num":
             if dozens and i + 1 < len(words) and words[i + 1].text in ("dozen", "dozens"):
                 out.append(_Item("#", Fraction(word.text) * 12, f"({word.text} * 12)"))
