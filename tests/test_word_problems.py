@@ -1901,3 +1901,78 @@ def test_readings_of_sentences_and_phrases(problem: str, value: int) -> None:
 def test_readings_of_who_did_what(problem: str, value: int) -> None:
     reading = read_word_problem([HumanMessage(problem)])
     assert reading is not None and evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # "N more than K times as many as" the one other number: that number times K, plus N.
+        (
+            "The bakery baked 7 more than four times the number of muffins as it did "
+            "scones. If the bakery baked 12 scones, how many muffins did it bake?",
+            55,
+        ),
+        (
+            "Lena saved $30 in May. In June she saved $5 less than three times as much as "
+            "Lena saved in May. How much did she save in June?",
+            85,
+        ),
+        (
+            "The club sold 5 more than three times the number of raffle cards as it sold "
+            "cards for the dance. If 8 raffle cards were sold, how many dance cards did the "
+            "club sell?",
+            29,
+        ),
+        (
+            "Omar planted 9 trees. Priya planted 4 fewer trees than twice the number Omar "
+            "planted. How many trees did Priya plant?",
+            14,
+        ),
+        # "the two kites" with "combined"/"together": the things whose amounts are summed.
+        (
+            "A red kite flies 80 feet high. A blue kite flies twice as high. How many feet "
+            "high do the two kites fly combined?",
+            240,
+        ),
+        (
+            "Nora weighs 40 kilograms. Ben weighs 9 kilograms less than Nora. How much do "
+            "the two friends weigh together?",
+            71,
+        ),
+        # "N times longer" with no "than" after it: the number before, times N.
+        (
+            "Ravi read a story that was 12 pages long, and then read a second story that "
+            "was 3 times longer. How many pages did he read in total?",
+            48,
+        ),
+        (
+            "A small box weighs 5 pounds. A crate weighs 6 times heavier. How many pounds "
+            "do the box and the crate weigh together?",
+            35,
+        ),
+        # "3 dozen cookies": one number, 3 * 12 cookies.
+        (
+            "A tray holds 3 dozen cookies. If the kids ate 10 cookies, how many cookies are left?",
+            26,
+        ),
+        (
+            "A crate holds 4 dozen apples. The shop sold 15 apples. How many apples are "
+            "left in the crate?",
+            33,
+        ),
+        # "In 2019 the ..." names when, not an amount.
+        (
+            "In 2019 the Hawks scored 40 goals. The Owls scored 6 more goals than the "
+            "Hawks. How many goals did the Hawks and the Owls score together?",
+            86,
+        ),
+        (
+            "In 1998, Mia grew 300 pumpkins. Leo grew 50 fewer pumpkins than Mia. How many "
+            "pumpkins did Mia and Leo grow together?",
+            550,
+        ),
+    ],
+)
+def test_two_step_readings(problem: str, value: int) -> None:
+    reading = read_word_problem([HumanMessage(problem)])
+    assert reading is not None and evaluate(reading.expression) == value, reading

@@ -161,13 +161,37 @@ class _Item:
     text: str = ""
 
 
+_YEAR_BEFORE = frozenset(["in", "since", "until", "of"])
+_YEAR_AFTER = frozenset(["the", ",", ".", "and", "he", "she", "they", "it", "there", "a"])
+
+
+def _a_year(words: Sequence[arithmetic.Word], i: int) -> bool:
+    """ "in 2010, ..." / "since 1998 the": a year, said of when, naming no thing counted."""
+    text = words[i].text
+    if not (text.isdigit() and len(text) == 4 and 1800 <= int(text) <= 2100) or not i:
+        return False
+    nxt = words[i + 1].text if i + 1 < len(words) else "."
+    return words[i - 1].text in _YEAR_BEFORE and nxt in _YEAR_AFTER
+
+
 def _items(text: str) -> list[_Item]:
     words = arithmetic.split_words(text[: arithmetic.MAX_CHARS].lower().replace("\u2019", "'"))
     out: list[_Item] = []
+    # "2 dozen eggs": one number, 2 * 12 eggs, unless the story also prices or counts by
+    # the dozen ("$3 a dozen"), where the 2 counts dozens.
+    dozens = sum(w.text in ("dozen", "dozens") for w in words) == 1
     i = 0
     while i < len(words) and len(out) < arithmetic.MAX_TOKENS * 2:
         word = words[i]
+        if word.kind == "num" and _a_year(words, i):
+            out.append(_Item("year"))  # "In 2010 the Bulls won 70 games": when, no amount
+            i += 1
+            continue
         if word.kind == "num":
+            if dozens and i + 1 < len(words) and words[i + 1].text in ("dozen", "dozens"):
+                out.append(_Item("#", Fraction(word.text) * 12, f"({word.text} * 12)"))
+                i += 2
+                continue
             out.append(_Item("#", Fraction(word.text), word.text))
             i += 1
             continue
@@ -623,8 +647,8 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             sign, more = _sign(sentence, i, end)
             following = [x.word for x in sentence[end + 1 : end + 4]]
             base = _base(found)
-            if following[:2] in (["times", "as"], ["time", "as"]) and base is not None:
-                # "3 times as many": the number before, times three.
+            if _times_as(following, sentence[end + 1 :]) and base is not None:
+                # "3 times as many", "4 times longer": the number before, times three.
                 found.append(_scaled(found[base], "*", item.text, item.value, sign))
             elif following[:1] == ["percent"] and base is not None:
                 found.append(_percent(found, base, item, sentence, i))
@@ -641,7 +665,21 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
     found = _kept_aside(_ones_of_the_story(found, ones), sentences[-1])
     found = _bare_asked(found, bare, sentences[-1])
-    return _each_subject(_done_and_yet(_times_later(found, sentences)), sentences)
+    found = _more_than_times(_times_later(found, sentences), sentences)
+    found = _the_ones_summed(found, sentences[-1])
+    return _each_subject(_done_and_yet(found), sentences)
+
+
+_TIMES_MORE = _COMPARE - _LESS - {"difference", "farther", "further"}
+
+
+def _times_as(following: Sequence[str], rest: Sequence[_Item]) -> bool:
+    """ "3 times as many", or "4 times longer" with no "than" after it: its base is the
+    number before ("5 times more than Connor's" is said of a number maybe yet to come)."""
+    if following[:2] in (["times", "as"], ["time", "as"]):
+        return True
+    more = following[:1] == ["times"] and following[1:2] and following[1] in _TIMES_MORE
+    return bool(more) and all(x.word != "than" for x in rest)
 
 
 def _bare_asked(
@@ -827,6 +865,85 @@ def _times_later(found: list[Quantity], sentences: Sequence[list[_Item]]) -> lis
             if len(at) == 1 and len(of) == 1 and factor.value is not None:
                 out[at[0]] = _scaled(of[0], "*", factor.text, factor.value, 1)
     return out
+
+
+_MORE_OR_LESS = frozenset(["more", "less", "fewer"])
+
+
+def _times_said(words: Sequence[str], k: int) -> tuple[int, int] | None:
+    """ "# [noun] more [noun] than 3 times" / "... than twice" from `k`: the index of
+    "more"/"less" and of the factor's number (-1 for "twice")."""
+    j = next((j for j in range(k + 1, min(k + 3, len(words))) if words[j] in _MORE_OR_LESS), None)
+    if j is None:
+        return None
+    t = next((t for t in range(j + 1, min(j + 3, len(words))) if words[t] == "than"), None)
+    if t is None or t + 1 >= len(words):
+        return None
+    if words[t + 1] == "twice":
+        return j, -1
+    if words[t + 1] == "#" and words[t + 2 : t + 3] in (["times"], ["time"]):
+        return j, t + 1
+    return None
+
+
+def _number_of_noun(words: Sequence[str], j: int, asked: Sequence[_Item]) -> str:
+    """ "... than 3 times the number of muffins as ...": what the larger number counts
+    ("the number of fair tickets ... how many tickets": the word the question names)."""
+    at = next((k for k in range(j, len(words) - 2) if words[k : k + 2] == ["number", "of"]), 0)
+    if not at:
+        return ""
+    named = {_singular(x.word) for x in asked}
+    nouns = [_singular(w) for w in words[at + 2 : at + 4] if _is_noun(w)]
+    return next((w for w in nouns if w in named), nouns[0] if nouns else "")
+
+
+def _more_than_times(found: list[Quantity], sentences: Sequence[list[_Item]]) -> list[Quantity]:
+    """ "sold 18 more than three times as many as it did to the other one", with the one
+    other number of the story (25): that number times 3, plus 18 (25 * 3 + 18). Only
+    when the story has that one other number, said first or of another thing: "10 more
+    ducks than 4 times the chickens ... 150 ducks" counts back, not read here."""
+    for n, sentence in enumerate(sentences):
+        words = [x.word for x in sentence]
+        for k, item in enumerate(sentence):
+            said = _times_said(words, k) if item.word == "#" else None
+            if said is None or item.value is None:
+                continue
+            j, f = said
+            factor = sentence[f] if f >= 0 else None
+            ones = [q for q in found if q.text == item.text and not q.scaled]
+            rest = [q for q in found if q.text not in (item.text, factor and factor.text)]
+            if len(ones) != 1 or len(rest) != 1 or rest[0].scaled:
+                return found
+            base, plus = rest[0], ones[0]
+            later = not any(base.text == x.text for s in sentences[:n] for x in s)
+            if later and plus.unit and plus.unit == base.unit:
+                return found
+            op = "-" if words[j] in _FEWER else "+"
+            times = factor.value if factor and factor.value is not None else Fraction(2)
+            value = base.value * times + (plus.value if op == "+" else -plus.value)
+            text = f"{base.text} * {factor.text if factor else '2'} {op} {plus.text}"
+            unit = plus.unit or _number_of_noun(words, j, sentences[-1]) or base.unit
+            derived = replace(base, value=value, text=text, unit=unit, sign=1, scaled=True)
+            return [replace(derived, more=False, side=0)]
+    return found
+
+
+_SUMMED = frozenset(["together", "combined", "total", "altogether", "both"])
+
+
+def _the_ones_summed(found: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "What is the combined height of the two rockets?": "the two" names things the
+    story has told of, whose amounts are summed; it is no amount of its own."""
+    words = [x.word for x in question]
+    if not _SUMMED & set(words):
+        return found
+    for k in range(1, len(words) - 1):
+        if words[k] != "#" or words[k - 1] != "the" or not _plural(words[k + 1]):
+            continue
+        at = [n for n, q in enumerate(found) if q.text == question[k].text and not q.scaled]
+        if at and len(found) > 2:
+            return found[: at[-1]] + found[at[-1] + 1 :]
+    return found
 
 
 def _done_and_yet(found: list[Quantity]) -> list[Quantity]:
