@@ -3,6 +3,7 @@ units, the words choosing signs; bounded on any text; and its result always a gu
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -1976,3 +1977,41 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
 def test_two_step_readings(problem: str, value: int) -> None:
     reading = read_word_problem([HumanMessage(problem)])
     assert reading is not None and evaluate(reading.expression) == value, reading
+
+
+_SEEDED_READ = """
+import sys
+from streamlit_agent.models.bundled import word_problems
+try:
+    print(word_problems.read(sys.argv[1], []).expression)
+except word_problems.NotAWordProblem:
+    print("no reading")
+"""
+
+
+@pytest.mark.parametrize(
+    "story",
+    [
+        "A baker buys 200 pounds of flour for $ 2 per pound. She also buys twice that much "
+        "sugar at $ 1 per pound. How much did everything cost?",
+        "A farmer's pig weighs 300 pounds. It grew to 2 times its weight. He sells pork "
+        "for $ 4 per pound. How much more is it worth now?",
+    ],
+)
+def test_a_reading_does_not_depend_on_the_hash_seed(story: str) -> None:
+    """Sets of words iterate in an order that changes with each process's hash seed; a
+    reading that picked from one answered the same story differently from run to run."""
+    import subprocess
+    import sys
+
+    readings = {
+        subprocess.run(
+            [sys.executable, "-c", _SEEDED_READ, story],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout
+        for seed in range(8)
+    }
+    assert len(readings) == 1, readings

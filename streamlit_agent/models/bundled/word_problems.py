@@ -43,6 +43,7 @@ _SYNONYMS = {
 # Plurals in -ies of nouns in -ie, not -y.
 _IE_NOUNS = frozenset(["cookies", "movies", "brownies", "calories", "pies", "ties", "smoothies"])
 _MONEY = frozenset(["dollar", "euro", "pound", "cent"])
+_MONEY_ORDER = ("dollar", "euro", "cent", "pound")  # "pound" is a weight too
 _LENGTHS = frozenset(["km", "mile", "m", "cm", "mm", "foot", "inch", "yard"])
 _SQUARE = "square "  # "square foot": a length, twice over (`_unit_counts`)
 _DURATIONS = frozenset(["second", "minute", "hour", "day", "week", "month", "year"])
@@ -1427,7 +1428,9 @@ def _relevant(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qua
     units = {q.unit for q in quantities}
     quantities = _done_asked(_of_the_verb(quantities, focus.verbs), question, focus.verbs)
     kind, than = _told_apart(focus.kind, quantities), _told_apart(focus.than, quantities)
-    money = next((u for u in units if u in _MONEY), "")
+    # In a fixed order, not the set's (it changes with the process's hash seed): a story
+    # of "$8 per pound" counts dollars, the pounds being weight.
+    money = next((u for u in _MONEY_ORDER if u in units), "")
     if kind and kind.unit == "money" and money:  # "how much money": the story's dollars
         kind = _Kind(money, kind.marks)
     elif kind is None and money and _asked_unit([x.word for x in question], quantities) == money:
@@ -2096,8 +2099,10 @@ class _Asked:
 
 
 def _asked_unit(words: Sequence[str], quantities: Sequence[Quantity]) -> str:
-    seen = {q.unit for q in quantities} | {p for q in quantities for p in q.per}
-    money = next((u for u in seen if u in _MONEY), "")
+    # In the story's order (a set's changes with the hash seed, and so would the answer
+    # where it holds two lengths or two sums of money).
+    seen = list(dict.fromkeys(u for q in quantities for u in (q.unit, *q.per)))
+    money = next((u for u in _MONEY_ORDER if u in seen), "")
     for k, word in enumerate(words[:-1]):
         if word != "how":
             continue
@@ -2150,7 +2155,7 @@ _FARTHER = {
 _SIDES = frozenset(["length", "width", "breadth", "height", "depth"])
 
 
-def _measure_asked(words: Sequence[str], seen: set[str]) -> str:
+def _measure_asked(words: Sequence[str], seen: Sequence[str]) -> str:
     """ "What is the width of the room?": a length of the story's; "what is its area?": a
     square of one (an area the story gives: "14 square feet")."""
     length = next((u for u in seen if u in _LENGTHS), "")
