@@ -1972,11 +1972,52 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "pumpkins did Mia and Leo grow together?",
             550,
         ),
+        # A fraction ("1/3", "two-fifths", "three quarters of") scales the number before
+        # it; "3/4 cup" is a number of its own.
+        (
+            "A jar held 60 marbles. Kim took 1/3 of them. How many marbles are left in the jar?",
+            40,
+        ),
+        (
+            "There were 45 plums in a bowl. The twins ate two-fifths of the plums. How many "
+            "plums were left?",
+            27,
+        ),
+        (
+            "Rosa had 32 ribbons and gave away three quarters of them. How many ribbons does "
+            "she have left?",
+            8,
+        ),
+        (
+            "A recipe uses 3/4 cup of oats per batch. How many cups of oats are needed for 12 "
+            "batches?",
+            9,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:
     reading = read_word_problem([HumanMessage(problem)])
     assert reading is not None and evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # An ordinal is a place, not a fraction, unless a count and "of" make it one.
+        (
+            "A fifth grader has 14 pencils and buys 6 more. How many pencils does the fifth "
+            "grader have?",
+            20,
+        ),
+        (
+            "The third shelf holds 24 books and the fourth shelf holds 18 books. How many "
+            "books are on the two shelves?",
+            42,
+        ),
+    ],
+)
+def test_a_place_in_a_row_is_no_fraction(problem: str, value: int) -> None:
+    assert evaluate(read(problem).expression) == value
 
 
 _SEEDED_READ = """

@@ -175,6 +175,44 @@ def _a_year(words: Sequence[arithmetic.Word], i: int) -> bool:
     return words[i - 1].text in _YEAR_BEFORE and nxt in _YEAR_AFTER
 
 
+# "a third", "two-fifths", "three quarters": the word that says what a fraction is of.
+_DENOMINATORS = {
+    "third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10,
+}  # fmt: skip
+_NUMERATORS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_NUMERATORS |= {"seven": 7, "eight": 8, "nine": 9}
+# What follows a fraction that scales a number: "1/4 of them", "2/3 as many", "3/8 the age".
+_SCALING = frozenset(["of", "as", "the"])
+
+
+def _fraction_at(words: Sequence[arithmetic.Word], i: int) -> tuple[Fraction, str, int] | None:
+    """ "1/4" (written without spaces: "12 / 4" is a division), "one-third", "two
+    fifths", "a quarter of": (the fraction, its expression, the index after it)."""
+    word = words[i]
+    if word.kind == "num" and i + 2 < len(words) and words[i + 1].text == "/":
+        over = words[i + 2]
+        tight = word.end == words[i + 1].start and words[i + 1].end == over.start
+        whole = word.text.isdigit() and over.text.isdigit() and int(over.text) > 1
+        if tight and whole and over.kind in ("num", "ord") and int(word.text) > 0:
+            return Fraction(int(word.text), int(over.text)), f"{word.text} / {over.text}", i + 3
+        return None
+    if word.text not in _NUMERATORS:
+        return None
+    j = i + 2 if i + 1 < len(words) and words[i + 1].text == "-" else i + 1
+    if j >= len(words):
+        return None
+    name = words[j].text
+    one = _NUMERATORS[word.text] == 1
+    over = _DENOMINATORS.get(name if one else name[:-1] if name.endswith("s") else "")
+    nxt = words[j + 1].text if j + 1 < len(words) else ""
+    # Only where it scales what follows: "a quarter" alone may be a coin, "one third" a
+    # place in a row.
+    if over is None or nxt not in _SCALING or (word.text == "a" and nxt != "of"):
+        return None
+    return Fraction(_NUMERATORS[word.text], over), f"{_NUMERATORS[word.text]} / {over}", j + 1
+
+
 def _items(text: str) -> list[_Item]:
     words = arithmetic.split_words(text[: arithmetic.MAX_CHARS].lower().replace("\u2019", "'"))
     out: list[_Item] = []
@@ -184,6 +222,13 @@ def _items(text: str) -> list[_Item]:
     i = 0
     while i < len(words) and len(out) < arithmetic.MAX_TOKENS * 2:
         word = words[i]
+        fraction = _fraction_at(words, i)
+        if fraction is not None:
+            value, said, i = fraction
+            scales = i < len(words) and words[i].text in _SCALING
+            # "3/4 of the cake" scales a number of the story; "3/4 cup" is a number.
+            out.append(_Item("fraction", value, said) if scales else _Item("#", value, f"({said})"))
+            continue
         if word.kind == "num" and _a_year(words, i):
             out.append(_Item("year"))  # "In 2010 the Bulls won 70 games": when, no amount
             i += 1
@@ -1048,6 +1093,10 @@ def _twice_and_half(sentence: Sequence[_Item], found: list[Quantity]) -> None:
         elif item.word == "half" and words[:1] == ["of"]:
             taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, k - 3) : k])
             found.append(_scaled(found[base], "/", "2", Fraction(2), -1 if taken else 1))
+        elif item.word == "fraction" and item.value is not None:
+            # "gave 1/4 of them", "two-thirds as many", "3/8 the age": as "half" is.
+            taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, k - 3) : k])
+            found.append(_scaled(found[base], "*", item.text, item.value, -1 if taken else 1))
 
 
 def _base(found: Sequence[Quantity]) -> int | None:
