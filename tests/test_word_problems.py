@@ -1993,6 +1993,23 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "batches?",
             9,
         ),
+        # "twice (3 times, two-thirds) as many" is the number of the one whose clause says
+        # it: the question asking of that one asks of the scaled number alone.
+        (
+            "Priya baked 18 muffins. Omar baked 3 times as many muffins as Priya. How many "
+            "muffins did Omar bake?",
+            54,
+        ),
+        (
+            "Priya baked 18 muffins and Omar baked two-thirds as many. How many muffins did "
+            "Omar bake?",
+            12,
+        ),
+        (
+            "Priya baked 18 muffins and Omar baked twice as many. How many muffins did they "
+            "bake altogether?",
+            54,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

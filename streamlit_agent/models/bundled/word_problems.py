@@ -695,7 +695,8 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             base = _base(found)
             if _times_as(following, sentence[end + 1 :]) and base is not None:
                 # "3 times as many", "4 times longer": the number before, times three.
-                found.append(_scaled(found[base], "*", item.text, item.value, sign))
+                scaled = _scaled(found[base], "*", item.text, item.value, sign)
+                found.append(_whose_scaled(scaled, sentence, i, context))
             elif following[:1] == ["percent"] and base is not None:
                 found.append(_percent(found, base, item, sentence, i))
             else:
@@ -707,7 +708,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             if not _noun_phrase(sentence, i)[0] and not per and sentence is not sentences[-1]:
                 bare.append(len(found) - 1)
             last_unit = unit or last_unit
-        _twice_and_half(sentence, found)
+        _twice_and_half(sentence, found, context)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
     found = _kept_aside(_ones_of_the_story(found, ones), sentences[-1])
     found = _bare_asked(found, bare, sentences[-1])
@@ -1081,7 +1082,7 @@ def _past_verb(word: str) -> bool:
     return word.endswith("ied") or (word.endswith("ed") and len(word) > 4 and word[-3] != "e")
 
 
-def _twice_and_half(sentence: Sequence[_Item], found: list[Quantity]) -> None:
+def _twice_and_half(sentence: Sequence[_Item], found: list[Quantity], context: _Context) -> None:
     """ "twice as many", "half of them": the number before, scaled, added to `found`."""
     for k, item in enumerate(sentence):
         base = _base(found)
@@ -1089,14 +1090,26 @@ def _twice_and_half(sentence: Sequence[_Item], found: list[Quantity]) -> None:
             continue
         words = [x.word for x in sentence[k + 1 : k + 3]]
         if item.word == "twice" and "as" in words:
-            found.append(_scaled(found[base], "*", "2", Fraction(2), 1))
+            scaled = _scaled(found[base], "*", "2", Fraction(2), 1)
+            found.append(_whose_scaled(scaled, sentence, k, context))
         elif item.word == "half" and words[:1] == ["of"]:
             taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, k - 3) : k])
             found.append(_scaled(found[base], "/", "2", Fraction(2), -1 if taken else 1))
         elif item.word == "fraction" and item.value is not None:
             # "gave 1/4 of them", "two-thirds as many", "3/8 the age": as "half" is.
             taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, k - 3) : k])
-            found.append(_scaled(found[base], "*", item.text, item.value, -1 if taken else 1))
+            scaled = _scaled(found[base], "*", item.text, item.value, -1 if taken else 1)
+            found.append(
+                _whose_scaled(scaled, sentence, k, context) if words[:1] == ["as"] else scaled
+            )
+
+
+def _whose_scaled(
+    scaled: Quantity, sentence: Sequence[_Item], k: int, context: _Context
+) -> Quantity:
+    """ "Ann has 30. Bob has twice as many": the number scaled is Bob's, whose clause says
+    "twice", not Ann's, whose number it scales."""
+    return replace(scaled, subject=_subject_at(sentence, k, context.subject, context.before))
 
 
 def _base(found: Sequence[Quantity]) -> int | None:
