@@ -2010,6 +2010,23 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "bake altogether?",
             54,
         ),
+        # "How much change" asks the money left of what was paid with.
+        (
+            "Leo buys 2 books at $7 each and pays with a $20 bill. How much change does he "
+            "get back?",
+            6,
+        ),
+        (
+            "Nina went to the market with $20 and bought 3 pies for $4 each. How much change "
+            "will she receive?",
+            8,
+        ),
+        # ... but change said in the story is money like any other.
+        (
+            "Max got $5 in change at the shop. He also had $10 in his pocket. How much money "
+            "does he have?",
+            15,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

@@ -2240,6 +2240,8 @@ def _asked(question: Sequence[_Item], quantities: Sequence[Quantity], named: str
         or any(a in ("much", "many") and b in _COMPARE for a, b in itertools.pairwise(words))
     )
     left = any(w in ("left", "remain", "remaining", "remains", "still") for w in words)
+    # "How much change does he get?": the money left of what was paid with.
+    left = left or any(pair == ("much", "change") for pair in itertools.pairwise(words))
     if not unit:
         return _Asked(None, compare, left)
     units = _unit_counts(unit)
