@@ -2027,6 +2027,27 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "does he have?",
             15,
         ),
+        # "half as much", "half the price of", "double what": the number before, scaled.
+        (
+            "Lena has $36 and her sister has half as much. How much money do they have together?",
+            54,
+        ),
+        (
+            "A pizza costs $14 and a salad costs half the price of the pizza. How much do "
+            "both cost together?",
+            21,
+        ),
+        (
+            "Theo scored 9 goals last season. This season he scored double what he scored "
+            "last season. How many goals did he score in the two seasons?",
+            27,
+        ),
+        # ... not "3 less than twice the number", read as one number of its own.
+        (
+            "Ivy has 5 cousins. Jo has 3 less than twice the number of Ivy's cousins. How "
+            "many cousins does Jo have?",
+            7,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

@@ -1082,26 +1082,38 @@ def _past_verb(word: str) -> bool:
     return word.endswith("ied") or (word.endswith("ed") and len(word) > 4 and word[-3] != "e")
 
 
+# Words that scale a number: "twice as many", "double what she had", "thrice that".
+_MULTIPLES = {"twice": 2, "double": 2, "thrice": 3, "triple": 3}
+# What follows a scaling word that compares with another's number: "twice as many",
+# "half the price of", "twice that number", "double what Eduardo teaches".
+_COMPARING = frozenset(["as", "the", "that", "what"])
+
+
 def _twice_and_half(sentence: Sequence[_Item], found: list[Quantity], context: _Context) -> None:
-    """ "twice as many", "half of them": the number before, scaled, added to `found`."""
+    """ "twice as many", "half of them", "half as much", "twice the price": the number
+    before, scaled, added to `found`; one said as another's ("as", "the", "that") is of
+    the one whose clause says it (`_whose_scaled`)."""
     for k, item in enumerate(sentence):
         base = _base(found)
         if base is None:
             continue
         words = [x.word for x in sentence[k + 1 : k + 3]]
-        if item.word == "twice" and "as" in words:
-            scaled = _scaled(found[base], "*", "2", Fraction(2), 1)
+        # Not "2 less than twice the number": `_more_than_times` reads that.
+        compares = bool(words) and words[0] in _COMPARING and sentence[k - 1 : k] != [_Item("than")]
+        taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, k - 3) : k])
+        if item.word in _MULTIPLES and ("as" in words or compares):
+            factor = _MULTIPLES[item.word]
+            scaled = _scaled(found[base], "*", str(factor), Fraction(factor), 1)
             found.append(_whose_scaled(scaled, sentence, k, context))
         elif item.word == "half" and words[:1] == ["of"]:
-            taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, k - 3) : k])
             found.append(_scaled(found[base], "/", "2", Fraction(2), -1 if taken else 1))
+        elif item.word == "half" and compares:
+            scaled = _scaled(found[base], "/", "2", Fraction(2), -1 if taken else 1)
+            found.append(_whose_scaled(scaled, sentence, k, context))
         elif item.word == "fraction" and item.value is not None:
             # "gave 1/4 of them", "two-thirds as many", "3/8 the age": as "half" is.
-            taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, k - 3) : k])
             scaled = _scaled(found[base], "*", item.text, item.value, -1 if taken else 1)
-            found.append(
-                _whose_scaled(scaled, sentence, k, context) if words[:1] == ["as"] else scaled
-            )
+            found.append(_whose_scaled(scaled, sentence, k, context) if compares else scaled)
 
 
 def _whose_scaled(
