@@ -2048,6 +2048,17 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "many cousins does Jo have?",
             7,
         ),
+        # "N less than double what ..." with "combined": the two amounts summed.
+        (
+            "Kai read 40 pages on Saturday. On Sunday he read 15 less than double what he "
+            "read on Saturday. How many pages did he read on the two days combined?",
+            105,
+        ),
+        (
+            "Omar planted 9 trees. Priya planted 4 fewer trees than triple the number Omar "
+            "planted. How many trees did Priya plant?",
+            23,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

@@ -712,8 +712,9 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
     found = _kept_aside(_ones_of_the_story(found, ones), sentences[-1])
     found = _bare_asked(found, bare, sentences[-1])
-    found = _more_than_times(_times_later(found, sentences), sentences)
+    # "the two days combined" names no amount: left out before an amount is derived.
     found = _the_ones_summed(found, sentences[-1])
+    found = _more_than_times(_times_later(found, sentences), sentences)
     return _each_subject(_done_and_yet(found), sentences)
 
 
@@ -918,16 +919,16 @@ _MORE_OR_LESS = frozenset(["more", "less", "fewer"])
 
 
 def _times_said(words: Sequence[str], k: int) -> tuple[int, int] | None:
-    """ "# [noun] more [noun] than 3 times" / "... than twice" from `k`: the index of
-    "more"/"less" and of the factor's number (-1 for "twice")."""
+    """ "# [noun] more [noun] than 3 times" / "... than twice (double)" from `k`: the
+    index of "more"/"less" and of the factor's number or word."""
     j = next((j for j in range(k + 1, min(k + 3, len(words))) if words[j] in _MORE_OR_LESS), None)
     if j is None:
         return None
     t = next((t for t in range(j + 1, min(j + 3, len(words))) if words[t] == "than"), None)
     if t is None or t + 1 >= len(words):
         return None
-    if words[t + 1] == "twice":
-        return j, -1
+    if words[t + 1] in _MULTIPLES:
+        return j, t + 1
     if words[t + 1] == "#" and words[t + 2 : t + 3] in (["times"], ["time"]):
         return j, t + 1
     return None
@@ -956,7 +957,7 @@ def _more_than_times(found: list[Quantity], sentences: Sequence[list[_Item]]) ->
             if said is None or item.value is None:
                 continue
             j, f = said
-            factor = sentence[f] if f >= 0 else None
+            factor = sentence[f]
             ones = [q for q in found if q.text == item.text and not q.scaled]
             rest = [q for q in found if q.text not in (item.text, factor and factor.text)]
             if len(ones) != 1 or len(rest) != 1 or rest[0].scaled:
@@ -966,12 +967,16 @@ def _more_than_times(found: list[Quantity], sentences: Sequence[list[_Item]]) ->
             if later and plus.unit and plus.unit == base.unit:
                 return found
             op = "-" if words[j] in _FEWER else "+"
-            times = factor.value if factor and factor.value is not None else Fraction(2)
+            times = factor.value or Fraction(_MULTIPLES.get(factor.word, 1))
             value = base.value * times + (plus.value if op == "+" else -plus.value)
-            text = f"{base.text} * {factor.text if factor else '2'} {op} {plus.text}"
+            text = f"({base.text} * {factor.text or times} {op} {plus.text})"  # a sum: a leaf
             unit = plus.unit or _number_of_noun(words, j, sentences[-1]) or base.unit
             derived = replace(base, value=value, text=text, unit=unit, sign=1, scaled=True)
-            return [replace(derived, more=False, side=0)]
+            derived = replace(derived, more=False, side=0)
+            # "How many did she send last week and this week combined?": both amounts.
+            if _SUMMED & {x.word for x in sentences[-1]} and unit == base.unit:
+                return [replace(base, sign=1, side=0), derived]
+            return [derived]
     return found
 
 
