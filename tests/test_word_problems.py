@@ -2059,6 +2059,22 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "planted. How many trees did Priya plant?",
             23,
         ),
+        # "One notebook costs $3" opening a sentence: a price per notebook, as "A notebook".
+        (
+            "One notebook costs $3. Maya has $25 and buys 4 notebooks. How much money does "
+            "she have left?",
+            13,
+        ),
+        (
+            "One lesson costs $30. How much do 5 lessons cost?",
+            150,
+        ),
+        # ... not "one" set against "another": a count of its own.
+        (
+            "One child had 6 stickers and another child had 9 stickers. How many stickers "
+            "did the two children have?",
+            15,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

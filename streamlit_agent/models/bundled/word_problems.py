@@ -213,6 +213,23 @@ def _fraction_at(words: Sequence[arithmetic.Word], i: int) -> tuple[Fraction, st
     return Fraction(_NUMERATORS[word.text], over), f"{_NUMERATORS[word.text]} / {over}", j + 1
 
 
+def _one_for_a(words: Sequence[arithmetic.Word], i: int) -> bool:
+    """ "One app costs $4. She needs 15.": a sentence opening with "one" and a noun speaks
+    of any one of them, as "an app" does, when a number follows in it (not "One day"),
+    unless it sets that one against another ("One child had 6 and another had 9")."""
+    if words[i].text != "one" or (i and words[i - 1].text not in (".", "!", "?")):
+        return False
+    if i + 2 >= len(words) or _plural(words[i + 1].text) or not _is_noun(words[i + 1].text):
+        return False
+    if _singular(words[i + 1].text) in _DURATIONS:
+        return False
+    sentence = list(itertools.takewhile(lambda w: w.text not in (".", "!", "?"), words[i + 2 :]))
+    if any(w.text in ("another", "other") for w in sentence):
+        return False
+    clause = itertools.takewhile(lambda w: w.text != ",", sentence)
+    return any(w.kind == "num" for w in clause)
+
+
 def _items(text: str) -> list[_Item]:
     words = arithmetic.split_words(text[: arithmetic.MAX_CHARS].lower().replace("\u2019", "'"))
     out: list[_Item] = []
@@ -239,6 +256,10 @@ def _items(text: str) -> list[_Item]:
                 i += 2
                 continue
             out.append(_Item("#", Fraction(word.text), word.text))
+            i += 1
+            continue
+        if _one_for_a(words, i):
+            out.append(_Item("a"))  # "One app costs $4": any one app, a price per app
             i += 1
             continue
         spelled = arithmetic.number_in_words(words, i)
