@@ -2075,6 +2075,18 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "did the two children have?",
             15,
         ),
+        # "N of them" after a price per thing: N of the things, not of the money.
+        (
+            "A scarf costs $9 and Ella wants 3 of them. She has $40. How much money will she "
+            "have left?",
+            13,
+        ),
+        # ... and after a rate of things, of those things ("of them", per day too).
+        (
+            "A farm harvests 50 sacks of corn per day and sells 20 of them. How many sacks "
+            "does it keep each day?",
+            30,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

@@ -794,6 +794,9 @@ def _unit_and_per(
     sentence counted last, for a number that names none ("found 5 new ones")."""
     last_unit, said = last
     unit, end, marks = _noun_phrase(sentence, i)
+    priced = found[-1].per if found and found[-1].unit in _MONEY else ()
+    if priced and [x.word for x in sentence[i + 1 : i + 3]] == ["of", "them"]:
+        last_unit = priced[0]  # "An app costs $4 and she needs 15 of them": apps, not dollars
     if i and sentence[i - 1].word in ("$", "€", "£"):
         unit = _singular(sentence[i - 1].word)
     per = _per_of(sentence, i, end, found) or _each_of_them(sentence, i, said, unit)
