@@ -2087,6 +2087,29 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "does it keep each day?",
             30,
         ),
+        # "than a plate", "than her brother, Max", "than Sam, who picked 30": the one
+        # compared with is named after the article, by the name set off with a comma, and
+        # a "who" after a comma is of the name before it.
+        (
+            "A mug costs $4 more than a plate. If a plate costs $6, what is the total cost of "
+            "both items?",
+            16,
+        ),
+        (
+            "Gwen is 3 inches taller than her brother, Max. If Max is 50 inches tall, what is "
+            "their combined height?",
+            103,
+        ),
+        (
+            "Rita picked 5 fewer apples than Sam, who picked 30 apples. How many apples did "
+            "they pick altogether?",
+            55,
+        ),
+        (
+            "Rita picked 5 fewer apples than Sam, who picked 30 apples. How many apples did "
+            "Rita pick?",
+            25,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

@@ -1263,7 +1263,9 @@ def _relative_subject(sentence: Sequence[_Item], i: int) -> str:
         if word in _CLAUSE_ENDS:
             return ""
         if word == "who":
-            return sentence[k - 1].word if _is_noun(sentence[k - 1].word) else ""
+            # "than Paul, who bought 45": Paul's, the comma no name.
+            named = sentence[k - 2] if sentence[k - 1].word == "," and k >= 2 else sentence[k - 1]
+            return named.word if _is_noun(named.word) else ""
     return ""
 
 
@@ -1286,11 +1288,19 @@ def _than_object(sentence: Sequence[_Item], i: int) -> str:
     if "than" not in words or not _COMPARE & set(words[: words.index("than")]):
         return ""
     after = words[words.index("than") + 1 :]
-    after = after[1:] if after[:1] == ["the"] else after  # "than the frog"
+    # "than the frog", "than a pencil", "than his sister": the one named after.
+    after = after[1:] if after[:1] and after[0] in _DETERMINERS else after
     # "than the number of balloons that Allan brought": than Allan.
     if after[:2] == ["number", "of"] and after[3:4] in (["that"], ["which"]):
         after = after[4:]
+    named = after[2:3] and _is_noun(after[2]) and after[2] not in _RELATIVES
+    if after[1:2] == [","] and named:
+        after = after[2:]  # "than his daughter, Chiquita": by the name said with it
     return after[0] if after and _is_noun(after[0]) else ""
+
+
+_RELATIVES = frozenset(["who", "whom", "whose", "which", "that"])
+_DETERMINERS = frozenset(["the", "a", "an", "his", "her", "their", "its", "my", "our", "your"])
 
 
 def _derived(quantities: list[Quantity]) -> list[Quantity]:
