@@ -2096,8 +2096,8 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             16,
         ),
         (
-            "Gwen is 3 inches taller than her brother, Max. If Max is 50 inches tall, what is "
-            "their combined height?",
+            "Gwen is 3 inches taller than her brother, Max. If Max is 50 inches tall, how tall "
+            "are they combined?",
             103,
         ),
         (
