@@ -2110,6 +2110,27 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "Rita pick?",
             25,
         ),
+        # Amounts of one measure in two units are put in one: the unit asked, else the
+        # one a rate is per.
+        (
+            "Mia's coach set 1 hour of practice. She practised for 25 minutes on Monday and "
+            "20 minutes on Tuesday. How many minutes of practice are left?",
+            15,
+        ),
+        (
+            "A sitter earns $18 an hour. On Sunday she worked for 40 minutes. How much did "
+            "she earn?",
+            12,
+        ),
+        ("A rope is 3 m long. Tom cuts off 40 cm. How many cm of rope are left?", 260),
+        # ... but "2 hours a day" is the story's own measure of hours in days, and rates per
+        # week and per day are compared by the story: neither is converted.
+        ("Ryan reads for 2 hours a day. How many hours does he read in 5 days?", 10),
+        (
+            "Macy wants to run 20 miles per week. She runs 3 miles per day. How many miles "
+            "does she have left to run after 5 days?",
+            5,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

@@ -2494,6 +2494,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 statements = [*told, *statements]
                 quantities = _quantities([*statements, asked_part])
                 break
+    quantities = _converted(quantities, asked_part)
     quantities = _areas(quantities, asked_part)
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
     quantities, asked_part = _people(quantities, asked_part)
@@ -2520,6 +2521,59 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     if best is None:
         raise NotAWordProblem("no combination of the numbers has the unit asked for")
     return Reading(best[1].text, _explain(quantities), tuple(q.text for q in quantities))
+
+
+# Units of one measure, by their size in its smallest: an amount in one is an amount in
+# any other ("1 hour of reading ... 16 minutes": 60 minutes).
+_MEASURE_SIZES = (
+    {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800},
+    {"mm": 1, "cm": 10, "m": 1000, "km": 1000000},
+    {"inch": 1, "foot": 12, "yard": 36},
+    {"ml": 1, "l": 1000},
+    {"g": 1, "kg": 1000},
+    {"cup": 1, "pint": 2, "quart": 4, "gallon": 16},
+    {"cent": 1, "dollar": 100},
+)
+
+
+def _converted(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "assigned 1 hour of reading. She read 16 minutes on Friday": amounts (and rates)
+    of one measure said in two of its units are put in one, the unit the question asks
+    for if it is of that measure, else the one a rate is per ("$12 an hour ... 50
+    minutes": hours), else the one said first; so too one unit, asked in another."""
+    asked = _asked_unit([x.word for x in question], quantities)
+    for sizes in _MEASURE_SIZES:
+        said = [u for q in quantities for u in (q.unit, *q.per) if u in sizes]
+        if not said or (len(set(said)) == 1 and asked not in sizes):
+            continue
+        if any(q.unit in sizes and set(q.per) & set(sizes) for q in quantities):
+            continue  # "6 hours a day": the story's own measure of one unit in the other
+        pers = list(dict.fromkeys(p for q in quantities for p in q.per if p in sizes))
+        if len(pers) > 1:
+            continue  # "24 miles per week ... 3 miles per day": rates the story compares
+        target = asked if asked in sizes else pers[0] if pers else said[0]
+        # Not a number the question says ("in two weeks"): a span asked of, no amount.
+        asked_numbers = {x.text for x in question if x.word == "#"}
+        quantities = [
+            q if q.text in asked_numbers else _in_unit(q, sizes, target) for q in quantities
+        ]
+    return quantities
+
+
+def _in_unit(q: Quantity, sizes: dict[str, int], target: str) -> Quantity:
+    """`q` in `target` where its unit, or what it is per, is of the measure `sizes`."""
+    ratio = Fraction(sizes[q.unit], sizes[target]) if q.unit in sizes else Fraction(1)
+    for per in q.per:
+        ratio /= Fraction(sizes[per], sizes[target]) if per in sizes else 1
+    if ratio == 1:
+        return q
+    unit = target if q.unit in sizes else q.unit
+    per = tuple(target if p in sizes else p for p in q.per)
+    way = f"* {ratio}" if ratio.denominator == 1 else f"/ {ratio.denominator}"
+    if ratio.denominator != 1 and ratio.numerator != 1:
+        way = f"* {ratio.numerator} / {ratio.denominator}"
+    text = f"({q.text} {way})"
+    return replace(q, value=q.value * ratio, text=text, unit=unit, per=per)
 
 
 def _sides(
