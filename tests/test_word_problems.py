@@ -2131,6 +2131,20 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "does she have left to run after 5 days?",
             5,
         ),
+        # A part of a whole ("half of them play chess", "25% of them are brown"), asked by
+        # what the part does: that part; asked with "not", the whole less the part.
+        ("A club has 60 members. Half of them play chess. How many members play chess?", 30),
+        ("A farm has 80 cows. 25% of them are brown. How many cows are not brown?", 60),
+        (
+            "There are 50 cars in a lot, 40% of which are red cars. How many are not red cars?",
+            30,
+        ),
+        # ... not a part another pays, asked of what someone else pays.
+        (
+            "The ticket costs $200 and his aunt agrees to pay 25% of that. How much does Leo "
+            "have to pay?",
+            150,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

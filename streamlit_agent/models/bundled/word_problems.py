@@ -121,6 +121,9 @@ class Quantity:
     # "and" ("10 emails and 12 letters in the morning"), for the 10 too (`_shared_tail`).
     tail: frozenset[str] = frozenset()
     of: str = ""  # "16 times Ron's height": whose number it multiplies ("ron"), said apart
+    # A part scaled from a whole ("half of them walk", "20% of the pupils ride"): the stems
+    # of the words of the clause that says what the part does (`_part_asked`).
+    part_of: frozenset[str] = frozenset()
 
     def units(self) -> Counter[str]:
         found = _unit_counts(self.unit)
@@ -1135,14 +1138,18 @@ def _twice_and_half(sentence: Sequence[_Item], found: list[Quantity], context: _
             scaled = _scaled(found[base], "*", str(factor), Fraction(factor), 1)
             found.append(_whose_scaled(scaled, sentence, k, context))
         elif item.word == "half" and words[:1] == ["of"]:
-            found.append(_scaled(found[base], "/", "2", Fraction(2), -1 if taken else 1))
+            scaled = _scaled(found[base], "/", "2", Fraction(2), -1 if taken else 1)
+            found.append(replace(scaled, part_of=_clause_words(sentence, k)))
         elif item.word == "half" and compares:
             scaled = _scaled(found[base], "/", "2", Fraction(2), -1 if taken else 1)
             found.append(_whose_scaled(scaled, sentence, k, context))
         elif item.word == "fraction" and item.value is not None:
             # "gave 1/4 of them", "two-thirds as many", "3/8 the age": as "half" is.
             scaled = _scaled(found[base], "*", item.text, item.value, -1 if taken else 1)
-            found.append(_whose_scaled(scaled, sentence, k, context) if compares else scaled)
+            if compares:
+                found.append(_whose_scaled(scaled, sentence, k, context))
+            else:
+                found.append(replace(scaled, part_of=_clause_words(sentence, k)))
 
 
 def _whose_scaled(
@@ -1178,7 +1185,9 @@ def _percent(
     value = target.value * item.value / 100
     text = f"{target.text} * {item.text} / 100"
     sign = -1 if taken else 1
-    return replace(target, value=value, text=text, sign=sign, more=False, scaled=True, side=0)
+    part = _clause_words(sentence, i) if words[:1] == ["of"] else frozenset()
+    scaled = replace(target, value=value, text=text, sign=sign, more=False, scaled=True, side=0)
+    return replace(scaled, part_of=part)
 
 
 def _each_subject(found: list[Quantity], sentences: Sequence[list[_Item]]) -> list[Quantity]:
@@ -2582,7 +2591,8 @@ def _sides(
     """The numbers the question is about, with the sides the words give them: the first
     reading of a comparison or an amount left unsaid that fits, else the relevant ones."""
     compared = (
-        _gap_changed(quantities, question)
+        _part_asked(quantities, question)
+        or _gap_changed(quantities, question)
         or _gap_change_asked(quantities, question)
         or _rates_compared(quantities, question)
         or _unsaid_compared(quantities, statements, question)
@@ -2595,6 +2605,37 @@ def _sides(
     quantities = _already_done(_relevant(quantities, question), question)
     quantities = _other_side_asked(quantities, statements, question)
     return _the_rest_asked(_change_asked(quantities, question), statements, question)
+
+
+_NEGATIONS = frozenset(["not", "n't", "never", "don't", "doesn't", "didn't"])
+_REST = frozenset(["left", "remain", "remaining", "rest", "other", "others", "still", "now"])
+
+
+def _part_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "40 pupils. Half of them walk to school. How many walk to school?": the question
+    says what the one part of a whole does, and not what the whole is said to do: that
+    part alone; asked with "not" ("do not walk"), the whole less the part."""
+    parts = [q for q in quantities if q.part_of]
+    words = {x.word for x in question}
+    if len(parts) != 1 or words & (_REST | _COMPARE):
+        return []
+    part = parts[0]
+    wholes = [q for q in quantities if not q.scaled and part.text.startswith(q.text + " ")]
+    if len(wholes) != 1 or len(quantities) != 2:
+        return []
+    asked = _content(question) - {part.unit, "many", "much"} - part.marks - _NEGATIONS
+    whole = wholes[0]
+    # Every word the question says is the part's or the whole's, and a verb of the part's
+    # is among them: "his friend agrees to pay 25% ... How much does James pay" is not.
+    # Asked with "not", a word of the part's own will do ("are not pine trees").
+    own = asked & part.part_of - whole.clause
+    said = any(_verb_stem(w) for w in own) or (own and words & _NEGATIONS)
+    if asked - part.part_of - whole.clause or not said:
+        return []
+    part = replace(part, sign=1, per=(), part_of=frozenset())
+    if words & _NEGATIONS:
+        return [replace(whole, sign=1, per=(), side=1), replace(part, side=-1)]
+    return [part]
 
 
 def _gap_changed(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
