@@ -2145,6 +2145,18 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "have to pay?",
             150,
         ),
+        # A percent said before any number is of the first number said after it.
+        ("Tim tips the waiter 20%. If the meal cost $40, how much did he pay in total?", 48),
+        (
+            "A new coat is 25% more expensive than the old $80 coat. How much does the new "
+            "coat cost?",
+            100,
+        ),
+        (
+            "55% of the apples in the crate are red. If there are 200 apples in the crate, how "
+            "many apples are not red?",
+            90,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

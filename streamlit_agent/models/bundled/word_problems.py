@@ -723,6 +723,9 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 found.append(_whose_scaled(scaled, sentence, i, context))
             elif following[:1] == ["percent"] and base is not None:
                 found.append(_percent(found, base, item, sentence, i))
+            elif following[:1] == ["percent"]:
+                # "Ten percent of her pay goes to tax. Her pay is $500": of a number to come.
+                found.append(_Percent(item.value, item.text, sentence, i))
             else:
                 found.append(_plain(sentence, i, (unit, end, marks, per), (sign, more), context))
             if following[:1] == ["times"] and found and found[-1].text == item.text:
@@ -734,6 +737,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             last_unit = unit or last_unit
         _twice_and_half(sentence, found, context)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
+    found = _of_what_follows(found)
     found = _kept_aside(_ones_of_the_story(found, ones), sentences[-1])
     found = _bare_asked(found, bare, sentences[-1])
     # "the two days combined" names no amount: left out before an amount is derived.
@@ -1188,6 +1192,29 @@ def _percent(
     part = _clause_words(sentence, i) if words[:1] == ["of"] else frozenset()
     scaled = replace(target, value=value, text=text, sign=sign, more=False, scaled=True, side=0)
     return replace(scaled, part_of=part)
+
+
+def _Percent(value: Fraction, text: str, sentence: Sequence[_Item], i: int) -> Quantity:
+    """A percent said before any number it could be of: left to `_of_what_follows`."""
+    part = _clause_words(sentence, i) if sentence[i + 2 : i + 3] == [_Item("of")] else frozenset()
+    taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, i - 3) : i])
+    return Quantity(value, text, "percent", sign=-1 if taken else 1, part_of=part)
+
+
+def _of_what_follows(found: list[Quantity]) -> list[Quantity]:
+    """ "20% of the 800 parents", "Ten percent of her pay ... her pay is $500": a percent
+    said before any number is of the first number said after it."""
+    out = list(found)
+    for k, q in enumerate(out):
+        if q.unit != "percent" or q.scaled:
+            continue
+        after = next((r for r in out[k + 1 :] if r.unit and not r.scaled), None)
+        if after is None:
+            continue
+        value = after.value * q.value / 100
+        scaled = replace(after, value=value, text=f"{after.text} * {q.text} / 100", scaled=True)
+        out[k] = replace(scaled, sign=q.sign, more=False, side=0, part_of=q.part_of)
+    return out
 
 
 def _each_subject(found: list[Quantity], sentences: Sequence[list[_Item]]) -> list[Quantity]:
