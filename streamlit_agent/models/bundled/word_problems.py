@@ -725,7 +725,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 found.append(_percent(found, base, item, sentence, i))
             elif following[:1] == ["percent"]:
                 # "Ten percent of her pay goes to tax. Her pay is $500": of a number to come.
-                found.append(_Percent(item.value, item.text, sentence, i))
+                found.append(_percent_ahead(item.value, item.text, sentence, i))
             else:
                 found.append(_plain(sentence, i, (unit, end, marks, per), (sign, more), context))
             if following[:1] == ["times"] and found and found[-1].text == item.text:
@@ -1194,7 +1194,7 @@ def _percent(
     return replace(scaled, part_of=part)
 
 
-def _Percent(value: Fraction, text: str, sentence: Sequence[_Item], i: int) -> Quantity:
+def _percent_ahead(value: Fraction, text: str, sentence: Sequence[_Item], i: int) -> Quantity:
     """A percent said before any number it could be of: left to `_of_what_follows`."""
     part = _clause_words(sentence, i) if sentence[i + 2 : i + 3] == [_Item("of")] else frozenset()
     taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, i - 3) : i])
