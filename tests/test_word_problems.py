@@ -2157,6 +2157,21 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "many apples are not red?",
             90,
         ),
+        # "a 10% reduction", "down by 20%": taken off; "up by 20%" is added.
+        (
+            "A lamp costs $60 but Sara gets a 10% reduction. How much does she pay for the lamp?",
+            54,
+        ),
+        (
+            "The bus fare was $50 last year. This year the fare is down by 20%. How much is the "
+            "fare now?",
+            40,
+        ),
+        (
+            "The bus fare was $50 last year. This year the fare went up by 20%. How much is the "
+            "fare now?",
+            60,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

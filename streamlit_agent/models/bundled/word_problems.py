@@ -1185,7 +1185,7 @@ def _percent(
     words = [x.word for x in sentence[i + 2 : i + 4]]
     money = [k for k, q in enumerate(found) if q.unit in _MONEY and not q.scaled]
     target = found[money[-1] if money else base]
-    taken = "off" in words or any(x.word in _TAKEN_BEFORE for x in sentence[max(0, i - 3) : i])
+    taken = _percent_taken(sentence, i)
     value = target.value * item.value / 100
     text = f"{target.text} * {item.text} / 100"
     sign = -1 if taken else 1
@@ -1197,8 +1197,27 @@ def _percent(
 def _percent_ahead(value: Fraction, text: str, sentence: Sequence[_Item], i: int) -> Quantity:
     """A percent said before any number it could be of: left to `_of_what_follows`."""
     part = _clause_words(sentence, i) if sentence[i + 2 : i + 3] == [_Item("of")] else frozenset()
-    taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, i - 3) : i])
-    return Quantity(value, text, "percent", sign=-1 if taken else 1, part_of=part)
+    return Quantity(
+        value, text, "percent", sign=-1 if _percent_taken(sentence, i) else 1, part_of=part
+    )
+
+
+# Words after a percent that say it is taken off: "a 15% reduction", "20% less".
+_DECREASES = frozenset(["off", "reduction", "decrease", "discount", "cut", "drop", "loss"])
+_DECREASES |= frozenset(["less", "fewer", "cheaper", "lower", "smaller"])
+
+
+def _percent_taken(sentence: Sequence[_Item], i: int) -> bool:
+    """ "25% off", "a 15% reduction", "down by 20%", "spent 10%": taken away from the
+    number it is of."""
+    after = [x.word for x in sentence[i + 2 : i + 4]]
+    before = [x.word for x in sentence[max(0, i - 3) : i]]
+    return (
+        any(w in _DECREASES for w in after[:1])
+        or "off" in after
+        or before[-2:] in (["down", "by"], ["fell", "by"], ["dropped", "by"])
+        or any(w in _TAKEN_BEFORE for w in before)
+    )
 
 
 def _of_what_follows(found: list[Quantity]) -> list[Quantity]:
