@@ -2172,6 +2172,22 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "fare now?",
             60,
         ),
+        # "3 times (twice, half) as many as Tom" said before Tom's number: of that number.
+        (
+            "Ben has 3 times as many marbles as Tom. Tom has 12 marbles. How many marbles do "
+            "they have together?",
+            48,
+        ),
+        (
+            "Ben has half as many marbles as Tom. If Tom has 12 marbles, how many marbles "
+            "does Ben have?",
+            6,
+        ),
+        (
+            "The red team scored twice as many points as the blue team. If the blue team "
+            "scored 35 points, how many points did both teams score altogether?",
+            105,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

@@ -721,6 +721,10 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 # "3 times as many", "4 times longer": the number before, times three.
                 scaled = _scaled(found[base], "*", item.text, item.value, sign)
                 found.append(_whose_scaled(scaled, sentence, i, context))
+            elif _times_as(following, sentence[end + 1 :]) and following[1:2] == ["as"]:
+                # "The skiers are 3 times as many as the hikers. There are 40 hikers."
+                who = _subject_at(sentence, i, context.subject, context.before)
+                found.append(_scale_ahead(item.value, f"* {item.text}", who))
             elif following[:1] == ["percent"] and base is not None:
                 found.append(_percent(found, base, item, sentence, i))
             elif following[:1] == ["percent"]:
@@ -1131,11 +1135,14 @@ def _twice_and_half(sentence: Sequence[_Item], found: list[Quantity], context: _
     the one whose clause says it (`_whose_scaled`)."""
     for k, item in enumerate(sentence):
         base = _base(found)
-        if base is None:
-            continue
         words = [x.word for x in sentence[k + 1 : k + 3]]
         # Not "2 less than twice the number": `_more_than_times` reads that.
         compares = bool(words) and words[0] in _COMPARING and sentence[k - 1 : k] != [_Item("than")]
+        if base is None:
+            if ahead := _said_ahead(item, compares):
+                who = _subject_at(sentence, k, context.subject, context.before)
+                found.append(_scale_ahead(ahead[0], ahead[1], who))
+            continue
         taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, k - 3) : k])
         if item.word in _MULTIPLES and ("as" in words or compares):
             factor = _MULTIPLES[item.word]
@@ -1154,6 +1161,25 @@ def _twice_and_half(sentence: Sequence[_Item], found: list[Quantity], context: _
                 found.append(_whose_scaled(scaled, sentence, k, context))
             else:
                 found.append(replace(scaled, part_of=_clause_words(sentence, k)))
+
+
+def _said_ahead(item: _Item, compares: bool) -> tuple[Fraction, str] | None:
+    """ "twice as many as", "half the price of", "2/3 as many as" with no number before:
+    the factor and how it scales, for a number said later (`_scale_ahead`)."""
+    if not compares:
+        return None
+    if item.word in _MULTIPLES:
+        return Fraction(_MULTIPLES[item.word]), f"* {_MULTIPLES[item.word]}"
+    if item.word == "half":
+        return Fraction(1, 2), "/ 2"
+    if item.word == "fraction" and item.value is not None:
+        return item.value, f"* {item.text}"
+    return None
+
+
+def _scale_ahead(factor: Fraction, how: str, subject: str) -> Quantity:
+    """A scaling said before any number it could scale: left to `_of_what_follows`."""
+    return Quantity(factor, how, "times", subject=subject)
 
 
 def _whose_scaled(
@@ -1225,13 +1251,19 @@ def _of_what_follows(found: list[Quantity]) -> list[Quantity]:
     said before any number is of the first number said after it."""
     out = list(found)
     for k, q in enumerate(out):
-        if q.unit != "percent" or q.scaled:
+        if q.unit not in ("percent", "times") or q.scaled:
             continue
         after = next((r for r in out[k + 1 :] if r.unit and not r.scaled), None)
         if after is None:
             continue
-        value = after.value * q.value / 100
-        scaled = replace(after, value=value, text=f"{after.text} * {q.text} / 100", scaled=True)
+        if q.unit == "percent":
+            value, text = after.value * q.value / 100, f"{after.text} * {q.text} / 100"
+        else:  # "twice as many as the hikers ... 40 hikers": of the hikers' number
+            value, text = after.value * q.value, f"{after.text} {q.text}"
+        who = q.subject or after.subject
+        # "A notebook costs 3 times as much as a pen. A pen costs $2": per notebook.
+        per = (who,) if after.per == (after.subject,) and after.subject else after.per
+        scaled = replace(after, value=value, text=text, scaled=True, subject=who, per=per)
         out[k] = replace(scaled, sign=q.sign, more=False, side=0, part_of=q.part_of)
     return out
 
