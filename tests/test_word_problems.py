@@ -2188,6 +2188,18 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "scored 35 points, how many points did both teams score altogether?",
             105,
         ),
+        # "N fewer" with no "than": fewer than the number of its kind said before.
+        (
+            "A shop sold 25 hats on Friday and 7 fewer hats on Saturday. How many hats did it "
+            "sell in all?",
+            43,
+        ),
+        (
+            "Tom read 30 pages on Monday. On Tuesday he read 8 fewer pages. How many pages "
+            "did he read in the two days?",
+            52,
+        ),
+        ("Jo had 20 stickers. Now she has 5 fewer. How many stickers does she have now?", 15),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

@@ -741,7 +741,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             last_unit = unit or last_unit
         _twice_and_half(sentence, found, context)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
-    found = _of_what_follows(found)
+    found = _of_what_follows(_fewer_than_before(found, sentences))
     found = _kept_aside(_ones_of_the_story(found, ones), sentences[-1])
     found = _bare_asked(found, bare, sentences[-1])
     # "the two days combined" names no amount: left out before an amount is derived.
@@ -1218,6 +1218,34 @@ def _percent(
     part = _clause_words(sentence, i) if words[:1] == ["of"] else frozenset()
     scaled = replace(target, value=value, text=text, sign=sign, more=False, scaled=True, side=0)
     return replace(scaled, part_of=part)
+
+
+def _fewer_than_before(found: list[Quantity], sentences: Sequence[list[_Item]]) -> list[Quantity]:
+    """ "sold 40 apples in the morning and 15 fewer in the afternoon": "N fewer" (less)
+    with no "than" after it is fewer than the number of its kind said before (40 - 15)."""
+    out = list(found)
+    for sentence in sentences[:-1]:
+        words = [x.word for x in sentence]
+        for k, item in enumerate(sentence[:-1]):
+            if item.word != "#" or words[k + 1] not in _FEWER or "than" in words[k:]:
+                continue
+            at = [n for n, q in enumerate(out) if q.text == item.text and not q.scaled]
+            if len(at) != 1:
+                continue
+            q = out[at[0]]
+            before = [r for r in out[: at[0]] if r.unit == q.unit and not r.scaled]
+            if not before:
+                continue
+            other = before[-1]
+            out[at[0]] = replace(
+                q,
+                value=other.value - q.value,
+                text=f"({other.text} - {q.text})",
+                scaled=True,
+                side=0,
+                more=False,
+            )
+    return out
 
 
 def _percent_ahead(value: Fraction, text: str, sentence: Sequence[_Item], i: int) -> Quantity:
