@@ -2200,6 +2200,15 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             52,
         ),
         ("Jo had 20 stickers. Now she has 5 fewer. How many stickers does she have now?", 15),
+        # "8 comics, each of which cost $4" (", each costing"): a price per comic.
+        (
+            "Rae had $50. She bought 6 books, each of which cost $7. How much money does Rae "
+            "have left?",
+            8,
+        ),
+        ("Rae had $50. She bought 6 books, each costing $7. How much money is left?", 8),
+        # ... and ", each box holds 12" is per box, as before.
+        ("She has 6 boxes, each box holds 12 pens. How many pens does she have?", 72),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

@@ -554,6 +554,8 @@ def _per_before(sentence: Sequence[_Item], i: int, joined: int = 0) -> str:
         again = word in ("and", ",") and own_verb and joined < MAX_QUANTITIES
         if again and (per := _each_again(sentence, k, i, joined)):
             return per
+        if word == "each" and (counted := _each_of_the_counted(sentence, k)):
+            return counted
         if word in ("#", "and", ",", "but", "then"):
             break  # another number or another clause
         # "each small seat": the noun after the words that say which kind.
@@ -565,6 +567,18 @@ def _per_before(sentence: Sequence[_Item], i: int, joined: int = 0) -> str:
                 return _singular(sentence[noun].word)
             found = found or _singular(sentence[noun].word)
     return "" if joined else found
+
+
+def _each_of_the_counted(sentence: Sequence[_Item], k: int) -> str:
+    """ "bought 8 comics, each of which cost $4", "8 comics, each costing $4": an "each"
+    after a comma that follows a count speaks of each of the things counted."""
+    if k < 3 or sentence[k - 1].word != "," or k + 1 >= len(sentence):
+        return ""
+    if _is_noun(sentence[k + 1].word) and not _verb_stem(sentence[k + 1].word):
+        return ""  # "..., each box holds 6": per box, read as any "each" noun is
+    noun = sentence[k - 2].word
+    counted = sentence[k - 3].word == "#" or sentence[k - 3].word in _MODIFIERS
+    return _singular(noun) if counted and _is_noun(noun) else ""
 
 
 def _each_again(sentence: Sequence[_Item], k: int, i: int, joined: int) -> str:
