@@ -2209,6 +2209,17 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
         ("Rae had $50. She bought 6 books, each costing $7. How much money is left?", 8),
         # ... and ", each box holds 12" is per box, as before.
         ("She has 6 boxes, each box holds 12 pens. How many pens does she have?", 72),
+        # "neither blue nor black" asks what "not blue or black" does: the rest.
+        (
+            "A box has 60 pens. 12 pens are blue and 20 pens are black. How many pens are "
+            "neither blue nor black?",
+            28,
+        ),
+        (
+            "A box has 60 pens. 12 pens are blue and 20 pens are black. How many pens are "
+            "blue or black?",
+            32,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

@@ -2613,7 +2613,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     if not sentences:
         raise NotAWordProblem("no words")
     statements, asked_part = _split_question(sentences)
-    asked_part = _size_asked(_compared_to(asked_part), statements)
+    asked_part = _size_asked(_compared_to(_neither_nor(asked_part)), statements)
     statements, asked_part = _said_again(statements, asked_part)
     quantities = _quantities([*statements, asked_part])
     if len(quantities) + len(_conversions(asked_part, quantities)) < 2:
@@ -3382,6 +3382,14 @@ def _said_again(
             statements = [*statements[:n], part, *statements[n + 1 :]]
             return statements, [*question[:k], *question[k + 1 :]]
     return statements, question
+
+
+def _neither_nor(question: list[_Item]) -> list[_Item]:
+    """ "How many are neither red nor green?" asks what "not red or green" does."""
+    if not any(x.word == "neither" for x in question):
+        return question
+    words = {"neither": "not", "nor": "or"}
+    return [_Item(words[x.word]) if x.word in words else x for x in question]
 
 
 def _compared_to(question: list[_Item]) -> list[_Item]:
