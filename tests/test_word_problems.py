@@ -2220,6 +2220,23 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "blue or black?",
             32,
         ),
+        # "A bird eats 7 berries a day": per bird and per day, where birds are counted.
+        (
+            "A hen lays 2 eggs a day. Lu keeps 6 hens. How many eggs do Lu's hens lay in 5 days?",
+            60,
+        ),
+        (
+            "Each worker makes 6 toys per hour. There are 4 workers. How many toys do they "
+            "make in 8 hours?",
+            192,
+        ),
+        # ... not "a shop" said in a phrase of where, nor a bird nothing counts.
+        ("A farmer picks 7 apples a day. How many apples does he pick in 6 days?", 42),
+        (
+            "If 2 machines in a factory make 10 phones each minute, how many phones do they "
+            "make in 3 minutes?",
+            30,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

@@ -462,7 +462,7 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     of_them = end == i and after[:2] == ["of", "them"] and counted and counted[-1].per
     if of_them and any(x.word == "#" for x in sentence[:i]):
         # "harvest 74 sacks per day and discard 71 of them": of those, so per day too.
-        return counted[-1].per[0]
+        return counted[-1].per[-1]  # of a span, "per bird per day": the day
     if after[1:2] == ["one"]:  # "9 boxes each one holding 20": said of the 20
         return _per_before(sentence, i)
     each_noun = len(after) > 1 and after[0] in _EACH and _is_noun(after[1])
@@ -842,6 +842,11 @@ def _plain(
     unit, end, marks, per = noun
     sign, more = signed
     pers = tuple(p for p in (per,) if p and p != unit)
+    # "A bird eats 7 berries a day": per bird and per day (the bird, if birds are counted).
+    owner = _per_before(sentence, i) if pers and pers[0] in _DURATIONS else ""
+    opens = sentence[0].word in ("a", "an", "each", "every") and len(sentence) > 1
+    said_first = opens and _singular(sentence[1].word) == owner  # the subject, not "in a shop"
+    pers = (owner, *pers) if said_first and owner not in (unit, per) else pers
     side = -1 if _said_less(sentence, i, end) else 0
     side = 2 if _is_whole(sentence, i, end, context.some_seen, context.unsaid) else side
     side = 3 if _said_first(sentence, i, end) and not side else side  # see _starts
