@@ -2237,6 +2237,17 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "make in 3 minutes?",
             30,
         ),
+        # Asked "how many more does Omar have than Priya", Omar's scaled number and Priya's.
+        (
+            "Priya baked 18 muffins and Omar baked twice as many. How many more muffins did "
+            "Omar bake than Priya?",
+            18,
+        ),
+        (
+            "Omar has 4 times as many stamps as Priya. If Priya has 5 stamps, how many more "
+            "stamps does Omar have than Priya?",
+            15,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:

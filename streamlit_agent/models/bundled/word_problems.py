@@ -1866,6 +1866,10 @@ def _whose(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quanti
     words = [x.word for x in question]
     at = next((k + 1 for k, w in enumerate(words) if w in _AUX), len(words))
     who = set(itertools.takewhile(lambda w: _is_noun(w) or w in ("and", ","), words[at : at + 5]))
+    # "Bob has twice as many. How many more does Bob have than Ann?": Bob's number is
+    # Ann's scaled, so Ann's is asked of too.
+    if "than" in words and any(q.scaled and q.subject in who for q in quantities):
+        who |= set(words[words.index("than") + 1 :][:1])
     subjects = {q.subject for q in quantities} - {""}
     if not who & subjects or len(subjects) < 2 or subjects <= who:
         return quantities  # "did Allan and Jake have": both
