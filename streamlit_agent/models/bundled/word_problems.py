@@ -2736,7 +2736,6 @@ def _sides(
     return _the_rest_asked(_change_asked(quantities, question), statements, question)
 
 
-_NEGATIONS = frozenset(["not", "n't", "never", "don't", "doesn't", "didn't"])
 _REST = frozenset(["left", "remain", "remaining", "rest", "other", "others", "still", "now"])
 
 
