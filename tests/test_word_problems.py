@@ -1972,11 +1972,307 @@ def test_readings_of_who_did_what(problem: str, value: int) -> None:
             "pumpkins did Mia and Leo grow together?",
             550,
         ),
+        # A fraction ("1/3", "two-fifths", "three quarters of") scales the number before
+        # it; "3/4 cup" is a number of its own.
+        (
+            "A jar held 60 marbles. Kim took 1/3 of them. How many marbles are left in the jar?",
+            40,
+        ),
+        (
+            "There were 45 plums in a bowl. The twins ate two-fifths of the plums. How many "
+            "plums were left?",
+            27,
+        ),
+        (
+            "Rosa had 32 ribbons and gave away three quarters of them. How many ribbons does "
+            "she have left?",
+            8,
+        ),
+        (
+            "A recipe uses 3/4 cup of oats per batch. How many cups of oats are needed for 12 "
+            "batches?",
+            9,
+        ),
+        # "twice (3 times, two-thirds) as many" is the number of the one whose clause says
+        # it: the question asking of that one asks of the scaled number alone.
+        (
+            "Priya baked 18 muffins. Omar baked 3 times as many muffins as Priya. How many "
+            "muffins did Omar bake?",
+            54,
+        ),
+        (
+            "Priya baked 18 muffins and Omar baked two-thirds as many. How many muffins did "
+            "Omar bake?",
+            12,
+        ),
+        (
+            "Priya baked 18 muffins and Omar baked twice as many. How many muffins did they "
+            "bake altogether?",
+            54,
+        ),
+        # "How much change" asks the money left of what was paid with.
+        (
+            "Leo buys 2 books at $7 each and pays with a $20 bill. How much change does he "
+            "get back?",
+            6,
+        ),
+        (
+            "Nina went to the market with $20 and bought 3 pies for $4 each. How much change "
+            "will she receive?",
+            8,
+        ),
+        # ... but change said in the story is money like any other.
+        (
+            "Max got $5 in change at the shop. He also had $10 in his pocket. How much money "
+            "does he have?",
+            15,
+        ),
+        # "half as much", "half the price of", "double what": the number before, scaled.
+        (
+            "Lena has $36 and her sister has half as much. How much money do they have together?",
+            54,
+        ),
+        (
+            "A pizza costs $14 and a salad costs half the price of the pizza. How much do "
+            "both cost together?",
+            21,
+        ),
+        (
+            "Theo scored 9 goals last season. This season he scored double what he scored "
+            "last season. How many goals did he score in the two seasons?",
+            27,
+        ),
+        # ... not "3 less than twice the number", read as one number of its own.
+        (
+            "Ivy has 5 cousins. Jo has 3 less than twice the number of Ivy's cousins. How "
+            "many cousins does Jo have?",
+            7,
+        ),
+        # "N less than double what ..." with "combined": the two amounts summed.
+        (
+            "Kai read 40 pages on Saturday. On Sunday he read 15 less than double what he "
+            "read on Saturday. How many pages did he read on the two days combined?",
+            105,
+        ),
+        (
+            "Omar planted 9 trees. Priya planted 4 fewer trees than triple the number Omar "
+            "planted. How many trees did Priya plant?",
+            23,
+        ),
+        # "One notebook costs $3" opening a sentence: a price per notebook, as "A notebook".
+        (
+            "One notebook costs $3. Maya has $25 and buys 4 notebooks. How much money does "
+            "she have left?",
+            13,
+        ),
+        (
+            "One lesson costs $30. How much do 5 lessons cost?",
+            150,
+        ),
+        # ... not "one" set against "another": a count of its own.
+        (
+            "One child had 6 stickers and another child had 9 stickers. How many stickers "
+            "did the two children have?",
+            15,
+        ),
+        # "N of them" after a price per thing: N of the things, not of the money.
+        (
+            "A scarf costs $9 and Ella wants 3 of them. She has $40. How much money will she "
+            "have left?",
+            13,
+        ),
+        # ... and after a rate of things, of those things ("of them", per day too).
+        (
+            "A farm harvests 50 sacks of corn per day and sells 20 of them. How many sacks "
+            "does it keep each day?",
+            30,
+        ),
+        # "than a plate", "than her brother, Max", "than Sam, who picked 30": the one
+        # compared with is named after the article, by the name set off with a comma, and
+        # a "who" after a comma is of the name before it.
+        (
+            "A mug costs $4 more than a plate. If a plate costs $6, what is the total cost of "
+            "both items?",
+            16,
+        ),
+        (
+            "Gwen is 3 inches taller than her brother, Max. If Max is 50 inches tall, how tall "
+            "are they combined?",
+            103,
+        ),
+        (
+            "Rita picked 5 fewer apples than Sam, who picked 30 apples. How many apples did "
+            "they pick altogether?",
+            55,
+        ),
+        (
+            "Rita picked 5 fewer apples than Sam, who picked 30 apples. How many apples did "
+            "Rita pick?",
+            25,
+        ),
+        # Amounts of one measure in two units are put in one: the unit asked, else the
+        # one a rate is per.
+        (
+            "Mia's coach set 1 hour of practice. She practised for 25 minutes on Monday and "
+            "20 minutes on Tuesday. How many minutes of practice are left?",
+            15,
+        ),
+        (
+            "A sitter earns $18 an hour. On Sunday she worked for 40 minutes. How much did "
+            "she earn?",
+            12,
+        ),
+        ("A rope is 3 m long. Tom cuts off 40 cm. How many cm of rope are left?", 260),
+        # ... but "2 hours a day" is the story's own measure of hours in days, and rates per
+        # week and per day are compared by the story: neither is converted.
+        ("Ryan reads for 2 hours a day. How many hours does he read in 5 days?", 10),
+        (
+            "Macy wants to run 20 miles per week. She runs 3 miles per day. How many miles "
+            "does she have left to run after 5 days?",
+            5,
+        ),
+        # A part of a whole ("half of them play chess", "25% of them are brown"), asked by
+        # what the part does: that part; asked with "not", the whole less the part.
+        ("A club has 60 members. Half of them play chess. How many members play chess?", 30),
+        ("A farm has 80 cows. 25% of them are brown. How many cows are not brown?", 60),
+        (
+            "There are 50 cars in a lot, 40% of which are red cars. How many are not red cars?",
+            30,
+        ),
+        # ... not a part another pays, asked of what someone else pays.
+        (
+            "The ticket costs $200 and his aunt agrees to pay 25% of that. How much does Leo "
+            "have to pay?",
+            150,
+        ),
+        # A percent said before any number is of the first number said after it.
+        ("Tim tips the waiter 20%. If the meal cost $40, how much did he pay in total?", 48),
+        (
+            "A new coat is 25% more expensive than the old $80 coat. How much does the new "
+            "coat cost?",
+            100,
+        ),
+        (
+            "55% of the apples in the crate are red. If there are 200 apples in the crate, how "
+            "many apples are not red?",
+            90,
+        ),
+        # "a 10% reduction", "down by 20%": taken off; "up by 20%" is added.
+        (
+            "A lamp costs $60 but Sara gets a 10% reduction. How much does she pay for the lamp?",
+            54,
+        ),
+        (
+            "The bus fare was $50 last year. This year the fare is down by 20%. How much is the "
+            "fare now?",
+            40,
+        ),
+        (
+            "The bus fare was $50 last year. This year the fare went up by 20%. How much is the "
+            "fare now?",
+            60,
+        ),
+        # "3 times (twice, half) as many as Tom" said before Tom's number: of that number.
+        (
+            "Ben has 3 times as many marbles as Tom. Tom has 12 marbles. How many marbles do "
+            "they have together?",
+            48,
+        ),
+        (
+            "Ben has half as many marbles as Tom. If Tom has 12 marbles, how many marbles "
+            "does Ben have?",
+            6,
+        ),
+        (
+            "The red team scored twice as many points as the blue team. If the blue team "
+            "scored 35 points, how many points did both teams score altogether?",
+            105,
+        ),
+        # "N fewer" with no "than": fewer than the number of its kind said before.
+        (
+            "A shop sold 25 hats on Friday and 7 fewer hats on Saturday. How many hats did it "
+            "sell in all?",
+            43,
+        ),
+        (
+            "Tom read 30 pages on Monday. On Tuesday he read 8 fewer pages. How many pages "
+            "did he read in the two days?",
+            52,
+        ),
+        ("Jo had 20 stickers. Now she has 5 fewer. How many stickers does she have now?", 15),
+        # "8 comics, each of which cost $4" (", each costing"): a price per comic.
+        (
+            "Rae had $50. She bought 6 books, each of which cost $7. How much money does Rae "
+            "have left?",
+            8,
+        ),
+        ("Rae had $50. She bought 6 books, each costing $7. How much money is left?", 8),
+        # ... and ", each box holds 12" is per box, as before.
+        ("She has 6 boxes, each box holds 12 pens. How many pens does she have?", 72),
+        # "neither blue nor black" asks what "not blue or black" does: the rest.
+        (
+            "A box has 60 pens. 12 pens are blue and 20 pens are black. How many pens are "
+            "neither blue nor black?",
+            28,
+        ),
+        (
+            "A box has 60 pens. 12 pens are blue and 20 pens are black. How many pens are "
+            "blue or black?",
+            32,
+        ),
+        # "A bird eats 7 berries a day": per bird and per day, where birds are counted.
+        (
+            "A hen lays 2 eggs a day. Lu keeps 6 hens. How many eggs do Lu's hens lay in 5 days?",
+            60,
+        ),
+        (
+            "Each worker makes 6 toys per hour. There are 4 workers. How many toys do they "
+            "make in 8 hours?",
+            192,
+        ),
+        # ... not "a shop" said in a phrase of where, nor a bird nothing counts.
+        ("A farmer picks 7 apples a day. How many apples does he pick in 6 days?", 42),
+        (
+            "If 2 machines in a factory make 10 phones each minute, how many phones do they "
+            "make in 3 minutes?",
+            30,
+        ),
+        # Asked "how many more does Omar have than Priya", Omar's scaled number and Priya's.
+        (
+            "Priya baked 18 muffins and Omar baked twice as many. How many more muffins did "
+            "Omar bake than Priya?",
+            18,
+        ),
+        (
+            "Omar has 4 times as many stamps as Priya. If Priya has 5 stamps, how many more "
+            "stamps does Omar have than Priya?",
+            15,
+        ),
     ],
 )
 def test_two_step_readings(problem: str, value: int) -> None:
     reading = read_word_problem([HumanMessage(problem)])
     assert reading is not None and evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        # An ordinal is a place, not a fraction, unless a count and "of" make it one.
+        (
+            "A fifth grader has 14 pencils and buys 6 more. How many pencils does the fifth "
+            "grader have?",
+            20,
+        ),
+        (
+            "The third shelf holds 24 books and the fourth shelf holds 18 books. How many "
+            "books are on the two shelves?",
+            42,
+        ),
+    ],
+)
+def test_a_place_in_a_row_is_no_fraction(problem: str, value: int) -> None:
+    assert evaluate(read(problem).expression) == value
 
 
 _SEEDED_READ = """

@@ -121,6 +121,9 @@ class Quantity:
     # "and" ("10 emails and 12 letters in the morning"), for the 10 too (`_shared_tail`).
     tail: frozenset[str] = frozenset()
     of: str = ""  # "16 times Ron's height": whose number it multiplies ("ron"), said apart
+    # A part scaled from a whole ("half of them walk", "20% of the pupils ride"): the stems
+    # of the words of the clause that says what the part does (`_part_asked`).
+    part_of: frozenset[str] = frozenset()
 
     def units(self) -> Counter[str]:
         found = _unit_counts(self.unit)
@@ -175,6 +178,61 @@ def _a_year(words: Sequence[arithmetic.Word], i: int) -> bool:
     return words[i - 1].text in _YEAR_BEFORE and nxt in _YEAR_AFTER
 
 
+# "a third", "two-fifths", "three quarters": the word that says what a fraction is of.
+_DENOMINATORS = {
+    "third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10,
+}  # fmt: skip
+_NUMERATORS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_NUMERATORS |= {"seven": 7, "eight": 8, "nine": 9}
+# What follows a fraction that scales a number: "1/4 of them", "2/3 as many", "3/8 the age".
+_SCALING = frozenset(["of", "as", "the"])
+
+
+def _fraction_at(words: Sequence[arithmetic.Word], i: int) -> tuple[Fraction, str, int] | None:
+    """ "1/4" (written without spaces: "12 / 4" is a division), "one-third", "two
+    fifths", "a quarter of": (the fraction, its expression, the index after it)."""
+    word = words[i]
+    if word.kind == "num" and i + 2 < len(words) and words[i + 1].text == "/":
+        over = words[i + 2]
+        tight = word.end == words[i + 1].start and words[i + 1].end == over.start
+        whole = word.text.isdigit() and over.text.isdigit() and int(over.text) > 1
+        if tight and whole and over.kind in ("num", "ord") and int(word.text) > 0:
+            return Fraction(int(word.text), int(over.text)), f"{word.text} / {over.text}", i + 3
+        return None
+    if word.text not in _NUMERATORS:
+        return None
+    j = i + 2 if i + 1 < len(words) and words[i + 1].text == "-" else i + 1
+    if j >= len(words):
+        return None
+    name = words[j].text
+    one = _NUMERATORS[word.text] == 1
+    over = _DENOMINATORS.get(name if one else name[:-1] if name.endswith("s") else "")
+    nxt = words[j + 1].text if j + 1 < len(words) else ""
+    # Only where it scales what follows: "a quarter" alone may be a coin, "one third" a
+    # place in a row.
+    if over is None or nxt not in _SCALING or (word.text == "a" and nxt != "of"):
+        return None
+    return Fraction(_NUMERATORS[word.text], over), f"{_NUMERATORS[word.text]} / {over}", j + 1
+
+
+def _one_for_a(words: Sequence[arithmetic.Word], i: int) -> bool:
+    """ "One app costs $4. She needs 15.": a sentence opening with "one" and a noun speaks
+    of any one of them, as "an app" does, when a number follows in it (not "One day"),
+    unless it sets that one against another ("One child had 6 and another had 9")."""
+    if words[i].text != "one" or (i and words[i - 1].text not in (".", "!", "?")):
+        return False
+    if i + 2 >= len(words) or _plural(words[i + 1].text) or not _is_noun(words[i + 1].text):
+        return False
+    if _singular(words[i + 1].text) in _DURATIONS:
+        return False
+    sentence = list(itertools.takewhile(lambda w: w.text not in (".", "!", "?"), words[i + 2 :]))
+    if any(w.text in ("another", "other") for w in sentence):
+        return False
+    clause = itertools.takewhile(lambda w: w.text != ",", sentence)
+    return any(w.kind == "num" for w in clause)
+
+
 def _items(text: str) -> list[_Item]:
     words = arithmetic.split_words(text[: arithmetic.MAX_CHARS].lower().replace("\u2019", "'"))
     out: list[_Item] = []
@@ -184,6 +242,13 @@ def _items(text: str) -> list[_Item]:
     i = 0
     while i < len(words) and len(out) < arithmetic.MAX_TOKENS * 2:
         word = words[i]
+        fraction = _fraction_at(words, i)
+        if fraction is not None:
+            value, said, i = fraction
+            scales = i < len(words) and words[i].text in _SCALING
+            # "3/4 of the cake" scales a number of the story; "3/4 cup" is a number.
+            out.append(_Item("fraction", value, said) if scales else _Item("#", value, f"({said})"))
+            continue
         if word.kind == "num" and _a_year(words, i):
             out.append(_Item("year"))  # "In 2010 the Bulls won 70 games": when, no amount
             i += 1
@@ -194,6 +259,10 @@ def _items(text: str) -> list[_Item]:
                 i += 2
                 continue
             out.append(_Item("#", Fraction(word.text), word.text))
+            i += 1
+            continue
+        if _one_for_a(words, i):
+            out.append(_Item("a"))  # "One app costs $4": any one app, a price per app
             i += 1
             continue
         spelled = arithmetic.number_in_words(words, i)
@@ -393,7 +462,7 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     of_them = end == i and after[:2] == ["of", "them"] and counted and counted[-1].per
     if of_them and any(x.word == "#" for x in sentence[:i]):
         # "harvest 74 sacks per day and discard 71 of them": of those, so per day too.
-        return counted[-1].per[0]
+        return counted[-1].per[-1]  # of a span, "per bird per day": the day
     if after[1:2] == ["one"]:  # "9 boxes each one holding 20": said of the 20
         return _per_before(sentence, i)
     each_noun = len(after) > 1 and after[0] in _EACH and _is_noun(after[1])
@@ -485,6 +554,8 @@ def _per_before(sentence: Sequence[_Item], i: int, joined: int = 0) -> str:
         again = word in ("and", ",") and own_verb and joined < MAX_QUANTITIES
         if again and (per := _each_again(sentence, k, i, joined)):
             return per
+        if word == "each" and (counted := _each_of_the_counted(sentence, k)):
+            return counted
         if word in ("#", "and", ",", "but", "then"):
             break  # another number or another clause
         # "each small seat": the noun after the words that say which kind.
@@ -496,6 +567,18 @@ def _per_before(sentence: Sequence[_Item], i: int, joined: int = 0) -> str:
                 return _singular(sentence[noun].word)
             found = found or _singular(sentence[noun].word)
     return "" if joined else found
+
+
+def _each_of_the_counted(sentence: Sequence[_Item], k: int) -> str:
+    """ "bought 8 comics, each of which cost $4", "8 comics, each costing $4": an "each"
+    after a comma that follows a count speaks of each of the things counted."""
+    if k < 3 or sentence[k - 1].word != "," or k + 1 >= len(sentence):
+        return ""
+    if _is_noun(sentence[k + 1].word) and not _verb_stem(sentence[k + 1].word):
+        return ""  # "..., each box holds 6": per box, read as any "each" noun is
+    noun = sentence[k - 2].word
+    counted = sentence[k - 3].word == "#" or sentence[k - 3].word in _MODIFIERS
+    return _singular(noun) if counted and _is_noun(noun) else ""
 
 
 def _each_again(sentence: Sequence[_Item], k: int, i: int, joined: int) -> str:
@@ -650,9 +733,17 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             base = _base(found)
             if _times_as(following, sentence[end + 1 :]) and base is not None:
                 # "3 times as many", "4 times longer": the number before, times three.
-                found.append(_scaled(found[base], "*", item.text, item.value, sign))
+                scaled = _scaled(found[base], "*", item.text, item.value, sign)
+                found.append(_whose_scaled(scaled, sentence, i, context))
+            elif _times_as(following, sentence[end + 1 :]) and following[1:2] == ["as"]:
+                # "The skiers are 3 times as many as the hikers. There are 40 hikers."
+                who = _subject_at(sentence, i, context.subject, context.before)
+                found.append(_scale_ahead(item.value, f"* {item.text}", who))
             elif following[:1] == ["percent"] and base is not None:
                 found.append(_percent(found, base, item, sentence, i))
+            elif following[:1] == ["percent"]:
+                # "Ten percent of her pay goes to tax. Her pay is $500": of a number to come.
+                found.append(_percent_ahead(item.value, item.text, sentence, i))
             else:
                 found.append(_plain(sentence, i, (unit, end, marks, per), (sign, more), context))
             if following[:1] == ["times"] and found and found[-1].text == item.text:
@@ -662,12 +753,14 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             if not _noun_phrase(sentence, i)[0] and not per and sentence is not sentences[-1]:
                 bare.append(len(found) - 1)
             last_unit = unit or last_unit
-        _twice_and_half(sentence, found)
+        _twice_and_half(sentence, found, context)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
+    found = _of_what_follows(_fewer_than_before(found, sentences))
     found = _kept_aside(_ones_of_the_story(found, ones), sentences[-1])
     found = _bare_asked(found, bare, sentences[-1])
-    found = _more_than_times(_times_later(found, sentences), sentences)
+    # "the two days combined" names no amount: left out before an amount is derived.
     found = _the_ones_summed(found, sentences[-1])
+    found = _more_than_times(_times_later(found, sentences), sentences)
     return _each_subject(_done_and_yet(found), sentences)
 
 
@@ -726,6 +819,9 @@ def _unit_and_per(
     sentence counted last, for a number that names none ("found 5 new ones")."""
     last_unit, said = last
     unit, end, marks = _noun_phrase(sentence, i)
+    priced = found[-1].per if found and found[-1].unit in _MONEY else ()
+    if priced and [x.word for x in sentence[i + 1 : i + 3]] == ["of", "them"]:
+        last_unit = priced[0]  # "An app costs $4 and she needs 15 of them": apps, not dollars
     if i and sentence[i - 1].word in ("$", "€", "£"):
         unit = _singular(sentence[i - 1].word)
     per = _per_of(sentence, i, end, found) or _each_of_them(sentence, i, said, unit)
@@ -746,6 +842,11 @@ def _plain(
     unit, end, marks, per = noun
     sign, more = signed
     pers = tuple(p for p in (per,) if p and p != unit)
+    # "A bird eats 7 berries a day": per bird and per day (the bird, if birds are counted).
+    owner = _per_before(sentence, i) if pers and pers[0] in _DURATIONS else ""
+    opens = sentence[0].word in ("a", "an", "each", "every") and len(sentence) > 1
+    said_first = opens and _singular(sentence[1].word) == owner  # the subject, not "in a shop"
+    pers = (owner, *pers) if said_first and owner not in (unit, per) else pers
     side = -1 if _said_less(sentence, i, end) else 0
     side = 2 if _is_whole(sentence, i, end, context.some_seen, context.unsaid) else side
     side = 3 if _said_first(sentence, i, end) and not side else side  # see _starts
@@ -872,16 +973,16 @@ _MORE_OR_LESS = frozenset(["more", "less", "fewer"])
 
 
 def _times_said(words: Sequence[str], k: int) -> tuple[int, int] | None:
-    """ "# [noun] more [noun] than 3 times" / "... than twice" from `k`: the index of
-    "more"/"less" and of the factor's number (-1 for "twice")."""
+    """ "# [noun] more [noun] than 3 times" / "... than twice (double)" from `k`: the
+    index of "more"/"less" and of the factor's number or word."""
     j = next((j for j in range(k + 1, min(k + 3, len(words))) if words[j] in _MORE_OR_LESS), None)
     if j is None:
         return None
     t = next((t for t in range(j + 1, min(j + 3, len(words))) if words[t] == "than"), None)
     if t is None or t + 1 >= len(words):
         return None
-    if words[t + 1] == "twice":
-        return j, -1
+    if words[t + 1] in _MULTIPLES:
+        return j, t + 1
     if words[t + 1] == "#" and words[t + 2 : t + 3] in (["times"], ["time"]):
         return j, t + 1
     return None
@@ -910,7 +1011,7 @@ def _more_than_times(found: list[Quantity], sentences: Sequence[list[_Item]]) ->
             if said is None or item.value is None:
                 continue
             j, f = said
-            factor = sentence[f] if f >= 0 else None
+            factor = sentence[f]
             ones = [q for q in found if q.text == item.text and not q.scaled]
             rest = [q for q in found if q.text not in (item.text, factor and factor.text)]
             if len(ones) != 1 or len(rest) != 1 or rest[0].scaled:
@@ -920,12 +1021,16 @@ def _more_than_times(found: list[Quantity], sentences: Sequence[list[_Item]]) ->
             if later and plus.unit and plus.unit == base.unit:
                 return found
             op = "-" if words[j] in _FEWER else "+"
-            times = factor.value if factor and factor.value is not None else Fraction(2)
+            times = factor.value or Fraction(_MULTIPLES.get(factor.word, 1))
             value = base.value * times + (plus.value if op == "+" else -plus.value)
-            text = f"{base.text} * {factor.text if factor else '2'} {op} {plus.text}"
+            text = f"({base.text} * {factor.text or times} {op} {plus.text})"  # a sum: a leaf
             unit = plus.unit or _number_of_noun(words, j, sentences[-1]) or base.unit
             derived = replace(base, value=value, text=text, unit=unit, sign=1, scaled=True)
-            return [replace(derived, more=False, side=0)]
+            derived = replace(derived, more=False, side=0)
+            # "How many did she send last week and this week combined?": both amounts.
+            if _SUMMED & {x.word for x in sentences[-1]} and unit == base.unit:
+                return [replace(base, sign=1, side=0), derived]
+            return [derived]
     return found
 
 
@@ -1036,18 +1141,72 @@ def _past_verb(word: str) -> bool:
     return word.endswith("ied") or (word.endswith("ed") and len(word) > 4 and word[-3] != "e")
 
 
-def _twice_and_half(sentence: Sequence[_Item], found: list[Quantity]) -> None:
-    """ "twice as many", "half of them": the number before, scaled, added to `found`."""
+# Words that scale a number: "twice as many", "double what she had", "thrice that".
+_MULTIPLES = {"twice": 2, "double": 2, "thrice": 3, "triple": 3}
+# What follows a scaling word that compares with another's number: "twice as many",
+# "half the price of", "twice that number", "double what Eduardo teaches".
+_COMPARING = frozenset(["as", "the", "that", "what"])
+
+
+def _twice_and_half(sentence: Sequence[_Item], found: list[Quantity], context: _Context) -> None:
+    """ "twice as many", "half of them", "half as much", "twice the price": the number
+    before, scaled, added to `found`; one said as another's ("as", "the", "that") is of
+    the one whose clause says it (`_whose_scaled`)."""
     for k, item in enumerate(sentence):
         base = _base(found)
-        if base is None:
-            continue
         words = [x.word for x in sentence[k + 1 : k + 3]]
-        if item.word == "twice" and "as" in words:
-            found.append(_scaled(found[base], "*", "2", Fraction(2), 1))
+        # Not "2 less than twice the number": `_more_than_times` reads that.
+        compares = bool(words) and words[0] in _COMPARING and sentence[k - 1 : k] != [_Item("than")]
+        if base is None:
+            if ahead := _said_ahead(item, compares):
+                who = _subject_at(sentence, k, context.subject, context.before)
+                found.append(_scale_ahead(ahead[0], ahead[1], who))
+            continue
+        taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, k - 3) : k])
+        if item.word in _MULTIPLES and ("as" in words or compares):
+            factor = _MULTIPLES[item.word]
+            scaled = _scaled(found[base], "*", str(factor), Fraction(factor), 1)
+            found.append(_whose_scaled(scaled, sentence, k, context))
         elif item.word == "half" and words[:1] == ["of"]:
-            taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, k - 3) : k])
-            found.append(_scaled(found[base], "/", "2", Fraction(2), -1 if taken else 1))
+            scaled = _scaled(found[base], "/", "2", Fraction(2), -1 if taken else 1)
+            found.append(replace(scaled, part_of=_clause_words(sentence, k)))
+        elif item.word == "half" and compares:
+            scaled = _scaled(found[base], "/", "2", Fraction(2), -1 if taken else 1)
+            found.append(_whose_scaled(scaled, sentence, k, context))
+        elif item.word == "fraction" and item.value is not None:
+            # "gave 1/4 of them", "two-thirds as many", "3/8 the age": as "half" is.
+            scaled = _scaled(found[base], "*", item.text, item.value, -1 if taken else 1)
+            if compares:
+                found.append(_whose_scaled(scaled, sentence, k, context))
+            else:
+                found.append(replace(scaled, part_of=_clause_words(sentence, k)))
+
+
+def _said_ahead(item: _Item, compares: bool) -> tuple[Fraction, str] | None:
+    """ "twice as many as", "half the price of", "2/3 as many as" with no number before:
+    the factor and how it scales, for a number said later (`_scale_ahead`)."""
+    if not compares:
+        return None
+    if item.word in _MULTIPLES:
+        return Fraction(_MULTIPLES[item.word]), f"* {_MULTIPLES[item.word]}"
+    if item.word == "half":
+        return Fraction(1, 2), "/ 2"
+    if item.word == "fraction" and item.value is not None:
+        return item.value, f"* {item.text}"
+    return None
+
+
+def _scale_ahead(factor: Fraction, how: str, subject: str) -> Quantity:
+    """A scaling said before any number it could scale: left to `_of_what_follows`."""
+    return Quantity(factor, how, "times", subject=subject)
+
+
+def _whose_scaled(
+    scaled: Quantity, sentence: Sequence[_Item], k: int, context: _Context
+) -> Quantity:
+    """ "Ann has 30. Bob has twice as many": the number scaled is Bob's, whose clause says
+    "twice", not Ann's, whose number it scales."""
+    return replace(scaled, subject=_subject_at(sentence, k, context.subject, context.before))
 
 
 def _base(found: Sequence[Quantity]) -> int | None:
@@ -1071,11 +1230,89 @@ def _percent(
     words = [x.word for x in sentence[i + 2 : i + 4]]
     money = [k for k, q in enumerate(found) if q.unit in _MONEY and not q.scaled]
     target = found[money[-1] if money else base]
-    taken = "off" in words or any(x.word in _TAKEN_BEFORE for x in sentence[max(0, i - 3) : i])
+    taken = _percent_taken(sentence, i)
     value = target.value * item.value / 100
     text = f"{target.text} * {item.text} / 100"
     sign = -1 if taken else 1
-    return replace(target, value=value, text=text, sign=sign, more=False, scaled=True, side=0)
+    part = _clause_words(sentence, i) if words[:1] == ["of"] else frozenset()
+    scaled = replace(target, value=value, text=text, sign=sign, more=False, scaled=True, side=0)
+    return replace(scaled, part_of=part)
+
+
+def _fewer_than_before(found: list[Quantity], sentences: Sequence[list[_Item]]) -> list[Quantity]:
+    """ "sold 40 apples in the morning and 15 fewer in the afternoon": "N fewer" (less)
+    with no "than" after it is fewer than the number of its kind said before (40 - 15)."""
+    out = list(found)
+    for sentence in sentences[:-1]:
+        words = [x.word for x in sentence]
+        for k, item in enumerate(sentence[:-1]):
+            if item.word != "#" or words[k + 1] not in _FEWER or "than" in words[k:]:
+                continue
+            at = [n for n, q in enumerate(out) if q.text == item.text and not q.scaled]
+            if len(at) != 1:
+                continue
+            q = out[at[0]]
+            before = [r for r in out[: at[0]] if r.unit == q.unit and not r.scaled]
+            if not before:
+                continue
+            other = before[-1]
+            out[at[0]] = replace(
+                q,
+                value=other.value - q.value,
+                text=f"({other.text} - {q.text})",
+                scaled=True,
+                side=0,
+                more=False,
+            )
+    return out
+
+
+def _percent_ahead(value: Fraction, text: str, sentence: Sequence[_Item], i: int) -> Quantity:
+    """A percent said before any number it could be of: left to `_of_what_follows`."""
+    part = _clause_words(sentence, i) if sentence[i + 2 : i + 3] == [_Item("of")] else frozenset()
+    return Quantity(
+        value, text, "percent", sign=-1 if _percent_taken(sentence, i) else 1, part_of=part
+    )
+
+
+# Words after a percent that say it is taken off: "a 15% reduction", "20% less".
+_DECREASES = frozenset(["off", "reduction", "decrease", "discount", "cut", "drop", "loss"])
+_DECREASES |= frozenset(["less", "fewer", "cheaper", "lower", "smaller"])
+
+
+def _percent_taken(sentence: Sequence[_Item], i: int) -> bool:
+    """ "25% off", "a 15% reduction", "down by 20%", "spent 10%": taken away from the
+    number it is of."""
+    after = [x.word for x in sentence[i + 2 : i + 4]]
+    before = [x.word for x in sentence[max(0, i - 3) : i]]
+    return (
+        any(w in _DECREASES for w in after[:1])
+        or "off" in after
+        or before[-2:] in (["down", "by"], ["fell", "by"], ["dropped", "by"])
+        or any(w in _TAKEN_BEFORE for w in before)
+    )
+
+
+def _of_what_follows(found: list[Quantity]) -> list[Quantity]:
+    """ "20% of the 800 parents", "Ten percent of her pay ... her pay is $500": a percent
+    said before any number is of the first number said after it."""
+    out = list(found)
+    for k, q in enumerate(out):
+        if q.unit not in ("percent", "times") or q.scaled:
+            continue
+        after = next((r for r in out[k + 1 :] if r.unit and not r.scaled), None)
+        if after is None:
+            continue
+        if q.unit == "percent":
+            value, text = after.value * q.value / 100, f"{after.text} * {q.text} / 100"
+        else:  # "twice as many as the hikers ... 40 hikers": of the hikers' number
+            value, text = after.value * q.value, f"{after.text} {q.text}"
+        who = q.subject or after.subject
+        # "A notebook costs 3 times as much as a pen. A pen costs $2": per notebook.
+        per = (who,) if after.per == (after.subject,) and after.subject else after.per
+        scaled = replace(after, value=value, text=text, scaled=True, subject=who, per=per)
+        out[k] = replace(scaled, sign=q.sign, more=False, side=0, part_of=q.part_of)
+    return out
 
 
 def _each_subject(found: list[Quantity], sentences: Sequence[list[_Item]]) -> list[Quantity]:
@@ -1160,7 +1397,9 @@ def _relative_subject(sentence: Sequence[_Item], i: int) -> str:
         if word in _CLAUSE_ENDS:
             return ""
         if word == "who":
-            return sentence[k - 1].word if _is_noun(sentence[k - 1].word) else ""
+            # "than Paul, who bought 45": Paul's, the comma no name.
+            named = sentence[k - 2] if sentence[k - 1].word == "," and k >= 2 else sentence[k - 1]
+            return named.word if _is_noun(named.word) else ""
     return ""
 
 
@@ -1183,11 +1422,19 @@ def _than_object(sentence: Sequence[_Item], i: int) -> str:
     if "than" not in words or not _COMPARE & set(words[: words.index("than")]):
         return ""
     after = words[words.index("than") + 1 :]
-    after = after[1:] if after[:1] == ["the"] else after  # "than the frog"
+    # "than the frog", "than a pencil", "than his sister": the one named after.
+    after = after[1:] if after[:1] and after[0] in _DETERMINERS else after
     # "than the number of balloons that Allan brought": than Allan.
     if after[:2] == ["number", "of"] and after[3:4] in (["that"], ["which"]):
         after = after[4:]
+    named = after[2:3] and _is_noun(after[2]) and after[2] not in _RELATIVES
+    if after[1:2] == [","] and named:
+        after = after[2:]  # "than his daughter, Chiquita": by the name said with it
     return after[0] if after and _is_noun(after[0]) else ""
+
+
+_RELATIVES = frozenset(["who", "whom", "whose", "which", "that"])
+_DETERMINERS = frozenset(["the", "a", "an", "his", "her", "their", "its", "my", "our", "your"])
 
 
 def _derived(quantities: list[Quantity]) -> list[Quantity]:
@@ -1619,6 +1866,10 @@ def _whose(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quanti
     words = [x.word for x in question]
     at = next((k + 1 for k, w in enumerate(words) if w in _AUX), len(words))
     who = set(itertools.takewhile(lambda w: _is_noun(w) or w in ("and", ","), words[at : at + 5]))
+    # "Bob has twice as many. How many more does Bob have than Ann?": Bob's number is
+    # Ann's scaled, so Ann's is asked of too.
+    if "than" in words and any(q.scaled and q.subject in who for q in quantities):
+        who |= set(words[words.index("than") + 1 :][:1])
     subjects = {q.subject for q in quantities} - {""}
     if not who & subjects or len(subjects) < 2 or subjects <= who:
         return quantities  # "did Allan and Jake have": both
@@ -2178,6 +2429,8 @@ def _asked(question: Sequence[_Item], quantities: Sequence[Quantity], named: str
         or any(a in ("much", "many") and b in _COMPARE for a, b in itertools.pairwise(words))
     )
     left = any(w in ("left", "remain", "remaining", "remains", "still") for w in words)
+    # "How much change does he get?": the money left of what was paid with.
+    left = left or any(pair == ("much", "change") for pair in itertools.pairwise(words))
     if not unit:
         return _Asked(None, compare, left)
     units = _unit_counts(unit)
@@ -2369,7 +2622,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     if not sentences:
         raise NotAWordProblem("no words")
     statements, asked_part = _split_question(sentences)
-    asked_part = _size_asked(_compared_to(asked_part), statements)
+    asked_part = _size_asked(_compared_to(_neither_nor(asked_part)), statements)
     statements, asked_part = _said_again(statements, asked_part)
     quantities = _quantities([*statements, asked_part])
     if len(quantities) + len(_conversions(asked_part, quantities)) < 2:
@@ -2379,6 +2632,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 statements = [*told, *statements]
                 quantities = _quantities([*statements, asked_part])
                 break
+    quantities = _converted(quantities, asked_part)
     quantities = _areas(quantities, asked_part)
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
     quantities, asked_part = _people(quantities, asked_part)
@@ -2407,13 +2661,67 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     return Reading(best[1].text, _explain(quantities), tuple(q.text for q in quantities))
 
 
+# Units of one measure, by their size in its smallest: an amount in one is an amount in
+# any other ("1 hour of reading ... 16 minutes": 60 minutes).
+_MEASURE_SIZES = (
+    {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800},
+    {"mm": 1, "cm": 10, "m": 1000, "km": 1000000},
+    {"inch": 1, "foot": 12, "yard": 36},
+    {"ml": 1, "l": 1000},
+    {"g": 1, "kg": 1000},
+    {"cup": 1, "pint": 2, "quart": 4, "gallon": 16},
+    {"cent": 1, "dollar": 100},
+)
+
+
+def _converted(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "assigned 1 hour of reading. She read 16 minutes on Friday": amounts (and rates)
+    of one measure said in two of its units are put in one, the unit the question asks
+    for if it is of that measure, else the one a rate is per ("$12 an hour ... 50
+    minutes": hours), else the one said first; so too one unit, asked in another."""
+    asked = _asked_unit([x.word for x in question], quantities)
+    for sizes in _MEASURE_SIZES:
+        said = [u for q in quantities for u in (q.unit, *q.per) if u in sizes]
+        if not said or (len(set(said)) == 1 and asked not in sizes):
+            continue
+        if any(q.unit in sizes and set(q.per) & set(sizes) for q in quantities):
+            continue  # "6 hours a day": the story's own measure of one unit in the other
+        pers = list(dict.fromkeys(p for q in quantities for p in q.per if p in sizes))
+        if len(pers) > 1:
+            continue  # "24 miles per week ... 3 miles per day": rates the story compares
+        target = asked if asked in sizes else pers[0] if pers else said[0]
+        # Not a number the question says ("in two weeks"): a span asked of, no amount.
+        asked_numbers = {x.text for x in question if x.word == "#"}
+        quantities = [
+            q if q.text in asked_numbers else _in_unit(q, sizes, target) for q in quantities
+        ]
+    return quantities
+
+
+def _in_unit(q: Quantity, sizes: dict[str, int], target: str) -> Quantity:
+    """`q` in `target` where its unit, or what it is per, is of the measure `sizes`."""
+    ratio = Fraction(sizes[q.unit], sizes[target]) if q.unit in sizes else Fraction(1)
+    for per in q.per:
+        ratio /= Fraction(sizes[per], sizes[target]) if per in sizes else 1
+    if ratio == 1:
+        return q
+    unit = target if q.unit in sizes else q.unit
+    per = tuple(target if p in sizes else p for p in q.per)
+    way = f"* {ratio}" if ratio.denominator == 1 else f"/ {ratio.denominator}"
+    if ratio.denominator != 1 and ratio.numerator != 1:
+        way = f"* {ratio.numerator} / {ratio.denominator}"
+    text = f"({q.text} {way})"
+    return replace(q, value=q.value * ratio, text=text, unit=unit, per=per)
+
+
 def _sides(
     quantities: list[Quantity], statements: Sequence[list[_Item]], question: Sequence[_Item]
 ) -> list[Quantity]:
     """The numbers the question is about, with the sides the words give them: the first
     reading of a comparison or an amount left unsaid that fits, else the relevant ones."""
     compared = (
-        _gap_changed(quantities, question)
+        _part_asked(quantities, question)
+        or _gap_changed(quantities, question)
         or _gap_change_asked(quantities, question)
         or _rates_compared(quantities, question)
         or _unsaid_compared(quantities, statements, question)
@@ -2426,6 +2734,36 @@ def _sides(
     quantities = _already_done(_relevant(quantities, question), question)
     quantities = _other_side_asked(quantities, statements, question)
     return _the_rest_asked(_change_asked(quantities, question), statements, question)
+
+
+_REST = frozenset(["left", "remain", "remaining", "rest", "other", "others", "still", "now"])
+
+
+def _part_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "40 pupils. Half of them walk to school. How many walk to school?": the question
+    says what the one part of a whole does, and not what the whole is said to do: that
+    part alone; asked with "not" ("do not walk"), the whole less the part."""
+    parts = [q for q in quantities if q.part_of]
+    words = {x.word for x in question}
+    if len(parts) != 1 or words & (_REST | _COMPARE):
+        return []
+    part = parts[0]
+    wholes = [q for q in quantities if not q.scaled and part.text.startswith(q.text + " ")]
+    if len(wholes) != 1 or len(quantities) != 2:
+        return []
+    asked = _content(question) - {part.unit, "many", "much"} - part.marks - _NEGATIONS
+    whole = wholes[0]
+    # Every word the question says is the part's or the whole's, and a verb of the part's
+    # is among them: "his friend agrees to pay 25% ... How much does James pay" is not.
+    # Asked with "not", a word of the part's own will do ("are not pine trees").
+    own = asked & part.part_of - whole.clause
+    said = any(_verb_stem(w) for w in own) or (own and words & _NEGATIONS)
+    if asked - part.part_of - whole.clause or not said:
+        return []
+    part = replace(part, sign=1, per=(), part_of=frozenset())
+    if words & _NEGATIONS:
+        return [replace(whole, sign=1, per=(), side=1), replace(part, side=-1)]
+    return [part]
 
 
 def _gap_changed(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
@@ -3052,6 +3390,14 @@ def _said_again(
             statements = [*statements[:n], part, *statements[n + 1 :]]
             return statements, [*question[:k], *question[k + 1 :]]
     return statements, question
+
+
+def _neither_nor(question: list[_Item]) -> list[_Item]:
+    """ "How many are neither red nor green?" asks what "not red or green" does."""
+    if not any(x.word == "neither" for x in question):
+        return question
+    words = {"neither": "not", "nor": "or"}
+    return [_Item(words[x.word]) if x.word in words else x for x in question]
 
 
 def _compared_to(question: list[_Item]) -> list[_Item]:
