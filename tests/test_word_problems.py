@@ -2015,3 +2015,22 @@ def test_a_reading_does_not_depend_on_the_hash_seed(story: str) -> None:
         for seed in range(8)
     }
     assert len(readings) == 1, readings
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A player gets 4 stars for each coin she collects. She collected 5 coins in the "
+            "morning and 2 in the evening. What is her total?",
+            28,
+        ),
+        # Must not misfire: a product of two lengths is still an area.
+        ("A room is 5 m long and 3 m wide. What is the area of the room?", 15),
+    ],
+)
+def test_an_unnamed_answer_is_a_count_of_one_thing(problem: str, value: int) -> None:
+    """With no unit asked ("what is her total?"), a rate times the sum of its counts
+    (stars per coin times coins), not times each count in turn (stars times coins)."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

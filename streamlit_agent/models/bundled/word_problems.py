@@ -2359,6 +2359,15 @@ def _score(tree: _Tree, wanted: Sequence[int | None]) -> tuple[int, int, int]:
     return penalty, tree.ops.count("/") + tree.ops.count("-"), len(tree.text)
 
 
+def _mixed_units(tree: _Tree, asked: _Asked) -> int:
+    """1 when the question names no unit ("what was her score?") and the result is no
+    count of one thing: "7 points for each treasure; 2 treasures on one level and 6 on the
+    next" is 7 * (2 + 6) points, not 7 * 2 * 6, points times treasures."""
+    if asked.units is not None:
+        return 0
+    return 1 if sum(abs(n) for n in tree.units.values()) > 1 else 0
+
+
 def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     """The calculator expression for a short word problem; `NotAWordProblem` if none.
 
@@ -2399,7 +2408,8 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
         for tree in _trees([_leaf(k, quantities[k]) for k in order]):
             if asked.units is not None and tree.units != asked.units:
                 continue
-            scored = (_score(tree, wanted), tree)
+            score = _score(tree, wanted)
+            scored = ((score[0] + _mixed_units(tree, asked), *score[1:]), tree)
             if best is None or scored[0] < best[0]:
                 best = scored
     if best is None:
