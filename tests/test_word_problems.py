@@ -2034,3 +2034,27 @@ def test_an_unnamed_answer_is_a_count_of_one_thing(problem: str, value: int) -> 
     (stars per coin times coins), not times each count in turn (stars times coins)."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Ravi baked 20 muffins and his sister baked 14. If only 25 of the muffins were "
+            "sold, how many muffins were not sold?",
+            9,
+        ),
+        ("Ella had 18 pencils and 7 pens. If she lost 5 of them, how many does she have left?", 20),
+        # Must not misfire: taken from one count, as before.
+        (
+            "Katie baked 18 cupcakes for her school. If her brother ate 8 of them how many "
+            "packages could she make if she put 2 cupcakes in each package?",
+            5,
+        ),
+    ],
+)
+def test_a_number_said_of_them_is_a_part_of_the_counts_before(problem: str, value: int) -> None:
+    """ "26 and 15 ... only 16 of the carrots were good; how many bad": the part said "of
+    them" is taken from the sum of the counts before it, not added to them."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
@@ -2393,6 +2393,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities, asked_part = _people(quantities, asked_part)
     quantities = _seated(quantities, asked_part)
     quantities = _sides(quantities, statements, asked_part)
+    quantities = _part_of_them(quantities, statements, asked_part)
     quantities += _conversions(asked_part, quantities)
     derived = len(quantities) == 1 and quantities[0].scaled
     if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
@@ -3124,3 +3125,68 @@ def _explain(quantities: Sequence[Quantity]) -> str:
         taken = " (taken away)" if q.sign < 0 else ""
         parts.append(f"{q.text}{unit}{per}{taken}")
     return "; ".join(parts)
+
+
+_PARTITIVE = frozenset(["them", "the", "those", "these"])
+
+
+def _partitive_values(statements: Sequence[list[_Item]]) -> list[tuple[int, Fraction]]:
+    """(sentence index, value) of each number said as a part of what was counted before
+    it: "16 of them", "35 of the shirts"."""
+    found = []
+    for n, sentence in enumerate(statements):
+        for k, x in enumerate(sentence[:-2]):
+            of_them = sentence[k + 1].word == "of" and sentence[k + 2].word in _PARTITIVE
+            if x.word == "#" and x.value is not None and of_them:
+                found.append((n, x.value))
+    return found
+
+
+def _negated(words: Iterable[str]) -> bool:
+    return any(w == "not" or w.endswith("n't") for w in words)
+
+
+def _part_of_them(
+    quantities: list[Quantity], statements: Sequence[list[_Item]], question: Sequence[_Item]
+) -> list[Quantity]:
+    """ "Bianca picked 26 and her mother 15. If only 16 of the carrots were good, how many
+    were bad?": a number said "of them" is a part of the counts said just before it, so
+    the rest is their sum less that part (26 + 15 - 16), not the three summed. Not when
+    the question asks for that part itself: it repeats the part's words, as negated or
+    not as they were ("8 of them were not working ... how many were not working")."""
+    parts = _partitive_values(statements)
+    if len(parts) != 1 or any(q.side for q in quantities):
+        return quantities
+    where, value = parts[0]
+    at = [k for k, q in enumerate(quantities) if q.value == value]
+    if len(at) != 1 or quantities[at[0]].per or quantities[at[0]].scaled:
+        return quantities
+    part = quantities[at[0]]
+    # The counts "them" are: those of the part's sentence and of the last sentence
+    # before it that says a number.
+    said = {x.value for x in statements[where] if x.word == "#"}
+    earlier = [s for s in statements[:where] if any(x.word == "#" for x in s)]
+    if earlier:
+        said |= {x.value for x in earlier[-1] if x.word == "#"}
+    whole = [
+        k
+        for k, q in enumerate(quantities[: at[0]])
+        if q.value in said and not q.per and not q.scaled and q.sign > 0
+    ]
+    if not whole:
+        return quantities
+    if part.sign < 0 and len({quantities[k].unit for k in whole}) < 2:
+        return quantities  # "ate 8 of them": taken from one count, as read already
+    words = [x.word for x in question]
+    repeated = part.clause & _stems(words) - {part.unit, _stem(part.unit)}
+    said_negated = _negated(x.word for x in statements[where])
+    if repeated and said_negated == _negated(words):
+        return quantities  # the part is what is asked
+    kind = _focus(question).kind
+    counted = {q.unit for q in quantities} | {p for q in quantities for p in q.per}
+    unit = kind.unit if kind is not None and kind.unit not in counted else part.unit
+    sides = {k: 1 for k in whole} | {at[0]: -1}
+    return [
+        replace(q, unit=unit, sign=1, side=sides[k]) if k in sides else q
+        for k, q in enumerate(quantities)
+    ]
