@@ -2058,3 +2058,32 @@ def test_a_number_said_of_them_is_a_part_of_the_counts_before(problem: str, valu
     them" is taken from the sum of the counts before it, not added to them."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Each boat can carry 6 people. There are 20 children and 4 teachers on the trip. "
+            "How many boats are needed?",
+            4,
+        ),
+        ("A table seats 4 people. 10 boys and 6 girls come to the party. How many tables?", 4),
+    ],
+)
+def test_a_rate_of_people_counts_every_sort_of_person(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+def test_a_rate_of_people_is_not_read_into_a_question_of_one_sort() -> None:
+    """ "How many boats do the children need": of the children only, not the teachers."""
+    story = (
+        "Each boat can carry 6 people. There are 20 children and 4 teachers on the trip. "
+        "How many boats do the children need?"
+    )
+    try:
+        reading = read(story)
+    except NotAWordProblem:
+        return
+    assert evaluate(reading.expression) != 4, reading

@@ -2392,6 +2392,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
     quantities, asked_part = _people(quantities, asked_part)
     quantities = _seated(quantities, asked_part)
+    quantities = _persons_of_a_rate(quantities, asked_part)
     quantities = _sides(quantities, statements, asked_part)
     quantities = _part_of_them(quantities, statements, asked_part)
     quantities += _conversions(asked_part, quantities)
@@ -3189,4 +3190,22 @@ def _part_of_them(
     return [
         replace(q, unit=unit, sign=1, side=sides[k]) if k in sides else q
         for k, q in enumerate(quantities)
+    ]
+
+
+def _persons_of_a_rate(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "Each van can hold 5 people and there are 12 students and 3 adults going. How many
+    vans?": a rate that holds "people" holds persons of every sort, so the sorts the story counts
+    are counted as people. Not when the question names a sort of person: "how many vans
+    do the students need" is of the students only."""
+    persons = _PERSONS | {"people"}
+    if not any(q.per and q.unit == "people" for q in quantities):
+        return quantities
+    counts = {q.unit for q in quantities if not q.per and q.unit in _PERSONS}
+    named = {_singular(x.word) for x in question} & persons
+    if not counts or named:
+        return quantities
+    return [
+        replace(q, unit="people") if not q.per and q.unit in _PERSONS and not q.scaled else q
+        for q in quantities
     ]
