@@ -2045,6 +2045,11 @@ def test_an_unnamed_answer_is_a_count_of_one_thing(problem: str, value: int) -> 
             9,
         ),
         ("Ella had 18 pencils and 7 pens. If she lost 5 of them, how many does she have left?", 20),
+        (
+            "A club invited 30 guests to the dinner, but 6 of them did not come. If the tables "
+            "they had seated 4 guests each, how many tables do they need?",
+            6,
+        ),
         # Must not misfire: taken from one count, as before.
         (
             "Katie baked 18 cupcakes for her school. If her brother ate 8 of them how many "

@@ -3147,6 +3147,12 @@ def _negated(words: Iterable[str]) -> bool:
     return any(w == "not" or w.endswith("n't") for w in words)
 
 
+def _a_rate(q: Quantity, units: set[str]) -> bool:
+    """Whether `q` is per something the story counts: "7 of them" read as per "company"
+    (the sentence's subject) is a count, as `_counted_pers` finds later."""
+    return bool(set(q.per) & units)
+
+
 def _part_of_them(
     quantities: list[Quantity], statements: Sequence[list[_Item]], question: Sequence[_Item]
 ) -> list[Quantity]:
@@ -3160,7 +3166,8 @@ def _part_of_them(
         return quantities
     where, value = parts[0]
     at = [k for k, q in enumerate(quantities) if q.value == value]
-    if len(at) != 1 or quantities[at[0]].per or quantities[at[0]].scaled:
+    units = {q.unit for q in quantities}
+    if len(at) != 1 or _a_rate(quantities[at[0]], units) or quantities[at[0]].scaled:
         return quantities
     part = quantities[at[0]]
     # The counts "them" are: those of the part's sentence and of the last sentence
@@ -3172,7 +3179,7 @@ def _part_of_them(
     whole = [
         k
         for k, q in enumerate(quantities[: at[0]])
-        if q.value in said and not q.per and not q.scaled and q.sign > 0
+        if q.value in said and not _a_rate(q, units) and not q.scaled and q.sign > 0
     ]
     if not whole:
         return quantities
@@ -3188,7 +3195,7 @@ def _part_of_them(
     unit = kind.unit if kind is not None and kind.unit not in counted else part.unit
     sides = {k: 1 for k in whole} | {at[0]: -1}
     return [
-        replace(q, unit=unit, sign=1, side=sides[k]) if k in sides else q
+        replace(q, unit=unit, per=(), sign=1, side=sides[k]) if k in sides else q
         for k, q in enumerate(quantities)
     ]
 
