@@ -2092,3 +2092,21 @@ def test_a_rate_of_people_is_not_read_into_a_question_of_one_sort() -> None:
     except NotAWordProblem:
         return
     assert evaluate(reading.expression) != 4, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Omar had 60 photos. He deleted 12 of them and sorted the rest into albums with "
+            "8 photos in each one. How many albums did he fill?",
+            6,
+        ),
+        # Must not misfire: "in each one" with no plural noun before it stays as it was.
+        ("Tom has 4 boxes. He puts 6 pens in each one. How many pens does he use?", 24),
+    ],
+)
+def test_in_each_one_is_per_the_things_named_before(problem: str, value: int) -> None:
+    """ "put the rest into folders with 5 files in each one": 5 files per folder."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -418,6 +418,9 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     if len(after) >= 3 and after[0] == "in" and after[1] in ("each", "every") and after[2] == "of":
         return _each_of(sentence, end + 4)  # "544 pots in each of the 10 gardens"
     if len(after) >= 3 and after[0] == "in" and after[1] in ("a", "an", "each", "every"):
+        if after[2] == "one":  # "into folders with 5 files in each one": per folder
+            # else the thing counted before: "4 boxes. He puts 6 pens in each one".
+            return _things_named_before(sentence, i) or (counted[-1].unit if counted else "one")
         return _singular(after[2])  # "7 days in a week"
     joined = len(after) >= 2 and after[0] in ("and", ",") and after[1] == "#"
     if joined and (shared := _shared_rate(sentence, end, counted)):
@@ -427,6 +430,16 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     per = _per_before(sentence, i)
     # "28 packs of pencils each one having 24": "one" is the thing counted before.
     return counted[-1].unit if per == "one" and counted else per
+
+
+def _things_named_before(sentence: Sequence[_Item], i: int) -> str:
+    """The nearest plural noun before the number at `i`, singular: what "each one" after
+    the number is ("making bouquets with 8 flowers in each one"); "" if none."""
+    for k in range(i - 1, -1, -1):
+        word = sentence[k].word
+        if _plural(word) and _is_noun(word) and not _verb_stem(word):  # not "puts"
+            return _singular(word)
+    return ""
 
 
 def _shared_rate(sentence: Sequence[_Item], end: int, counted: Sequence[Quantity]) -> str:
