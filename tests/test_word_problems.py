@@ -2050,6 +2050,11 @@ def test_an_unnamed_answer_is_a_count_of_one_thing(problem: str, value: int) -> 
             "they had seated 4 guests each, how many tables do they need?",
             6,
         ),
+        (
+            "Lee baked 90 rolls for the fair. He was filling baskets with 6 rolls in each "
+            "one. If 30 of the rolls burned, how many baskets could he still fill?",
+            10,
+        ),
         # Must not misfire: taken from one count, as before.
         (
             "Katie baked 18 cupcakes for her school. If her brother ate 8 of them how many "

@@ -3179,20 +3179,23 @@ def _part_of_them(
         return quantities
     where, value = parts[0]
     at = [k for k, q in enumerate(quantities) if q.value == value]
-    units = {q.unit for q in quantities}
+    kind = _focus(question).kind
+    # What a rate can be per: a thing counted, or the thing asked ("how many bouquets").
+    units = {q.unit for q in quantities} | ({kind.unit} if kind is not None else set())
     if len(at) != 1 or _a_rate(quantities[at[0]], units) or quantities[at[0]].scaled:
         return quantities
     part = quantities[at[0]]
     # The counts "them" are: those of the part's sentence and of the last sentence
-    # before it that says a number.
+    # before it that says a count, not only rates ("with 8 flowers in each one").
+    counts = {q.value for q in quantities[: at[0]] if not _a_rate(q, units) and not q.scaled}
     said = {x.value for x in statements[where] if x.word == "#"}
-    earlier = [s for s in statements[:where] if any(x.word == "#" for x in s)]
+    earlier = [s for s in statements[:where] if any(x.value in counts for x in s)]
     if earlier:
         said |= {x.value for x in earlier[-1] if x.word == "#"}
     whole = [
         k
         for k, q in enumerate(quantities[: at[0]])
-        if q.value in said and not _a_rate(q, units) and not q.scaled and q.sign > 0
+        if q.value in said and q.value in counts and q.sign > 0
     ]
     if not whole:
         return quantities
@@ -3203,7 +3206,6 @@ def _part_of_them(
     said_negated = _negated(x.word for x in statements[where])
     if repeated and said_negated == _negated(words):
         return quantities  # the part is what is asked
-    kind = _focus(question).kind
     counted = {q.unit for q in quantities} | {p for q in quantities for p in q.per}
     unit = kind.unit if kind is not None and kind.unit not in counted else part.unit
     sides = {k: 1 for k in whole} | {at[0]: -1}
