@@ -2115,3 +2115,22 @@ def test_in_each_one_is_per_the_things_named_before(problem: str, value: int) ->
     """ "put the rest into folders with 5 files in each one": 5 files per folder."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "On Monday Lia stacked 5 crates up and on Tuesday she stacked 2 more crates. If "
+            "each crate holds 9 jars, how many jars did she pick up in all?",
+            63,
+        ),
+        # Must not misfire: "picked up" still reads as picking.
+        ("Sara picked up 15 shells and gave 6 to her brother. How many shells are left?", 9),
+    ],
+)
+def test_a_particle_names_no_number_the_question_asks_of(problem: str, value: int) -> None:
+    """ "filled 4 bags up ... how many did he pick up": the "up" is no word of the 4's
+    own that the question repeats, so both days' bags count."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

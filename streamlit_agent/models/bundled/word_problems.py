@@ -63,7 +63,7 @@ _WORD_LISTS = {
     "collects collected sell sells sold buy buys bought take takes took go goes went walk "
     "walks run runs read reads pick picks picked save saves fill fills now still remain "
     "remaining there here if after before once also another some all both equally percent off "
-    "away",
+    "away up down",  # particles: "filled 4 bags up" says nothing of what is asked
     # A number after one of these words is taken away from what was there ("yet to read 5").
     "taken_before": "gave give gives sold sell sells spent spend spends lost lose loses ate "
     "eat eats used use uses took take takes borrowed borrow borrows donated donates removed "
