@@ -2134,3 +2134,16 @@ def test_a_particle_names_no_number_the_question_asks_of(problem: str, value: in
     own that the question repeats, so both days' bags count."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+def test_a_price_of_a_thing_is_the_price_of_each_kind_of_it() -> None:
+    """ "Each toy costs 5 dollars. Leo bought 2 cars and 3 dolls": both kinds are toys."""
+    story = "Each toy costs 5 dollars. Leo bought 2 cars and 3 dolls."
+    reading = read(f"{story} How much did he spend?")
+    assert evaluate(reading.expression) == 25, reading
+    # Must not misfire: a question of one kind is not of every kind.
+    try:
+        reading = read(f"{story} How much did the cars cost?")
+    except NotAWordProblem:
+        return
+    assert evaluate(reading.expression) != 25, reading

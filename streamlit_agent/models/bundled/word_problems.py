@@ -2406,6 +2406,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities, asked_part = _people(quantities, asked_part)
     quantities = _seated(quantities, asked_part)
     quantities = _persons_of_a_rate(quantities, asked_part)
+    quantities = _kinds_of_a_rate(quantities, asked_part)
     quantities = _sides(quantities, statements, asked_part)
     quantities = _part_of_them(quantities, statements, asked_part)
     quantities += _conversions(asked_part, quantities)
@@ -3231,3 +3232,21 @@ def _persons_of_a_rate(quantities: list[Quantity], question: Sequence[_Item]) ->
         replace(q, unit="people") if not q.per and q.unit in _PERSONS and not q.scaled else q
         for q in quantities
     ]
+
+
+def _kinds_of_a_rate(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "Each flower was 3 dollars. Zoe bought 8 roses and 2 daisies": a price per a thing
+    no number counts, with counts of two kinds or more, said alike, and of nothing else,
+    is the price of each of them (roses and daisies are flowers). Not when the question
+    names one kind: "how much did the roses cost" is of the roses only."""
+    pers = {p for q in quantities for p in q.per}
+    counts = [q for q in quantities if not q.per and not q.scaled]
+    kinds = {q.unit for q in counts}
+    rated = {q.unit for q in quantities if q.per}  # a price: not "groups of 6 eggs"
+    if len(pers) != 1 or len(kinds) < 2 or kinds & pers or "" in kinds or not rated <= _MONEY:
+        return quantities
+    named = {_singular(x.word) for x in question}
+    if named & kinds or len({q.verb for q in counts} | {""}) != 2:
+        return quantities  # the kinds are said alike, of one verb: "bought 8 roses and 2"
+    thing = next(iter(pers))
+    return [replace(q, unit=thing) if q in counts else q for q in quantities]
