@@ -2147,3 +2147,18 @@ def test_a_price_of_a_thing_is_the_price_of_each_kind_of_it() -> None:
     except NotAWordProblem:
         return
     assert evaluate(reading.expression) != 25, reading
+
+
+def test_a_thing_asked_by_another_name_is_what_the_rate_is_per() -> None:
+    """ "tins of tea with 5 bags in each box ... how many tins": the boxes, named again."""
+    reading = read(
+        "Ivy fills tins of tea with 5 bags in each box. If she has 12 green bags and 18 "
+        "black bags, how many tins can she fill?"
+    )
+    assert evaluate(reading.expression) == 6, reading
+    # Must not misfire: weeks are no other name for days.
+    try:
+        reading = read("Tom reads 20 pages a day. How many weeks will he take to read 280 pages?")
+    except NotAWordProblem:
+        return
+    assert evaluate(reading.expression) != 14, reading

@@ -2407,6 +2407,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities = _seated(quantities, asked_part)
     quantities = _persons_of_a_rate(quantities, asked_part)
     quantities = _kinds_of_a_rate(quantities, asked_part)
+    asked_part = _asked_as_what_a_rate_is_per(quantities, asked_part)
     quantities = _sides(quantities, statements, asked_part)
     quantities = _part_of_them(quantities, statements, asked_part)
     quantities += _conversions(asked_part, quantities)
@@ -3250,3 +3251,26 @@ def _kinds_of_a_rate(quantities: list[Quantity], question: Sequence[_Item]) -> l
         return quantities  # the kinds are said alike, of one verb: "bought 8 roses and 2"
     thing = next(iter(pers))
     return [replace(q, unit=thing) if q in counts else q for q in quantities]
+
+
+def _asked_as_what_a_rate_is_per(quantities: list[Quantity], question: list[_Item]) -> list[_Item]:
+    """ "9 cookies in each bag ... how many baggies could she make?": a thing asked that
+    no number counts nor is per, in a story with one rate per a thing no number counts,
+    is that thing (the bags), named another way."""
+    words = [x.word for x in question]
+    at = next((k + 2 for k in range(len(words) - 2) if words[k : k + 2] == ["how", "many"]), 0)
+    if not at or not _is_noun(words[at]) or not _plural(words[at]):
+        return question
+    asked = _singular(words[at])
+    units = {q.unit for q in quantities}
+    pers = {p for q in quantities for p in q.per}
+    compared = {_singular(q.than) for q in quantities}  # "more cats than dogs": dogs said
+    if asked in units | pers | compared or len(pers - units) != 1:
+        return question
+    thing = next(iter(pers - units))
+    # Not a measure ("how many weeks", with "20 pages a day") nor a person ("how many
+    # pupils", with "in a school"): those are other things, not the rate's named again.
+    measures = _DURATIONS | _LENGTHS | _MONEY | _PERSONS | {"people"}
+    if {asked, thing} & measures:
+        return question
+    return [*question[:at], _Item(thing), *question[at + 1 :]]
