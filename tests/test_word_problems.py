@@ -2162,3 +2162,20 @@ def test_a_thing_asked_by_another_name_is_what_the_rate_is_per() -> None:
     except NotAWordProblem:
         return
     assert evaluate(reading.expression) != 14, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "At the fair Ana won 6 tokens on the darts and 9 tokens on the hoops. If a toy "
+            "costs 5 tokens a piece, how many could she buy?",
+            3,
+        ),
+        # Must not misfire: a price in money, read as before.
+        ("Ana has 20 dollars. Pens cost 4 dollars each. How many can she buy?", 5),
+    ],
+)
+def test_how_many_bought_asks_for_what_the_price_is_per(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -2408,6 +2408,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities = _persons_of_a_rate(quantities, asked_part)
     quantities = _kinds_of_a_rate(quantities, asked_part)
     asked_part = _asked_as_what_a_rate_is_per(quantities, asked_part)
+    asked_part = _bought_unnamed(quantities, asked_part)
     quantities = _sides(quantities, statements, asked_part)
     quantities = _part_of_them(quantities, statements, asked_part)
     quantities += _conversions(asked_part, quantities)
@@ -3274,3 +3275,20 @@ def _asked_as_what_a_rate_is_per(quantities: list[Quantity], question: list[_Ite
     if {asked, thing} & measures:
         return question
     return [*question[:at], _Item(thing), *question[at + 1 :]]
+
+
+_BUYING = frozenset(["buy", "afford", "purchase"])
+
+
+def _bought_unnamed(quantities: list[Quantity], question: list[_Item]) -> list[_Item]:
+    """ "Candy cost 4 tickets a piece, how many could he buy?": "how many" with no noun,
+    of buying, asks for what the one price is per (pieces), bought with all there is."""
+    words = [x.word for x in question]
+    at = next((k + 2 for k in range(len(words) - 2) if words[k : k + 2] == ["how", "many"]), 0)
+    if not at or words[at] not in _AUX or not _BUYING & set(words):
+        return question
+    units = {q.unit for q in quantities}
+    pers = {p for q in quantities if q.per for p in q.per} - units
+    if len(pers) != 1 or pers & (_DURATIONS | _LENGTHS | _MONEY):
+        return question
+    return [*question[:at], _Item(pers.pop()), *question[at:]]
