@@ -2179,3 +2179,12 @@ def test_a_thing_asked_by_another_name_is_what_the_rate_is_per() -> None:
 def test_how_many_bought_asks_for_what_the_price_is_per(problem: str, value: int) -> None:
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+def test_each_of_a_compound_noun_is_per_its_head() -> None:
+    """ "Each apple pie costs 5 dollars ... 4 pies": per pie, not per apple."""
+    reading = read("Each apple pie costs 5 dollars. Kim bought 4 pies. How much did she pay?")
+    assert evaluate(reading.expression) == 20, reading
+    # Must not misfire: "each week Tom reads" is per week, Tom counting nothing.
+    reading = read("Each week Tom reads 5 books. How many books does he read in 4 weeks?")
+    assert evaluate(reading.expression) == 20, reading

@@ -2405,6 +2405,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
     quantities, asked_part = _people(quantities, asked_part)
     quantities = _seated(quantities, asked_part)
+    quantities = _compound_per(quantities, statements)
     quantities = _persons_of_a_rate(quantities, asked_part)
     quantities = _kinds_of_a_rate(quantities, asked_part)
     asked_part = _asked_as_what_a_rate_is_per(quantities, asked_part)
@@ -3292,3 +3293,22 @@ def _bought_unnamed(quantities: list[Quantity], question: list[_Item]) -> list[_
     if len(pers) != 1 or pers & (_DURATIONS | _LENGTHS | _MONEY):
         return question
     return [*question[:at], _Item(pers.pop()), *question[at:]]
+
+
+def _compound_per(quantities: list[Quantity], statements: Sequence[list[_Item]]) -> list[Quantity]:
+    """ "Each chocolate bar in a box cost $3 ... 7 bars": a rate read as per the first noun
+    of "each chocolate bar", which nothing counts, is per the noun after it when that is
+    what the story counts (bars)."""
+    units = {q.unit for q in quantities}
+    heads: dict[str, str] = {}
+    for sentence in statements:
+        for a, b, c in zip(sentence, sentence[1:], sentence[2:], strict=False):
+            if a.word in ("each", "every") and _is_noun(b.word) and _is_noun(c.word):
+                head = _singular(c.word)
+                if _singular(b.word) not in units and head in units and not _verb_stem(c.word):
+                    heads.setdefault(_singular(b.word), head)
+    if not heads:
+        return quantities
+    return [
+        replace(q, per=tuple(heads.get(p, p) for p in q.per)) if q.per else q for q in quantities
+    ]
