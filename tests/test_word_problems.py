@@ -2188,3 +2188,21 @@ def test_each_of_a_compound_noun_is_per_its_head() -> None:
     # Must not misfire: "each week Tom reads" is per week, Tom counting nothing.
     reading = read("Each week Tom reads 5 books. How many books does he read in 4 weeks?")
     assert evaluate(reading.expression) == 20, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        ("A shelf had 30 books and Lin read all but 12 books. How many books did she read?", 18),
+        (
+            "Each apple pie at the fair costs 5 dollars. Kim baked 9 pies and sold all but 3 "
+            "pies. How much money did she make?",
+            30,
+        ),
+        # Must not misfire: "but" without "all" is no part left out.
+        ("Sam had 20 cards but gave 5 to Ann. How many cards does Sam have now?", 15),
+    ],
+)
+def test_all_but_a_number_is_the_whole_less_it(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

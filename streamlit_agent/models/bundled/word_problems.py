@@ -2412,6 +2412,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     asked_part = _bought_unnamed(quantities, asked_part)
     quantities = _sides(quantities, statements, asked_part)
     quantities = _part_of_them(quantities, statements, asked_part)
+    quantities = _all_but(quantities, statements)
     quantities += _conversions(asked_part, quantities)
     derived = len(quantities) == 1 and quantities[0].scaled
     if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
@@ -3311,4 +3312,26 @@ def _compound_per(quantities: list[Quantity], statements: Sequence[list[_Item]])
         return quantities
     return [
         replace(q, per=tuple(heads.get(p, p) for p in q.per)) if q.per else q for q in quantities
+    ]
+
+
+def _all_but(quantities: list[Quantity], statements: Sequence[list[_Item]]) -> list[Quantity]:
+    """ "A box had 13 bars and Zoe sold all but 6 bars": what was done is the whole less
+    the number after "all but" (13 - 6), whatever the verb says of the 6."""
+    values = [
+        c.value
+        for sentence in statements
+        for a, b, c in zip(sentence, sentence[1:], sentence[2:], strict=False)
+        if (a.word, b.word, c.word) == ("all", "but", "#")
+    ]
+    at = [k for k, q in enumerate(quantities) if values and q.value == values[0] and not q.per]
+    if len(values) != 1 or len(at) != 1:
+        return quantities
+    but = quantities[at[0]]
+    whole = [k for k, q in enumerate(quantities[: at[0]]) if q.unit == but.unit and not q.scaled]
+    if len(whole) != 1:
+        return quantities
+    sides = {whole[0]: 1, at[0]: -1}
+    return [
+        replace(q, sign=1, side=sides[k]) if k in sides else q for k, q in enumerate(quantities)
     ]
