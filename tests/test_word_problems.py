@@ -2206,3 +2206,21 @@ def test_each_of_a_compound_noun_is_per_its_head() -> None:
 def test_all_but_a_number_is_the_whole_less_it(problem: str, value: int) -> None:
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Lou wanted to sell the old comics for $ 3 each. He had 12 comics. How much money "
+            "could he get?",
+            36,
+        ),
+        # Must not misfire: with no noun before the price, the subject is still priced.
+        ("Pencils cost 35 cents each. How much do 4 pencils cost?", 140),
+    ],
+)
+def test_a_price_after_for_is_of_the_thing_named_before(problem: str, value: int) -> None:
+    """ "sell the old comics for $ 3 each": per comic, not per the verb "wanted"."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

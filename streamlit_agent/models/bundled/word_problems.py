@@ -559,12 +559,27 @@ def _container(sentence: Sequence[_Item], i: int, counted: Sequence[Quantity]) -
             unit, _ = _noun_after(sentence, k)
             if unit:
                 return unit
+    if priced := _priced_thing(sentence, i):
+        return priced
     for item in sentence[:i]:  # "Pencils cost 35 cents each": the subject
         if _is_noun(item.word):
             return _singular(item.word)
     return counted[-1].unit if counted else ""
 
 
+def _priced_thing(sentence: Sequence[_Item], i: int) -> str:
+    """ "sell the working games for $ 7 each": the noun just before "for"/"at" the price,
+    singular; "" if there is none."""
+    k = i - 1
+    if k >= 0 and sentence[k].word in _MONEY_SIGNS:
+        k -= 1
+    if k < 1 or sentence[k].word not in ("for", "at"):
+        return ""
+    word = sentence[k - 1].word
+    return _singular(word) if _plural(word) and _is_noun(word) and not _verb_stem(word) else ""
+
+
+_MONEY_SIGNS = frozenset(["$", "€", "£"])
 _GROUPING = frozenset(["into", "in"])
 
 
