@@ -2055,6 +2055,11 @@ def test_an_unnamed_answer_is_a_count_of_one_thing(problem: str, value: int) -> 
             "one. If 30 of the rolls burned, how many baskets could he still fill?",
             10,
         ),
+        (
+            "Ada had 20 old lamps but 5 of them were broken. If she wanted to sell the good "
+            "lamps for $ 4 each, how much money could she make?",
+            60,
+        ),
         # Must not misfire: taken from one count, as before.
         (
             "Katie baked 18 cupcakes for her school. If her brother ate 8 of them how many "

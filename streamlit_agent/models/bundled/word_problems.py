@@ -3227,7 +3227,11 @@ def _part_of_them(
     if repeated and said_negated == _negated(words):
         return quantities  # the part is what is asked
     counted = {q.unit for q in quantities} | {p for q in quantities for p in q.per}
-    unit = kind.unit if kind is not None and kind.unit not in counted else part.unit
+    # The name the question gives them, unless a rate is per the part's own unit ("sell
+    # the working games for $ 7 each ... how much money"): then they stay games.
+    priced = any(part.unit in q.per for q in quantities)
+    named = kind is not None and kind.unit not in counted and not priced
+    unit = kind.unit if kind is not None and named else part.unit
     sides = {k: 1 for k in whole} | {at[0]: -1}
     return [
         replace(q, unit=unit, per=(), sign=1, side=sides[k]) if k in sides else q
