@@ -2229,3 +2229,25 @@ def test_a_price_after_for_is_of_the_thing_named_before(problem: str, value: int
     """ "sell the old comics for $ 3 each": per comic, not per the verb "wanted"."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Nia earned 30 dollars washing cars and spent 6 dollars on lunch. How many 4 "
+            "dollar books can she buy with the money left?",
+            6,
+        ),
+        # Must not misfire: a priced thing is no count of the things asked.
+        (
+            "A 5 dollar bill and 3 coins are in the jar. How many coins are in the jar if 4 "
+            "more coins are added?",
+            7,
+        ),
+    ],
+)
+def test_a_number_before_a_unit_of_money_and_a_noun_is_a_price(problem: str, value: int) -> None:
+    """ "how many 2 dollar games": 2 dollars per game, and games asked, not dollars."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

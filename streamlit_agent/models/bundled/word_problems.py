@@ -2421,6 +2421,8 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities, asked_part = _people(quantities, asked_part)
     quantities = _seated(quantities, asked_part)
     quantities = _compound_per(quantities, statements)
+    quantities = _priced_nouns(quantities, [*statements, asked_part])
+    asked_part = _price_unasked(asked_part)
     quantities = _persons_of_a_rate(quantities, asked_part)
     quantities = _kinds_of_a_rate(quantities, asked_part)
     asked_part = _asked_as_what_a_rate_is_per(quantities, asked_part)
@@ -3354,3 +3356,32 @@ def _all_but(quantities: list[Quantity], statements: Sequence[list[_Item]]) -> l
     return [
         replace(q, sign=1, side=sides[k]) if k in sides else q for k, q in enumerate(quantities)
     ]
+
+
+def _priced_nouns(quantities: list[Quantity], sentences: Sequence[list[_Item]]) -> list[Quantity]:
+    """ "how many 2 dollar games could he buy": a number before a singular unit of money
+    and a noun is a price, dollars per game, not a count of games."""
+    priced: dict[Fraction, str] = {}
+    for sentence in sentences:
+        for a, b, c in zip(sentence, sentence[1:], sentence[2:], strict=False):
+            money = _SYNONYMS.get(b.word, b.word)
+            if a.word == "#" and a.value is not None and money in _MONEY and _is_noun(c.word):
+                priced.setdefault(a.value, money)
+    return [
+        replace(q, unit=priced[q.value], per=(q.unit,))
+        if q.value in priced and not q.per and q.unit not in _MONEY and q.unit
+        else q
+        for q in quantities
+    ]
+
+
+def _price_unasked(question: list[_Item]) -> list[_Item]:
+    """ "how many 2 dollar games": the games are asked, the price said of them."""
+    words = [x.word for x in question]
+    for k in range(len(words) - 4):
+        if (
+            words[k : k + 3] == ["how", "many", "#"]
+            and _SYNONYMS.get(words[k + 3], words[k + 3]) in _MONEY
+        ):
+            return [*question[: k + 2], *question[k + 4 :]]
+    return question
