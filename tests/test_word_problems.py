@@ -2251,3 +2251,17 @@ def test_a_number_before_a_unit_of_money_and_a_noun_is_a_price(problem: str, val
     """ "how many 2 dollar games": 2 dollars per game, and games asked, not dollars."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        ("A farm has 5 pens. Each pen holds 3 goats and 4 sheep. How many animals are there?", 35),
+        # Must not misfire: one kind asked is that kind only.
+        ("A farm has 5 pens. Each pen holds 3 goats and 4 sheep. How many goats are there?", 15),
+    ],
+)
+def test_kinds_in_each_of_a_thing_are_the_thing_asked(problem: str, value: int) -> None:
+    """ "each cage has 2 parrots and 7 parakeets ... how many birds": both kinds."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -2425,6 +2425,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     asked_part = _price_unasked(asked_part)
     quantities = _persons_of_a_rate(quantities, asked_part)
     quantities = _kinds_of_a_rate(quantities, asked_part)
+    quantities = _kinds_in_each(quantities, asked_part)
     asked_part = _asked_as_what_a_rate_is_per(quantities, asked_part)
     asked_part = _bought_unnamed(quantities, asked_part)
     quantities = _sides(quantities, statements, asked_part)
@@ -3385,3 +3386,20 @@ def _price_unasked(question: list[_Item]) -> list[_Item]:
         ):
             return [*question[: k + 2], *question[k + 4 :]]
     return question
+
+
+def _kinds_in_each(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "8 cages. Each cage has 2 parrots and 7 parakeets. How many birds?": a thing asked
+    that no number counts, in a story whose rates are all per one thing and of two kinds
+    or more, is every kind (2 + 7 birds a cage)."""
+    kind = _focus(question).kind
+    units = {q.unit for q in quantities}
+    rates = [q for q in quantities if _a_rate(q, units)]  # not "8 cages" per "pet store"
+    if kind is None or len(rates) < 2 or any(kind.unit in (q.unit, *q.per) for q in quantities):
+        return quantities
+    pers = {q.per for q in rates}
+    kinds = {q.unit for q in rates}
+    counted = {q.unit for q in quantities if q not in rates}
+    if len(pers) != 1 or len(kinds) != len(rates) or kinds & counted or "" in kinds:
+        return quantities
+    return [replace(q, unit=kind.unit) if q in rates else q for q in quantities]
