@@ -2265,3 +2265,27 @@ def test_kinds_in_each_of_a_thing_are_the_thing_asked(problem: str, value: int) 
     """ "each cage has 2 parrots and 7 parakeets ... how many birds": both kinds."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Jon saved 9 songs from the radio and 15 from the web. If he split the songs into 4 "
+            "playlists with the same number of songs in each playlist, how many songs were in "
+            "each playlist?",
+            6,
+        ),
+        # Must not misfire: a word of its own the question repeats still picks one.
+        (
+            "It worked for 5 minutes yesterday and for 12 minutes today. It makes 3 shirts a "
+            "minute. How many shirts did it make today?",
+            36,
+        ),
+    ],
+)
+def test_a_unit_left_unsaid_names_no_one_number(problem: str, value: int) -> None:
+    """ "2 pictures from her phone and 4 from her camera ... how many pictures": the 4 are
+    pictures too, though the word is said only with the 2."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

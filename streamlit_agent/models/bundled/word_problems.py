@@ -1685,6 +1685,11 @@ def _the_one_named(quantities: list[Quantity], question: Sequence[_Item]) -> lis
         # Of the ones taken, the things asked name none ("gave away 6 stickers ... 7 more":
         # both are given; "used 8 nails and 6 screws ... nails and screws left").
         naming = asked - kinds - {unit} if mixed else asked
+        # Not the unit, said with one and left unsaid with another ("2 pictures from her
+        # phone and 4 from her camera"), unless other kinds asked tell them apart ("how
+        # many crackers and cakes", the cakes counted as crackers).
+        if not any(words & (kinds - {unit}) for words in own):
+            naming = naming - {unit}
         naming = naming - {p for q in alike for p in q.per}  # "per day ... after 26 days"
         named = [n for n, words in enumerate(own) if words & naming]
         # "13 went rowing and 59 went hiking ... 21 went rowing later. How many went
