@@ -2289,3 +2289,26 @@ def test_a_unit_left_unsaid_names_no_one_number(problem: str, value: int) -> Non
     pictures too, though the word is said only with the 2."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Tia went to pick fruits. She picked 6 apples and 4 pears. "
+            "How many fruits did she pick?",
+            10,
+        ),
+        (
+            "Tia went to pick fruits. She picked 6 apples and 4 pears, then 5 plums. "
+            "How many fruits?",
+            15,
+        ),
+        # Must not misfire: one kind asked, counted, is that kind only.
+        ("Tia picked 6 apples and 4 pears. She ate 3 apples. How many apples are left?", 3),
+    ],
+)
+def test_kinds_counted_alike_are_the_thing_asked(problem: str, value: int) -> None:
+    """ "baked 7 cupcakes and 5 cookies ... how many pastries": every kind counted."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

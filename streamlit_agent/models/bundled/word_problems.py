@@ -2431,6 +2431,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities = _persons_of_a_rate(quantities, asked_part)
     quantities = _kinds_of_a_rate(quantities, asked_part)
     quantities = _kinds_in_each(quantities, asked_part)
+    quantities = _kinds_said_alike(quantities, statements, asked_part)
     asked_part = _asked_as_what_a_rate_is_per(quantities, asked_part)
     asked_part = _bought_unnamed(quantities, asked_part)
     quantities = _sides(quantities, statements, asked_part)
@@ -3408,3 +3409,25 @@ def _kinds_in_each(quantities: list[Quantity], question: Sequence[_Item]) -> lis
     if len(pers) != 1 or len(kinds) != len(rates) or kinds & counted or "" in kinds:
         return quantities
     return [replace(q, unit=kind.unit) if q in rates else q for q in quantities]
+
+
+def _kinds_said_alike(
+    quantities: list[Quantity], statements: Sequence[list[_Item]], question: Sequence[_Item]
+) -> list[Quantity]:
+    """ "Katie made pastries. She baked 7 cupcakes and 5 cookies. How many pastries did
+    she sell?": a thing asked that no number counts nor is per, but that the story names,
+    in a story that counts two kinds or more with one verb and has no rate, is every kind
+    it counts. Not a thing the story never names: "2 cats and 3 dogs. How many birds?"."""
+    kind = _focus(question).kind
+    if kind is None or any(q.per or q.scaled for q in quantities):
+        return quantities
+    if all(_singular(x.word) != kind.unit for s in statements for x in s):
+        return quantities
+    if any(q.unit == kind.unit for q in quantities):
+        return quantities
+    verbs: dict[str, set[str]] = {}
+    for q in quantities:
+        verbs.setdefault(q.verb, set()).add(q.unit)
+    if not any(verb and len(units) >= 2 for verb, units in verbs.items()):
+        return quantities
+    return [replace(q, unit=kind.unit) for q in quantities]
