@@ -2311,3 +2311,300 @@ def test_a_reading_does_not_depend_on_the_hash_seed(story: str) -> None:
         for seed in range(8)
     }
     assert len(readings) == 1, readings
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A player gets 4 stars for each coin she collects. She collected 5 coins in the "
+            "morning and 2 in the evening. What is her total?",
+            28,
+        ),
+        # Must not misfire: a product of two lengths is still an area.
+        ("A room is 5 m long and 3 m wide. What is the area of the room?", 15),
+    ],
+)
+def test_an_unnamed_answer_is_a_count_of_one_thing(problem: str, value: int) -> None:
+    """With no unit asked ("what is her total?"), a rate times the sum of its counts
+    (stars per coin times coins), not times each count in turn (stars times coins)."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Ravi baked 20 muffins and his sister baked 14. If only 25 of the muffins were "
+            "sold, how many muffins were not sold?",
+            9,
+        ),
+        ("Ella had 18 pencils and 7 pens. If she lost 5 of them, how many does she have left?", 20),
+        (
+            "A club invited 30 guests to the dinner, but 6 of them did not come. If the tables "
+            "they had seated 4 guests each, how many tables do they need?",
+            6,
+        ),
+        (
+            "Lee baked 90 rolls for the fair. He was filling baskets with 6 rolls in each "
+            "one. If 30 of the rolls burned, how many baskets could he still fill?",
+            10,
+        ),
+        (
+            "Ada had 20 old lamps but 5 of them were broken. If she wanted to sell the good "
+            "lamps for $ 4 each, how much money could she make?",
+            60,
+        ),
+        # Must not misfire: taken from one count, as before.
+        (
+            "Katie baked 18 cupcakes for her school. If her brother ate 8 of them how many "
+            "packages could she make if she put 2 cupcakes in each package?",
+            5,
+        ),
+    ],
+)
+def test_a_number_said_of_them_is_a_part_of_the_counts_before(problem: str, value: int) -> None:
+    """ "26 and 15 ... only 16 of the carrots were good; how many bad": the part said "of
+    them" is taken from the sum of the counts before it, not added to them."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Each boat can carry 6 people. There are 20 children and 4 teachers on the trip. "
+            "How many boats are needed?",
+            4,
+        ),
+        ("A table seats 4 people. 10 boys and 6 girls come to the party. How many tables?", 4),
+    ],
+)
+def test_a_rate_of_people_counts_every_sort_of_person(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+def test_a_rate_of_people_is_not_read_into_a_question_of_one_sort() -> None:
+    """ "How many boats do the children need": of the children only, not the teachers."""
+    story = (
+        "Each boat can carry 6 people. There are 20 children and 4 teachers on the trip. "
+        "How many boats do the children need?"
+    )
+    try:
+        reading = read(story)
+    except NotAWordProblem:
+        return
+    assert evaluate(reading.expression) != 4, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Omar had 60 photos. He deleted 12 of them and sorted the rest into albums with "
+            "8 photos in each one. How many albums did he fill?",
+            6,
+        ),
+        # Must not misfire: "in each one" with no plural noun before it stays as it was.
+        ("Tom has 4 boxes. He puts 6 pens in each one. How many pens does he use?", 24),
+    ],
+)
+def test_in_each_one_is_per_the_things_named_before(problem: str, value: int) -> None:
+    """ "put the rest into folders with 5 files in each one": 5 files per folder."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "On Monday Lia stacked 5 crates up and on Tuesday she stacked 2 more crates. If "
+            "each crate holds 9 jars, how many jars did she pick up in all?",
+            63,
+        ),
+        # Must not misfire: "picked up" still reads as picking.
+        ("Sara picked up 15 shells and gave 6 to her brother. How many shells are left?", 9),
+    ],
+)
+def test_a_particle_names_no_number_the_question_asks_of(problem: str, value: int) -> None:
+    """ "filled 4 bags up ... how many did he pick up": the "up" is no word of the 4's
+    own that the question repeats, so both days' bags count."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+def test_a_price_of_a_thing_is_the_price_of_each_kind_of_it() -> None:
+    """ "Each toy costs 5 dollars. Leo bought 2 cars and 3 dolls": both kinds are toys."""
+    story = "Each toy costs 5 dollars. Leo bought 2 cars and 3 dolls."
+    reading = read(f"{story} How much did he spend?")
+    assert evaluate(reading.expression) == 25, reading
+    # Must not misfire: a question of one kind is not of every kind.
+    try:
+        reading = read(f"{story} How much did the cars cost?")
+    except NotAWordProblem:
+        return
+    assert evaluate(reading.expression) != 25, reading
+
+
+def test_a_thing_asked_by_another_name_is_what_the_rate_is_per() -> None:
+    """ "tins of tea with 5 bags in each box ... how many tins": the boxes, named again."""
+    reading = read(
+        "Ivy fills tins of tea with 5 bags in each box. If she has 12 green bags and 18 "
+        "black bags, how many tins can she fill?"
+    )
+    assert evaluate(reading.expression) == 6, reading
+    # Must not misfire: weeks are no other name for days.
+    try:
+        reading = read("Tom reads 20 pages a day. How many weeks will he take to read 280 pages?")
+    except NotAWordProblem:
+        return
+    assert evaluate(reading.expression) != 14, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "At the fair Ana won 6 tokens on the darts and 9 tokens on the hoops. If a toy "
+            "costs 5 tokens a piece, how many could she buy?",
+            3,
+        ),
+        # Must not misfire: a price in money, read as before.
+        ("Ana has 20 dollars. Pens cost 4 dollars each. How many can she buy?", 5),
+    ],
+)
+def test_how_many_bought_asks_for_what_the_price_is_per(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+def test_each_of_a_compound_noun_is_per_its_head() -> None:
+    """ "Each apple pie costs 5 dollars ... 4 pies": per pie, not per apple."""
+    reading = read("Each apple pie costs 5 dollars. Kim bought 4 pies. How much did she pay?")
+    assert evaluate(reading.expression) == 20, reading
+    # Must not misfire: "each week Tom reads" is per week, Tom counting nothing.
+    reading = read("Each week Tom reads 5 books. How many books does he read in 4 weeks?")
+    assert evaluate(reading.expression) == 20, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        ("A shelf had 30 books and Lin read all but 12 books. How many books did she read?", 18),
+        (
+            "Each apple pie at the fair costs 5 dollars. Kim baked 9 pies and sold all but 3 "
+            "pies. How much money did she make?",
+            30,
+        ),
+        # Must not misfire: "but" without "all" is no part left out.
+        ("Sam had 20 cards but gave 5 to Ann. How many cards does Sam have now?", 15),
+    ],
+)
+def test_all_but_a_number_is_the_whole_less_it(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Lou wanted to sell the old comics for $ 3 each. He had 12 comics. How much money "
+            "could he get?",
+            36,
+        ),
+        # Must not misfire: with no noun before the price, the subject is still priced.
+        ("Pencils cost 35 cents each. How much do 4 pencils cost?", 140),
+    ],
+)
+def test_a_price_after_for_is_of_the_thing_named_before(problem: str, value: int) -> None:
+    """ "sell the old comics for $ 3 each": per comic, not per the verb "wanted"."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Nia earned 30 dollars washing cars and spent 6 dollars on lunch. How many 4 "
+            "dollar books can she buy with the money left?",
+            6,
+        ),
+        # Must not misfire: a priced thing is no count of the things asked.
+        (
+            "A 5 dollar bill and 3 coins are in the jar. How many coins are in the jar if 4 "
+            "more coins are added?",
+            7,
+        ),
+    ],
+)
+def test_a_number_before_a_unit_of_money_and_a_noun_is_a_price(problem: str, value: int) -> None:
+    """ "how many 2 dollar games": 2 dollars per game, and games asked, not dollars."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        ("A farm has 5 pens. Each pen holds 3 goats and 4 sheep. How many animals are there?", 35),
+        # Must not misfire: one kind asked is that kind only.
+        ("A farm has 5 pens. Each pen holds 3 goats and 4 sheep. How many goats are there?", 15),
+    ],
+)
+def test_kinds_in_each_of_a_thing_are_the_thing_asked(problem: str, value: int) -> None:
+    """ "each cage has 2 parrots and 7 parakeets ... how many birds": both kinds."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Jon saved 9 songs from the radio and 15 from the web. If he split the songs into 4 "
+            "playlists with the same number of songs in each playlist, how many songs were in "
+            "each playlist?",
+            6,
+        ),
+        # Must not misfire: a word of its own the question repeats still picks one.
+        (
+            "It worked for 5 minutes yesterday and for 12 minutes today. It makes 3 shirts a "
+            "minute. How many shirts did it make today?",
+            36,
+        ),
+    ],
+)
+def test_a_unit_left_unsaid_names_no_one_number(problem: str, value: int) -> None:
+    """ "2 pictures from her phone and 4 from her camera ... how many pictures": the 4 are
+    pictures too, though the word is said only with the 2."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Tia went to pick fruits. She picked 6 apples and 4 pears. "
+            "How many fruits did she pick?",
+            10,
+        ),
+        (
+            "Tia went to pick fruits. She picked 6 apples and 4 pears, then 5 plums. "
+            "How many fruits?",
+            15,
+        ),
+        # Must not misfire: one kind asked, counted, is that kind only.
+        ("Tia picked 6 apples and 4 pears. She ate 3 apples. How many apples are left?", 3),
+    ],
+)
+def test_kinds_counted_alike_are_the_thing_asked(problem: str, value: int) -> None:
+    """ "baked 7 cupcakes and 5 cookies ... how many pastries": every kind counted."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
@@ -63,7 +63,7 @@ _WORD_LISTS = {
     "collects collected sell sells sold buy buys bought take takes took go goes went walk "
     "walks run runs read reads pick picks picked save saves fill fills now still remain "
     "remaining there here if after before once also another some all both equally percent off "
-    "away",
+    "away up down",  # particles: "filled 4 bags up" says nothing of what is asked
     # A number after one of these words is taken away from what was there ("yet to read 5").
     "taken_before": "gave give gives sold sell sells spent spend spends lost lose loses ate "
     "eat eats used use uses took take takes borrowed borrow borrows donated donates removed "
@@ -487,6 +487,9 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     if len(after) >= 3 and after[0] == "in" and after[1] in ("each", "every") and after[2] == "of":
         return _each_of(sentence, end + 4)  # "544 pots in each of the 10 gardens"
     if len(after) >= 3 and after[0] == "in" and after[1] in ("a", "an", "each", "every"):
+        if after[2] == "one":  # "into folders with 5 files in each one": per folder
+            # else the thing counted before: "4 boxes. He puts 6 pens in each one".
+            return _things_named_before(sentence, i) or (counted[-1].unit if counted else "one")
         return _singular(after[2])  # "7 days in a week"
     joined = len(after) >= 2 and after[0] in ("and", ",") and after[1] == "#"
     if joined and (shared := _shared_rate(sentence, end, counted)):
@@ -496,6 +499,16 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     per = _per_before(sentence, i)
     # "28 packs of pencils each one having 24": "one" is the thing counted before.
     return counted[-1].unit if per == "one" and counted else per
+
+
+def _things_named_before(sentence: Sequence[_Item], i: int) -> str:
+    """The nearest plural noun before the number at `i`, singular: what "each one" after
+    the number is ("making bouquets with 8 flowers in each one"); "" if none."""
+    for k in range(i - 1, -1, -1):
+        word = sentence[k].word
+        if _plural(word) and _is_noun(word) and not _verb_stem(word):  # not "puts"
+            return _singular(word)
+    return ""
 
 
 def _shared_rate(sentence: Sequence[_Item], end: int, counted: Sequence[Quantity]) -> str:
@@ -629,12 +642,27 @@ def _container(sentence: Sequence[_Item], i: int, counted: Sequence[Quantity]) -
             unit, _ = _noun_after(sentence, k)
             if unit:
                 return unit
+    if priced := _priced_thing(sentence, i):
+        return priced
     for item in sentence[:i]:  # "Pencils cost 35 cents each": the subject
         if _is_noun(item.word):
             return _singular(item.word)
     return counted[-1].unit if counted else ""
 
 
+def _priced_thing(sentence: Sequence[_Item], i: int) -> str:
+    """ "sell the working games for $ 7 each": the noun just before "for"/"at" the price,
+    singular; "" if there is none."""
+    k = i - 1
+    if k >= 0 and sentence[k].word in _MONEY_SIGNS:
+        k -= 1
+    if k < 1 or sentence[k].word not in ("for", "at"):
+        return ""
+    word = sentence[k - 1].word
+    return _singular(word) if _plural(word) and _is_noun(word) and not _verb_stem(word) else ""
+
+
+_MONEY_SIGNS = frozenset(["$", "€", "£"])
 _GROUPING = frozenset(["into", "in"])
 
 
@@ -1908,6 +1936,11 @@ def _the_one_named(quantities: list[Quantity], question: Sequence[_Item]) -> lis
         # Of the ones taken, the things asked name none ("gave away 6 stickers ... 7 more":
         # both are given; "used 8 nails and 6 screws ... nails and screws left").
         naming = asked - kinds - {unit} if mixed else asked
+        # Not the unit, said with one and left unsaid with another ("2 pictures from her
+        # phone and 4 from her camera"), unless other kinds asked tell them apart ("how
+        # many crackers and cakes", the cakes counted as crackers).
+        if not any(words & (kinds - {unit}) for words in own):
+            naming = naming - {unit}
         naming = naming - {p for q in alike for p in q.per}  # "per day ... after 26 days"
         named = [n for n, words in enumerate(own) if words & naming]
         # "13 went rowing and 59 went hiking ... 21 went rowing later. How many went
@@ -2612,6 +2645,15 @@ def _score(tree: _Tree, wanted: Sequence[int | None]) -> tuple[int, int, int]:
     return penalty, tree.ops.count("/") + tree.ops.count("-"), len(tree.text)
 
 
+def _mixed_units(tree: _Tree, asked: _Asked) -> int:
+    """1 when the question names no unit ("what was her score?") and the result is no
+    count of one thing: "7 points for each treasure; 2 treasures on one level and 6 on the
+    next" is 7 * (2 + 6) points, not 7 * 2 * 6, points times treasures."""
+    if asked.units is not None:
+        return 0
+    return 1 if sum(abs(n) for n in tree.units.values()) > 1 else 0
+
+
 def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     """The calculator expression for a short word problem; `NotAWordProblem` if none.
 
@@ -2637,7 +2679,18 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
     quantities, asked_part = _people(quantities, asked_part)
     quantities = _seated(quantities, asked_part)
+    quantities = _compound_per(quantities, statements)
+    quantities = _priced_nouns(quantities, [*statements, asked_part])
+    asked_part = _price_unasked(asked_part)
+    quantities = _persons_of_a_rate(quantities, asked_part)
+    quantities = _kinds_of_a_rate(quantities, asked_part)
+    quantities = _kinds_in_each(quantities, asked_part)
+    quantities = _kinds_said_alike(quantities, statements, asked_part)
+    asked_part = _asked_as_what_a_rate_is_per(quantities, asked_part)
+    asked_part = _bought_unnamed(quantities, asked_part)
     quantities = _sides(quantities, statements, asked_part)
+    quantities = _part_of_them(quantities, statements, asked_part)
+    quantities = _all_but(quantities, statements)
     quantities += _conversions(asked_part, quantities)
     derived = len(quantities) == 1 and quantities[0].scaled
     if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
@@ -2653,7 +2706,8 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
         for tree in _trees([_leaf(k, quantities[k]) for k in order]):
             if asked.units is not None and tree.units != asked.units:
                 continue
-            scored = (_score(tree, wanted), tree)
+            score = _score(tree, wanted)
+            scored = ((score[0] + _mixed_units(tree, asked), *score[1:]), tree)
             if best is None or scored[0] < best[0]:
                 best = scored
     if best is None:
@@ -3460,3 +3514,266 @@ def _explain(quantities: Sequence[Quantity]) -> str:
         taken = " (taken away)" if q.sign < 0 else ""
         parts.append(f"{q.text}{unit}{per}{taken}")
     return "; ".join(parts)
+
+
+_PARTITIVE = frozenset(["them", "the", "those", "these"])
+
+
+def _partitive_values(statements: Sequence[list[_Item]]) -> list[tuple[int, Fraction]]:
+    """(sentence index, value) of each number said as a part of what was counted before
+    it: "16 of them", "35 of the shirts"."""
+    found = []
+    for n, sentence in enumerate(statements):
+        for k, x in enumerate(sentence[:-2]):
+            of_them = sentence[k + 1].word == "of" and sentence[k + 2].word in _PARTITIVE
+            if x.word == "#" and x.value is not None and of_them:
+                found.append((n, x.value))
+    return found
+
+
+def _negated(words: Iterable[str]) -> bool:
+    return any(w == "not" or w.endswith("n't") for w in words)
+
+
+def _a_rate(q: Quantity, units: set[str]) -> bool:
+    """Whether `q` is per something the story counts: "7 of them" read as per "company"
+    (the sentence's subject) is a count, as `_counted_pers` finds later."""
+    return bool(set(q.per) & units)
+
+
+def _part_of_them(
+    quantities: list[Quantity], statements: Sequence[list[_Item]], question: Sequence[_Item]
+) -> list[Quantity]:
+    """ "Bianca picked 26 and her mother 15. If only 16 of the carrots were good, how many
+    were bad?": a number said "of them" is a part of the counts said just before it, so
+    the rest is their sum less that part (26 + 15 - 16), not the three summed. Not when
+    the question asks for that part itself: it repeats the part's words, as negated or
+    not as they were ("8 of them were not working ... how many were not working")."""
+    parts = _partitive_values(statements)
+    if len(parts) != 1 or any(q.side for q in quantities):
+        return quantities
+    where, value = parts[0]
+    at = [k for k, q in enumerate(quantities) if q.value == value]
+    kind = _focus(question).kind
+    # What a rate can be per: a thing counted, or the thing asked ("how many bouquets").
+    units = {q.unit for q in quantities} | ({kind.unit} if kind is not None else set())
+    if len(at) != 1 or _a_rate(quantities[at[0]], units) or quantities[at[0]].scaled:
+        return quantities
+    part = quantities[at[0]]
+    # The counts "them" are: those of the part's sentence and of the last sentence
+    # before it that says a count, not only rates ("with 8 flowers in each one").
+    counts = {q.value for q in quantities[: at[0]] if not _a_rate(q, units) and not q.scaled}
+    said = {x.value for x in statements[where] if x.word == "#"}
+    earlier = [s for s in statements[:where] if any(x.value in counts for x in s)]
+    if earlier:
+        said |= {x.value for x in earlier[-1] if x.word == "#"}
+    whole = [
+        k
+        for k, q in enumerate(quantities[: at[0]])
+        if q.value in said and q.value in counts and q.sign > 0
+    ]
+    if not whole:
+        return quantities
+    if part.sign < 0 and len({quantities[k].unit for k in whole}) < 2:
+        return quantities  # "ate 8 of them": taken from one count, as read already
+    words = [x.word for x in question]
+    repeated = part.clause & _stems(words) - {part.unit, _stem(part.unit)}
+    said_negated = _negated(x.word for x in statements[where])
+    if repeated and said_negated == _negated(words):
+        return quantities  # the part is what is asked
+    counted = {q.unit for q in quantities} | {p for q in quantities for p in q.per}
+    # The name the question gives them, unless a rate is per the part's own unit ("sell
+    # the working games for $ 7 each ... how much money"): then they stay games.
+    priced = any(part.unit in q.per for q in quantities)
+    named = kind is not None and kind.unit not in counted and not priced
+    unit = kind.unit if kind is not None and named else part.unit
+    sides = {k: 1 for k in whole} | {at[0]: -1}
+    return [
+        replace(q, unit=unit, per=(), sign=1, side=sides[k]) if k in sides else q
+        for k, q in enumerate(quantities)
+    ]
+
+
+def _persons_of_a_rate(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "Each van can hold 5 people and there are 12 students and 3 adults going. How many
+    vans?": a rate that holds "people" holds persons of every sort, so the sorts the story counts
+    are counted as people. Not when the question names a sort of person: "how many vans
+    do the students need" is of the students only."""
+    persons = _PERSONS | {"people"}
+    if not any(q.per and q.unit == "people" for q in quantities):
+        return quantities
+    counts = {q.unit for q in quantities if not q.per and q.unit in _PERSONS}
+    named = {_singular(x.word) for x in question} & persons
+    if not counts or named:
+        return quantities
+    return [
+        replace(q, unit="people") if not q.per and q.unit in _PERSONS and not q.scaled else q
+        for q in quantities
+    ]
+
+
+def _kinds_of_a_rate(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "Each flower was 3 dollars. Zoe bought 8 roses and 2 daisies": a price per a thing
+    no number counts, with counts of two kinds or more, said alike, and of nothing else,
+    is the price of each of them (roses and daisies are flowers). Not when the question
+    names one kind: "how much did the roses cost" is of the roses only."""
+    pers = {p for q in quantities for p in q.per}
+    counts = [q for q in quantities if not q.per and not q.scaled]
+    kinds = {q.unit for q in counts}
+    rated = {q.unit for q in quantities if q.per}  # a price: not "groups of 6 eggs"
+    if len(pers) != 1 or len(kinds) < 2 or kinds & pers or "" in kinds or not rated <= _MONEY:
+        return quantities
+    named = {_singular(x.word) for x in question}
+    if named & kinds or len({q.verb for q in counts} | {""}) != 2:
+        return quantities  # the kinds are said alike, of one verb: "bought 8 roses and 2"
+    thing = next(iter(pers))
+    return [replace(q, unit=thing) if q in counts else q for q in quantities]
+
+
+def _asked_as_what_a_rate_is_per(quantities: list[Quantity], question: list[_Item]) -> list[_Item]:
+    """ "9 cookies in each bag ... how many baggies could she make?": a thing asked that
+    no number counts nor is per, in a story with one rate per a thing no number counts,
+    is that thing (the bags), named another way."""
+    words = [x.word for x in question]
+    at = next((k + 2 for k in range(len(words) - 2) if words[k : k + 2] == ["how", "many"]), 0)
+    if not at or not _is_noun(words[at]) or not _plural(words[at]):
+        return question
+    asked = _singular(words[at])
+    units = {q.unit for q in quantities}
+    pers = {p for q in quantities for p in q.per}
+    compared = {_singular(q.than) for q in quantities}  # "more cats than dogs": dogs said
+    if asked in units | pers | compared or len(pers - units) != 1:
+        return question
+    thing = next(iter(pers - units))
+    # Not a measure ("how many weeks", with "20 pages a day") nor a person ("how many
+    # pupils", with "in a school"): those are other things, not the rate's named again.
+    measures = _DURATIONS | _LENGTHS | _MONEY | _PERSONS | {"people"}
+    if {asked, thing} & measures:
+        return question
+    return [*question[:at], _Item(thing), *question[at + 1 :]]
+
+
+_BUYING = frozenset(["buy", "afford", "purchase"])
+
+
+def _bought_unnamed(quantities: list[Quantity], question: list[_Item]) -> list[_Item]:
+    """ "Candy cost 4 tickets a piece, how many could he buy?": "how many" with no noun,
+    of buying, asks for what the one price is per (pieces), bought with all there is."""
+    words = [x.word for x in question]
+    at = next((k + 2 for k in range(len(words) - 2) if words[k : k + 2] == ["how", "many"]), 0)
+    if not at or words[at] not in _AUX or not _BUYING & set(words):
+        return question
+    units = {q.unit for q in quantities}
+    pers = {p for q in quantities if q.per for p in q.per} - units
+    if len(pers) != 1 or pers & (_DURATIONS | _LENGTHS | _MONEY):
+        return question
+    return [*question[:at], _Item(pers.pop()), *question[at:]]
+
+
+def _compound_per(quantities: list[Quantity], statements: Sequence[list[_Item]]) -> list[Quantity]:
+    """ "Each chocolate bar in a box cost $3 ... 7 bars": a rate read as per the first noun
+    of "each chocolate bar", which nothing counts, is per the noun after it when that is
+    what the story counts (bars)."""
+    units = {q.unit for q in quantities}
+    heads: dict[str, str] = {}
+    for sentence in statements:
+        for a, b, c in zip(sentence, sentence[1:], sentence[2:], strict=False):
+            if a.word in ("each", "every") and _is_noun(b.word) and _is_noun(c.word):
+                head = _singular(c.word)
+                if _singular(b.word) not in units and head in units and not _verb_stem(c.word):
+                    heads.setdefault(_singular(b.word), head)
+    if not heads:
+        return quantities
+    return [
+        replace(q, per=tuple(heads.get(p, p) for p in q.per)) if q.per else q for q in quantities
+    ]
+
+
+def _all_but(quantities: list[Quantity], statements: Sequence[list[_Item]]) -> list[Quantity]:
+    """ "A box had 13 bars and Zoe sold all but 6 bars": what was done is the whole less
+    the number after "all but" (13 - 6), whatever the verb says of the 6."""
+    values = [
+        c.value
+        for sentence in statements
+        for a, b, c in zip(sentence, sentence[1:], sentence[2:], strict=False)
+        if (a.word, b.word, c.word) == ("all", "but", "#")
+    ]
+    at = [k for k, q in enumerate(quantities) if values and q.value == values[0] and not q.per]
+    if len(values) != 1 or len(at) != 1:
+        return quantities
+    but = quantities[at[0]]
+    whole = [k for k, q in enumerate(quantities[: at[0]]) if q.unit == but.unit and not q.scaled]
+    if len(whole) != 1:
+        return quantities
+    sides = {whole[0]: 1, at[0]: -1}
+    return [
+        replace(q, sign=1, side=sides[k]) if k in sides else q for k, q in enumerate(quantities)
+    ]
+
+
+def _priced_nouns(quantities: list[Quantity], sentences: Sequence[list[_Item]]) -> list[Quantity]:
+    """ "how many 2 dollar games could he buy": a number before a singular unit of money
+    and a noun is a price, dollars per game, not a count of games."""
+    priced: dict[Fraction, str] = {}
+    for sentence in sentences:
+        for a, b, c in zip(sentence, sentence[1:], sentence[2:], strict=False):
+            money = _SYNONYMS.get(b.word, b.word)
+            if a.word == "#" and a.value is not None and money in _MONEY and _is_noun(c.word):
+                priced.setdefault(a.value, money)
+    return [
+        replace(q, unit=priced[q.value], per=(q.unit,))
+        if q.value in priced and not q.per and q.unit not in _MONEY and q.unit
+        else q
+        for q in quantities
+    ]
+
+
+def _price_unasked(question: list[_Item]) -> list[_Item]:
+    """ "how many 2 dollar games": the games are asked, the price said of them."""
+    words = [x.word for x in question]
+    for k in range(len(words) - 4):
+        if (
+            words[k : k + 3] == ["how", "many", "#"]
+            and _SYNONYMS.get(words[k + 3], words[k + 3]) in _MONEY
+        ):
+            return [*question[: k + 2], *question[k + 4 :]]
+    return question
+
+
+def _kinds_in_each(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "8 cages. Each cage has 2 parrots and 7 parakeets. How many birds?": a thing asked
+    that no number counts, in a story whose rates are all per one thing and of two kinds
+    or more, is every kind (2 + 7 birds a cage)."""
+    kind = _focus(question).kind
+    units = {q.unit for q in quantities}
+    rates = [q for q in quantities if _a_rate(q, units)]  # not "8 cages" per "pet store"
+    if kind is None or len(rates) < 2 or any(kind.unit in (q.unit, *q.per) for q in quantities):
+        return quantities
+    pers = {q.per for q in rates}
+    kinds = {q.unit for q in rates}
+    counted = {q.unit for q in quantities if q not in rates}
+    if len(pers) != 1 or len(kinds) != len(rates) or kinds & counted or "" in kinds:
+        return quantities
+    return [replace(q, unit=kind.unit) if q in rates else q for q in quantities]
+
+
+def _kinds_said_alike(
+    quantities: list[Quantity], statements: Sequence[list[_Item]], question: Sequence[_Item]
+) -> list[Quantity]:
+    """ "Katie made pastries. She baked 7 cupcakes and 5 cookies. How many pastries did
+    she sell?": a thing asked that no number counts nor is per, but that the story names,
+    in a story that counts two kinds or more with one verb and has no rate, is every kind
+    it counts. Not a thing the story never names: "2 cats and 3 dogs. How many birds?"."""
+    kind = _focus(question).kind
+    if kind is None or any(q.per or q.scaled for q in quantities):
+        return quantities
+    if all(_singular(x.word) != kind.unit for s in statements for x in s):
+        return quantities
+    if any(q.unit == kind.unit for q in quantities):
+        return quantities
+    verbs: dict[str, set[str]] = {}
+    for q in quantities:
+        verbs.setdefault(q.verb, set()).add(q.unit)
+    if not any(verb and len(units) >= 2 for verb, units in verbs.items()):
+        return quantities
+    return [replace(q, unit=kind.unit) for q in quantities]
