@@ -413,7 +413,8 @@ def _of_phrase_end(sentence: Sequence[_Item], head: int) -> int:
     return k
 
 
-_OWNERS = frozenset(["the", "those", "these", "his", "her", "their", "my", "our", "your", "its"])
+_POSSESSIVES = frozenset(["his", "her", "their", "its", "my", "our", "your"])
+_OWNERS = _POSSESSIVES | {"the", "those", "these"}
 
 
 def _also_of(sentence: Sequence[_Item], j: int) -> set[str]:
@@ -631,7 +632,7 @@ def _each_of(sentence: Sequence[_Item], j: int) -> str:
     for item in sentence[j : j + 4]:
         if _is_noun(item.word):
             return _singular(item.word)
-        if item.word not in ("#", "the", "his", "her", "their", "its", "my", "our", "your"):
+        if item.word not in _POSSESSIVES and item.word not in ("#", "the"):
             break
     return ""
 
@@ -1462,7 +1463,7 @@ def _than_object(sentence: Sequence[_Item], i: int) -> str:
 
 
 _RELATIVES = frozenset(["who", "whom", "whose", "which", "that"])
-_DETERMINERS = frozenset(["the", "a", "an", "his", "her", "their", "its", "my", "our", "your"])
+_DETERMINERS = _POSSESSIVES | {"the", "a", "an"}
 
 
 def _derived(quantities: list[Quantity]) -> list[Quantity]:
