@@ -725,6 +725,11 @@ class _Handler(BaseHTTPRequestHandler):
                     self.scripted._pause(self.scripted.hang_seconds)
                     self.close_connection = True
                     return
+                if chunk is _HOLD:
+                    if not self.scripted._wait_for_release():
+                        self.close_connection = True
+                        return
+                    continue
                 if index and not self.scripted._pause(self.scripted.chunk_delay):
                     self.close_connection = True  # server stopping: end mid-stream
                     return
@@ -740,6 +745,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 _STALL: dict[str, Any] = {}  # marker in a chunk sequence: hang here instead of going on
+_HOLD: dict[str, Any] = {}  # marker: wait here for `release_streams`, then go on
 
 
 class ScriptedOpenAI:
@@ -777,6 +783,8 @@ class ScriptedOpenAI:
         self._transcriptions: list[dict[str, Any]] = []
         self._call_ids = 0
         self._stopping = threading.Event()
+        self._hold_before: int | None = None
+        self._released = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.errors: list[str] = []
@@ -916,6 +924,27 @@ class ScriptedOpenAI:
                 self.errors.append(detail)
             return Reply.failure(500, f"scripted brain failed: {detail.splitlines()[-1]}")
 
+    def hold_streams(self, before_piece: int) -> None:
+        """Stream text only up to piece `before_piece`, then wait for `release_streams`.
+
+        A test that must see a partial answer holds the stream there, so what it sees does
+        not depend on how fast a loaded machine draws the pieces.
+        """
+        self._released.clear()
+        self._hold_before = before_piece
+
+    def release_streams(self) -> None:
+        self._hold_before = None
+        self._released.set()
+
+    def _wait_for_release(self) -> bool:
+        """Wait for `release_streams`, at most the hang time; False when stopping."""
+        deadline = time.monotonic() + self.hang_seconds
+        while not self._released.wait(0.05):
+            if self._stopping.is_set() or time.monotonic() > deadline:
+                return False
+        return True
+
     def _pause(self, seconds: float) -> bool:
         """Sleep, waking early if the server stops; False when it is stopping."""
         if seconds > 0:
@@ -999,6 +1028,8 @@ class ScriptedOpenAI:
                 if reply.stall_after is not None and number >= reply.stall_after:
                     yield _STALL
                     return
+                if number and number == self._hold_before:
+                    yield _HOLD
                 yield chunk({"content": piece})
         for index, (call_id, call) in enumerate(calls):
             head = {"name": call.name, "arguments": ""}

@@ -121,9 +121,9 @@ def test_streamed_model_answer_grows_in_the_browser(
     echo_script: Path,
     scripted_model: ScriptedOpenAI,
 ) -> None:
-    # Half a second between pieces: on a loaded two-core machine a shorter pause let the
-    # app read the stream late, in one burst, and the page drew only the final text.
-    scripted_model.chunk_delay = 0.5
+    # The stream holds after three pieces until the page has drawn them: on a loaded two-core
+    # machine timed pauses alone let the app read the stream in one burst.
+    scripted_model.hold_streams(before_piece=3)
     app = app_factory(
         {"OPENAI_BASE_URL": scripted_model.base_url, "OPENAI_API_KEY": "test"},
         script=echo_script,
@@ -133,9 +133,13 @@ def test_streamed_model_answer_grows_in_the_browser(
 
     record_chat_text_changes(page)
     send_chat(page, "model: one two three", wait=False)
+    wait_for_chat_text(page, "You said: one")
+    held = chat_messages(page)[-1]
+    scripted_model.release_streams()
     final = "You said: one two three"
     wait_for_chat_text(page, final)
 
+    assert held.strip() == "You said: one", held
     seen = recorded_chat_texts(page)
     assert seen[-1] == final
     partial = [t for t in seen if t.startswith("You said:") and t != final]
