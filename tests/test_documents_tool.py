@@ -142,6 +142,18 @@ TOOLS = {"calculator", "current_datetime", "web_search", "search_documents"}
             "is 11 pages long. How many more pages does the first chapter have?",
             "calculator",
         ),
+        # A count of them is a story's: "3 of the files", "uploaded 12 photos".
+        (
+            "Lena kept 40 songs and 15 podcasts on her laptop. She erased 20 of the files. "
+            "How many files are left on the laptop?",
+            "calculator",
+        ),
+        (
+            "Omar uploaded 12 photos from a hike and 6 from a picnic, then split them evenly "
+            "over 3 folders. How many photos went into each folder?",
+            "calculator",
+        ),
+        ("Summarise 2 of the files", "search_documents"),  # no calculation: the attachments
         ("What is a PDF file?", None),
         ("Search the web for the attached report's author", "web_search"),
         ("What is 12 * 7?", "calculator"),

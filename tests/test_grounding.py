@@ -85,6 +85,14 @@ def test_a_clock_answer_must_agree_with_the_clock(answer: str, kept: bool) -> No
         ("Which day of the week is it?", "current_datetime"),
         ("Please search for the best pizza in Naples", "web_search"),
         ("Look up the capital of Peru", "web_search"),
+        ("Which is the oldest university, according to sources online?", "web_search"),
+        # A story set online is still a calculation: "online" alone asks for no search.
+        (
+            "Kim was chatting online with 4 friends when 3 more joined. Each of them sent "
+            "5 messages. How many messages were sent?",
+            "calculator",
+        ),
+        ("Search online for 3 cheap flights to Oslo", "web_search"),
         ("Hello!", None),
         ("My name is Ada and I am 30.", None),
         ("How are you today?", None),

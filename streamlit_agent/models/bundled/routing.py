@@ -44,9 +44,11 @@ CALL_PROMPT = "Write the {tool} call for the user's last message, like the examp
 # RE2's \d, \s, \w and \b are ASCII (the calculator grammar takes ASCII digits only); a
 # keyword touching a non-ASCII letter ("sqrté") now counts as a word.
 _NUMBER = re2.compile(r"\d")
-_SEARCH_REQUEST = re2.compile(
-    r"(?i)\b(search|look(?:\s+it)?\s+up|lookup|google|on the (?:web|internet)|online)\b"
-)
+_SEARCH_REQUEST = re2.compile(r"(?i)\b(search|look(?:\s+it)?\s+up|lookup|google)\b")
+# "online" or "on the web" alone asks for a search ("the tallest tower online?") unless the
+# question is a calculation: stories happen online ("playing a video game online when 2
+# more players joined ... how many lives").
+_WEB_MENTION = re2.compile(r"(?i)\b(?:on the (?:web|internet)|online)\b")
 # A question about the attached files: "the report", "my PDF", "the attached notes",
 # "page 3", "according to the ...". A bare noun is not enough: word problems count files
 # and chapters ("he had 24 files", "the first chapter is 48 pages").
@@ -55,6 +57,11 @@ _DOCUMENT_REQUEST = re2.compile(
     r"(?:documents?|files?|pdfs?|docx|report|paper|article|contract|manual|attachments?|"
     r"slides|spreadsheet|csv)\b|attached\s+\w+|uploaded\s+\w+|on\s+page\s+\d+|"
     r"page\s+\d+\s+(?:say|says|of)\b|according\s+to\s+(?:the|my|this)\b)"
+)
+# In a calculation, a count of them is a story's files, not the attachments: "she
+# deleted 48 of the files", "Isabel uploaded 2 pictures", "he attached 3 photos".
+_COUNTED_DOCUMENTS = re2.compile(
+    r"(?i)\d+\s+of\s+(?:the|this|that|my|our|your)\s+|\b(?:attached|uploaded)\s+\d"
 )
 _WEB_REQUEST = re2.compile(r"(?i)\b(?:web|internet|online|google)\b")
 _ARITHMETIC = re2.compile(
@@ -107,15 +114,19 @@ EXAMPLES: dict[str, list[tuple[list[tuple[str, str]], str, dict[str, str]]]] = {
 def pick_tool(question: str, offered: set[str]) -> str | None:
     """The one tool this question needs, if it needs one and it is offered."""
     question = printable(question)  # RE2 reads UTF-8, which has no lone surrogates
+    calculation = bool(_NUMBER.search(question) and _ARITHMETIC.search(question))
+    cues = _COUNTED_DOCUMENTS.sub(" ", question) if calculation else question
     if (
         "search_documents" in offered
-        and _DOCUMENT_REQUEST.search(question)
+        and _DOCUMENT_REQUEST.search(cues)
         and not _WEB_REQUEST.search(question)
     ):
         return "search_documents"
-    if "web_search" in offered and _SEARCH_REQUEST.search(question):
+    if "web_search" in offered and (
+        _SEARCH_REQUEST.search(question) or (_WEB_MENTION.search(question) and not calculation)
+    ):
         return "web_search"
-    if "calculator" in offered and _NUMBER.search(question) and _ARITHMETIC.search(question):
+    if "calculator" in offered and calculation:
         return "calculator"
     if "current_datetime" in offered and _CLOCK.search(question):
         return "current_datetime"
