@@ -15,10 +15,14 @@ from langchain_core.runnables import Runnable, RunnableBinding
 
 from streamlit_agent.config import Settings
 from streamlit_agent.models.bundled.grounding import ToolFact, hedged_calculation
-from streamlit_agent.models.bundled.routing import calculation_doubt, read_arithmetic
+from streamlit_agent.models.bundled.routing import (
+    calculation_doubt,
+    read_arithmetic,
+    read_word_problem,
+)
 from streamlit_agent.models.openai_client import SmallModelChatOpenAI
 from streamlit_agent.models.providers import ModelChoice, build_chat_model
-from streamlit_agent.tools.calculator import calculator
+from streamlit_agent.tools.calculator import calculator, evaluate
 from streamlit_agent.tools.clock import current_datetime
 from streamlit_agent.tools.web_search import web_search
 
@@ -166,8 +170,10 @@ def test_a_model_expression_with_the_questions_numbers_is_still_a_guess(
         # The word-problem reader's expression: a guess by units, always said as one.
         (["How old will I be in 15 years?", "34 + 15", "49"], "a word problem by its units"),
         (["A box holds a dozen eggs. How many eggs are in 5 boxes?", "12 * 5", "60"], "units"),
-        # The model's expression (no "how": the reader is not asked).
-        (["What will my age be in 15 years?", "34 + 15", "49"], "the small model wrote"),
+        # Naming the quantity asked, with the earlier number: the reader's too.
+        (["What will my age be in 15 years?", "34 + 15", "49"], "a word problem by its units"),
+        # The model's expression (asking no quantity: the reader is not asked).
+        (["Tell me my age in 15 years.", "34 + 15", "49"], "the small model wrote"),
         (["Tom has 5 pens and buys 3. What total?", "5 + 3 + 1", "9"], "it uses 1"),
         (["Tom has 5 pens and buys 3. What total?", "5 * 5", "25"], "it leaves out 3 of your"),
         (["Tom has 5 pens and buys 3. What total?", "5 / 0", "Error: x"], None),
@@ -193,3 +199,56 @@ def test_a_hedged_answer_states_the_expression_and_the_result() -> None:
     text = hedged_calculation(fact, "it uses 12, which the conversation does not mention")
     assert text.startswith("I computed 6 * 12 = 72, but I am not sure")
     assert text.rstrip().endswith("for example 3 * (4 + 5).")
+
+
+def said_before(earlier: list[str], question: str) -> list[BaseMessage]:
+    history: list[BaseMessage] = []
+    for said in earlier:
+        history += [HumanMessage(said), AIMessage("Noted.")]
+    return [*history, HumanMessage(question)]
+
+
+@pytest.mark.parametrize(
+    ("earlier", "question", "value"),
+    [
+        (
+            [],
+            "Priya scores 4 points for every goal. If she scores 3 goals in the morning and 2 "
+            "in the afternoon, what is her score for the day?",
+            20,
+        ),
+        ([], "A shelf has 6 rows with 15 jars in each row. Determine the number of jars.", 90),
+        ([], "Mia read 12 pages on Monday and 9 on Tuesday. Work out the number of pages.", 21),
+        ([], "A bakery sells 8 loaves a day at $3 each. What are its earnings in a day?", 24),
+        # The story's numbers said in an earlier message.
+        (["Ann is 150 cm tall and Bo is 160 cm tall."], "What is their combined height?", 310),
+    ],
+)
+def test_a_question_naming_the_quantity_it_asks_reaches_the_word_problem_reader(
+    fake: FakeModel, turn: Runnable, earlier: list[str], question: str, value: int
+) -> None:
+    called = ask(turn, said_before(earlier, question))
+    [call] = called.tool_calls
+    assert call["name"] == "calculator" and evaluate(call["args"]["expression"]) == value
+    assert not fake.sent  # the reader wrote the expression, not the model
+
+
+@pytest.mark.parametrize(
+    ("earlier", "question"),
+    [
+        ([], "I have 2 cats and 3 dogs. What names would suit them?"),
+        ([], "My 3 year old has had a fever of 39 degrees for 2 days. What should I do?"),
+        # A quantity named, but its numbers inside the question: no story before it.
+        ([], "What is the weight limit for 2 bags on a 3 hour flight?"),
+        ([], "Which age group is the 2 in 5 statistic about, 18 to 24?"),
+        ([], "Find the value of learning 2 instruments before age 10."),
+        ([], "What is the combined effect of 2 aspirin and 1 coffee?"),
+        (["I have 4 cats."], "What should I feed my 2 kittens?"),
+    ],
+)
+def test_chat_with_numbers_gets_no_calculator_call(
+    fake: FakeModel, turn: Runnable, earlier: list[str], question: str
+) -> None:
+    messages = said_before(earlier, question)
+    assert read_word_problem(messages) is None
+    assert not ask(turn, messages).tool_calls

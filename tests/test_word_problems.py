@@ -2608,3 +2608,29 @@ def test_kinds_counted_alike_are_the_thing_asked(problem: str, value: int) -> No
     """ "baked 7 cupcakes and 5 cookies ... how many pastries": every kind counted."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        ("Jon scored 70, 80 and 96 in his three tests. What is his average score?", 82),
+        ("Three boxes hold 4, 6 and 8 pens. What is the average number of pens in a box?", 6),
+        (
+            "A baker sold 30 buns on Monday and 42 buns on Tuesday. What was the average "
+            "number of buns sold per day?",
+            36,
+        ),
+    ],
+)
+def test_an_average_is_the_sum_of_like_amounts_over_their_count(problem: str, value: int) -> None:
+    reading = read_word_problem([HumanMessage(problem)])
+    assert reading is not None and evaluate(reading.expression) == value, reading
+
+
+def test_no_average_of_amounts_some_of_them_taken_away() -> None:
+    # Saved and spent are not two of one kind: no sum over a count the story never says.
+    try:
+        reading = read("Ana saved 20 dollars and spent 5 dollars. What was her average?")
+    except NotAWordProblem:
+        return
+    assert "/ 2" not in reading.expression

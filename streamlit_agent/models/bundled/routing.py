@@ -341,14 +341,44 @@ _HOW_MUCH = re2.compile(
 )
 
 
+# ... or one that names the quantity it asks for, after the story's numbers: "If she
+# found 4 ..., what would her score be?", "... Calculate their combined height." Given any
+# two numbers the reader reads something ("What is the weight limit for 2 bags on a 3
+# hour flight?" became 2 * 3), so these count only with a number said before the asking
+# words: in the question, or (a question with fewer than two) in an earlier message.
+# Over MultiArith, AddSub, SingleEq, SVAMP and GSM8K the reader was never right on
+# questions naming a sum, an amount, a distance, an average or a difference: those are
+# left out.
+_QUANTITY_ASKED = re2.compile(
+    r"(?i)\b(?:what|which|find|calculate|compute|determine|work\s+out|figure\s+out)\b[^.?!]*"
+    r"\b(?:cost|costs|price|pay|total|earn|spend|left|area|width|length|breadth|combined|"
+    r"number|score|age|speed|value|worth|weight|height|population|consumption|earnings|"
+    r"fraction)\b"
+)
+
+
+def _asks_a_quantity(question: str, earlier: Sequence[str]) -> bool:
+    """Whether `question` is put as a word problem's question (see above)."""
+    if _HOW_MUCH.search(question):
+        return True
+    asked = _QUANTITY_ASKED.search(question)
+    if asked is None:
+        return False
+    if arithmetic.read_numbers(question[: asked.start()]):
+        return True
+    return len(arithmetic.read_numbers(question)) < 2 and any(
+        arithmetic.read_numbers(text) for text in earlier
+    )
+
+
 def read_word_problem(messages: Sequence[BaseMessage]) -> word_problems.Reading | None:
     """The calculator expression for the last question read as a short word problem by
     its units (with a number the user said earlier, if the question needs one); None
     when it does not read as one."""
     question = _question(messages)
-    if not _HOW_MUCH.search(question):
-        return None
     earlier = [text for who, text in _said_before(messages) if who == "user"]
+    if not _asks_a_quantity(question, earlier[-EARLIER_STATEMENTS:]):
+        return None
     try:
         return word_problems.read(question, earlier[-EARLIER_STATEMENTS:])
     except word_problems.NotAWordProblem:

@@ -10,7 +10,8 @@ all the numbers with + - * / whose units come out as the wanted one is a candida
 sum only of like units); the words then choose among them: a number given away, sold or
 spent is subtracted, "how many more ... than" is a difference, "how many are left"
 subtracts all but the first amount, and "twice as many", "3 times as many", "half of
-them", "25% off" scale the number they refer to.
+them", "25% off" scale the number they refer to; "the average number" is the sum of the
+amounts of one unit over how many there are.
 
 It reads numbers and a few dozen function words, never the story, so it is wrong
 sometimes: the caller presents its result as a guess and says how the problem was read
@@ -2693,6 +2694,9 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities = _part_of_them(quantities, statements, asked_part)
     quantities = _all_but(quantities, statements)
     quantities += _conversions(asked_part, quantities)
+    average = _average(quantities, asked_part)
+    if average is not None:
+        return average
     derived = len(quantities) == 1 and quantities[0].scaled
     if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
         raise NotAWordProblem(f"{len(quantities)} numbers")
@@ -3505,6 +3509,30 @@ def _size_asked(question: list[_Item], statements: Sequence[list[_Item]]) -> lis
 
 
 _SIZES = frozenset(["big", "large"])
+
+
+def _average(quantities: Sequence[Quantity], question: Sequence[_Item]) -> Reading | None:
+    """ "What is the average number of carnations in the bouquets?": the sum of the story's
+    amounts of one unit over how many there are, no tree of them (none divides by a count
+    the story never says). A number equal to that count and of another unit ("in her three
+    quizzes") counts them and is left out of the sum. Not an average speed: a distance
+    over a time, which the units read."""
+    words = {x.word for x in question}
+    if not quantities or "average" not in words or "speed" in words:
+        return None
+    if any(q.per or q.scaled for q in quantities) or len({q.sign for q in quantities}) > 1:
+        return None  # "sold 30 buns and 42 buns": all taken is alike; some taken is no average
+    units = Counter(q.unit for q in quantities)
+    (unit, count), *_ = units.most_common()
+    others = [q for q in quantities if q.unit != unit]
+    # Two units as common ("2 pens and 2 pencils") leave it unsaid which is averaged.
+    if count < 2 or list(units.values()).count(count) > 1:
+        return None
+    if len(others) > 1 or any(q.value != count for q in others):
+        return None
+    total = " + ".join(q.text for q in quantities if q.unit == unit)
+    numbers = tuple(q.text for q in quantities)
+    return Reading(f"({total}) / {count}", _explain(quantities), numbers)
 
 
 def _explain(quantities: Sequence[Quantity]) -> str:
