@@ -252,3 +252,9 @@ def test_chat_with_numbers_gets_no_calculator_call(
     messages = said_before(earlier, question)
     assert read_word_problem(messages) is None
     assert not ask(turn, messages).tool_calls
+
+
+def test_a_speed_asked_is_not_given_to_the_word_problem_reader() -> None:
+    # It read 120 km in 2 hours as 120 * 2.
+    question = "A train covers 120 km in 2 hours. What is its average speed?"
+    assert read_word_problem([HumanMessage(question)]) is None
