@@ -2634,3 +2634,16 @@ def test_no_average_of_amounts_some_of_them_taken_away() -> None:
     except NotAWordProblem:
         return
     assert "/ 2" not in reading.expression
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        ("A hen house gave 84 eggs this week. How many dozen eggs is that?", 7),
+        ("Lena baked 40 rolls and Omar baked 32 rolls. How many dozen rolls did they bake?", 6),
+    ],
+)
+def test_a_count_asked_in_dozens_is_divided_by_twelve(problem: str, value: int) -> None:
+    """ "How many dozen ...": a dozen is a unit of 12, no number added to the story's."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -2666,6 +2666,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     if not sentences:
         raise NotAWordProblem("no words")
     statements, asked_part = _split_question(sentences)
+    asked_part, in_dozens = _dozens_asked(asked_part)
     asked_part = _size_asked(_compared_to(_neither_nor(asked_part)), statements)
     statements, asked_part = _said_again(statements, asked_part)
     quantities = _quantities([*statements, asked_part])
@@ -2697,7 +2698,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     average = _average(quantities, asked_part)
     if average is not None:
         return average
-    derived = len(quantities) == 1 and quantities[0].scaled
+    derived = len(quantities) == 1 and (quantities[0].scaled or in_dozens)
     if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
         raise NotAWordProblem(f"{len(quantities)} numbers")
     quantities = _any_kind_asked(_persons_asked(quantities, asked_part), asked_part)
@@ -2717,7 +2718,19 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 best = scored
     if best is None:
         raise NotAWordProblem("no combination of the numbers has the unit asked for")
-    return Reading(best[1].text, _explain(quantities), tuple(q.text for q in quantities))
+    text = f"({best[1].text}) / 12" if in_dozens and len(quantities) > 1 else best[1].text
+    text = f"{text} / 12" if in_dozens and len(quantities) == 1 else text
+    return Reading(text, _explain(quantities), tuple(q.text for q in quantities))
+
+
+def _dozens_asked(question: list[_Item]) -> tuple[list[_Item], bool]:
+    """ "How many dozen eggs ...": a dozen is the unit the answer counts in, 12 of the
+    things, so the count of them is divided by 12; the dozen is no number of the story."""
+    for k in range(2, len(question)):
+        said = question[k].word == "#" and question[k].value == 12  # "dozen" reads as 12
+        if said and [x.word for x in question[k - 2 : k]] == ["how", "many"]:
+            return [*question[:k], *question[k + 1 :]], True
+    return question, False
 
 
 # Units of one measure, by their size in its smallest: an amount in one is an amount in
