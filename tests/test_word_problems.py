@@ -2647,3 +2647,26 @@ def test_a_count_asked_in_dozens_is_divided_by_twelve(problem: str, value: int) 
     """ "How many dozen ...": a dozen is a unit of 12, no number added to the story's."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Rosa owns 90 seashells. Theo bought 25 of Rosa's seashells. "
+            "How many does Rosa own now?",
+            65,
+        ),
+        (
+            "A farmer grew 120 melons. A grocer bought 45 melons from him. "
+            "How many melons does the farmer have now?",
+            75,
+        ),
+        ("Ivy had 30 pens. She bought 12 pens from Carl. How many pens does Ivy have now?", 42),
+    ],
+)
+def test_a_purchase_from_the_one_asked_about_leaves_them_fewer(problem: str, value: int) -> None:
+    """What someone else buys from the one the question counts is taken from their count;
+    what they buy themselves is added."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

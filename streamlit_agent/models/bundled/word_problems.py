@@ -2677,6 +2677,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 statements = [*told, *statements]
                 quantities = _quantities([*statements, asked_part])
                 break
+    quantities = _bought_from_the_asked(quantities, statements, asked_part)
     quantities = _converted(quantities, asked_part)
     quantities = _areas(quantities, asked_part)
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
@@ -2721,6 +2722,48 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     text = f"({best[1].text}) / 12" if in_dozens and len(quantities) > 1 else best[1].text
     text = f"{text} / 12" if in_dozens and len(quantities) == 1 else text
     return Reading(text, _explain(quantities), tuple(q.text for q in quantities))
+
+
+_PURCHASES = frozenset(["bought", "buys", "buy", "purchased", "purchases", "purchase"])
+
+
+def _bought_from_the_asked(
+    quantities: list[Quantity], statements: Sequence[list[_Item]], question: Sequence[_Item]
+) -> list[Quantity]:
+    """ "Jo has 50 stamps. Kim bought 12 of Jo's stamps" / "Kim bought 12 stamps from her.
+    How many stamps does Jo have now?": what someone else buys from the one the question
+    asks about is taken from that one's count."""
+    words = [x.word for x in question]
+    at = next((k + 1 for k, w in enumerate(words) if w in _AUX), len(words))
+    at += 1 if words[at : at + 1] == ["the"] else 0  # "does the farmer have"
+    asked = words[at] if at < len(words) else ""
+    if not _is_noun(asked) and asked not in _PRONOUNS:
+        return quantities
+    # "does she have": the one the story opens with.
+    owner = asked if asked not in _PRONOUNS else _subject(statements[0], "") if statements else ""
+    flipped: set[str] = set()
+    previous = ""
+    for sentence in statements:
+        subject = _subject(sentence, previous)
+        previous = subject or previous
+        for i, item in enumerate(sentence):
+            if item.word != "#" or not any(
+                x.word in _PURCHASES for x in sentence[max(0, i - 2) : i]
+            ):
+                continue
+            if not subject or subject == owner or subject in _PRONOUNS:
+                continue
+            after = [x.word for x in sentence[i + 1 : i + 8]]
+            own = list(itertools.takewhile(lambda w: w not in _CLAUSE_ENDS, after))
+            of_owner = own[:3] == ["of", owner, "'"] or own[:2] == ["of", owner + "'s"]
+            k = own.index("from") if "from" in own else -1
+            from_owner = k >= 0 and own[k + 1 : k + 2] in ([owner], ["him"], ["her"], ["them"])
+            if of_owner or from_owner:
+                flipped.add(item.text)
+    return [
+        replace(q, sign=-1) if q.text in flipped and q.sign == 1 and q.verb == "buy" else q
+        for q in quantities
+    ]
 
 
 def _dozens_asked(question: list[_Item]) -> tuple[list[_Item], bool]:
