@@ -2670,3 +2670,24 @@ def test_a_purchase_from_the_one_asked_about_leaves_them_fewer(problem: str, val
     what they buy themselves is added."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A food truck had 14 customers waiting. If 5 of them grew impatient and left "
+            "and 7 more joined the queue, how many customers would be waiting?",
+            16,
+        ),
+        (
+            "There were 30 guests at the party. 8 of them grabbed their coats and left. "
+            "How many guests are at the party now?",
+            22,
+        ),
+    ],
+)
+def test_those_who_did_something_and_left_are_taken_away(problem: str, value: int) -> None:
+    """ "N of them ... and left": the N are who leave, so fewer remain."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

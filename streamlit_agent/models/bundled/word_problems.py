@@ -707,10 +707,25 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
     # "8 students do n't want to go": not among those who do, so taken from them all.
     if not more and any(w in _NEGATIONS for w in own[:2]):
         return -1, more
+    if not more and _went_away(sentence, i, end):
+        return -1, more
     return (-1 if not more and _shares_taking(sentence, i) else 1), more
 
 
 _TAKEN_FROM = frozenset(_WORD_LISTS["taken_from"].split())
+_OPENING = frozenset(["if", "then", "and", ",", "but", "when", "after"])
+
+
+def _went_away(sentence: Sequence[_Item], i: int, end: int) -> bool:
+    """ "If 6 of them got tired of waiting and left": the number is who does it, and what
+    they do, joined by "and" to what else they did, is leaving; so they are taken away."""
+    if i > 0 and sentence[i - 1].word not in _OPENING:
+        return False
+    said = list(itertools.takewhile(lambda x: x.word != "#", sentence[end + 1 :]))
+    words = [x.word for x in said]
+    return any(words[k : k + 2] == ["and", "left"] for k in range(1, len(words) - 1))
+
+
 _NEGATIONS = frozenset(["not", "n't", "don't", "didn't", "doesn't", "won't", "can't", "cannot"])
 
 
