@@ -2691,3 +2691,30 @@ def test_those_who_did_something_and_left_are_taken_away(problem: str, value: in
     """ "N of them ... and left": the N are who leave, so fewer remain."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Nora spent $ 6.40 on a scarf, and a pair of gloves cost her $ 8.35. "
+            "What was the total cost of her shopping?",
+            14.75,
+        ),
+        (
+            "Ben bought paint for $ 12.50, a brush for $ 3.25, and spent $ 4.75 on tape. "
+            "Altogether, how much did Ben spend?",
+            20.5,
+        ),
+    ],
+)
+def test_amounts_spent_add_up_to_a_total_spent(problem: str, value: float) -> None:
+    """Asked the total spent, of a story that says no money had: every amount spent or paid
+    is part of it, none taken away from another."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == pytest.approx(value), reading
+
+
+def test_money_had_is_still_taken_from_when_spending_is_asked() -> None:
+    reading = read("Kay had $ 30. She spent $ 9 on lunch. How much money does she have left?")
+    assert evaluate(reading.expression) == 21, reading

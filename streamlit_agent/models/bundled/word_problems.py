@@ -2693,6 +2693,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 quantities = _quantities([*statements, asked_part])
                 break
     quantities = _bought_from_the_asked(quantities, statements, asked_part)
+    quantities = _spending_asked(quantities, sentences[-1])
     quantities = _converted(quantities, asked_part)
     quantities = _areas(quantities, asked_part)
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
@@ -2778,6 +2779,31 @@ def _bought_from_the_asked(
     return [
         replace(q, sign=-1) if q.text in flipped and q.sign == 1 and q.verb == "buy" else q
         for q in quantities
+    ]
+
+
+_SPENDING = frozenset(["spend", "spent", "spends", "cost", "costs", "pay", "paid", "pays"])
+_NOT_A_TOTAL = _COMPARE | _EACH | frozenset(["change", "per", "than", "left", "remain", "rest"])
+_TOTALS = frozenset(["total", "all", "altogether", "combined", "together"])
+_HAVING_STEMS = frozenset(
+    ["hav", "sav", "earn", "get", "receiv", "find", "win", "start", "mak", "collect"]
+)
+
+
+def _spending_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "spent $10 on a toy, and a cage cost her $12. What was the total cost?": asked the
+    total spent (the question's whole sentence), of a story that says no money had, every
+    amount spent is a part of it, added and not taken away."""
+    words = {x.word for x in question}
+    if not words & _SPENDING or not words & _TOTALS or words & _NOT_A_TOTAL:
+        return quantities
+    money = [q for q in quantities if q.unit in _MONEY]
+    if any(q.verb in _HAVING_STEMS for q in money) or len(money) != len(quantities):
+        return quantities
+    if len({q.sign for q in money}) < 2:
+        return quantities  # all spent alike: summed as they are
+    return [
+        replace(q, sign=1) if q.sign == -1 and not q.clause & _NEGATIONS else q for q in quantities
     ]
 
 
