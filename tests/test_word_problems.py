@@ -2718,3 +2718,23 @@ def test_amounts_spent_add_up_to_a_total_spent(problem: str, value: float) -> No
 def test_money_had_is_still_taken_from_when_spending_is_asked() -> None:
     reading = read("Kay had $ 30. She spent $ 9 on lunch. How much money does she have left?")
     assert evaluate(reading.expression) == 21, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A bread dough needs 9 cups of water. Pia already poured in 4 cups. "
+            "How many cups does she need to pour in?",
+            5,
+        ),
+        (
+            "The soup calls for 7 spoons of salt and 3 spoons of pepper. Leo has already "
+            "added 2 spoons of salt. How many spoons of salt does he need to add?",
+            5,
+        ),
+    ],
+)
+def test_what_is_already_done_is_taken_from_what_is_needed(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -2694,6 +2694,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 break
     quantities = _bought_from_the_asked(quantities, statements, asked_part)
     quantities = _spending_asked(quantities, sentences[-1])
+    quantities = _already_in(quantities, asked_part)
     quantities = _converted(quantities, asked_part)
     quantities = _areas(quantities, asked_part)
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
@@ -2804,6 +2805,18 @@ def _spending_asked(quantities: list[Quantity], question: Sequence[_Item]) -> li
         return quantities  # all spent alike: summed as they are
     return [
         replace(q, sign=1) if q.sign == -1 and not q.clause & _NEGATIONS else q for q in quantities
+    ]
+
+
+def _already_in(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "The recipe wants 8 cups. She already put in 2 cups. How many cups does she need
+    to add?": asked what is still needed, what is already done is taken from the whole."""
+    words = {x.word for x in question}
+    if not words & {"need", "needs"} or "than" in words or "already" in words:
+        return quantities
+    return [
+        replace(q, sign=-1) if "already" in q.clause and q.sign == 1 and not q.more else q
+        for q in quantities
     ]
 
 
