@@ -2738,3 +2738,27 @@ def test_money_had_is_still_taken_from_when_spending_is_asked() -> None:
 def test_what_is_already_done_is_taken_from_what_is_needed(problem: str, value: int) -> None:
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Omar cooked 40 dumplings for the fair. After the fair he had 15 to bring home. "
+            "How many dumplings did he sell?",
+            25,
+        ),
+        (
+            "Tess picked 30 apples. After the market she had 8 apples. "
+            "How many apples did she sell?",
+            22,
+        ),
+    ],
+)
+def test_what_is_had_after_an_event_is_what_is_left_of_what_was_made(
+    problem: str, value: int
+) -> None:
+    """Made (baked, picked, ...) is what there was first; "after the sale she had N" is
+    what is left; the change asked is the one between."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -912,10 +912,15 @@ def _plain(
         _subject_at(sentence, i, context.subject, context.before),
         _than_object(sentence, i),
         _clause_words(sentence, i),
-        any(x.word in ("now", "left", "still") for x in sentence),
+        any(x.word in ("now", "left", "still") for x in sentence) or _had_after(sentence, i),
         bool(pers) and _sized(sentence, i),
         _content(_shared_tail(sentence, i, _clause_end(sentence, i))),
     )
+
+
+def _had_after(sentence: Sequence[_Item], i: int) -> bool:
+    """ "After the sale she had 24": what is had once something is over is what is left."""
+    return sentence[0].word == "after" and _verb_before(sentence, i) == "hav"
 
 
 def _one_past(sentence: Sequence[_Item], i: int) -> str:
@@ -3080,7 +3085,8 @@ def _change_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list
     if len(verbs) != 1 or said:
         return quantities
     first = before[0]
-    if first.verb not in (*_LIGHT_STEMS, "") or first.sign < 0:
+    # "baked 33 cookies": what is made or got is what there was first, as "had 33" is.
+    if first.verb not in (*_LIGHT_STEMS, *_GETTING_STEMS, "") or first.sign < 0:
         return quantities  # what there was first is not said
     way = -1 if verbs & _TAKING_STEMS else 1
     if after[0].verb == "need":
@@ -3089,6 +3095,9 @@ def _change_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list
     return [
         replace(q, side=way if q.now else -way * (1 if q is first else q.sign)) for q in quantities
     ]
+
+
+_GETTING_STEMS = frozenset(_stem(v) for v in ["baked", "made", "picked", "bought", "cooked"])
 
 
 def _scaled_again(q: Quantity, quantities: Sequence[Quantity]) -> bool:
