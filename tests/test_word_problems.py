@@ -2762,3 +2762,12 @@ def test_what_is_had_after_an_event_is_what_is_left_of_what_was_made(
     what is left; the change asked is the one between."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+def test_what_there_is_to_do_less_what_is_done() -> None:
+    """ "had 40 letters to answer. She answered 15": done, they are no longer to do."""
+    reading = read(
+        "Pam had 40 letters to answer. If she answered 15, but then 6 more arrived, "
+        "how many letters would she have to answer?"
+    )
+    assert evaluate(reading.expression) == 31, reading

@@ -2700,6 +2700,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities = _bought_from_the_asked(quantities, statements, asked_part)
     quantities = _spending_asked(quantities, sentences[-1])
     quantities = _already_in(quantities, asked_part)
+    quantities = _done_of_to_do(quantities, statements)
     quantities = _converted(quantities, asked_part)
     quantities = _areas(quantities, asked_part)
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
@@ -2821,6 +2822,23 @@ def _already_in(quantities: list[Quantity], question: Sequence[_Item]) -> list[Q
         return quantities
     return [
         replace(q, sign=-1) if "already" in q.clause and q.sign == 1 and not q.more else q
+        for q in quantities
+    ]
+
+
+def _done_of_to_do(quantities: list[Quantity], statements: Sequence[list[_Item]]) -> list[Quantity]:
+    """ "had 29 worksheets to grade. If she graded 25": what there is to do, once done, is
+    no longer to do; a number of the doing verb is taken from it."""
+    to_do: set[tuple[str, str]] = set()
+    for sentence in statements:
+        words = [x.word for x in sentence]
+        for k in range(len(words) - 3):
+            if words[k] == "#" and _is_noun(words[k + 1]) and words[k + 2] == "to":
+                to_do.add((_stem(words[k + 3]), _singular(words[k + 1])))
+    if not to_do:
+        return quantities
+    return [
+        replace(q, sign=-1) if (q.verb, q.unit) in to_do and q.sign == 1 and not q.more else q
         for q in quantities
     ]
 
