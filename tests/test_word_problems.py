@@ -2771,3 +2771,11 @@ def test_what_there_is_to_do_less_what_is_done() -> None:
         "how many letters would she have to answer?"
     )
     assert evaluate(reading.expression) == 31, reading
+
+
+def test_the_rest_is_the_whole_less_what_is_already_done() -> None:
+    reading = read(
+        "A fence needs 20 posts. Kim has already set 12 of them. If each post takes "
+        "3 minutes to set, how long will it take her to set the rest?"
+    )
+    assert evaluate(reading.expression) == 24, reading

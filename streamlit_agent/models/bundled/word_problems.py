@@ -2816,9 +2816,10 @@ def _spending_asked(quantities: list[Quantity], question: Sequence[_Item]) -> li
 
 def _already_in(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
     """ "The recipe wants 8 cups. She already put in 2 cups. How many cups does she need
-    to add?": asked what is still needed, what is already done is taken from the whole."""
+    to add?": asked what is still needed (or "the rest"), what is already done is taken
+    from the whole."""
     words = {x.word for x in question}
-    if not words & {"need", "needs"} or "than" in words or "already" in words:
+    if not words & {"need", "needs", "rest"} or "than" in words or "already" in words:
         return quantities
     return [
         replace(q, sign=-1) if "already" in q.clause and q.sign == 1 and not q.more else q
