@@ -2779,3 +2779,19 @@ def test_the_rest_is_the_whole_less_what_is_already_done() -> None:
         "3 minutes to set, how long will it take her to set the rest?"
     )
     assert evaluate(reading.expression) == 24, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "An orchard has 45 pear trees. The farmers chopped down 8 old pear trees. "
+            "How many pear trees does the orchard have now?",
+            37,
+        ),
+        ("A street had 16 maples. The city cut down 5 maples. How many maples are left?", 11),
+    ],
+)
+def test_trees_cut_down_are_taken_away(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -700,6 +700,9 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
     # "cut off 11 inches", "sold off 40": a verb with "off" takes the number away.
     if not more and before[-1:] == ["off"] and len(before) > 1 and _verb_stem(before[-2]):
         return -1, more
+    # "cut down 2 trees", "chopped down 5": felled, so taken from what stood.
+    if not more and before[-1:] == ["down"] and len(before) > 1 and before[-2] in _FELLING:
+        return -1, more
     per_each = after[:1] == ["off"] and after[1:2] in (["each"], ["every"])  # a rate
     own = list(itertools.takewhile(lambda w: w not in _CLAUSE_ENDS, after))  # not "but gave away"
     if not more and not per_each and any(w in _TAKEN_AFTER for w in own):
@@ -713,6 +716,7 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
 
 
 _TAKEN_FROM = frozenset(_WORD_LISTS["taken_from"].split())
+_FELLING = frozenset(["cut", "cuts", "chop", "chops", "chopped", "knock", "knocked", "tore"])
 _OPENING = frozenset(["if", "then", "and", ",", "but", "when", "after"])
 
 
