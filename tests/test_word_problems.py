@@ -2795,3 +2795,13 @@ def test_the_rest_is_the_whole_less_what_is_already_done() -> None:
 def test_trees_cut_down_are_taken_away(problem: str, value: int) -> None:
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+def test_what_one_has_after_giving_some_is_what_is_left() -> None:
+    """ "found 40 ... gave some to her brother. She has 25": has, in the present, after a
+    change of "some", is what there is now; the change asked is the one between."""
+    reading = read(
+        "Mia found 40 acorns in the park. She gave some of her acorns to her brother. "
+        "She has 25 acorns. How many acorns did she give to her brother?"
+    )
+    assert evaluate(reading.expression) == 15, reading

@@ -916,10 +916,18 @@ def _plain(
         _subject_at(sentence, i, context.subject, context.before),
         _than_object(sentence, i),
         _clause_words(sentence, i),
-        any(x.word in ("now", "left", "still") for x in sentence) or _had_after(sentence, i),
+        any(x.word in ("now", "left", "still") for x in sentence)
+        or _had_after(sentence, i)
+        or (context.some_seen and _present_has(sentence, i)),
         bool(pers) and _sized(sentence, i),
         _content(_shared_tail(sentence, i, _clause_end(sentence, i))),
     )
+
+
+def _present_has(sentence: Sequence[_Item], i: int) -> bool:
+    """ "gave Jessica some of his shells. He has 22": after a change of some, what one
+    has (said in the present) is what there is now."""
+    return i > 0 and sentence[i - 1].word in ("has", "have")
 
 
 def _had_after(sentence: Sequence[_Item], i: int) -> bool:
@@ -3120,7 +3128,9 @@ def _change_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list
     ]
 
 
-_GETTING_STEMS = frozenset(_stem(v) for v in ["baked", "made", "picked", "bought", "cooked"])
+_GETTING_STEMS = frozenset(
+    _stem(v) for v in ["baked", "made", "picked", "bought", "cooked", "found"]
+)
 
 
 def _scaled_again(q: Quantity, quantities: Sequence[Quantity]) -> bool:
