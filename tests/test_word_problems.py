@@ -2805,3 +2805,13 @@ def test_what_one_has_after_giving_some_is_what_is_left() -> None:
         "She has 25 acorns. How many acorns did she give to her brother?"
     )
     assert evaluate(reading.expression) == 15, reading
+
+
+def test_those_who_arrive_are_added_to_what_is_left() -> None:
+    """ "How many are left": the ones who came (the number the subject of "came") are
+    added, not taken away with the ones who went."""
+    reading = read(
+        "There are 20 ducks on the pond. 5 ducks flew away and 8 new ducks came to the "
+        "pond. How many ducks are left on the pond?"
+    )
+    assert evaluate(reading.expression) == 23, reading

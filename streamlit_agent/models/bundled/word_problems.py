@@ -2665,8 +2665,14 @@ _GAINING_STEMS = frozenset(_stem(v) for v in ["buy", "receive", "find", "earn", 
 _GAINING_STEMS |= frozenset(_stem(v) for v in ["gain", "add", "get"])
 
 
+# "8 new ducks came to the pond": the number who arrive, the subject of such a verb.
+_ARRIVING = frozenset(["came", "come", "comes", "arrived", "arrive", "arrives", "joined"])
+_ARRIVING_STEMS = _ARRIVING | frozenset(_stem(v) for v in _ARRIVING)  # clause words, as said
+
+
 def _gained(q: Quantity) -> bool:
-    return q.sign > 0 and q.verb in _GAINING_STEMS
+    arrived = not q.verb and bool(q.clause & _ARRIVING_STEMS)
+    return q.sign > 0 and (q.verb in _GAINING_STEMS or arrived)
 
 
 def _score(tree: _Tree, wanted: Sequence[int | None]) -> tuple[int, int, int]:
