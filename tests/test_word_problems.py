@@ -2634,3 +2634,184 @@ def test_no_average_of_amounts_some_of_them_taken_away() -> None:
     except NotAWordProblem:
         return
     assert "/ 2" not in reading.expression
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        ("A hen house gave 84 eggs this week. How many dozen eggs is that?", 7),
+        ("Lena baked 40 rolls and Omar baked 32 rolls. How many dozen rolls did they bake?", 6),
+    ],
+)
+def test_a_count_asked_in_dozens_is_divided_by_twelve(problem: str, value: int) -> None:
+    """ "How many dozen ...": a dozen is a unit of 12, no number added to the story's."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Rosa owns 90 seashells. Theo bought 25 of Rosa's seashells. "
+            "How many does Rosa own now?",
+            65,
+        ),
+        (
+            "A farmer grew 120 melons. A grocer bought 45 melons from him. "
+            "How many melons does the farmer have now?",
+            75,
+        ),
+        ("Ivy had 30 pens. She bought 12 pens from Carl. How many pens does Ivy have now?", 42),
+    ],
+)
+def test_a_purchase_from_the_one_asked_about_leaves_them_fewer(problem: str, value: int) -> None:
+    """What someone else buys from the one the question counts is taken from their count;
+    what they buy themselves is added."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A food truck had 14 customers waiting. If 5 of them grew impatient and left "
+            "and 7 more joined the queue, how many customers would be waiting?",
+            16,
+        ),
+        (
+            "There were 30 guests at the party. 8 of them grabbed their coats and left. "
+            "How many guests are at the party now?",
+            22,
+        ),
+    ],
+)
+def test_those_who_did_something_and_left_are_taken_away(problem: str, value: int) -> None:
+    """ "N of them ... and left": the N are who leave, so fewer remain."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Nora spent $ 6.40 on a scarf, and a pair of gloves cost her $ 8.35. "
+            "What was the total cost of her shopping?",
+            14.75,
+        ),
+        (
+            "Ben bought paint for $ 12.50, a brush for $ 3.25, and spent $ 4.75 on tape. "
+            "Altogether, how much did Ben spend?",
+            20.5,
+        ),
+    ],
+)
+def test_amounts_spent_add_up_to_a_total_spent(problem: str, value: float) -> None:
+    """Asked the total spent, of a story that says no money had: every amount spent or paid
+    is part of it, none taken away from another."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == pytest.approx(value), reading
+
+
+def test_money_had_is_still_taken_from_when_spending_is_asked() -> None:
+    reading = read("Kay had $ 30. She spent $ 9 on lunch. How much money does she have left?")
+    assert evaluate(reading.expression) == 21, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A bread dough needs 9 cups of water. Pia already poured in 4 cups. "
+            "How many cups does she need to pour in?",
+            5,
+        ),
+        (
+            "The soup calls for 7 spoons of salt and 3 spoons of pepper. Leo has already "
+            "added 2 spoons of salt. How many spoons of salt does he need to add?",
+            5,
+        ),
+    ],
+)
+def test_what_is_already_done_is_taken_from_what_is_needed(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Omar cooked 40 dumplings for the fair. After the fair he had 15 to bring home. "
+            "How many dumplings did he sell?",
+            25,
+        ),
+        (
+            "Tess picked 30 apples. After the market she had 8 apples. "
+            "How many apples did she sell?",
+            22,
+        ),
+    ],
+)
+def test_what_is_had_after_an_event_is_what_is_left_of_what_was_made(
+    problem: str, value: int
+) -> None:
+    """Made (baked, picked, ...) is what there was first; "after the sale she had N" is
+    what is left; the change asked is the one between."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+def test_what_there_is_to_do_less_what_is_done() -> None:
+    """ "had 40 letters to answer. She answered 15": done, they are no longer to do."""
+    reading = read(
+        "Pam had 40 letters to answer. If she answered 15, but then 6 more arrived, "
+        "how many letters would she have to answer?"
+    )
+    assert evaluate(reading.expression) == 31, reading
+
+
+def test_the_rest_is_the_whole_less_what_is_already_done() -> None:
+    reading = read(
+        "A fence needs 20 posts. Kim has already set 12 of them. If each post takes "
+        "3 minutes to set, how long will it take her to set the rest?"
+    )
+    assert evaluate(reading.expression) == 24, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "An orchard has 45 pear trees. The farmers chopped down 8 old pear trees. "
+            "How many pear trees does the orchard have now?",
+            37,
+        ),
+        ("A street had 16 maples. The city cut down 5 maples. How many maples are left?", 11),
+    ],
+)
+def test_trees_cut_down_are_taken_away(problem: str, value: int) -> None:
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+def test_what_one_has_after_giving_some_is_what_is_left() -> None:
+    """ "found 40 ... gave some to her brother. She has 25": has, in the present, after a
+    change of "some", is what there is now; the change asked is the one between."""
+    reading = read(
+        "Mia found 40 acorns in the park. She gave some of her acorns to her brother. "
+        "She has 25 acorns. How many acorns did she give to her brother?"
+    )
+    assert evaluate(reading.expression) == 15, reading
+
+
+def test_those_who_arrive_are_added_to_what_is_left() -> None:
+    """ "How many are left": the ones who came (the number the subject of "came") are
+    added, not taken away with the ones who went."""
+    reading = read(
+        "There are 20 ducks on the pond. 5 ducks flew away and 8 new ducks came to the "
+        "pond. How many ducks are left on the pond?"
+    )
+    assert evaluate(reading.expression) == 23, reading

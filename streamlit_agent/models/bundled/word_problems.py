@@ -700,6 +700,9 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
     # "cut off 11 inches", "sold off 40": a verb with "off" takes the number away.
     if not more and before[-1:] == ["off"] and len(before) > 1 and _verb_stem(before[-2]):
         return -1, more
+    # "cut down 2 trees", "chopped down 5": felled, so taken from what stood.
+    if not more and before[-1:] == ["down"] and len(before) > 1 and before[-2] in _FELLING:
+        return -1, more
     per_each = after[:1] == ["off"] and after[1:2] in (["each"], ["every"])  # a rate
     own = list(itertools.takewhile(lambda w: w not in _CLAUSE_ENDS, after))  # not "but gave away"
     if not more and not per_each and any(w in _TAKEN_AFTER for w in own):
@@ -707,10 +710,26 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
     # "8 students do n't want to go": not among those who do, so taken from them all.
     if not more and any(w in _NEGATIONS for w in own[:2]):
         return -1, more
+    if not more and _went_away(sentence, i, end):
+        return -1, more
     return (-1 if not more and _shares_taking(sentence, i) else 1), more
 
 
 _TAKEN_FROM = frozenset(_WORD_LISTS["taken_from"].split())
+_FELLING = frozenset(["cut", "cuts", "chop", "chops", "chopped", "knock", "knocked", "tore"])
+_OPENING = frozenset(["if", "then", "and", ",", "but", "when", "after"])
+
+
+def _went_away(sentence: Sequence[_Item], i: int, end: int) -> bool:
+    """ "If 6 of them got tired of waiting and left": the number is who does it, and what
+    they do, joined by "and" to what else they did, is leaving; so they are taken away."""
+    if i > 0 and sentence[i - 1].word not in _OPENING:
+        return False
+    said = list(itertools.takewhile(lambda x: x.word != "#", sentence[end + 1 :]))
+    words = [x.word for x in said]
+    return any(words[k : k + 2] == ["and", "left"] for k in range(1, len(words) - 1))
+
+
 _NEGATIONS = frozenset(["not", "n't", "don't", "didn't", "doesn't", "won't", "can't", "cannot"])
 
 
@@ -897,10 +916,23 @@ def _plain(
         _subject_at(sentence, i, context.subject, context.before),
         _than_object(sentence, i),
         _clause_words(sentence, i),
-        any(x.word in ("now", "left", "still") for x in sentence),
+        any(x.word in ("now", "left", "still") for x in sentence)
+        or _had_after(sentence, i)
+        or (context.some_seen and _present_has(sentence, i)),
         bool(pers) and _sized(sentence, i),
         _content(_shared_tail(sentence, i, _clause_end(sentence, i))),
     )
+
+
+def _present_has(sentence: Sequence[_Item], i: int) -> bool:
+    """ "gave Jessica some of his shells. He has 22": after a change of some, what one
+    has (said in the present) is what there is now."""
+    return i > 0 and sentence[i - 1].word in ("has", "have")
+
+
+def _had_after(sentence: Sequence[_Item], i: int) -> bool:
+    """ "After the sale she had 24": what is had once something is over is what is left."""
+    return sentence[0].word == "after" and _verb_before(sentence, i) == "hav"
 
 
 def _one_past(sentence: Sequence[_Item], i: int) -> str:
@@ -2633,8 +2665,14 @@ _GAINING_STEMS = frozenset(_stem(v) for v in ["buy", "receive", "find", "earn", 
 _GAINING_STEMS |= frozenset(_stem(v) for v in ["gain", "add", "get"])
 
 
+# "8 new ducks came to the pond": the number who arrive, the subject of such a verb.
+_ARRIVING = frozenset(["came", "come", "comes", "arrived", "arrive", "arrives", "joined"])
+_ARRIVING_STEMS = _ARRIVING | frozenset(_stem(v) for v in _ARRIVING)  # clause words, as said
+
+
 def _gained(q: Quantity) -> bool:
-    return q.sign > 0 and q.verb in _GAINING_STEMS
+    arrived = not q.verb and bool(q.clause & _ARRIVING_STEMS)
+    return q.sign > 0 and (q.verb in _GAINING_STEMS or arrived)
 
 
 def _score(tree: _Tree, wanted: Sequence[int | None]) -> tuple[int, int, int]:
@@ -2666,6 +2704,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     if not sentences:
         raise NotAWordProblem("no words")
     statements, asked_part = _split_question(sentences)
+    asked_part, in_dozens = _dozens_asked(asked_part)
     asked_part = _size_asked(_compared_to(_neither_nor(asked_part)), statements)
     statements, asked_part = _said_again(statements, asked_part)
     quantities = _quantities([*statements, asked_part])
@@ -2676,6 +2715,10 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 statements = [*told, *statements]
                 quantities = _quantities([*statements, asked_part])
                 break
+    quantities = _bought_from_the_asked(quantities, statements, asked_part)
+    quantities = _spending_asked(quantities, sentences[-1])
+    quantities = _already_in(quantities, asked_part)
+    quantities = _done_of_to_do(quantities, statements)
     quantities = _converted(quantities, asked_part)
     quantities = _areas(quantities, asked_part)
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
@@ -2697,7 +2740,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     average = _average(quantities, asked_part)
     if average is not None:
         return average
-    derived = len(quantities) == 1 and quantities[0].scaled
+    derived = len(quantities) == 1 and (quantities[0].scaled or in_dozens)
     if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
         raise NotAWordProblem(f"{len(quantities)} numbers")
     quantities = _any_kind_asked(_persons_asked(quantities, asked_part), asked_part)
@@ -2717,7 +2760,116 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 best = scored
     if best is None:
         raise NotAWordProblem("no combination of the numbers has the unit asked for")
-    return Reading(best[1].text, _explain(quantities), tuple(q.text for q in quantities))
+    text = f"({best[1].text}) / 12" if in_dozens and len(quantities) > 1 else best[1].text
+    text = f"{text} / 12" if in_dozens and len(quantities) == 1 else text
+    return Reading(text, _explain(quantities), tuple(q.text for q in quantities))
+
+
+_PURCHASES = frozenset(["bought", "buys", "buy", "purchased", "purchases", "purchase"])
+
+
+def _bought_from_the_asked(
+    quantities: list[Quantity], statements: Sequence[list[_Item]], question: Sequence[_Item]
+) -> list[Quantity]:
+    """ "Jo has 50 stamps. Kim bought 12 of Jo's stamps" / "Kim bought 12 stamps from her.
+    How many stamps does Jo have now?": what someone else buys from the one the question
+    asks about is taken from that one's count."""
+    words = [x.word for x in question]
+    at = next((k + 1 for k, w in enumerate(words) if w in _AUX), len(words))
+    at += 1 if words[at : at + 1] == ["the"] else 0  # "does the farmer have"
+    asked = words[at] if at < len(words) else ""
+    if not _is_noun(asked) and asked not in _PRONOUNS:
+        return quantities
+    # "does she have": the one the story opens with.
+    owner = asked if asked not in _PRONOUNS else _subject(statements[0], "") if statements else ""
+    flipped: set[str] = set()
+    previous = ""
+    for sentence in statements:
+        subject = _subject(sentence, previous)
+        previous = subject or previous
+        for i, item in enumerate(sentence):
+            if item.word != "#" or not any(
+                x.word in _PURCHASES for x in sentence[max(0, i - 2) : i]
+            ):
+                continue
+            if not subject or subject == owner or subject in _PRONOUNS:
+                continue
+            after = [x.word for x in sentence[i + 1 : i + 8]]
+            own = list(itertools.takewhile(lambda w: w not in _CLAUSE_ENDS, after))
+            of_owner = own[:3] == ["of", owner, "'"] or own[:2] == ["of", owner + "'s"]
+            k = own.index("from") if "from" in own else -1
+            from_owner = k >= 0 and own[k + 1 : k + 2] in ([owner], ["him"], ["her"], ["them"])
+            if of_owner or from_owner:
+                flipped.add(item.text)
+    return [
+        replace(q, sign=-1) if q.text in flipped and q.sign == 1 and q.verb == "buy" else q
+        for q in quantities
+    ]
+
+
+_SPENDING = frozenset(["spend", "spent", "spends", "cost", "costs", "pay", "paid", "pays"])
+_NOT_A_TOTAL = _COMPARE | _EACH | frozenset(["change", "per", "than", "left", "remain", "rest"])
+_TOTALS = frozenset(["total", "all", "altogether", "combined", "together"])
+_HAVING_STEMS = frozenset(
+    ["hav", "sav", "earn", "get", "receiv", "find", "win", "start", "mak", "collect"]
+)
+
+
+def _spending_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "spent $10 on a toy, and a cage cost her $12. What was the total cost?": asked the
+    total spent (the question's whole sentence), of a story that says no money had, every
+    amount spent is a part of it, added and not taken away."""
+    words = {x.word for x in question}
+    if not words & _SPENDING or not words & _TOTALS or words & _NOT_A_TOTAL:
+        return quantities
+    money = [q for q in quantities if q.unit in _MONEY]
+    if any(q.verb in _HAVING_STEMS for q in money) or len(money) != len(quantities):
+        return quantities
+    if len({q.sign for q in money}) < 2:
+        return quantities  # all spent alike: summed as they are
+    return [
+        replace(q, sign=1) if q.sign == -1 and not q.clause & _NEGATIONS else q for q in quantities
+    ]
+
+
+def _already_in(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "The recipe wants 8 cups. She already put in 2 cups. How many cups does she need
+    to add?": asked what is still needed (or "the rest"), what is already done is taken
+    from the whole."""
+    words = {x.word for x in question}
+    if not words & {"need", "needs", "rest"} or "than" in words or "already" in words:
+        return quantities
+    return [
+        replace(q, sign=-1) if "already" in q.clause and q.sign == 1 and not q.more else q
+        for q in quantities
+    ]
+
+
+def _done_of_to_do(quantities: list[Quantity], statements: Sequence[list[_Item]]) -> list[Quantity]:
+    """ "had 29 worksheets to grade. If she graded 25": what there is to do, once done, is
+    no longer to do; a number of the doing verb is taken from it."""
+    to_do: set[tuple[str, str]] = set()
+    for sentence in statements:
+        words = [x.word for x in sentence]
+        for k in range(len(words) - 3):
+            if words[k] == "#" and _is_noun(words[k + 1]) and words[k + 2] == "to":
+                to_do.add((_stem(words[k + 3]), _singular(words[k + 1])))
+    if not to_do:
+        return quantities
+    return [
+        replace(q, sign=-1) if (q.verb, q.unit) in to_do and q.sign == 1 and not q.more else q
+        for q in quantities
+    ]
+
+
+def _dozens_asked(question: list[_Item]) -> tuple[list[_Item], bool]:
+    """ "How many dozen eggs ...": a dozen is the unit the answer counts in, 12 of the
+    things, so the count of them is divided by 12; the dozen is no number of the story."""
+    for k in range(2, len(question)):
+        said = question[k].word == "#" and question[k].value == 12  # "dozen" reads as 12
+        if said and [x.word for x in question[k - 2 : k]] == ["how", "many"]:
+            return [*question[:k], *question[k + 1 :]], True
+    return question, False
 
 
 # Units of one measure, by their size in its smallest: an amount in one is an amount in
@@ -2970,7 +3122,8 @@ def _change_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list
     if len(verbs) != 1 or said:
         return quantities
     first = before[0]
-    if first.verb not in (*_LIGHT_STEMS, "") or first.sign < 0:
+    # "baked 33 cookies": what is made or got is what there was first, as "had 33" is.
+    if first.verb not in (*_LIGHT_STEMS, *_GETTING_STEMS, "") or first.sign < 0:
         return quantities  # what there was first is not said
     way = -1 if verbs & _TAKING_STEMS else 1
     if after[0].verb == "need":
@@ -2979,6 +3132,11 @@ def _change_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list
     return [
         replace(q, side=way if q.now else -way * (1 if q is first else q.sign)) for q in quantities
     ]
+
+
+_GETTING_STEMS = frozenset(
+    _stem(v) for v in ["baked", "made", "picked", "bought", "cooked", "found"]
+)
 
 
 def _scaled_again(q: Quantity, quantities: Sequence[Quantity]) -> bool:
