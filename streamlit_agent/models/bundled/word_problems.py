@@ -2707,6 +2707,30 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     asked_part, in_dozens = _dozens_asked(asked_part)
     asked_part = _size_asked(_compared_to(_neither_nor(asked_part)), statements)
     statements, asked_part = _said_again(statements, asked_part)
+    statements, quantities = _told(statements, asked_part, earlier)
+    quantities, asked_part = _related(quantities, statements, asked_part, sentences[-1])
+    average = _average(quantities, asked_part)
+    if average is not None:
+        return average
+    derived = len(quantities) == 1 and (quantities[0].scaled or in_dozens)
+    if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
+        raise NotAWordProblem(f"{len(quantities)} numbers")
+    quantities = _any_kind_asked(_persons_asked(quantities, asked_part), asked_part)
+    quantities = _speeds_unasked(quantities, asked_part)
+    quantities = _room_left(_counted_pers(quantities, asked_part), asked_part)
+    focus = _focus(asked_part)
+    asked = _asked(asked_part, quantities, focus.kind.unit if focus.kind else "")
+    text = _best_tree(quantities, asked).text
+    text = f"({text}) / 12" if in_dozens and len(quantities) > 1 else text
+    text = f"{text} / 12" if in_dozens and len(quantities) == 1 else text
+    return Reading(text, _explain(quantities), tuple(q.text for q in quantities))
+
+
+def _told(
+    statements: list[list[_Item]], asked_part: list[_Item], earlier: Sequence[str]
+) -> tuple[list[list[_Item]], list[Quantity]]:
+    """The story's numbers; with fewer than two, the newest earlier message with numbers
+    is told first."""
     quantities = _quantities([*statements, asked_part])
     if len(quantities) + len(_conversions(asked_part, quantities)) < 2:
         for said in reversed(earlier):
@@ -2715,8 +2739,19 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 statements = [*told, *statements]
                 quantities = _quantities([*statements, asked_part])
                 break
+    return statements, quantities
+
+
+def _related(
+    quantities: list[Quantity],
+    statements: list[list[_Item]],
+    asked_part: list[_Item],
+    last_sentence: list[_Item],
+) -> tuple[list[Quantity], list[_Item]]:
+    """The numbers as the story relates them (who buys from whom, what is left, rates,
+    kinds, parts), and the question as those readings leave it."""
     quantities = _bought_from_the_asked(quantities, statements, asked_part)
-    quantities = _spending_asked(quantities, sentences[-1])
+    quantities = _spending_asked(quantities, last_sentence)
     quantities = _already_in(quantities, asked_part)
     quantities = _done_of_to_do(quantities, statements)
     quantities = _converted(quantities, asked_part)
@@ -2737,17 +2772,11 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     quantities = _part_of_them(quantities, statements, asked_part)
     quantities = _all_but(quantities, statements)
     quantities += _conversions(asked_part, quantities)
-    average = _average(quantities, asked_part)
-    if average is not None:
-        return average
-    derived = len(quantities) == 1 and (quantities[0].scaled or in_dozens)
-    if not (2 <= len(quantities) <= MAX_QUANTITIES or derived):
-        raise NotAWordProblem(f"{len(quantities)} numbers")
-    quantities = _any_kind_asked(_persons_asked(quantities, asked_part), asked_part)
-    quantities = _speeds_unasked(quantities, asked_part)
-    quantities = _room_left(_counted_pers(quantities, asked_part), asked_part)
-    focus = _focus(asked_part)
-    asked = _asked(asked_part, quantities, focus.kind.unit if focus.kind else "")
+    return quantities, asked_part
+
+
+def _best_tree(quantities: list[Quantity], asked: _Asked) -> _Tree:
+    """Of every way to combine the numbers with the unit asked, the one scored best."""
     wanted = _wanted_signs(quantities, asked)
     best: tuple[tuple[int, int, int], _Tree] | None = None
     for order in itertools.permutations(range(len(quantities))):
@@ -2760,9 +2789,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
                 best = scored
     if best is None:
         raise NotAWordProblem("no combination of the numbers has the unit asked for")
-    text = f"({best[1].text}) / 12" if in_dozens and len(quantities) > 1 else best[1].text
-    text = f"{text} / 12" if in_dozens and len(quantities) == 1 else text
-    return Reading(text, _explain(quantities), tuple(q.text for q in quantities))
+    return best[1]
 
 
 _PURCHASES = frozenset(["bought", "buys", "buy", "purchased", "purchases", "purchase"])
