@@ -2815,3 +2815,24 @@ def test_those_who_arrive_are_added_to_what_is_left() -> None:
         "pond. How many ducks are left on the pond?"
     )
     assert evaluate(reading.expression) == 23, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        ("A tin holds 24 biscuits. If 3/4 of the biscuits were eaten, how many are left?", 6),
+        ("A hall has 200 seats. 40% of the seats were sold. How many seats are left?", 120),
+        ("A van carried 60 boxes. Half of the boxes were lost. How many boxes are left?", 30),
+    ],
+)
+def test_a_part_said_in_the_passive_to_go_away_is_taken(problem: str, value: int) -> None:
+    """ "3/4 of the biscuits were eaten": a part its own clause says went away is taken
+    from the whole, as "ate 3/4 of them" is."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+def test_a_percent_shorter_is_taken_off() -> None:
+    """ "left it 25% shorter": a percent before "shorter" is taken off, as "25% less"."""
+    reading = read("A rope is 40 feet long. Tom trims it so it is 25% shorter. How long is it?")
+    assert evaluate(reading.expression) == 30, reading

@@ -1225,6 +1225,7 @@ def _twice_and_half(sentence: Sequence[_Item], found: list[Quantity], context: _
                 found.append(_scale_ahead(ahead[0], ahead[1], who))
             continue
         taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, k - 3) : k])
+        taken = taken or _part_taken(sentence, k)
         if item.word in _MULTIPLES and ("as" in words or compares):
             factor = _MULTIPLES[item.word]
             scaled = _scaled(found[base], "*", str(factor), Fraction(factor), 1)
@@ -1242,6 +1243,18 @@ def _twice_and_half(sentence: Sequence[_Item], found: list[Quantity], context: _
                 found.append(_whose_scaled(scaled, sentence, k, context))
             else:
                 found.append(replace(scaled, part_of=_clause_words(sentence, k)))
+
+
+_BE = frozenset(["is", "are", "was", "were", "got", "get", "gets", "been", "be"])
+
+
+def _part_taken(sentence: Sequence[_Item], k: int) -> bool:
+    """ "If 5/6 of the cookies were eaten", "40% of the seats are sold": a part that its
+    own clause says, in the passive, went away is taken from the whole."""
+    words = [x.word for x in sentence[k + 1 : _clause_end(sentence, k)]]
+    if words[:1] != ["of"]:
+        return False
+    return any(a in _BE and b in _TAKEN_AFTER - {"left"} for a, b in itertools.pairwise(words))
 
 
 def _said_ahead(item: _Item, compares: bool) -> tuple[Fraction, str] | None:
@@ -1339,7 +1352,7 @@ def _percent_ahead(value: Fraction, text: str, sentence: Sequence[_Item], i: int
 
 # Words after a percent that say it is taken off: "a 15% reduction", "20% less".
 _DECREASES = frozenset(["off", "reduction", "decrease", "discount", "cut", "drop", "loss"])
-_DECREASES |= frozenset(["less", "fewer", "cheaper", "lower", "smaller"])
+_DECREASES |= frozenset(["less", "fewer", "cheaper", "lower", "smaller", "shorter", "lighter"])
 
 
 def _percent_taken(sentence: Sequence[_Item], i: int) -> bool:
@@ -1352,6 +1365,7 @@ def _percent_taken(sentence: Sequence[_Item], i: int) -> bool:
         or "off" in after
         or before[-2:] in (["down", "by"], ["fell", "by"], ["dropped", "by"])
         or any(w in _TAKEN_BEFORE for w in before)
+        or _part_taken(sentence, i + 1)
     )
 
 
