@@ -2836,3 +2836,25 @@ def test_a_percent_shorter_is_taken_off() -> None:
     """ "left it 25% shorter": a percent before "shorter" is taken off, as "25% less"."""
     reading = read("A rope is 40 feet long. Tom trims it so it is 25% shorter. How long is it?")
     assert evaluate(reading.expression) == 30, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Ava had 45 stickers. She gave her cousin 15 stickers. "
+            "How many stickers does Ava have?",
+            30,
+        ),
+        (
+            "Lena picked 20 red roses and 16 white roses. If she gave her grandma 9 of them, "
+            "how many roses does Lena have now?",
+            27,
+        ),
+    ],
+)
+def test_giving_her_kin_takes_from_the_giver(problem: str, value: int) -> None:
+    """ "gave her cousin 15": "her" is whose cousin, and the cousin is given them; the
+    giver has 15 fewer, unlike "gave her 15", where she is the one given."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -74,6 +74,9 @@ _WORD_LISTS = {
     "taken_after": "caught eaten sold used lost broken absent missing left borrowed away "
     "off removed donated died deleted disappeared vanished discarded",
     "objects": "him her me us them",
+    # People named by whose they are: "gave her sister 5" (`_kin_given`).
+    "kin": "mother father mom dad sister brother son daughter friend friends aunt uncle cousin "
+    "grandmother grandfather grandma grandpa neighbor teacher parents sisters brothers",
     # ... and after one of these, when said "from" something ("picked 2 from the tree").
     "taken_from": "pick picks picked pull pulls pulled pluck plucks plucked cut cuts",
 }
@@ -691,6 +694,8 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
     for k, word in enumerate(before):
         if word in _TAKEN_BEFORE or _taking_ing(word):
             received = k + 1 < len(before) and before[k + 1] in _OBJECTS and "away" not in after
+            # "gave her sister 24": "her" is whose sister, who is given them; not received.
+            received = received and not _kin_given(before[k + 1 :])
             if more and not received and "than" not in after:
                 return -1, False  # "then he ate 9 more": another 9 taken, as the first were
             return (1 if received or more else -1), more
@@ -716,6 +721,14 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
 
 
 _TAKEN_FROM = frozenset(_WORD_LISTS["taken_from"].split())
+_KIN = frozenset(_WORD_LISTS["kin"].split())
+
+
+def _kin_given(words: Sequence[str]) -> bool:
+    """ "her sister", "his friends": one named by whose they are is the one given to."""
+    return len(words) == 2 and words[0] in ("her", "his", "their") and words[1] in _KIN
+
+
 _FELLING = frozenset(["cut", "cuts", "chop", "chops", "chopped", "knock", "knocked", "tore"])
 _OPENING = frozenset(["if", "then", "and", ",", "but", "when", "after"])
 
