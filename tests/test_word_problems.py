@@ -2858,3 +2858,20 @@ def test_giving_her_kin_takes_from_the_giver(problem: str, value: int) -> None:
     giver has 15 fewer, unlike "gave her 15", where she is the one given."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A library had 90 old magazines. It got rid of 30 of them and put the others on "
+            "racks with 6 on each rack. How many racks did it use?",
+            10,
+        ),
+        ("Omar had 12 bottles of juice. He drank 5 bottles. How many bottles are left?", 7),
+    ],
+)
+def test_got_rid_of_and_drank_take_away(problem: str, value: int) -> None:
+    """ "got rid of 30", "drank 5": gone from what there was, as "gave away" and "ate"."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -69,7 +69,8 @@ _WORD_LISTS = {
     "taken_before": "gave give gives sold sell sells spent spend spends lost lose loses ate "
     "eat eats used use uses took take takes borrowed borrow borrows donated donates removed "
     "remove paid pay pays minus subtract subtracts threw throw throws deleted delete deletes yet "
-    "discount discard discards",  # "a discount of $ 4": taken off the price
+    # "a discount of $ 4": taken off the price; "got rid of 20": gone.
+    "discount discard discards drank drink drinks rid",
     # ... and after one of these, once it was counted ("27 were caught").
     "taken_after": "caught eaten sold used lost broken absent missing left borrowed away "
     "off removed donated died deleted disappeared vanished discarded",
