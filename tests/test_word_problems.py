@@ -2815,3 +2815,63 @@ def test_those_who_arrive_are_added_to_what_is_left() -> None:
         "pond. How many ducks are left on the pond?"
     )
     assert evaluate(reading.expression) == 23, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        ("A tin holds 24 biscuits. If 3/4 of the biscuits were eaten, how many are left?", 6),
+        ("A hall has 200 seats. 40% of the seats were sold. How many seats are left?", 120),
+        ("A van carried 60 boxes. Half of the boxes were lost. How many boxes are left?", 30),
+    ],
+)
+def test_a_part_said_in_the_passive_to_go_away_is_taken(problem: str, value: int) -> None:
+    """ "3/4 of the biscuits were eaten": a part its own clause says went away is taken
+    from the whole, as "ate 3/4 of them" is."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+def test_a_percent_shorter_is_taken_off() -> None:
+    """ "left it 25% shorter": a percent before "shorter" is taken off, as "25% less"."""
+    reading = read("A rope is 40 feet long. Tom trims it so it is 25% shorter. How long is it?")
+    assert evaluate(reading.expression) == 30, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Ava had 45 stickers. She gave her cousin 15 stickers. "
+            "How many stickers does Ava have?",
+            30,
+        ),
+        (
+            "Lena picked 20 red roses and 16 white roses. If she gave her grandma 9 of them, "
+            "how many roses does Lena have now?",
+            27,
+        ),
+    ],
+)
+def test_giving_her_kin_takes_from_the_giver(problem: str, value: int) -> None:
+    """ "gave her cousin 15": "her" is whose cousin, and the cousin is given them; the
+    giver has 15 fewer, unlike "gave her 15", where she is the one given."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A library had 90 old magazines. It got rid of 30 of them and put the others on "
+            "racks with 6 on each rack. How many racks did it use?",
+            10,
+        ),
+        ("Omar had 12 bottles of juice. He drank 5 bottles. How many bottles are left?", 7),
+    ],
+)
+def test_got_rid_of_and_drank_take_away(problem: str, value: int) -> None:
+    """ "got rid of 30", "drank 5": gone from what there was, as "gave away" and "ate"."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

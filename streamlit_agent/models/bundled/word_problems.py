@@ -69,11 +69,15 @@ _WORD_LISTS = {
     "taken_before": "gave give gives sold sell sells spent spend spends lost lose loses ate "
     "eat eats used use uses took take takes borrowed borrow borrows donated donates removed "
     "remove paid pay pays minus subtract subtracts threw throw throws deleted delete deletes yet "
-    "discount discard discards",  # "a discount of $ 4": taken off the price
+    # "a discount of $ 4": taken off the price; "got rid of 20": gone.
+    "discount discard discards drank drink drinks rid",
     # ... and after one of these, once it was counted ("27 were caught").
     "taken_after": "caught eaten sold used lost broken absent missing left borrowed away "
     "off removed donated died deleted disappeared vanished discarded",
     "objects": "him her me us them",
+    # People named by whose they are: "gave her sister 5" (`_kin_given`).
+    "kin": "mother father mom dad sister brother son daughter friend friends aunt uncle cousin "
+    "grandmother grandfather grandma grandpa neighbor teacher parents sisters brothers",
     # ... and after one of these, when said "from" something ("picked 2 from the tree").
     "taken_from": "pick picks picked pull pulls pulled pluck plucks plucked cut cuts",
 }
@@ -691,6 +695,8 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
     for k, word in enumerate(before):
         if word in _TAKEN_BEFORE or _taking_ing(word):
             received = k + 1 < len(before) and before[k + 1] in _OBJECTS and "away" not in after
+            # "gave her sister 24": "her" is whose sister, who is given them; not received.
+            received = received and not _kin_given(before[k + 1 :])
             if more and not received and "than" not in after:
                 return -1, False  # "then he ate 9 more": another 9 taken, as the first were
             return (1 if received or more else -1), more
@@ -716,6 +722,14 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
 
 
 _TAKEN_FROM = frozenset(_WORD_LISTS["taken_from"].split())
+_KIN = frozenset(_WORD_LISTS["kin"].split())
+
+
+def _kin_given(words: Sequence[str]) -> bool:
+    """ "her sister", "his friends": one named by whose they are is the one given to."""
+    return len(words) == 2 and words[0] in ("her", "his", "their") and words[1] in _KIN
+
+
 _FELLING = frozenset(["cut", "cuts", "chop", "chops", "chopped", "knock", "knocked", "tore"])
 _OPENING = frozenset(["if", "then", "and", ",", "but", "when", "after"])
 
@@ -1225,6 +1239,7 @@ def _twice_and_half(sentence: Sequence[_Item], found: list[Quantity], context: _
                 found.append(_scale_ahead(ahead[0], ahead[1], who))
             continue
         taken = any(x.word in _TAKEN_BEFORE for x in sentence[max(0, k - 3) : k])
+        taken = taken or _part_taken(sentence, k)
         if item.word in _MULTIPLES and ("as" in words or compares):
             factor = _MULTIPLES[item.word]
             scaled = _scaled(found[base], "*", str(factor), Fraction(factor), 1)
@@ -1242,6 +1257,18 @@ def _twice_and_half(sentence: Sequence[_Item], found: list[Quantity], context: _
                 found.append(_whose_scaled(scaled, sentence, k, context))
             else:
                 found.append(replace(scaled, part_of=_clause_words(sentence, k)))
+
+
+_BE = frozenset(["is", "are", "was", "were", "got", "get", "gets", "been", "be"])
+
+
+def _part_taken(sentence: Sequence[_Item], k: int) -> bool:
+    """ "If 5/6 of the cookies were eaten", "40% of the seats are sold": a part that its
+    own clause says, in the passive, went away is taken from the whole."""
+    words = [x.word for x in sentence[k + 1 : _clause_end(sentence, k)]]
+    if words[:1] != ["of"]:
+        return False
+    return any(a in _BE and b in _TAKEN_AFTER - {"left"} for a, b in itertools.pairwise(words))
 
 
 def _said_ahead(item: _Item, compares: bool) -> tuple[Fraction, str] | None:
@@ -1339,7 +1366,7 @@ def _percent_ahead(value: Fraction, text: str, sentence: Sequence[_Item], i: int
 
 # Words after a percent that say it is taken off: "a 15% reduction", "20% less".
 _DECREASES = frozenset(["off", "reduction", "decrease", "discount", "cut", "drop", "loss"])
-_DECREASES |= frozenset(["less", "fewer", "cheaper", "lower", "smaller"])
+_DECREASES |= frozenset(["less", "fewer", "cheaper", "lower", "smaller", "shorter", "lighter"])
 
 
 def _percent_taken(sentence: Sequence[_Item], i: int) -> bool:
@@ -1352,6 +1379,7 @@ def _percent_taken(sentence: Sequence[_Item], i: int) -> bool:
         or "off" in after
         or before[-2:] in (["down", "by"], ["fell", "by"], ["dropped", "by"])
         or any(w in _TAKEN_BEFORE for w in before)
+        or _part_taken(sentence, i + 1)
     )
 
 
