@@ -2875,3 +2875,36 @@ def test_got_rid_of_and_drank_take_away(problem: str, value: int) -> None:
     """ "got rid of 30", "drank 5": gone from what there was, as "gave away" and "ate"."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A jar fits 6 marbles. If Tia has 10 blue marbles and 8 green ones, how many jars "
+            "does she fill?",
+            3,
+        ),
+        (
+            "A bag holds 5 fruits. If Kim picked 12 apples and 8 pears, how many bags does "
+            "she fill?",
+            4,
+        ),
+        (
+            "A club of 3 teachers and 9 pupils went to the zoo. If each ticket cost 5 dollars, "
+            "how much did the club pay?",
+            60,
+        ),
+        (
+            "At the fair 14 girls and 10 boys joined a race. If they formed 4 teams, how many "
+            "people were in each team?",
+            6,
+        ),
+    ],
+)
+def test_kinds_listed_together_are_counted_as_one(problem: str, value: int) -> None:
+    """Trucks and dolls are toys, teachers and pupils each need a ticket: things of
+    different kinds listed together count as the kind a rate or the question names, when
+    nothing combines them as they are."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

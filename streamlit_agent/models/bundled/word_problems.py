@@ -2745,10 +2745,19 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
         raise NotAWordProblem(f"{len(quantities)} numbers")
     quantities = _any_kind_asked(_persons_asked(quantities, asked_part), asked_part)
     quantities = _speeds_unasked(quantities, asked_part)
-    quantities = _room_left(_counted_pers(quantities, asked_part), asked_part)
+    told = quantities
+
+    def finish(quantities: list[Quantity]) -> list[Quantity]:
+        return _room_left(_counted_pers(quantities, asked_part), asked_part)
+
+    quantities = finish(told)
     focus = _focus(asked_part)
     asked = _asked(asked_part, quantities, focus.kind.unit if focus.kind else "")
-    text = _best_tree(quantities, asked).text
+    try:
+        tree = _best_tree(quantities, asked)
+    except NotAWordProblem:
+        quantities, tree = _kinds_together(told, asked, [*statements, asked_part], finish)
+    text = tree.text
     text = f"({text}) / 12" if in_dozens and len(quantities) > 1 else text
     text = f"{text} / 12" if in_dozens and len(quantities) == 1 else text
     return Reading(text, _explain(quantities), tuple(q.text for q in quantities))
@@ -2818,6 +2827,73 @@ def _best_tree(quantities: list[Quantity], asked: _Asked) -> _Tree:
     if best is None:
         raise NotAWordProblem("no combination of the numbers has the unit asked for")
     return best[1]
+
+
+def _joined_counts(sentences: Sequence[list[_Item]]) -> list[list[tuple[str, str]]]:
+    """ "28 boys and 4 girls", "2 adults, 5 children and 3 babies": counts of different
+    things said in one list, each as (its number's text, its unit)."""
+    lists: list[list[tuple[str, str]]] = []
+    for sentence in sentences:
+        i = 0
+        while i < len(sentence):
+            found: list[tuple[str, str]] = []
+            while i < len(sentence) and sentence[i].word == "#" and len(found) < MAX_QUANTITIES:
+                unit, end = _noun_after(sentence, i)
+                if not unit or end == i:
+                    break
+                found.append((sentence[i].text, unit))
+                nxt = sentence[end + 1].word if end + 1 < len(sentence) else ""
+                if nxt not in ("and", ",") or end + 2 >= len(sentence):
+                    break
+                i = end + 2
+            if len({unit for _, unit in found}) >= 2:
+                lists.append(found)
+            i += 1
+    return lists
+
+
+def _kinds_together(
+    quantities: list[Quantity],
+    asked: _Asked,
+    sentences: Sequence[list[_Item]],
+    finish: Callable[[list[Quantity]], list[Quantity]],
+) -> tuple[list[Quantity], _Tree]:
+    """ "A vase holds 5 flowers. If you had 6 carnations and 19 roses, how many vases?",
+    "2 adults and 5 children ... each meal cost $3": things of different kinds listed
+    together are counted as one kind when no reading combines them as they are: the
+    kind a rate or the question names that no count of the story is."""
+    asked_units = {u for u, n in (asked.units or Counter()).items() if n > 0}
+    # "How many boats do the children need?": a question of one kind is not of all.
+    said = {_singular(x.word) for x in sentences[-1] if _is_noun(x.word)}
+    for joined in _joined_counts(sentences[:-1]):
+        units = {unit for _, unit in joined}
+        if units & said:
+            continue
+        at = [k for k, q in enumerate(quantities) if (q.text, q.unit) in joined]
+        others = [q for k, q in enumerate(quantities) if k not in at]
+        # What each of a rate is ("each meal cost $ 3"), what a rate fills when its
+        # fillers are asked ("a vase holds 5 flowers ... how many vases"), or a kind
+        # only asked.
+        named = {p for q in others for p in q.per}
+        named |= {q.unit for q in others if set(q.per) & asked_units}
+        counted = {q.unit for q in others if not q.per}
+        if asked.units and min(asked.units.values()) < 0:  # "how many people on each team"
+            named |= asked_units - {q.unit for q in quantities}
+        if len(at) != len(joined) or units & named or any(q.unit in units for q in others):
+            continue
+        # "a group with 2 adults": a per that nothing else names is no rate.
+        if any(set(quantities[k].per) & (named | counted) for k in at):
+            continue
+        for kind in sorted(named - counted - units):
+            relabelled = [
+                replace(q, unit=kind, per=()) if k in at else q for k, q in enumerate(quantities)
+            ]
+            relabelled = finish(relabelled)  # a rate per the kind now counts
+            try:
+                return relabelled, _best_tree(relabelled, asked)
+            except NotAWordProblem:
+                continue
+    raise NotAWordProblem("no combination of the numbers has the unit asked for")
 
 
 _PURCHASES = frozenset(["bought", "buys", "buy", "purchased", "purchases", "purchase"])
