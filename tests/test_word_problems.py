@@ -2908,3 +2908,25 @@ def test_kinds_listed_together_are_counted_as_one(problem: str, value: int) -> N
     nothing combines them as they are."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Each of the trays held 12 muffins. If Ada filled 3 trays of plain muffins and 2 "
+            "trays of nut muffins, how many muffins did she bake in all?",
+            60,
+        ),
+        (
+            "Kai made sure every one of the crates had 8 pears. He stacked 4 crates in the van "
+            "and 5 crates in the shed. How many pears did he stack?",
+            72,
+        ),
+    ],
+)
+def test_each_of_the_things_is_per_each_of_them(problem: str, value: int) -> None:
+    """ "each of the trays held 12": per tray, as "each tray held 12" is, so the trays
+    of every sort are added before they are multiplied."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -575,6 +575,12 @@ def _per_before(sentence: Sequence[_Item], i: int, joined: int = 0) -> str:
             return per
         if word == "each" and (counted := _each_of_the_counted(sentence, k)):
             return counted
+        # "each of the shelves had 9 books on it" ("every one of"): per shelf, as "each
+        # shelf had" is.
+        one = k + 2 if sentence[k + 1].word == "one" else k + 1
+        each_of = word in ("each", "every") and one < i and sentence[one].word == "of"
+        if each_of and (of := _each_of(sentence, one + 1)):
+            return of
         if word in ("#", "and", ",", "but", "then"):
             break  # another number or another clause
         # "each small seat": the noun after the words that say which kind.
