@@ -2930,3 +2930,29 @@ def test_each_of_the_things_is_per_each_of_them(problem: str, value: int) -> Non
     of every sort are added before they are multiplied."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Ada reads 3 times the pages that Bo does. If Bo reads 40 pages, how many pages "
+            "do they read together?",
+            160,
+        ),
+        (
+            "Ada reads 3 times the pages that Bo does. Bo reads 40 pages. How many does Ada read?",
+            120,
+        ),
+        (
+            "Liv drinks 1.5 times the amount of milk that Sam drinks. If Sam drinks 6 cups, how "
+            "many cups of milk do the two drink in all?",
+            15,
+        ),
+    ],
+)
+def test_times_the_amount_said_before_its_number(problem: str, value: int) -> None:
+    """ "3 times the pages that Bo does", with Bo's number said only later: that number
+    times 3, and both amounts when they are asked together."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -1042,6 +1042,7 @@ def _times_later(found: list[Quantity], sentences: Sequence[list[_Item]]) -> lis
                 continue
             nxt = next((j for j in range(k + 2, len(words)) if words[j] == "#"), None)
             if nxt is None:
+                out = _times_ahead(out, sentence[k], words[k + 2])
                 continue
             factor, base = sentence[k], sentence[nxt]
             at = [n for n, q in enumerate(out) if q.text == factor.text and not q.unit]
@@ -1049,6 +1050,23 @@ def _times_later(found: list[Quantity], sentences: Sequence[list[_Item]]) -> lis
             if len(at) == 1 and len(of) == 1 and factor.value is not None:
                 out[at[0]] = _scaled(of[0], "*", factor.text, factor.value, 1)
     return out
+
+
+def _times_ahead(found: list[Quantity], factor: _Item, following: str) -> list[Quantity]:
+    """ "Ada reads 3 times the pages that Bo does. Bo reads 40 pages": "N times the"
+    something whose number is said only in a later sentence is that number times N, as
+    "twice as many as" said before its number is (`_of_what_follows`)."""
+    if following not in _COMPARING or factor.value is None:
+        return found
+    at = [n for n, q in enumerate(found) if q.text == factor.text and not q.scaled]
+    if len(at) != 1:
+        return found
+    after = next((q for q in found[at[0] + 1 :] if q.unit and not q.scaled and not q.per), None)
+    if after is None:
+        return found
+    scaled = _scaled(after, "*", factor.text, factor.value, after.sign)  # as its base is
+    scaled = replace(scaled, subject=found[at[0]].subject)
+    return [*found[: at[0]], scaled, *found[at[0] + 1 :]]
 
 
 _MORE_OR_LESS = frozenset(["more", "less", "fewer"])
