@@ -2956,3 +2956,25 @@ def test_times_the_amount_said_before_its_number(problem: str, value: int) -> No
     times 3, and both amounts when they are asked together."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Nia has 4 times as many shells as Tom. Nia then finds 6 more shells. If Tom has 3 "
+            "shells, how many shells does Nia have in all?",
+            18,
+        ),
+        (
+            "Rob owns twice as many cards as Eve. Rob buys 5 more cards. If Eve owns 7 cards, "
+            "how many cards does Rob own now?",
+            19,
+        ),
+    ],
+)
+def test_times_as_many_as_another_scales_the_others_number(problem: str, value: int) -> None:
+    """ "Nia has 4 times as many as Tom", with Nia's own later gain said before Tom's
+    number: the scaling is of how many Tom has, not of what Nia does next."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

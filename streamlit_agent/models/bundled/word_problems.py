@@ -1414,7 +1414,11 @@ def _of_what_follows(found: list[Quantity]) -> list[Quantity]:
     for k, q in enumerate(out):
         if q.unit not in ("percent", "times") or q.scaled:
             continue
-        after = next((r for r in out[k + 1 :] if r.unit and not r.scaled), None)
+        later = [r for r in out[k + 1 :] if r.unit and not r.scaled]
+        # "Mary has 3 times as much as Megan. Mary adds 10. Megan has 5": a number is
+        # scaled by how much another has, not by what the one it is said of does after.
+        others = [r for r in later if q.unit == "times" and q.subject and r.subject != q.subject]
+        after = next(iter(others or later), None)
         if after is None:
             continue
         if q.unit == "percent":
