@@ -2978,3 +2978,26 @@ def test_times_as_many_as_another_scales_the_others_number(problem: str, value: 
     number: the scaling is of how many Tom has, not of what Nia does next."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "When the fair opened, Rui bought 3 red balloons and 5 blue balloons. Each balloon "
+            "came with a ribbon and had 2 stickers. How many stickers did Rui buy?",
+            16,
+        ),
+        (
+            "After lunch, Ivy packed 4 small boxes and 2 big boxes. Each box was sealed and "
+            "held 6 cups. How many cups did Ivy pack in all?",
+            36,
+        ),
+    ],
+)
+def test_each_thing_said_again_after_and_keeps_its_rate(problem: str, value: int) -> None:
+    """ "Each box was sealed and held 6 cups": a verb right after "and" goes on about
+    each box; "After lunch, Ivy packed": the phrase of when before the comma names no one;
+    and a rate per the things done is about them, so asked what was done it is kept."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

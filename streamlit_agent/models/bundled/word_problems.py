@@ -581,6 +581,11 @@ def _per_before(sentence: Sequence[_Item], i: int, joined: int = 0) -> str:
         each_of = word in ("each", "every") and one < i and sentence[one].word == "of"
         if each_of and (of := _each_of(sentence, one + 1)):
             return of
+        # "Each album came with a sheet and had 7 songs": a verb right after "and" goes
+        # on with the subject before it.
+        nxt = sentence[k + 1].word
+        if word == "and" and nxt != "#" and (_verb_stem(nxt) or nxt in _AUX):
+            continue
         if word in ("#", "and", ",", "but", "then"):
             break  # another number or another clause
         # "each small seat": the noun after the words that say which kind.
@@ -1495,12 +1500,20 @@ _TIMES |= frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "sa
 _TIMES |= frozenset(["sunday", "summer", "winter", "spring", "autumn", "fall"])
 
 
+_WHEN_OPENERS = frozenset(["while", "when", "after", "before", "since", "once"])
+
+
 def _when_said(sentence: Sequence[_Item]) -> int:
     """Where a sentence's subject may start, after a phrase of when that opens it ("last
     week", "this morning", "over the weekend", "on monday", "yesterday"); 0 if none."""
     words = [x.word for x in sentence[:4]]
     if words[:1] in (["yesterday"], ["today"], ["tonight"]):
         return 1
+    # "While shopping for music online, Megan bought 2": a phrase of when, to its comma.
+    if words[:1] and words[0] in _WHEN_OPENERS:
+        comma = next((k for k, x in enumerate(sentence[:10]) if x.word in (",", "#")), 0)
+        if sentence[comma].word == ",":
+            return comma + 1
     k = 1 if words[:1] and words[0] in ("over", "on", "in", "during", "at") else 0
     determiners = ("last", "this", "next", "that", "the") if k else ("last", "this", "next", "that")
     k += 1 if words[k : k + 1] and words[k] in determiners else 0
@@ -1882,6 +1895,8 @@ def _done_asked(
     # Not "4 pieces to each house ... there are 12 houses in each block": the houses a
     # rate done is per.
     only_had = only_had and not any(set(q.per) & {r.unit for r in others} for q in done)
+    # Nor "bought 2 albums ... each album had 7 songs": a rate per the things done.
+    only_had = only_had and not any(set(r.per) & {q.unit for q in done} for r in others)
     if len(done) >= 2 and only_had and all(x.word != "#" for x in question):
         return done
     return quantities
