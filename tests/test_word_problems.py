@@ -3001,3 +3001,14 @@ def test_each_thing_said_again_after_and_keeps_its_rate(problem: str, value: int
     and a rate per the things done is about them, so asked what was done it is kept."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+def test_a_price_each_is_of_the_things_before_where_they_come_from() -> None:
+    """ "buying kites from the toy stall for $ 4 each": per kite, not per stall, so what
+    two buyers bought is added before it is priced."""
+    problem = (
+        "Zoe and her cousin were buying kites from the toy stall for 4 dollars each. How much "
+        "did they spend if Zoe bought 2 kites and her cousin bought 5 kites?"
+    )
+    reading = read(problem)
+    assert evaluate(reading.expression) == 28, reading

@@ -675,7 +675,10 @@ def _priced_thing(sentence: Sequence[_Item], i: int) -> str:
         k -= 1
     if k < 1 or sentence[k].word not in ("for", "at"):
         return ""
-    word = sentence[k - 1].word
+    # "buying decks from the magic shop for $ 9 each": the place they come from is no
+    # thing priced; the things before it are.
+    place = next((j for j in range(k - 1, max(0, k - 5), -1) if sentence[j].word == "from"), 0)
+    word = sentence[(place or k) - 1].word
     return _singular(word) if _plural(word) and _is_noun(word) and not _verb_stem(word) else ""
 
 
