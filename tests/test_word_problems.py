@@ -3012,3 +3012,25 @@ def test_a_price_each_is_of_the_things_before_where_they_come_from() -> None:
     )
     reading = read(problem)
     assert evaluate(reading.expression) == 28, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A lift can only take 6 crates at a time. If Bo must move 20 crates from the hall "
+            "and 22 crates from the yard, how many trips will the lift make?",
+            7,
+        ),
+        (
+            "Mo's oven bakes 12 rolls at a time. If he has to bake 30 plain rolls and 18 seed "
+            "rolls, how many batches will he bake?",
+            4,
+        ),
+    ],
+)
+def test_at_a_time_is_per_what_the_question_counts(problem: str, value: int) -> None:
+    """ "takes 6 crates at a time ... how many trips": per trip, the go the question
+    counts, so what is to be moved is added before it is shared into goes."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

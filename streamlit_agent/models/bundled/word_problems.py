@@ -469,6 +469,8 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     if of_them and any(x.word == "#" for x in sentence[:i]):
         # "harvest 74 sacks per day and discard 71 of them": of those, so per day too.
         return counted[-1].per[-1]  # of a span, "per bird per day": the day
+    if after == ["at", "a", "time"]:
+        return _AT_A_TIME  # "carry 9 trays at a time": per go, named by the question
     if after[1:2] == ["one"]:  # "9 boxes each one holding 20": said of the 20
         return _per_before(sentence, i)
     each_noun = len(after) > 1 and after[0] in _EACH and _is_noun(after[1])
@@ -505,6 +507,27 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     per = _per_before(sentence, i)
     # "28 packs of pencils each one having 24": "one" is the thing counted before.
     return counted[-1].unit if per == "one" and counted else per
+
+
+_AT_A_TIME = "time"
+
+
+def _per_go(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "could only wash 8 pieces at a time ... how many loads": a number said "at a
+    time" is per the thing the question counts, when nothing else counts it."""
+    words = [x.word for x in question]
+    at = next((k + 2 for k in range(len(words) - 2) if words[k : k + 2] == ["how", "many"]), 0)
+    go = _singular(words[at]) if at and _is_noun(words[at]) else ""
+    if go != _AT_A_TIME and go in {q.unit for q in quantities} | {
+        p for q in quantities for p in q.per
+    }:
+        go = ""
+    return [
+        replace(q, per=tuple(go or p for p in q.per if go or p != _AT_A_TIME))
+        if _AT_A_TIME in q.per
+        else q
+        for q in quantities
+    ]
 
 
 def _things_named_before(sentence: Sequence[_Item], i: int) -> str:
@@ -2791,7 +2814,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
         raise NotAWordProblem(f"{len(quantities)} numbers")
     quantities = _any_kind_asked(_persons_asked(quantities, asked_part), asked_part)
     quantities = _speeds_unasked(quantities, asked_part)
-    told = quantities
+    told = _per_go(quantities, asked_part)
 
     def finish(quantities: list[Quantity]) -> list[Quantity]:
         return _room_left(_counted_pers(quantities, asked_part), asked_part)
