@@ -3034,3 +3034,21 @@ def test_at_a_time_is_per_what_the_question_counts(problem: str, value: int) -> 
     counts, so what is to be moved is added before it is shared into goes."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Una baked 24 buns. Pip baked a third as many buns as Una. How many buns did they "
+            "bake together?",
+            32,
+        ),
+        ("Gus has 20 coins. Flo has a quarter as many coins as Gus. How many coins has Flo?", 5),
+    ],
+)
+def test_a_fraction_as_many_compares(problem: str, value: int) -> None:
+    """ "a third as many as Una": Una's number scaled, as "one-third as many" is; only a
+    bare "a quarter" may be a coin."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -215,8 +215,8 @@ def _fraction_at(words: Sequence[arithmetic.Word], i: int) -> tuple[Fraction, st
     over = _DENOMINATORS.get(name if one else name[:-1] if name.endswith("s") else "")
     nxt = words[j + 1].text if j + 1 < len(words) else ""
     # Only where it scales what follows: "a quarter" alone may be a coin, "one third" a
-    # place in a row.
-    if over is None or nxt not in _SCALING or (word.text == "a" and nxt != "of"):
+    # place in a row; "a third as many" compares, as "a third of them" takes a part.
+    if over is None or nxt not in _SCALING or (word.text == "a" and nxt not in ("of", "as")):
         return None
     return Fraction(_NUMERATORS[word.text], over), f"{_NUMERATORS[word.text]} / {over}", j + 1
 
