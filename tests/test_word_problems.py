@@ -3052,3 +3052,21 @@ def test_a_fraction_as_many_compares(problem: str, value: int) -> None:
     bare "a quarter" may be a coin."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "There were 6 campers at the lake when 3 more swimmers arrived. If each swimmer "
+            "wore 2 armbands, how many armbands did they wear in all?",
+            18,
+        ),
+        ("There were 4 kids on the bus when 5 more riders got on. How many riders now?", 9),
+    ],
+)
+def test_more_of_a_thing_says_those_before_were_that_thing(problem: str, value: int) -> None:
+    """ "6 campers ... when 3 more swimmers arrived": "more swimmers" says the campers
+    were swimmers too, so they are counted with them."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -861,7 +861,24 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     # "the two days combined" names no amount: left out before an amount is derived.
     found = _the_ones_summed(found, sentences[-1])
     found = _more_than_times(_times_later(found, sentences), sentences)
-    return _each_subject(_done_and_yet(found), sentences)
+    return _each_subject(_done_and_yet(_more_of_them(found)), sentences)
+
+
+def _more_of_them(found: list[Quantity]) -> list[Quantity]:
+    """ "5 friends were playing when 2 more players joined": "more players" says those
+    before were players too, when only one count of another thing comes before it and
+    nothing else counts players."""
+    out = list(found)
+    for k, q in enumerate(out):
+        if not q.more or q.scaled or not q.unit:
+            continue
+        before = [n for n in range(k) if not out[n].per and not out[n].scaled]
+        if len(before) != 1 or any(r.unit == q.unit for n, r in enumerate(out) if n != k):
+            continue
+        first = out[before[0]]
+        if first.unit and first.unit != q.unit and first.subject == q.subject:
+            out[before[0]] = replace(first, unit=q.unit)
+    return out
 
 
 _TIMES_MORE = _COMPARE - _LESS - {"difference", "farther", "further"}
