@@ -3070,3 +3070,14 @@ def test_more_of_a_thing_says_those_before_were_that_thing(problem: str, value: 
     were swimmers too, so they are counted with them."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+def test_numbers_joined_before_at_each_share_its_rate() -> None:
+    """ "3 girls and 5 boys at each desk": both per desk, as "in each" and "on each" are,
+    so the sorts are added before they are multiplied by the desks."""
+    problem = (
+        "A tutor had 4 desks in her room, with 3 girls and 5 boys at each desk. How many "
+        "pupils did the tutor have in all?"
+    )
+    reading = read(problem)
+    assert evaluate(reading.expression) == 32, reading

@@ -547,7 +547,7 @@ def _shared_rate(sentence: Sequence[_Item], end: int, counted: Sequence[Quantity
     nxt_end = _of_phrase_end(sentence, nxt_end)
     shared = [x.word for x in sentence[nxt_end + 1 : nxt_end + 4]]
     # "... and 10 cups on each shelf", "... in every box": both per shelf, per box
-    each = shared[:1] in (["in"], ["on"]) and shared[1:2] in (["each"], ["every"])
+    each = shared[:1] in (["in"], ["on"], ["at"]) and shared[1:2] in (["each"], ["every"])
     rate = each or (
         shared[:1] in (["per"], ["a"], ["an"], ["every"])
         and len(shared) > 1
