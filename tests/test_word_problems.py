@@ -2875,3 +2875,209 @@ def test_got_rid_of_and_drank_take_away(problem: str, value: int) -> None:
     """ "got rid of 30", "drank 5": gone from what there was, as "gave away" and "ate"."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A jar fits 6 marbles. If Tia has 10 blue marbles and 8 green ones, how many jars "
+            "does she fill?",
+            3,
+        ),
+        (
+            "A bag holds 5 fruits. If Kim picked 12 apples and 8 pears, how many bags does "
+            "she fill?",
+            4,
+        ),
+        (
+            "A club of 3 teachers and 9 pupils went to the zoo. If each ticket cost 5 dollars, "
+            "how much did the club pay?",
+            60,
+        ),
+        (
+            "At the fair 14 girls and 10 boys joined a race. If they formed 4 teams, how many "
+            "people were in each team?",
+            6,
+        ),
+    ],
+)
+def test_kinds_listed_together_are_counted_as_one(problem: str, value: int) -> None:
+    """Trucks and dolls are toys, teachers and pupils each need a ticket: things of
+    different kinds listed together count as the kind a rate or the question names, when
+    nothing combines them as they are."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Each of the trays held 12 muffins. If Ada filled 3 trays of plain muffins and 2 "
+            "trays of nut muffins, how many muffins did she bake in all?",
+            60,
+        ),
+        (
+            "Kai made sure every one of the crates had 8 pears. He stacked 4 crates in the van "
+            "and 5 crates in the shed. How many pears did he stack?",
+            72,
+        ),
+    ],
+)
+def test_each_of_the_things_is_per_each_of_them(problem: str, value: int) -> None:
+    """ "each of the trays held 12": per tray, as "each tray held 12" is, so the trays
+    of every sort are added before they are multiplied."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Ada reads 3 times the pages that Bo does. If Bo reads 40 pages, how many pages "
+            "do they read together?",
+            160,
+        ),
+        (
+            "Ada reads 3 times the pages that Bo does. Bo reads 40 pages. How many does Ada read?",
+            120,
+        ),
+        (
+            "Liv drinks 1.5 times the amount of milk that Sam drinks. If Sam drinks 6 cups, how "
+            "many cups of milk do the two drink in all?",
+            15,
+        ),
+    ],
+)
+def test_times_the_amount_said_before_its_number(problem: str, value: int) -> None:
+    """ "3 times the pages that Bo does", with Bo's number said only later: that number
+    times 3, and both amounts when they are asked together."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Nia has 4 times as many shells as Tom. Nia then finds 6 more shells. If Tom has 3 "
+            "shells, how many shells does Nia have in all?",
+            18,
+        ),
+        (
+            "Rob owns twice as many cards as Eve. Rob buys 5 more cards. If Eve owns 7 cards, "
+            "how many cards does Rob own now?",
+            19,
+        ),
+    ],
+)
+def test_times_as_many_as_another_scales_the_others_number(problem: str, value: int) -> None:
+    """ "Nia has 4 times as many as Tom", with Nia's own later gain said before Tom's
+    number: the scaling is of how many Tom has, not of what Nia does next."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "When the fair opened, Rui bought 3 red balloons and 5 blue balloons. Each balloon "
+            "came with a ribbon and had 2 stickers. How many stickers did Rui buy?",
+            16,
+        ),
+        (
+            "After lunch, Ivy packed 4 small boxes and 2 big boxes. Each box was sealed and "
+            "held 6 cups. How many cups did Ivy pack in all?",
+            36,
+        ),
+    ],
+)
+def test_each_thing_said_again_after_and_keeps_its_rate(problem: str, value: int) -> None:
+    """ "Each box was sealed and held 6 cups": a verb right after "and" goes on about
+    each box; "After lunch, Ivy packed": the phrase of when before the comma names no one;
+    and a rate per the things done is about them, so asked what was done it is kept."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+def test_a_price_each_is_of_the_things_before_where_they_come_from() -> None:
+    """ "buying kites from the toy stall for $ 4 each": per kite, not per stall, so what
+    two buyers bought is added before it is priced."""
+    problem = (
+        "Zoe and her cousin were buying kites from the toy stall for 4 dollars each. How much "
+        "did they spend if Zoe bought 2 kites and her cousin bought 5 kites?"
+    )
+    reading = read(problem)
+    assert evaluate(reading.expression) == 28, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A lift can only take 6 crates at a time. If Bo must move 20 crates from the hall "
+            "and 22 crates from the yard, how many trips will the lift make?",
+            7,
+        ),
+        (
+            "Mo's oven bakes 12 rolls at a time. If he has to bake 30 plain rolls and 18 seed "
+            "rolls, how many batches will he bake?",
+            4,
+        ),
+    ],
+)
+def test_at_a_time_is_per_what_the_question_counts(problem: str, value: int) -> None:
+    """ "takes 6 crates at a time ... how many trips": per trip, the go the question
+    counts, so what is to be moved is added before it is shared into goes."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Una baked 24 buns. Pip baked a third as many buns as Una. How many buns did they "
+            "bake together?",
+            32,
+        ),
+        ("Gus has 20 coins. Flo has a quarter as many coins as Gus. How many coins has Flo?", 5),
+    ],
+)
+def test_a_fraction_as_many_compares(problem: str, value: int) -> None:
+    """ "a third as many as Una": Una's number scaled, as "one-third as many" is; only a
+    bare "a quarter" may be a coin."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "There were 6 campers at the lake when 3 more swimmers arrived. If each swimmer "
+            "wore 2 armbands, how many armbands did they wear in all?",
+            18,
+        ),
+        ("There were 4 kids on the bus when 5 more riders got on. How many riders now?", 9),
+    ],
+)
+def test_more_of_a_thing_says_those_before_were_that_thing(problem: str, value: int) -> None:
+    """ "6 campers ... when 3 more swimmers arrived": "more swimmers" says the campers
+    were swimmers too, so they are counted with them."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+def test_numbers_joined_before_at_each_share_its_rate() -> None:
+    """ "3 girls and 5 boys at each desk": both per desk, as "in each" and "on each" are,
+    so the sorts are added before they are multiplied by the desks."""
+    problem = (
+        "A tutor had 4 desks in her room, with 3 girls and 5 boys at each desk. How many "
+        "pupils did the tutor have in all?"
+    )
+    reading = read(problem)
+    assert evaluate(reading.expression) == 32, reading

@@ -215,8 +215,8 @@ def _fraction_at(words: Sequence[arithmetic.Word], i: int) -> tuple[Fraction, st
     over = _DENOMINATORS.get(name if one else name[:-1] if name.endswith("s") else "")
     nxt = words[j + 1].text if j + 1 < len(words) else ""
     # Only where it scales what follows: "a quarter" alone may be a coin, "one third" a
-    # place in a row.
-    if over is None or nxt not in _SCALING or (word.text == "a" and nxt != "of"):
+    # place in a row; "a third as many" compares, as "a third of them" takes a part.
+    if over is None or nxt not in _SCALING or (word.text == "a" and nxt not in ("of", "as")):
         return None
     return Fraction(_NUMERATORS[word.text], over), f"{_NUMERATORS[word.text]} / {over}", j + 1
 
@@ -469,6 +469,8 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     if of_them and any(x.word == "#" for x in sentence[:i]):
         # "harvest 74 sacks per day and discard 71 of them": of those, so per day too.
         return counted[-1].per[-1]  # of a span, "per bird per day": the day
+    if after == ["at", "a", "time"]:
+        return _AT_A_TIME  # "carry 9 trays at a time": per go, named by the question
     if after[1:2] == ["one"]:  # "9 boxes each one holding 20": said of the 20
         return _per_before(sentence, i)
     each_noun = len(after) > 1 and after[0] in _EACH and _is_noun(after[1])
@@ -507,6 +509,27 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     return counted[-1].unit if per == "one" and counted else per
 
 
+_AT_A_TIME = "time"
+
+
+def _per_go(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "could only wash 8 pieces at a time ... how many loads": a number said "at a
+    time" is per the thing the question counts, when nothing else counts it."""
+    words = [x.word for x in question]
+    at = next((k + 2 for k in range(len(words) - 2) if words[k : k + 2] == ["how", "many"]), 0)
+    go = _singular(words[at]) if at and _is_noun(words[at]) else ""
+    if go != _AT_A_TIME and go in {q.unit for q in quantities} | {
+        p for q in quantities for p in q.per
+    }:
+        go = ""
+    return [
+        replace(q, per=tuple(go or p for p in q.per if go or p != _AT_A_TIME))
+        if _AT_A_TIME in q.per
+        else q
+        for q in quantities
+    ]
+
+
 def _things_named_before(sentence: Sequence[_Item], i: int) -> str:
     """The nearest plural noun before the number at `i`, singular: what "each one" after
     the number is ("making bouquets with 8 flowers in each one"); "" if none."""
@@ -524,7 +547,7 @@ def _shared_rate(sentence: Sequence[_Item], end: int, counted: Sequence[Quantity
     nxt_end = _of_phrase_end(sentence, nxt_end)
     shared = [x.word for x in sentence[nxt_end + 1 : nxt_end + 4]]
     # "... and 10 cups on each shelf", "... in every box": both per shelf, per box
-    each = shared[:1] in (["in"], ["on"]) and shared[1:2] in (["each"], ["every"])
+    each = shared[:1] in (["in"], ["on"], ["at"]) and shared[1:2] in (["each"], ["every"])
     rate = each or (
         shared[:1] in (["per"], ["a"], ["an"], ["every"])
         and len(shared) > 1
@@ -575,6 +598,17 @@ def _per_before(sentence: Sequence[_Item], i: int, joined: int = 0) -> str:
             return per
         if word == "each" and (counted := _each_of_the_counted(sentence, k)):
             return counted
+        # "each of the shelves had 9 books on it" ("every one of"): per shelf, as "each
+        # shelf had" is.
+        one = k + 2 if sentence[k + 1].word == "one" else k + 1
+        each_of = word in ("each", "every") and one < i and sentence[one].word == "of"
+        if each_of and (of := _each_of(sentence, one + 1)):
+            return of
+        # "Each album came with a sheet and had 7 songs": a verb right after "and" goes
+        # on with the subject before it.
+        nxt = sentence[k + 1].word
+        if word == "and" and nxt != "#" and (_verb_stem(nxt) or nxt in _AUX):
+            continue
         if word in ("#", "and", ",", "but", "then"):
             break  # another number or another clause
         # "each small seat": the noun after the words that say which kind.
@@ -664,7 +698,10 @@ def _priced_thing(sentence: Sequence[_Item], i: int) -> str:
         k -= 1
     if k < 1 or sentence[k].word not in ("for", "at"):
         return ""
-    word = sentence[k - 1].word
+    # "buying decks from the magic shop for $ 9 each": the place they come from is no
+    # thing priced; the things before it are.
+    place = next((j for j in range(k - 1, max(0, k - 5), -1) if sentence[j].word == "from"), 0)
+    word = sentence[(place or k) - 1].word
     return _singular(word) if _plural(word) and _is_noun(word) and not _verb_stem(word) else ""
 
 
@@ -824,7 +861,24 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     # "the two days combined" names no amount: left out before an amount is derived.
     found = _the_ones_summed(found, sentences[-1])
     found = _more_than_times(_times_later(found, sentences), sentences)
-    return _each_subject(_done_and_yet(found), sentences)
+    return _each_subject(_done_and_yet(_more_of_them(found)), sentences)
+
+
+def _more_of_them(found: list[Quantity]) -> list[Quantity]:
+    """ "5 friends were playing when 2 more players joined": "more players" says those
+    before were players too, when only one count of another thing comes before it and
+    nothing else counts players."""
+    out = list(found)
+    for k, q in enumerate(out):
+        if not q.more or q.scaled or not q.unit:
+            continue
+        before = [n for n in range(k) if not out[n].per and not out[n].scaled]
+        if len(before) != 1 or any(r.unit == q.unit for n, r in enumerate(out) if n != k):
+            continue
+        first = out[before[0]]
+        if first.unit and first.unit != q.unit and first.subject == q.subject:
+            out[before[0]] = replace(first, unit=q.unit)
+    return out
 
 
 _TIMES_MORE = _COMPARE - _LESS - {"difference", "farther", "further"}
@@ -1036,6 +1090,7 @@ def _times_later(found: list[Quantity], sentences: Sequence[list[_Item]]) -> lis
                 continue
             nxt = next((j for j in range(k + 2, len(words)) if words[j] == "#"), None)
             if nxt is None:
+                out = _times_ahead(out, sentence[k], words[k + 2])
                 continue
             factor, base = sentence[k], sentence[nxt]
             at = [n for n, q in enumerate(out) if q.text == factor.text and not q.unit]
@@ -1043,6 +1098,23 @@ def _times_later(found: list[Quantity], sentences: Sequence[list[_Item]]) -> lis
             if len(at) == 1 and len(of) == 1 and factor.value is not None:
                 out[at[0]] = _scaled(of[0], "*", factor.text, factor.value, 1)
     return out
+
+
+def _times_ahead(found: list[Quantity], factor: _Item, following: str) -> list[Quantity]:
+    """ "Ada reads 3 times the pages that Bo does. Bo reads 40 pages": "N times the"
+    something whose number is said only in a later sentence is that number times N, as
+    "twice as many as" said before its number is (`_of_what_follows`)."""
+    if following not in _COMPARING or factor.value is None:
+        return found
+    at = [n for n, q in enumerate(found) if q.text == factor.text and not q.scaled]
+    if len(at) != 1:
+        return found
+    after = next((q for q in found[at[0] + 1 :] if q.unit and not q.scaled and not q.per), None)
+    if after is None:
+        return found
+    scaled = _scaled(after, "*", factor.text, factor.value, after.sign)  # as its base is
+    scaled = replace(scaled, subject=found[at[0]].subject)
+    return [*found[: at[0]], scaled, *found[at[0] + 1 :]]
 
 
 _MORE_OR_LESS = frozenset(["more", "less", "fewer"])
@@ -1390,7 +1462,11 @@ def _of_what_follows(found: list[Quantity]) -> list[Quantity]:
     for k, q in enumerate(out):
         if q.unit not in ("percent", "times") or q.scaled:
             continue
-        after = next((r for r in out[k + 1 :] if r.unit and not r.scaled), None)
+        later = [r for r in out[k + 1 :] if r.unit and not r.scaled]
+        # "Mary has 3 times as much as Megan. Mary adds 10. Megan has 5": a number is
+        # scaled by how much another has, not by what the one it is said of does after.
+        others = [r for r in later if q.unit == "times" and q.subject and r.subject != q.subject]
+        after = next(iter(others or later), None)
         if after is None:
             continue
         if q.unit == "percent":
@@ -1467,12 +1543,20 @@ _TIMES |= frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "sa
 _TIMES |= frozenset(["sunday", "summer", "winter", "spring", "autumn", "fall"])
 
 
+_WHEN_OPENERS = frozenset(["while", "when", "after", "before", "since", "once"])
+
+
 def _when_said(sentence: Sequence[_Item]) -> int:
     """Where a sentence's subject may start, after a phrase of when that opens it ("last
     week", "this morning", "over the weekend", "on monday", "yesterday"); 0 if none."""
     words = [x.word for x in sentence[:4]]
     if words[:1] in (["yesterday"], ["today"], ["tonight"]):
         return 1
+    # "While shopping for music online, Megan bought 2": a phrase of when, to its comma.
+    if words[:1] and words[0] in _WHEN_OPENERS:
+        comma = next((k for k, x in enumerate(sentence[:10]) if x.word in (",", "#")), 0)
+        if sentence[comma].word == ",":
+            return comma + 1
     k = 1 if words[:1] and words[0] in ("over", "on", "in", "during", "at") else 0
     determiners = ("last", "this", "next", "that", "the") if k else ("last", "this", "next", "that")
     k += 1 if words[k : k + 1] and words[k] in determiners else 0
@@ -1854,6 +1938,8 @@ def _done_asked(
     # Not "4 pieces to each house ... there are 12 houses in each block": the houses a
     # rate done is per.
     only_had = only_had and not any(set(q.per) & {r.unit for r in others} for q in done)
+    # Nor "bought 2 albums ... each album had 7 songs": a rate per the things done.
+    only_had = only_had and not any(set(r.per) & {q.unit for q in done} for r in others)
     if len(done) >= 2 and only_had and all(x.word != "#" for x in question):
         return done
     return quantities
@@ -2745,10 +2831,19 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
         raise NotAWordProblem(f"{len(quantities)} numbers")
     quantities = _any_kind_asked(_persons_asked(quantities, asked_part), asked_part)
     quantities = _speeds_unasked(quantities, asked_part)
-    quantities = _room_left(_counted_pers(quantities, asked_part), asked_part)
+    told = _per_go(quantities, asked_part)
+
+    def finish(quantities: list[Quantity]) -> list[Quantity]:
+        return _room_left(_counted_pers(quantities, asked_part), asked_part)
+
+    quantities = finish(told)
     focus = _focus(asked_part)
     asked = _asked(asked_part, quantities, focus.kind.unit if focus.kind else "")
-    text = _best_tree(quantities, asked).text
+    try:
+        tree = _best_tree(quantities, asked)
+    except NotAWordProblem:
+        quantities, tree = _kinds_together(told, asked, [*statements, asked_part], finish)
+    text = tree.text
     text = f"({text}) / 12" if in_dozens and len(quantities) > 1 else text
     text = f"{text} / 12" if in_dozens and len(quantities) == 1 else text
     return Reading(text, _explain(quantities), tuple(q.text for q in quantities))
@@ -2818,6 +2913,73 @@ def _best_tree(quantities: list[Quantity], asked: _Asked) -> _Tree:
     if best is None:
         raise NotAWordProblem("no combination of the numbers has the unit asked for")
     return best[1]
+
+
+def _joined_counts(sentences: Sequence[list[_Item]]) -> list[list[tuple[str, str]]]:
+    """ "28 boys and 4 girls", "2 adults, 5 children and 3 babies": counts of different
+    things said in one list, each as (its number's text, its unit)."""
+    lists: list[list[tuple[str, str]]] = []
+    for sentence in sentences:
+        i = 0
+        while i < len(sentence):
+            found: list[tuple[str, str]] = []
+            while i < len(sentence) and sentence[i].word == "#" and len(found) < MAX_QUANTITIES:
+                unit, end = _noun_after(sentence, i)
+                if not unit or end == i:
+                    break
+                found.append((sentence[i].text, unit))
+                nxt = sentence[end + 1].word if end + 1 < len(sentence) else ""
+                if nxt not in ("and", ",") or end + 2 >= len(sentence):
+                    break
+                i = end + 2
+            if len({unit for _, unit in found}) >= 2:
+                lists.append(found)
+            i += 1
+    return lists
+
+
+def _kinds_together(
+    quantities: list[Quantity],
+    asked: _Asked,
+    sentences: Sequence[list[_Item]],
+    finish: Callable[[list[Quantity]], list[Quantity]],
+) -> tuple[list[Quantity], _Tree]:
+    """ "A vase holds 5 flowers. If you had 6 carnations and 19 roses, how many vases?",
+    "2 adults and 5 children ... each meal cost $3": things of different kinds listed
+    together are counted as one kind when no reading combines them as they are: the
+    kind a rate or the question names that no count of the story is."""
+    asked_units = {u for u, n in (asked.units or Counter()).items() if n > 0}
+    # "How many boats do the children need?": a question of one kind is not of all.
+    said = {_singular(x.word) for x in sentences[-1] if _is_noun(x.word)}
+    for joined in _joined_counts(sentences[:-1]):
+        units = {unit for _, unit in joined}
+        if units & said:
+            continue
+        at = [k for k, q in enumerate(quantities) if (q.text, q.unit) in joined]
+        others = [q for k, q in enumerate(quantities) if k not in at]
+        # What each of a rate is ("each meal cost $ 3"), what a rate fills when its
+        # fillers are asked ("a vase holds 5 flowers ... how many vases"), or a kind
+        # only asked.
+        named = {p for q in others for p in q.per}
+        named |= {q.unit for q in others if set(q.per) & asked_units}
+        counted = {q.unit for q in others if not q.per}
+        if asked.units and min(asked.units.values()) < 0:  # "how many people on each team"
+            named |= asked_units - {q.unit for q in quantities}
+        if len(at) != len(joined) or units & named or any(q.unit in units for q in others):
+            continue
+        # "a group with 2 adults": a per that nothing else names is no rate.
+        if any(set(quantities[k].per) & (named | counted) for k in at):
+            continue
+        for kind in sorted(named - counted - units):
+            relabelled = [
+                replace(q, unit=kind, per=()) if k in at else q for k, q in enumerate(quantities)
+            ]
+            relabelled = finish(relabelled)  # a rate per the kind now counts
+            try:
+                return relabelled, _best_tree(relabelled, asked)
+            except NotAWordProblem:
+                continue
+    raise NotAWordProblem("no combination of the numbers has the unit asked for")
 
 
 _PURCHASES = frozenset(["bought", "buys", "buy", "purchased", "purchases", "purchase"])
