@@ -2875,3 +2875,30 @@ def test_got_rid_of_and_drank_take_away(problem: str, value: int) -> None:
     """ "got rid of 30", "drank 5": gone from what there was, as "gave away" and "ate"."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A choir has 40 singers. 12 singers went to the fair and 15 singers went to "
+            "the lake. How many singers did not go?",
+            13,
+        ),
+        (
+            "A choir has 40 singers. 12 went to the fair and 15 went to the lake. "
+            "How many didn't go?",
+            13,
+        ),
+        (
+            "There are 28 plums in a bowl. Kim took 6 plums and Lou took 10 plums. "
+            "How many plums were not taken?",
+            12,
+        ),
+    ],
+)
+def test_those_who_did_not_are_the_whole_less_those_who_did(problem: str, value: int) -> None:
+    """ "How many did not go?" after "12 went": the question's verb matches the story's in
+    any of its forms, so the numbers said doing it are the ones taken from the whole."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

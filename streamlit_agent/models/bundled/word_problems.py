@@ -3443,17 +3443,22 @@ def _not_done_asked(
     were not hiding?": the one count of what the question counts, less every number of a
     statement that says what the question says was not done (the snakes are animals)."""
     words = [x.word for x in question]
-    at = next((k + 1 for k, w in enumerate(words[:-1]) if w == "not"), None)
+    at = next((k + 1 for k, w in enumerate(words[:-1]) if w in _NEGATIONS), None)
     kind = _focus(question).kind
-    if at is None or kind is None or not words[at].isalpha():
+    # "How many did not go?" with no noun: of the one kind of thing the story counts.
+    units = {q.unit for q in quantities}
+    unit = kind.unit if kind else next(iter(units)) if len(units) == 1 else ""
+    if at is None or not unit or not words[at].isalpha():
         return []
-    doing = [s for s in statements if any(x.word == words[at] for x in s)]
+    # "How many did not go?" of "12 went hiking": the verb in any of its forms.
+    not_done = _stem(words[at])
+    doing = [s for s in statements if any(_any_form(x.word) == not_done for x in s)]
     values = {x.value for s in doing for x in s if x.word == "#"}
-    whole = [q for q in quantities if q.unit == kind.unit and q.value not in values]
-    parts = [q for q in quantities if q.unit != kind.unit and q.value in values]
+    whole = [q for q in quantities if q.unit == unit and q.value not in values]
+    parts = [q for q in quantities if q.unit != unit and q.value in values]
     # "95 snakes and 61 alligators. 64 snakes were hiding. How many snakes were not
     # hiding?": the snakes said hiding, of the snakes; the alligators are not asked of.
-    alike = [q for q in quantities if q.unit == kind.unit and q.value in values]
+    alike = [q for q in quantities if q.unit == unit and q.value in values]
     if alike and len(whole) == 1:
         quantities, parts = [*whole, *alike], alike
     if len(whole) != 1 or not parts or len(parts) + 1 != len(quantities):
@@ -3461,8 +3466,17 @@ def _not_done_asked(
     units = {q.unit for q in quantities}  # a rate per something counted: no one line
     if any(q.scaled or set(q.per) & units for q in quantities):
         return []
-    taken = [replace(q, unit=kind.unit, marks=frozenset(), sign=1, side=-1) for q in parts]
+    taken = [replace(q, unit=unit, marks=frozenset(), sign=1, side=-1) for q in parts]
     return [replace(whole[0], side=1), *taken]
+
+
+# Past forms a question may ask with "not" ("did not go" of "12 went"). Kept out of
+# `_IRREGULAR`: a word read as a verb there changes which numbers other readings take.
+_PAST_FORMS = {"went": "go", "gone": "go", "came": "come", "swam": "swim"}
+
+
+def _any_form(word: str) -> str:
+    return _stem(_PAST_FORMS.get(word, word))
 
 
 def _unsaid_side(quantities: Sequence[Quantity], ours: list[str], theirs: list[str]) -> int:
