@@ -2902,3 +2902,13 @@ def test_those_who_did_not_are_the_whole_less_those_who_did(problem: str, value:
     any of its forms, so the numbers said doing it are the ones taken from the whole."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+def test_some_of_them_not_done_counts_what_the_sentence_counted() -> None:
+    """ "had 12 boxes, but didn't return 4 of them", said in the question's sentence: "them"
+    are the boxes just counted, not the points the question asks for."""
+    reading = read(
+        "A scout troop collected 5 points for every box of cans it returned. If it had 12 "
+        "boxes, but didn't return 4 of them, how many points did it collect?"
+    )
+    assert evaluate(reading.expression) == 40, reading

@@ -813,7 +813,10 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 found[-1] = replace(found[-1], of=_owner(following[1:2]))
             if per and per == _one_past(sentence, i):
                 ones.append(len(found) - 1)
-            if not _noun_phrase(sentence, i)[0] and not per and sentence is not sentences[-1]:
+            # "had 17 bags, but kept 8 of them": "them" are what the sentence counted.
+            of_own = following[:2] == ["of", "them"] and any(x.word == "#" for x in sentence[:i])
+            named = _noun_phrase(sentence, i)[0] or per or of_own
+            if not named and sentence is not sentences[-1]:
                 bare.append(len(found) - 1)
             last_unit = unit or last_unit
         _twice_and_half(sentence, found, context)
