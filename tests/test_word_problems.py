@@ -2912,3 +2912,26 @@ def test_some_of_them_not_done_counts_what_the_sentence_counted() -> None:
         "boxes, but didn't return 4 of them, how many points did it collect?"
     )
     assert evaluate(reading.expression) == 40, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        ("A baker made 30 muffins. 12 children took one each. How many muffins are left?", 18),
+        (
+            "A coach bought 14 red balls and 10 blue balls for the players. If 20 players "
+            "each got a ball, how many balls were left over?",
+            4,
+        ),
+        (
+            "A baker made 18 plain muffins and 12 berry muffins. If only 25 children wanted "
+            "one, how many extra did the baker have?",
+            5,
+        ),
+    ],
+)
+def test_people_who_each_take_one_take_that_many(problem: str, value: int) -> None:
+    """ "20 players each got a ball": one ball to a player, so 20 balls gone from those
+    bought; the people count the things they take, as many as there are of them."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -785,13 +785,22 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
         some_taken = _some_taken(sentence, some_taken)
         before, subject = subject, _subject(sentence, subject)
         context = _Context(subject, before, some_seen, some_taken, unsaid)
+        apiece: set[int] = set()
         for i, item in enumerate(sentence):
-            if item.word != "#" or item.value is None:
+            if item.word != "#" or item.value is None or i in apiece:
                 continue
             if i and sentence[i - 1].word == "than" and sentence is not sentences[-1]:
                 continue  # a bound, not an amount: "can not have more than 36 people"
             unit, end, marks, per = _unit_and_per(sentences, sentence, i, found, (last_unit, said))
             sign, more = _sign(sentence, i, end)
+            if thing := _one_apiece(sentence, i, end, found):
+                unit, sign, more = thing, -1, False
+                # "took one each": the "one" is each taker's, no amount of its own.
+                apiece |= {
+                    k
+                    for k in range(end + 1, end + 5)
+                    if sentence[k : k + 1] and sentence[k].value == 1
+                }
             following = [x.word for x in sentence[end + 1 : end + 4]]
             base = _base(found)
             if _times_as(following, sentence[end + 1 :]) and base is not None:
@@ -939,6 +948,37 @@ def _plain(
         bool(pers) and _sized(sentence, i),
         _content(_shared_tail(sentence, i, _clause_end(sentence, i))),
     )
+
+
+_APIECE = frozenset(["a", "an", "one"])
+# What people "each bring" or "each give" comes in (or goes out) on their side: not taken.
+_BRINGING = frozenset(["bring", "add", "make", "bake", "give", "donate"])
+
+
+def _one_apiece(sentence: Sequence[_Item], i: int, end: int, found: Sequence[Quantity]) -> str:
+    """ "If 25 children each took a muffin", "12 took one each", "only 21 students wanted
+    fruit": people who each take one of the things counted before, so the number counts
+    those things, taken from them; "" when not so said."""
+    noun = _singular(sentence[end].word) if end > i else ""
+    counted = {q.unit for q in found if not q.scaled}
+    if noun not in _PERSONS | {"people"} or noun in counted:
+        return ""
+    after = [x.word if x.value != 1 else "one" for x in sentence[end + 1 : end + 5]]
+    after = after[1:] if after[:1] == ["each"] else after
+    verb = _verb_stem(after[0]) if after else ""
+    bringing = verb in {_stem(v) for v in _BRINGING}
+    having = verb in {_stem(v) for v in ("have", "do", "be")}  # "have a pet": nothing taken
+    if not verb or bringing or having or len(after) < 2:
+        return ""
+    if after[1] in _APIECE:  # "a muffin", "one each", "one"
+        named = _singular(after[2]) if len(after) > 2 and _is_noun(after[2]) else ""
+    elif _is_noun(after[1]) and not _plural(after[1]):  # "wanted fruit": some, one each
+        named = ""
+    else:
+        return ""
+    if named in counted:
+        return named
+    return next(iter(counted)) if len(counted) == 1 else ""
 
 
 def _present_has(sentence: Sequence[_Item], i: int) -> bool:
