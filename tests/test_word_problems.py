@@ -2935,3 +2935,25 @@ def test_people_who_each_take_one_take_that_many(problem: str, value: int) -> No
     bought; the people count the things they take, as many as there are of them."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "After giving away 5 stickers and buying 8, Lena has 20 stickers. "
+            "How many stickers did she have at first?",
+            17,
+        ),
+        (
+            "After losing 6 pens and finding 2, Rui has 11 pens. How many pens did he have "
+            "at first?",
+            15,
+        ),
+    ],
+)
+def test_undoing_changes_said_in_the_ing_form(problem: str, value: int) -> None:
+    """ "After giving away 5 ...": the number given is a change, though said with no
+    finite verb; what there was at first is what there is now with the changes undone."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

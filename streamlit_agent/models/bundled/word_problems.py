@@ -3212,7 +3212,8 @@ def _change_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list
     at_first = bool(_FIRST_WORDS & set(words))
     verbs = _focus(question).verbs
     if at_first:
-        if any(q.verb in _LIGHT_STEMS or not q.verb for q in before):
+        # "after giving away 5": a number taken is a change, whatever verb it is said with.
+        if any((q.verb in _LIGHT_STEMS or not q.verb) and q.sign > 0 for q in before):
             return quantities  # what there was is said: not asked
         # now = first + changes: first = now - each change.
         return [replace(q, side=1 if q.now else -q.sign) for q in quantities]
