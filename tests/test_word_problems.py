@@ -2957,3 +2957,22 @@ def test_undoing_changes_said_in_the_ing_form(problem: str, value: int) -> None:
     finite verb; what there was at first is what there is now with the changes undone."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        ("Ben saves 4 dollars a day. How many dollars does he save in 3 weeks?", 84),
+        ("A tap drips 3 ml every minute. How many ml does it drip in 2 hours?", 360),
+        (
+            "Nia earned 9 dollars an hour. On Monday she worked 4 hours and on Tuesday she "
+            "worked 3 hours. How much did she earn in those two days?",
+            63,
+        ),
+    ],
+)
+def test_a_span_the_question_sets_is_put_in_the_unit_of_the_rate(problem: str, value: int) -> None:
+    """ "4 dollars a day ... in 3 weeks": the 3 weeks are 21 days at the rate; "in those
+    two days" names days the story told, so it is no amount of its own."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

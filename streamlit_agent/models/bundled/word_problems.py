@@ -2999,8 +2999,13 @@ def _converted(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qu
         if len(pers) > 1:
             continue  # "24 miles per week ... 3 miles per day": rates the story compares
         target = asked if asked in sizes else pers[0] if pers else said[0]
-        # Not a number the question says ("in two weeks"): a span asked of, no amount.
-        asked_numbers = {x.text for x in question if x.word == "#"}
+        # Not a number the question says of a span told before ("in those two days"): it
+        # names the story's days, no amount; "in 3 weeks" is one, of days at 7 a week.
+        asked_numbers = {
+            b.text
+            for a, b in itertools.pairwise(question)
+            if b.word == "#" and a.word in ("those", "these", "the")
+        }
         quantities = [
             q if q.text in asked_numbers else _in_unit(q, sizes, target) for q in quantities
         ]
