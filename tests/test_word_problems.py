@@ -2976,3 +2976,22 @@ def test_a_span_the_question_sets_is_put_in_the_unit_of_the_rate(problem: str, v
     two days" names days the story told, so it is no amount of its own."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A fountain uses 30 liters of water per hour. It runs 8 hours daily. How many "
+            "liters does it use in 6 days?",
+            1440,
+        ),
+        ("Ann reads 20 pages daily. How many pages does she read in 2 weeks?", 280),
+        ("A stall earns 300 dollars weekly. How much does it earn in 5 weeks?", 1500),
+    ],
+)
+def test_daily_and_weekly_are_rates(problem: str, value: int) -> None:
+    """ "8 hours daily" is 8 hours a day: the adverb of a span says what the number is per,
+    as "a day" does, so the rates chain across hours, days and weeks."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -481,6 +481,8 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
         return _container(sentence, i, counted)  # "6 bags with 14 apples each"
     if len(after) >= 2 and after[0] in _PER and _is_noun(after[1]):
         return _singular(after[1])  # "45 pages a day", "16 litres per minute"
+    if after[:1] and after[0] in _EVERY_SPAN:
+        return _EVERY_SPAN[after[0]]  # "8 hours daily": 8 hours a day
     to_each = [x.word for x in sentence[end + 1 : end + 5]]  # "12 days to read each book"
     if len(to_each) == 4 and to_each[0] == "to" and to_each[2] in ("each", "every"):
         return _singular(to_each[3]) if _is_noun(to_each[3]) else ""
@@ -505,6 +507,11 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
     per = _per_before(sentence, i)
     # "28 packs of pencils each one having 24": "one" is the thing counted before.
     return counted[-1].unit if per == "one" and counted else per
+
+
+# Adverbs that say "a day", "a week", ...: "runs 8 hours daily".
+_EVERY_SPAN = {"hourly": "hour", "daily": "day", "nightly": "night", "weekly": "week"}
+_EVERY_SPAN |= {"monthly": "month", "yearly": "year", "annually": "year"}
 
 
 def _things_named_before(sentence: Sequence[_Item], i: int) -> str:
