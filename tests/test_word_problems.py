@@ -2995,3 +2995,22 @@ def test_daily_and_weekly_are_rates(problem: str, value: int) -> None:
     as "a day" does, so the rates chain across hours, days and weeks."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Kit is paid 11 dollars an hour. She works 6 hours a day, 4 days a week. "
+            "How much does she earn in a week?",
+            264,
+        ),
+        ("Ada cycles 3 miles a day, 4 days a week. How many miles does she cycle in a week?", 12),
+        ("Ada cycles 3 miles a day. How many miles does she cycle in a week?", 21),
+    ],
+)
+def test_days_a_week_told_stand_for_the_week(problem: str, value: int) -> None:
+    """ "4 days a week ... in a week": the story says how many days count, so the week is
+    not 7 of them; asked "in a week", the amount is per week."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -1487,8 +1487,16 @@ def _conversions(question: Sequence[_Item], found: Sequence[Quantity]) -> list[Q
             unit = _singular(words[k + 2])
             if unit in _CONVERSIONS and _CONVERSIONS[unit][0] in pers:
                 smaller, factor = _CONVERSIONS[unit]
+                if _said_how_many_in(unit, found):
+                    continue  # "works 5 days a week": the story says how many, not 7
                 out.append(Quantity(Fraction(factor), str(factor), smaller))
     return out
+
+
+def _said_how_many_in(span: str, found: Sequence[Quantity]) -> bool:
+    """ "works 5 days a week": the story says how many of the smaller span are in `span`."""
+    smaller = _CONVERSIONS.get(span, ("", 0))[0]
+    return any(q.unit == smaller and span in q.per for q in found)
 
 
 # --- who has what ------------------------------------------------------------------------
@@ -2583,7 +2591,10 @@ def _asked(question: Sequence[_Item], quantities: Sequence[Quantity], named: str
     for k, word in enumerate(words):
         nxt = words[k + 1] if k + 1 < len(words) else ""
         # "in a block", not "in a year": a span of time is counted by a conversion.
-        in_a = word == "a" and words[k - 1 : k] == ["in"] and _singular(nxt) not in _DURATIONS
+        # "in a week" with "5 days a week" told: no conversion; asked per week, as "each".
+        span = _singular(nxt)
+        in_a = word == "a" and words[k - 1 : k] == ["in"]
+        in_a = in_a and (span not in _DURATIONS or _said_how_many_in(span, quantities))
         each = word in ("each", "per") or in_a
         if each and _is_noun(nxt) and _singular(nxt) != unit:
             units[_singular(nxt)] -= 1  # "does each friend get", "in each row", "in a block"
