@@ -3014,3 +3014,21 @@ def test_days_a_week_told_stand_for_the_week(problem: str, value: int) -> None:
     not 7 of them; asked "in a week", the amount is per week."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Lia practices the flute for 2 hours a day. How many hours does she practice "
+            "in 3 weeks?",
+            42,
+        ),
+        ("A lamp burns 5 hours a day. How many hours does it burn in 2 weeks?", 70),
+    ],
+)
+def test_hours_a_day_over_weeks(problem: str, value: int) -> None:
+    """ "2 hours a day ... in 3 weeks": hours and days are one measure the story relates
+    itself, yet the weeks asked of are put in days, what the hours are per."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

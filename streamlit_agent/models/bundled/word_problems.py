@@ -3011,8 +3011,10 @@ def _converted(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qu
         said = [u for q in quantities for u in (q.unit, *q.per) if u in sizes]
         if not said or (len(set(said)) == 1 and asked not in sizes):
             continue
-        if any(q.unit in sizes and set(q.per) & set(sizes) for q in quantities):
-            continue  # "6 hours a day": the story's own measure of one unit in the other
+        own = [q for q in quantities if q.unit in sizes and set(q.per) & set(sizes)]
+        if own:  # "6 hours a day": the story's own measure of one unit in the other ...
+            quantities = _spans_in(quantities, own, sizes)
+            continue
         pers = list(dict.fromkeys(p for q in quantities for p in q.per if p in sizes))
         if len(pers) > 1:
             continue  # "24 miles per week ... 3 miles per day": rates the story compares
@@ -3028,6 +3030,24 @@ def _converted(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qu
             q if q.text in asked_numbers else _in_unit(q, sizes, target) for q in quantities
         ]
     return quantities
+
+
+def _spans_in(
+    quantities: list[Quantity], own: list[Quantity], sizes: dict[str, int]
+) -> list[Quantity]:
+    """... but a bare span longer than what those are per ("2 hours a day ... in 3
+    weeks") is put in it: 21 days."""
+    pers = {p for q in own for p in q.per if p in sizes}
+    units = {q.unit for q in own}
+    if len(pers) != 1:
+        return quantities
+    per = next(iter(pers))
+    return [
+        _in_unit(q, sizes, per)
+        if q.unit in sizes and not q.per and q.unit not in units and sizes[q.unit] > sizes[per]
+        else q
+        for q in quantities
+    ]
 
 
 def _in_unit(q: Quantity, sizes: dict[str, int], target: str) -> Quantity:
