@@ -3032,3 +3032,17 @@ def test_hours_a_day_over_weeks(problem: str, value: int) -> None:
     itself, yet the weeks asked of are put in days, what the hours are per."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        ("Mo reads 10 pages a day for a week. How many pages does he read?", 70),
+        ("A tap leaks 2 liters an hour for a day. How many liters does it leak?", 48),
+    ],
+)
+def test_a_span_the_story_sets_is_put_in_the_unit_of_the_rate(problem: str, value: int) -> None:
+    """ "10 pages a day for a week": the week the rate goes on for is 7 of its days, as a
+    week the question asks of ("in a week") is."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

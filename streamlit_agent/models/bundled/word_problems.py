@@ -1493,6 +1493,20 @@ def _conversions(question: Sequence[_Item], found: Sequence[Quantity]) -> list[Q
     return out
 
 
+def _spans_told(statements: Sequence[list[_Item]], found: Sequence[Quantity]) -> list[Quantity]:
+    """ "three times a day ... for a week": a span the story says the rate goes on for, put
+    in what the rate is per (7 days), as one the question asks of is."""
+    spans = {
+        c.word
+        for sentence in statements
+        for a, b, c in zip(sentence, sentence[1:], sentence[2:], strict=False)
+        if a.word == "for" and b.word in ("a", "an") and _singular(c.word) in _CONVERSIONS
+    }
+    if len(spans) != 1:
+        return []
+    return _conversions([_Item("in"), _Item("a"), _Item(spans.pop())], found)
+
+
 def _said_how_many_in(span: str, found: Sequence[Quantity]) -> bool:
     """ "works 5 days a week": the story says how many of the smaller span are in `span`."""
     smaller = _CONVERSIONS.get(span, ("", 0))[0]
@@ -2860,7 +2874,7 @@ def _related(
     quantities = _sides(quantities, statements, asked_part)
     quantities = _part_of_them(quantities, statements, asked_part)
     quantities = _all_but(quantities, statements)
-    quantities += _conversions(asked_part, quantities)
+    quantities += _conversions(asked_part, quantities) or _spans_told(statements, quantities)
     return quantities, asked_part
 
 
