@@ -3081,3 +3081,193 @@ def test_numbers_joined_before_at_each_share_its_rate() -> None:
     )
     reading = read(problem)
     assert evaluate(reading.expression) == 32, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A choir has 40 singers. 12 singers went to the fair and 15 singers went to "
+            "the lake. How many singers did not go?",
+            13,
+        ),
+        (
+            "A choir has 40 singers. 12 went to the fair and 15 went to the lake. "
+            "How many didn't go?",
+            13,
+        ),
+        (
+            "There are 28 plums in a bowl. Kim took 6 plums and Lou took 10 plums. "
+            "How many plums were not taken?",
+            12,
+        ),
+    ],
+)
+def test_those_who_did_not_are_the_whole_less_those_who_did(problem: str, value: int) -> None:
+    """ "How many did not go?" after "12 went": the question's verb matches the story's in
+    any of its forms, so the numbers said doing it are the ones taken from the whole."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+def test_some_of_them_not_done_counts_what_the_sentence_counted() -> None:
+    """ "had 12 boxes, but didn't return 4 of them", said in the question's sentence: "them"
+    are the boxes just counted, not the points the question asks for."""
+    reading = read(
+        "A scout troop collected 5 points for every box of cans it returned. If it had 12 "
+        "boxes, but didn't return 4 of them, how many points did it collect?"
+    )
+    assert evaluate(reading.expression) == 40, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        ("A baker made 30 muffins. 12 children took one each. How many muffins are left?", 18),
+        (
+            "A coach bought 14 red balls and 10 blue balls for the players. If 20 players "
+            "each got a ball, how many balls were left over?",
+            4,
+        ),
+        (
+            "A baker made 18 plain muffins and 12 berry muffins. If only 25 children wanted "
+            "one, how many extra did the baker have?",
+            5,
+        ),
+    ],
+)
+def test_people_who_each_take_one_take_that_many(problem: str, value: int) -> None:
+    """ "20 players each got a ball": one ball to a player, so 20 balls gone from those
+    bought; the people count the things they take, as many as there are of them."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "After giving away 5 stickers and buying 8, Lena has 20 stickers. "
+            "How many stickers did she have at first?",
+            17,
+        ),
+        (
+            "After losing 6 pens and finding 2, Rui has 11 pens. How many pens did he have "
+            "at first?",
+            15,
+        ),
+    ],
+)
+def test_undoing_changes_said_in_the_ing_form(problem: str, value: int) -> None:
+    """ "After giving away 5 ...": the number given is a change, though said with no
+    finite verb; what there was at first is what there is now with the changes undone."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        ("Ben saves 4 dollars a day. How many dollars does he save in 3 weeks?", 84),
+        ("A tap drips 3 ml every minute. How many ml does it drip in 2 hours?", 360),
+        (
+            "Nia earned 9 dollars an hour. On Monday she worked 4 hours and on Tuesday she "
+            "worked 3 hours. How much did she earn in those two days?",
+            63,
+        ),
+    ],
+)
+def test_a_span_the_question_sets_is_put_in_the_unit_of_the_rate(problem: str, value: int) -> None:
+    """ "4 dollars a day ... in 3 weeks": the 3 weeks are 21 days at the rate; "in those
+    two days" names days the story told, so it is no amount of its own."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A fountain uses 30 liters of water per hour. It runs 8 hours daily. How many "
+            "liters does it use in 6 days?",
+            1440,
+        ),
+        ("Ann reads 20 pages daily. How many pages does she read in 2 weeks?", 280),
+        ("A stall earns 300 dollars weekly. How much does it earn in 5 weeks?", 1500),
+    ],
+)
+def test_daily_and_weekly_are_rates(problem: str, value: int) -> None:
+    """ "8 hours daily" is 8 hours a day: the adverb of a span says what the number is per,
+    as "a day" does, so the rates chain across hours, days and weeks."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Kit is paid 11 dollars an hour. She works 6 hours a day, 4 days a week. "
+            "How much does she earn in a week?",
+            264,
+        ),
+        ("Ada cycles 3 miles a day, 4 days a week. How many miles does she cycle in a week?", 12),
+        ("Ada cycles 3 miles a day. How many miles does she cycle in a week?", 21),
+    ],
+)
+def test_days_a_week_told_stand_for_the_week(problem: str, value: int) -> None:
+    """ "4 days a week ... in a week": the story says how many days count, so the week is
+    not 7 of them; asked "in a week", the amount is per week."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Lia practices the flute for 2 hours a day. How many hours does she practice "
+            "in 3 weeks?",
+            42,
+        ),
+        ("A lamp burns 5 hours a day. How many hours does it burn in 2 weeks?", 70),
+    ],
+)
+def test_hours_a_day_over_weeks(problem: str, value: int) -> None:
+    """ "2 hours a day ... in 3 weeks": hours and days are one measure the story relates
+    itself, yet the weeks asked of are put in days, what the hours are per."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        ("Mo reads 10 pages a day for a week. How many pages does he read?", 70),
+        ("A tap leaks 2 liters an hour for a day. How many liters does it leak?", 48),
+    ],
+)
+def test_a_span_the_story_sets_is_put_in_the_unit_of_the_rate(problem: str, value: int) -> None:
+    """ "10 pages a day for a week": the week the rate goes on for is 7 of its days, as a
+    week the question asks of ("in a week") is."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        ("At the pool 8 girls and 6 boys joined a swim class. How many children joined?", 14),
+        (
+            "In the park 5 women and 4 men flew a kite. If they split into 3 equal groups, "
+            "how many people were in each group?",
+            3,
+        ),
+    ],
+)
+def test_people_doing_something_with_a_thing_of_its_own_take_nothing(
+    problem: str, value: int
+) -> None:
+    """ "6 boys joined a swim class", after a count of girls: a class is not one of the
+    girls, so the boys are counted with them, not taken from them."""
+    assert evaluate(read(problem).expression) == value

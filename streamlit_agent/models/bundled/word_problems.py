@@ -483,6 +483,8 @@ def _per_of(sentence: Sequence[_Item], i: int, end: int, counted: Sequence[Quant
         return _container(sentence, i, counted)  # "6 bags with 14 apples each"
     if len(after) >= 2 and after[0] in _PER and _is_noun(after[1]):
         return _singular(after[1])  # "45 pages a day", "16 litres per minute"
+    if after[:1] and after[0] in _EVERY_SPAN:
+        return _EVERY_SPAN[after[0]]  # "8 hours daily": 8 hours a day
     to_each = [x.word for x in sentence[end + 1 : end + 5]]  # "12 days to read each book"
     if len(to_each) == 4 and to_each[0] == "to" and to_each[2] in ("each", "every"):
         return _singular(to_each[3]) if _is_noun(to_each[3]) else ""
@@ -528,6 +530,11 @@ def _per_go(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quant
         else q
         for q in quantities
     ]
+
+
+# Adverbs that say "a day", "a week", ...: "runs 8 hours daily".
+_EVERY_SPAN = {"hourly": "hour", "daily": "day", "nightly": "night", "weekly": "week"}
+_EVERY_SPAN |= {"monthly": "month", "yearly": "year", "annually": "year"}
 
 
 def _things_named_before(sentence: Sequence[_Item], i: int) -> str:
@@ -822,13 +829,22 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
         some_taken = _some_taken(sentence, some_taken)
         before, subject = subject, _subject(sentence, subject)
         context = _Context(subject, before, some_seen, some_taken, unsaid)
+        apiece: set[int] = set()
         for i, item in enumerate(sentence):
-            if item.word != "#" or item.value is None:
+            if item.word != "#" or item.value is None or i in apiece:
                 continue
             if i and sentence[i - 1].word == "than" and sentence is not sentences[-1]:
                 continue  # a bound, not an amount: "can not have more than 36 people"
             unit, end, marks, per = _unit_and_per(sentences, sentence, i, found, (last_unit, said))
             sign, more = _sign(sentence, i, end)
+            if thing := _one_apiece(sentence, i, end, found):
+                unit, sign, more = thing, -1, False
+                # "took one each": the "one" is each taker's, no amount of its own.
+                apiece |= {
+                    k
+                    for k in range(end + 1, end + 5)
+                    if sentence[k : k + 1] and sentence[k].value == 1
+                }
             following = [x.word for x in sentence[end + 1 : end + 4]]
             base = _base(found)
             if _times_as(following, sentence[end + 1 :]) and base is not None:
@@ -850,7 +866,10 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 found[-1] = replace(found[-1], of=_owner(following[1:2]))
             if per and per == _one_past(sentence, i):
                 ones.append(len(found) - 1)
-            if not _noun_phrase(sentence, i)[0] and not per and sentence is not sentences[-1]:
+            # "had 17 bags, but kept 8 of them": "them" are what the sentence counted.
+            of_own = following[:2] == ["of", "them"] and any(x.word == "#" for x in sentence[:i])
+            named = _noun_phrase(sentence, i)[0] or per or of_own
+            if not named and sentence is not sentences[-1]:
                 bare.append(len(found) - 1)
             last_unit = unit or last_unit
         _twice_and_half(sentence, found, context)
@@ -990,6 +1009,37 @@ def _plain(
         bool(pers) and _sized(sentence, i),
         _content(_shared_tail(sentence, i, _clause_end(sentence, i))),
     )
+
+
+_APIECE = frozenset(["a", "an", "one"])
+# What people "each bring" or "each give" comes in (or goes out) on their side: not taken.
+_BRINGING = frozenset(["bring", "add", "make", "bake", "give", "donate"])
+
+
+def _one_apiece(sentence: Sequence[_Item], i: int, end: int, found: Sequence[Quantity]) -> str:
+    """ "If 25 children each took a muffin", "12 took one each", "only 21 students wanted
+    fruit": people who each take one of the things counted before, so the number counts
+    those things, taken from them; "" when not so said."""
+    noun = _singular(sentence[end].word) if end > i else ""
+    counted = {q.unit for q in found if not q.scaled}
+    if noun not in _PERSONS | {"people"} or noun in counted:
+        return ""
+    after = [x.word if x.value != 1 else "one" for x in sentence[end + 1 : end + 5]]
+    after = after[1:] if after[:1] == ["each"] else after
+    verb = _verb_stem(after[0]) if after else ""
+    bringing = verb in {_stem(v) for v in _BRINGING}
+    having = verb in {_stem(v) for v in ("have", "do", "be")}  # "have a pet": nothing taken
+    if not verb or bringing or having or len(after) < 2:
+        return ""
+    if after[1] in _APIECE:  # "a muffin", "one each", "one"
+        named = _singular(after[2]) if len(after) > 2 and _is_noun(after[2]) else ""
+    elif _is_noun(after[1]) and not _plural(after[1]):  # "wanted fruit": some, one each
+        named = ""
+    else:
+        return ""
+    if named:  # "joined a race": a thing of its own, not one of those counted
+        return named if named in counted else ""
+    return next(iter(counted)) if len(counted) == 1 else ""
 
 
 def _present_has(sentence: Sequence[_Item], i: int) -> bool:
@@ -1513,8 +1563,30 @@ def _conversions(question: Sequence[_Item], found: Sequence[Quantity]) -> list[Q
             unit = _singular(words[k + 2])
             if unit in _CONVERSIONS and _CONVERSIONS[unit][0] in pers:
                 smaller, factor = _CONVERSIONS[unit]
+                if _said_how_many_in(unit, found):
+                    continue  # "works 5 days a week": the story says how many, not 7
                 out.append(Quantity(Fraction(factor), str(factor), smaller))
     return out
+
+
+def _spans_told(statements: Sequence[list[_Item]], found: Sequence[Quantity]) -> list[Quantity]:
+    """ "three times a day ... for a week": a span the story says the rate goes on for, put
+    in what the rate is per (7 days), as one the question asks of is."""
+    spans = {
+        c.word
+        for sentence in statements
+        for a, b, c in zip(sentence, sentence[1:], sentence[2:], strict=False)
+        if a.word == "for" and b.word in ("a", "an") and _singular(c.word) in _CONVERSIONS
+    }
+    if len(spans) != 1:
+        return []
+    return _conversions([_Item("in"), _Item("a"), _Item(spans.pop())], found)
+
+
+def _said_how_many_in(span: str, found: Sequence[Quantity]) -> bool:
+    """ "works 5 days a week": the story says how many of the smaller span are in `span`."""
+    smaller = _CONVERSIONS.get(span, ("", 0))[0]
+    return any(q.unit == smaller and span in q.per for q in found)
 
 
 # --- who has what ------------------------------------------------------------------------
@@ -2619,7 +2691,10 @@ def _asked(question: Sequence[_Item], quantities: Sequence[Quantity], named: str
     for k, word in enumerate(words):
         nxt = words[k + 1] if k + 1 < len(words) else ""
         # "in a block", not "in a year": a span of time is counted by a conversion.
-        in_a = word == "a" and words[k - 1 : k] == ["in"] and _singular(nxt) not in _DURATIONS
+        # "in a week" with "5 days a week" told: no conversion; asked per week, as "each".
+        span = _singular(nxt)
+        in_a = word == "a" and words[k - 1 : k] == ["in"]
+        in_a = in_a and (span not in _DURATIONS or _said_how_many_in(span, quantities))
         each = word in ("each", "per") or in_a
         if each and _is_noun(nxt) and _singular(nxt) != unit:
             units[_singular(nxt)] -= 1  # "does each friend get", "in each row", "in a block"
@@ -2894,7 +2969,7 @@ def _related(
     quantities = _sides(quantities, statements, asked_part)
     quantities = _part_of_them(quantities, statements, asked_part)
     quantities = _all_but(quantities, statements)
-    quantities += _conversions(asked_part, quantities)
+    quantities += _conversions(asked_part, quantities) or _spans_told(statements, quantities)
     return quantities, asked_part
 
 
@@ -3112,18 +3187,43 @@ def _converted(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qu
         said = [u for q in quantities for u in (q.unit, *q.per) if u in sizes]
         if not said or (len(set(said)) == 1 and asked not in sizes):
             continue
-        if any(q.unit in sizes and set(q.per) & set(sizes) for q in quantities):
-            continue  # "6 hours a day": the story's own measure of one unit in the other
+        own = [q for q in quantities if q.unit in sizes and set(q.per) & set(sizes)]
+        if own:  # "6 hours a day": the story's own measure of one unit in the other ...
+            quantities = _spans_in(quantities, own, sizes)
+            continue
         pers = list(dict.fromkeys(p for q in quantities for p in q.per if p in sizes))
         if len(pers) > 1:
             continue  # "24 miles per week ... 3 miles per day": rates the story compares
         target = asked if asked in sizes else pers[0] if pers else said[0]
-        # Not a number the question says ("in two weeks"): a span asked of, no amount.
-        asked_numbers = {x.text for x in question if x.word == "#"}
+        # Not a number the question says of a span told before ("in those two days"): it
+        # names the story's days, no amount; "in 3 weeks" is one, of days at 7 a week.
+        asked_numbers = {
+            b.text
+            for a, b in itertools.pairwise(question)
+            if b.word == "#" and a.word in ("those", "these", "the")
+        }
         quantities = [
             q if q.text in asked_numbers else _in_unit(q, sizes, target) for q in quantities
         ]
     return quantities
+
+
+def _spans_in(
+    quantities: list[Quantity], own: list[Quantity], sizes: dict[str, int]
+) -> list[Quantity]:
+    """... but a bare span longer than what those are per ("2 hours a day ... in 3
+    weeks") is put in it: 21 days."""
+    pers = {p for q in own for p in q.per if p in sizes}
+    units = {q.unit for q in own}
+    if len(pers) != 1:
+        return quantities
+    per = next(iter(pers))
+    return [
+        _in_unit(q, sizes, per)
+        if q.unit in sizes and not q.per and q.unit not in units and sizes[q.unit] > sizes[per]
+        else q
+        for q in quantities
+    ]
 
 
 def _in_unit(q: Quantity, sizes: dict[str, int], target: str) -> Quantity:
@@ -3331,7 +3431,8 @@ def _change_asked(quantities: list[Quantity], question: Sequence[_Item]) -> list
     at_first = bool(_FIRST_WORDS & set(words))
     verbs = _focus(question).verbs
     if at_first:
-        if any(q.verb in _LIGHT_STEMS or not q.verb for q in before):
+        # "after giving away 5": a number taken is a change, whatever verb it is said with.
+        if any((q.verb in _LIGHT_STEMS or not q.verb) and q.sign > 0 for q in before):
             return quantities  # what there was is said: not asked
         # now = first + changes: first = now - each change.
         return [replace(q, side=1 if q.now else -q.sign) for q in quantities]
@@ -3605,17 +3706,22 @@ def _not_done_asked(
     were not hiding?": the one count of what the question counts, less every number of a
     statement that says what the question says was not done (the snakes are animals)."""
     words = [x.word for x in question]
-    at = next((k + 1 for k, w in enumerate(words[:-1]) if w == "not"), None)
+    at = next((k + 1 for k, w in enumerate(words[:-1]) if w in _NEGATIONS), None)
     kind = _focus(question).kind
-    if at is None or kind is None or not words[at].isalpha():
+    # "How many did not go?" with no noun: of the one kind of thing the story counts.
+    units = {q.unit for q in quantities}
+    unit = kind.unit if kind else next(iter(units)) if len(units) == 1 else ""
+    if at is None or not unit or not words[at].isalpha():
         return []
-    doing = [s for s in statements if any(x.word == words[at] for x in s)]
+    # "How many did not go?" of "12 went hiking": the verb in any of its forms.
+    not_done = _stem(words[at])
+    doing = [s for s in statements if any(_any_form(x.word) == not_done for x in s)]
     values = {x.value for s in doing for x in s if x.word == "#"}
-    whole = [q for q in quantities if q.unit == kind.unit and q.value not in values]
-    parts = [q for q in quantities if q.unit != kind.unit and q.value in values]
+    whole = [q for q in quantities if q.unit == unit and q.value not in values]
+    parts = [q for q in quantities if q.unit != unit and q.value in values]
     # "95 snakes and 61 alligators. 64 snakes were hiding. How many snakes were not
     # hiding?": the snakes said hiding, of the snakes; the alligators are not asked of.
-    alike = [q for q in quantities if q.unit == kind.unit and q.value in values]
+    alike = [q for q in quantities if q.unit == unit and q.value in values]
     if alike and len(whole) == 1:
         quantities, parts = [*whole, *alike], alike
     if len(whole) != 1 or not parts or len(parts) + 1 != len(quantities):
@@ -3623,8 +3729,17 @@ def _not_done_asked(
     units = {q.unit for q in quantities}  # a rate per something counted: no one line
     if any(q.scaled or set(q.per) & units for q in quantities):
         return []
-    taken = [replace(q, unit=kind.unit, marks=frozenset(), sign=1, side=-1) for q in parts]
+    taken = [replace(q, unit=unit, marks=frozenset(), sign=1, side=-1) for q in parts]
     return [replace(whole[0], side=1), *taken]
+
+
+# Past forms a question may ask with "not" ("did not go" of "12 went"). Kept out of
+# `_IRREGULAR`: a word read as a verb there changes which numbers other readings take.
+_PAST_FORMS = {"went": "go", "gone": "go", "came": "come", "swam": "swim"}
+
+
+def _any_form(word: str) -> str:
+    return _stem(_PAST_FORMS.get(word, word))
 
 
 def _unsaid_side(quantities: Sequence[Quantity], ours: list[str], theirs: list[str]) -> int:
