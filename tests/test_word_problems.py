@@ -3271,3 +3271,13 @@ def test_people_doing_something_with_a_thing_of_its_own_take_nothing(
     """ "6 boys joined a swim class", after a count of girls: a class is not one of the
     girls, so the boys are counted with them, not taken from them."""
     assert evaluate(read(problem).expression) == value
+
+
+def test_a_span_asked_of_the_spans_the_story_told_is_no_amount() -> None:
+    """ "in two weeks" after "last week ... this week" asks of the weeks told of: their
+    hours are added, the weeks are not turned into hours."""
+    problem = (
+        "Ivy earns 7 dollars an hour. Last week she worked 6 hours, and this week she worked "
+        "9 hours. How much did she earn in two weeks?"
+    )
+    assert evaluate(read(problem).expression) == 105

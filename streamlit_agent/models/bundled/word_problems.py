@@ -2952,7 +2952,7 @@ def _related(
     quantities = _spending_asked(quantities, last_sentence)
     quantities = _already_in(quantities, asked_part)
     quantities = _done_of_to_do(quantities, statements)
-    quantities = _converted(quantities, asked_part)
+    quantities = _converted(quantities, asked_part, statements)
     quantities = _areas(quantities, asked_part)
     quantities = _before_today(_joined_kinds(quantities, asked_part), asked_part)
     quantities, asked_part = _people(quantities, asked_part)
@@ -3177,7 +3177,15 @@ _MEASURE_SIZES = (
 )
 
 
-def _converted(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+# Words that name one particular span: "last week", "this week" are the story's own.
+_PARTICULAR = frozenset(["last", "this", "next", "that", "first", "second", "previous"])
+
+
+def _converted(
+    quantities: list[Quantity],
+    question: Sequence[_Item],
+    statements: Sequence[Sequence[_Item]] = (),
+) -> list[Quantity]:
     """ "assigned 1 hour of reading. She read 16 minutes on Friday": amounts (and rates)
     of one measure said in two of its units are put in one, the unit the question asks
     for if it is of that measure, else the one a rate is per ("$12 an hour ... 50
@@ -3197,10 +3205,17 @@ def _converted(quantities: list[Quantity], question: Sequence[_Item]) -> list[Qu
         target = asked if asked in sizes else pers[0] if pers else said[0]
         # Not a number the question says of a span told before ("in those two days"): it
         # names the story's days, no amount; "in 3 weeks" is one, of days at 7 a week.
+        # So too "in two weeks" after "last week ... this week": the weeks told of.
+        told = {
+            _singular(b.word)
+            for sentence in statements
+            for a, b in itertools.pairwise(sentence)
+            if a.word in _PARTICULAR
+        }
         asked_numbers = {
             b.text
-            for a, b in itertools.pairwise(question)
-            if b.word == "#" and a.word in ("those", "these", "the")
+            for a, b, c in zip(question, question[1:], [*question[2:], _Item("")], strict=False)
+            if b.word == "#" and (a.word in ("those", "these", "the") or _singular(c.word) in told)
         }
         quantities = [
             q if q.text in asked_numbers else _in_unit(q, sizes, target) for q in quantities
