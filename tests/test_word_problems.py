@@ -2875,3 +2875,31 @@ def test_got_rid_of_and_drank_take_away(problem: str, value: int) -> None:
     """ "got rid of 30", "drank 5": gone from what there was, as "gave away" and "ate"."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Nora plucked 14 figs and Omar plucked 9 figs from the old fig tree. How many figs "
+            "were plucked altogether?",
+            23,
+        ),
+        (
+            "Ivy picked 6 limes, Rafe picked 8 limes, and Tess picked 5 limes from the lime "
+            "tree. How many limes did they pick in all?",
+            19,
+        ),
+        (
+            "The hedge had 40 berries. Pia picked 12 berries and Cal picked 9 berries from the "
+            "hedge. How many berries are on the hedge now?",
+            19,
+        ),
+    ],
+)
+def test_picked_from_a_source_the_story_never_counted_gathers(problem: str, value: int) -> None:
+    """Picking "from the tree" takes from the tree only when the story says what the tree
+    held; else the tree is just where they were gathered. A "from" said once at the end of
+    clauses joined by "and" with the same verb is where each of them picked."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

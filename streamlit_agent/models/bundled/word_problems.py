@@ -685,7 +685,9 @@ def _grouped(sentence: Sequence[_Item], i: int) -> str:
     return ""
 
 
-def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
+def _sign(
+    sentence: Sequence[_Item], i: int, end: int, told: frozenset[str] = frozenset()
+) -> tuple[int, bool]:
     """-1 for a number taken away, and whether it was said as "N more"."""
     before = [x.word for x in sentence[max(0, i - 3) : i]]
     after = [x.word for x in sentence[end + 1 : end + 4]]
@@ -700,8 +702,12 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
             if more and not received and "than" not in after:
                 return -1, False  # "then he ate 9 more": another 9 taken, as the first were
             return (1 if received or more else -1), more
-    # "picked 2 apples from her tree": taken from what the tree has.
-    if not more and after[:1] == ["from"] and _TAKEN_FROM & set(before):
+    # "picked 2 apples from her tree": taken from what the tree has, when the story has
+    # said what it has; else it is only where they were gathered ("picked 9 from a tree").
+    picked = _TAKEN_FROM & set(before)
+    if not more and after[:1] == ["from"] and picked and _source_said(sentence, end + 1, told):
+        return -1, more
+    if not more and _shares_from(sentence, end, picked, told):
         return -1, more
     # "cut off 11 inches", "sold off 40": a verb with "off" takes the number away.
     if not more and before[-1:] == ["off"] and len(before) > 1 and _verb_stem(before[-2]):
@@ -723,6 +729,35 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
 
 _TAKEN_FROM = frozenset(_WORD_LISTS["taken_from"].split())
 _KIN = frozenset(_WORD_LISTS["kin"].split())
+
+
+def _shares_from(
+    sentence: Sequence[_Item], end: int, verbs: set[str], told: frozenset[str]
+) -> bool:
+    """ "Sara picked 45 pears and Sally picked 11 pears from the tree": clauses joined by
+    "and" with the same verb share the "from" said once at the end of the last of them."""
+    k = _shared_from(sentence, end, verbs)
+    return k is not None and _source_said(sentence, k, told)
+
+
+def _shared_from(sentence: Sequence[_Item], end: int, verbs: set[str]) -> int | None:
+    """Where the "from" is that the number ending at `end` shares (`_shares_from`)."""
+    words = [x.word for x in sentence[end + 1 :]]
+    words = list(itertools.takewhile(lambda w: w not in ("but", "while", "whereas"), words))
+    numbers = [j for j, w in enumerate(words) if w == "#"]
+    if not verbs or words[:1] not in (["and"], [","]) or not numbers:
+        return None
+    if any(words[j - 1] not in verbs for j in numbers) or numbers[0] > 5:
+        return None
+    k = next((j for j, w in enumerate(words) if j > numbers[-1] and w == "from"), None)
+    return None if k is None else end + 1 + k
+
+
+def _source_said(sentence: Sequence[_Item], k: int, told: frozenset[str]) -> bool:
+    """Whether what "from" at `k` names (the tree, the garden) was said before to hold some."""
+    said = list(itertools.takewhile(lambda x: x.word not in _CLAUSE_ENDS, sentence[k + 1 :]))
+    nouns = [_singular(x.word) for x in said if _is_noun(x.word) and x.word not in _PRONOUNS]
+    return not nouns or nouns[-1] in told  # "cut 4 feet from it": it was said before
 
 
 def _kin_given(words: Sequence[str]) -> bool:
@@ -780,6 +815,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     ones: list[int] = []  # said of "a shop" that sold them (`_ones_of_the_story`)
     bare: list[int] = []  # naming no noun: "he only had 154 left" (`_bare_asked`)
     subject = said = ""
+    told: frozenset[str] = frozenset()  # what earlier sentences name: "The tree had 12"
     for sentence in sentences:
         some_seen = some_seen or any(x.word == "some" for x in sentence)
         some_taken = _some_taken(sentence, some_taken)
@@ -791,7 +827,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             if i and sentence[i - 1].word == "than" and sentence is not sentences[-1]:
                 continue  # a bound, not an amount: "can not have more than 36 people"
             unit, end, marks, per = _unit_and_per(sentences, sentence, i, found, (last_unit, said))
-            sign, more = _sign(sentence, i, end)
+            sign, more = _sign(sentence, i, end, told | {_singular(x.word) for x in sentence[:i]})
             following = [x.word for x in sentence[end + 1 : end + 4]]
             base = _base(found)
             if _times_as(following, sentence[end + 1 :]) and base is not None:
@@ -809,6 +845,11 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 found.append(_percent_ahead(item.value, item.text, sentence, i))
             else:
                 found.append(_plain(sentence, i, (unit, end, marks, per), (sign, more), context))
+            shared = _shared_from(sentence, end, _TAKEN_FROM & {x.word for x in sentence[:i]})
+            if sign < 0 and shared is not None:
+                # what they were picked from is as much this number's as the last one's
+                where = _content(sentence[shared : _clause_end(sentence, shared)])
+                found[-1] = replace(found[-1], clause=found[-1].clause | where)
             if following[:1] == ["times"] and found and found[-1].text == item.text:
                 found[-1] = replace(found[-1], of=_owner(following[1:2]))
             if per and per == _one_past(sentence, i):
@@ -818,6 +859,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             last_unit = unit or last_unit
         _twice_and_half(sentence, found, context)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
+        told |= {_singular(x.word) for x in sentence}
     found = _of_what_follows(_fewer_than_before(found, sentences))
     found = _kept_aside(_ones_of_the_story(found, ones), sentences[-1])
     found = _bare_asked(found, bare, sentences[-1])
