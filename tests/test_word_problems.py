@@ -2903,3 +2903,27 @@ def test_picked_from_a_source_the_story_never_counted_gathers(problem: str, valu
     clauses joined by "and" with the same verb is where each of them picked."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A shelf held 15 jars of jam. Rosa arranged jars on the shelf this morning. Now "
+            "there are 31 jars on the shelf. How many jars did Rosa add?",
+            16,
+        ),
+        (
+            "The orchard has 20 plum trees. Volunteers will plant plum trees this week. When "
+            "they are done there will be 35 plum trees in the orchard. How many plum trees "
+            "will the volunteers plant?",
+            15,
+        ),
+    ],
+)
+def test_a_bare_plural_acted_on_is_an_amount_left_unsaid(problem: str, value: int) -> None:
+    """ "arranged jars on the shelf": a plural with no number, of a thing the story counts,
+    is some of them, as "arranged some jars" is; the amount after ("now there are 31",
+    "there will be 35") is the whole that the unsaid change led to."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -2424,6 +2424,8 @@ def _is_whole(
         and any(_verb_stem(w) not in ("", *_LIGHT_STEMS) for w in before[marker + 1 :])
     )
     named_whole = (marker is not None and not acts) or bool(_WHOLE_AFTER & set(after))
+    # "there will be 64 trees": what there is to be once the change said is done.
+    named_whole = named_whole or before[-3:] == ["there", "will", "be"]
     # "The total number of kids in the county is 91676": said of the sentence's subject.
     leading = [x.word for x in sentence[_clause_start(sentence, i) : i]]
     # "Together they collected strawberries that weighed 24 pounds": the clause says it.
@@ -2764,13 +2766,53 @@ def _mixed_units(tree: _Tree, asked: _Asked) -> int:
     return 1 if sum(abs(n) for n in tree.units.values()) > 1 else 0
 
 
+_STATIVE_STEMS = frozenset(_stem(v) for v in ["like", "love", "want", "need", "hate", "prefer"])
+
+
+def _counted_after_numbers(sentences: Sequence[list[_Item]]) -> set[str]:
+    """The nouns the story counts: those within two words after a number ("53 maple trees")."""
+    return {
+        _singular(x.word)
+        for sentence in sentences
+        for i, item in enumerate(sentence)
+        if item.word == "#"
+        for x in sentence[i + 1 : i + 3]
+        if _is_noun(x.word)
+    }
+
+
+def _bare_plurals(sentences: list[list[_Item]]) -> list[list[_Item]]:
+    """ "Tim stacked bales in the barn": a bare plural the story counts elsewhere, after a
+    verb in a statement with no number, is an amount left unsaid, as "some bales" is."""
+    counted = _counted_after_numbers(sentences)
+    out = []
+    for n, sentence in enumerate(sentences):
+        words = [x.word for x in sentence]
+        if n == len(sentences) - 1 or "#" in words or {"some", "more", "any"} & set(words):
+            out.append(sentence)
+            continue
+        for k in range(len(words) - 1):
+            stem = _verb_stem(words[k])
+            if not stem or stem in _STATIVE_STEMS or stem in _LIGHT_STEMS:
+                continue
+            # "plant maple trees": the plural may come after one word naming its kind
+            j = next((j for j in (k + 1, k + 2) if j < len(words) and _plural(words[j])), None)
+            if j is None or not all(_is_noun(w) for w in words[k + 1 : j + 1]):
+                continue
+            if _singular(words[j]) in counted:
+                sentence = [*sentence[: k + 1], _Item("some", None, "some"), *sentence[k + 1 :]]
+                break
+        out.append(sentence)
+    return out
+
+
 def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     """The calculator expression for a short word problem; `NotAWordProblem` if none.
 
     `earlier` is what the user said before, newest last: a question about one of their
     own numbers ("How old will I be in 15 years?" after "I am 34 years old") uses it.
     """
-    sentences = _sentences(_measured(_items(question)))
+    sentences = _bare_plurals(_sentences(_measured(_items(question))))
     if not sentences:
         raise NotAWordProblem("no words")
     statements, asked_part = _split_question(sentences)
