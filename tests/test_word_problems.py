@@ -2927,3 +2927,27 @@ def test_a_bare_plural_acted_on_is_an_amount_left_unsaid(problem: str, value: in
     "there will be 35") is the whole that the unsaid change led to."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A bakery sold 12 buns during breakfast and 7 during tea today. How many buns did "
+            "the bakery sell today?",
+            19,
+        ),
+        (
+            "A cafe poured 8 coffees during the morning and 5 during the evening. It poured 4 "
+            "coffees the day before. How many coffees did it pour in all?",
+            17,
+        ),
+    ],
+)
+def test_a_number_with_only_a_time_after_it_counts_the_noun_before(
+    problem: str, value: int
+) -> None:
+    """ "7 during tea": "during" opens a phrase of when, so the number names no noun of its
+    own and counts what the number before it counted, as "7 in the afternoon" would."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -56,7 +56,7 @@ _WORD_LISTS = {
     "modifiers": "equal new more extra full other different small large big old young "
     "empty whole same red blue green yellow white black long tall wide fresh ripe",
     # Words that are never the noun a number counts.
-    "not_nouns": "of each more to and in on at for from a an the per every times as than "
+    "not_nouns": "of each more to and in on at for from a an the per every times as than during "
     "with by into among between then left over less fewer altogether together total is "
     "are was were be been it them he she they we i you his her their its this that these "
     "those how what which do does did have has had will would can could should get gets "
