@@ -2951,3 +2951,20 @@ def test_a_number_with_only_a_time_after_it_counts_the_noun_before(
     own and counts what the number before it counted, as "7 in the afternoon" would."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "The zoo has 11 parrots now. Zoo keepers will bring 4 parrots on Friday and 6 "
+            "parrots on Saturday. How many parrots will the zoo have when the keepers are done?",
+            21,
+        ),
+    ],
+)
+def test_a_closing_when_clause_of_the_question_says_when(problem: str, value: int) -> None:
+    """ "when the keepers are done" tells at what time the question asks, not of whom: the
+    keepers named in it do not pick the numbers they brought over what the zoo had."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -2817,7 +2817,7 @@ def read(question: str, earlier: Sequence[str] = ()) -> Reading:
         raise NotAWordProblem("no words")
     statements, asked_part = _split_question(sentences)
     asked_part, in_dozens = _dozens_asked(asked_part)
-    asked_part = _size_asked(_compared_to(_neither_nor(asked_part)), statements)
+    asked_part = _size_asked(_compared_to(_neither_nor(_when_done(asked_part))), statements)
     statements, asked_part = _said_again(statements, asked_part)
     statements, quantities = _told(statements, asked_part, earlier)
     quantities, asked_part = _related(quantities, statements, asked_part, sentences[-1])
@@ -3746,6 +3746,18 @@ def _said_again(
             statements = [*statements[:n], part, *statements[n + 1 :]]
             return statements, [*question[:k], *question[k + 1 :]]
     return statements, question
+
+
+def _when_done(question: list[_Item]) -> list[_Item]:
+    """ "How many trees will the park have when the workers are finished?": a "when" clause
+    with no number, closing the question, says at what time, not of whom it asks."""
+    words = [x.word for x in question]
+    if "when" not in words[2:] or words[:2] not in (["how", "many"], ["how", "much"]):
+        return question
+    k = words.index("when", 2)
+    if "#" in words[k:] or not {"will", "would"} & set(words[:k]):
+        return question
+    return [*question[:k], *question[-1:]] if words[-1] in ("?", ".") else question[:k]
 
 
 def _neither_nor(question: list[_Item]) -> list[_Item]:
