@@ -2968,3 +2968,25 @@ def test_a_closing_when_clause_of_the_question_says_when(problem: str, value: in
     keepers named in it do not pick the numbers they brought over what the zoo had."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Priya had 14 stickers. Leo gave Priya 9 shiny stickers. How many stickers does "
+            "Priya have now?",
+            23,
+        ),
+        (
+            "Priya had 14 stickers. She gave Leo 9 stickers. How many stickers does Priya "
+            "have now?",
+            5,
+        ),
+    ],
+)
+def test_given_to_the_one_just_named_is_received(problem: str, value: int) -> None:
+    """ "Leo gave Priya 9": named again after the verb, the one the last sentence was about
+    is the one given them, as "Leo gave her 9" would say; "She gave Leo 9" still gives."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

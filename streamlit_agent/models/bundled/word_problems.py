@@ -828,6 +828,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 continue  # a bound, not an amount: "can not have more than 36 people"
             unit, end, marks, per = _unit_and_per(sentences, sentence, i, found, (last_unit, said))
             sign, more = _sign(sentence, i, end, told | {_singular(x.word) for x in sentence[:i]})
+            sign = 1 if sign < 0 and _given_by_name(sentence, i, before) else sign
             following = [x.word for x in sentence[end + 1 : end + 4]]
             base = _base(found)
             if _times_as(following, sentence[end + 1 :]) and base is not None:
@@ -1030,7 +1031,17 @@ def _subject_at(sentence: Sequence[_Item], i: int, subject: str, before: str) ->
     return (
         _relative_subject(sentence, i)
         or _clause_subject(sentence, i)
-        or (before if _given_her(sentence, i) else subject)
+        or (before if _given_her(sentence, i) or _given_by_name(sentence, i, before) else subject)
+    )
+
+
+def _given_by_name(sentence: Sequence[_Item], i: int, before: str) -> bool:
+    """ "Mary had 33 cards. Sam gave Mary 23": given to the one the last sentence was
+    about, named again after the verb; she gets them, as "Sam gave her 23" says."""
+    words = [x.word for x in sentence[max(0, i - 3) : i]]
+    return bool(before) and any(
+        a in _TAKEN_BEFORE and b == before and before not in _PRONOUNS
+        for a, b in itertools.pairwise(words)
     )
 
 
