@@ -2990,3 +2990,20 @@ def test_given_to_the_one_just_named_is_received(problem: str, value: int) -> No
     is the one given them, as "Leo gave her 9" would say; "She gave Leo 9" still gives."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Rita bought a lamp for $ 22 and a rug which was $ 15. Later Rita found $ 6 under "
+            "the sofa. How much did Rita spend?",
+            37,
+        ),
+    ],
+)
+def test_money_found_is_no_part_of_what_was_spent(problem: str, value: int) -> None:
+    """ "found $ 6 under the sofa": money come by is not spent, so asked what was spent it
+    is left out of the sum of the purchases."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -2874,7 +2874,7 @@ def _related(
     """The numbers as the story relates them (who buys from whom, what is left, rates,
     kinds, parts), and the question as those readings leave it."""
     quantities = _bought_from_the_asked(quantities, statements, asked_part)
-    quantities = _spending_asked(quantities, last_sentence)
+    quantities = _found_not_spent(_spending_asked(quantities, last_sentence), last_sentence)
     quantities = _already_in(quantities, asked_part)
     quantities = _done_of_to_do(quantities, statements)
     quantities = _converted(quantities, asked_part)
@@ -2980,6 +2980,26 @@ def _spending_asked(quantities: list[Quantity], question: Sequence[_Item]) -> li
     return [
         replace(q, sign=1) if q.sign == -1 and not q.clause & _NEGATIONS else q for q in quantities
     ]
+
+
+_COME_BY_STEMS = frozenset(["find", "receiv", "win", "earn"])
+
+
+def _found_not_spent(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "He bought a clarinet for $130 ... Dan found $12 in his pocket. How much did Dan
+    spend?": money come by is not spent; of a story that says no money had to start with
+    or left after, asked only what was spent, it is no part of the sum."""
+    words = {x.word for x in question}
+    if not words & _SPENDING or words & _NOT_A_TOTAL or not {"how", "much"} <= words:
+        return quantities
+    money = [q for q in quantities if q.unit in _MONEY]
+    come_by = [q for q in money if q.verb in _COME_BY_STEMS]
+    spent = [q for q in money if q.verb not in _HAVING_STEMS and q.sign > 0]
+    if not come_by or len(spent) < 2 or len(money) != len(quantities):
+        return quantities
+    if any(q.verb in _HAVING_STEMS - _COME_BY_STEMS or q.now for q in money):
+        return quantities
+    return [q for q in quantities if q not in come_by]
 
 
 def _already_in(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
