@@ -3007,3 +3007,25 @@ def test_money_found_is_no_part_of_what_was_spent(problem: str, value: int) -> N
     is left out of the sum of the purchases."""
     reading = read(problem)
     assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Nia has 12 pink beads and 9 yellow beads. She lost 5 of the pink beads. How many "
+            "pink beads does Nia have now?",
+            7,
+        ),
+        (
+            "Omar has 15 green and 6 purple pebbles. His sister took 4 of Omar's green "
+            "pebbles. How many green pebbles does Omar have now?",
+            11,
+        ),
+    ],
+)
+def test_every_colour_word_names_a_kind(problem: str, value: int) -> None:
+    """A colour before a noun says which of them, not what is counted: "pink beads" are
+    beads, and asked of the pink ones, the yellow ones are no part of it."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

@@ -54,7 +54,8 @@ _CONVERSIONS |= {"hour": ("minute", 60)}
 _WORD_LISTS = {
     # Words between a number and its noun that say nothing of the unit.
     "modifiers": "equal new more extra full other different small large big old young "
-    "empty whole same red blue green yellow white black long tall wide fresh ripe",
+    "empty whole same red blue green yellow white black long tall wide fresh ripe "
+    "violet purple pink brown gray grey",
     # Words that are never the noun a number counts.
     "not_nouns": "of each more to and in on at for from a an the per every times as than during "
     "with by into among between then left over less fewer altogether together total is "
