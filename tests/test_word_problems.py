@@ -3281,3 +3281,157 @@ def test_a_span_asked_of_the_spans_the_story_told_is_no_amount() -> None:
         "9 hours. How much did she earn in two weeks?"
     )
     assert evaluate(read(problem).expression) == 105
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Nora plucked 14 figs and Omar plucked 9 figs from the old fig tree. How many figs "
+            "were plucked altogether?",
+            23,
+        ),
+        (
+            "Ivy picked 6 limes, Rafe picked 8 limes, and Tess picked 5 limes from the lime "
+            "tree. How many limes did they pick in all?",
+            19,
+        ),
+        (
+            "The hedge had 40 berries. Pia picked 12 berries and Cal picked 9 berries from the "
+            "hedge. How many berries are on the hedge now?",
+            19,
+        ),
+    ],
+)
+def test_picked_from_a_source_the_story_never_counted_gathers(problem: str, value: int) -> None:
+    """Picking "from the tree" takes from the tree only when the story says what the tree
+    held; else the tree is just where they were gathered. A "from" said once at the end of
+    clauses joined by "and" with the same verb is where each of them picked."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A shelf held 15 jars of jam. Rosa arranged jars on the shelf this morning. Now "
+            "there are 31 jars on the shelf. How many jars did Rosa add?",
+            16,
+        ),
+        (
+            "The orchard has 20 plum trees. Volunteers will plant plum trees this week. When "
+            "they are done there will be 35 plum trees in the orchard. How many plum trees "
+            "will the volunteers plant?",
+            15,
+        ),
+    ],
+)
+def test_a_bare_plural_acted_on_is_an_amount_left_unsaid(problem: str, value: int) -> None:
+    """ "arranged jars on the shelf": a plural with no number, of a thing the story counts,
+    is some of them, as "arranged some jars" is; the amount after ("now there are 31",
+    "there will be 35") is the whole that the unsaid change led to."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "A bakery sold 12 buns during breakfast and 7 during tea today. How many buns did "
+            "the bakery sell today?",
+            19,
+        ),
+        (
+            "A cafe poured 8 coffees during the morning and 5 during the evening. It poured 4 "
+            "coffees the day before. How many coffees did it pour in all?",
+            17,
+        ),
+    ],
+)
+def test_a_number_with_only_a_time_after_it_counts_the_noun_before(
+    problem: str, value: int
+) -> None:
+    """ "7 during tea": "during" opens a phrase of when, so the number names no noun of its
+    own and counts what the number before it counted, as "7 in the afternoon" would."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "The zoo has 11 parrots now. Zoo keepers will bring 4 parrots on Friday and 6 "
+            "parrots on Saturday. How many parrots will the zoo have when the keepers are done?",
+            21,
+        ),
+    ],
+)
+def test_a_closing_when_clause_of_the_question_says_when(problem: str, value: int) -> None:
+    """ "when the keepers are done" tells at what time the question asks, not of whom: the
+    keepers named in it do not pick the numbers they brought over what the zoo had."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Priya had 14 stickers. Leo gave Priya 9 shiny stickers. How many stickers does "
+            "Priya have now?",
+            23,
+        ),
+        (
+            "Priya had 14 stickers. She gave Leo 9 stickers. How many stickers does Priya "
+            "have now?",
+            5,
+        ),
+    ],
+)
+def test_given_to_the_one_just_named_is_received(problem: str, value: int) -> None:
+    """ "Leo gave Priya 9": named again after the verb, the one the last sentence was about
+    is the one given them, as "Leo gave her 9" would say; "She gave Leo 9" still gives."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Rita bought a lamp for $ 22 and a rug which was $ 15. Later Rita found $ 6 under "
+            "the sofa. How much did Rita spend?",
+            37,
+        ),
+    ],
+)
+def test_money_found_is_no_part_of_what_was_spent(problem: str, value: int) -> None:
+    """ "found $ 6 under the sofa": money come by is not spent, so asked what was spent it
+    is left out of the sum of the purchases."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading
+
+
+@pytest.mark.parametrize(
+    ("problem", "value"),
+    [
+        (
+            "Nia has 12 pink beads and 9 yellow beads. She lost 5 of the pink beads. How many "
+            "pink beads does Nia have now?",
+            7,
+        ),
+        (
+            "Omar has 15 green and 6 purple pebbles. His sister took 4 of Omar's green "
+            "pebbles. How many green pebbles does Omar have now?",
+            11,
+        ),
+    ],
+)
+def test_every_colour_word_names_a_kind(problem: str, value: int) -> None:
+    """A colour before a noun says which of them, not what is counted: "pink beads" are
+    beads, and asked of the pink ones, the yellow ones are no part of it."""
+    reading = read(problem)
+    assert evaluate(reading.expression) == value, reading

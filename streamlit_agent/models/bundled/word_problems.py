@@ -54,9 +54,10 @@ _CONVERSIONS |= {"hour": ("minute", 60)}
 _WORD_LISTS = {
     # Words between a number and its noun that say nothing of the unit.
     "modifiers": "equal new more extra full other different small large big old young "
-    "empty whole same red blue green yellow white black long tall wide fresh ripe",
+    "empty whole same red blue green yellow white black long tall wide fresh ripe "
+    "violet purple pink brown gray grey",
     # Words that are never the noun a number counts.
-    "not_nouns": "of each more to and in on at for from a an the per every times as than "
+    "not_nouns": "of each more to and in on at for from a an the per every times as than during "
     "with by into among between then left over less fewer altogether together total is "
     "are was were be been it them he she they we i you his her their its this that these "
     "those how what which do does did have has had will would can could should get gets "
@@ -729,7 +730,9 @@ def _grouped(sentence: Sequence[_Item], i: int) -> str:
     return ""
 
 
-def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
+def _sign(
+    sentence: Sequence[_Item], i: int, end: int, told: frozenset[str] = frozenset()
+) -> tuple[int, bool]:
     """-1 for a number taken away, and whether it was said as "N more"."""
     before = [x.word for x in sentence[max(0, i - 3) : i]]
     after = [x.word for x in sentence[end + 1 : end + 4]]
@@ -744,8 +747,12 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
             if more and not received and "than" not in after:
                 return -1, False  # "then he ate 9 more": another 9 taken, as the first were
             return (1 if received or more else -1), more
-    # "picked 2 apples from her tree": taken from what the tree has.
-    if not more and after[:1] == ["from"] and _TAKEN_FROM & set(before):
+    # "picked 2 apples from her tree": taken from what the tree has, when the story has
+    # said what it has; else it is only where they were gathered ("picked 9 from a tree").
+    picked = _TAKEN_FROM & set(before)
+    if not more and after[:1] == ["from"] and picked and _source_said(sentence, end + 1, told):
+        return -1, more
+    if not more and _shares_from(sentence, end, picked, told):
         return -1, more
     # "cut off 11 inches", "sold off 40": a verb with "off" takes the number away.
     if not more and before[-1:] == ["off"] and len(before) > 1 and _verb_stem(before[-2]):
@@ -767,6 +774,35 @@ def _sign(sentence: Sequence[_Item], i: int, end: int) -> tuple[int, bool]:
 
 _TAKEN_FROM = frozenset(_WORD_LISTS["taken_from"].split())
 _KIN = frozenset(_WORD_LISTS["kin"].split())
+
+
+def _shares_from(
+    sentence: Sequence[_Item], end: int, verbs: set[str], told: frozenset[str]
+) -> bool:
+    """ "Sara picked 45 pears and Sally picked 11 pears from the tree": clauses joined by
+    "and" with the same verb share the "from" said once at the end of the last of them."""
+    k = _shared_from(sentence, end, verbs)
+    return k is not None and _source_said(sentence, k, told)
+
+
+def _shared_from(sentence: Sequence[_Item], end: int, verbs: set[str]) -> int | None:
+    """Where the "from" is that the number ending at `end` shares (`_shares_from`)."""
+    words = [x.word for x in sentence[end + 1 :]]
+    words = list(itertools.takewhile(lambda w: w not in ("but", "while", "whereas"), words))
+    numbers = [j for j, w in enumerate(words) if w == "#"]
+    if not verbs or words[:1] not in (["and"], [","]) or not numbers:
+        return None
+    if any(words[j - 1] not in verbs for j in numbers) or numbers[0] > 5:
+        return None
+    k = next((j for j, w in enumerate(words) if j > numbers[-1] and w == "from"), None)
+    return None if k is None else end + 1 + k
+
+
+def _source_said(sentence: Sequence[_Item], k: int, told: frozenset[str]) -> bool:
+    """Whether what "from" at `k` names (the tree, the garden) was said before to hold some."""
+    said = list(itertools.takewhile(lambda x: x.word not in _CLAUSE_ENDS, sentence[k + 1 :]))
+    nouns = [_singular(x.word) for x in said if _is_noun(x.word) and x.word not in _PRONOUNS]
+    return not nouns or nouns[-1] in told  # "cut 4 feet from it": it was said before
 
 
 def _kin_given(words: Sequence[str]) -> bool:
@@ -824,6 +860,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     ones: list[int] = []  # said of "a shop" that sold them (`_ones_of_the_story`)
     bare: list[int] = []  # naming no noun: "he only had 154 left" (`_bare_asked`)
     subject = said = ""
+    told: frozenset[str] = frozenset()  # what earlier sentences name: "The tree had 12"
     for sentence in sentences:
         some_seen = some_seen or any(x.word == "some" for x in sentence)
         some_taken = _some_taken(sentence, some_taken)
@@ -836,7 +873,8 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             if i and sentence[i - 1].word == "than" and sentence is not sentences[-1]:
                 continue  # a bound, not an amount: "can not have more than 36 people"
             unit, end, marks, per = _unit_and_per(sentences, sentence, i, found, (last_unit, said))
-            sign, more = _sign(sentence, i, end)
+            sign, more = _sign(sentence, i, end, told | {_singular(x.word) for x in sentence[:i]})
+            sign = 1 if sign < 0 and _given_by_name(sentence, i, before) else sign
             if thing := _one_apiece(sentence, i, end, found):
                 unit, sign, more = thing, -1, False
                 # "took one each": the "one" is each taker's, no amount of its own.
@@ -862,6 +900,11 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                 found.append(_percent_ahead(item.value, item.text, sentence, i))
             else:
                 found.append(_plain(sentence, i, (unit, end, marks, per), (sign, more), context))
+            shared = _shared_from(sentence, end, _TAKEN_FROM & {x.word for x in sentence[:i]})
+            if sign < 0 and shared is not None:
+                # what they were picked from is as much this number's as the last one's
+                where = _content(sentence[shared : _clause_end(sentence, shared)])
+                found[-1] = replace(found[-1], clause=found[-1].clause | where)
             if following[:1] == ["times"] and found and found[-1].text == item.text:
                 found[-1] = replace(found[-1], of=_owner(following[1:2]))
             if per and per == _one_past(sentence, i):
@@ -874,6 +917,7 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
             last_unit = unit or last_unit
         _twice_and_half(sentence, found, context)
         said = next((_singular(x.word) for x in reversed(sentence) if _counted_noun(x)), said)
+        told |= {_singular(x.word) for x in sentence}
     found = _of_what_follows(_fewer_than_before(found, sentences))
     found = _kept_aside(_ones_of_the_story(found, ones), sentences[-1])
     found = _bare_asked(found, bare, sentences[-1])
@@ -1092,7 +1136,17 @@ def _subject_at(sentence: Sequence[_Item], i: int, subject: str, before: str) ->
     return (
         _relative_subject(sentence, i)
         or _clause_subject(sentence, i)
-        or (before if _given_her(sentence, i) else subject)
+        or (before if _given_her(sentence, i) or _given_by_name(sentence, i, before) else subject)
+    )
+
+
+def _given_by_name(sentence: Sequence[_Item], i: int, before: str) -> bool:
+    """ "Mary had 33 cards. Sam gave Mary 23": given to the one the last sentence was
+    about, named again after the verb; she gets them, as "Sam gave her 23" says."""
+    words = [x.word for x in sentence[max(0, i - 3) : i]]
+    return bool(before) and any(
+        a in _TAKEN_BEFORE and b == before and before not in _PRONOUNS
+        for a, b in itertools.pairwise(words)
     )
 
 
@@ -2540,6 +2594,8 @@ def _is_whole(
         and any(_verb_stem(w) not in ("", *_LIGHT_STEMS) for w in before[marker + 1 :])
     )
     named_whole = (marker is not None and not acts) or bool(_WHOLE_AFTER & set(after))
+    # "there will be 64 trees": what there is to be once the change said is done.
+    named_whole = named_whole or before[-3:] == ["there", "will", "be"]
     # "The total number of kids in the county is 91676": said of the sentence's subject.
     leading = [x.word for x in sentence[_clause_start(sentence, i) : i]]
     # "Together they collected strawberries that weighed 24 pounds": the clause says it.
@@ -2883,18 +2939,58 @@ def _mixed_units(tree: _Tree, asked: _Asked) -> int:
     return 1 if sum(abs(n) for n in tree.units.values()) > 1 else 0
 
 
+_STATIVE_STEMS = frozenset(_stem(v) for v in ["like", "love", "want", "need", "hate", "prefer"])
+
+
+def _counted_after_numbers(sentences: Sequence[list[_Item]]) -> set[str]:
+    """The nouns the story counts: those within two words after a number ("53 maple trees")."""
+    return {
+        _singular(x.word)
+        for sentence in sentences
+        for i, item in enumerate(sentence)
+        if item.word == "#"
+        for x in sentence[i + 1 : i + 3]
+        if _is_noun(x.word)
+    }
+
+
+def _bare_plurals(sentences: list[list[_Item]]) -> list[list[_Item]]:
+    """ "Tim stacked bales in the barn": a bare plural the story counts elsewhere, after a
+    verb in a statement with no number, is an amount left unsaid, as "some bales" is."""
+    counted = _counted_after_numbers(sentences)
+    out = []
+    for n, sentence in enumerate(sentences):
+        words = [x.word for x in sentence]
+        if n == len(sentences) - 1 or "#" in words or {"some", "more", "any"} & set(words):
+            out.append(sentence)
+            continue
+        for k in range(len(words) - 1):
+            stem = _verb_stem(words[k])
+            if not stem or stem in _STATIVE_STEMS or stem in _LIGHT_STEMS:
+                continue
+            # "plant maple trees": the plural may come after one word naming its kind
+            j = next((j for j in (k + 1, k + 2) if j < len(words) and _plural(words[j])), None)
+            if j is None or not all(_is_noun(w) for w in words[k + 1 : j + 1]):
+                continue
+            if _singular(words[j]) in counted:
+                sentence = [*sentence[: k + 1], _Item("some", None, "some"), *sentence[k + 1 :]]
+                break
+        out.append(sentence)
+    return out
+
+
 def read(question: str, earlier: Sequence[str] = ()) -> Reading:
     """The calculator expression for a short word problem; `NotAWordProblem` if none.
 
     `earlier` is what the user said before, newest last: a question about one of their
     own numbers ("How old will I be in 15 years?" after "I am 34 years old") uses it.
     """
-    sentences = _sentences(_measured(_items(question)))
+    sentences = _bare_plurals(_sentences(_measured(_items(question))))
     if not sentences:
         raise NotAWordProblem("no words")
     statements, asked_part = _split_question(sentences)
     asked_part, in_dozens = _dozens_asked(asked_part)
-    asked_part = _size_asked(_compared_to(_neither_nor(asked_part)), statements)
+    asked_part = _size_asked(_compared_to(_neither_nor(_when_done(asked_part))), statements)
     statements, asked_part = _said_again(statements, asked_part)
     statements, quantities = _told(statements, asked_part, earlier)
     quantities, asked_part = _related(quantities, statements, asked_part, sentences[-1])
@@ -2949,7 +3045,7 @@ def _related(
     """The numbers as the story relates them (who buys from whom, what is left, rates,
     kinds, parts), and the question as those readings leave it."""
     quantities = _bought_from_the_asked(quantities, statements, asked_part)
-    quantities = _spending_asked(quantities, last_sentence)
+    quantities = _found_not_spent(_spending_asked(quantities, last_sentence), last_sentence)
     quantities = _already_in(quantities, asked_part)
     quantities = _done_of_to_do(quantities, statements)
     quantities = _converted(quantities, asked_part, statements)
@@ -3122,6 +3218,26 @@ def _spending_asked(quantities: list[Quantity], question: Sequence[_Item]) -> li
     return [
         replace(q, sign=1) if q.sign == -1 and not q.clause & _NEGATIONS else q for q in quantities
     ]
+
+
+_COME_BY_STEMS = frozenset(["find", "receiv", "win", "earn"])
+
+
+def _found_not_spent(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
+    """ "He bought a clarinet for $130 ... Dan found $12 in his pocket. How much did Dan
+    spend?": money come by is not spent; of a story that says no money had to start with
+    or left after, asked only what was spent, it is no part of the sum."""
+    words = {x.word for x in question}
+    if not words & _SPENDING or words & _NOT_A_TOTAL or not {"how", "much"} <= words:
+        return quantities
+    money = [q for q in quantities if q.unit in _MONEY]
+    come_by = [q for q in money if q.verb in _COME_BY_STEMS]
+    spent = [q for q in money if q.verb not in _HAVING_STEMS and q.sign > 0]
+    if not come_by or len(spent) < 2 or len(money) != len(quantities):
+        return quantities
+    if any(q.verb in _HAVING_STEMS - _COME_BY_STEMS or q.now for q in money):
+        return quantities
+    return [q for q in quantities if q not in come_by]
 
 
 def _already_in(quantities: list[Quantity], question: Sequence[_Item]) -> list[Quantity]:
@@ -3954,6 +4070,18 @@ def _said_again(
             statements = [*statements[:n], part, *statements[n + 1 :]]
             return statements, [*question[:k], *question[k + 1 :]]
     return statements, question
+
+
+def _when_done(question: list[_Item]) -> list[_Item]:
+    """ "How many trees will the park have when the workers are finished?": a "when" clause
+    with no number, closing the question, says at what time, not of whom it asks."""
+    words = [x.word for x in question]
+    if "when" not in words[2:] or words[:2] not in (["how", "many"], ["how", "much"]):
+        return question
+    k = words.index("when", 2)
+    if "#" in words[k:] or not {"will", "would"} & set(words[:k]):
+        return question
+    return [*question[:k], *question[-1:]] if words[-1] in ("?", ".") else question[:k]
 
 
 def _neither_nor(question: list[_Item]) -> list[_Item]:
