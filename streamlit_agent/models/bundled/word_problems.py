@@ -884,22 +884,8 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
                     if sentence[k : k + 1] and sentence[k].value == 1
                 }
             following = [x.word for x in sentence[end + 1 : end + 4]]
-            base = _base(found)
-            if _times_as(following, sentence[end + 1 :]) and base is not None:
-                # "3 times as many", "4 times longer": the number before, times three.
-                scaled = _scaled(found[base], "*", item.text, item.value, sign)
-                found.append(_whose_scaled(scaled, sentence, i, context))
-            elif _times_as(following, sentence[end + 1 :]) and following[1:2] == ["as"]:
-                # "The skiers are 3 times as many as the hikers. There are 40 hikers."
-                who = _subject_at(sentence, i, context.subject, context.before)
-                found.append(_scale_ahead(item.value, f"* {item.text}", who))
-            elif following[:1] == ["percent"] and base is not None:
-                found.append(_percent(found, base, item, sentence, i))
-            elif following[:1] == ["percent"]:
-                # "Ten percent of her pay goes to tax. Her pay is $500": of a number to come.
-                found.append(_percent_ahead(item.value, item.text, sentence, i))
-            else:
-                found.append(_plain(sentence, i, (unit, end, marks, per), (sign, more), context))
+            said_as = ((unit, end, marks, per), (sign, more))
+            found.append(_number_read(found, sentence, i, said_as, context))
             shared = _shared_from(sentence, end, _TAKEN_FROM & {x.word for x in sentence[:i]})
             if sign < 0 and shared is not None:
                 # what they were picked from is as much this number's as the last one's
@@ -925,6 +911,36 @@ def _quantities(sentences: Sequence[list[_Item]]) -> list[Quantity]:
     found = _the_ones_summed(found, sentences[-1])
     found = _more_than_times(_times_later(found, sentences), sentences)
     return _each_subject(_done_and_yet(_more_of_them(found)), sentences)
+
+
+def _number_read(
+    found: list[Quantity],
+    sentence: Sequence[_Item],
+    i: int,
+    said_as: tuple[tuple[str, int, frozenset[str], str], tuple[int, bool]],
+    context: _Context,
+) -> Quantity:
+    """The number at `i` as its words take it: a multiple of the number before it or of
+    one to come, a percent of either, or the amount said (`_plain`)."""
+    (unit, end, marks, per), (sign, more) = said_as
+    item = sentence[i]
+    assert item.value is not None
+    following = [x.word for x in sentence[end + 1 : end + 4]]
+    base = _base(found)
+    if _times_as(following, sentence[end + 1 :]) and base is not None:
+        # "3 times as many", "4 times longer": the number before, times three.
+        scaled = _scaled(found[base], "*", item.text, item.value, sign)
+        return _whose_scaled(scaled, sentence, i, context)
+    if _times_as(following, sentence[end + 1 :]) and following[1:2] == ["as"]:
+        # "The skiers are 3 times as many as the hikers. There are 40 hikers."
+        who = _subject_at(sentence, i, context.subject, context.before)
+        return _scale_ahead(item.value, f"* {item.text}", who)
+    if following[:1] == ["percent"] and base is not None:
+        return _percent(found, base, item, sentence, i)
+    if following[:1] == ["percent"]:
+        # "Ten percent of her pay goes to tax. Her pay is $500": of a number to come.
+        return _percent_ahead(item.value, item.text, sentence, i)
+    return _plain(sentence, i, (unit, end, marks, per), (sign, more), context)
 
 
 def _more_of_them(found: list[Quantity]) -> list[Quantity]:
